@@ -1,0 +1,237 @@
+"""Read a YAML or JSON file into a tree that remembers the line of every key and item.
+
+The validator needs the line of the offending key or item for each message, so we do not
+use ``yaml.safe_load``: we compose the node graph and convert it ourselves into
+:class:`Node` values.
+
+Scalars are resolved with the YAML 1.2 core schema rather than PyYAML's YAML 1.1 default:
+``yes``, ``no``, ``on`` and ``off`` stay strings (a methodologist writing ``value: yes`` means
+the text "yes"), only ``true``/``false`` are booleans, and ``1:20`` is not a sexagesimal
+number. Numbers with a fraction or exponent become :class:`~decimal.Decimal` read from the
+text as written, so that ``0.1`` is exactly one tenth.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+Scalar = str | int | Decimal | bool | None
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+#: More nodes than this (after expanding aliases) is refused, so that an alias bomb
+#: ("billion laughs") cannot exhaust memory.
+MAX_NODES = 1_000_000
+
+
+class SourceError(Exception):
+    """The file cannot be read as YAML at all (syntax error, several documents, …)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _CoreSchemaLoader(yaml.SafeLoader):
+    """A loader whose implicit resolvers follow the YAML 1.2 core schema."""
+
+
+_CoreSchemaLoader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (
+        _INT,
+        r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$",
+        list("-+0123456789"),
+    ),
+    (
+        _FLOAT,
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+):
+    _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_regexp), _first)
+
+
+@dataclass(slots=True)
+class Node:
+    """A value of the file with the (1-based) line where it starts.
+
+    ``value`` is a ``dict[str, Node]`` for a mapping, a ``list[Node]`` for a sequence and a
+    :data:`Scalar` otherwise. For a mapping, ``key_lines`` gives the line of each key.
+    ``text`` is a scalar's text as written (e.g. ``2569.10`` for an unquoted version).
+    """
+
+    value: Any
+    line: int
+    text: str | None = None
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_map(self) -> bool:
+        """True for a mapping."""
+        return isinstance(self.value, dict)
+
+    @property
+    def is_seq(self) -> bool:
+        """True for a sequence."""
+        return isinstance(self.value, list)
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for anything that is neither a mapping nor a sequence."""
+        return not isinstance(self.value, dict | list)
+
+    def plain(self) -> Any:
+        """The value with every :class:`Node` removed (plain dicts, lists and scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+@dataclass(slots=True)
+class _Converter:
+    """Turns composed YAML nodes into :class:`Node` trees, collecting problems."""
+
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    count: int = 0
+    active: set[int] = field(default_factory=set)
+
+    def convert(self, node: yaml.Node) -> Node:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise SourceError(_line(node), f"the file has more than {MAX_NODES:,} values")
+        if id(node) in self.active:
+            raise SourceError(_line(node), "an alias refers to itself")
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            self.active.add(id(node))
+            try:
+                if node.tag != _SEQ:
+                    self.problems.append((_line(node), f"unsupported tag {node.tag}"))
+                return Node([self.convert(item) for item in node.value], _line(node))
+            finally:
+                self.active.discard(id(node))
+        assert isinstance(node, yaml.ScalarNode)
+        return Node(self._scalar(node), _line(node), text=node.value)
+
+    def _mapping(self, node: yaml.MappingNode) -> Node:
+        self.active.add(id(node))
+        try:
+            if node.tag != _MAP:
+                self.problems.append((_line(node), f"unsupported tag {node.tag}"))
+            out: dict[str, Node] = {}
+            lines: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key_line = _line(key_node)
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
+                    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                    self.problems.append((key_line, f"key {shown!r} must be text"))
+                    continue
+                key = key_node.value
+                if key in out:
+                    self.problems.append(
+                        (key_line, f"duplicate key {key!r} (first at line {lines[key]})")
+                    )
+                    continue
+                out[key] = self.convert(value_node)
+                lines[key] = key_line
+            return Node(out, _line(node), key_lines=lines)
+        finally:
+            self.active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode) -> Scalar:
+        text = node.value
+        tag = node.tag
+        if tag == _STR:
+            return text
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return text.lower() == "true"
+        if tag == _INT:
+            try:
+                if text.startswith(("0o", "0x")):
+                    return int(text, 0)
+                return int(text)
+            except ValueError:
+                self.problems.append((_line(node), f"{text!r} is not an integer"))
+                return None
+        if tag == _FLOAT:
+            lowered = text.lower().lstrip("+")
+            if lowered in (".inf", "-.inf", ".nan"):
+                return Decimal("NaN") if "nan" in lowered else Decimal(lowered.replace(".", ""))
+            try:
+                return Decimal(text)
+            except InvalidOperation:
+                self.problems.append((_line(node), f"{text!r} is not a number"))
+                return None
+        self.problems.append((_line(node), f"unsupported tag {tag}"))
+        return text
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def parse(text: str) -> tuple[Node, list[tuple[int, str]]]:
+    """Parse YAML (or JSON) text into a :class:`Node` tree.
+
+    Returns the tree and the problems found while converting it (duplicate keys, keys that
+    are not text, unsupported tags) as ``(line, message)``. Raises :class:`SourceError` when
+    the text is not YAML at all.
+    """
+    text = _json_tabs_to_spaces(text)
+    try:
+        composed = yaml.compose_all(text, Loader=_CoreSchemaLoader)  # noqa: S506 (safe: SafeLoader subclass)
+        documents = list(composed)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = int(mark.line) + 1 if mark is not None else 1
+        message = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise SourceError(line, f"not valid YAML: {message}") from None
+    except yaml.YAMLError as exc:
+        raise SourceError(1, f"not valid YAML: {exc}") from None
+    documents = [d for d in documents if d is not None]
+    if not documents:
+        raise SourceError(1, "the file is empty")
+    if len(documents) > 1:
+        raise SourceError(
+            _line(documents[1]), "the file holds several YAML documents; one file is one version"
+        )
+    converter = _Converter()
+    tree = converter.convert(documents[0])
+    return tree, converter.problems
+
+
+def _json_tabs_to_spaces(text: str) -> str:
+    """Let tab-indented JSON load: YAML forbids tabs as indentation, JSON allows them.
+
+    A raw tab can never stand inside a JSON string (it must be written ``\\t``), so in text
+    that is valid JSON every tab is white space and can safely become a space.
+    """
+    if "\t" not in text or not text.lstrip().startswith(("{", "[")):
+        return text
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return text.replace("\t", " ")
