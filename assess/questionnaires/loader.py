@@ -228,10 +228,11 @@ class _Builder:
         """A boolean flag; ``yes``/``no`` are accepted beside ``true``/``false``."""
         if node is None:
             return default
-        if isinstance(node.value, bool):
-            return node.value
-        if node.value in ("yes", "no"):
-            return node.value == "yes"
+        value = node.value
+        if isinstance(value, bool):
+            return value
+        if value in ("yes", "no"):
+            return bool(value == "yes")
         self.error(node.line, f"{where} must be true or false, not {_show(node)}")
         return default
 
@@ -749,13 +750,14 @@ class _Builder:
             return {}
         fields: dict[str, object] = {"options": tuple(options)}
         if qtype is QuestionType.LEVEL:
-            for prev, (index, opt) in zip(options, enumerate(options[1:], start=1), strict=False):
-                if opt.points <= prev.points:
+            for index in range(1, len(options)):
+                lower, higher = options[index - 1], options[index]
+                if higher.points <= lower.points:
                     self.error(
                         node.value[index].value["points"].line,
                         f"{where}: a level rubric lists options lowest first with strictly "
-                        f"increasing points; {_quote(opt.value)} has {_fmt(opt.points)} after "
-                        f"{_fmt(prev.points)}",
+                        f"increasing points; {_quote(higher.value)} has {_fmt(higher.points)} "
+                        f"after {_fmt(lower.points)}",
                     )
         if qtype is QuestionType.MULTI:
             total = sum((o.points for o in options), Decimal(0))
@@ -777,8 +779,7 @@ class _Builder:
                 self.error(
                     node.line, f"{where}: the options' points add up to 0; give points or weight: 0"
                 )
-            exclusive = [o for o in options if o.exclusive]
-            if exclusive and len(options) == len(exclusive):
+            if all(o.exclusive for o in options):
                 self.error(node.line, f"{where}: every option is exclusive; use a choice question")
         elif weight > 0 and max(o.points for o in options) <= 0:
             self.error(

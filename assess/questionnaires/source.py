@@ -159,8 +159,8 @@ class _Converter:
             self.active.discard(id(node))
 
     def _scalar(self, node: yaml.ScalarNode) -> Scalar:
-        text = node.value
-        tag = node.tag
+        text: str = node.value
+        tag: str = node.tag
         if tag == _STR:
             return text
         if tag == _NULL:

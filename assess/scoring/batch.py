@@ -43,6 +43,7 @@ from assess.questionnaires.model import (
     BandScoring,
     LinearScoring,
     NaPolicy,
+    OptionValue,
     OverallLevelMode,
     Question,
     Questionnaire,
@@ -92,18 +93,17 @@ class BatchScores:
 
     def as_dict(self, response: Hashable) -> dict[str, object]:
         """One response in the shape of :meth:`ResponseScore.as_dict`."""
-        scores = self.scores.loc[response]
-        levels = self.levels.loc[response]
+        row = self.scores.index.get_loc(response)
+        assert isinstance(row, int), "response ids are unique"
+        scores = self.scores.iloc[row]
+        levels = self.levels.iloc[row]
 
         def measure(code: str) -> dict[str, object]:
-            value = scores[code]
-            return {
-                "score": None if math.isnan(value) else float(value),
-                "level": levels[code],
-            }
+            value = float(scores[code])
+            return {"score": None if math.isnan(value) else value, "level": levels[code]}
 
         return {
-            "completeness": float(self.completeness[response]),
+            "completeness": float(self.completeness.iloc[row]),
             "overall": measure("overall"),
             "dimensions": {d.code: measure(d.code) for d in self.questionnaire.dimensions},
         }
@@ -184,7 +184,7 @@ class _Encoded:
     #: number: the answer as a float (NaN when not answered).
     number: FloatArray
     #: multi: the distinct combinations chosen, by id.
-    combos: list[tuple[object, ...]]
+    combos: list[tuple[OptionValue, ...]]
     #: number: the exact answers (for threshold checks).
     exact: list[object]
 
@@ -208,7 +208,7 @@ class _Batch:
         column = self.columns[question.code]
         n = self.n
         lookup: dict[object, int]
-        combos: list[tuple[object, ...]] = []
+        combos: list[tuple[OptionValue, ...]] = []
         number = np.full(n, np.nan)
         qtype = question.type
         if qtype in (QuestionType.LEVEL, QuestionType.CHOICE):
@@ -258,19 +258,19 @@ class _Batch:
 
     def evaluate(self, condition: Condition) -> BoolArray:
         if isinstance(condition, And):
-            return np.logical_and.reduce([self.evaluate(o) for o in condition.operands])
+            return _bools(np.logical_and.reduce([self.evaluate(o) for o in condition.operands]))
         if isinstance(condition, Or):
-            return np.logical_or.reduce([self.evaluate(o) for o in condition.operands])
+            return _bools(np.logical_or.reduce([self.evaluate(o) for o in condition.operands]))
         if isinstance(condition, Not):
             return ~self.evaluate(condition.operand)
         enc = self.encoded[condition.ref]
-        present = self.visible[condition.ref] & (enc.state == 1)
+        present = _bools(self.visible[condition.ref] & (enc.state == 1))
         if isinstance(condition, Answered):
             return present
         question = enc.question
         if isinstance(condition, Contains):
             table = np.array([condition.literal in c for c in enc.combos] + [False], dtype=bool)
-            return present & table[np.where(enc.index >= 0, enc.index, len(enc.combos))]
+            return _bools(present & table[np.where(enc.index >= 0, enc.index, len(enc.combos))])
         if isinstance(condition, InList):
             tests = [("==", lit) for lit in condition.literals]
         else:
@@ -280,15 +280,15 @@ class _Batch:
             if question.type is QuestionType.NUMBER:
                 assert isinstance(literal, Decimal)
                 self.flag_near(enc, present, literal)
-                result |= _OPS[op](enc.number, float(literal))
+                result |= _bools(_OPS[op](enc.number, float(literal)))
             elif question.type is QuestionType.YESNO:
-                result |= _OPS[op](enc.index == 1, bool(literal))
+                result |= _bools(_OPS[op](enc.index == 1, bool(literal)))
             else:
                 table = np.array(
                     [_option_test(op, opt.value, literal) for opt in question.options] + [False]
                 )
                 result |= table[np.where(enc.index >= 0, enc.index, len(question.options))]
-        return present & result
+        return _bools(present & result)
 
     def flag_near(self, enc: _Encoded, present: BoolArray, threshold: Decimal) -> None:
         """Mark rows whose numeric answer is near ``threshold`` but not exactly equal to it."""
@@ -314,7 +314,7 @@ class _Batch:
         if qtype is QuestionType.MULTI:
             cap = question.option_cap
             option_points = {o.value: o.points for o in question.options}
-            sums = [sum((option_points[v] for v in c), Decimal(0)) for c in enc.combos]  # type: ignore[misc]
+            sums = [sum((option_points[v] for v in c), Decimal(0)) for c in enc.combos]
             q_table = np.array([float(min(s, cap) / cap) for s in sums] + [0.0])
             full_table = np.array([s >= cap for s in sums] + [False])
             slot = np.where(enc.index >= 0, enc.index, len(sums))
@@ -471,6 +471,11 @@ class _Batch:
             )
             levels.iat[row, levels.columns.get_loc(measure)] = level  # type: ignore[index]
         completeness.iat[row] = float(result.completeness)
+
+
+def _bools(value: Any) -> BoolArray:
+    """``value`` as a boolean array (numpy's typing loses the dtype of ufunc results)."""
+    return np.asarray(value, dtype=np.bool_)
 
 
 def _near_tie(raw: FloatArray) -> BoolArray:
