@@ -444,7 +444,9 @@ class _Batch:
         code_table = np.array([*level_codes, None], dtype=object)
         index = pd.Index(self.ids, name="response", tupleize_cols=False)
         scores = pd.DataFrame(score_values, index=index, columns=score_columns)
-        levels = pd.DataFrame(code_table[level_index], index=index, columns=score_columns)
+        levels = pd.DataFrame(
+            code_table[level_index], index=index, columns=score_columns, dtype=object
+        )
         completeness = pd.Series(tenths / 10.0, index=index, name="completeness")
 
         suspects = np.flatnonzero(self.suspect)
