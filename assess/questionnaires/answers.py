@@ -406,7 +406,7 @@ def read_csv_answers(
 
     A ``status`` column is allowed too. Cells follow the table of questionnaire-format.md.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = next(reader)
     except StopIteration:

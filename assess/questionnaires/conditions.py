@@ -125,6 +125,8 @@ def _tokenize(source: str) -> list[_Token]:
         match = _TOKEN.match(source, pos)
         if match is None:
             char = source[pos]
+            if char == "'":
+                raise ConditionError(f"unterminated string at column {pos + 1}")
             hint = ""
             if char == '"':
                 hint = " (strings take single quotes: 'text')"
@@ -135,8 +137,6 @@ def _tokenize(source: str) -> list[_Token]:
             raise ConditionError(f"unexpected {char!r} at column {pos + 1}{hint}")
         kind = match.lastgroup
         assert kind is not None
-        if kind == "string" and match.group().count("'") % 2:
-            raise ConditionError(f"unterminated string at column {pos + 1}")
         if kind != "space":
             tokens.append(_Token(kind, match.group(), pos + 1))
         pos = match.end()

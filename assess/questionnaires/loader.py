@@ -138,6 +138,8 @@ class _Builder:
     level_codes: list[str] = field(default_factory=list)
     #: Every question code of the file in file order (first occurrence), for show_if checks.
     order: dict[str, int] = field(default_factory=dict)
+    #: The file-order position of each question node (by ``id``), even one whose code is bad.
+    positions: dict[int, int] = field(default_factory=dict)
     #: Questions built so far, in file order; ``None`` for one that had problems.
     earlier: dict[str, Question | None] = field(default_factory=dict)
     #: The line where each question code first appears, for duplicate messages.
@@ -406,9 +408,11 @@ class _Builder:
             if questions is None or not questions.is_seq:
                 continue
             for question in questions.value:
+                position = len(self.positions)
+                self.positions[id(question)] = position
                 code = question.value.get("code") if question.is_map else None
                 if code is not None and isinstance(code.value, str):
-                    self.order.setdefault(code.value, len(self.order))
+                    self.order.setdefault(code.value, position)
 
     def dimension(self, node: Node, index: int, seen: dict[str, int]) -> Dimension | None:
         where = f"dimension {index + 1}"
@@ -611,7 +615,8 @@ class _Builder:
                     "without scoring) can never cap the level",
                 )
                 question = None
-        show_if = self.show_if(entry.get("show_if"), code, where)
+        position = self.positions.get(id(node), len(self.positions))
+        show_if = self.show_if(entry.get("show_if"), code, position, where)
         if question is not None and "show_if" in entry:
             if show_if is None:
                 question = None
@@ -663,7 +668,7 @@ class _Builder:
         return code
 
     def show_if(
-        self, node: Node | None, code: str | None, where: str
+        self, node: Node | None, code: str | None, position: int, where: str
     ) -> conditions.Condition | None:
         if node is None:
             return None
@@ -675,7 +680,6 @@ class _Builder:
         except conditions.ConditionError as exc:
             self.error(node.line, f"{where}: show_if: {exc}")
             return None
-        position = self.order.get(code, len(self.order)) if code else len(self.order)
         for ref in conditions.references(raw):
             if ref == code:
                 self.error(node.line, f"{where}: show_if refers to the question itself")

@@ -72,6 +72,9 @@ for _tag, _regexp, _first in (
 class Node:
     """A value of the file with the (1-based) line where it starts.
 
+    A list or mapping that is the value of a key has the line of that key (for block style
+    the collection itself only starts on the next line).
+
     ``value`` is a ``dict[str, Node]`` for a mapping, a ``list[Node]`` for a sequence and a
     :data:`Scalar` otherwise. For a mapping, ``key_lines`` gives the line of each key.
     ``text`` is a scalar's text as written (e.g. ``2569.10`` for an unquoted version).
@@ -152,7 +155,13 @@ class _Converter:
                         (key_line, f"duplicate key {key!r} (first at line {lines[key]})")
                     )
                     continue
-                out[key] = self.convert(value_node)
+                value = self.convert(value_node)
+                if not value.is_scalar:
+                    # A block list or mapping starts on the line after its key; a problem of
+                    # the whole collection ("at least two levels") belongs on the key's line,
+                    # as it does for the flow style ``levels: [...]``.
+                    value.line = key_line
+                out[key] = value
                 lines[key] = key_line
             return Node(out, _line(node), key_lines=lines)
         finally:

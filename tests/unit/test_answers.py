@@ -1,0 +1,207 @@
+"""Answer interchange forms (questionnaire-format.md, "Answer values")."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assess.questionnaires import load
+from assess.questionnaires.answers import (
+    NA,
+    AnswerError,
+    AnswersFileError,
+    parse_csv_value,
+    parse_json_value,
+    read_answers,
+    read_csv_answers,
+    read_json_answers,
+    write_csv_answers,
+    write_json_answers,
+)
+
+
+@pytest.fixture(scope="module")
+def q(examples: Path):  # type: ignore[no-untyped-def]
+    return load(examples / "worked-example.yaml")
+
+
+@pytest.mark.parametrize(
+    ("code", "raw", "expected"),
+    [
+        ("pay.channels", ["c", "a"], ("a", "c")),  # canonical option order
+        ("pay.channels", [], None),  # nothing chosen = unanswered
+        ("pay.share", 65, Decimal(65)),
+        ("pay.share", Decimal("62.345"), Decimal("62.345")),
+        ("pay.recon", False, False),
+        ("pay.note", "ทดสอบ", "ทดสอบ"),
+        ("pay.note", "   ", None),
+        ("id.login", 3, 3),
+        ("id.ndid", "partly", "partly"),
+        ("id.kyc", {"na": True}, NA),
+        ("id.kyc", None, None),
+    ],
+)
+def test_json_values(q: Any, code: str, raw: Any, expected: Any) -> None:
+    assert parse_json_value(q.question(code), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "raw", "reason"),
+    [
+        ("pay.channels", ["a", "x"], '"x" is not an option'),
+        ("pay.channels", ["a", "a"], "listed twice"),
+        ("pay.channels", "a", "expected a list"),
+        ("pay.share", 101, "above the maximum 100"),
+        ("pay.share", -1, "below the minimum 0"),
+        ("pay.share", "65", "expected a number"),
+        ("pay.share", True, "expected a number"),
+        ("pay.recon", "yes", "expected true or false"),
+        ("pay.recon", {"na": True}, "not applicable is not allowed"),
+        ("id.login", "3", '"3" is not an option'),
+        ("id.login", "3", "(write 3)"),
+        ("id.login", True, "expected one option value"),
+        ("id.ndid", "maybe", '"maybe" is not an option'),
+        ("id.kyc", {"na": False}, 'only allowed as {"na": true}'),
+    ],
+)
+def test_json_values_refused(q: Any, code: str, raw: Any, reason: str) -> None:
+    with pytest.raises(AnswerError, match=None) as caught:
+        parse_json_value(q.question(code), raw)
+    assert reason in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "cell", "expected"),
+    [
+        ("pay.channels", "c|a", ("a", "c")),
+        ("pay.channels", " a | c ", ("a", "c")),
+        ("pay.share", "62.5", Decimal("62.5")),
+        ("pay.recon", "yes", True),
+        ("pay.recon", "No", False),
+        ("id.login", "3", 3),
+        ("id.kyc", "#NA", NA),
+        ("id.kyc", "", None),
+    ],
+)
+def test_csv_cells(q: Any, code: str, cell: str, expected: Any) -> None:
+    assert parse_csv_value(q.question(code), cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "cell", "reason"),
+    [
+        ("pay.share", "62,5", "written with '.'"),
+        ("pay.share", "1e3", "written with '.'"),
+        ("pay.recon", "maybe", "expected yes or no"),
+        ("id.login", "9", "'9' is not an option"),
+    ],
+)
+def test_csv_cells_refused(q: Any, code: str, cell: str, reason: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        parse_csv_value(q.question(code), cell)
+    assert reason in str(caught.value)
+
+
+def test_integer_numbers() -> None:
+    from tests.unit.builders import dimension, questionnaire
+
+    quest = questionnaire(
+        dimension("d", {"code": "d.n", "type": "number", "text": "n", "integer": True})
+    )
+    with pytest.raises(AnswerError, match="not a whole number"):
+        parse_json_value(quest.question("d.n"), Decimal("2.5"))
+    assert parse_json_value(quest.question("d.n"), Decimal("2.0")) == Decimal("2.0")
+
+
+def test_exclusive_option_cannot_be_combined() -> None:
+    from tests.unit.builders import dimension, options, questionnaire
+
+    opts = options(("a", 1), ("b", 1)) + [
+        {"value": "none", "label": "none", "points": 0, "exclusive": True}
+    ]
+    quest = questionnaire(
+        dimension("d", {"code": "d.m", "type": "multi", "text": "m", "options": opts})
+    )
+    with pytest.raises(AnswerError, match='"none" cannot be combined'):
+        parse_json_value(quest.question("d.m"), ["a", "none"])
+    assert parse_json_value(quest.question("d.m"), ["none"]) == ("none",)
+
+
+def test_json_file_problems_are_all_reported(q: Any) -> None:
+    text = json.dumps(
+        [
+            {"agency": "A", "answers": {"pay.share": 500, "nope": 1}},
+            {"agency": "A", "answers": {}},
+            {"answers": {}},
+            {"agency": "B", "answers": {"id.login": 1}, "extra": 1},
+        ]
+    )
+    with pytest.raises(AnswersFileError) as caught:
+        read_json_answers(text, q, "a.json")
+    messages = [str(p) for p in caught.value.problems]
+    assert "a.json: agency A: question pay.share: 500 is above the maximum 100" in messages
+    assert "a.json: agency A: question nope: no such question in worked-example@1" in messages
+    assert "a.json: agency A: listed twice (records 1 and 2)" in messages
+    assert "a.json: record 3: 'agency' must be the agency code" in messages
+    assert "a.json: agency B: unknown key 'extra'" in messages
+
+
+def test_json_syntax_error_names_the_line(q: Any) -> None:
+    with pytest.raises(AnswersFileError) as caught:
+        read_json_answers('[\n {"agency": "A",\n "answers": {,}}]', q, "a.json")
+    assert str(caught.value).startswith("a.json:3: not valid JSON")
+
+
+def test_json_refuses_nan(q: Any) -> None:
+    with pytest.raises(AnswersFileError, match="NaN is not a number JSON allows"):
+        read_json_answers('[{"agency": "A", "answers": {"pay.share": NaN}}]', q)
+
+
+def test_csv_file_problems_name_line_agency_and_question(q: Any) -> None:
+    text = "agency,pay.share,id.login,bogus\nA,1,2,\n"
+    with pytest.raises(AnswersFileError) as caught:
+        read_csv_answers(text, q, "a.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "a.csv:1: question bogus: no such question in worked-example@1"
+    ]
+    text = "agency,pay.share,id.login\nA,150,2\nB,50,x\nA,1,1\n"
+    with pytest.raises(AnswersFileError) as caught:
+        read_csv_answers(text, q, "a.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "a.csv:2: agency A: question pay.share: 150 is above the maximum 100",
+        "a.csv:3: agency B: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
+        "a.csv:4: agency A: listed twice (lines 2 and 4)",
+    ]
+
+
+def test_csv_with_excel_bom_and_status(q: Any) -> None:
+    text = "\ufeffagency,status,pay.recon\nA,submitted,yes\n"
+    (response,) = read_csv_answers(text, q)
+    assert (response.agency, response.status, response.answers) == (
+        "A",
+        "submitted",
+        {"pay.recon": True},
+    )
+
+
+def test_round_trip_through_both_forms(q: Any, examples: Path, tmp_path: Path) -> None:
+    responses = read_answers(examples / "worked-example.answers.json", q)
+    as_json = tmp_path / "a.json"
+    as_json.write_text(write_json_answers(responses), encoding="utf-8")
+    as_csv = tmp_path / "a.csv"
+    as_csv.write_text(write_csv_answers(responses, q), encoding="utf-8")
+    assert read_answers(as_json, q) == responses
+    assert [r.answers for r in read_answers(as_csv, q)] == [r.answers for r in responses]
+
+
+def test_file_kinds(q: Any, tmp_path: Path) -> None:
+    with pytest.raises(AnswersFileError, match="answers files are .json or .csv"):
+        read_answers(tmp_path / "a.txt", q)
+    bad = tmp_path / "a.csv"
+    bad.write_bytes("agency,pay.note\nA,ทดสอบ\n".encode("cp874"))  # a Thai Windows export
+    with pytest.raises(AnswersFileError, match="not UTF-8"):
+        read_answers(bad, q)

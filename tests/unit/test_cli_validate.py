@@ -1,0 +1,153 @@
+"""``assess questionnaire validate`` as a methodologist runs it: a subprocess, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+from tests.conftest import assess_executable
+
+GOOD = textwrap.dedent(
+    """\
+    schema: assess/questionnaire@1
+    code: demo
+    version: "2568"
+    title: {th: แบบทดสอบ, en: Test}
+    levels:
+      - {code: "1", min: 0, name: Initial}
+      - {code: "2", min: 50, name: Managed}
+    dimensions:
+      - code: dim
+        title: Dimension
+        questions:
+          - code: q1
+            type: yesno
+            text: First question
+    """
+)
+
+BAD = textwrap.dedent(
+    """\
+    schema: assess/questionnaire@1
+    code: demo
+    version: "2568"
+    supersedes: "2568"
+    title: {th: แบบทดสอบ, en: Test}
+    levels:
+      - {code: "1", min: 0, name: Initial}
+      - {code: "2", min: 50, name: Managed}
+    dimensions:
+      - code: dim
+        title: Dimension
+        questions:
+          - code: q1
+            type: yesno
+            text: First question
+            wieght: 2
+          - code: q2
+            type: choice
+            text: Second
+            show_if: q1 == 'yes'
+            options:
+              - {value: a, label: A, points: 1}
+              - {value: a, label: B, points: 2}
+    """
+)
+
+BAD_PROBLEMS = [
+    "4: supersedes names this version itself ('2568')",
+    "16: question 'q1': unknown key 'wieght' (did you mean 'weight'?)",
+    "20: question 'q2': show_if: 'q1' is a yes/no question: compare it with yes or no",
+    "23: question 'q2': duplicate option value 'a' (first at line 22)",
+]
+
+
+def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    return subprocess.run(
+        [assess_executable(), "questionnaire", "validate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def write(tmp_path: Path) -> tuple[Path, Path]:
+    good = tmp_path / "good.yaml"
+    good.write_text(GOOD, encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD, encoding="utf-8")
+    return good, bad
+
+
+def test_good_and_bad_file(tmp_path: Path) -> None:
+    good, bad = write(tmp_path)
+    result = run(good, bad, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [f"{bad}:{p}" for p in BAD_PROBLEMS]
+    out = result.stdout.splitlines()
+    assert len(out) == 1
+    assert out[0].startswith(f"{good}: ok")
+    assert "demo@2568" in out[0]
+    assert str(bad) not in result.stdout
+
+
+def test_bad_file_first_still_checks_the_good_one(tmp_path: Path) -> None:
+    good, bad = write(tmp_path)
+    result = run(bad, good, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"{bad}:{p}" for p in BAD_PROBLEMS]
+    assert result.stdout.startswith(f"{good}: ok")
+
+
+def test_relative_paths_are_printed_as_given(tmp_path: Path) -> None:
+    write(tmp_path)
+    result = run("bad.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == f"bad.yaml:{BAD_PROBLEMS[0]}"
+
+
+def test_good_file_alone(tmp_path: Path) -> None:
+    good, _ = write(tmp_path)
+    result = run(good, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith(f"{good}: ok (demo@2568, 1 dimensions, 1 questions)")
+
+
+def test_worked_example_is_ok(tmp_path: Path, examples: Path) -> None:
+    result = run(examples / "worked-example.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ok (worked-example@1, 2 dimensions, 7 questions)" in result.stdout
+
+
+def test_several_bad_files_report_each(tmp_path: Path) -> None:
+    _, bad = write(tmp_path)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    result = run(bad, empty, cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[: len(BAD_PROBLEMS)] == [f"{bad}:{p}" for p in BAD_PROBLEMS]
+    assert lines[len(BAD_PROBLEMS) :] == [f"{empty}:1: the file is empty"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    result = run(tmp_path / "nope.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'nope.yaml'}:0: cannot read: No such file or directory"
+    ]
+
+
+def test_no_arguments_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Usage:" in result.stderr
+    assert result.stdout == ""
