@@ -513,6 +513,13 @@ class _Builder:
                         "or '.', starting with a letter",
                     )
                     code = None
+                elif code in conditions.KEYWORDS:
+                    self.error(
+                        entry["code"].line,
+                        f"question code {code!r} is a word of the show_if language, so no "
+                        "condition could refer to it; choose another code",
+                    )
+                    code = None
                 elif code in self.earlier:
                     first = self.first_lines.get(code, 0)
                     self.error(

@@ -38,7 +38,9 @@ def test_every_text_is_in_thai_and_english(version: Questionnaire) -> None:
         texts.append(question.text)
         texts.extend(o.label for o in question.options)
     for text in texts:
-        assert text.th and text.en and text.th != text.en, text
+        assert text.th, text
+        assert text.en, text
+        assert text.th != text.en, text
 
 
 def test_uses_every_feature(version: Questionnaire) -> None:

@@ -1208,3 +1208,11 @@ def test_validate_lists_problems_of_a_file(tmp_path: Path) -> None:
     missing = validate(tmp_path / "missing.yaml")
     assert len(missing) == 1
     assert "cannot read" in missing[0].message
+
+
+@pytest.mark.parametrize("word", ["and", "no", "answered", "contains"])
+def test_question_code_may_not_be_a_condition_keyword(word: str) -> None:
+    assert_problems(
+        doc(f"- code: {word}\n  type: yesno\n  text: Keyword\n"),
+        [(13, f"question code {word!r} is a word of the show_if language")],
+    )
