@@ -56,9 +56,10 @@ def validate_command(files: tuple[Path, ...]) -> None:
         except QuestionnaireError as exc:
             problems.extend(exc.problems)
             continue
-        count = len(loaded.questions)
+        dims, count = len(loaded.dimensions), len(loaded.questions)
         click.echo(
-            f"{path}: ok ({loaded.key}, {len(loaded.dimensions)} dimensions, {count} questions)"
+            f"{path}: ok ({loaded.key}, {dims} dimension{'s' * (dims != 1)}, "
+            f"{count} question{'s' * (count != 1)})"
         )
     if problems:
         fail(problems)

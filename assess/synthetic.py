@@ -12,7 +12,13 @@ import random
 from decimal import Decimal
 
 from assess.questionnaires.answers import NA, AnswerValue
-from assess.questionnaires.model import BandScoring, LinearScoring, Question, Questionnaire, QuestionType
+from assess.questionnaires.model import (
+    BandScoring,
+    LinearScoring,
+    Question,
+    Questionnaire,
+    QuestionType,
+)
 
 
 def synthetic_answers(
@@ -24,12 +30,14 @@ def synthetic_answers(
     prefix: str = "AG",
 ) -> dict[str, dict[str, AnswerValue]]:
     """``count`` agencies' answers, keyed ``AG00001``…; deterministic for a ``seed``."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (reproducible test data, not secrets)
     out: dict[str, dict[str, AnswerValue]] = {}
     width = max(5, len(str(count)))
     for i in range(count):
         maturity = rng.betavariate(2.2, 2.0)
-        out[f"{prefix}{i + 1:0{width}d}"] = agency_answers(questionnaire, maturity, rng, completeness)
+        out[f"{prefix}{i + 1:0{width}d}"] = agency_answers(
+            questionnaire, maturity, rng, completeness
+        )
     return out
 
 

@@ -35,11 +35,19 @@ def main() -> None:
     responses = synthetic_answers(questionnaire, args.count)
     answers = sum(len(a) for a in responses.values())
     long = pd.DataFrame(
-        [(agency, code, value) for agency, given in responses.items() for code, value in given.items()],
+        [
+            (agency, code, value)
+            for agency, given in responses.items()
+            for code, value in given.items()
+        ],
         columns=["response", "question", "value"],
     )
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, pandas {pd.__version__}")
-    print(f"questionnaire {questionnaire.key}: {len(questionnaire.questions)} questions; {args.count:,} responses, {answers:,} answers")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, pandas {pd.__version__}"
+    )
+    print(
+        f"questionnaire {questionnaire.key}: {len(questionnaire.questions)} questions; {args.count:,} responses, {answers:,} answers"
+    )
 
     def best(function) -> tuple[float, object]:  # type: ignore[no-untyped-def]
         times, result = [], None
@@ -55,16 +63,30 @@ def main() -> None:
     exact = {agency: score_response(questionnaire, given) for agency, given in responses.items()}
     single_time = time.perf_counter() - start
 
-    differences = sum(1 for agency, result in exact.items() if batch.as_dict(agency) != result.as_dict())  # type: ignore[attr-defined]
-    differences += sum(1 for agency, result in exact.items() if from_frame.as_dict(agency) != result.as_dict())  # type: ignore[attr-defined]
+    differences = sum(
+        1 for agency, result in exact.items() if batch.as_dict(agency) != result.as_dict()
+    )  # type: ignore[attr-defined]
+    differences += sum(
+        1 for agency, result in exact.items() if from_frame.as_dict(agency) != result.as_dict()
+    )  # type: ignore[attr-defined]
     overall = [r.overall for r in exact.values() if r.overall is not None]
-    print(f"overall scores: median {statistics.median(overall)}, min {min(overall)}, max {max(overall)}")
-    print(f"score_many (mapping):      {vector_time:8.3f} s   (best of {args.repeat}; {batch.exact_rows} rows re-scored exactly)")  # type: ignore[attr-defined]
+    print(
+        f"overall scores: median {statistics.median(overall)}, min {min(overall)}, max {max(overall)}"
+    )
+    print(
+        f"score_many (mapping):      {vector_time:8.3f} s   (best of {args.repeat}; {batch.exact_rows} rows re-scored exactly)"
+    )  # type: ignore[attr-defined]
     print(f"score_many (long frame):   {frame_time:8.3f} s   (best of {args.repeat})")
-    print(f"score_response one by one: {single_time:8.3f} s   ({single_time / args.count * 1000:.2f} ms per response)")
-    print(f"ratio: score_many is {single_time / vector_time:.1f}× faster (long frame: {single_time / frame_time:.1f}×)")
+    print(
+        f"score_response one by one: {single_time:8.3f} s   ({single_time / args.count * 1000:.2f} ms per response)"
+    )
+    print(
+        f"ratio: score_many is {single_time / vector_time:.1f}× faster (long frame: {single_time / frame_time:.1f}×)"
+    )
     print(f"identical results: {'yes' if differences == 0 else f'NO — {differences} differ'}")
-    print(f"targets: score_many < 2 s: {'met' if vector_time < 2 else 'NOT met'}; ≥ 20×: {'met' if single_time / vector_time >= 20 else 'NOT met'}")
+    print(
+        f"targets: score_many < 2 s: {'met' if vector_time < 2 else 'NOT met'}; ≥ 20×: {'met' if single_time / vector_time >= 20 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

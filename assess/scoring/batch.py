@@ -41,6 +41,7 @@ from assess.questionnaires.conditions import (
 )
 from assess.questionnaires.model import (
     BandScoring,
+    Dimension,
     LinearScoring,
     NaPolicy,
     OptionValue,
@@ -138,13 +139,17 @@ def score_many(
     ``response``, ``question`` and ``value`` (one row per answer, as an answers table reads).
     Answers must already be valid (see :mod:`assess.questionnaires.answers`).
     """
+    codes = list(questionnaire.questions)
     if isinstance(responses, pd.DataFrame):
         ids, columns = _columns_from_frame(questionnaire, responses)
+        wide = pd.DataFrame(columns, columns=codes, dtype=object)
     else:
         ids = list(responses)
-        rows = [responses[i] for i in ids]
-        columns = {code: [row.get(code) for row in rows] for code in questionnaire.questions}
-    return _Batch(questionnaire, ids, columns).run()
+        # pandas builds the columns from the dicts in C; dtype=object keeps every answer as
+        # given (Decimals stay exact, None stays None).
+        wide = pd.DataFrame([responses[i] for i in ids], columns=codes, dtype=object)
+    wide.index = pd.RangeIndex(len(ids))
+    return _Batch(questionnaire, ids, wide).run()
 
 
 def _columns_from_frame(
@@ -172,6 +177,16 @@ def _columns_from_frame(
     return ids, columns
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """q of one question over all rows: ``points / cap`` (whole numbers) or a float ``q``."""
+
+    points: IntArray | None
+    cap: int
+    q: FloatArray | None
+    full: BoolArray
+
+
 @dataclass
 class _Encoded:
     """One question's answers over all responses, encoded for array work."""
@@ -185,13 +200,13 @@ class _Encoded:
     number: FloatArray
     #: multi: the distinct combinations chosen, by id.
     combos: list[tuple[OptionValue, ...]]
-    #: number: the exact answers (for threshold checks).
-    exact: list[object]
+    #: Every row's answer exactly as given (numbers as Decimals, for threshold checks).
+    exact: npt.NDArray[np.object_]
 
 
 class _Batch:
     def __init__(
-        self, questionnaire: Questionnaire, ids: list[Hashable], columns: Mapping[str, list[object]]
+        self, questionnaire: Questionnaire, ids: list[Hashable], columns: pd.DataFrame
     ) -> None:
         self.q = questionnaire
         self.ids = ids
@@ -207,52 +222,37 @@ class _Batch:
     def encode(self, question: Question) -> _Encoded:
         column = self.columns[question.code]
         n = self.n
-        lookup: dict[object, int]
         combos: list[tuple[OptionValue, ...]] = []
         number = np.full(n, np.nan)
         qtype = question.type
+        # Validated answers hold N/A only where the question allows it.
+        na = column.isin([NA]).to_numpy() if question.allow_na else np.zeros(n, dtype=bool)
+        given = column.notna().to_numpy() & ~na
+        lookup: dict[object, int]
         if qtype in (QuestionType.LEVEL, QuestionType.CHOICE):
-            lookup = {opt.value: i for i, opt in enumerate(question.options)}
             # Answers are validated, so a value is an option of the same type: no 1/True mixups.
-            lookup[NA] = NOT_APPLICABLE
-            index = np.fromiter((lookup.get(v, UNANSWERED) for v in column), np.int64, n)
+            lookup = {opt.value: i for i, opt in enumerate(question.options)}
         elif qtype is QuestionType.YESNO:
-            index = np.fromiter(
-                (
-                    1
-                    if v is True
-                    else 0
-                    if v is False
-                    else NOT_APPLICABLE
-                    if v is NA
-                    else UNANSWERED
-                    for v in column
-                ),
-                np.int64,
-                n,
-            )
+            lookup = {True: 1, False: 0}
         elif qtype is QuestionType.MULTI:
-            ids: dict[object, int] = {NA: NOT_APPLICABLE, None: UNANSWERED}
-
-            def combo(value: object) -> int:
-                found = ids.get(value)
-                if found is None:
-                    found = ids[value] = len(combos)
-                    combos.append(value)  # type: ignore[arg-type]
-                return found
-
-            index = np.fromiter((combo(v) for v in column), np.int64, n)
+            lookup = {}
+            for value in column[given]:
+                if value not in lookup:
+                    lookup[value] = len(combos)
+                    combos.append(value)
         else:
-            index = np.fromiter(
-                (NOT_APPLICABLE if v is NA else UNANSWERED if v is None else 0 for v in column),
-                np.int64,
-                n,
-            )
-            if qtype is QuestionType.NUMBER:
-                answered = index == 0
-                number[answered] = [float(column[i]) for i in np.flatnonzero(answered)]  # type: ignore[arg-type]
-        state = np.where(index >= 0, 1, np.where(index == NOT_APPLICABLE, 2, 0)).astype(np.int8)
-        return _Encoded(question, state, index, number, combos, column)
+            lookup = {}
+        if lookup:
+            mapped = column[given].map(lookup).to_numpy(dtype=np.float64, na_value=np.nan)
+            index = np.full(n, UNANSWERED, dtype=np.int64)
+            index[given] = np.nan_to_num(mapped, nan=UNANSWERED).astype(np.int64)
+        else:
+            index = np.where(given, 0, UNANSWERED).astype(np.int64)
+        index[na] = NOT_APPLICABLE
+        if qtype is QuestionType.NUMBER:
+            number[given] = np.array(column[given].tolist(), dtype=np.float64)
+        state = np.where(index >= 0, 1, np.where(na, 2, 0)).astype(np.int8)
+        return _Encoded(question, state, index, number, combos, column.to_numpy())
 
     # -- conditions -------------------------------------------------------------------------
 
@@ -295,52 +295,141 @@ class _Batch:
         target = float(threshold)
         near = present & (np.abs(enc.number - target) <= NEAR_TOLERANCE * max(1.0, abs(target)))
         for row in np.flatnonzero(near & ~self.suspect):
-            if Decimal(enc.exact[row]) != threshold:  # type: ignore[arg-type]
+            if Decimal(enc.exact[row]) != threshold:
                 self.suspect[row] = True
 
     # -- question scores --------------------------------------------------------------------
 
-    def question_scores(self, enc: _Encoded, present: BoolArray) -> tuple[FloatArray, BoolArray]:
-        """q for answered rows and whether q = 1 (exactly), as arrays over all rows."""
+    def question_scores(self, enc: _Encoded, present: BoolArray) -> _Scores:
+        """Each answered row's q, and whether q = 1 exactly.
+
+        For every type but linear numbers q is a ratio of whole numbers, P / C, once the
+        question's points are scaled to integers: those rows are summed exactly.
+        """
         question = enc.question
         qtype = question.type
-        if qtype in (QuestionType.LEVEL, QuestionType.CHOICE):
+        if qtype in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.MULTI):
             cap = question.option_cap
-            points = [o.points for o in question.options]
-            q_table = np.array([float(p / cap) for p in points] + [0.0])
-            full_table = np.array([p == cap for p in points] + [False])
-            slot = np.where(enc.index >= 0, enc.index, len(points))
-            return q_table[slot], full_table[slot]
-        if qtype is QuestionType.MULTI:
-            cap = question.option_cap
-            option_points = {o.value: o.points for o in question.options}
-            sums = [sum((option_points[v] for v in c), Decimal(0)) for c in enc.combos]
-            q_table = np.array([float(min(s, cap) / cap) for s in sums] + [0.0])
-            full_table = np.array([s >= cap for s in sums] + [False])
-            slot = np.where(enc.index >= 0, enc.index, len(sums))
-            return q_table[slot], full_table[slot]
+            if qtype is QuestionType.MULTI:
+                points_of = {o.value: o.points for o in question.options}
+                earned = [min(sum((points_of[v] for v in c), Decimal(0)), cap) for c in enc.combos]
+            else:
+                earned = [o.points for o in question.options]
+            scaled = _integers([*earned, cap])
+            table = np.array([*scaled[:-1], 0], dtype=np.int64)
+            slot = np.where(enc.index >= 0, enc.index, len(earned))
+            points = table[slot]
+            return _Scores(points, scaled[-1], None, points == scaled[-1])
         if qtype is QuestionType.YESNO:
             yes = enc.index == 1
-            return yes.astype(np.float64), yes
+            return _Scores(yes.astype(np.int64), 1, None, yes)
         scoring = question.scoring
         values = enc.number
         if isinstance(scoring, BandScoring):
-            top = scoring.max_points
-            q = np.zeros(self.n)
-            full = np.zeros(self.n, dtype=bool)
-            for band in scoring.bands:
+            scaled = _integers([*(b.points for b in scoring.bands), scoring.max_points])
+            points = np.zeros(self.n, dtype=np.int64)
+            for band, band_points in zip(scoring.bands, scaled, strict=False):
                 self.flag_near(enc, present, band.min)
-                reached = values >= float(band.min)
-                q = np.where(reached, float(band.points / top), q)
-                full = np.where(reached, band.points == top, full)
-            return q, full
+                points = np.where(values >= float(band.min), band_points, points)
+            return _Scores(points, scaled[-1], None, points == scaled[-1])
         assert isinstance(scoring, LinearScoring)
+        exact = self.linear_exactly(enc, present, scoring)
+        if exact is not None:
+            return exact
         self.flag_near(enc, present, scoring.to)
         start, end = float(scoring.from_), float(scoring.to)
         with np.errstate(invalid="ignore"):
-            q = np.clip((values - start) / (end - start), 0.0, 1.0)
+            q = np.nan_to_num(np.clip((values - start) / (end - start), 0.0, 1.0))
         full = values >= end if end > start else values <= end
-        return np.nan_to_num(q), full
+        return _Scores(None, 0, q, _bools(full))
+
+    def linear_exactly(
+        self, enc: _Encoded, present: BoolArray, scoring: LinearScoring
+    ) -> _Scores | None:
+        """Linear q as whole numbers P / C, when the answers' decimals allow it.
+
+        With every value, ``from`` and ``to`` scaled by 10^k (k the most decimals written),
+        q = clamp(V − F, 0, T − F) / (T − F) exactly (mirrored when smaller is better).
+        Returns ``None`` when the scaled numbers would not fit exactly in a float.
+        """
+        distinct = set(enc.exact[present].tolist())
+        places = max((-int(v.as_tuple().exponent) for v in distinct), default=0)
+        places = max(places, *(-int(v.as_tuple().exponent) for v in (scoring.from_, scoring.to)), 0)
+        factor = 10**places
+        largest = float(np.nanmax(np.abs(enc.number), initial=0.0))
+        if (
+            places > 6
+            or (largest + abs(float(scoring.from_)) + abs(float(scoring.to))) * factor >= 2**50
+        ):
+            return None
+        values = np.rint(np.nan_to_num(enc.number) * factor).astype(np.int64)
+        start, end = int(scoring.from_ * factor), int(scoring.to * factor)
+        span = abs(end - start)
+        gained = values - start if end > start else start - values
+        points = np.clip(gained, 0, span)
+        return _Scores(points, span, None, points == span)
+
+    # -- dimensions ---------------------------------------------------------------------------
+
+    def dimension(self, dim: Dimension, exclude_na: bool) -> tuple[IntArray, BoolArray, IntArray]:
+        """Rounded score (hundredths), whether scored, and the gate cap of one dimension.
+
+        S = 100 × Σ wᵢqᵢ ÷ Σ wᵢ. With integer weights Wᵢ and qᵢ = Pᵢ ÷ Cᵢ, and D a common
+        multiple of the Cᵢ, S in hundredths is 10000 × Σ Wᵢ·Pᵢ·(D/Cᵢ) ÷ (D × Σ Wᵢ): whole
+        numbers, rounded exactly. Only linear-scored answers strictly between 0 and 1 add a
+        float part; their rows are checked for a near tie.
+        """
+        n = self.n
+        levels = self.q.levels
+        scored_questions = [qn for qn in dim.questions if qn.is_scored]
+        weights = _integers([qn.weight for qn in scored_questions])
+        results = {}
+        for question in scored_questions:
+            enc = self.encoded[question.code]
+            results[question.code] = self.question_scores(
+                enc, self.visible[question.code] & (enc.state == 1)
+            )
+        common = math.lcm(*(r.cap for r in results.values() if r.points is not None))
+        # int64 must hold 10000 × D × Σ W; beyond that, fall back to floats (and tie checks).
+        exact = 10000 * common * max(sum(weights), 1) < 2**62
+        scale = common if exact else 1
+        whole = np.zeros(n, dtype=np.int64)
+        part = np.zeros(n, dtype=np.float64)
+        fractional = np.zeros(n, dtype=bool)
+        denominator = np.zeros(n, dtype=np.int64)
+        cap = np.full(n, len(levels) - 1, dtype=np.int64)
+        for question, weight in zip(scored_questions, weights, strict=True):
+            enc = self.encoded[question.code]
+            result = results[question.code]
+            answered = enc.state == 1
+            na = enc.state == 2
+            applicable = self.visible[question.code] & ~(na & exclude_na)
+            full = np.where(answered, result.full, na)
+            denominator += np.where(applicable, weight, 0)
+            if result.points is not None and exact:
+                points = np.where(answered, result.points, np.where(na, result.cap, 0))
+                whole += np.where(applicable, weight * points * (common // result.cap), 0)
+            else:
+                # q = 1 (N/A under "full", or fully met) is exact; so is q = 0.
+                if result.points is not None:
+                    q = np.where(answered, result.points / result.cap, 0.0)
+                else:
+                    q = np.where(answered, result.q, 0.0)  # type: ignore[arg-type]
+                whole += np.where(applicable & full, weight * scale, 0)
+                partial = applicable & ~full & (q > 0)
+                part += np.where(partial, weight * scale * q, 0.0)
+                fractional |= partial
+            if question.gate is not None:
+                limit = self.q.level_index(question.gate) - 1
+                cap = np.where(applicable & ~full, np.minimum(cap, limit), cap)
+        scored = denominator > 0
+        total = np.maximum(denominator, 1) * scale
+        hundredths = _round_div(10000 * whole, total)
+        if fractional.any():
+            raw = 10000.0 * (whole + part) / total
+            self.suspect |= scored & fractional & _near_tie(raw)
+            hundredths = np.where(fractional, np.floor(raw + 0.5).astype(np.int64), hundredths)
+        return hundredths, _bools(scored), cap
 
     # -- the whole batch --------------------------------------------------------------------
 
@@ -370,50 +459,18 @@ class _Batch:
         dim_scored = np.zeros((n, n_dims), dtype=bool)
         dim_level = np.full((n, n_dims), -1, dtype=np.int64)
         for d, dim in enumerate(q.dimensions):
-            numerator = np.zeros(n)
-            denominator = np.zeros(n)
-            cap = np.full(n, len(q.levels) - 1, dtype=np.int64)
-            for question in dim.questions:
-                if not question.is_scored:
-                    continue
-                enc = self.encoded[question.code]
-                visible = self.visible[question.code]
-                answered_rows = visible & (enc.state == 1)
-                q_answered, full_answered = self.question_scores(enc, answered_rows)
-                na = enc.state == 2
-                applicable = visible & ~(na & exclude_na)
-                q_value = np.where(enc.state == 1, q_answered, np.where(na, 1.0, 0.0))
-                full = np.where(enc.state == 1, full_answered, na)
-                weight = float(question.weight)
-                numerator += np.where(applicable, weight * q_value, 0.0)
-                denominator += np.where(applicable, weight, 0.0)
-                if question.gate is not None:
-                    limit = q.level_index(question.gate) - 1
-                    cap = np.where(applicable & ~full, np.minimum(cap, limit), cap)
-            scored = denominator > 0
-            with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.where(
-                    scored, 10000.0 * numerator / np.where(scored, denominator, 1.0), 0.0
-                )
-            self.suspect |= scored & _near_tie(raw)
-            hundredths = np.floor(raw + 0.5).astype(np.int64)
+            hundredths, scored, cap = self.dimension(dim, exclude_na)
             level = np.searchsorted(thresholds, hundredths, side="right") - 1
             dim_h[:, d] = hundredths
             dim_scored[:, d] = scored
             dim_level[:, d] = np.where(scored, np.minimum(level, cap), -1)
 
-        weights = np.array([float(dim.weight) for dim in q.dimensions])
-        total_weight = dim_scored @ weights
+        # Overall: a weighted mean of whole hundredths with whole-number weights, exact.
+        weights = np.array(_integers([dim.weight for dim in q.dimensions]), dtype=np.int64)
+        total_weight = dim_scored.astype(np.int64) @ weights
         any_scored = total_weight > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            raw_overall = np.where(
-                any_scored,
-                (np.where(dim_scored, dim_h, 0) @ weights)
-                / np.where(any_scored, total_weight, 1.0),
-                0.0,
-            )
-        self.suspect |= any_scored & _near_tie(raw_overall)
-        overall_h = np.floor(raw_overall + 0.5).astype(np.int64)
+        weighted = np.where(dim_scored, dim_h, 0) @ weights
+        overall_h = _round_div(weighted, np.maximum(total_weight, 1))
         if q.overall_level is OverallLevelMode.LOWEST:
             overall_level = np.where(dim_scored, dim_level, len(level_codes)).min(axis=1)
         else:
@@ -459,8 +516,8 @@ class _Batch:
     ) -> None:
         answers = {
             code: value
-            for code, column in self.columns.items()
-            if (value := column[row]) is not None
+            for code, value in self.columns.iloc[row].items()
+            if value is not None and not (isinstance(value, float) and math.isnan(value))
         }
         result: ResponseScore = score_response(self.q, answers)  # type: ignore[arg-type]
         measures: list[tuple[str, Decimal | None, str | None]] = [
@@ -482,6 +539,19 @@ def _bools(value: Any) -> BoolArray:
 
 def _near_tie(raw: FloatArray) -> BoolArray:
     return np.abs(raw - np.floor(raw) - 0.5) < TIE_TOLERANCE
+
+
+def _integers(values: Iterable[Decimal]) -> list[int]:
+    """Decimals scaled by one power of ten to whole numbers with the same ratios."""
+    values = list(values)
+    places = max((-int(v.normalize().as_tuple().exponent) for v in values), default=0)
+    factor = Decimal(10) ** max(places, 0)
+    return [int(v * factor) for v in values]
+
+
+def _round_div(numerator: IntArray, denominator: IntArray) -> IntArray:
+    """numerator ÷ denominator rounded half away from zero, for numerator ≥ 0, denominator > 0."""
+    return np.asarray((2 * numerator + denominator) // (2 * denominator), dtype=np.int64)
 
 
 def _hundredths_ceiling(value: Decimal) -> int:

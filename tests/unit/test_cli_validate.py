@@ -118,7 +118,7 @@ def test_good_file_alone(tmp_path: Path) -> None:
     result = run(good, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.startswith(f"{good}: ok (demo@2568, 1 dimensions, 1 questions)")
+    assert result.stdout.startswith(f"{good}: ok (demo@2568, 1 dimension, 1 question)")
 
 
 def test_worked_example_is_ok(tmp_path: Path, examples: Path) -> None:

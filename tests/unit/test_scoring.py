@@ -483,7 +483,7 @@ def test_show_if_threshold_a_hair_away_is_exact() -> None:
 def test_score_many_reads_a_long_frame() -> None:
     import pandas as pd
 
-    q = questionnaire(dimension("d", yesno("d.a"), LEVEL_Q))
+    q = questionnaire(dimension("d", yesno("d.a", allow_na=True), LEVEL_Q))
     frame = pd.DataFrame(
         {
             "response": ["r1", "r1", "r2", "r3"],
