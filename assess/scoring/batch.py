@@ -564,12 +564,3 @@ def _option_test(op: str, value: object, literal: object) -> bool:
         same = type(value) is type(literal) and value == literal
         return same if op == "==" else not same
     return bool(_OPS[op](value, literal))
-
-
-def compare(batch: BatchScores, exact: Iterable[tuple[Hashable, ResponseScore]]) -> list[str]:
-    """Differences between a batch and exact results (for tests and benchmarks)."""
-    problems: list[str] = []
-    for response, result in exact:
-        if batch.as_dict(response) != result.as_dict():
-            problems.append(f"{response}: {batch.as_dict(response)} != {result.as_dict()}")
-    return problems

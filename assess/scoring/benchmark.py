@@ -25,8 +25,6 @@ BENCHMARK_COLUMNS = (
     "agency", "by", "group", "measure", "score", "level", "n", "rank", "percentile", "mean",
     "median", "p25", "p75", "min", "max", "gap_to_median", "gap_to_top", "quartile",
 )  # fmt: skip
-#: The comparison groupings of ``assess benchmark --by``.
-GROUPINGS = ("all", "type", "parent", "province", "tag")
 
 
 def everyone(agencies: Sequence[str]) -> pd.DataFrame:
