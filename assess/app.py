@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-from assess import config
+from assess import __version__, config
+
+LANGUAGES = ("th", "en")
 
 
 def build_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -20,8 +26,119 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
         }
     )
     app = Flask("assess", instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update(_defaults(settings))
     app.config.update(settings)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
     return app
+
+
+def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
+    url = settings["DATABASE_URL"]
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        # Concurrent saves wait for the writer instead of failing at once.
+        engine_options["connect_args"] = {"timeout": 15}
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "BABEL_DEFAULT_LOCALE": "th",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Bangkok",
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "EVIDENCE_FOLDER": os.path.join(settings["INSTANCE_PATH"], "evidence"),
+    }
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_bootstrap import Bootstrap5
+
+    from assess import auth
+    from assess.extensions import babel, csrf, db, login, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(__file__), "migrations"),
+        render_as_batch=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Bangkok")
+    auth.init_app(app)
+    Bootstrap5(app)
+    login.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets readers go on while one agency saves; foreign keys are off by default."""
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def select_locale() -> str:
+    """Thai by default; the signed-in user's choice, else the session's, else ``?lang=``."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        return wanted
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return str(current_user.language)
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return "th"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from assess.admin import bp as admin_bp
+    from assess.auth import bp as auth_bp
+    from assess.errors import init_app as init_errors
+    from assess.review import bp as review_bp
+    from assess.survey import bp as survey_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(survey_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(admin_bp)
+    init_errors(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from assess import labels, thai
+
+    thai.init_app(app)
+    labels.init_app(app)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"app_version": __version__, "languages": LANGUAGES, "lang": current_language()}
+
+    @app.before_request
+    def _remember_lang() -> None:
+        wanted = request.args.get("lang")
+        if wanted in LANGUAGES:
+            session["lang"] = wanted
+        g.lang = select_locale()
+
+
+def current_language() -> str:
+    """The language of the current request ("th" or "en")."""
+    lang = g.get("lang") if g else None
+    return lang if lang in LANGUAGES else "th"
 
 
 def _test_defaults(test_config: dict[str, Any]) -> dict[str, Any]:

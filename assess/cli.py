@@ -9,12 +9,13 @@ build the web application at all.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from flask.cli import FlaskGroup
@@ -25,6 +26,11 @@ from assess.questionnaires.answers import AnswersFileError, read_answers
 from assess.questionnaires.builtin import builtin_path
 from assess.questionnaires.diff import diff as diff_versions
 from assess.scoring.batch import score_many
+
+if TYPE_CHECKING:
+    from assess.models import Round
+
+T = TypeVar("T")
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -45,7 +51,7 @@ def questionnaire() -> None:
     """Questionnaire files: validate, try, compare."""
 
 
-@questionnaire.command("validate")
+@questionnaire.command("validate", with_appcontext=False)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def validate_command(files: tuple[Path, ...]) -> None:
     """Check FILES against the questionnaire format; print FILE:LINE: message per problem."""
@@ -65,7 +71,7 @@ def validate_command(files: tuple[Path, ...]) -> None:
         fail(problems)
 
 
-@questionnaire.command("score")
+@questionnaire.command("score", with_appcontext=False)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -119,6 +125,9 @@ def diff_command(old: str, new: str, fmt: str) -> None:
 def _resolve(name: str) -> Questionnaire:
     path = Path(name)
     if not path.exists() and "@" in name:
+        stored = _stored(name)
+        if stored is not None:
+            return stored
         code, _, version = name.partition("@")
         found = builtin_path(code, version)
         if found is None:
@@ -127,6 +136,19 @@ def _resolve(name: str) -> Questionnaire:
             )
         path = found
     return _load_or_fail(path)
+
+
+def _stored(name: str) -> Questionnaire | None:
+    """A version stored in the database, if the database has it (and exists at all)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from assess.services import questionnaires as stored_versions
+    from assess.services.errors import NotFound
+
+    try:
+        return stored_versions.questionnaire_of(stored_versions.find_version(name))
+    except (NotFound, SQLAlchemyError):
+        return None
 
 
 def _load_or_fail(path: Path) -> Questionnaire:
@@ -169,3 +191,326 @@ def _write(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+# -- commands on the database ---------------------------------------------------------------
+
+
+def _commit(action: Callable[[], T]) -> T:
+    """Run ``action`` in one transaction: commit on success; on a refusal, roll back and fail."""
+    from assess.extensions import db
+    from assess.services.errors import ServiceError
+
+    try:
+        result = action()
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.problems)
+    return result
+
+
+def _round(ident: str) -> Round:
+    from assess.services import rounds
+    from assess.services.errors import NotFound
+
+    try:
+        return rounds.get_round(ident)
+    except NotFound as exc:
+        fail(exc.problems)
+
+
+@questionnaire.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def import_command(files: tuple[Path, ...]) -> None:
+    """Validate and store questionnaire FILES; print CODE@VERSION per file (all or nothing)."""
+    from assess.services import questionnaires as stored_versions
+    from assess.services.errors import ServiceError
+
+    def run() -> list[str]:
+        problems: list[str] = []
+        keys = []
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                problems.append(f"{path}: cannot read: {exc.strerror}")
+                continue
+            try:
+                version, _ = stored_versions.import_text(data, str(path))
+            except ServiceError as exc:
+                problems.extend(exc.problems)
+                continue
+            keys.append(version.key)
+        if problems:
+            raise ServiceError(problems)
+        return keys
+
+    for key in _commit(run):
+        click.echo(key)
+
+
+@questionnaire.command("list")
+def list_command() -> None:
+    """Stored questionnaire versions, with the rounds that use each."""
+    from assess.services import questionnaires as stored_versions
+
+    for version in stored_versions.versions():
+        rounds = ", ".join(f"{r.id} ({r.name}, {r.status})" for r in version.rounds) or "-"
+        click.echo(
+            f"{version.key}\t{version.title('th')}\tsha256:{version.content_hash[:12]}\trounds: {rounds}"
+        )
+
+
+@main.group()
+def agency() -> None:
+    """Agencies that answer rounds."""
+
+
+@agency.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def agency_import_command(file: Path) -> None:
+    """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
+    from assess.services import agencies
+
+    created, updated = _commit(lambda: agencies.import_csv(file.read_bytes(), str(file)))
+    click.echo(f"{file}: {created} agencies created, {updated} updated")
+
+
+@main.group()
+def user() -> None:
+    """People who sign in, and their API tokens."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["coordinator", "reviewer", "admin"]), required=True)
+@click.option("--agency", "agency_code", help="The agency of a coordinator (its code).")
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create_command(
+    email: str, role: str, agency_code: str | None, name: str, password_stdin: bool
+) -> None:
+    """Create a user; without --password-stdin a password is generated and printed once."""
+    import secrets
+
+    from assess.services import agencies, users
+
+    generated = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = generated = secrets.token_urlsafe(12)
+    found = None
+    if agency_code:
+        found = agencies.find_agency(agency_code)
+        if found is None:
+            fail([f"agency {agency_code}: no such agency (see 'assess agency import')"])
+    created = _commit(
+        lambda: users.create_user(email, role, agency=found, password=password, name=name)
+    )
+    click.echo(f"created {created.role} {created.email}" + (f" ({found.code})" if found else ""))
+    if generated:
+        click.echo(f"password: {generated}")
+
+
+@user.command("token")
+@click.argument("email")
+@click.option("--label", default="command line", help="A note to recognise the token by.")
+def user_token_command(email: str, label: str) -> None:
+    """Print a new API token for EMAIL, alone on the last line."""
+    from assess.services import users
+
+    found = users.find_user(email)
+    if found is None:
+        fail([f"{email}: no such user"])
+    click.echo(_commit(lambda: users.issue_token(found, label)))
+
+
+@main.group("round")
+def round_group() -> None:
+    """Rounds: create, open, close, publish."""
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail([f"{option} {value!r}: give a date as YYYY-MM-DD (Gregorian calendar)"])
+
+
+@round_group.command("create")
+@click.option("--questionnaire", "key", required=True, help="CODE@VERSION of a stored version.")
+@click.option("--name", required=True)
+@click.option("--fiscal-year", type=int, required=True, help="Buddhist Era fiscal year, e.g. 2569.")
+@click.option("--opens", help="YYYY-MM-DD")
+@click.option("--closes", help="YYYY-MM-DD: the last day answers are accepted (Bangkok time).")
+@click.option(
+    "--agencies", "agency_list", default="all", show_default=True, help="all, or CODE,CODE…"
+)
+@click.option(
+    "--live-preview/--no-live-preview", default=False, help="Show coordinators a score preview."
+)
+def round_create_command(
+    key: str,
+    name: str,
+    fiscal_year: int,
+    opens: str | None,
+    closes: str | None,
+    agency_list: str,
+    live_preview: bool,
+) -> None:
+    """Create a round (in draft); print its id alone on the last line."""
+    from assess.services import agencies, rounds
+    from assess.services import questionnaires as stored_versions
+    from assess.services.errors import ServiceError
+
+    opens_on, closes_on = _date(opens, "--opens"), _date(closes, "--closes")
+
+    def run() -> int:
+        version = stored_versions.find_version(key)
+        invited = None
+        if agency_list != "all":
+            codes = [c.strip() for c in agency_list.split(",") if c.strip()]
+            found = {c: agencies.find_agency(c) for c in codes}
+            unknown = [c for c, a in found.items() if a is None]
+            if unknown:
+                raise ServiceError([f"agency {c}: no such agency" for c in unknown])
+            invited = [a for a in found.values() if a is not None]
+        created = rounds.create_round(
+            version,
+            name,
+            fiscal_year,
+            opens_on=opens_on,
+            closes_on=closes_on,
+            agencies=invited,
+            live_preview=live_preview,
+        )
+        return created.id
+
+    round_id = _commit(run)
+    click.echo(f"created round {round_id} ({name}, {fiscal_year}), in draft")
+    click.echo(round_id)
+
+
+def _move(ident: str, target: str) -> None:
+    from assess.services import results, rounds
+
+    found = _round(ident)
+
+    def run() -> None:
+        rounds.move(found, target)
+        if target == "published":
+            # Published figures are recomputed once more from the stored answers.
+            results.recompute_round(found)
+
+    _commit(run)
+    click.echo(f"round {found.id} is {target}")
+
+
+@round_group.command("open")
+@click.argument("round_id", metavar="ROUND")
+def round_open_command(round_id: str) -> None:
+    """Open ROUND: coordinators may answer until its closing day."""
+    _move(round_id, "open")
+
+
+@round_group.command("close")
+@click.argument("round_id", metavar="ROUND")
+def round_close_command(round_id: str) -> None:
+    """Close ROUND: no more answers."""
+    _move(round_id, "closed")
+
+
+@round_group.command("publish")
+@click.argument("round_id", metavar="ROUND")
+def round_publish_command(round_id: str) -> None:
+    """Publish ROUND's results."""
+    _move(round_id, "published")
+
+
+@main.group()
+def answers() -> None:
+    """Answers of a round in the interchange forms (JSON, CSV, XLSX)."""
+
+
+@answers.command("import")
+@click.argument("round_id", metavar="ROUND")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--status",
+    type=click.Choice(["draft", "submitted", "accepted"]),
+    default="draft",
+    show_default=True,
+)
+def answers_import_command(round_id: str, file: Path, status: str) -> None:
+    """Import answers (.json, .csv, .xlsx) into ROUND; all or nothing."""
+    from assess.services import interchange
+
+    found = _round(round_id)
+    count = _commit(
+        lambda: interchange.import_round(found, file.read_bytes(), str(file), status=status)
+    )
+    click.echo(f"{file}: answers of {count} agencies imported into round {found.id}")
+
+
+@answers.command("export")
+@click.argument("round_id", metavar="ROUND")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def answers_export_command(round_id: str, fmt: str, output: Path | None) -> None:
+    """Export ROUND's answers in an interchange form."""
+    from assess.services import interchange
+
+    data = interchange.export_round(_round(round_id), fmt)
+    if output is not None:
+        output.write_bytes(data)
+    elif fmt == "xlsx":
+        fail(["--format xlsx needs -o FILE.xlsx"])
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+@main.command("scores")
+@click.argument("round_id", metavar="ROUND")
+@click.option("--self", "self_assessed", is_flag=True, help="Self-assessed instead of verified.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def scores_command(round_id: str, self_assessed: bool, fmt: str, output: Path | None) -> None:
+    """Scores of every response of ROUND (verified unless --self)."""
+    from assess.services import results
+    from assess.services.questionnaires import questionnaire_of
+
+    found = _round(round_id)
+    records = results.score_records(found, verified=not self_assessed)
+    text = (
+        json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        if fmt == "json"
+        else scores_csv(questionnaire_of(found.questionnaire), records)
+    )
+    _write(text, output)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo data, print the logins, and stop.")
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Set up a demo on the configured database, print the logins, then serve the app."""
+    from flask import current_app
+
+    from assess.demo import load_demo
+
+    logins = load_demo(progress=sys.stdout.isatty())
+    click.echo("")
+    click.echo("Demo logins (ชื่อผู้ใช้สำหรับทดลอง):")
+    for role, email, password, agency in logins:
+        click.echo(f"  {role:<12} {email:<32} {password}" + (f"   {agency}" if agency else ""))
+    if no_serve:
+        return
+    click.echo(f"\nServing on http://{host}:{port}/  (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)

@@ -32,3 +32,204 @@ def examples() -> Path:
     if not (EXAMPLES / "worked-example.yaml").exists():
         pytest.fail(f"the shared examples are missing at {EXAMPLES}")
     return EXAMPLES
+
+
+# -- the application on a real database ------------------------------------------------------
+#
+# Every test that touches the database runs on SQLite and, when ASSESS_TEST_DATABASE_URL
+# names a PostgreSQL database, on PostgreSQL too (the ``backend`` parameter). The schema is
+# made once per backend by the real migrations; each test then starts from empty tables:
+# on SQLite a copy of the migrated file, on PostgreSQL a TRUNCATE (with triggers off, since
+# the audit trail refuses deletion by design).
+
+POSTGRES_URL = os.environ.get("ASSESS_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+
+def _migrate(url: str, folder: Path) -> None:
+    from flask_migrate import upgrade
+
+    from assess import create_app
+
+    app = create_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        from assess.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    _migrate(f"sqlite:///{folder / 'assess.db'}", folder)
+    return folder / "assess.db"
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
+    assert POSTGRES_URL
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    _migrate(POSTGRES_URL, tmp_path_factory.mktemp("pg"))
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        conn.execute(
+            sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database for one test, on each configured backend."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        shutil.copy(template, tmp_path / "assess.db")
+        return f"sqlite:///{tmp_path / 'assess.db'}"
+    url = request.getfixturevalue("_postgres_schema")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The application in testing mode on an empty database, inside an app context."""
+    from assess import create_app
+    from assess.extensions import db
+
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "assess.test",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+class World:
+    """Factories for the objects of a test (Indico-style: callables with overrides)."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+
+    def agency(self, code: str = "AG-1", **fields):  # type: ignore[no-untyped-def]
+        from assess.extensions import db
+        from assess.models import Agency
+
+        fields.setdefault("name_th", f"หน่วยงาน {code}")
+        fields.setdefault("name_en", f"Agency {code}")
+        fields.setdefault("type", "department")
+        agency = Agency(code=code, tags=fields.pop("tags", []), **fields)
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    def user(
+        self,
+        email: str,
+        role: str = "coordinator",
+        agency=None,
+        password: str = "correct horse battery",
+    ):  # type: ignore[no-untyped-def]
+        from assess.extensions import db
+        from assess.services import users
+
+        user = users.create_user(email, role, agency=agency, password=password)
+        db.session.commit()
+        return user
+
+    def questionnaire(self, path: Path | None = None, key: str = "dg-readiness@2569"):  # type: ignore[no-untyped-def]
+        from assess.extensions import db
+        from assess.questionnaires.builtin import builtin_path
+        from assess.services import questionnaires
+
+        if path is None:
+            code, _, version = key.partition("@")
+            path = builtin_path(code, version)
+            assert path is not None
+        version_row, _ = questionnaires.import_text(path.read_bytes(), str(path))
+        db.session.commit()
+        return version_row
+
+    def round(self, version=None, agencies=None, status: str = "open", **fields):  # type: ignore[no-untyped-def]
+        from assess.extensions import db
+        from assess.services import rounds
+
+        version = version or self.questionnaire()
+        fields.setdefault("name", "Round under test")
+        fields.setdefault("fiscal_year", 2569)
+        round_ = rounds.create_round(version, agencies=agencies, **fields)
+        for target in {
+            "draft": [],
+            "open": ["open"],
+            "closed": ["open", "closed"],
+            "published": ["open", "closed", "published"],
+        }[status]:
+            rounds.move(round_, target)
+        db.session.commit()
+        return round_
+
+    def response(self, round_, agency):  # type: ignore[no-untyped-def]
+        from assess.services import responses
+
+        return responses.get_response(round_, agency)
+
+
+@pytest.fixture
+def world(app) -> World:  # type: ignore[no-untyped-def]
+    return World(app)
+
+
+class AuthActions:
+    """Sign in and out through the real login form (flaskr's helper)."""
+
+    def __init__(self, client) -> None:  # type: ignore[no-untyped-def]
+        self._client = client
+
+    def login(self, email: str, password: str = "correct horse battery"):  # type: ignore[no-untyped-def]
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:  # type: ignore[no-untyped-def]
+    return AuthActions(client)

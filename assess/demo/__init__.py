@@ -1,0 +1,237 @@
+"""Demo data for ``assess demo``: real Thai agencies, demo users, and two rounds of answers.
+
+Round 2568 is published (accepted answers of every agency, a few with verified values);
+round 2569 is open, with agencies at every step of the workflow. Deterministic, and a no-op
+when run again on the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from importlib import resources
+
+import click
+from flask_migrate import upgrade
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assess.extensions import db
+from assess.models import Agency, Response, Round, User
+from assess.questionnaires import Questionnaire
+from assess.services import agencies, questionnaires, responses, results, rounds, users
+from assess.services.questionnaires import questionnaire_of
+from assess.synthetic import agency_answers
+from assess.thai import BANGKOK
+
+#: (role, e-mail, password, agency code or None, name, what the account shows in round 2569)
+DEMO_USERS = (
+    ("admin", "admin@demo.assess.go.th", "demo-admin-2569", None, "ผู้ดูแลระบบ (สาธิต)"),
+    ("reviewer", "reviewer@demo.assess.go.th", "demo-review-2569", None, "ผู้ตรวจสอบ (สาธิต)"),
+    ("coordinator", "dga@demo.assess.go.th", "demo-dga-2569", "PO-DGA", "ผู้ประสานงาน สพร."),
+    ("coordinator", "rd@demo.assess.go.th", "demo-rd-2569", "MOF-RD", "ผู้ประสานงาน กรมสรรพากร"),
+    (
+        "coordinator",
+        "chiangmai@demo.assess.go.th",
+        "demo-cmi-2569",
+        "PROV-CMI",
+        "ผู้ประสานงาน จ.เชียงใหม่",
+    ),
+    ("coordinator", "bma@demo.assess.go.th", "demo-bma-2569", "LAO-BKK", "ผู้ประสานงาน กทม."),
+)
+#: Where each demo coordinator's agency stands in round 2569.
+DEMO_STATES = {
+    "PO-DGA": "not_started",
+    "MOF-RD": "returned",
+    "PROV-CMI": "draft",
+    "LAO-BKK": "submitted",
+}
+
+BASE_MATURITY = {
+    "ministry": 0.55,
+    "department": 0.55,
+    "public_org": 0.62,
+    "state_enterprise": 0.6,
+    "province": 0.45,
+    "local": 0.33,
+    "independent": 0.5,
+}
+ROUND_2568 = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. 2568"
+ROUND_2569 = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. 2569"
+
+
+def _maturity(agency: Agency, year_bonus: float) -> float:
+    """A stable latent maturity per agency: its type, its tags, and a seeded spread."""
+    seed = int(hashlib.sha256(agency.code.encode()).hexdigest()[:8], 16)
+    spread = random.Random(seed).gauss(0, 0.14)  # noqa: S311 (demo data)
+    bonus = 0.12 if "pilot" in (agency.tags or []) else 0.0
+    value = BASE_MATURITY.get(agency.type, 0.5) + spread + bonus + year_bonus
+    return min(0.97, max(0.05, value))
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        click.echo(message)
+
+
+def load_demo(progress: bool = False) -> list[tuple[str, str, str, str | None]]:
+    """Upgrade the schema and load everything; returns the demo logins."""
+    _say(progress, "Upgrading the database schema…")
+    upgrade()
+    _say(progress, "Loading the built-in questionnaires…")
+    questionnaires.import_builtin()
+    _say(progress, "Loading agencies…")
+    data = resources.files("assess.demo").joinpath("agencies.csv").read_bytes()
+    agencies.import_csv(data, "agencies.csv")
+    db.session.commit()
+    for role, email, password, code, name in DEMO_USERS:
+        if users.find_user(email) is None:
+            agency = agencies.find_agency(code) if code else None
+            users.create_user(email, role, agency=agency, password=password, name=name)
+    db.session.commit()
+    reviewer = users.find_user(DEMO_USERS[1][1])
+    assert reviewer is not None
+    if db.session.scalar(select(Round).filter_by(name=ROUND_2568)) is None:
+        _say(progress, "Round 2568: answers of every agency, reviewed and published…")
+        _round_2568(reviewer)
+        db.session.commit()
+    if db.session.scalar(select(Round).filter_by(name=ROUND_2569)) is None:
+        _say(progress, "Round 2569: open, agencies at every step…")
+        _round_2569(reviewer)
+        db.session.commit()
+    return [(role, email, password, code) for role, email, password, code, _ in DEMO_USERS]
+
+
+def _all_agencies() -> list[Agency]:
+    return list(db.session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def _responses(round_: Round) -> list[Response]:
+    return list(
+        db.session.scalars(
+            select(Response)
+            .filter_by(round_id=round_.id)
+            .options(
+                selectinload(Response.agency),
+                selectinload(Response.answers),
+                selectinload(Response.verified),
+                selectinload(Response.results),
+            )
+        )
+    )
+
+
+def _answers(
+    questionnaire: Questionnaire, agency: Agency, bonus: float, completeness: float = 1.0
+) -> dict:
+    rng = random.Random(f"{questionnaire.key}:{agency.code}")  # noqa: S311 (demo data)
+    return agency_answers(questionnaire, _maturity(agency, bonus), rng, completeness)
+
+
+def _complete(questionnaire: Questionnaire, answers: dict) -> dict:
+    """Fill what the synthetic answers left out, so the response can be submitted."""
+    from assess.scoring.engine import score_response
+    from assess.synthetic import _answer
+
+    rng = random.Random(questionnaire.key)  # noqa: S311 (demo data)
+    for _ in range(5):
+        missing = score_response(questionnaire, answers).missing
+        if not missing:
+            break
+        for code in missing:
+            question = questionnaire.question(code)
+            value = _answer(question, 0.5, rng)
+            if value is None:
+                value = "ดูเอกสารแนบ" if question.type.value == "text" else None
+            if value is not None:
+                answers[code] = value
+    return answers
+
+
+def _round_2568(reviewer: User) -> None:
+    version = questionnaires.find_version("dg-readiness@2568")
+    questionnaire = questionnaire_of(version)
+    round_ = rounds.create_round(
+        version,
+        ROUND_2568,
+        2568,
+        opens_on=dt.date(2025, 1, 6),
+        closes_on=dt.date(2025, 3, 31),
+        agencies=_all_agencies(),
+        actor=reviewer,
+    )
+    rounds.move(round_, "open", reviewer)
+    batch = _responses(round_)
+    for response in batch:
+        answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.0))
+        responses.replace_answers(response, answers, actor=None, source="demo")
+        response.status = "accepted"
+        response.submitted_at = response.reviewed_at = dt.datetime(
+            2025, 3, 20, 9, 0, tzinfo=BANGKOK
+        )
+    db.session.flush()
+    # A reviewer's corrections: a few agencies claimed more than their evidence showed.
+    first_level = next(q for q in questionnaire.iter_questions() if q.type.value == "level")
+    for response in batch[::17]:
+        claimed = next(
+            (a.value for a in response.answers if a.question_code == first_level.code), None
+        )
+        lower = [o.value for o in first_level.options if claimed is not None and o.value != claimed]
+        if lower:
+            responses.verify(
+                response, reviewer, first_level.code, lower[0], "หลักฐานไม่สนับสนุนระดับที่ประเมินตนเอง"
+            )
+    results.recompute_round(round_, batch)
+    rounds.move(round_, "closed", reviewer)
+    rounds.move(round_, "published", reviewer)
+
+
+def _round_2569(reviewer: User) -> None:
+    version = questionnaires.find_version("dg-readiness@2569")
+    questionnaire = questionnaire_of(version)
+    today = dt.datetime.now(BANGKOK).date()
+    round_ = rounds.create_round(
+        version,
+        ROUND_2569,
+        2569,
+        opens_on=today - dt.timedelta(days=30),
+        closes_on=today + dt.timedelta(days=45),
+        agencies=_all_agencies(),
+        live_preview=True,
+        actor=reviewer,
+    )
+    rounds.move(round_, "open", reviewer)
+    batch = _responses(round_)
+    pick = random.Random(2569)  # noqa: S311 (demo data)
+    for response in batch:
+        code = response.agency.code
+        state = (
+            DEMO_STATES.get(code)
+            or pick.choices(
+                ["not_started", "draft", "submitted", "accepted", "returned"], [12, 30, 25, 28, 5]
+            )[0]
+        )
+        if state == "not_started":
+            continue
+        if state == "draft":
+            answers = _answers(
+                questionnaire, response.agency, 0.06, completeness=pick.uniform(0.2, 0.9)
+            )
+        else:
+            answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.06))
+        responses.replace_answers(response, answers, actor=None, source="demo")
+        response.status = state if state in ("draft",) else "submitted"
+        if state == "returned":
+            dims = questionnaire.dimensions
+            comments = {
+                dims[0].questions[0].code: "โปรดแนบหลักฐานแผนปฏิบัติการดิจิทัลที่ผ่านการอนุมัติแล้ว",
+                dims[2].questions[0].code: "ระดับที่ประเมินสูงกว่าหลักฐานที่แนบ โปรดทบทวน",
+            }
+            db.session.flush()
+            responses.review(response, reviewer, "return", "โปรดทบทวนตามความเห็นรายข้อ", comments)
+        elif state == "accepted":
+            db.session.flush()
+            responses.review(response, reviewer, "accept")
+    db.session.flush()
+    results.recompute_round(round_, batch)

@@ -1,0 +1,75 @@
+"""Display names of the domain's codes (statuses, roles, agency types), in both languages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from assess import levels
+from assess.questionnaires import Questionnaire
+
+RESPONSE_STATUS = {
+    "not_started": _l("Not started"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned"),
+    "accepted": _l("Accepted"),
+}
+ROUND_STATUS = {
+    "draft": _l("Draft"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    "published": _l("Published"),
+}
+ROLE = {"coordinator": _l("Coordinator"), "reviewer": _l("Reviewer"), "admin": _l("Administrator")}
+AGENCY_TYPE = {
+    "ministry": _l("Ministry"),
+    "department": _l("Department"),
+    "province": _l("Province"),
+    "local": _l("Local administration"),
+    "public_org": _l("Public organisation"),
+    "state_enterprise": _l("State enterprise"),
+    "independent": _l("Independent organisation"),
+}
+QUESTION_TYPE = {
+    "level": _l("Maturity level"),
+    "choice": _l("One choice"),
+    "multi": _l("Several choices"),
+    "yesno": _l("Yes or no"),
+    "number": _l("Number"),
+    "text": _l("Text"),
+}
+
+
+def _get(table: dict[str, Any], code: str | None) -> str:
+    return str(table.get(code or "", code or ""))
+
+
+def level_name(questionnaire: Questionnaire, code: str | None) -> str:
+    """A level's name in the request's language ("" when there is none)."""
+    from assess.app import current_language
+
+    if not code:
+        return ""
+    try:
+        return questionnaire.level(code).name.get(current_language())
+    except KeyError:
+        return code
+
+
+def init_app(app: Flask) -> None:
+    """Make the labels available to every template."""
+    app.jinja_env.globals.update(
+        status_label=lambda c: _get(RESPONSE_STATUS, c),
+        round_status_label=lambda c: _get(ROUND_STATUS, c),
+        role_label=lambda c: _get(ROLE, c),
+        agency_type_label=lambda c: _get(AGENCY_TYPE, c),
+        question_type_label=lambda c: _get(QUESTION_TYPE, c),
+        level_name=level_name,
+        level_index=levels.palette_index,
+        level_colour=levels.colour,
+        RESPONSE_STATUSES=list(RESPONSE_STATUS),
+        AGENCY_TYPES=list(AGENCY_TYPE),
+    )

@@ -1,0 +1,391 @@
+"""The stored data: SQLAlchemy 2.0 typed models.
+
+Only ``assess.services`` turns these rows into plain data for the scoring engine and back;
+views read them, and never compute scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from assess.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL does; this makes both give the same aware values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware values")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+# Roles, round and response statuses (interfaces.md).
+COORDINATOR, REVIEWER, ADMIN = "coordinator", "reviewer", "admin"
+ROLES = (COORDINATOR, REVIEWER, ADMIN)
+
+ROUND_STATUSES = ("draft", "open", "closed", "published")
+RESPONSE_STATUSES = ("not_started", "draft", "submitted", "returned", "accepted")
+EDITABLE_STATUSES = ("not_started", "draft", "returned")
+
+AGENCY_TYPES = (
+    "ministry",
+    "department",
+    "province",
+    "local",
+    "public_org",
+    "state_enterprise",
+    "independent",
+)
+
+
+class Agency(db.Model):
+    """A government agency that answers rounds (a ministry, department, province, …)."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_th: Mapped[str] = mapped_column(String(300), default="")
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    type: Mapped[str] = mapped_column(String(30), default="department", index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    province: Mapped[str] = mapped_column(String(100), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id])
+
+    def name(self, lang: str = "th") -> str:
+        """The agency's name in ``lang``, falling back to the other language."""
+        if lang == "en":
+            return self.name_en or self.name_th
+        return self.name_th or self.name_en
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in: a coordinator of one agency, a reviewer or an admin."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="th")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Bumped when the password changes, so existing sessions end (see auth.load_user).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    agency: Mapped[Agency | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password`` and end every other session."""
+        self.password_hash = generate_password_hash(password)
+        self.session_epoch = (self.session_epoch or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` is this user's password."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash or "", password)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        # The epoch makes a session cookie stale once the password changes.
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_central(self) -> bool:
+        """Reviewers and admins: the central office."""
+        return self.role in (REVIEWER, ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class QuestionnaireVersion(db.Model):
+    """One stored ``CODE@VERSION``: the file's exact text and its SHA-256."""
+
+    __tablename__ = "questionnaire_version"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    title_th: Mapped[str] = mapped_column(String(300), default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rounds: Mapped[list[Round]] = relationship(back_populates="questionnaire")
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    def title(self, lang: str = "th") -> str:
+        if lang == "en":
+            return self.title_en or self.title_th
+        return self.title_th or self.title_en
+
+
+class Round(db.Model):
+    """A yearly assessment round: one questionnaire version, dates, invited agencies."""
+
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    opens_on: Mapped[dt.date | None] = mapped_column(Date)
+    closes_on: Mapped[dt.date | None] = mapped_column(Date)
+    live_preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="rounds")
+    responses: Mapped[list[Response]] = relationship(back_populates="round")
+
+    def __repr__(self) -> str:
+        return f"<Round {self.id} {self.name} {self.status}>"
+
+
+class Response(db.Model):
+    """One agency's response to one round, pinned to the round's questionnaire version."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("round_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    status: Mapped[str] = mapped_column(String(20), default="not_started", index=True)
+    # Bumped by every change to the answers; a save naming an older revision is refused.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    completeness: Mapped[str] = mapped_column(String(10), default="0.0")
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[Round] = relationship(back_populates="responses")
+    agency: Mapped[Agency] = relationship()
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+    verified: Mapped[list[VerifiedAnswer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Comment.id"
+    )
+    results: Mapped[list[Result]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Response round={self.round_id} agency={self.agency_id} {self.status}>"
+
+
+class Answer(db.Model):
+    """One answer, as its JSON interchange value (questionnaire-format.md)."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("response_id", "question_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class VerifiedAnswer(db.Model):
+    """A reviewer's verified value for one question, with the reason."""
+
+    __tablename__ = "verified_answer"
+    __table_args__ = (UniqueConstraint("response_id", "question_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="verified")
+    verified_by: Mapped[User | None] = relationship()
+
+
+class Evidence(db.Model):
+    """A file or a URL attached to one question of a response.
+
+    Files live in the instance folder under a random name, never under the web root.
+    """
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="evidence")
+
+    @property
+    def label(self) -> str:
+        return self.filename or self.url or ""
+
+
+class Comment(db.Model):
+    """A reviewer's comment on a response, on one question or on the whole."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The response revision at which the comment was made; comments of the latest return
+    # are the ones the coordinator must act on.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    response: Mapped[Response] = relationship(back_populates="comments")
+    author: Mapped[User | None] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who changed what and when, old → new. Append-only: database triggers refuse
+    UPDATE and DELETE (see the initial migration)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(50))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str | None] = mapped_column(String(100))
+    old: Mapped[Any] = mapped_column(JSON)
+    new: Mapped[Any] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship()
+
+
+class Result(db.Model):
+    """Stored scores of one response: ``self`` (as answered) or ``verified``.
+
+    Scores are kept as the exact rounded decimal strings of scoring.md ("63.89"), so what
+    the dashboards, PDFs and exports show is what was computed, digit for digit.
+    """
+
+    __tablename__ = "result"
+    __table_args__ = (UniqueConstraint("response_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    completeness: Mapped[str] = mapped_column(String(10))
+    overall_score: Mapped[str | None] = mapped_column(String(10))
+    overall_level: Mapped[str | None] = mapped_column(String(50))
+    # {dimension code: {"score": "58.33" | null, "level": "2" | null}}
+    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    questionnaire_hash: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="results")

@@ -1,0 +1,151 @@
+"""Agencies: import (upsert by code) and edit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from assess.extensions import db
+from assess.models import AGENCY_TYPES, Agency
+from assess.services.errors import ServiceError
+
+COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+TAG = re.compile(r"^[\w.-]{1,40}$")
+
+
+def import_csv(data: bytes, source: str) -> tuple[int, int]:
+    """Upsert agencies by code from CSV (``code,name_th,name_en,type,parent_code,province,tags``).
+
+    Only ``code`` and one name are required; ``tags`` are joined by ``|``. A parent may come
+    earlier or later in the file, or already be stored. All or nothing: any problem refuses
+    the whole file, with ``FILE:LINE: message`` for each. Returns (created, updated).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ServiceError(f"{source}: the file is not UTF-8 text (save it as CSV UTF-8)") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    problems: list[str] = []
+    unknown = [c for c in header if c not in COLUMNS]
+    if "code" not in header:
+        raise ServiceError(f"{source}:1: the header has no 'code' column")
+    if unknown:
+        problems.append(
+            f"{source}:1: unknown column(s) {', '.join(unknown)}; expected {','.join(COLUMNS)}"
+        )
+    rows: list[tuple[int, dict[str, str]]] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append(f"{source}:{line}: more cells than columns")
+            continue
+        clean = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS}
+        code = clean.get("code", "")
+        where = f"{source}:{line}"
+        if not code:
+            problems.append(f"{where}: code is empty")
+            continue
+        if not CODE.match(code):
+            problems.append(
+                f"{where}: code {code!r} may use only letters, digits, '.', '_' and '-'"
+            )
+        if code in seen:
+            problems.append(f"{where}: code {code} repeats line {seen[code]}")
+        seen[code] = line
+        if not clean.get("name_th") and not clean.get("name_en"):
+            problems.append(f"{where}: agency {code}: give name_th or name_en")
+        kind = clean.get("type", "")
+        if kind and kind not in AGENCY_TYPES:
+            problems.append(
+                f"{where}: agency {code}: type {kind!r} is not one of {', '.join(AGENCY_TYPES)}"
+            )
+        for tag in _tags(clean.get("tags", "")):
+            if not TAG.match(tag):
+                problems.append(f"{where}: agency {code}: tag {tag!r} is not a plain word")
+        rows.append((line, clean))
+    stored = {a.code: a for a in db.session.scalars(select(Agency))}
+    for line, clean in rows:
+        parent = clean.get("parent_code", "")
+        if parent and parent not in seen and parent not in stored:
+            problems.append(
+                f"{source}:{line}: agency {clean['code']}: parent_code {parent} is not a known agency"
+            )
+        if parent and parent == clean["code"]:
+            problems.append(f"{source}:{line}: agency {clean['code']} cannot be its own parent")
+    if problems:
+        raise ServiceError(problems)
+    created = updated = 0
+    for _, clean in rows:
+        agency = stored.get(clean["code"])
+        if agency is None:
+            agency = Agency(code=clean["code"], tags=[])
+            db.session.add(agency)
+            stored[agency.code] = agency
+            created += 1
+        else:
+            updated += 1
+        for name in ("name_th", "name_en", "province"):
+            if name in clean and (clean[name] or name == "province"):
+                setattr(agency, name, clean[name])
+        if clean.get("type"):
+            agency.type = clean["type"]
+        if "tags" in clean:
+            agency.tags = _tags(clean["tags"])
+    db.session.flush()
+    for _, clean in rows:
+        if "parent_code" in clean:
+            parent = clean["parent_code"]
+            stored[clean["code"]].parent_id = stored[parent].id if parent else None
+    cycle = _cycle(stored.values())
+    if cycle:
+        raise ServiceError(f"{source}: the parents form a cycle: {' → '.join(cycle)}")
+    return created, updated
+
+
+def _tags(cell: str) -> list[str]:
+    return [t.strip() for t in cell.split("|") if t.strip()]
+
+
+def _cycle(agencies: object) -> list[str]:
+    by_id = {a.id: a for a in agencies}  # type: ignore[attr-defined]
+    for agency in by_id.values():
+        path = [agency.code]
+        seen = {agency.id}
+        current = agency
+        while current.parent_id is not None:
+            current = by_id.get(current.parent_id)
+            if current is None:
+                break
+            path.append(current.code)
+            if current.id in seen:
+                return path
+            seen.add(current.id)
+    return []
+
+
+def find_agency(code: str) -> Agency | None:
+    """The agency with this code, if any."""
+    return db.session.scalar(select(Agency).filter_by(code=code))
+
+
+def update_agency(agency: Agency, **fields: object) -> None:
+    """Edit an agency's names, type, parent, province and tags (validated)."""
+    kind = fields.get("type")
+    if kind is not None and kind not in AGENCY_TYPES:
+        raise ServiceError(f"type {kind!r} is not one of {', '.join(AGENCY_TYPES)}")
+    parent_id = fields.get("parent_id")
+    if parent_id is not None and parent_id == agency.id:
+        raise ServiceError("an agency cannot be its own parent")
+    for name, value in fields.items():
+        setattr(agency, name, value)
+    if not agency.name_th and not agency.name_en:
+        raise ServiceError("give the agency a Thai or an English name")
+    db.session.flush()
+    if _cycle(db.session.scalars(select(Agency))):
+        raise ServiceError("that parent would make a cycle of parents")

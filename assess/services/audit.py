@@ -1,0 +1,39 @@
+"""The audit trail: who changed what and when, old → new. Append-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assess.extensions import db
+from assess.models import AuditEvent, Response, Round, User
+
+
+def record(
+    action: str,
+    actor: User | None,
+    *,
+    response: Response | None = None,
+    round: Round | None = None,
+    question: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    detail: str = "",
+) -> AuditEvent:
+    """Add one audit event to the session (committed with the change it describes)."""
+    if round is None and response is not None:
+        round = response.round
+    if (response is not None and response.id is None) or (round is not None and round.id is None):
+        db.session.flush()
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.email if actor is not None else "system",
+        response_id=response.id if response is not None else None,
+        round_id=round.id if round is not None else None,
+        question_code=question,
+        old=old,
+        new=new,
+        detail=detail,
+    )
+    db.session.add(event)
+    return event

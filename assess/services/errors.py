@@ -1,0 +1,62 @@
+"""Errors the services raise; views and commands turn them into messages and status codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ServiceError(Exception):
+    """A refused operation; ``problems`` holds one human-readable line per problem."""
+
+    status = 400
+
+    def __init__(self, problems: str | Iterable[str], details: object = None) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.details = details
+        super().__init__("\n".join(self.problems))
+
+
+class NotFound(ServiceError):
+    """An unknown object (also one the caller may not know exists)."""
+
+    status = 404
+
+
+class NotAllowed(ServiceError):
+    """The caller's role or agency does not permit this."""
+
+    status = 403
+
+
+class WrongState(ServiceError):
+    """The round or response is not in a state that allows this."""
+
+    status = 409
+
+
+class StaleRevision(ServiceError):
+    """A save named an older revision than the current one; nothing was saved."""
+
+    status = 409
+
+    def __init__(self, current: int, answers: dict[str, object]) -> None:
+        super().__init__(
+            f"the answers changed since revision you edited (now at revision {current}); "
+            "reload to see the current values",
+            details={"revision": current, "answers": answers},
+        )
+        self.current = current
+        self.answers = answers
+
+
+class InvalidAnswers(ServiceError):
+    """Some values do not fit their questions; ``by_question`` maps code → reason."""
+
+    status = 422
+
+    def __init__(self, by_question: dict[str, str]) -> None:
+        super().__init__(
+            [f"question {code}: {reason}" for code, reason in by_question.items()],
+            details=by_question,
+        )
+        self.by_question = by_question

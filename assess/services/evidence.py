@@ -1,0 +1,179 @@
+"""Evidence: files (stored outside the web root under random names) and URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+from assess.models import Evidence, Response, User
+from assess.questionnaires.model import Evidence as EvidencePolicy
+from assess.services import audit, responses
+from assess.services.errors import NotFound, ServiceError, WrongState
+from assess.services.questionnaires import questionnaire_of
+
+#: Allowed extensions and the content types we serve them back with.
+TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+}
+#: What a file of each family must start with: a renamed executable is refused.
+_MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".gif": (b"GIF87a", b"GIF89a"),
+    ".webp": (b"RIFF",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".pptx": (b"PK\x03\x04",),
+    ".odt": (b"PK\x03\x04",),
+    ".ods": (b"PK\x03\x04",),
+    ".odp": (b"PK\x03\x04",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+    ".ppt": (b"\xd0\xcf\x11\xe0",),
+}
+MAX_PER_QUESTION = 20
+
+
+def _check_question(response: Response, code: str) -> None:
+    questionnaire = questionnaire_of(response.questionnaire)
+    question = questionnaire.questions.get(code)
+    if question is None:
+        raise NotFound(f"question {code}: no such question in {questionnaire.key}")
+    if question.evidence is EvidencePolicy.NONE:
+        raise ServiceError(f"question {code}: this question takes no evidence")
+    if sum(1 for e in response.evidence if e.question_code == code) >= MAX_PER_QUESTION:
+        raise ServiceError(
+            f"question {code}: at most {MAX_PER_QUESTION} evidence items per question"
+        )
+
+
+def _check_editable(response: Response, actor: User) -> None:
+    if actor.role == "coordinator" and actor.agency_id != response.agency_id:
+        raise NotFound("no such response")
+    reason = responses.editable(response)
+    if reason is not None:
+        raise WrongState(f"evidence cannot be changed: {reason}")
+
+
+def add_file(
+    response: Response,
+    actor: User,
+    code: str,
+    filename: str,
+    stream: BinaryIO,
+    *,
+    folder: str | os.PathLike[str],
+    max_bytes: int,
+) -> Evidence:
+    """Store an uploaded file for question ``code`` (type, content and size checked)."""
+    _check_editable(response, actor)
+    _check_question(response, code)
+    name = Path(filename or "").name.strip()
+    ext = Path(name).suffix.lower()
+    if not name:
+        raise ServiceError(f"question {code}: the file has no name")
+    if ext not in TYPES:
+        raise ServiceError(
+            f"question {code}: {name}: files of type {ext or '(none)'} are not accepted "
+            f"(PDF, images, office documents: {', '.join(sorted(TYPES))})"
+        )
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ServiceError(
+            f"question {code}: {name} is larger than {max_bytes // (1024 * 1024)} MB"
+        )
+    if not data:
+        raise ServiceError(f"question {code}: {name} is empty")
+    magic = _MAGIC.get(ext)
+    if magic and not data.startswith(magic):
+        raise ServiceError(f"question {code}: {name} is not really a {ext[1:].upper()} file")
+    stored_name = secrets.token_hex(16)
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / stored_name
+    # Exclusive create: a random name never overwrites anything.
+    with open(path, "xb") as handle:
+        handle.write(data)
+    item = Evidence(
+        question_code=code,
+        filename=name[:255],
+        stored_name=stored_name,
+        content_type=TYPES[ext],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by_id=actor.id,
+    )
+    response.evidence.append(item)
+    _touch(response)
+    audit.record("evidence.add", actor, response=response, question=code, new=name)
+    return item
+
+
+def add_url(response: Response, actor: User, code: str, url: str) -> Evidence:
+    """Attach a link (http or https) as evidence for question ``code``."""
+    _check_editable(response, actor)
+    _check_question(response, code)
+    url = url.strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000:
+        raise ServiceError(f"question {code}: {url!r} is not a web address (http:// or https://)")
+    item = Evidence(question_code=code, url=url, uploaded_by_id=actor.id)
+    response.evidence.append(item)
+    _touch(response)
+    audit.record("evidence.add", actor, response=response, question=code, new=url)
+    return item
+
+
+def remove(
+    response: Response, actor: User, evidence_id: int, *, folder: str | os.PathLike[str]
+) -> Path | None:
+    """Detach an evidence item; returns its file, for the caller to delete after commit."""
+    _check_editable(response, actor)
+    item = next((e for e in response.evidence if e.id == evidence_id), None)
+    if item is None:
+        raise NotFound("no such evidence")
+    response.evidence.remove(item)
+    _touch(response)
+    audit.record(
+        "evidence.remove", actor, response=response, question=item.question_code, old=item.label
+    )
+    # The file goes only once the row is gone for good: a stray file is harmless, a row
+    # pointing at a deleted file is not.
+    return Path(folder) / item.stored_name if item.stored_name else None
+
+
+def path_of(item: Evidence, folder: str | os.PathLike[str]) -> Path:
+    """Where an evidence file lives on disk."""
+    if not item.stored_name:
+        raise NotFound("this evidence is a link, not a file")
+    return Path(folder) / item.stored_name
+
+
+def _touch(response: Response) -> None:
+    from assess.models import utcnow
+
+    response.updated_at = utcnow()
+    if response.status == "not_started":
+        response.status = "draft"

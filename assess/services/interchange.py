@@ -1,0 +1,367 @@
+"""Answers in and out: the interchange forms for a whole round (JSON, CSV, XLSX) and the
+offline workbook of one agency.
+
+Imports are all or nothing: every problem of a file is reported (file, line or row, agency,
+question, reason) and nothing of it is saved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from assess.extensions import db
+from assess.models import Response, Round, User
+from assess.questionnaires import Questionnaire
+from assess.questionnaires.answers import (
+    CSV_NA,
+    AnswerProblem,
+    AnswersFileError,
+    ResponseAnswers,
+    check_answers,
+    read_csv_answers,
+    read_json_answers,
+    to_csv_cell,
+    to_json_value,
+    write_csv_answers,
+    write_json_answers,
+)
+from assess.questionnaires.model import QuestionType
+from assess.services import responses, results
+from assess.services.errors import ServiceError, StaleRevision
+from assess.services.questionnaires import questionnaire_of
+
+IMPORT_STATUSES = ("draft", "submitted", "accepted")
+SHEET = "answers"
+
+
+def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[ResponseAnswers]:
+    """Parse a round's answers file (``.json``, ``.csv`` or ``.xlsx``); refuses on any problem."""
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
+        return read_csv_answers(_xlsx_as_csv(data, filename), questionnaire, filename)
+    if not lower.endswith((".json", ".csv")):
+        raise AnswersFileError(
+            [AnswerProblem(filename, 0, "", "", "answers files are .json, .csv or .xlsx")]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AnswersFileError(
+            [AnswerProblem(filename, 0, "", "", "the file is not UTF-8 text (save it as UTF-8)")]
+        ) from None
+    if lower.endswith(".json"):
+        return read_json_answers(text, questionnaire, filename)
+    return read_csv_answers(text, questionnaire, filename)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _open(data: bytes, filename: str) -> Any:
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise AnswersFileError(
+            [AnswerProblem(filename, 0, "", "", "not an Excel workbook (.xlsx)")]
+        ) from None
+
+
+def _xlsx_as_csv(data: bytes, filename: str) -> str:
+    """The round workbook's first sheet as CSV text: row N of the sheet is line N."""
+    book = _open(data, filename)
+    sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in sheet.iter_rows(values_only=True):
+        # Newlines inside a cell would shift the line numbers the problems report.
+        writer.writerow([_cell_text(v).replace("\r", " ").replace("\n", " ") for v in row])
+    book.close()
+    return buffer.getvalue()
+
+
+def import_round(
+    round_: Round, data: bytes, filename: str, *, status: str = "draft", actor: User | None = None
+) -> int:
+    """Import answers for many agencies of a round; returns how many responses changed.
+
+    Each agency's answers replace its stored ones. ``submitted`` and ``accepted`` imports
+    must be complete. All or nothing.
+    """
+    if status not in IMPORT_STATUSES:
+        raise ServiceError(f"--status must be one of {', '.join(IMPORT_STATUSES)}")
+    questionnaire = questionnaire_of(round_.questionnaire)
+    try:
+        batch = read_file(data, filename, questionnaire)
+    except AnswersFileError as exc:
+        raise ServiceError([str(p) for p in exc.problems]) from None
+    invited = {
+        r.agency.code: r
+        for r in db.session.scalars(
+            select(Response)
+            .filter_by(round_id=round_.id)
+            .options(
+                selectinload(Response.agency),
+                selectinload(Response.answers),
+                selectinload(Response.verified),
+                selectinload(Response.results),
+            )
+        )
+    }
+    problems: list[str] = []
+    targets: list[tuple[Response, ResponseAnswers]] = []
+    for item in batch:
+        where = f"{filename}:{item.line}" if item.line else filename
+        response = invited.get(item.agency)
+        if response is None:
+            problems.append(f"{where}: agency {item.agency}: not invited to round {round_.id}")
+            continue
+        wanted = item.status or status
+        if wanted not in IMPORT_STATUSES:
+            problems.append(
+                f"{where}: agency {item.agency}: status {wanted!r} is not one of {', '.join(IMPORT_STATUSES)}"
+            )
+            continue
+        if wanted != "draft":
+            from assess.scoring.engine import score_response
+
+            result = score_response(questionnaire, item.answers)
+            if result.missing:
+                problems.append(
+                    f"{where}: agency {item.agency}: cannot be {wanted} with unanswered questions "
+                    f"({', '.join(result.missing[:5])}{', …' if len(result.missing) > 5 else ''})"
+                )
+                continue
+        targets.append((response, item))
+    if problems:
+        raise ServiceError(problems)
+    for response, item in targets:
+        responses.replace_answers(response, item.answers, actor=actor, source=filename)
+        wanted = item.status or status
+        if response.status != wanted:
+            responses._set_status(response, wanted, actor, detail=f"import {filename}")
+    db.session.flush()
+    results.recompute_round(round_, [r for r, _ in targets])
+    return len(targets)
+
+
+def export_round(round_: Round, fmt: str) -> bytes:
+    """Every started response of a round in the interchange form ``fmt`` (json, csv, xlsx)."""
+    questionnaire = questionnaire_of(round_.questionnaire)
+    rows = db.session.scalars(
+        select(Response)
+        .filter_by(round_id=round_.id)
+        .where(Response.status != "not_started")
+        .options(selectinload(Response.agency), selectinload(Response.answers))
+    )
+    items = sorted(
+        (
+            ResponseAnswers(
+                agency=r.agency.code,
+                answers=results.parse_stored(questionnaire, r.answers),
+                status=r.status,
+            )
+            for r in rows
+        ),
+        key=lambda item: item.agency,
+    )
+    if fmt == "json":
+        return (write_json_answers(items) + "\n").encode("utf-8")
+    if fmt == "csv":
+        return _with_status(write_csv_answers(items, questionnaire), items).encode("utf-8")
+    if fmt == "xlsx":
+        return _round_workbook(items, questionnaire)
+    raise ServiceError(f"format must be json, csv or xlsx, not {fmt!r}")
+
+
+def _with_status(text: str, items: list[ResponseAnswers]) -> str:
+    lines = list(csv.reader(io.StringIO(text)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([lines[0][0], "status", *lines[0][1:]])
+    for row, item in zip(lines[1:], items, strict=True):
+        writer.writerow([row[0], item.status or "", *row[1:]])
+    return buffer.getvalue()
+
+
+def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnaire) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    codes = list(questionnaire.questions)
+    sheet.append(["agency", "status", *codes])
+    for item in items:
+        sheet.append(
+            [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
+        )
+    sheet.freeze_panes = "C2"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# -- the offline workbook of one agency ------------------------------------------------------
+
+COLUMNS = ("code", "dimension", "question", "type", "choices", "answer", "help")
+ANSWER_COLUMN = COLUMNS.index("answer") + 1
+
+
+def _choices(question: Any, lang: str) -> str:
+    if question.has_options:
+        parts = [f"{o.value} = {o.label.get(lang)}" for o in question.options]
+        joined = "\n".join(parts)
+        if question.type is QuestionType.MULTI:
+            joined += (
+                "\n(" + ("คั่นหลายค่าด้วย |" if lang == "th" else "several values joined by |") + ")"
+            )
+        return joined
+    if question.type is QuestionType.YESNO:
+        return "yes / no"
+    if question.type is QuestionType.NUMBER:
+        low = "" if question.min is None else f"{question.min}"
+        high = "" if question.max is None else f"{question.max}"
+        unit = f" {question.unit.get(lang)}" if question.unit else ""
+        return f"{low} – {high}{unit}".strip()
+    return ""
+
+
+def agency_workbook(response: Response, lang: str = "th") -> bytes:
+    """The questionnaire of one response as a workbook to fill offline, answers included."""
+    questionnaire = questionnaire_of(response.questionnaire)
+    answers = results.parse_stored(questionnaire, response.answers)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    heads_th = ("รหัส", "มิติ", "คำถาม", "ประเภท", "ตัวเลือก (ค่า = ความหมาย)", "คำตอบ", "คำอธิบาย")
+    sheet.append(list(heads_th if lang == "th" else COLUMNS))
+    fill = PatternFill("solid", fgColor="FFF4D6")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for dim in questionnaire.dimensions:
+        for question in dim.questions:
+            sheet.append(
+                [
+                    question.code,
+                    dim.title.get(lang),
+                    question.text.get(lang) + ("" if question.required else " (optional)"),
+                    question.type.value,
+                    _choices(question, lang) + (f"\n{CSV_NA} = N/A" if question.allow_na else ""),
+                    to_csv_cell(answers.get(question.code)),
+                    question.help.get(lang) if question.help else "",
+                ]
+            )
+            row = sheet.max_row
+            sheet.cell(row, ANSWER_COLUMN).fill = fill
+            if question.type in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.YESNO):
+                values = (
+                    ["yes", "no"]
+                    if question.type is QuestionType.YESNO
+                    else [str(o.value) for o in question.options]
+                )
+                if question.allow_na:
+                    values.append(CSV_NA)
+                formula = '"' + ",".join(values) + '"'
+                if len(formula) <= 255:
+                    check = DataValidation(type="list", formula1=formula, allow_blank=True)
+                    sheet.add_data_validation(check)
+                    check.add(sheet.cell(row, ANSWER_COLUMN))
+            for col in range(1, len(COLUMNS) + 1):
+                sheet.cell(row, col).alignment = wrap
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFG", (12, 24, 60, 10, 40, 16, 40), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    meta = book.create_sheet("meta")
+    meta.append(["questionnaire", questionnaire.key])
+    meta.append(["round", response.round_id])
+    meta.append(["agency", response.agency.code])
+    meta.append(["revision", response.revision])
+    meta.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def import_agency_workbook(response: Response, data: bytes, filename: str, actor: User) -> int:
+    """Take back a filled offline workbook: all answers, or none; returns how many changed.
+
+    Refused when the workbook is for another round or agency, or when the answers changed
+    on the web since it was downloaded (no silent overwrite).
+    """
+    questionnaire = questionnaire_of(response.questionnaire)
+    try:
+        book = _open(data, filename)
+    except AnswersFileError as exc:
+        raise ServiceError([str(p) for p in exc.problems]) from None
+    if SHEET not in book.sheetnames or "meta" not in book.sheetnames:
+        raise ServiceError(
+            f"{filename}: not a workbook downloaded from this system (no '{SHEET}' and 'meta' sheets)"
+        )
+    meta = {
+        str(row[0]): row[1] for row in book["meta"].iter_rows(values_only=True) if row and row[0]
+    }
+    expected = {
+        "questionnaire": questionnaire.key,
+        "round": response.round_id,
+        "agency": response.agency.code,
+    }
+    for key, value in expected.items():
+        if str(meta.get(key)) != str(value):
+            raise ServiceError(
+                f"{filename}: this workbook is for {key} {meta.get(key)}, not {value}; "
+                "download the workbook of this response"
+            )
+    downloaded = int(meta.get("revision") or 0)
+    cells: dict[str, str] = {}
+    problems: list[str] = []
+    rows = book[SHEET].iter_rows(min_row=2, values_only=True)
+    for number, row in enumerate(rows, start=2):
+        if not row or row[0] is None:
+            continue
+        code = _cell_text(row[0])
+        if code not in questionnaire.questions:
+            problems.append(
+                f"{filename}: row {number}: question {code}: no such question in {questionnaire.key}"
+            )
+            continue
+        cells[code] = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
+    book.close()
+    parsed, bad = check_answers(questionnaire, cells, form="csv")
+    rows_of = {code: i for i, code in enumerate(cells, start=2)}
+    problems += [
+        f"{filename}: row {rows_of.get(c, 0)}: question {c}: {reason}" for c, reason in bad
+    ]
+    if problems:
+        raise ServiceError(problems)
+    if response.revision != downloaded:
+        raise StaleRevision(response.revision, responses.current_json(response))
+    raw = {code: (to_json_value(parsed[code]) if code in parsed else None) for code in cells}
+    before = responses.current_json(response)
+    responses.save_answers(response, _plain(raw), revision=response.revision, actor=actor)
+    after = responses.current_json(response)
+    return sum(1 for code in set(before) | set(after) if before.get(code) != after.get(code))
+
+
+def _plain(raw: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    from assess.questionnaires.answers import dumps
+
+    return dict(json.loads(dumps(raw)))

@@ -1,0 +1,134 @@
+"""Stored questionnaire versions: import, look up, load (cached by content hash)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from assess.extensions import db
+from assess.models import QuestionnaireVersion, Round
+from assess.questionnaires import Questionnaire, QuestionnaireError, loads
+from assess.questionnaires.builtin import builtin_files
+from assess.services.errors import NotFound, ServiceError
+
+
+@lru_cache(maxsize=64)
+def _parse(content: str, content_hash: str, source: str) -> Questionnaire:
+    # Keyed by the hash too: a version whose stored text changed is parsed anew.
+    return loads(content.encode("utf-8"), source)
+
+
+def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
+    """The validated questionnaire of a stored version (parsed once per process)."""
+    return _parse(version.content, version.content_hash, version.key)
+
+
+def find_version(key: str) -> QuestionnaireVersion:
+    """The stored version named ``CODE@VERSION``; :class:`NotFound` if there is none."""
+    code, sep, version = key.partition("@")
+    if not sep or not code or not version:
+        raise NotFound(f"{key}: name a questionnaire version as CODE@VERSION")
+    found = db.session.scalar(select(QuestionnaireVersion).filter_by(code=code, version=version))
+    if found is None:
+        raise NotFound(f"{key}: no such questionnaire version (see 'assess questionnaire list')")
+    return found
+
+
+def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
+    """Validate and store one questionnaire file.
+
+    Returns the stored version and what happened: ``"created"``, ``"unchanged"`` (identical
+    content, a no-op) or ``"updated"`` (changed content of a version no round uses yet).
+    Raises :class:`ServiceError` with every problem when the file is invalid, or when the
+    content of a version already in use by a round would change.
+    """
+    try:
+        questionnaire = loads(data, source)
+    except QuestionnaireError as exc:
+        raise ServiceError([str(p) for p in exc.problems]) from None
+    text = data.decode("utf-8-sig")
+    digest = hashlib.sha256(data).hexdigest()
+    stored = db.session.scalar(
+        select(QuestionnaireVersion).filter_by(
+            code=questionnaire.code, version=questionnaire.version
+        )
+    )
+    problems = _check_supersedes(questionnaire)
+    if problems:
+        raise ServiceError([f"{source}: {p}" for p in problems])
+    fields = {
+        "title_th": questionnaire.title.get("th"),
+        "title_en": questionnaire.title.get("en"),
+        "content": text,
+        "content_hash": digest,
+        "source_name": Path(source).name,
+    }
+    if stored is None:
+        stored = QuestionnaireVersion(
+            code=questionnaire.code, version=questionnaire.version, **fields
+        )
+        db.session.add(stored)
+        db.session.flush()
+        return stored, "created"
+    if stored.content_hash == digest:
+        return stored, "unchanged"
+    used = db.session.scalar(select(Round.id).filter_by(questionnaire_id=stored.id).limit(1))
+    if used is not None:
+        raise ServiceError(
+            f"{source}: {questionnaire.key} is already used by a round and its content differs "
+            "from the stored one; publish the change as a new version"
+        )
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    return stored, "updated"
+
+
+def _check_supersedes(questionnaire: Questionnaire) -> list[str]:
+    """Dimension ``maps_from`` codes must exist in the superseded version, when it is stored."""
+    if not questionnaire.supersedes:
+        return []
+    previous = db.session.scalar(
+        select(QuestionnaireVersion).filter_by(
+            code=questionnaire.code, version=questionnaire.supersedes
+        )
+    )
+    if previous is None:
+        return []
+    old = questionnaire_of(previous)
+    old_codes = {d.code for d in old.dimensions}
+    problems = []
+    for dim in questionnaire.dimensions:
+        for source in dim.maps_from or ():
+            if source not in old_codes:
+                problems.append(
+                    f"dimension {dim.code}: maps_from {source!r} is not a dimension of "
+                    f"{old.key} ({', '.join(sorted(old_codes))})"
+                )
+    return problems
+
+
+def import_builtin() -> list[tuple[QuestionnaireVersion, str]]:
+    """Import every built-in questionnaire file (a no-op for those already stored)."""
+    return [import_text(path.read_bytes(), str(path)) for path in builtin_files()]
+
+
+def versions() -> list[QuestionnaireVersion]:
+    """Every stored version, by code and version."""
+    return list(
+        db.session.scalars(
+            select(QuestionnaireVersion).order_by(
+                QuestionnaireVersion.code, QuestionnaireVersion.version
+            )
+        )
+    )
+
+
+def get_version(version_id: int) -> QuestionnaireVersion:
+    """A stored version by id; :class:`NotFound` otherwise."""
+    found = db.session.get(QuestionnaireVersion, version_id)
+    if found is None:
+        raise NotFound("no such questionnaire version")
+    return found

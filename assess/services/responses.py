@@ -1,0 +1,328 @@
+"""Responses: answering, evidence, the workflow, review and verified values.
+
+Workflow (interfaces.md): ``not_started → draft → submitted → accepted``, with
+``submitted|accepted → returned → submitted``. Coordinators change answers only in
+``not_started``, ``draft`` or ``returned`` while the round accepts answers. Every change is
+written to the audit trail and the stored results are recomputed in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from assess.extensions import db
+from assess.models import (
+    EDITABLE_STATUSES,
+    Agency,
+    Answer,
+    Comment,
+    Response,
+    Round,
+    User,
+    VerifiedAnswer,
+    utcnow,
+)
+from assess.questionnaires.answers import (
+    AnswerError,
+    AnswerValue,
+    dumps,
+    parse_json_value,
+    to_json_value,
+)
+from assess.scoring.engine import ResponseScore
+from assess.services import audit, results, rounds
+from assess.services.errors import (
+    InvalidAnswers,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    StaleRevision,
+    WrongState,
+)
+from assess.services.questionnaires import questionnaire_of
+
+
+class Incomplete(ServiceError):
+    """Submit refused: questions or evidence are missing (details list them)."""
+
+    status = 422
+
+
+def stored(value: AnswerValue) -> Any:
+    """A parsed answer as the JSON value kept in the database."""
+    import json
+
+    return json.loads(dumps(to_json_value(value)))
+
+
+def get_response(round_: Round, agency: Agency) -> Response:
+    """The response of ``agency`` to ``round_``; :class:`NotFound` if it was not invited."""
+    found = db.session.scalar(select(Response).filter_by(round_id=round_.id, agency_id=agency.id))
+    if found is None:
+        raise NotFound(f"agency {agency.code} is not invited to round {round_.id}")
+    return found
+
+
+def can_view(user: User, response: Response) -> bool:
+    """Central office sees every response; a coordinator only the own agency's, once open."""
+    if user.is_central:
+        return True
+    return user.agency_id == response.agency_id and response.round.status != "draft"
+
+
+def require_view(user: User, response: Response) -> None:
+    """:class:`NotFound` (not 403: nothing leaks about other agencies) unless allowed."""
+    if not can_view(user, response):
+        raise NotFound("no such response")
+
+
+def editable(response: Response, now: dt.datetime | None = None) -> str | None:
+    """Why the coordinator cannot change answers now, or ``None`` when they can."""
+    if response.status not in EDITABLE_STATUSES:
+        return f"the response is {response.status}"
+    return rounds.closed_reason(response.round, now)
+
+
+def current_json(response: Response) -> dict[str, Any]:
+    """The stored answers as their JSON values."""
+    return {a.question_code: a.value for a in response.answers}
+
+
+def save_answers(
+    response: Response,
+    raw: Mapping[str, Any],
+    *,
+    revision: int | None,
+    actor: User,
+    now: dt.datetime | None = None,
+    check_state: bool = True,
+) -> ResponseScore:
+    """Merge answers into a response (``None`` clears one); all or nothing.
+
+    ``revision`` must be the response's current revision (``None`` skips the check, for
+    imports); otherwise :class:`StaleRevision` carries the current values and nothing is
+    saved. Invalid values raise :class:`InvalidAnswers` naming each question.
+    """
+    if check_state:
+        if actor.role == "coordinator" and actor.agency_id != response.agency_id:
+            raise NotFound("no such response")
+        reason = editable(response, now)
+        if reason is not None:
+            raise WrongState(f"answers cannot be changed: {reason}")
+    if revision is not None and revision != response.revision:
+        raise StaleRevision(response.revision, current_json(response))
+    questionnaire = questionnaire_of(response.questionnaire)
+    parsed: dict[str, AnswerValue | None] = {}
+    problems: dict[str, str] = {}
+    for code, value in raw.items():
+        question = questionnaire.questions.get(code)
+        if question is None:
+            problems[code] = f"no such question in {questionnaire.key}"
+            continue
+        try:
+            parsed[code] = parse_json_value(question, value)
+        except AnswerError as exc:
+            problems[code] = str(exc)
+    if problems:
+        raise InvalidAnswers(problems)
+    rows = {a.question_code: a for a in response.answers}
+    now_ = utcnow()
+    for code, value in parsed.items():
+        row = rows.get(code)
+        old = row.value if row is not None else None
+        new = None if value is None else stored(value)
+        if old == new:
+            continue
+        if new is None:
+            assert row is not None
+            response.answers.remove(row)
+        elif row is None:
+            response.answers.append(
+                Answer(question_code=code, value=new, updated_at=now_, updated_by_id=actor.id)
+            )
+        else:
+            row.value = new
+            row.updated_at = now_
+            row.updated_by_id = actor.id
+        audit.record("answer", actor, response=response, question=code, old=old, new=new)
+    response.revision += 1
+    response.updated_at = now_
+    if response.status == "not_started":
+        _set_status(response, "draft", actor)
+    return results.recompute(response)
+
+
+def replace_answers(
+    response: Response, answers: Mapping[str, AnswerValue], *, actor: User | None, source: str
+) -> None:
+    """Replace every answer of a response (an import): one audit event for the whole set."""
+    before = len(response.answers)
+    response.answers.clear()
+    db.session.flush()
+    now = utcnow()
+    for code, value in answers.items():
+        response.answers.append(
+            Answer(
+                question_code=code,
+                value=stored(value),
+                updated_at=now,
+                updated_by_id=actor.id if actor else None,
+            )
+        )
+    response.revision += 1
+    response.updated_at = now
+    audit.record(
+        "answers.import",
+        actor,
+        response=response,
+        old={"answers": before},
+        new={"answers": len(answers)},
+        detail=source,
+    )
+
+
+def _set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:
+    old = response.status
+    response.status = status
+    audit.record("status", actor, response=response, old=old, new=status, detail=detail)
+
+
+def submit(response: Response, actor: User, now: dt.datetime | None = None) -> ResponseScore:
+    """Submit for review: only complete, with every required evidence, before the deadline."""
+    if actor.role == "coordinator" and actor.agency_id != response.agency_id:
+        raise NotFound("no such response")
+    if response.status not in ("draft", "returned", "not_started"):
+        raise WrongState(
+            f"the response is {response.status}; only a draft or a returned response can be submitted"
+        )
+    reason = rounds.closed_reason(response.round, now)
+    if reason is not None:
+        raise WrongState(f"cannot submit: {reason}")
+    result = results.score(response)
+    if not result.submittable:
+        problems = [f"question {c}: not answered" for c in result.missing]
+        problems += [f"question {c}: evidence required" for c in result.missing_evidence]
+        raise Incomplete(
+            problems,
+            details={
+                "missing": list(result.missing),
+                "missing_evidence": list(result.missing_evidence),
+            },
+        )
+    response.submitted_at = utcnow()
+    _set_status(response, "submitted", actor)
+    return result
+
+
+def review(
+    response: Response,
+    actor: User,
+    action: str,
+    comment: str = "",
+    question_comments: Mapping[str, str] | None = None,
+) -> None:
+    """Accept a submitted response, or return it with comments (general or per question)."""
+    if not actor.is_central:
+        raise NotAllowed("only the central office reviews responses")
+    if response.round.status not in ("open", "closed"):
+        raise WrongState(
+            f"the round is {response.round.status}; reviews happen while it is open or closed"
+        )
+    question_comments = {
+        c: t.strip() for c, t in (question_comments or {}).items() if t and t.strip()
+    }
+    questionnaire = questionnaire_of(response.questionnaire)
+    unknown = [c for c in question_comments if c not in questionnaire.questions]
+    if unknown:
+        raise InvalidAnswers(dict.fromkeys(unknown, f"no such question in {questionnaire.key}"))
+    if action == "accept":
+        if response.status != "submitted":
+            raise WrongState(
+                f"the response is {response.status}; only a submitted response can be accepted"
+            )
+        _add_comments(response, actor, comment, question_comments)
+        response.reviewed_at = utcnow()
+        _set_status(response, "accepted", actor)
+    elif action == "return":
+        if response.status not in ("submitted", "accepted"):
+            raise WrongState(
+                f"the response is {response.status}; only a submitted or accepted response can be returned"
+            )
+        if not comment.strip() and not question_comments:
+            raise ServiceError("say why the response is returned: add a comment")
+        _add_comments(response, actor, comment, question_comments)
+        response.reviewed_at = utcnow()
+        _set_status(response, "returned", actor)
+    else:
+        raise ServiceError(f"action must be 'accept' or 'return', not {action!r}")
+
+
+def _add_comments(
+    response: Response, actor: User, comment: str, per_question: Mapping[str, str]
+) -> None:
+    if comment.strip():
+        response.comments.append(
+            Comment(body=comment.strip(), author_id=actor.id, revision=response.revision)
+        )
+        audit.record("comment", actor, response=response, new=comment.strip())
+    for code, text in per_question.items():
+        response.comments.append(
+            Comment(question_code=code, body=text, author_id=actor.id, revision=response.revision)
+        )
+        audit.record("comment", actor, response=response, question=code, new=text)
+
+
+def latest_comments(response: Response) -> list[Comment]:
+    """The comments of the latest review (those the coordinator must act on)."""
+    if not response.comments:
+        return []
+    # A review stamps its comments with the revision it saw; a resubmission after changes
+    # has a newer revision, so older reviews' comments drop out.
+    last = max(c.revision for c in response.comments)
+    return [c for c in response.comments if c.revision == last]
+
+
+def verify(response: Response, actor: User, code: str, value: Any, reason: str) -> None:
+    """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
+    if not actor.is_central:
+        raise NotAllowed("only the central office records verified values")
+    if response.round.status == "draft":
+        raise WrongState("the round has not opened")
+    questionnaire = questionnaire_of(response.questionnaire)
+    question = questionnaire.questions.get(code)
+    if question is None:
+        raise NotFound(f"question {code}: no such question in {questionnaire.key}")
+    if not reason or not reason.strip():
+        raise InvalidAnswers({code: "give the reason for the verified value"})
+    try:
+        parsed = parse_json_value(question, value)
+    except AnswerError as exc:
+        raise InvalidAnswers({code: str(exc)}) from None
+    row = next((v for v in response.verified if v.question_code == code), None)
+    old = row.value if row is not None else None
+    new = None if parsed is None else stored(parsed)
+    if new is None:
+        if row is not None:
+            response.verified.remove(row)
+    elif row is None:
+        response.verified.append(
+            VerifiedAnswer(
+                question_code=code, value=new, reason=reason.strip(), verified_by_id=actor.id
+            )
+        )
+    else:
+        row.value, row.reason, row.verified_by_id, row.verified_at = (
+            new,
+            reason.strip(),
+            actor.id,
+            utcnow(),
+        )
+    audit.record(
+        "verify", actor, response=response, question=code, old=old, new=new, detail=reason.strip()
+    )
+    db.session.flush()
+    results.recompute(response)

@@ -1,0 +1,169 @@
+"""Rounds: creation with invited agencies, and the workflow draft → open → closed → published."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from assess.extensions import db
+from assess.models import Agency, QuestionnaireVersion, Response, Round, User, utcnow
+from assess.services import audit
+from assess.services.errors import NotFound, ServiceError, WrongState
+from assess.thai import BANGKOK
+
+#: Allowed moves: target status → statuses it may be reached from. ``closed → open``
+#: reopens a round (say, to extend the deadline); it is audited like every move.
+TRANSITIONS = {
+    "open": ("draft", "closed"),
+    "closed": ("open",),
+    "published": ("closed",),
+}
+
+
+def create_round(
+    version: QuestionnaireVersion,
+    name: str,
+    fiscal_year: int,
+    *,
+    opens_on: dt.date | None = None,
+    closes_on: dt.date | None = None,
+    agencies: Sequence[Agency] | None = None,
+    live_preview: bool = False,
+    actor: User | None = None,
+) -> Round:
+    """Create a round in ``draft`` and invite agencies (all active ones when ``None``).
+
+    Each invited agency gets a response in ``not_started``, pinned to the version.
+    """
+    problems = []
+    if not name.strip():
+        problems.append("the round needs a name")
+    if not 2500 <= fiscal_year <= 2700:
+        problems.append(
+            f"fiscal year {fiscal_year} is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)"
+        )
+    if opens_on and closes_on and closes_on < opens_on:
+        problems.append("the round closes before it opens")
+    if agencies is None:
+        agencies = list(
+            db.session.scalars(select(Agency).filter_by(active=True).order_by(Agency.code))
+        )
+    if not agencies:
+        problems.append("no agencies to invite (import agencies first)")
+    if problems:
+        raise ServiceError(problems)
+    round_ = Round(
+        name=name.strip(),
+        fiscal_year=fiscal_year,
+        questionnaire=version,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        live_preview=live_preview,
+    )
+    db.session.add(round_)
+    db.session.flush()
+    db.session.add_all(
+        Response(round_id=round_.id, agency_id=a.id, questionnaire_id=version.id) for a in agencies
+    )
+    audit.record(
+        "round.create", actor, round=round_, new={"name": round_.name, "agencies": len(agencies)}
+    )
+    return round_
+
+
+def get_round(round_id: int | str) -> Round:
+    """A round by id; :class:`NotFound` otherwise."""
+    try:
+        found = db.session.get(Round, int(round_id))
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise NotFound(f"round {round_id}: no such round")
+    return found
+
+
+def move(round_: Round, target: str, actor: User | None = None) -> None:
+    """Move a round to ``target`` (``open``, ``closed`` or ``published``)."""
+    allowed = TRANSITIONS.get(target)
+    if allowed is None:
+        raise ServiceError(f"unknown round status {target!r}")
+    if round_.status not in allowed:
+        raise WrongState(
+            f"round {round_.id} is {round_.status}; it can be {_verb(target)} only when "
+            f"{' or '.join(allowed)}"
+        )
+    old = round_.status
+    round_.status = target
+    now = utcnow()
+    if target == "open":
+        round_.opened_at = now
+    elif target == "closed":
+        round_.closed_at = now
+    else:
+        round_.published_at = now
+    audit.record(f"round.{target}", actor, round=round_, old=old, new=target)
+
+
+def _verb(target: str) -> str:
+    return {"open": "opened", "closed": "closed", "published": "published"}[target]
+
+
+def deadline(round_: Round) -> dt.datetime | None:
+    """The moment answers stop being accepted: the end of ``closes_on``, Bangkok time."""
+    if round_.closes_on is None:
+        return None
+    return dt.datetime.combine(round_.closes_on + dt.timedelta(days=1), dt.time(), BANGKOK)
+
+
+def accepting_answers(round_: Round, now: dt.datetime | None = None) -> bool:
+    """Whether coordinators may change answers: the round is open and before its deadline."""
+    if round_.status != "open":
+        return False
+    now = now or utcnow()
+    if round_.opens_on is not None and now < dt.datetime.combine(
+        round_.opens_on, dt.time(), BANGKOK
+    ):
+        return False
+    end = deadline(round_)
+    return end is None or now < end
+
+
+def closed_reason(round_: Round, now: dt.datetime | None = None) -> str | None:
+    """Why answers are not accepted now, or ``None`` when they are."""
+    now = now or utcnow()
+    if round_.status == "draft":
+        return "the round has not opened yet"
+    if round_.status in ("closed", "published"):
+        return "the round is closed"
+    if round_.opens_on is not None and now < dt.datetime.combine(
+        round_.opens_on, dt.time(), BANGKOK
+    ):
+        return "the round opens on " + round_.opens_on.isoformat()
+    end = deadline(round_)
+    if end is not None and now >= end:
+        return "the deadline has passed"
+    return None
+
+
+def status_counts(round_: Round) -> dict[str, int]:
+    """How many of the round's responses are in each status."""
+    rows = db.session.execute(
+        select(Response.status, func.count())
+        .filter_by(round_id=round_.id)
+        .group_by(Response.status)
+    )
+    counts = dict.fromkeys(("not_started", "draft", "submitted", "returned", "accepted"), 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def rounds_for(user: User) -> list[Round]:
+    """Rounds the user may see: all for the central office; the agency's (not drafts) otherwise."""
+    query = select(Round).order_by(Round.fiscal_year.desc(), Round.id.desc())
+    if not user.is_central:
+        query = query.join(Response).where(
+            Response.agency_id == user.agency_id, Round.status != "draft"
+        )
+    return list(db.session.scalars(query))

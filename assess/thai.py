@@ -1,0 +1,114 @@
+"""Thai conventions: Buddhist Era dates, the fiscal year (October–September), numbers.
+
+Pure functions, plus :func:`init_app` to make them Jinja filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BE_OFFSET = 543
+
+MONTHS_TH_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+MONTHS_TH = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+MONTHS_EN_SHORT = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def be_year(year: int) -> int:
+    """The Buddhist Era year of a Gregorian year (2026 → 2569)."""
+    return year + BE_OFFSET
+
+
+def fiscal_year(day: dt.date) -> int:
+    """The Thai fiscal year (B.E.) a day falls in: 1 Oct 2025 → 2569, 30 Sep 2026 → 2569."""
+    return be_year(day.year + 1 if day.month >= 10 else day.year)
+
+
+def fiscal_year_bounds(fy: int) -> tuple[dt.date, dt.date]:
+    """First and last day of fiscal year ``fy`` (B.E.): 2569 → 1 Oct 2025 – 30 Sep 2026."""
+    year = fy - BE_OFFSET
+    return dt.date(year - 1, 10, 1), dt.date(year, 9, 30)
+
+
+def fiscal_year_label(fy: int, lang: str = "th") -> str:
+    """ "ปีงบประมาณ พ.ศ. 2569" or "Fiscal year 2569 (2025–26)"."""
+    if lang == "en":
+        start, end = fiscal_year_bounds(fy)
+        return f"Fiscal year {fy} ({start.year}–{str(end.year)[-2:]})"
+    return f"ปีงบประมาณ พ.ศ. {fy}"
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """A timestamp in Bangkok time (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(BANGKOK)
+
+
+def format_date(day: dt.date | dt.datetime | None, lang: str = "th", long: bool = False) -> str:
+    """ "23 ม.ค. 2569" (Thai, B.E.) or "23 Jan 2026" (English, Gregorian)."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = local(day).date()
+    if lang == "en":
+        return f"{day.day} {MONTHS_EN_SHORT[day.month - 1]} {day.year}"
+    months = MONTHS_TH if long else MONTHS_TH_SHORT
+    return f"{day.day} {months[day.month - 1]} {be_year(day.year)}"
+
+
+def format_datetime(moment: dt.datetime | None, lang: str = "th") -> str:
+    """ "23 ม.ค. 2569 10:42 น." or "23 Jan 2026 10:42" in Bangkok time."""
+    if moment is None:
+        return ""
+    at = local(moment)
+    clock = at.strftime("%H:%M")
+    return f"{format_date(at.date(), lang)} {clock}" + (" น." if lang == "th" else "")
+
+
+def format_score(value: Any) -> str:
+    """A score with two decimals ("63.89", "75.00"); empty scores are "–"."""
+    if value is None or value == "":
+        return "–"
+    return f"{Decimal(str(value)):.2f}"
+
+
+def format_percent(value: Any) -> str:
+    """A completeness percentage with one decimal ("87.5%")."""
+    if value is None or value == "":
+        return "–"
+    return f"{Decimal(str(value)):.1f}%"
+
+
+def days_left(deadline: dt.date | None, today: dt.date | None = None) -> int | None:
+    """Whole days from today (Bangkok) to the deadline day; negative once passed."""
+    if deadline is None:
+        return None
+    today = today or dt.datetime.now(BANGKOK).date()
+    return (deadline - today).days
+
+
+def init_app(app: Any) -> None:
+    """Register the formatting functions as Jinja filters, in the request's language."""
+    from assess.app import current_language
+
+    app.jinja_env.filters["be_date"] = lambda d, long=False: format_date(
+        d, current_language(), long
+    )
+    app.jinja_env.filters["be_datetime"] = lambda d: format_datetime(d, current_language())
+    app.jinja_env.filters["fiscal_year"] = lambda fy: fiscal_year_label(fy, current_language())
+    app.jinja_env.filters["score"] = format_score
+    app.jinja_env.filters["percent"] = format_percent
+    app.jinja_env.globals["days_left"] = days_left
