@@ -370,24 +370,36 @@ def round_create_command(
     opens_on, closes_on = _date(opens, "--opens"), _date(closes, "--closes")
 
     def run() -> int:
-        version = stored_versions.find_version(key)
+        # Every problem at once: the version, unknown agencies, and the round's own checks.
+        problems: list[str] = []
+        try:
+            version = stored_versions.find_version(key)
+        except ServiceError as exc:
+            problems.extend(exc.problems)
         invited = None
         if agency_list != "all":
             codes = [c.strip() for c in agency_list.split(",") if c.strip()]
             found = {c: agencies.find_agency(c) for c in codes}
-            unknown = [c for c, a in found.items() if a is None]
-            if unknown:
-                raise ServiceError([f"agency {c}: no such agency" for c in unknown])
+            problems += [f"agency {c}: no such agency" for c, a in found.items() if a is None]
             invited = [a for a in found.values() if a is not None]
-        created = rounds.create_round(
-            version,
-            name,
-            fiscal_year,
-            opens_on=opens_on,
-            closes_on=closes_on,
-            agencies=invited,
-            live_preview=live_preview,
-        )
+        try:
+            if problems:
+                # Still run the round's own checks (name, year, dates) to report them too.
+                rounds.check_round(name, fiscal_year, opens_on, closes_on)
+                raise ServiceError(problems)
+            created = rounds.create_round(
+                version,
+                name,
+                fiscal_year,
+                opens_on=opens_on,
+                closes_on=closes_on,
+                agencies=invited,
+                live_preview=live_preview,
+            )
+        except ServiceError as exc:
+            raise ServiceError(
+                [*problems, *(p for p in exc.problems if p not in problems)]
+            ) from None
         return created.id
 
     round_id = _commit(run)

@@ -37,15 +37,7 @@ def create_round(
 
     Each invited agency gets a response in ``not_started``, pinned to the version.
     """
-    problems = []
-    if not name.strip():
-        problems.append("the round needs a name")
-    if not 2500 <= fiscal_year <= 2700:
-        problems.append(
-            f"fiscal year {fiscal_year} is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)"
-        )
-    if opens_on and closes_on and closes_on < opens_on:
-        problems.append("the round closes before it opens")
+    problems = _problems(name, fiscal_year, opens_on, closes_on)
     if agencies is None:
         agencies = list(
             db.session.scalars(select(Agency).filter_by(active=True).order_by(Agency.code))
@@ -71,6 +63,30 @@ def create_round(
         "round.create", actor, round=round_, new={"name": round_.name, "agencies": len(agencies)}
     )
     return round_
+
+
+def _problems(
+    name: str, fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
+) -> list[str]:
+    problems = []
+    if not name.strip():
+        problems.append("the round needs a name")
+    if not 2500 <= fiscal_year <= 2700:
+        problems.append(
+            f"fiscal year {fiscal_year} is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)"
+        )
+    if opens_on and closes_on and closes_on < opens_on:
+        problems.append("the round closes before it opens")
+    return problems
+
+
+def check_round(
+    name: str, fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
+) -> None:
+    """Refuse a round's name, fiscal year and dates, with every problem, when they are wrong."""
+    problems = _problems(name, fiscal_year, opens_on, closes_on)
+    if problems:
+        raise ServiceError(problems)
 
 
 def get_round(round_id: int | str) -> Round:

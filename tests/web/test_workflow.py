@@ -1,0 +1,322 @@
+"""Services on a real database: the workflow, revisions, the deadline, imports, the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from assess.extensions import db
+from assess.models import Answer, AuditEvent, Response
+from assess.services import evidence, interchange, responses, results, rounds
+from assess.services.errors import (
+    InvalidAnswers,
+    ServiceError,
+    StaleRevision,
+    WrongState,
+)
+from assess.services.questionnaires import questionnaire_of
+from assess.synthetic import agency_answers
+
+
+@pytest.fixture
+def setup(world):
+    agency = world.agency("AG-1")
+    other = world.agency("AG-2")
+    coordinator = world.user("c@example.go.th", agency=agency)
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    round_ = world.round(agencies=[agency, other])
+    response = world.response(round_, agency)
+    return round_, response, coordinator, reviewer
+
+
+def complete(response, coordinator, maturity=0.7):
+    """Answer everything and attach every required evidence; returns the self score."""
+    questionnaire = questionnaire_of(response.questionnaire)
+    answers = agency_answers(questionnaire, maturity, random.Random(7), 1.0)
+    raw = {code: responses.stored(value) for code, value in answers.items()}
+    responses.save_answers(response, raw, revision=response.revision, actor=coordinator)
+    result = results.score(response)
+    while result.missing:
+        # Questions that became visible through the answers: answer them too.
+        extra = agency_answers(questionnaire, maturity, random.Random(len(result.missing)), 1.0)
+        responses.save_answers(
+            response,
+            {c: responses.stored(extra[c]) for c in result.missing if c in extra},
+            revision=response.revision,
+            actor=coordinator,
+        )
+        result = results.score(response)
+    for code in result.missing_evidence:
+        evidence.add_url(response, coordinator, code, f"https://evidence.example.go.th/{code}")
+    db.session.commit()
+    return results.score(response)
+
+
+def test_first_save_starts_the_response_and_bumps_the_revision(setup):
+    round_, response, coordinator, _ = setup
+    assert response.status == "not_started"
+    assert response.revision == 0
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    db.session.commit()
+    assert response.status == "draft"
+    assert response.revision == 1
+    assert responses.current_json(response) == {"mgmt.leadership": 3}
+
+
+def test_stale_revision_is_refused_and_nothing_is_saved(setup):
+    _, response, coordinator, _ = setup
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    db.session.commit()
+    # A second tab still at revision 0 tries to save another value.
+    with pytest.raises(StaleRevision) as caught:
+        responses.save_answers(response, {"mgmt.leadership": 1}, revision=0, actor=coordinator)
+    db.session.rollback()
+    assert caught.value.current == 1
+    assert caught.value.answers == {"mgmt.leadership": 3}
+    db.session.expire_all()
+    assert responses.current_json(response) == {"mgmt.leadership": 3}
+
+
+def test_invalid_values_refuse_the_whole_save(setup):
+    _, response, coordinator, _ = setup
+    with pytest.raises(InvalidAnswers) as caught:
+        responses.save_answers(
+            response,
+            {"mgmt.leadership": 3, "mgmt.process_digital": "lots", "nope": 1},
+            revision=0,
+            actor=coordinator,
+        )
+    db.session.rollback()
+    assert set(caught.value.by_question) == {"mgmt.process_digital", "nope"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
+
+
+def test_null_clears_an_answer(setup):
+    _, response, coordinator, _ = setup
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    responses.save_answers(response, {"mgmt.leadership": None}, revision=1, actor=coordinator)
+    db.session.commit()
+    assert responses.current_json(response) == {}
+
+
+def test_another_agencys_coordinator_cannot_save(setup, world):
+    round_, response, _, _ = setup
+    outsider = world.user("x@example.go.th", agency=world.agency("AG-3"))
+    with pytest.raises(ServiceError) as caught:
+        responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=outsider)
+    assert caught.value.status == 404
+
+
+def test_deadline_is_enforced_by_the_server(setup):
+    round_, response, coordinator, _ = setup
+    round_.closes_on = dt.date.today() - dt.timedelta(days=2)
+    db.session.commit()
+    assert not rounds.accepting_answers(round_)
+    with pytest.raises(WrongState, match="deadline"):
+        responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+
+
+def test_deadline_is_the_end_of_the_closing_day_in_bangkok(setup):
+    round_, _, _, _ = setup
+    round_.closes_on = dt.date(2026, 1, 31)
+    bangkok = dt.timezone(dt.timedelta(hours=7))
+    assert rounds.accepting_answers(round_, dt.datetime(2026, 1, 31, 23, 59, tzinfo=bangkok))
+    assert not rounds.accepting_answers(round_, dt.datetime(2026, 2, 1, 0, 0, tzinfo=bangkok))
+
+
+def test_closed_round_refuses_answers(setup):
+    round_, response, coordinator, _ = setup
+    rounds.move(round_, "closed")
+    db.session.commit()
+    with pytest.raises(WrongState, match="closed"):
+        responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+
+
+def test_round_transitions(world):
+    round_ = world.round(status="draft", agencies=[world.agency("AG-1")])
+    with pytest.raises(WrongState):
+        rounds.move(round_, "published")
+    with pytest.raises(WrongState):
+        rounds.move(round_, "closed")
+    rounds.move(round_, "open")
+    with pytest.raises(WrongState):
+        rounds.move(round_, "open")
+    rounds.move(round_, "closed")
+    rounds.move(round_, "open")  # reopening a closed round is allowed (and audited)
+    rounds.move(round_, "closed")
+    rounds.move(round_, "published")
+    with pytest.raises(WrongState):
+        rounds.move(round_, "open")
+    db.session.commit()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).filter_by(round_id=round_.id).order_by(AuditEvent.id)
+    ).all()
+    assert actions == [
+        "round.create",
+        "round.open",
+        "round.closed",
+        "round.open",
+        "round.closed",
+        "round.published",
+    ]
+
+
+def test_full_response_workflow(setup):
+    round_, response, coordinator, reviewer = setup
+    with pytest.raises(responses.Incomplete) as caught:
+        responses.submit(response, coordinator)
+    assert caught.value.details["missing"]
+    complete(response, coordinator)
+    responses.submit(response, coordinator)
+    db.session.commit()
+    assert response.status == "submitted"
+    # Submitted: the coordinator can no longer change answers.
+    with pytest.raises(WrongState):
+        responses.save_answers(
+            response, {"mgmt.leadership": 1}, revision=response.revision, actor=coordinator
+        )
+    db.session.rollback()
+    with pytest.raises(ServiceError, match="comment"):
+        responses.review(response, reviewer, "return")
+    responses.review(
+        response, reviewer, "return", "", {"mgmt.leadership": "Attach the approved plan."}
+    )
+    db.session.commit()
+    assert response.status == "returned"
+    assert [(c.question_code, c.body) for c in responses.latest_comments(response)] == [
+        ("mgmt.leadership", "Attach the approved plan.")
+    ]
+    responses.save_answers(
+        response, {"mgmt.leadership": 2}, revision=response.revision, actor=coordinator
+    )
+    responses.submit(response, coordinator)
+    with pytest.raises(WrongState):
+        responses.submit(response, coordinator)
+    responses.review(response, reviewer, "accept")
+    db.session.commit()
+    assert response.status == "accepted"
+    with pytest.raises(WrongState):
+        responses.review(response, reviewer, "accept")
+    # A coordinator cannot review.
+    with pytest.raises(ServiceError) as caught:
+        responses.review(response, coordinator, "return", "no")
+    assert caught.value.status == 403
+
+
+def test_verified_value_changes_the_verified_score_only(setup):
+    _, response, coordinator, reviewer = setup
+    complete(response, coordinator, maturity=0.9)
+    responses.submit(response, coordinator)
+    before = results.result_of(response, "self").dimensions["mgmt"]["score"]
+    with pytest.raises(InvalidAnswers):
+        responses.verify(response, reviewer, "mgmt.leadership", 1, "")
+    responses.verify(response, reviewer, "mgmt.leadership", 1, "The plan was not approved.")
+    db.session.commit()
+    own = results.result_of(response, "self")
+    checked = results.result_of(response, "verified")
+    assert own.dimensions["mgmt"]["score"] == before
+    assert checked.dimensions["mgmt"]["score"] != before
+    assert float(checked.dimensions["mgmt"]["score"]) < float(before)
+    records = {r["agency"]: r for r in results.score_records(response.round, verified=True)}
+    assert records["AG-1"]["dimensions"]["mgmt"]["score"] == float(
+        checked.dimensions["mgmt"]["score"]
+    )
+
+
+def test_audit_trail_records_old_and_new(setup):
+    _, response, coordinator, _ = setup
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    responses.save_answers(response, {"mgmt.leadership": 4}, revision=1, actor=coordinator)
+    db.session.commit()
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .filter_by(response_id=response.id, action="answer")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(e.question_code, e.old, e.new, e.actor_label) for e in events] == [
+        ("mgmt.leadership", None, 3, "c@example.go.th"),
+        ("mgmt.leadership", 3, 4, "c@example.go.th"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"]
+)
+def test_the_database_refuses_to_rewrite_the_audit_trail(setup, statement):
+    _, response, coordinator, _ = setup
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    db.session.commit()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        db.session.execute(sa.text(statement))
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) > 0
+
+
+def _round_file(tmp_path, rows):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return path.read_bytes()
+
+
+def test_round_import_is_all_or_nothing(setup, tmp_path):
+    round_, response, _, _ = setup
+    data = _round_file(
+        tmp_path,
+        [
+            {"agency": "AG-1", "answers": {"mgmt.leadership": 3}},
+            {"agency": "AG-2", "answers": {"mgmt.leadership": 99}},
+        ],
+    )
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, data, "answers.json")
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency AG-2: question mgmt.leadership: 99 is not an option (options: 0, 1, 2, 3, 4)"
+    ]
+    data = _round_file(
+        tmp_path,
+        [{"agency": "AG-1", "answers": {"mgmt.leadership": 3}}, {"agency": "AG-9", "answers": {}}],
+    )
+    with pytest.raises(ServiceError, match="agency AG-9: not invited"):
+        interchange.import_round(round_, data, "answers.json")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
+
+
+def test_round_import_and_export_round_trip(setup, tmp_path):
+    round_, response, _, _ = setup
+    data = _round_file(
+        tmp_path, [{"agency": "AG-1", "answers": {"mgmt.leadership": 3, "mgmt.awards": True}}]
+    )
+    assert interchange.import_round(round_, data, "answers.json") == 1
+    db.session.commit()
+    exported = json.loads(interchange.export_round(round_, "json"))
+    assert exported == [
+        {
+            "agency": "AG-1",
+            "status": "draft",
+            "answers": {"mgmt.leadership": 3, "mgmt.awards": True},
+        }
+    ]
+    for fmt in ("csv", "xlsx"):
+        again = interchange.export_round(round_, fmt)
+        interchange.import_round(round_, again, f"answers.{fmt}")
+        db.session.commit()
+        assert json.loads(interchange.export_round(round_, "json")) == exported
+
+
+def test_submitted_import_must_be_complete(setup, tmp_path):
+    round_, _, _, _ = setup
+    data = _round_file(tmp_path, [{"agency": "AG-1", "answers": {"mgmt.leadership": 3}}])
+    with pytest.raises(ServiceError, match="unanswered"):
+        interchange.import_round(round_, data, "answers.json", status="submitted")
+
+
+def test_response_is_pinned_to_its_version(setup, world):
+    round_, response, _, _ = setup
+    assert response.questionnaire_id == round_.questionnaire_id
+    assert db.session.get(Response, response.id).questionnaire.key == "dg-readiness@2569"
