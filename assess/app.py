@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -91,7 +91,13 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def select_locale() -> str:
-    """Thai by default; the signed-in user's choice, else the session's, else ``?lang=``."""
+    """Thai by default; the signed-in user's choice, else the session's, else ``?lang=``.
+
+    Outside a request (the command line), messages are in English: operators' scripts
+    read them. ``force_locale`` still chooses, e.g. for a Thai PDF made from the CLI.
+    """
+    if not has_request_context():
+        return "en"
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         return wanted

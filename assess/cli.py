@@ -525,4 +525,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"\nServing on http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask.run refuses to start inside the flask command line; serve with werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]

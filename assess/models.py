@@ -128,7 +128,11 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password`` and end every other session."""
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        # scrypt by default; the tests choose a cheaper method to stay fast.
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_epoch = (self.session_epoch or 0) + 1
 
     def check_password(self, password: str) -> bool:

@@ -124,6 +124,7 @@ def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
             "INSTANCE_PATH": str(tmp_path),
             "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": "assess.test",
         }
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -29,7 +29,9 @@ class PasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=[("th", "ไทย"), ("en", "English")])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")]
+    )
     submit = SubmitField(_l("Save"))
 
 

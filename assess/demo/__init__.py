@@ -222,6 +222,9 @@ def _round_2569(reviewer: User) -> None:
             answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.06))
         responses.replace_answers(response, answers, actor=None, source="demo")
         response.status = state if state in ("draft",) else "submitted"
+        if response.status == "submitted":
+            days_ago = pick.randint(1, 20)
+            response.submitted_at = dt.datetime.now(BANGKOK) - dt.timedelta(days=days_ago)
         if state == "returned":
             dims = questionnaire.dimensions
             comments = {

@@ -1,12 +1,947 @@
-"""Central office round views."""
+"""Central office round views: overview, new round, progress monitor, workflow moves, review of
+a response (verified values, accept / return), evidence downloads and the audit trail.
+
+Views are thin: they parse a form, call one service, commit, and redirect with a message. On
+a refused operation every problem is shown and what the user typed is kept; nothing of the
+request is saved.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import Response as HttpResponse
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from assess import thai
+from assess.app import current_language
 from assess.auth import central_required
+from assess.extensions import db
+from assess.labels import ROUND_STATUS
+from assess.models import (
+    AGENCY_TYPES,
+    COORDINATOR,
+    RESPONSE_STATUSES,
+    ROUND_STATUSES,
+    Agency,
+    AuditEvent,
+    Evidence,
+    QuestionnaireVersion,
+    Response,
+    Round,
+    User,
+)
+from assess.questionnaires import Question, QuestionType
+from assess.questionnaires.answers import (
+    CSV_NA,
+    NA,
+    AnswerError,
+    AnswerValue,
+    parse_csv_value,
+    parse_json_value,
+)
 from assess.review import bp
+from assess.review.forms import MoveForm, ReviewForm, RoundForm, SettingsForm, VerifyForm, choices
+from assess.scoring.engine import visibility
+from assess.services import audit as audit_service
+from assess.services import evidence as evidence_service
+from assess.services import questionnaires, responses, results
+from assess.services import rounds as round_service
+from assess.services.errors import ServiceError
+from assess.services.questionnaires import questionnaire_of
+
+PER_PAGE = 50
+
+#: Statuses of responses still expected to submit (the reminder list).
+PENDING = ("not_started", "draft", "returned")
+#: Responses that count as answered for the response rate.
+ANSWERED = ("submitted", "accepted")
+
+#: Workflow moves offered in the page: target status → the button's words.
+MOVES = {
+    "open": _l("Open the round"),
+    "closed": _l("Close the round"),
+    "published": _l("Publish the results"),
+}
+
+AUDIT_ACTIONS = {
+    "answer": _l("Answer changed"),
+    "answers.import": _l("Answers imported"),
+    "status": _l("Status changed"),
+    "verify": _l("Verified value"),
+    "comment": _l("Reviewer comment"),
+    "evidence.add": _l("Evidence added"),
+    "evidence.remove": _l("Evidence removed"),
+}
 
 
-@bp.route("/rounds")
+# -- shared helpers (the admin pages use them too) --------------------------------------------
+
+
+def page_number() -> int:
+    """The ``page`` query argument (1 when missing or wrong)."""
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _safe_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
+    """A CSV download (UTF-8 with a byte-order mark, so spreadsheets read Thai correctly)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_safe_cell(v) for v in row])
+    return HttpResponse(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def flash_problems(problems: Iterable[str]) -> None:
+    for problem in problems:
+        flash(problem, "danger")
+
+
+def iso_local(moment: dt.datetime | None) -> str:
+    """A timestamp in Bangkok time for exports ("2026-01-23 10:42")."""
+    return thai.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def today() -> dt.date:
+    return dt.datetime.now(thai.BANGKOK).date()
+
+
+def _round_or_404(round_id: int) -> Round:
+    found = db.session.get(Round, round_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _response_or_404(round_: Round, agency_code: str) -> Response:
+    found = db.session.scalar(
+        select(Response)
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_.id, Agency.code == agency_code)
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def figures(counts: dict[str, int]) -> dict[str, Any]:
+    """Invited, started, answered and the response rate from ``rounds.status_counts``."""
+    invited = sum(counts.values())
+    answered = sum(counts[s] for s in ANSWERED)
+    return {
+        **counts,
+        "invited": invited,
+        "started": invited - counts["not_started"],
+        "answered": answered,
+        "rate": (Decimal(100) * answered / invited) if invited else None,
+    }
+
+
+# -- rounds overview and a new round ----------------------------------------------------------
+
+
+@bp.route("/rounds", endpoint="rounds")
 @central_required
-def rounds() -> str:
-    return "rounds"
+def rounds_overview() -> str:
+    status = request.args.get("status", "")
+    fiscal = request.args.get("fiscal_year", type=int)
+    query = select(Round).order_by(Round.fiscal_year.desc(), Round.id.desc())
+    if status in ROUND_STATUSES:
+        query = query.where(Round.status == status)
+    if fiscal:
+        query = query.where(Round.fiscal_year == fiscal)
+    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    years = db.session.scalars(
+        select(Round.fiscal_year).distinct().order_by(Round.fiscal_year.desc())
+    ).all()
+    return render_template(
+        "review/rounds.html",
+        page=page,
+        figures={r.id: figures(round_service.status_counts(r)) for r in page.items},
+        deadline_of=round_service.deadline,
+        years=years,
+        status=status,
+        fiscal=fiscal,
+        statuses=ROUND_STATUSES,
+    )
+
+
+@bp.route("/rounds.csv")
+@central_required
+def rounds_csv() -> HttpResponse:
+    rows: list[list[Any]] = [
+        [
+            "id",
+            "name",
+            "questionnaire",
+            "fiscal_year",
+            "status",
+            "opens_on",
+            "closes_on",
+            "invited",
+            "started",
+            "submitted",
+            "returned",
+            "accepted",
+            "response_rate",
+        ]
+    ]
+    for round_ in db.session.scalars(select(Round).order_by(Round.fiscal_year.desc(), Round.id)):
+        f = figures(round_service.status_counts(round_))
+        rows.append(
+            [
+                round_.id,
+                round_.name,
+                round_.questionnaire.key,
+                round_.fiscal_year,
+                round_.status,
+                round_.opens_on.isoformat() if round_.opens_on else "",
+                round_.closes_on.isoformat() if round_.closes_on else "",
+                f["invited"],
+                f["started"],
+                f["submitted"],
+                f["returned"],
+                f["accepted"],
+                "" if f["rate"] is None else f"{f['rate']:.1f}",
+            ]
+        )
+    return csv_response(rows, "rounds.csv")
+
+
+def _split_codes(text: str) -> list[str]:
+    return list(dict.fromkeys(t for t in text.replace(",", " ").split() if t))
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@central_required
+def new_round() -> str | WerkzeugResponse | tuple[str, int]:
+    form = RoundForm()
+    lang = current_language()
+    versions = sorted(questionnaires.versions(), key=lambda v: v.imported_at, reverse=True)
+    form.questionnaire.choices = choices((v.id, f"{v.key} · {v.title(lang)}") for v in versions)
+    if request.method == "GET":
+        form.fiscal_year.data = thai.fiscal_year(today())
+        if versions:
+            form.questionnaire.data = versions[0].id
+    if not versions:
+        flash(_("Import a questionnaire version before creating a round."), "warning")
+    if form.validate_on_submit():
+        problems: list[str] = []
+        invited: list[Agency] | None = None
+        if form.invite.data == "types":
+            kinds = [k for k in form.agency_types.data or [] if k in AGENCY_TYPES]
+            if not kinds:
+                problems.append(_("Choose at least one agency type."))
+            invited = list(
+                db.session.scalars(
+                    select(Agency)
+                    .where(Agency.active.is_(True), Agency.type.in_(kinds))
+                    .order_by(Agency.code)
+                )
+            )
+        elif form.invite.data == "codes":
+            codes = _split_codes(form.agency_codes.data or "")
+            if not codes:
+                problems.append(_("List the codes of the agencies to invite."))
+            found = {
+                a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))
+            }
+            problems += [
+                _("Agency %(code)s: no such agency.", code=c) for c in codes if c not in found
+            ]
+            invited = [found[c] for c in codes if c in found]
+        version = db.session.get(QuestionnaireVersion, form.questionnaire.data)
+        if version is None:
+            problems.append(_("Choose a questionnaire version."))
+        if not problems and version is not None:
+            try:
+                round_ = round_service.create_round(
+                    version,
+                    form.name.data or "",
+                    form.fiscal_year.data or 0,
+                    opens_on=form.opens_on.data,
+                    closes_on=form.closes_on.data,
+                    agencies=invited,
+                    live_preview=bool(form.live_preview.data),
+                    actor=current_user,
+                )
+                db.session.commit()
+            except ServiceError as exc:
+                db.session.rollback()
+                problems = exc.problems
+            else:
+                flash(
+                    _(
+                        "Round “%(name)s” created in draft with %(n)d invited agencies.",
+                        name=round_.name,
+                        n=len(round_.responses),
+                    ),
+                    "success",
+                )
+                return redirect(url_for(".round", round_id=round_.id))
+        flash_problems(problems)
+        return render_template("review/round_new.html", form=form), 422
+    if form.errors:
+        return render_template("review/round_new.html", form=form), 422
+    return render_template("review/round_new.html", form=form)
+
+
+# -- the round: progress monitor --------------------------------------------------------------
+
+
+@dataclass
+class MonitorFilters:
+    status: str = ""
+    type: str = ""
+    province: str = ""
+    q: str = ""
+    sort: str = "code"
+
+    @classmethod
+    def from_request(cls) -> MonitorFilters:
+        args = request.args
+        status = args.get("status", "")
+        kind = args.get("type", "")
+        sort = args.get("sort", "code")
+        return cls(
+            status=status if status in (*RESPONSE_STATUSES, "pending") else "",
+            type=kind if kind in AGENCY_TYPES else "",
+            province=args.get("province", "").strip(),
+            q=args.get("q", "").strip(),
+            sort=sort if sort in ("code", "activity", "status") else "code",
+        )
+
+    def args(self) -> dict[str, str]:
+        """The non-empty filters, for links that keep them."""
+        return {k: v for k, v in vars(self).items() if v and not (k == "sort" and v == "code")}
+
+
+def _monitor_query(round_: Round, filters: MonitorFilters) -> Select[tuple[Response]]:
+    query = (
+        select(Response)
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_.id)
+        .options(selectinload(Response.agency), selectinload(Response.results))
+    )
+    if filters.status == "pending":
+        query = query.where(Response.status.in_(PENDING))
+    elif filters.status:
+        query = query.where(Response.status == filters.status)
+    if filters.type:
+        query = query.where(Agency.type == filters.type)
+    if filters.province:
+        query = query.where(Agency.province == filters.province)
+    if filters.q:
+        query = query.where(
+            or_(
+                Agency.code.icontains(filters.q, autoescape=True),
+                Agency.name_th.icontains(filters.q, autoescape=True),
+                Agency.name_en.icontains(filters.q, autoescape=True),
+            )
+        )
+    if filters.sort == "activity":
+        query = query.order_by(Response.updated_at.desc().nulls_last(), Agency.code)
+    elif filters.sort == "status":
+        query = query.order_by(Response.status, Agency.code)
+    else:
+        query = query.order_by(Agency.code)
+    return query
+
+
+def _rate_by_type(round_: Round) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(Agency.type, Response.status, func.count())
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_.id)
+        .group_by(Agency.type, Response.status)
+    )
+    table: dict[str, dict[str, int]] = defaultdict(lambda: {"invited": 0, "answered": 0})
+    for kind, status, n in rows:
+        table[kind]["invited"] += n
+        if status in ANSWERED:
+            table[kind]["answered"] += n
+    order = {k: i for i, k in enumerate(AGENCY_TYPES)}
+    return [
+        {
+            "type": kind,
+            **counts,
+            "rate": Decimal(100) * counts["answered"] / counts["invited"],
+        }
+        for kind, counts in sorted(table.items(), key=lambda kv: order.get(kv[0], 99))
+    ]
+
+
+def _coordinators(agency_ids: Iterable[int]) -> dict[int, list[str]]:
+    ids = list(agency_ids)
+    out: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return out
+    for agency_id, email in db.session.execute(
+        select(User.agency_id, User.email)
+        .where(User.role == COORDINATOR, User.active.is_(True), User.agency_id.in_(ids))
+        .order_by(User.email)
+    ):
+        out[agency_id].append(email)
+    return out
+
+
+@bp.route("/rounds/<int:round_id>", endpoint="round")
+@central_required
+def round_page(round_id: int) -> str:
+    round_ = _round_or_404(round_id)
+    filters = MonitorFilters.from_request()
+    page = db.paginate(
+        _monitor_query(round_, filters), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
+    provinces = db.session.scalars(
+        select(Agency.province)
+        .join(Response, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_.id, Agency.province != "")
+        .distinct()
+        .order_by(Agency.province)
+    ).all()
+    counts = round_service.status_counts(round_)
+    moves = [t for t, sources in round_service.TRANSITIONS.items() if round_.status in sources]
+    return render_template(
+        "review/round.html",
+        round=round_,
+        questionnaire=questionnaire_of(round_.questionnaire),
+        page=page,
+        filters=filters,
+        provinces=provinces,
+        figures=figures(counts),
+        by_type=_rate_by_type(round_),
+        moves=moves,
+        move_labels=MOVES,
+        closed_reason=round_service.closed_reason(round_),
+        deadline=round_service.deadline(round_),
+        settings_form=SettingsForm(live_preview=round_.live_preview),
+        result_of=results.result_of,
+        statuses=RESPONSE_STATUSES,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/responses.csv")
+@central_required
+def round_csv(round_id: int) -> HttpResponse:
+    """The progress table as filtered, every page; with the coordinators' e-mails."""
+    round_ = _round_or_404(round_id)
+    filters = MonitorFilters.from_request()
+    found = list(db.session.scalars(_monitor_query(round_, filters)))
+    emails = _coordinators(r.agency_id for r in found)
+    rows: list[list[Any]] = [
+        [
+            "agency",
+            "name_th",
+            "name_en",
+            "type",
+            "province",
+            "status",
+            "completeness",
+            "last_activity",
+            "submitted_at",
+            "self_score",
+            "self_level",
+            "verified_score",
+            "verified_level",
+            "coordinator_emails",
+        ]
+    ]
+    for response in found:
+        own = results.result_of(response, "self")
+        checked = results.result_of(response, "verified")
+        rows.append(
+            [
+                response.agency.code,
+                response.agency.name_th,
+                response.agency.name_en,
+                response.agency.type,
+                response.agency.province,
+                response.status,
+                response.completeness,
+                iso_local(response.updated_at),
+                iso_local(response.submitted_at),
+                own.overall_score if own else "",
+                own.overall_level if own else "",
+                checked.overall_score if checked else "",
+                checked.overall_level if checked else "",
+                "; ".join(emails.get(response.agency_id, [])),
+            ]
+        )
+    suffix = "-reminders" if filters.status == "pending" else ""
+    return csv_response(rows, f"round-{round_.id}{suffix}.csv")
+
+
+# -- workflow moves and settings --------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/move/<target>", methods=["GET", "POST"])
+@central_required
+def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
+    round_ = _round_or_404(round_id)
+    if target not in MOVES:
+        abort(404)
+    form = MoveForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash_problems(e for errors in form.errors.values() for e in errors)
+            return redirect(url_for(".round", round_id=round_.id))
+        try:
+            round_service.move(round_, target, current_user)
+            scored = results.recompute_round(round_) if target == "published" else None
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash_problems(exc.problems)
+        else:
+            message = {
+                "open": _("The round is open: coordinators can answer."),
+                "closed": _("The round is closed: answers can no longer be changed."),
+                "published": _("The results are published."),
+            }[target]
+            if scored is not None:
+                message += " " + _("%(n)d responses were scored again.", n=scored)
+            flash(message, "success")
+        return redirect(url_for(".round", round_id=round_.id))
+    allowed = round_.status in round_service.TRANSITIONS[target]
+    return render_template(
+        "review/move.html",
+        round=round_,
+        target=target,
+        label=MOVES[target],
+        allowed=allowed,
+        sources=", ".join(str(ROUND_STATUS[s]) for s in round_service.TRANSITIONS[target]),
+        figures=figures(round_service.status_counts(round_)),
+        form=form,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/settings", methods=["POST"])
+@central_required
+def round_settings(round_id: int) -> WerkzeugResponse:
+    round_ = _round_or_404(round_id)
+    form = SettingsForm()
+    if form.validate_on_submit():
+        old = round_.live_preview
+        new = bool(form.live_preview.data)
+        if old != new:
+            round_.live_preview = new
+            audit_service.record(
+                "round.settings",
+                current_user,
+                round=round_,
+                old={"live_preview": old},
+                new={"live_preview": new},
+            )
+            db.session.commit()
+        flash(_("Settings saved."), "success")
+    return redirect(url_for(".round", round_id=round_.id))
+
+
+# -- reviewing one response ------------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    """An answer as a reviewer reads it."""
+
+    empty: bool = False
+    na: bool = False
+    items: list[str] = field(default_factory=list)
+    note: str = ""
+    long: bool = False
+
+
+def show_value(question: Question, value: AnswerValue | None, lang: str) -> Shown:
+    """An answer rendered readably: option labels, N/A, yes/no, number and unit, text."""
+    if value is None:
+        return Shown(empty=True)
+    if value is NA:
+        return Shown(na=True)
+    if question.has_options:
+        chosen = value if isinstance(value, tuple) else (value,)
+        items = []
+        for v in chosen:
+            option = question.option(v)  # type: ignore[arg-type]
+            label = option.label.get(lang) if option else str(v)
+            points = (
+                f" · {format(option.points.normalize(), 'f')} " + _("pts")
+                if option and question.is_scored
+                else ""
+            )
+            items.append(f"{label} [{v}{points}]")
+        return Shown(items=items)
+    if question.type is QuestionType.YESNO:
+        return Shown(items=[_("Yes") if value else _("No")])
+    if question.type is QuestionType.NUMBER:
+        assert isinstance(value, Decimal)
+        unit = f" {question.unit.get(lang)}" if question.unit else ""
+        return Shown(items=[f"{format(value, 'f')}{unit}"])
+    return Shown(items=[str(value)], long=True)
+
+
+def form_values(question: Question, raw: Any) -> list[str]:
+    """A stored JSON value as the verify form's input values."""
+    if raw is None:
+        return []
+    if raw == {"na": True}:
+        return [CSV_NA]
+    if isinstance(raw, list):
+        return [str(v) for v in raw]
+    if isinstance(raw, bool):
+        return ["yes" if raw else "no"]
+    if isinstance(raw, float):
+        return [format(Decimal(repr(raw)), "f")]
+    return [str(raw)]
+
+
+def parse_verify_input(question: Question, values: Sequence[str]) -> Any:
+    """The verify form's input as the JSON interchange value (``None``: remove).
+
+    Options keep their type (``3`` stays an integer), a multi gives a list, yes/no a boolean,
+    N/A ``{"na": true}``. Raises :class:`AnswerError` when the input does not fit.
+    """
+    given = [v for v in values if v.strip()]
+    if not given:
+        return None
+    if CSV_NA in (v.strip() for v in given):
+        if len(given) > 1:
+            raise AnswerError(_("not applicable cannot be combined with a value"))
+        cell = CSV_NA
+    elif question.type is QuestionType.MULTI:
+        cell = "|".join(v.strip() for v in given)
+    elif len(given) > 1:
+        raise AnswerError(_("give one value"))
+    else:
+        cell = given[0]
+    parsed = parse_csv_value(question, cell)
+    return None if parsed is None else responses.stored(parsed)
+
+
+@dataclass
+class QuestionRow:
+    question: Question
+    visible: bool
+    answer: Shown
+    verified: Any  # VerifiedAnswer | None
+    verified_shown: Shown | None
+    evidence: list[Evidence]
+    comments: list[Any]
+    form_values: list[str]
+    reason: str
+    problems: list[str]
+
+
+def _review_context(
+    round_: Round,
+    response: Response,
+    *,
+    typed: dict[str, dict[str, Any]] | None = None,
+    problems: dict[str, list[str]] | None = None,
+    review_typed: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    lang = current_language()
+    questionnaire = questionnaire_of(response.questionnaire)
+    own, _verified = results.answer_sets(response)
+    visible = visibility(questionnaire, own)
+    verified_rows = {v.question_code: v for v in response.verified}
+    evidence_by: dict[str, list[Evidence]] = defaultdict(list)
+    for item in response.evidence:
+        evidence_by[item.question_code].append(item)
+    comments_by: dict[str, list[Any]] = defaultdict(list)
+    for comment in response.comments:
+        if comment.question_code:
+            comments_by[comment.question_code].append(comment)
+    typed = typed or {}
+    problems = problems or {}
+    dimensions = []
+    for dim in questionnaire.dimensions:
+        rows = []
+        for q in dim.questions:
+            row = verified_rows.get(q.code)
+            verified_shown = None
+            if row is not None:
+                try:
+                    verified_shown = show_value(q, parse_json_value(q, row.value), lang)
+                except AnswerError:
+                    verified_shown = Shown(items=[json.dumps(row.value, ensure_ascii=False)])
+            mine = typed.get(q.code)
+            rows.append(
+                QuestionRow(
+                    question=q,
+                    visible=visible.get(q.code, True),
+                    answer=show_value(q, own.get(q.code), lang),
+                    verified=row,
+                    verified_shown=verified_shown,
+                    evidence=evidence_by.get(q.code, []),
+                    comments=comments_by.get(q.code, []),
+                    form_values=mine["values"]
+                    if mine
+                    else form_values(q, row.value if row else None),
+                    reason=mine["reason"] if mine else "",
+                    problems=problems.get(q.code, []),
+                )
+            )
+        dimensions.append((dim, rows))
+    # A response nobody started has no scores worth showing (only zeros of empty answers).
+    started = response.status != "not_started" or bool(response.verified)
+    own_result = results.result_of(response, "self") if started else None
+    checked_result = results.result_of(response, "verified") if started else None
+    can_review = round_.status in ("open", "closed")
+    next_up = db.session.scalar(
+        select(Agency.code)
+        .join(Response, Response.agency_id == Agency.id)
+        .where(
+            Response.round_id == round_.id,
+            Response.status == "submitted",
+            Response.id != response.id,
+        )
+        .order_by((Agency.code <= response.agency.code), Agency.code)
+        .limit(1)
+    )
+    review_typed = review_typed or {}
+    return {
+        "round": round_,
+        "response": response,
+        "agency": response.agency,
+        "questionnaire": questionnaire,
+        "dimensions": dimensions,
+        "own": own_result,
+        "checked": checked_result,
+        "general_comments": [c for c in response.comments if not c.question_code],
+        "all_comments": sorted(response.comments, key=lambda c: c.id, reverse=True),
+        "can_accept": can_review and response.status == "submitted",
+        "can_return": can_review and response.status in ("submitted", "accepted"),
+        "can_review": can_review,
+        "can_verify": round_.status != "draft",
+        "typed_comment": review_typed.get("comment", ""),
+        "typed_qcomments": review_typed.get("questions", {}),
+        "next_up": next_up,
+        "verified_count": len(verified_rows),
+        "CSV_NA": CSV_NA,
+    }
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>")
+@central_required
+def response(round_id: int, agency_code: str) -> str:
+    round_ = _round_or_404(round_id)
+    found = _response_or_404(round_, agency_code)
+    return render_template("review/response.html", **_review_context(round_, found))
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>/verify", methods=["POST"])
+@central_required
+def verify(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int]:
+    round_ = _round_or_404(round_id)
+    found = _response_or_404(round_, agency_code)
+    form = VerifyForm()
+    code = (form.code.data or "").strip()
+    questionnaire = questionnaire_of(found.questionnaire)
+    question = questionnaire.questions.get(code)
+    if question is None or not form.validate_on_submit():
+        abort(400)
+    values = request.form.getlist("value")
+    reason = form.reason.data or ""
+    problems: list[str] = []
+    value: Any = None
+    try:
+        value = parse_verify_input(question, values)
+    except AnswerError as exc:
+        problems.append(_("Question %(code)s: %(reason)s", code=code, reason=str(exc)))
+    existing = next((v for v in found.verified if v.question_code == code), None)
+    if not problems and value is None and existing is None:
+        problems.append(
+            _("Question %(code)s: enter the verified value (empty removes one).", code=code)
+        )
+    if not problems:
+        try:
+            responses.verify(found, current_user, code, value, reason)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            if value is None:
+                flash(_("The verified value of %(code)s was removed.", code=code), "success")
+            else:
+                flash(_("Verified value of %(code)s recorded.", code=code), "success")
+            return redirect(
+                url_for(
+                    ".response", round_id=round_.id, agency_code=agency_code, _anchor=f"q-{code}"
+                )
+            )
+    flash_problems(problems)
+    context = _review_context(
+        round_,
+        found,
+        typed={code: {"values": values, "reason": reason}},
+        problems={code: problems},
+    )
+    return render_template("review/response.html", **context, open_verify=code), 422
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>/review", methods=["POST"])
+@central_required
+def review_action(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int]:
+    round_ = _round_or_404(round_id)
+    found = _response_or_404(round_, agency_code)
+    form = ReviewForm()
+    action = form.action.data or ""
+    comment = form.comment.data or ""
+    per_question = {
+        key.removeprefix("qcomment-"): text
+        for key, text in request.form.items()
+        if key.startswith("qcomment-") and text.strip()
+    }
+    problems: list[str] = []
+    if not form.validate_on_submit():
+        problems.append(_("Choose accept or return."))
+    else:
+        try:
+            responses.review(found, current_user, action, comment, per_question)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            if action == "accept":
+                flash(_("The response of %(code)s is accepted.", code=agency_code), "success")
+            else:
+                flash(
+                    _(
+                        "The response of %(code)s is returned to the coordinator with your comments.",
+                        code=agency_code,
+                    ),
+                    "success",
+                )
+            return redirect(url_for(".response", round_id=round_.id, agency_code=agency_code))
+    flash_problems(problems)
+    context = _review_context(
+        round_, found, review_typed={"comment": comment, "questions": per_question}
+    )
+    return render_template("review/response.html", **context), 422
+
+
+@bp.route("/evidence/<int:evidence_id>", endpoint="evidence")
+@central_required
+def evidence_download(evidence_id: int) -> WerkzeugResponse:
+    item = db.session.get(Evidence, evidence_id)
+    if item is None:
+        abort(404)
+    if not item.stored_name:
+        abort(404)  # a link: the review page links it directly
+    path = evidence_service.path_of(item, current_app.config["EVIDENCE_FOLDER"])
+    if not path.is_file():
+        abort(404)
+    sent = send_file(
+        path,
+        download_name=item.filename or path.name,
+        as_attachment=True,
+        mimetype=item.content_type or "application/octet-stream",
+    )
+    sent.headers["X-Content-Type-Options"] = "nosniff"
+    return sent
+
+
+# -- the audit trail of a response -----------------------------------------------------------
+
+
+def compact(value: Any) -> str:
+    """A JSON value written compactly ("–" when there is none)."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _audit_query(response: Response) -> Select[tuple[AuditEvent]]:
+    query = select(AuditEvent).where(AuditEvent.response_id == response.id)
+    action = request.args.get("action", "")
+    if action:
+        query = query.where(AuditEvent.action == action)
+    code = request.args.get("question", "").strip()
+    if code:
+        query = query.where(AuditEvent.question_code.icontains(code, autoescape=True))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>/audit", endpoint="audit")
+@central_required
+def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
+    round_ = _round_or_404(round_id)
+    found = _response_or_404(round_, agency_code)
+    query = _audit_query(found)
+    if request.args.get("format") == "csv":
+        rows: list[list[Any]] = [["at", "actor", "action", "question", "old", "new", "detail"]]
+        rows += [
+            [
+                iso_local(e.at),
+                e.actor_label,
+                e.action,
+                e.question_code or "",
+                "" if e.old is None else compact(e.old),
+                "" if e.new is None else compact(e.new),
+                e.detail,
+            ]
+            for e in db.session.scalars(query)
+        ]
+        return csv_response(rows, f"audit-{round_.id}-{agency_code}.csv")
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    actions = db.session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.response_id == found.id)
+        .distinct()
+        .order_by(AuditEvent.action)
+    ).all()
+    return render_template(
+        "review/audit.html",
+        round=round_,
+        response=found,
+        agency=found.agency,
+        page=page,
+        actions=actions,
+        action_labels=AUDIT_ACTIONS,
+        compact=compact,
+    )
+
+
+@bp.app_template_global("central_url")
+def central_url(**changes: Any) -> str:
+    """The current page's URL with some query arguments changed (``None`` or "" drops one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint or "", **(request.view_args or {}), **args)

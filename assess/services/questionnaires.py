@@ -21,6 +21,11 @@ def _parse(content: str, content_hash: str, source: str) -> Questionnaire:
     return loads(content.encode("utf-8"), source)
 
 
+@lru_cache(maxsize=16)
+def _parse_bytes(data: bytes, content_hash: str, source: str) -> Questionnaire:
+    return loads(data, source)
+
+
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
     """The validated questionnaire of a stored version (parsed once per process)."""
     return _parse(version.content, version.content_hash, version.key)
@@ -45,12 +50,12 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
     Raises :class:`ServiceError` with every problem when the file is invalid, or when the
     content of a version already in use by a round would change.
     """
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        questionnaire = loads(data, source)
+        questionnaire = _parse_bytes(data, digest, source)
     except QuestionnaireError as exc:
         raise ServiceError([str(p) for p in exc.problems]) from None
     text = data.decode("utf-8-sig")
-    digest = hashlib.sha256(data).hexdigest()
     stored = db.session.scalar(
         select(QuestionnaireVersion).filter_by(
             code=questionnaire.code, version=questionnaire.version

@@ -1,0 +1,106 @@
+"""Forms of the central office's round pages: new round, workflow moves, review, verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from assess.labels import AGENCY_TYPE
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms < 3.3 takes (value, label) tuples
+    SelectChoice = None
+
+
+def choices(pairs: Iterable[tuple[Any, Any]]) -> list[Any]:
+    """Choices of a select or radio field, in the form the installed WTForms prefers."""
+    if SelectChoice is None:
+        return list(pairs)
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RoundForm(FlaskForm):
+    questionnaire = SelectField(
+        _l("Questionnaire version"), coerce=int, validators=[InputRequired()]
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    fiscal_year = IntegerField(
+        _l("Fiscal year (B.E.)"),
+        validators=[InputRequired(), NumberRange(min=2500, max=2700)],
+        description=_l("Buddhist Era, e.g. 2569 for October 2025 to September 2026."),
+    )
+    opens_on = DateField(_l("Opens on"), validators=[Optional()])
+    closes_on = DateField(
+        _l("Closes on (deadline)"),
+        validators=[Optional()],
+        description=_l("Answers are accepted until the end of this day, Bangkok time."),
+    )
+    live_preview = BooleanField(_l("Show coordinators a live score preview"))
+    invite = RadioField(
+        _l("Invited agencies"),
+        choices=choices(
+            [
+                ("all", _l("All active agencies")),
+                ("types", _l("Active agencies of these types")),
+                ("codes", _l("These agencies (codes)")),
+            ]
+        ),
+        default="all",
+    )
+    agency_types = MultiCheckboxField(_l("Agency types"), choices=choices(AGENCY_TYPE.items()))
+    agency_codes = TextAreaField(
+        _l("Agency codes"),
+        description=_l("Separated by commas, spaces or new lines."),
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Create round"))
+
+
+class MoveForm(FlaskForm):
+    """Confirmation of a workflow move (the target is in the URL)."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class SettingsForm(FlaskForm):
+    live_preview = BooleanField(_l("Show coordinators a live score preview"))
+    submit = SubmitField(_l("Save settings"))
+
+
+class ReviewForm(FlaskForm):
+    """Accept or return; per-question comments come as ``qcomment-<code>`` fields."""
+
+    action = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField(_l("General comment"), render_kw={"rows": 3})
+
+
+class VerifyForm(FlaskForm):
+    """A verified value for one question; the value comes as one or several ``value`` fields."""
+
+    code = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 2})

@@ -1,0 +1,439 @@
+"""The central office's registers: agencies, users (admins only), questionnaire versions."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from assess.extensions import db
+from assess.models import Agency, QuestionnaireVersion, User
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(world):
+    ministry = world.agency("MOF", type="ministry", province="Bangkok", name_en="Finance")
+    world.agency("MOF-RD", type="department", province="Bangkok", tags=["tax", "pilot"])
+    world.agency("PROV-CMI", type="province", province="Chiang Mai", tags=["north"])
+    world.user("rd@example.go.th", agency=ministry)
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    admin = world.user("admin@example.go.th", role="admin")
+    return reviewer, admin
+
+
+def page_of(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def upload(client, url, name, data):
+    return client.post(
+        url,
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def agency_count():
+    return db.session.scalar(select(func.count()).select_from(Agency))
+
+
+# -- users: admins only ----------------------------------------------------------------------
+
+
+def user_urls(app, people):
+    reviewer, _ = people
+    adapter = app.url_map.bind("assess.test")
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/central/users"):
+            url = adapter.build(rule.endpoint, {"user_id": reviewer.id} if rule.arguments else {})
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                yield url, method
+
+
+def test_reviewer_gets_403_on_every_user_route(app, client, auth, people):
+    auth.login("reviewer@example.go.th")
+    urls = list(user_urls(app, people))
+    assert len(urls) >= 5
+    for url, method in urls:
+        assert client.open(url, method=method).status_code == 403, (method, url)
+    # …and the menu does not offer the page.
+    assert "/central/users" not in page_of(client, "/central/agencies")
+
+
+def test_admin_reaches_every_user_page(app, client, auth, people):
+    auth.login("admin@example.go.th")
+    for url, method in user_urls(app, people):
+        if method == "GET":
+            assert client.get(url).status_code == 200, url
+    assert "/central/users" in page_of(client, "/central/agencies")
+
+
+def test_user_list_filters_and_exports(client, auth, people):
+    auth.login("admin@example.go.th")
+    html = page_of(client, "/central/users")
+    for email in ("rd@example.go.th", "reviewer@example.go.th", "admin@example.go.th"):
+        assert email in html
+    filtered = page_of(client, "/central/users?role=coordinator")
+    assert "rd@example.go.th" in filtered
+    assert "reviewer@example.go.th" not in filtered
+    assert "reviewer@example.go.th" in page_of(client, "/central/users?q=review")
+    response = client.get("/central/users?format=csv&role=coordinator")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r["email"], r["agency"], r["active"]) for r in rows] == [
+        ("rd@example.go.th", "MOF", "yes")
+    ]
+
+
+def test_create_user_and_refuse_a_duplicate(client, auth, people):
+    auth.login("admin@example.go.th")
+    assert page_of(client, "/central/users/new")
+    response = client.post(
+        "/central/users/new",
+        data={
+            "email": "New.Coordinator@Example.go.th",
+            "name": "ผู้ประสานงานใหม่",
+            "role": "coordinator",
+            "agency_code": "PROV-CMI",
+            "language": "th",
+            "password": "a long enough password",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).filter_by(email="new.coordinator@example.go.th"))
+    assert user.agency.code == "PROV-CMI"
+    assert user.check_password("a long enough password")
+    refused = client.post(
+        "/central/users/new",
+        data={
+            "email": "new.coordinator@example.go.th",
+            "name": "Typed again",
+            "role": "reviewer",
+            "language": "th",
+            "password": "another long password",
+        },
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "already exists" in html
+    assert "Typed again" in html
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4
+
+
+def test_create_user_refusals(client, auth, people):
+    auth.login("admin@example.go.th")
+    base = {"email": "x@example.go.th", "language": "th", "password": "a long enough password"}
+    cases = [
+        ({"role": "coordinator", "agency_code": ""}, "needs an agency"),
+        ({"role": "coordinator", "agency_code": "NOPE"}, "NOPE: no such agency"),
+        ({"role": "reviewer", "agency_code": "MOF"}, "belongs to the central office"),
+        ({"role": "reviewer", "password": "short"}, "at least 10 characters"),
+        ({"role": "reviewer", "email": "not-an-email"}, "is not an e-mail address"),
+    ]
+    for extra, message in cases:
+        response = client.post("/central/users/new", data={**base, **extra})
+        assert response.status_code == 422, extra
+        assert message in response.get_data(as_text=True), extra
+    assert db.session.scalar(select(func.count()).select_from(User)) == 3
+
+
+def test_generated_password_is_shown_once(client, auth, people):
+    auth.login("admin@example.go.th")
+    response = client.post(
+        "/central/users/new",
+        data={"email": "gen@example.go.th", "role": "reviewer", "language": "en", "password": ""},
+    )
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    password = html.split('id="generated-password">')[1].split("<")[0]
+    assert len(password) >= 12
+    user = db.session.scalar(select(User).filter_by(email="gen@example.go.th"))
+    assert user.check_password(password)
+    assert password not in page_of(client, f"/central/users/{user.id}")
+
+
+def test_edit_user_and_admin_cannot_deactivate_themself(client, auth, people):
+    reviewer, admin = people
+    auth.login("admin@example.go.th")
+    html = page_of(client, f"/central/users/{reviewer.id}")
+    assert "reviewer@example.go.th" in html
+    response = client.post(
+        f"/central/users/{reviewer.id}",
+        data={
+            "name": "Somchai R.",
+            "role": "coordinator",
+            "agency_code": "MOF-RD",
+            "language": "en",
+            "password": "brand new password 1",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    changed = db.session.get(User, reviewer.id)
+    assert (changed.name, changed.role, changed.agency.code, changed.active) == (
+        "Somchai R.",
+        "coordinator",
+        "MOF-RD",
+        False,  # the box was not ticked
+    )
+    assert changed.check_password("brand new password 1")
+
+    refused = client.post(
+        f"/central/users/{admin.id}",
+        data={"name": "Me", "role": "admin", "agency_code": "", "language": "th"},
+    )
+    assert refused.status_code == 422
+    assert "You cannot deactivate yourself" in refused.get_data(as_text=True)
+    refused = client.post(
+        f"/central/users/{admin.id}",
+        data={"name": "Me", "role": "reviewer", "language": "th", "active": "y"},
+    )
+    assert refused.status_code == 422
+    db.session.expire_all()
+    me = db.session.get(User, admin.id)
+    assert me.active
+    assert me.role == "admin"
+    assert me.name == ""
+    # Still signed in, and can save own name.
+    response = client.post(
+        f"/central/users/{admin.id}",
+        data={"name": "Me", "role": "admin", "language": "th", "active": "y"},
+    )
+    assert response.status_code == 302
+    assert client.get("/central/users").status_code == 200
+
+
+# -- agencies --------------------------------------------------------------------------------
+
+
+def test_agency_list_filters_paginates_and_exports(client, auth, world, people):
+    for i in range(55):
+        world.agency(f"LAO-{i:03d}", type="local", province="Nan")
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, "/central/agencies")
+    assert "LAO-000" in html
+    assert "LAO-049" in html
+    assert "LAO-050" not in html
+    assert "MOF-RD" not in html
+    second = page_of(client, "/central/agencies?page=2")
+    assert "LAO-054" in second
+    assert "MOF-RD" in second
+    assert "PROV-CMI" in second
+    assert "PROV-CMI" in page_of(client, "/central/agencies?tag=north")
+    tagged = page_of(client, "/central/agencies?tag=tax")
+    assert "MOF-RD" in tagged
+    assert "PROV-CMI" not in tagged
+    by_type = page_of(client, "/central/agencies?type=province")
+    assert "PROV-CMI" in by_type
+    assert "MOF-RD" not in by_type
+    by_province = page_of(client, "/central/agencies?province=Chiang+Mai")
+    assert "PROV-CMI" in by_province
+    assert "LAO-001" not in by_province
+    assert "Finance" in page_of(client, "/central/agencies?q=finance")
+    response = client.get("/central/agencies?format=csv&tag=tax")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == [
+        {
+            "code": "MOF-RD",
+            "name_th": "หน่วยงาน MOF-RD",
+            "name_en": "Agency MOF-RD",
+            "type": "department",
+            "parent_code": "",
+            "province": "Bangkok",
+            "tags": "tax|pilot",
+        }
+    ]
+
+
+def test_agency_import_is_all_or_nothing(client, auth, people):
+    auth.login("reviewer@example.go.th")
+    before = agency_count()
+    bad = (
+        "code,name_th,name_en,type,parent_code,province,tags\n"
+        "MOI,กระทรวงมหาดไทย,Ministry of Interior,ministry,,Bangkok,\n"
+        "MOI-DOPA,กรมการปกครอง,Department of Provincial Administration,bureau,MOI,Bangkok,\n"
+        "MOI-DLA,กรมส่งเสริมการปกครองท้องถิ่น,,department,MOI,Bangkok,local|support\n"
+    ).encode()
+    response = upload(client, "/central/agencies/import", "agencies.csv", bad)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "agencies.csv:3:" in html
+    assert "bureau" in html
+    assert agency_count() == before
+    good = bad.replace(b",bureau,", b",department,")
+    response = upload(client, "/central/agencies/import", "agencies.csv", good)
+    assert response.status_code == 302
+    assert agency_count() == before + 3
+    dla = db.session.scalar(select(Agency).filter_by(code="MOI-DLA"))
+    assert dla.parent.code == "MOI"
+    assert dla.tags == ["local", "support"]
+    assert "3 agencies created" in page_of(client, "/central/agencies")
+    # Not a CSV at all.
+    response = upload(client, "/central/agencies/import", "agencies.csv", b"\xff\xfe\x00bad")
+    assert response.status_code == 422
+    assert "not UTF-8" in response.get_data(as_text=True)
+
+
+def test_agency_edit(client, auth, people):
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, "/central/agencies/MOF-RD")
+    assert 'value="tax|pilot"' in html
+    response = client.post(
+        "/central/agencies/MOF-RD",
+        data={
+            "name_th": "กรมสรรพากร",
+            "name_en": "The Revenue Department",
+            "type": "department",
+            "parent_code": "MOF",
+            "province": "Bangkok",
+            "tags": "tax | e-service",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    rd = db.session.scalar(select(Agency).filter_by(code="MOF-RD"))
+    assert (rd.name_th, rd.name_en, rd.parent.code, rd.tags, rd.active) == (
+        "กรมสรรพากร",
+        "The Revenue Department",
+        "MOF",
+        ["tax", "e-service"],
+        True,
+    )
+    refused = client.post(
+        "/central/agencies/MOF-RD",
+        data={"name_th": "Typed name", "type": "department", "parent_code": "NOPE"},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "NOPE: no such agency" in html
+    assert "Typed name" in html
+    refused = client.post(
+        "/central/agencies/MOF-RD",
+        data={"name_th": "", "name_en": "", "type": "department"},
+    )
+    assert refused.status_code == 422
+    assert "Thai or an English name" in refused.get_data(as_text=True)
+    refused = client.post(
+        "/central/agencies/MOF",
+        data={"name_th": "กระทรวงการคลัง", "type": "ministry", "parent_code": "MOF-RD"},
+    )
+    assert refused.status_code == 422
+    assert "cycle" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Agency).filter_by(code="MOF-RD")).name_th == "กรมสรรพากร"
+    assert db.session.scalar(select(Agency).filter_by(code="MOF")).parent_id is None
+    assert client.get("/central/agencies/NOPE").status_code == 404
+
+
+def test_new_agency(client, auth, people):
+    auth.login("reviewer@example.go.th")
+    assert page_of(client, "/central/agencies/new")
+    response = client.post(
+        "/central/agencies/new",
+        data={
+            "code": "MOF-CGD",
+            "name_th": "กรมบัญชีกลาง",
+            "type": "department",
+            "parent_code": "MOF",
+            "province": "Bangkok",
+            "tags": "",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(Agency).filter_by(code="MOF-CGD")).parent.code == "MOF"
+    refused = client.post(
+        "/central/agencies/new", data={"code": "MOF-CGD", "name_th": "ซ้ำ", "type": "department"}
+    )
+    assert refused.status_code == 422
+    assert "already exists" in refused.get_data(as_text=True)
+    refused = client.post(
+        "/central/agencies/new", data={"code": "bad code!", "name_th": "x", "type": "department"}
+    )
+    assert refused.status_code == 422
+
+
+# -- questionnaires --------------------------------------------------------------------------
+
+
+BROKEN = b"""schema: assess/questionnaire@1
+code: X
+version: "1"
+title: {th: t}
+levels: []
+dimensions:
+  - code: a
+    questions: 5
+"""
+
+
+def test_invalid_questionnaire_shows_every_problem_and_stores_nothing(client, auth, people):
+    auth.login("reviewer@example.go.th")
+    response = upload(client, "/central/questionnaires/import", "broken.yaml", BROKEN)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for where in ("broken.yaml:2:", "broken.yaml:5:", "broken.yaml:7:", "broken.yaml:8:"):
+        assert where in html
+    assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
+
+
+def test_questionnaire_import_created_then_unchanged(client, auth, people):
+    from assess.questionnaires.builtin import builtin_path
+
+    data = builtin_path("dg-readiness", "2568").read_bytes()
+    auth.login("reviewer@example.go.th")
+    response = upload(client, "/central/questionnaires/import", "dg-readiness-2568.yaml", data)
+    assert response.status_code == 302
+    version = db.session.scalar(select(QuestionnaireVersion))
+    assert version.key == "dg-readiness@2568"
+    html = page_of(client, response.headers["Location"])
+    assert "imported as a new version" in html
+    response = upload(client, "/central/questionnaires/import", "again.yaml", data)
+    assert "nothing changed" in page_of(client, response.headers["Location"])
+    listing = page_of(client, "/central/questionnaires")
+    assert version.content_hash[:12] in listing
+    assert "dg-readiness@2568" in listing
+
+
+def test_version_view_is_readable(client, auth, world, people):
+    version = world.questionnaire()
+    world.round(version, agencies=[world.agency("AG-1")], name="Round using 2569")
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, f"/central/questionnaires/{version.id}")
+    assert "mgmt.leadership" in html
+    assert "Round using 2569" in html
+    assert "service.service_count &gt; 0" in html  # show_if source text
+    assert "linear from 30" in html  # number scoring in words
+    assert "เริ่มต้น" in html  # level names
+    assert "Round using 2569" in page_of(client, "/central/questionnaires")
+    source = client.get(f"/central/questionnaires/{version.id}/source")
+    assert source.get_data() == version.content.encode()
+    assert client.get("/central/questionnaires/999").status_code == 404
+
+
+def test_diff_between_the_builtin_versions(client, auth, world, people):
+    old = world.questionnaire(key="dg-readiness@2568")
+    new = world.questionnaire(key="dg-readiness@2569")
+    auth.login("reviewer@example.go.th")
+    assert f"old={old.id}" in page_of(client, f"/central/questionnaires/{new.id}")
+    html = page_of(client, f"/central/questionnaires/diff?old={old.id}&new={new.id}")
+    assert "re-based" in html
+    added = html.split('id="added"')[1].split("</section>")[0]
+    removed = html.split('id="removed"')[1].split("</section>")[0]
+    assert "ea.ai_governance" in added
+    assert "cyber.cloud_first" in added
+    assert "mgmt.km" in removed
+    assert "cyber.gdcc" in removed
+    assert "ea.ai_governance" not in removed
+    assert "service.pay_share" in html  # bands raised: a changed question
+    same = page_of(client, f"/central/questionnaires/diff?old={old.id}&new={old.id}")
+    assert "No differences" in same
+    assert client.get(f"/central/questionnaires/diff?old={old.id}&new=999").status_code == 404
+    assert page_of(client, "/central/questionnaires/diff")

@@ -1,0 +1,664 @@
+"""The central office's round pages: overview, new round, progress monitor, workflow moves,
+reviewing a response (verified values, accept / return), evidence downloads, audit trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from assess import thai
+from assess.extensions import db
+from assess.models import AuditEvent, Comment, Response, Round, VerifiedAnswer
+from assess.questionnaires.answers import NA
+from assess.questionnaires.model import Evidence as EvidencePolicy
+from assess.review.routes import parse_verify_input, today
+from assess.services import evidence, responses, results
+from assess.services.questionnaires import questionnaire_of
+from assess.synthetic import agency_answers
+
+PASSWORD = "correct horse battery"
+
+
+def complete(response, coordinator, maturity=0.7, seed=1):
+    """Save complete, realistic answers through the services, with every required evidence."""
+    questionnaire = questionnaire_of(response.questionnaire)
+    answers = agency_answers(questionnaire, maturity, random.Random(seed), 1.0)  # noqa: S311
+    responses.save_answers(
+        response,
+        {code: responses.stored(value) for code, value in answers.items()},
+        revision=response.revision,
+        actor=coordinator,
+    )
+    for question in questionnaire.iter_questions():
+        value = answers.get(question.code)
+        if question.evidence is EvidencePolicy.REQUIRED and value is not None and value is not NA:
+            evidence.add_url(
+                response,
+                coordinator,
+                question.code,
+                f"https://evidence.example.go.th/{question.code}",
+            )
+    assert results.score(response).submittable
+    db.session.commit()
+
+
+def submit(response, coordinator, maturity=0.7, seed=1):
+    complete(response, coordinator, maturity, seed)
+    responses.submit(response, coordinator)
+    db.session.commit()
+
+
+@pytest.fixture
+def scene(world):
+    version = world.questionnaire()
+    rd = world.agency("MOF-RD", type="department", province="Bangkok")
+    cmi = world.agency("PROV-CMI", type="province", province="Chiang Mai", name_en="Chiang Mai")
+    bkk = world.agency("LAO-BKK", type="local", province="Bangkok", name_en="Bangkok Metropolis")
+    coordinator = world.user("rd@example.go.th", agency=rd)
+    cmi_coordinator = world.user("cmi@example.go.th", agency=cmi)
+    world.user("bkk@example.go.th", agency=bkk)
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    admin = world.user("admin@example.go.th", role="admin")
+    round_ = world.round(version, agencies=[rd, cmi, bkk], status="open", name="Round 2569")
+    return SimpleNamespace(
+        version=version,
+        rd=rd,
+        cmi=cmi,
+        bkk=bkk,
+        coordinator=coordinator,
+        cmi_coordinator=cmi_coordinator,
+        reviewer=reviewer,
+        admin=admin,
+        round=round_,
+        response=world.response(round_, rd),
+    )
+
+
+def page_of(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def read_csv(response):
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+# -- who may come in -------------------------------------------------------------------------
+
+
+def central_urls(app, scene):
+    """Every route under /central, with sample arguments, and its methods."""
+    values = {
+        "round_id": scene.round.id,
+        "agency_code": scene.rd.code,
+        "evidence_id": 1,
+        "target": "closed",
+        "code": scene.rd.code,
+        "user_id": scene.reviewer.id,
+        "version_id": scene.version.id,
+    }
+    adapter = app.url_map.bind("assess.test")
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/central"):
+            continue
+        url = adapter.build(rule.endpoint, {a: values[a] for a in rule.arguments})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, url, method
+
+
+def test_coordinator_gets_403_on_every_central_route(app, client, auth, scene):
+    auth.login("rd@example.go.th")
+    seen = 0
+    for _rule, url, method in central_urls(app, scene):
+        response = client.open(url, method=method)
+        assert response.status_code == 403, (method, url)
+        seen += 1
+    assert seen >= 25
+    assert db.session.get(Round, scene.round.id).status == "open"
+
+
+def test_anonymous_is_sent_to_sign_in(app, client, scene):
+    for _rule, url, method in central_urls(app, scene):
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url)
+        assert "/login" in response.headers["Location"]
+
+
+def test_reviewer_reaches_rounds_and_registers(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    for url in (
+        "/central/rounds",
+        "/central/rounds/new",
+        f"/central/rounds/{scene.round.id}",
+        f"/central/rounds/{scene.round.id}/responses/MOF-RD",
+        f"/central/rounds/{scene.round.id}/responses/MOF-RD/audit",
+        "/central/agencies",
+        "/central/questionnaires",
+        f"/central/questionnaires/{scene.version.id}",
+    ):
+        page_of(client, url)
+    assert client.get(f"/central/rounds/{scene.round.id}/responses/NOPE").status_code == 404
+    assert client.get("/central/rounds/999").status_code == 404
+
+
+# -- rounds overview and new round -----------------------------------------------------------
+
+
+def test_rounds_overview_shows_status_and_figures(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, "/central/rounds")
+    assert "Round 2569" in html
+    assert "dg-readiness@2569" in html
+    assert "ปีงบประมาณ พ.ศ. 2569" in html
+    rows = read_csv(client.get("/central/rounds.csv"))
+    assert rows[0]["invited"] == "3"
+    assert rows[0]["started"] == "1"
+    assert rows[0]["submitted"] == "1"
+    assert rows[0]["response_rate"] == "33.3"
+    assert rows[0]["status"] == "open"
+
+
+def test_new_round_with_invited_agency_types(client, auth, scene):
+    auth.login("admin@example.go.th")
+    html = page_of(client, "/central/rounds/new")
+    assert f'value="{thai.fiscal_year(today())}"' in html  # the current fiscal year
+    response = client.post(
+        "/central/rounds/new",
+        data={
+            "questionnaire": scene.version.id,
+            "name": "Pilot of provinces",
+            "fiscal_year": "2570",
+            "opens_on": "2026-10-01",
+            "closes_on": "2026-12-31",
+            "live_preview": "y",
+            "invite": "types",
+            "agency_types": ["province", "local"],
+        },
+    )
+    assert response.status_code == 302
+    created = db.session.scalar(select(Round).filter_by(name="Pilot of provinces"))
+    assert created.status == "draft"
+    assert created.live_preview is True
+    assert created.fiscal_year == 2570
+    assert sorted(r.agency.code for r in created.responses) == ["LAO-BKK", "PROV-CMI"]
+    assert response.headers["Location"].endswith(f"/central/rounds/{created.id}")
+
+
+def test_new_round_refuses_unknown_codes_and_keeps_the_input(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    response = client.post(
+        "/central/rounds/new",
+        data={
+            "questionnaire": scene.version.id,
+            "name": "Typed name stays",
+            "fiscal_year": "2569",
+            "invite": "codes",
+            "agency_codes": "MOF-RD, NO-SUCH",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "NO-SUCH" in html
+    assert "Typed name stays" in html
+    assert db.session.scalar(select(Round).filter_by(name="Typed name stays")) is None
+    # Dates the wrong way round: the service's problem is shown.
+    response = client.post(
+        "/central/rounds/new",
+        data={
+            "questionnaire": scene.version.id,
+            "name": "Backwards",
+            "fiscal_year": "2569",
+            "opens_on": "2026-03-01",
+            "closes_on": "2026-01-01",
+            "invite": "all",
+        },
+    )
+    assert response.status_code == 422
+    assert "closes before it opens" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Round).filter_by(name="Backwards")) is None
+
+
+# -- workflow moves --------------------------------------------------------------------------
+
+
+def test_round_moves_through_the_whole_workflow(client, auth, world, scene):
+    draft = world.round(scene.version, agencies=[scene.rd, scene.cmi], status="draft", name="Moves")
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{draft.id}"
+    html = page_of(client, base)
+    assert f'{base}/move/open"' in html
+    assert f"{base}/move/published" not in html
+    # Wrong move: publishing a draft is refused with a message, nothing changes.
+    confirm = page_of(client, f"{base}/move/published")
+    assert "can move to" in confirm
+    response = client.post(f"{base}/move/published", follow_redirects=True)
+    assert "can be published only when closed" in response.get_data(as_text=True)
+    assert db.session.get(Round, draft.id).status == "draft"
+
+    assert "Open the round" in page_of(client, f"{base}/move/open")
+    response = client.post(f"{base}/move/open", follow_redirects=True)
+    assert "The round is open" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Round, draft.id).status == "open"
+    assert client.post(f"{base}/move/open").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Round, draft.id).status == "open"  # open → open refused
+
+    submit(world.response(draft, scene.rd), scene.coordinator)
+    response = client.post(f"{base}/move/closed", follow_redirects=True)
+    assert "The round is closed" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Round, draft.id).status == "closed"
+
+    assert "not accepted" in page_of(client, f"{base}/move/published")
+    response = client.post(f"{base}/move/published", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "The results are published" in html
+    assert "2 responses were scored again" in html
+    db.session.expire_all()
+    published = db.session.get(Round, draft.id)
+    assert published.status == "published"
+    assert published.published_at is not None
+    response = client.post(f"{base}/move/closed", follow_redirects=True)
+    assert "can be closed only when open" in response.get_data(as_text=True)
+    assert client.get(f"{base}/move/sideways").status_code == 404
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.round_id == draft.id, AuditEvent.response_id.is_(None)
+        )
+    ).all()
+    assert {"round.open", "round.closed", "round.published"} <= set(actions)
+
+
+def test_live_preview_setting(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    response = client.post(f"/central/rounds/{scene.round.id}/settings", data={"live_preview": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Round, scene.round.id).live_preview is True
+    client.post(f"/central/rounds/{scene.round.id}/settings", data={})
+    db.session.expire_all()
+    assert db.session.get(Round, scene.round.id).live_preview is False
+
+
+# -- progress monitor ------------------------------------------------------------------------
+
+
+def test_progress_monitor_counts_filters_and_exports(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    cmi = responses.get_response(scene.round, scene.cmi)
+    responses.save_answers(
+        cmi, {"mgmt.leadership": 2}, revision=cmi.revision, actor=scene.cmi_coordinator
+    )
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{scene.round.id}"
+    html = page_of(client, base)
+    for code in ("MOF-RD", "PROV-CMI", "LAO-BKK"):
+        assert code in html
+    own = results.result_of(scene.response, "self")
+    assert own.overall_score in html
+    assert "33.3%" in html  # one of three submitted
+    assert "Response rate by agency type" in html
+
+    pending = page_of(client, f"{base}?status=pending")
+    assert "PROV-CMI" in pending
+    assert "LAO-BKK" in pending
+    assert "MOF-RD" not in pending.split("Progress of the invited agencies")[1]
+    by_type = page_of(client, f"{base}?type=province")
+    assert "PROV-CMI" in by_type
+    assert "LAO-BKK" not in by_type.split("Progress of the")[1]
+    by_province = page_of(client, f"{base}?province=Bangkok")
+    table = by_province.split("Progress of the")[1]
+    assert "MOF-RD" in table
+    assert "LAO-BKK" in table
+    assert "PROV-CMI" not in table
+    searched = page_of(client, f"{base}?q=chiang").split("Progress of the")[1]
+    assert "PROV-CMI" in searched
+    assert "MOF-RD" not in searched
+
+    rows = read_csv(client.get(f"{base}/responses.csv"))
+    assert [r["agency"] for r in rows] == ["LAO-BKK", "MOF-RD", "PROV-CMI"]
+    by_code = {r["agency"]: r for r in rows}
+    assert by_code["MOF-RD"]["status"] == "submitted"
+    assert by_code["MOF-RD"]["completeness"] == "100.0"
+    assert by_code["MOF-RD"]["self_score"] == own.overall_score
+    assert by_code["PROV-CMI"]["status"] == "draft"
+    assert by_code["PROV-CMI"]["last_activity"]
+
+    reminders = client.get(f"{base}/responses.csv?status=pending")
+    assert "reminders" in reminders.headers["Content-Disposition"]
+    rows = read_csv(reminders)
+    assert {r["agency"]: r["coordinator_emails"] for r in rows} == {
+        "LAO-BKK": "bkk@example.go.th",
+        "PROV-CMI": "cmi@example.go.th",
+    }
+    rows = read_csv(client.get(f"{base}/responses.csv?type=local"))
+    assert [r["agency"] for r in rows] == ["LAO-BKK"]
+
+
+def test_progress_monitor_paginates(client, auth, world):
+    version = world.questionnaire()
+    agencies = [world.agency(f"AG-{i:03d}") for i in range(60)]
+    world.user("reviewer@example.go.th", role="reviewer")
+    round_ = world.round(version, agencies=agencies)
+    auth.login("reviewer@example.go.th")
+    first = page_of(client, f"/central/rounds/{round_.id}")
+    assert "AG-000" in first
+    assert "AG-049" in first
+    assert "AG-050" not in first
+    second = page_of(client, f"/central/rounds/{round_.id}?page=2")
+    assert "AG-050" in second
+    assert "AG-059" in second
+    assert "AG-010" not in second
+    assert "51–60" in second
+
+
+# -- review: accept, return ------------------------------------------------------------------
+
+
+def test_accept_a_submitted_response(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    html = page_of(client, url)
+    assert 'value="accept"' in html
+    response = client.post(f"{url}/review", data={"action": "accept", "comment": "Well done"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    found = db.session.get(Response, scene.response.id)
+    assert found.status == "accepted"
+    assert found.reviewed_at is not None
+    html = page_of(client, url)
+    assert "Well done" in html
+    assert "reviewer@example.go.th" in html
+
+
+def test_return_needs_a_comment_and_keeps_question_comments(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    refused = client.post(f"{url}/review", data={"action": "return", "comment": "  "})
+    assert refused.status_code == 422
+    assert "say why the response is returned" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Response, scene.response.id).status == "submitted"
+    assert db.session.scalars(select(Comment)).all() == []
+
+    response = client.post(
+        f"{url}/review",
+        data={
+            "action": "return",
+            "comment": "",
+            "qcomment-mgmt.leadership": "Attach the signed policy.",
+            "qcomment-mgmt.kpi_dashboard": "",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    found = db.session.get(Response, scene.response.id)
+    assert found.status == "returned"
+    [comment] = found.comments
+    assert comment.question_code == "mgmt.leadership"
+    assert comment.body == "Attach the signed policy."
+    assert comment.author_id == scene.reviewer.id
+    html = page_of(client, url)
+    assert "Attach the signed policy." in html
+    # A returned response can be neither accepted nor returned again.
+    refused = client.post(f"{url}/review", data={"action": "accept"})
+    assert refused.status_code == 422
+    assert "only a submitted response can be accepted" in refused.get_data(as_text=True)
+
+
+def test_refused_return_keeps_what_was_typed(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    refused = client.post(
+        f"{url}/review",
+        data={"action": "return", "comment": "General note", "qcomment-no.such": "Typed text"},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "no.such" in html
+    assert "General note" in html
+    assert db.session.scalars(select(Comment)).all() == []
+
+
+def test_accepting_a_draft_is_refused(client, auth, scene):
+    responses.save_answers(
+        scene.response, {"mgmt.leadership": 2}, revision=0, actor=scene.coordinator
+    )
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    html = page_of(client, url)
+    assert 'value="accept"' not in html
+    refused = client.post(f"{url}/review", data={"action": "accept"})
+    assert refused.status_code == 422
+    assert "the response is draft" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Response, scene.response.id).status == "draft"
+
+
+# -- review: answers shown readably, verified values ------------------------------------------
+
+
+def test_review_page_renders_answers_readably(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
+    questionnaire = questionnaire_of(scene.version)
+    stored = responses.current_json(scene.response)
+    leadership = questionnaire.question("mgmt.leadership")
+    option = leadership.option(stored["mgmt.leadership"])
+    assert option.label.get("th") in html
+    section = html.split('id="q-mgmt.customer_voice"')[1].split("</li>\n")[0]
+    for value in stored["mgmt.customer_voice"]:  # a multi: every chosen option's label
+        assert (
+            questionnaire.question("mgmt.customer_voice").option(value).label.get("th") in section
+        )
+    number = next(
+        q
+        for q in questionnaire.iter_questions()
+        if q.type.value == "number" and q.unit and q.code in stored
+    )
+    section = html.split(f'id="q-{number.code}"')[1].split("</li>\n")[0]
+    assert number.unit.get("th") in section
+    yesno = next(
+        q for q in questionnaire.iter_questions() if q.type.value == "yesno" and q.code in stored
+    )
+    section = html.split(f'id="q-{yesno.code}"')[1].split("</li>\n")[0]
+    assert ("Yes" if stored[yesno.code] is True else "No") in section
+    # URL evidence is an external link that leaks nothing.
+    assert 'href="https://evidence.example.go.th/' in html
+    assert 'rel="noopener noreferrer"' in html
+    for dim in questionnaire.dimensions:
+        assert f'id="d-{dim.code}"' in html
+
+
+def test_verified_value_changes_the_verified_score(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    own_before = results.result_of(scene.response, "self").overall_score
+    current = responses.current_json(scene.response)["mgmt.leadership"]
+    target = 0 if current != 0 else 4
+    response = client.post(
+        f"{url}/verify",
+        data={"code": "mgmt.leadership", "value": str(target), "reason": "Policy not signed yet"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("#q-mgmt.leadership")
+    db.session.expire_all()
+    row = db.session.scalar(select(VerifiedAnswer))
+    assert row.question_code == "mgmt.leadership"
+    assert row.value == target
+    assert type(row.value) is int
+    assert row.reason == "Policy not signed yet"
+    assert row.verified_by_id == scene.reviewer.id
+    found = db.session.get(Response, scene.response.id)
+    own = results.result_of(found, "self")
+    checked = results.result_of(found, "verified")
+    assert own.overall_score == own_before
+    assert checked.overall_score != own.overall_score
+    assert checked.dimensions["mgmt"]["score"] != own.dimensions["mgmt"]["score"]
+    html = page_of(client, url)
+    assert "Policy not signed yet" in html
+    self_cell = html.split('data-kind="self-overall"')[1].split("</td>")[0]
+    verified_cell = html.split('data-kind="verified-overall"')[1].split("</td>")[0]
+    assert own.overall_score in self_cell
+    assert checked.overall_score in verified_cell
+    # An empty value with a reason removes the verification, and the scores meet again.
+    response = client.post(
+        f"{url}/verify", data={"code": "mgmt.leadership", "value": "", "reason": "Signed after all"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    found = db.session.get(Response, scene.response.id)
+    assert found.verified == []
+    assert results.result_of(found, "verified").overall_score == own.overall_score
+
+
+def test_verification_without_reason_is_refused(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    refused = client.post(
+        f"{url}/verify", data={"code": "mgmt.leadership", "value": "1", "reason": ""}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "give the reason for the verified value" in html
+    # What was typed is kept: the chosen option stays selected in the open form.
+    form = html.split('id="q-mgmt.leadership"')[1].split("</form>")[0]
+    assert '<option value="1" selected>' in form
+    assert '<details class="review-tool" open>' in form
+    assert db.session.scalars(select(VerifiedAnswer)).all() == []
+    refused = client.post(
+        f"{url}/verify", data={"code": "mgmt.leadership", "value": "99", "reason": "typo"}
+    )
+    assert refused.status_code == 422
+    assert "is not an option" in refused.get_data(as_text=True)
+    assert db.session.scalars(select(VerifiedAnswer)).all() == []
+
+
+def test_verify_input_becomes_the_interchange_value(app, world):
+    with app.test_request_context():
+        check_verify_input(world)
+
+
+def check_verify_input(world):
+    questionnaire = questionnaire_of(world.questionnaire())
+    by_type = {}
+    for question in questionnaire.iter_questions():
+        by_type.setdefault(question.type.value, question)
+    level = by_type["level"]
+    assert parse_verify_input(level, [str(level.options[1].value)]) == level.options[1].value
+    multi = by_type["multi"]
+    plain = [o for o in multi.options if not o.exclusive][:2]
+    assert parse_verify_input(multi, [str(o.value) for o in plain]) == [o.value for o in plain]
+    assert parse_verify_input(by_type["yesno"], ["yes"]) is True
+    assert parse_verify_input(by_type["yesno"], ["no"]) is False
+    number = by_type["number"]
+    assert parse_verify_input(number, ["42"]) == 42
+    assert parse_verify_input(by_type["text"], ["Checked on site"]) == "Checked on site"
+    assert parse_verify_input(level, ["", "  "]) is None
+    with_na = next(q for q in questionnaire.iter_questions() if q.allow_na)
+    assert parse_verify_input(with_na, ["#NA"]) == {"na": True}
+    from assess.questionnaires.answers import AnswerError
+
+    with pytest.raises(AnswerError):
+        parse_verify_input(number, ["lots"])
+    with pytest.raises(AnswerError):
+        parse_verify_input(level, ["1", "2"])
+
+
+def test_evidence_file_download(app, client, auth, scene):
+    questionnaire = questionnaire_of(scene.version)
+    code = next(
+        q.code for q in questionnaire.iter_questions() if q.evidence is not EvidencePolicy.NONE
+    )
+    item = evidence.add_file(
+        scene.response,
+        scene.coordinator,
+        code,
+        "นโยบาย.pdf",
+        io.BytesIO(b"%PDF-1.4 signed policy"),
+        folder=app.config["EVIDENCE_FOLDER"],
+        max_bytes=app.config["EVIDENCE_MAX_BYTES"],
+    )
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
+    assert f"/central/evidence/{item.id}" in html
+    response = client.get(f"/central/evidence/{item.id}")
+    try:
+        assert response.status_code == 200
+        assert response.data == b"%PDF-1.4 signed policy"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert response.mimetype == "application/pdf"
+    finally:
+        response.close()
+    assert client.get("/central/evidence/9999").status_code == 404
+
+
+# -- audit trail -----------------------------------------------------------------------------
+
+
+def test_audit_trail_lists_changes_and_reviews(client, auth, scene):
+    responses.save_answers(
+        scene.response, {"mgmt.leadership": 1}, revision=0, actor=scene.coordinator
+    )
+    db.session.commit()
+    responses.save_answers(
+        scene.response, {"mgmt.leadership": 3}, revision=1, actor=scene.coordinator
+    )
+    db.session.commit()
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    client.post(f"{url}/verify", data={"code": "mgmt.leadership", "value": "2", "reason": "Seen"})
+    client.post(f"{url}/review", data={"action": "return", "comment": "Fix the policy"})
+    html = page_of(client, f"{url}/audit")
+    assert "Answer changed" in html
+    assert "Verified value" in html
+    assert "Status changed" in html
+    assert "Reviewer comment" in html
+    assert "Fix the policy" in html
+    assert "rd@example.go.th" in html
+    assert "reviewer@example.go.th" in html
+    # Newest first: the return comes before the first answer.
+    table = html.split("<tbody>")[1]
+    assert table.index(">returned<") < table.index("Answer changed")
+    filtered = page_of(client, f"{url}/audit?question=mgmt.leadership&action=answer")
+    rows = filtered.split("<tbody>")[1].split("</tbody>")[0]
+    assert rows.count("<tr>") >= 3
+    assert '<code class="text-body">1</code>' in rows
+    assert '<code class="text-body">3</code>' in rows
+    assert "Status changed" not in rows
+    exported = read_csv(client.get(f"{url}/audit?format=csv&question=mgmt.leadership"))
+    changes = [(r["old"], r["new"]) for r in exported if r["action"] == "answer"]
+    assert ("1", "3") in changes
+    assert ("", "1") in changes
+    assert any(r["action"] == "verify" and r["detail"] == "Seen" for r in exported)
+
+
+def test_the_audit_trail_has_no_editing_routes(app, client, auth, scene):
+    for rule in app.url_map.iter_rules():
+        if "audit" in rule.rule:
+            assert (rule.methods or set()) <= {"GET", "HEAD", "OPTIONS"}, rule.rule
+    auth.login("admin@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD/audit"
+    assert client.post(url).status_code == 405
+    assert client.delete(url).status_code == 405
