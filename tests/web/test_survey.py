@@ -1,0 +1,724 @@
+"""The coordinator's pages: my rounds, answering (JSON autosave and the no-JS form),
+show_if, evidence, submitting, the returned response and the offline workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+import re
+from html import unescape
+
+import pytest
+from openpyxl import load_workbook
+
+from assess.extensions import db
+from assess.models import Answer, Evidence, Response
+from assess.services import evidence, responses, results
+from assess.services.questionnaires import questionnaire_of
+from assess.synthetic import agency_answers
+from assess.thai import BANGKOK
+
+FETCH = {"X-Requested-With": "fetch"}
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+class Setup:
+    """One agency with a coordinator invited to one open round of dg-readiness@2569."""
+
+    def __init__(self, world, auth, **round_fields) -> None:  # type: ignore[no-untyped-def]
+        self.world = world
+        self.agency = world.agency("AG-1")
+        self.other_agency = world.agency("AG-2")
+        self.user = world.user("coord@example.go.th", agency=self.agency)
+        self.other = world.user("other@example.go.th", agency=self.other_agency)
+        for user in (self.user, self.other):
+            user.language = "en"  # the tests read English text, whatever the catalogue
+        db.session.commit()
+        self.version = world.questionnaire()
+        self.round = world.round(
+            self.version, agencies=[self.agency, self.other_agency], **round_fields
+        )
+        self.questionnaire = questionnaire_of(self.version)
+        self.auth = auth
+        auth.login("coord@example.go.th")
+
+    @property
+    def response(self) -> Response:
+        db.session.expire_all()
+        return responses.get_response(self.round, self.agency)
+
+    def stored(self) -> dict[str, object]:
+        return responses.current_json(self.response)
+
+    def url(self, tail: str) -> str:
+        return f"/rounds/{self.round.id}/{tail}"
+
+
+@pytest.fixture
+def s(world, auth) -> Setup:  # type: ignore[no-untyped-def]
+    return Setup(world, auth)
+
+
+def save(client, setup: Setup, answers: dict, revision: int | None = None):  # type: ignore[no-untyped-def]
+    if revision is None:
+        revision = setup.response.revision
+    return client.post(
+        setup.url("answers"), json={"revision": revision, "answers": answers}, headers=FETCH
+    )
+
+
+def text(response) -> str:  # type: ignore[no-untyped-def]
+    return unescape(response.get_data(as_text=True))
+
+
+def card(html: str, code: str) -> str:
+    """The HTML of one question card."""
+    start = html.index(f'id="q-{code}"')
+    start = html.rindex("<div", 0, start)
+    end = html.find('class="card question-card', start + 10)
+    return html[start : end if end != -1 else len(html)]
+
+
+def fill_complete(setup: Setup) -> None:
+    """Answer every question plausibly and attach every required evidence."""
+    answers = agency_answers(setup.questionnaire, 0.8, random.Random(1), 1.0)  # noqa: S311
+    response = setup.response
+    raw = {code: responses.stored(value) for code, value in answers.items()}
+    responses.save_answers(response, raw, revision=response.revision, actor=setup.user)
+    for code in results.score(response).missing_evidence:
+        evidence.add_url(response, setup.user, code, "https://example.go.th/evidence.pdf")
+    db.session.commit()
+    assert results.score(setup.response).submittable
+
+
+# -- access ---------------------------------------------------------------------------------
+
+
+def test_home_lists_the_round(client, world, auth):
+    setup = Setup(world, auth, closes_on=dt.datetime.now(BANGKOK).date() + dt.timedelta(days=10))
+    page = client.get("/my")
+    assert page.status_code == 200
+    html = text(page)
+    assert "Round under test" in html
+    assert "version 2569" in html
+    assert "Fiscal year 2569" in html
+    assert "Not started" in html
+    assert "Open" in html
+    assert "10 days left." in html
+    assert setup.round.closes_on.strftime("%b") in html  # be_date, English month
+    assert f'href="/rounds/{setup.round.id}/answer"' in html
+    assert ">Start<" in html
+
+
+def test_home_next_actions(client, s):
+    save(client, s, {"mgmt.leadership": 2})
+    assert ">Continue<" in text(client.get("/my"))
+    fill_complete(s)
+    assert client.post(s.url("submit"), data={"confirm": "1"}).status_code == 302
+    assert "Submitted — waiting for review." in text(client.get("/my"))
+
+
+def test_only_coordinators(client, world, auth, s):
+    world.user("reviewer@example.go.th", role="reviewer")
+    auth.logout()
+    assert client.get("/my").status_code == 302  # to the login page
+    auth.login("reviewer@example.go.th")
+    for path in ("/my", s.url("answer"), s.url("submit"), s.url("workbook")):
+        assert client.get(path).status_code == 403, path
+    assert save(client, s, {"mgmt.leadership": 1}, revision=0).status_code == 403
+
+
+def test_other_agency_and_draft_rounds_are_not_found(client, world, s):
+    third = world.agency("AG-3")
+    hidden = world.round(s.version, agencies=[third], name="Not ours")
+    draft = world.round(s.version, agencies=[s.agency], status="draft", name="Draft round")
+    for round_ in (hidden, draft):
+        base = f"/rounds/{round_.id}/"
+        for tail in ("answer", "answer/mgmt", "submit", "workbook", "workbook.xlsx"):
+            assert client.get(base + tail).status_code == 404, base + tail
+        reply = client.post(
+            base + "answers", json={"revision": 0, "answers": {"mgmt.leadership": 1}}, headers=FETCH
+        )
+        assert reply.status_code == 404
+        assert "AG-3" not in reply.get_data(as_text=True)
+    assert "Not ours" not in text(client.get("/my"))
+    assert client.get("/rounds/999/answer").status_code == 404
+    assert client.get(s.url("answer/nosuchdimension")).status_code == 404
+
+
+def test_unauthenticated_fetch_save_gets_json_401(client, s):
+    s.auth.logout()
+    reply = save(client, s, {"mgmt.leadership": 1}, revision=0)
+    assert reply.status_code == 401
+    assert reply.get_json()["error"] == "unauthenticated"
+    assert reply.get_json()["login_url"].endswith("/login")
+    # Even without the fetch header the save endpoint answers in JSON.
+    plain = client.post(s.url("answers"), json={"revision": 0, "answers": {}})
+    assert plain.status_code == 401
+    assert plain.is_json
+    assert s.stored() == {}
+
+
+def test_csrf_failure_is_json_and_a_fresh_token_works(app, client, s):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        refused = save(client, s, {"mgmt.leadership": 1}, revision=0)
+        assert refused.status_code == 400
+        assert refused.get_json()["error"] == "csrf"
+        token = client.get("/csrf-token").get_json()["csrf_token"]
+        reply = client.post(
+            s.url("answers"),
+            json={"revision": 0, "answers": {"mgmt.leadership": 1}},
+            headers={**FETCH, "X-CSRFToken": token},
+        )
+        assert reply.status_code == 200
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+# -- the answer page ------------------------------------------------------------------------------
+
+
+def test_answer_page_renders_every_question_type(client, s):
+    seen_types = set()
+    for dim in s.questionnaire.dimensions:
+        page = client.get(s.url(f"answer/{dim.code}"))
+        assert page.status_code == 200, dim.code
+        html = text(page)
+        assert dim.title.get("en") in html
+        for question in dim.questions:
+            one = card(html, question.code)
+            seen_types.add(question.type.value)
+            assert f'data-type="{question.type.value}"' in one
+            assert question.text.get("en") in one
+            if question.help:
+                assert "<details" in one
+                assert question.help.get("en") in one
+            if question.type.value == "level":
+                assert 'class="rubric"' in one
+                for option in question.options:
+                    assert option.label.get("en") in one
+                    assert option.description.get("en") in one  # the level descriptor
+            if question.type.value in ("choice", "level", "yesno"):
+                assert 'type="radio"' in one
+            if question.type.value == "multi":
+                assert 'type="checkbox"' in one
+                for option in question.options:
+                    if option.exclusive:
+                        assert re.search(r"data-exclusive", one)
+            if question.type.value == "number":
+                assert 'inputmode="' in one
+                if question.integer and question.min is not None and question.min >= 0:
+                    assert 'inputmode="numeric"' in one
+                if question.unit:
+                    assert question.unit.get("en") in one
+            if question.type.value == "text":
+                assert f'maxlength="{question.max_length or 5000}"' in one
+            if question.allow_na:
+                assert "__na__" in one or f'name="na-{question.code}"' in one
+            if question.evidence.value != "none":
+                assert 'class="dropzone' in one
+                assert f'name="url-{question.code}"' in one
+            hidden = re.search(r'data-type="\w+"\s*hidden', one) is not None
+            assert hidden == (question.show_if is not None), question.code
+    assert seen_types == {"level", "choice", "multi", "yesno", "number", "text"}
+
+
+def test_answer_page_carries_conditions_for_the_script(client, s):
+    html = client.get(s.url("answer/service")).get_data(as_text=True)
+    match = re.search(
+        r'<script type="application/json" id="survey-data">(.*?)</script>', html, re.S
+    )
+    assert match
+    data = json.loads(match.group(1))
+    conditions = dict(data["conditions"])
+    assert conditions["service.pay_share"] == {
+        "op": "==",
+        "ref": "service.collects_fees",
+        "value": True,
+    }
+    assert conditions["service.e2e_share"] == {
+        "op": ">",
+        "ref": "service.service_count",
+        "value": 0,
+    }
+    assert conditions["ea.ai_dpia"]["op"] == "and"
+    assert conditions["cyber.rto_hours"] == {"op": "in", "ref": "cyber.backup", "values": [3, 4]}
+    assert data["revision"] == 0
+    assert data["editable"] is True
+    assert "survey.js" in html
+
+
+# -- saving with JSON (the page script) -------------------------------------------------------------
+
+
+def test_json_save_bumps_revision_and_reports_progress(client, s):
+    reply = save(client, s, {"mgmt.leadership": 2}, revision=0)
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert body["revision"] == 1
+    assert 0 < body["completeness"] < 100
+    assert body["dimensions"]["mgmt"] > 0
+    assert body["dimensions"]["service"] == 0
+    assert "mgmt.leadership" not in body["missing"]
+    assert "mgmt.strategy" in body["missing"]
+    assert re.fullmatch(r"\d\d:\d\d", body["saved_at"])
+    assert body["preview"] is None  # the round shows no preview
+    assert s.stored() == {"mgmt.leadership": 2}
+    assert s.response.status == "draft"
+    # Clearing an answer with null.
+    again = save(client, s, {"mgmt.leadership": None}, revision=1)
+    assert again.get_json()["revision"] == 2
+    assert s.stored() == {}
+
+
+def test_stale_revision_saves_nothing_and_returns_current_values(client, s):
+    assert save(client, s, {"mgmt.leadership": 2}, revision=0).status_code == 200
+    reply = save(client, s, {"mgmt.leadership": 4, "mgmt.strategy": 1}, revision=0)
+    assert reply.status_code == 409
+    body = reply.get_json()
+    assert body["error"] == "stale"
+    assert body["revision"] == 1
+    assert body["answers"] == {"mgmt.leadership": 2}
+    assert "visible" in body
+    assert "missing" in body
+    assert s.stored() == {"mgmt.leadership": 2}
+    assert s.response.revision == 1
+
+
+def test_invalid_value_is_refused_naming_the_question(client, s):
+    reply = save(client, s, {"mgmt.strategy": 1, "mgmt.leadership": 9}, revision=0)
+    assert reply.status_code == 422
+    body = reply.get_json()
+    assert body["error"] == "invalid"
+    assert set(body["details"]) == {"mgmt.leadership"}
+    assert "not an option" in body["details"]["mgmt.leadership"]
+    assert db.session.query(Answer).count() == 0
+    assert s.response.revision == 0
+    # An exclusive option combined with another is refused by the server too.
+    reply = save(client, s, {"mgmt.customer_voice": ["survey", "none"]}, revision=0)
+    assert reply.status_code == 422
+    assert "mgmt.customer_voice" in reply.get_json()["details"]
+    # Out of range numbers, text where a number belongs, N/A where not allowed.
+    for value in (101, "12", {"na": True}):
+        reply = save(client, s, {"mgmt.process_digital": value}, revision=0)
+        assert reply.status_code == 422, value
+    assert s.stored() == {}
+
+
+def test_malformed_save_is_400(client, s):
+    for body in ({"answers": {}}, {"revision": "1", "answers": {}}, {"revision": 0}, [1]):
+        reply = client.post(s.url("answers"), json=body, headers=FETCH)
+        assert reply.status_code == 400, body
+    reply = client.post(s.url("answers"), data="not json", headers=FETCH)
+    assert reply.status_code == 400
+
+
+def test_numbers_are_kept_exactly(client, s):
+    reply = client.post(
+        s.url("answers"),
+        data='{"revision": 0, "answers": {"mgmt.process_digital": 62.345}}',
+        headers={**FETCH, "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 200
+    assert s.stored() == {"mgmt.process_digital": 62.345}
+
+
+def test_not_applicable(client, s):
+    reply = save(client, s, {"mgmt.pmqa_level": {"na": True}}, revision=0)
+    assert reply.status_code == 200
+    assert s.stored() == {"mgmt.pmqa_level": {"na": True}}
+    html = text(client.get(s.url("answer/mgmt")))
+    one = card(html, "mgmt.pmqa_level")
+    assert re.search(r'value="__na__"[^>]*checked', one)
+    # N/A counts as answered for completeness.
+    assert "mgmt.pmqa_level" not in reply.get_json()["missing"]
+
+
+def test_show_if_visibility_follows_the_answers(client, s):
+    html = text(client.get(s.url("answer/service")))
+    assert re.search(r'id="q-service.pay_share"[^>]*hidden', html)
+    body = save(client, s, {"service.collects_fees": True}, revision=0).get_json()
+    assert body["visible"]["service.pay_share"] is True
+    assert "service.pay_share" in body["missing"]
+    html = text(client.get(s.url("answer/service")))
+    assert not re.search(r'id="q-service.pay_share"[^>]*hidden', html)
+    body = save(client, s, {"service.collects_fees": False}, revision=1).get_json()
+    assert body["visible"]["service.pay_share"] is False
+    assert "service.pay_share" not in body["missing"]
+    # Chains across dimensions: did.thaid_share needs did.providers, which needs did.online_login.
+    body = save(client, s, {"did.providers": ["thaid"]}, revision=2).get_json()
+    assert body["visible"]["did.thaid_share"] is False  # did.providers itself is hidden
+
+
+def test_live_preview(client, world, auth):
+    setup = Setup(world, auth, live_preview=True)
+    html = text(client.get(setup.url("answer/mgmt")))
+    assert "Score preview" in html
+    body = save(client, setup, {"mgmt.leadership": 4}, revision=0).get_json()
+    preview = body["preview"]
+    assert preview["overall"]["score"] not in (None, "–")
+    assert preview["dimensions"]["mgmt"]["level"] is not None
+    assert set(preview["dimensions"]) == {d.code for d in setup.questionnaire.dimensions}
+
+
+# -- saving without JavaScript ---------------------------------------------------------------------
+
+
+def mgmt_form(revision: int, **overrides: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "revision": str(revision),
+        "ans-mgmt.leadership": "2",
+        "ans-mgmt.strategy": "3",
+        "ans-mgmt.customer_voice": ["survey", "analytics"],
+        "ans-mgmt.kpi_dashboard": "dashboard",
+        "ans-mgmt.process_digital": "45.5",
+        "ans-mgmt.pmqa_level": "__na__",
+        "ans-mgmt.awards": "yes",
+        "ans-mgmt.comment": "ทดสอบ",
+        "save": "1",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_form_post_saves_a_dimension(client, s):
+    reply = client.post(s.url("answer/mgmt"), data=mgmt_form(0))
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith("/answer/mgmt")
+    assert s.stored() == {
+        "mgmt.leadership": 2,
+        "mgmt.strategy": 3,
+        "mgmt.customer_voice": ["survey", "analytics"],
+        "mgmt.kpi_dashboard": "dashboard",
+        "mgmt.process_digital": 45.5,
+        "mgmt.pmqa_level": {"na": True},
+        "mgmt.awards": True,
+        "mgmt.comment": "ทดสอบ",
+    }
+    assert "Your answers have been saved." in text(client.get(s.url("answer/mgmt")))
+    html = text(client.get(s.url("answer/mgmt")))
+    assert 'value="45.5"' in card(html, "mgmt.process_digital")
+    assert re.search(r'value="2"[^>]*checked', card(html, "mgmt.leadership"))
+    # Leaving a question empty in the form clears it.
+    client.post(s.url("answer/mgmt"), data=mgmt_form(1, **{"ans-mgmt.comment": ""}))
+    assert "mgmt.comment" not in s.stored()
+
+
+def test_form_post_conflict_shows_current_values(client, s):
+    assert save(client, s, {"mgmt.leadership": 4}, revision=0).status_code == 200
+    reply = client.post(s.url("answer/mgmt"), data=mgmt_form(0))
+    assert reply.status_code == 409
+    html = text(reply)
+    assert "changed in another tab or by someone else" in html
+    one = card(html, "mgmt.leadership")
+    assert re.search(r'value="4"[^>]*checked', one)  # the current value is shown
+    assert "Your value, not saved:" in one  # and the user's is not lost silently
+    assert 'name="revision" value="1"' in html
+    assert s.stored() == {"mgmt.leadership": 4}
+
+
+def test_form_post_invalid_keeps_the_input(client, s):
+    reply = client.post(
+        s.url("answer/mgmt"), data=mgmt_form(0, **{"ans-mgmt.process_digital": "forty"})
+    )
+    assert reply.status_code == 422
+    html = text(reply)
+    one = card(html, "mgmt.process_digital")
+    assert 'value="forty"' in one
+    assert "Enter a number" in one
+    assert "Nothing was saved." in html
+    assert s.stored() == {}
+    reply = client.post(
+        s.url("answer/mgmt"), data=mgmt_form(0, **{"ans-mgmt.process_digital": "140"})
+    )
+    assert reply.status_code == 422
+    assert "above the maximum" in card(text(reply), "mgmt.process_digital")
+    assert s.stored() == {}
+
+
+def test_form_post_attaches_evidence_with_the_answers(client, s):
+    form = mgmt_form(0, goto="q-mgmt.pmqa_level")
+    form["file-mgmt.pmqa_level"] = (io.BytesIO(PDF), "pmqa.pdf")
+    form["url-mgmt.leadership"] = "https://example.go.th/policy"
+    reply = client.post(s.url("answer/mgmt"), data=form, content_type="multipart/form-data")
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith("#q-mgmt.pmqa_level")
+    items = {(e.question_code, e.label) for e in s.response.evidence}
+    assert items == {
+        ("mgmt.pmqa_level", "pmqa.pdf"),
+        ("mgmt.leadership", "https://example.go.th/policy"),
+    }
+    assert s.stored()["mgmt.leadership"] == 2
+    # Removing through the same form.
+    ident = next(e.id for e in s.response.evidence if e.question_code == "mgmt.leadership")
+    reply = client.post(s.url("answer/mgmt"), data=mgmt_form(1, remove=str(ident)))
+    assert reply.headers["Location"].endswith("#q-mgmt.leadership")
+    assert [e.label for e in s.response.evidence] == ["pmqa.pdf"]
+
+
+# -- evidence ----------------------------------------------------------------------------------------
+
+
+def upload(client, s, code: str, data: bytes, name: str, fetch: bool = True):  # type: ignore[no-untyped-def]
+    return client.post(
+        s.url("evidence"),
+        data={"code": code, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+        headers=FETCH if fetch else {},
+    )
+
+
+def test_evidence_upload_download_and_remove(app, client, world, s):
+    reply = upload(client, s, "mgmt.pmqa_level", PDF, "รายงาน PMQA.pdf", fetch=False)
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith("#q-mgmt.pmqa_level")
+    item = db.session.query(Evidence).one()
+    assert item.filename == "รายงาน PMQA.pdf"
+    assert item.size == len(PDF)
+    # With fetch: JSON with the list's HTML and the new state.
+    reply = upload(client, s, "mgmt.pmqa_level", PDF, "second.pdf")
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert "second.pdf" in body["html"]
+    assert "รายงาน PMQA.pdf" in body["html"]
+    assert body["code"] == "mgmt.pmqa_level"
+    assert "missing_evidence" in body
+    # The owner downloads it as an attachment that the browser must not sniff.
+    download = client.get(s.url(f"evidence/{item.id}"))
+    assert download.status_code == 200
+    assert download.data == PDF
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    download.close()
+    # Another agency's coordinator gets 404, on their own round URL or not.
+    s.auth.logout()
+    s.auth.login("other@example.go.th")
+    assert client.get(s.url(f"evidence/{item.id}")).status_code == 404
+    assert client.post(s.url(f"evidence/{item.id}/remove"), headers=FETCH).status_code == 404
+    s.auth.logout()
+    s.auth.login("coord@example.go.th")
+    # Removing deletes the row, then the file.
+    path = evidence.path_of(item, app.config["EVIDENCE_FOLDER"])
+    assert path.exists()
+    reply = client.post(s.url(f"evidence/{item.id}/remove"), headers=FETCH)
+    assert reply.status_code == 200
+    assert "รายงาน PMQA.pdf" not in reply.get_json()["html"]
+    assert not path.exists()
+    assert [e.filename for e in s.response.evidence] == ["second.pdf"]
+
+
+def test_evidence_refusals(app, client, s):
+    reply = upload(client, s, "mgmt.pmqa_level", b"MZ\x90\x00 not a pdf", "fake.pdf")
+    assert reply.status_code == 400
+    assert "not really a PDF" in reply.get_json()["message"]
+    reply = upload(client, s, "mgmt.pmqa_level", b"#!/bin/sh", "run.sh")
+    assert reply.status_code == 400
+    app.config["EVIDENCE_MAX_BYTES"] = 20
+    reply = upload(client, s, "mgmt.pmqa_level", PDF, "big.pdf")
+    assert reply.status_code == 400
+    assert "larger than" in reply.get_json()["message"]
+    # A question that takes no evidence, and an unknown question.
+    assert upload(client, s, "mgmt.comment", PDF, "a.pdf").status_code == 400
+    assert upload(client, s, "no.such", PDF, "a.pdf").status_code == 404
+    # Without JavaScript the refusal is flashed on the answer page.
+    reply = upload(client, s, "mgmt.pmqa_level", PDF, "big.pdf", fetch=False)
+    assert reply.status_code == 302
+    assert "larger than" in text(client.get(reply.headers["Location"]))
+    assert db.session.query(Evidence).count() == 0
+
+
+def test_url_evidence(client, s):
+    reply = client.post(
+        s.url("evidence"),
+        data={"code": "mgmt.leadership", "url": "https://example.go.th/plan"},
+        headers=FETCH,
+    )
+    assert reply.status_code == 200
+    assert 'href="https://example.go.th/plan"' in reply.get_json()["html"]
+    assert 'rel="noopener noreferrer nofollow"' in reply.get_json()["html"]
+    for bad in ("javascript:alert(1)", "ftp://example.go.th/x", ""):
+        reply = client.post(
+            s.url("evidence"), data={"code": "mgmt.leadership", "url": bad}, headers=FETCH
+        )
+        assert reply.status_code == 400, bad
+    assert [e.url for e in s.response.evidence] == ["https://example.go.th/plan"]
+
+
+# -- submitting ----------------------------------------------------------------------------------
+
+
+def test_submit_refused_while_incomplete(client, s):
+    save(client, s, {"mgmt.leadership": 2}, revision=0)
+    page = text(client.get(s.url("submit")))
+    assert "Still missing" in page
+    assert re.search(r'<button type="submit" class="btn btn-primary" disabled>', page)
+    assert s.questionnaire.question("mgmt.strategy").text.get("en")[:40] in page
+    reply = client.post(s.url("submit"), data={"confirm": "1"})
+    assert reply.status_code == 422
+    assert "still missing" in text(reply)
+    assert s.response.status == "draft"
+
+
+def test_submit_needs_evidence_and_confirmation(client, s):
+    fill_complete(s)
+    item = next(e for e in s.response.evidence if e.question_code == "mgmt.pmqa_level")
+    client.post(s.url(f"evidence/{item.id}/remove"), headers=FETCH)
+    reply = client.post(s.url("submit"), data={"confirm": "1"})
+    assert reply.status_code == 422
+    assert "Evidence:" in text(reply)
+    client.post(
+        s.url("evidence"),
+        data={"code": "mgmt.pmqa_level", "url": "https://example.go.th/pmqa"},
+        headers=FETCH,
+    )
+    reply = client.post(s.url("submit"), data={})
+    assert reply.status_code == 400
+    assert "Tick the box" in text(reply)
+    assert s.response.status == "draft"
+
+
+def test_submit_accepted_when_complete_then_read_only(client, s):
+    fill_complete(s)
+    page = text(client.get(s.url("submit")))
+    assert "Still missing" not in page
+    reply = client.post(s.url("submit"), data={"confirm": "1"})
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith("/my")
+    assert s.response.status == "submitted"
+    assert "Your answers have been submitted." in text(client.get("/my"))
+    # Editing is refused from now on, with the reason.
+    revision = s.response.revision
+    reply = save(client, s, {"mgmt.leadership": 0}, revision=revision)
+    assert reply.status_code == 409
+    assert reply.get_json()["error"] == "closed"
+    assert "submitted" in reply.get_json()["message"]
+    html = text(client.get(s.url("answer/mgmt")))
+    assert "submitted for review" in html
+    assert "<fieldset disabled>" in html
+    assert 'class="dropzone' not in html
+    assert '"editable": false' in html
+    before = s.stored()
+    reply = client.post(s.url("answer/mgmt"), data=mgmt_form(revision))
+    assert reply.status_code == 302
+    assert s.stored() == before
+    assert s.response.revision == revision
+    assert upload(client, s, "mgmt.pmqa_level", PDF, "late.pdf").status_code == 409
+
+
+def test_deadline_passed_is_read_only(client, world, auth):
+    yesterday = dt.datetime.now(BANGKOK).date() - dt.timedelta(days=1)
+    setup = Setup(world, auth, closes_on=yesterday)
+    reply = save(client, setup, {"mgmt.leadership": 1}, revision=0)
+    assert reply.status_code == 409
+    body = reply.get_json()
+    assert body["error"] == "closed"
+    assert "deadline" in body["message"]
+    assert setup.stored() == {}
+    html = text(client.get(setup.url("answer/mgmt")))
+    assert "The deadline" in html
+    assert "has passed" in html
+    assert "<fieldset disabled>" in html
+    assert "Save answers" not in html
+    home = text(client.get("/my"))
+    assert "The deadline has passed." in home
+    assert ">View answers<" in home
+    reply = client.post(setup.url("answer/mgmt"), data=mgmt_form(0))
+    assert reply.status_code == 302
+    assert setup.stored() == {}
+
+
+def test_returned_response_shows_comments_beside_questions(client, world, s):
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    fill_complete(s)
+    client.post(s.url("submit"), data={"confirm": "1"})
+    responses.review(
+        s.response,
+        reviewer,
+        "return",
+        "Please review the marked answers.",
+        {"mgmt.leadership": "Attach the signed digital policy."},
+    )
+    db.session.commit()
+    home = text(client.get("/my"))
+    assert ">See comments<" in home
+    html = text(client.get(s.url("answer/mgmt")))
+    assert "Please review the marked answers." in html
+    one = card(html, "mgmt.leadership")
+    assert "has-comment" in one
+    assert "comment-box" in one
+    assert "Attach the signed digital policy." in one
+    assert "has-comment" not in card(html, "mgmt.strategy")
+    # A returned response can be edited and submitted again.
+    assert save(client, s, {"mgmt.leadership": 1}).status_code == 200
+    assert client.post(s.url("submit"), data={"confirm": "1"}).status_code == 302
+    assert s.response.status == "submitted"
+
+
+# -- the offline workbook ----------------------------------------------------------------------------
+
+
+def workbook_with(data: bytes, changes: dict[str, object]) -> bytes:
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["answers"]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value in changes:
+            row[5].value = changes[row[0].value]
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def send_workbook(client, s, data: bytes):  # type: ignore[no-untyped-def]
+    return client.post(
+        s.url("workbook"),
+        data={"workbook": (io.BytesIO(data), "answers.xlsx")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_workbook_round_trip(client, s):
+    save(client, s, {"mgmt.leadership": 1}, revision=0)
+    assert "Download the workbook" in text(client.get(s.url("workbook")))
+    download = client.get(s.url("workbook.xlsx"))
+    assert download.status_code == 200
+    assert download.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "attachment" in download.headers["Content-Disposition"]
+    changed = workbook_with(download.data, {"mgmt.leadership": 3, "mgmt.awards": "yes"})
+    reply = send_workbook(client, s, changed)
+    assert reply.status_code == 302
+    assert s.stored() == {"mgmt.leadership": 3, "mgmt.awards": True}
+    assert "2 answers changed" in text(client.get(reply.headers["Location"]))
+
+
+def test_bad_workbook_is_refused_whole(client, s):
+    download = client.get(s.url("workbook.xlsx")).data
+    bad = workbook_with(download, {"mgmt.leadership": 99, "mgmt.strategy": 2})
+    reply = send_workbook(client, s, bad)
+    assert reply.status_code == 422
+    html = text(reply)
+    assert "Nothing was imported." in html
+    assert "question mgmt.leadership" in html
+    assert "not an option" in html
+    assert s.stored() == {}
+    assert s.response.revision == 0
+    # Not a workbook at all.
+    reply = send_workbook(client, s, b"plain text")
+    assert reply.status_code == 422
+    assert "not an Excel workbook" in text(reply)
+    # No file.
+    assert client.post(s.url("workbook"), data={}).status_code == 400
+
+
+def test_workbook_refused_after_changes_on_the_web(client, s):
+    download = client.get(s.url("workbook.xlsx")).data
+    save(client, s, {"mgmt.leadership": 4}, revision=0)
+    reply = send_workbook(client, s, workbook_with(download, {"mgmt.leadership": 0}))
+    assert reply.status_code == 409
+    assert "changed on the web after this workbook was downloaded" in text(reply)
+    assert s.stored() == {"mgmt.leadership": 4}

@@ -1,0 +1,185 @@
+"""The answer page in a real browser: autosave, live show_if, conflicts, an ended session,
+restoring values kept in the browser, invalid input, exclusive options and evidence."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assess.extensions import db
+from assess.services import responses
+
+CHROMIUM = os.environ.get("ASSESS_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+#: The per-question state once saved ("Saved 10:42"), not "Not saved …".
+SAVED = re.compile(r"^Saved \d\d:\d\d$")
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def stored(response) -> dict:  # type: ignore[no-untyped-def]
+    db.session.expire_all()
+    return responses.current_json(response)
+
+
+def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: ignore[no-untyped-def]
+    agency = world.agency("AG-1")
+    user = world.user("coord@example.go.th", agency=agency)
+    user.language = "en"
+    db.session.commit()
+    round_ = world.round(agencies=[agency], live_preview=True)
+    response = responses.get_response(round_, agency)
+    base = f"{live}/rounds/{round_.id}/answer/service"
+
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def login(target) -> None:  # type: ignore[no-untyped-def]
+        target.goto(f"{live}/login")
+        target.fill("input[name=email]", "coord@example.go.th")
+        target.fill("input[name=password]", "correct horse battery")
+        target.press("input[name=password]", "Enter")
+        target.wait_for_url("**/my")
+
+    def state_of(code: str):  # type: ignore[no-untyped-def]
+        return page.locator(f'[id="q-{code}"] [data-role="state"]')
+
+    login(page)
+    page.goto(base)
+    pay_share = page.locator('[id="q-service.pay_share"]')
+    assert pay_share.is_hidden()
+    assert page.locator("#response-status").inner_text().strip() == "Not started"
+
+    # A change saves at once; the conditional question appears; progress updates.
+    page.click('label[for="i-service.collects_fees-yes"]')
+    state_of("service.collects_fees").filter(has_text=SAVED).wait_for()
+    assert pay_share.is_visible()
+    assert stored(response) == {"service.collects_fees": True}
+    assert page.locator("#response-status").inner_text().strip() == "Draft"
+    assert page.locator('[data-ring="service"]').get_attribute("data-label") != "0%"
+    assert page.locator('[data-preview-score="overall"]').inner_text().replace(".", "").isdigit()
+    assert page.locator("#completeness .score").inner_text() != "0.0%"
+    page.click('label[for="i-service.collects_fees-no"]')
+    state_of("service.collects_fees").filter(has_text=SAVED).wait_for()
+    pay_share.wait_for(state="hidden")
+
+    # Someone else saves meanwhile: the next save is refused and the page shows their values.
+    db.session.expire_all()
+    responses.save_answers(response, {"service.counter": 3}, revision=response.revision, actor=user)
+    db.session.commit()
+    page.click('label[for="i-service.tracking-yes"]')
+    page.locator("#conflict-banner").wait_for(state="visible")
+    assert page.locator('[id="i-service.counter-4"]').is_checked()  # option value 3
+    assert not page.locator('[id="i-service.tracking-yes"]').is_checked()
+    assert "service.tracking" not in stored(response)
+    page.click('[data-action="use-mine"]')
+    state_of("service.tracking").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.tracking"] is True
+    assert stored(response)["service.counter"] == 3
+
+    # Invalid input is explained and not sent.
+    page.fill('[id="i-service.service_count"]', "twelve")
+    page.press('[id="i-service.service_count"]', "Tab")
+    page.locator('[id="q-service.service_count"] [data-role="error"]').filter(
+        has_text="Enter a number"
+    ).wait_for()
+
+    # The session ends: the value stays in the browser until signing in again and retrying.
+    context.clear_cookies()
+    page.fill('[id="i-service.service_count"]', "12")
+    page.press('[id="i-service.service_count"]', "Tab")
+    page.locator("#session-banner").wait_for(state="visible")
+    kept = page.evaluate("Object.assign({}, window.localStorage)")
+    assert any("service.service_count" in v for v in kept.values())
+    assert "service.service_count" not in stored(response)
+    other = context.new_page()
+    login(other)
+    other.close()
+    page.locator("#session-banner [data-action=retry]").click()
+    state_of("service.service_count").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.service_count"] == 12
+    assert page.locator('[id="q-service.e2e_share"]').is_visible()
+    assert page.evaluate("Object.keys(window.localStorage).length") == 0
+
+    # Values left in the browser are offered back on the next visit.
+    key = f"assess-unsaved:{round_.id}:{agency.id}"
+    page.evaluate(
+        "([k, v]) => window.localStorage.setItem(k, v)",
+        [key, json.dumps({"service.permit_days": {"v": 15, "at": 0}})],
+    )
+    page.reload()
+    page.locator("#restore-banner").wait_for(state="visible")
+    page.click('[data-action="restore"]')
+    state_of("service.permit_days").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.permit_days"] == 15
+
+    # An exclusive option unticks the others.
+    page.check('[id="i-service.channels-1"]')
+    state_of("service.channels").filter(has_text=SAVED).wait_for()
+    page.check('[id="i-service.channels-6"]')  # "none"
+    page.wait_for_function("() => !document.getElementById('i-service.channels-1').checked")
+    page.wait_for_timeout(300)
+    state_of("service.channels").filter(has_text=SAVED).wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('#q-service\\\\.channels [data-role=state]')"
+        ".textContent.includes('…')"
+    )
+    assert stored(response)["service.channels"] == ["none"]
+
+    # Evidence: choosing a file uploads it and lists it.
+    pdf = tmp_path / "manual.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    page.set_input_files('[id="file-service.citizen_manual"]', str(pdf))
+    page.locator('[id="q-service.citizen_manual"] .evidence-list').filter(
+        has_text="manual.pdf"
+    ).wait_for()
+    db.session.expire_all()
+    assert [e.filename for e in response.evidence] == ["manual.pdf"]
+
+    assert errors == []
+    context.close()
