@@ -149,6 +149,20 @@ def _complete(questionnaire: Questionnaire, answers: dict) -> dict:
     return answers
 
 
+def _attach_evidence(response: Response) -> None:
+    """Links as evidence for every question that requires it (as a real agency would)."""
+    from assess.models import Evidence
+
+    db.session.flush()
+    for code in results.score(response).missing_evidence:
+        response.evidence.append(
+            Evidence(
+                question_code=code,
+                url=f"https://www.example.go.th/{response.agency.code.lower()}/evidence/{code}.pdf",
+            )
+        )
+
+
 def _round_2568(reviewer: User) -> None:
     version = questionnaires.find_version("dg-readiness@2568")
     questionnaire = questionnaire_of(version)
@@ -166,6 +180,7 @@ def _round_2568(reviewer: User) -> None:
     for response in batch:
         answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.0))
         responses.replace_answers(response, answers, actor=None, source="demo")
+        _attach_evidence(response)
         response.status = "accepted"
         response.submitted_at = response.reviewed_at = dt.datetime(
             2025, 3, 20, 9, 0, tzinfo=BANGKOK
@@ -221,6 +236,8 @@ def _round_2569(reviewer: User) -> None:
         else:
             answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.06))
         responses.replace_answers(response, answers, actor=None, source="demo")
+        if state != "draft":
+            _attach_evidence(response)
         response.status = state if state in ("draft",) else "submitted"
         if response.status == "submitted":
             days_ago = pick.randint(1, 20)
