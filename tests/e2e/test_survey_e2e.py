@@ -4,60 +4,17 @@ restoring values kept in the browser, invalid input, exclusive options and evide
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from assess.extensions import db
 from assess.services import responses
 
-CHROMIUM = os.environ.get("ASSESS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 #: The per-question state once saved ("Saved 10:42"), not "Not saved …".
 SAVED = re.compile(r"^Saved \d\d:\d\d$")
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def stored(response) -> dict:  # type: ignore[no-untyped-def]

@@ -1,0 +1,177 @@
+"""Real-browser tests: the app served over HTTP, driven by headless Chromium (Playwright).
+
+Every test here gets its own application on a fresh copy of the migrated SQLite file (the
+browser tests run on SQLite only), with CSRF protection ON — real forms, real tokens — and
+serves it on 127.0.0.1 from a thread (``live``). The test keeps an app context, so it can
+prepare data with the ``world`` factories and read the database while the browser works.
+
+Playwright's own browsers are not downloaded: the tests use the system's Chromium
+(``/usr/bin/chromium``, ``chromium`` on PATH, or ``ASSESS_CHROMIUM``) and skip when there is
+none. Screenshots go to ``test-artifacts/screenshots/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "correct horse battery"
+
+#: Chromium flags for a quiet, headless, sandbox-less run (containers, CI).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+#: Whether the page's Thai text (if any) is drawn with a loaded Sarabun face for Thai.
+SARABUN_FOR_THAI = """() => document.fonts.ready.then(() =>
+    !/[\\u0e01-\\u0e5b]/.test(document.body.innerText)
+    || [...document.fonts].some(f => f.family.replace(/["']/g, "") === "Sarabun"
+                                   && f.unicodeRange.includes("E01") && f.status === "loaded"))"""
+
+
+def chromium_path() -> str | None:
+    """The system Chromium: ``ASSESS_CHROMIUM``, ``/usr/bin/chromium`` or ``chromium`` on PATH."""
+    configured = os.environ.get("ASSESS_CHROMIUM")
+    if configured:
+        return configured if Path(configured).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+@pytest.fixture
+def app(_sqlite_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The application on a fresh SQLite file, CSRF on (overrides the shared ``app``)."""
+    from assess import create_app
+    from assess.extensions import db
+
+    shutil.copy(_sqlite_template, tmp_path / "assess.db")
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'assess.db'}",
+            "WTF_CSRF_ENABLED": True,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served on 127.0.0.1 (a free port) from a thread; the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Chromium for the whole session (each person gets a fresh context)."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium installed (/usr/bin/chromium or chromium on PATH)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class Person:
+    """One person at one browser: a fresh context (own cookies and storage) and a page.
+
+    Page errors (uncaught JavaScript exceptions) and server errors (5xx replies) are
+    collected in ``problems``; a journey asserts there were none.
+    """
+
+    def __init__(self, browser, base: str) -> None:  # type: ignore[no-untyped-def]
+        self.base = base
+        self.context = browser.new_context(
+            viewport={"width": 1366, "height": 900},
+            locale="th-TH",
+            timezone_id="Asia/Bangkok",
+        )
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on(
+            "response",
+            lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+        )
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def goto(self, path: str):  # type: ignore[no-untyped-def]
+        return self.page.goto(self.url(path))
+
+    def login(self, email: str, password: str = PASSWORD, *, lands_on: str) -> None:
+        """Sign in through the login form; wait for the landing page (a glob such as ``**/my``)."""
+        page = self.page
+        page.goto(self.url("/login"))
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.locator("main form [type=submit]").click()
+        page.wait_for_url(lands_on)
+
+    def shot(self, name: str) -> Path:
+        """A full-page PNG of the current page from its top, once its web fonts are in.
+
+        A page with Thai text must have drawn it with the served Sarabun face (no system
+        fallback, no tofu); otherwise that goes into ``problems``.
+        """
+        if not self.page.evaluate(SARABUN_FOR_THAI):
+            self.problems.append(f"Thai text without the Sarabun face: {self.page.url}")
+        self.page.evaluate("window.scrollTo(0, 0)")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def person(browser, live) -> Iterator[Callable[[], Person]]:  # type: ignore[no-untyped-def]
+    """A factory of people at browsers (each a new context); all closed at the end."""
+    people: list[Person] = []
+
+    def make() -> Person:
+        people.append(Person(browser, live))
+        return people[-1]
+
+    yield make
+    for someone in people:
+        someone.close()
