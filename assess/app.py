@@ -50,6 +50,8 @@ def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
+        # A working day; the answer page keeps unsaved values and asks to sign in again.
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
@@ -124,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import refresh
+
     from assess import labels, thai
 
     thai.init_app(app)
@@ -135,10 +139,17 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.before_request
     def _remember_lang() -> None:
+        # Flask-Babel caches the locale on ``g``, which outlives a request when an app
+        # context was already pushed (tests, scripts): choose afresh for every request.
+        refresh()
         wanted = request.args.get("lang")
         if wanted in LANGUAGES:
             session["lang"] = wanted
         g.lang = select_locale()
+
+    @app.teardown_request
+    def _forget_lang(exc: BaseException | None) -> None:
+        refresh()
 
 
 def current_language() -> str:

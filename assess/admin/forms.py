@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
+from assess.i18n import Form
 from assess.labels import AGENCY_TYPE, ROLE
 from assess.review.forms import choices
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     code = StringField(
         _l("Code"),
         validators=[DataRequired(), Length(max=40)],
@@ -34,7 +34,7 @@ class AgencyForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("File"), validators=[FileRequired()])
     submit = SubmitField(_l("Import"))
 
@@ -57,7 +57,7 @@ class QuestionnaireImportForm(ImportForm):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(ROLE.items()))
@@ -76,7 +76,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create user"))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=choices(ROLE.items()))
     agency_code = StringField(

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from assess import i18n
 from assess.admin import bp
 from assess.admin.forms import (
     AgencyForm,
@@ -26,6 +27,7 @@ from assess.admin.forms import (
 from assess.app import current_language
 from assess.auth import admin_required, central_required
 from assess.extensions import db
+from assess.labels import ROLE
 from assess.models import (
     ADMIN,
     AGENCY_TYPES,
@@ -449,7 +451,10 @@ def user(user_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             problems.append(_("A coordinator needs an agency."))
         if role != COORDINATOR and agency_row is not None:
             problems.append(
-                _("A %(role)s belongs to the central office, not to an agency.", role=role)
+                _(
+                    "A %(role)s belongs to the central office, not to an agency.",
+                    role=i18n.word(role, ROLE),
+                )
             )
         if myself and not form.active.data:
             problems.append(_("You cannot deactivate yourself."))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from assess.i18n import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     email = StringField(
         _l("E-mail"), validators=[DataRequired()], render_kw={"autocomplete": "username"}
     )
@@ -18,7 +19,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10)])
     again = PasswordField(
@@ -28,13 +29,13 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(
         _l("Language"), choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")]
     )
     submit = SubmitField(_l("Save"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     label = StringField(_l("Label"), validators=[Length(max=100)])
     submit = SubmitField(_l("Create token"))

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -102,6 +103,7 @@ def profile() -> str | WerkzeugResponse:
         current_user.language = language_form.language.data or "th"
         session["lang"] = current_user.language
         db.session.commit()
+        refresh()  # the message below in the language just chosen
         flash(_("Saved."), "success")
         return redirect(url_for("auth.profile"))
     elif token_form.submit.data and token_form.validate_on_submit():

@@ -12,6 +12,11 @@ An answer, once parsed, is one of:
 Unanswered questions are simply absent. An empty ``multi`` list, an empty text and a JSON
 ``null`` all mean unanswered. A value that does not fit its question is refused with a
 reason; a file with any refused value is refused whole (nothing of it is used).
+
+Reasons are English (``str()`` of an :class:`AnswerError` or :class:`AnswerProblem`), and
+they carry their message template and parameters (:class:`Message`) so that the web layer
+can show them in the user's language. This module stays free of Flask: templates are only
+marked with :func:`N_` for ``pybabel extract``.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
@@ -56,8 +61,69 @@ _CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _RESERVED_COLUMNS = ("agency", "status")
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation (``pybabel extract -k N_``); returns it unchanged."""
+    return message
+
+
+def _same(text: str) -> str:
+    return text
+
+
+class Message:
+    """A message template with named parameters (``%(name)s``), translatable later.
+
+    ``str()`` is the English text. :meth:`translate` looks the template up with the given
+    ``gettext`` and fills in the same parameters; a parameter that is itself a
+    :class:`Message` is translated too. Values (numbers, codes, option values) are formatted
+    the same way in every language.
+    """
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params = params
+
+    def translate(self, gettext: Callable[[str], str]) -> str:
+        """The message in the language of ``gettext`` (``str()`` gives the English)."""
+        text = gettext(self.template)
+        if not self.params:
+            return text
+        return text % {
+            name: value.translate(gettext) if isinstance(value, Message) else value
+            for name, value in self.params.items()
+        }
+
+    def __str__(self) -> str:
+        return self.translate(_same)
+
+    def __repr__(self) -> str:
+        return f"Message({self.template!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return (self.template, self.params) == (other.template, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.template)
+
+
 class AnswerError(ValueError):
-    """A value that does not fit its question; the message is the reason."""
+    """A value that does not fit its question; ``str()`` is the reason (in English).
+
+    ``message`` keeps the template and its parameters, for the reason in another language:
+    ``AnswerError(N_("%(value)s is below the minimum %(min)s"), value=..., min=...)``.
+    """
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.message = Message(template, **params)
+        super().__init__(str(self.message))
+
+
+#: The reason for a file that is not UTF-8 text.
+NOT_UTF8: Final = Message(N_("the file is not UTF-8 text (save it as UTF-8)"))
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,15 +135,35 @@ class AnswerProblem:
     agency: str
     question: str
     reason: str
+    #: The reason as a translatable message (``reason`` is its English text).
+    message: Message | None = field(default=None, compare=False, repr=False)
 
-    def __str__(self) -> str:
+    @classmethod
+    def of(
+        cls,
+        source: str,
+        line: int,
+        agency: str,
+        question: str,
+        reason: Message | AnswerError,
+    ) -> AnswerProblem:
+        """A problem whose reason is a translatable message (or an :class:`AnswerError`)."""
+        message = reason.message if isinstance(reason, AnswerError) else reason
+        return cls(source, line, agency, question, str(message), message)
+
+    def render(self, gettext: Callable[[str], str] = _same) -> str:
+        """``FILE:LINE: agency A: question Q: reason`` in the language of ``gettext``."""
         where = f"{self.source}:{self.line}" if self.line else self.source
         parts = [where]
         if self.agency:
-            parts.append(f"agency {self.agency}")
+            parts.append(Message(N_("agency %(agency)s"), agency=self.agency).translate(gettext))
         if self.question:
-            parts.append(f"question {self.question}")
-        return ": ".join([*parts, self.reason])
+            parts.append(Message(N_("question %(code)s"), code=self.question).translate(gettext))
+        reason = self.reason if self.message is None else self.message.translate(gettext)
+        return ": ".join([*parts, reason])
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class AnswersFileError(Exception):
@@ -111,33 +197,37 @@ def parse_json_value(question: Question, raw: object) -> AnswerValue | None:
     if isinstance(raw, dict):
         if raw == {"na": True}:
             return _not_applicable(question)
-        raise AnswerError('an object is only allowed as {"na": true} (not applicable)')
+        raise AnswerError(N_('an object is only allowed as {"na": true} (not applicable)'))
     qtype = question.type
     if qtype in (QuestionType.LEVEL, QuestionType.CHOICE):
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise AnswerError(
-                f"expected one option value ({_option_list(question)}), got {_kind(raw)}"
+                N_("expected one option value (options: %(options)s), got %(got)s"),
+                options=_option_list(question),
+                got=_kind(raw),
             )
         return _option(question, raw)
     if qtype is QuestionType.MULTI:
         if not isinstance(raw, list):
-            raise AnswerError(f"expected a list of option values, got {_kind(raw)}")
+            raise AnswerError(N_("expected a list of option values, got %(got)s"), got=_kind(raw))
         for item in raw:
             if isinstance(item, bool) or not isinstance(item, str | int):
-                raise AnswerError(f"expected option values in the list, got {_kind(item)}")
+                raise AnswerError(
+                    N_("expected option values in the list, got %(got)s"), got=_kind(item)
+                )
         return _multi(question, raw)
     if qtype is QuestionType.YESNO:
         if not isinstance(raw, bool):
-            raise AnswerError(f"expected true or false, got {_kind(raw)}")
+            raise AnswerError(N_("expected true or false, got %(got)s"), got=_kind(raw))
         return raw
     if qtype is QuestionType.NUMBER:
         if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
-            raise AnswerError(f"expected a number, got {_kind(raw)}")
+            raise AnswerError(N_("expected a number, got %(got)s"), got=_kind(raw))
         # A float here means the caller parsed JSON without parse_float=Decimal; its shortest
         # repr is the decimal that was written.
         return _number(question, Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw))
     if not isinstance(raw, str):
-        raise AnswerError(f"expected text, got {_kind(raw)}")
+        raise AnswerError(N_("expected text, got %(got)s"), got=_kind(raw))
     return _text(question, raw)
 
 
@@ -160,10 +250,13 @@ def parse_csv_value(question: Question, cell: str) -> AnswerValue | None:
             return True
         if lowered in ("no", "false"):
             return False
-        raise AnswerError(f"expected yes or no, got {cell!r}")
+        raise AnswerError(N_("expected yes or no, got %(value)s"), value=repr(cell))
     if qtype is QuestionType.NUMBER:
         if not _CSV_NUMBER.match(cell):
-            raise AnswerError(f"expected a number written with '.' for decimals, got {cell!r}")
+            raise AnswerError(
+                N_("expected a number written with '.' for decimals, got %(value)s"),
+                value=repr(cell),
+            )
         return _number(question, Decimal(cell))
     return _text(question, cell)
 
@@ -194,22 +287,29 @@ def to_csv_cell(value: AnswerValue | None) -> str:
 
 def _not_applicable(question: Question) -> NotApplicable:
     if not question.allow_na:
-        raise AnswerError("not applicable is not allowed for this question")
+        raise AnswerError(N_("not applicable is not allowed for this question"))
     return NA
 
 
 def _option(question: Question, value: OptionValue) -> OptionValue:
     if question.option(value) is None:
-        hint = ""
         other: OptionValue | None = None
         if isinstance(value, int):
             other = str(value)
         elif value.lstrip("-").isdigit():
             other = int(value)
+        shown = json.dumps(value, ensure_ascii=False)
         if other is not None and question.option(other) is not None:
-            hint = f" (write {json.dumps(other)})"
+            raise AnswerError(
+                N_("%(value)s is not an option (options: %(options)s) (write %(suggestion)s)"),
+                value=shown,
+                options=_option_list(question),
+                suggestion=json.dumps(other),
+            )
         raise AnswerError(
-            f"{json.dumps(value, ensure_ascii=False)} is not an option ({_option_list(question)}){hint}"
+            N_("%(value)s is not an option (options: %(options)s)"),
+            value=shown,
+            options=_option_list(question),
         )
     return value
 
@@ -219,7 +319,11 @@ def _csv_option(question: Question, cell: str) -> OptionValue:
     for opt in question.options:
         if str(opt.value) == cell:
             return opt.value
-    raise AnswerError(f"{cell!r} is not an option ({_option_list(question)})")
+    raise AnswerError(
+        N_("%(value)s is not an option (options: %(options)s)"),
+        value=repr(cell),
+        options=_option_list(question),
+    )
 
 
 def _multi(question: Question, values: list[OptionValue]) -> tuple[OptionValue, ...] | None:
@@ -227,27 +331,33 @@ def _multi(question: Question, values: list[OptionValue]) -> tuple[OptionValue, 
     for value in values:
         _option(question, value)
         if value in chosen:
-            raise AnswerError(f"{json.dumps(value, ensure_ascii=False)} is listed twice")
+            raise AnswerError(
+                N_("%(value)s is listed twice"), value=json.dumps(value, ensure_ascii=False)
+            )
         chosen.add(value)
     if not chosen:
         return None
     exclusive = [o for o in question.options if o.exclusive and o.value in chosen]
     if exclusive and len(chosen) > 1:
         label = json.dumps(exclusive[0].value, ensure_ascii=False)
-        raise AnswerError(f"{label} cannot be combined with other options")
+        raise AnswerError(N_("%(value)s cannot be combined with other options"), value=label)
     # Canonical order: the question's option order, so equal answers compare equal.
     return tuple(o.value for o in question.options if o.value in chosen)
 
 
 def _number(question: Question, value: Decimal) -> Decimal:
     if not value.is_finite():
-        raise AnswerError("expected a finite number")
+        raise AnswerError(N_("expected a finite number"))
     if question.integer and value != value.to_integral_value():
-        raise AnswerError(f"{value} is not a whole number")
+        raise AnswerError(N_("%(value)s is not a whole number"), value=value)
     if question.min is not None and value < question.min:
-        raise AnswerError(f"{value} is below the minimum {question.min}")
+        raise AnswerError(
+            N_("%(value)s is below the minimum %(min)s"), value=value, min=question.min
+        )
     if question.max is not None and value > question.max:
-        raise AnswerError(f"{value} is above the maximum {question.max}")
+        raise AnswerError(
+            N_("%(value)s is above the maximum %(max)s"), value=value, max=question.max
+        )
     return value
 
 
@@ -256,26 +366,31 @@ def _text(question: Question, value: str) -> str | None:
         return None
     limit = question.max_length
     if limit is not None and len(value) > limit:
-        raise AnswerError(f"the text has {len(value)} characters; at most {limit} are allowed")
+        raise AnswerError(
+            N_("the text has %(length)s characters; at most %(limit)s are allowed"),
+            length=len(value),
+            limit=limit,
+        )
     return value
 
 
 def _option_list(question: Question) -> str:
     values = [json.dumps(o.value, ensure_ascii=False) for o in question.options]
-    shown = ", ".join(values[:12]) + (", …" if len(values) > 12 else "")
-    return f"options: {shown}"
+    return ", ".join(values[:12]) + (", …" if len(values) > 12 else "")
 
 
-def _kind(raw: object) -> str:
+def _kind(raw: object) -> Message | str:
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, str):
-        return f"text {json.dumps(raw, ensure_ascii=False)}"
+        return Message(N_("text %(text)s"), text=json.dumps(raw, ensure_ascii=False))
     if isinstance(raw, list):
-        return "a list"
+        return Message(N_("a list"))
     if isinstance(raw, dict):
-        return "an object"
-    return f"the number {raw}" if isinstance(raw, int | float | Decimal) else type(raw).__name__
+        return Message(N_("an object"))
+    if isinstance(raw, int | float | Decimal):
+        return Message(N_("the number %(number)s"), number=raw)
+    return type(raw).__name__
 
 
 # -- a batch of answers ----------------------------------------------------------------------
@@ -287,24 +402,38 @@ def check_answers(
     """Parse one response's raw answers; returns the answers and ``(question, reason)`` problems.
 
     ``form`` is ``"json"`` (values as in JSON) or ``"csv"`` (every value a cell's text).
-    Unknown question codes are problems too.
+    Unknown question codes are problems too. The reasons are English; for translatable
+    ones use :func:`check_answer_errors`.
     """
+    answers, errors = check_answer_errors(questionnaire, raw, form=form)
+    return answers, [(code, str(error)) for code, error in errors]
+
+
+def check_answer_errors(
+    questionnaire: Questionnaire, raw: Mapping[str, object], *, form: str = "json"
+) -> tuple[dict[str, AnswerValue], list[tuple[str, AnswerError]]]:
+    """:func:`check_answers` with each problem as the :class:`AnswerError` (its ``message``)."""
     parse = parse_json_value if form == "json" else parse_csv_value
     answers: dict[str, AnswerValue] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, AnswerError]] = []
     for code, value in raw.items():
         question = questionnaire.questions.get(code)
         if question is None:
-            problems.append((code, f"no such question in {questionnaire.key}"))
+            problems.append((code, unknown_question(questionnaire)))
             continue
         try:
             parsed = parse(question, value)  # type: ignore[arg-type]
         except AnswerError as exc:
-            problems.append((code, str(exc)))
+            problems.append((code, exc))
             continue
         if parsed is not None:
             answers[code] = parsed
     return answers, problems
+
+
+def unknown_question(questionnaire: Questionnaire) -> AnswerError:
+    """The problem of a question code the questionnaire does not have."""
+    return AnswerError(N_("no such question in %(questionnaire)s"), questionnaire=questionnaire.key)
 
 
 def read_answers(path: str | Path, questionnaire: Questionnaire) -> list[ResponseAnswers]:
@@ -313,20 +442,22 @@ def read_answers(path: str | Path, questionnaire: Questionnaire) -> list[Respons
     suffix = path.suffix.lower()
     if suffix not in (".json", ".csv"):
         raise AnswersFileError(
-            [AnswerProblem(str(path), 0, "", "", "answers files are .json or .csv")]
+            [AnswerProblem.of(str(path), 0, "", "", Message(N_("answers files are .json or .csv")))]
         )
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise AnswersFileError(
-            [AnswerProblem(str(path), 0, "", "", f"cannot read: {exc.strerror}")]
+            [
+                AnswerProblem.of(
+                    str(path), 0, "", "", Message(N_("cannot read: %(why)s"), why=exc.strerror)
+                )
+            ]
         ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AnswersFileError(
-            [AnswerProblem(str(path), 0, "", "", "the file is not UTF-8 text (save it as UTF-8)")]
-        ) from None
+        raise AnswersFileError([AnswerProblem.of(str(path), 0, "", "", NOT_UTF8)]) from None
     if suffix == ".json":
         return read_json_answers(text, questionnaire, str(path))
     return read_csv_answers(text, questionnaire, str(path))
@@ -346,35 +477,68 @@ def read_json_answers(
         line = getattr(exc, "lineno", 0)
         message = getattr(exc, "msg", str(exc))
         raise AnswersFileError(
-            [AnswerProblem(source, line, "", "", f"not valid JSON: {message}")]
+            [
+                AnswerProblem.of(
+                    source, line, "", "", Message(N_("not valid JSON: %(why)s"), why=message)
+                )
+            ]
         ) from None
     if isinstance(records, dict) and "agency" in records:
         records = [records]
     if not isinstance(records, list):
         raise AnswersFileError(
-            [AnswerProblem(source, 1, "", "", 'expected a list of {"agency": …, "answers": {…}}')]
+            [
+                AnswerProblem.of(
+                    source,
+                    1,
+                    "",
+                    "",
+                    Message(N_('expected a list of {"agency": …, "answers": {…}}')),
+                )
+            ]
         )
     problems: list[AnswerProblem] = []
     out: list[ResponseAnswers] = []
     seen: dict[str, int] = {}
     for index, record in enumerate(records, start=1):
-        where = f"record {index}"
         if not isinstance(record, dict):
-            problems.append(AnswerProblem(source, 0, "", "", f"{where}: expected an object"))
+            problems.append(
+                AnswerProblem.of(
+                    source, 0, "", "", Message(N_("record %(n)s: expected an object"), n=index)
+                )
+            )
             continue
         agency = record.get("agency")
         if not isinstance(agency, str) or not agency.strip():
             problems.append(
-                AnswerProblem(source, 0, "", "", f"{where}: 'agency' must be the agency code")
+                AnswerProblem.of(
+                    source,
+                    0,
+                    "",
+                    "",
+                    Message(N_("record %(n)s: 'agency' must be the agency code"), n=index),
+                )
             )
             continue
         for key in record:
             if key not in ("agency", "answers", "status"):
-                problems.append(AnswerProblem(source, 0, agency, "", f"unknown key {key!r}"))
+                problems.append(
+                    AnswerProblem.of(
+                        source, 0, agency, "", Message(N_("unknown key %(key)s"), key=repr(key))
+                    )
+                )
         if agency in seen:
             problems.append(
-                AnswerProblem(
-                    source, 0, agency, "", f"listed twice (records {seen[agency]} and {index})"
+                AnswerProblem.of(
+                    source,
+                    0,
+                    agency,
+                    "",
+                    Message(
+                        N_("listed twice (records %(first)s and %(second)s)"),
+                        first=seen[agency],
+                        second=index,
+                    ),
                 )
             )
             continue
@@ -382,17 +546,23 @@ def read_json_answers(
         raw = record.get("answers", {})
         if not isinstance(raw, dict):
             problems.append(
-                AnswerProblem(
-                    source, 0, agency, "", "'answers' must be an object of question code → value"
+                AnswerProblem.of(
+                    source,
+                    0,
+                    agency,
+                    "",
+                    Message(N_("'answers' must be an object of question code → value")),
                 )
             )
             continue
         status = record.get("status")
         if status is not None and not isinstance(status, str):
-            problems.append(AnswerProblem(source, 0, agency, "", "'status' must be text"))
+            problems.append(
+                AnswerProblem.of(source, 0, agency, "", Message(N_("'status' must be text")))
+            )
             status = None
-        answers, bad = check_answers(questionnaire, raw, form="json")
-        problems.extend(AnswerProblem(source, 0, agency, code, reason) for code, reason in bad)
+        answers, bad = check_answer_errors(questionnaire, raw, form="json")
+        problems.extend(AnswerProblem.of(source, 0, agency, code, error) for code, error in bad)
         out.append(ResponseAnswers(agency, answers, status))
     if problems:
         raise AnswersFileError(problems)
@@ -410,26 +580,30 @@ def read_csv_answers(
     try:
         header = next(reader)
     except StopIteration:
-        raise AnswersFileError([AnswerProblem(source, 1, "", "", "the file is empty")]) from None
-    except csv.Error as exc:
         raise AnswersFileError(
-            [AnswerProblem(source, 1, "", "", f"not valid CSV: {exc}")]
+            [AnswerProblem.of(source, 1, "", "", Message(N_("the file is empty")))]
         ) from None
+    except csv.Error as exc:
+        raise AnswersFileError([AnswerProblem.of(source, 1, "", "", _not_csv(exc))]) from None
     header = [h.strip() for h in header]
     problems: list[AnswerProblem] = []
     if "agency" not in header:
         raise AnswersFileError(
-            [AnswerProblem(source, 1, "", "", "the header needs an 'agency' column")]
+            [
+                AnswerProblem.of(
+                    source, 1, "", "", Message(N_("the header needs an 'agency' column"))
+                )
+            ]
         )
     seen_columns: set[str] = set()
     for name in header:
         if name in seen_columns:
-            problems.append(AnswerProblem(source, 1, "", name, "column appears twice"))
+            problems.append(
+                AnswerProblem.of(source, 1, "", name, Message(N_("column appears twice")))
+            )
         seen_columns.add(name)
         if name not in _RESERVED_COLUMNS and name not in questionnaire.questions:
-            problems.append(
-                AnswerProblem(source, 1, "", name, f"no such question in {questionnaire.key}")
-            )
+            problems.append(AnswerProblem.of(source, 1, "", name, unknown_question(questionnaire)))
     if problems:
         raise AnswersFileError(problems)
     out: list[ResponseAnswers] = []
@@ -441,8 +615,16 @@ def read_csv_answers(
                 continue
             if len(row) != len(header):
                 problems.append(
-                    AnswerProblem(
-                        source, line, "", "", f"expected {len(header)} cells, found {len(row)}"
+                    AnswerProblem.of(
+                        source,
+                        line,
+                        "",
+                        "",
+                        Message(
+                            N_("expected %(expected)s cells, found %(found)s"),
+                            expected=len(header),
+                            found=len(row),
+                        ),
                     )
                 )
                 continue
@@ -450,26 +632,40 @@ def read_csv_answers(
             agency = cells.pop("agency").strip()
             status = cells.pop("status", "").strip() or None
             if not agency:
-                problems.append(AnswerProblem(source, line, "", "", "the agency cell is empty"))
+                problems.append(
+                    AnswerProblem.of(source, line, "", "", Message(N_("the agency cell is empty")))
+                )
                 continue
             if agency in seen:
                 problems.append(
-                    AnswerProblem(
-                        source, line, agency, "", f"listed twice (lines {seen[agency]} and {line})"
+                    AnswerProblem.of(
+                        source,
+                        line,
+                        agency,
+                        "",
+                        Message(
+                            N_("listed twice (lines %(first)s and %(second)s)"),
+                            first=seen[agency],
+                            second=line,
+                        ),
                     )
                 )
                 continue
             seen[agency] = line
-            answers, bad = check_answers(questionnaire, cells, form="csv")
+            answers, bad = check_answer_errors(questionnaire, cells, form="csv")
             problems.extend(
-                AnswerProblem(source, line, agency, code, reason) for code, reason in bad
+                AnswerProblem.of(source, line, agency, code, error) for code, error in bad
             )
             out.append(ResponseAnswers(agency, answers, status, line))
     except csv.Error as exc:
-        problems.append(AnswerProblem(source, reader.line_num, "", "", f"not valid CSV: {exc}"))
+        problems.append(AnswerProblem.of(source, reader.line_num, "", "", _not_csv(exc)))
     if problems:
         raise AnswersFileError(problems)
     return out
+
+
+def _not_csv(exc: csv.Error) -> Message:
+    return Message(N_("not valid CSV: %(why)s"), why=str(exc))
 
 
 def write_json_answers(responses: Iterable[ResponseAnswers]) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from assess.i18n import Form
 from assess.labels import AGENCY_TYPE
 
 try:
@@ -44,7 +44,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     questionnaire = SelectField(
         _l("Questionnaire version"), coerce=int, validators=[InputRequired()]
     )
@@ -81,25 +81,25 @@ class RoundForm(FlaskForm):
     submit = SubmitField(_l("Create round"))
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """Confirmation of a workflow move (the target is in the URL)."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     live_preview = BooleanField(_l("Show coordinators a live score preview"))
     submit = SubmitField(_l("Save settings"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Accept or return; per-question comments come as ``qcomment-<code>`` fields."""
 
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(_l("General comment"), render_kw={"rows": 3})
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     """A verified value for one question; the value comes as one or several ``value`` fields."""
 
     code = HiddenField(validators=[DataRequired()])

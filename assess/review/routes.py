@@ -27,7 +27,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assess import thai
+from assess import i18n, thai
 from assess.app import current_language
 from assess.auth import central_required
 from assess.extensions import db
@@ -776,7 +776,7 @@ def verify(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int
     try:
         value = parse_verify_input(question, values)
     except AnswerError as exc:
-        problems.append(_("Question %(code)s: %(reason)s", code=code, reason=str(exc)))
+        problems.append(_("Question %(code)s: %(reason)s", code=code, reason=i18n.reason(exc)))
     existing = next((v for v in found.verified if v.question_code == code), None)
     if not problems and value is None and existing is None:
         problems.append(

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from assess.extensions import db
@@ -27,61 +28,106 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ServiceError(f"{source}: the file is not UTF-8 text (save it as CSV UTF-8)") from None
+        raise ServiceError(
+            _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     problems: list[str] = []
     unknown = [c for c in header if c not in COLUMNS]
     if "code" not in header:
-        raise ServiceError(f"{source}:1: the header has no 'code' column")
+        raise ServiceError(_("%(file)s:1: the header has no 'code' column", file=source))
     if unknown:
         problems.append(
-            f"{source}:1: unknown column(s) {', '.join(unknown)}; expected {','.join(COLUMNS)}"
+            _(
+                "%(file)s:1: unknown column(s) %(columns)s; expected %(expected)s",
+                file=source,
+                columns=", ".join(unknown),
+                expected=",".join(COLUMNS),
+            )
         )
     rows: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
         if None in row:
-            problems.append(f"{source}:{line}: more cells than columns")
+            problems.append(_("%(where)s: more cells than columns", where=f"{source}:{line}"))
             continue
         clean = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS}
         code = clean.get("code", "")
         where = f"{source}:{line}"
         if not code:
-            problems.append(f"{where}: code is empty")
+            problems.append(_("%(where)s: code is empty", where=where))
             continue
         if not CODE.match(code):
             problems.append(
-                f"{where}: code {code!r} may use only letters, digits, '.', '_' and '-'"
+                _(
+                    "%(where)s: code %(code)s may use only letters, digits, '.', '_' and '-'",
+                    where=where,
+                    code=repr(code),
+                )
             )
         if code in seen:
-            problems.append(f"{where}: code {code} repeats line {seen[code]}")
+            problems.append(
+                _(
+                    "%(where)s: code %(code)s repeats line %(line)s",
+                    where=where,
+                    code=code,
+                    line=seen[code],
+                )
+            )
         seen[code] = line
         if not clean.get("name_th") and not clean.get("name_en"):
-            problems.append(f"{where}: agency {code}: give name_th or name_en")
+            problems.append(
+                _("%(where)s: agency %(code)s: give name_th or name_en", where=where, code=code)
+            )
         kind = clean.get("type", "")
         if kind and kind not in AGENCY_TYPES:
             problems.append(
-                f"{where}: agency {code}: type {kind!r} is not one of {', '.join(AGENCY_TYPES)}"
+                _(
+                    "%(where)s: agency %(code)s: type %(type)s is not one of %(types)s",
+                    where=where,
+                    code=code,
+                    type=repr(kind),
+                    types=", ".join(AGENCY_TYPES),
+                )
             )
         for tag in _tags(clean.get("tags", "")):
             if not TAG.match(tag):
-                problems.append(f"{where}: agency {code}: tag {tag!r} is not a plain word")
+                problems.append(
+                    _(
+                        "%(where)s: agency %(code)s: tag %(tag)s is not a plain word",
+                        where=where,
+                        code=code,
+                        tag=repr(tag),
+                    )
+                )
         rows.append((line, clean))
     stored = {a.code: a for a in db.session.scalars(select(Agency))}
     for line, clean in rows:
         parent = clean.get("parent_code", "")
+        where = f"{source}:{line}"
         if parent and parent not in seen and parent not in stored:
             problems.append(
-                f"{source}:{line}: agency {clean['code']}: parent_code {parent} is not a known agency"
+                _(
+                    "%(where)s: agency %(code)s: parent_code %(parent)s is not a known agency",
+                    where=where,
+                    code=clean["code"],
+                    parent=parent,
+                )
             )
         if parent and parent == clean["code"]:
-            problems.append(f"{source}:{line}: agency {clean['code']} cannot be its own parent")
+            problems.append(
+                _(
+                    "%(where)s: agency %(code)s cannot be its own parent",
+                    where=where,
+                    code=clean["code"],
+                )
+            )
     if problems:
         raise ServiceError(problems)
     created = updated = 0
-    for _, clean in rows:
+    for _line, clean in rows:
         agency = stored.get(clean["code"])
         if agency is None:
             agency = Agency(code=clean["code"], tags=[])
@@ -98,13 +144,19 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
         if "tags" in clean:
             agency.tags = _tags(clean["tags"])
     db.session.flush()
-    for _, clean in rows:
+    for _line, clean in rows:
         if "parent_code" in clean:
             parent = clean["parent_code"]
             stored[clean["code"]].parent_id = stored[parent].id if parent else None
     cycle = _cycle(stored.values())
     if cycle:
-        raise ServiceError(f"{source}: the parents form a cycle: {' → '.join(cycle)}")
+        raise ServiceError(
+            _(
+                "%(file)s: the parents form a cycle: %(cycle)s",
+                file=source,
+                cycle=" → ".join(cycle),
+            )
+        )
     return created, updated
 
 
@@ -138,14 +190,20 @@ def update_agency(agency: Agency, **fields: object) -> None:
     """Edit an agency's names, type, parent, province and tags (validated)."""
     kind = fields.get("type")
     if kind is not None and kind not in AGENCY_TYPES:
-        raise ServiceError(f"type {kind!r} is not one of {', '.join(AGENCY_TYPES)}")
+        raise ServiceError(
+            _(
+                "type %(type)s is not one of %(types)s",
+                type=repr(kind),
+                types=", ".join(AGENCY_TYPES),
+            )
+        )
     parent_id = fields.get("parent_id")
     if parent_id is not None and parent_id == agency.id:
-        raise ServiceError("an agency cannot be its own parent")
+        raise ServiceError(_("an agency cannot be its own parent"))
     for name, value in fields.items():
         setattr(agency, name, value)
     if not agency.name_th and not agency.name_en:
-        raise ServiceError("give the agency a Thai or an English name")
+        raise ServiceError(_("give the agency a Thai or an English name"))
     db.session.flush()
     if _cycle(db.session.scalars(select(Agency))):
-        raise ServiceError("that parent would make a cycle of parents")
+        raise ServiceError(_("that parent would make a cycle of parents"))

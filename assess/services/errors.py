@@ -1,8 +1,14 @@
-"""Errors the services raise; views and commands turn them into messages and status codes."""
+"""Errors the services raise; views and commands turn them into messages and status codes.
+
+Messages are translated when raised, in the language of the request (English outside one,
+so the command line reads as before).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from flask_babel import gettext as _
 
 
 class ServiceError(Exception):
@@ -41,8 +47,11 @@ class StaleRevision(ServiceError):
 
     def __init__(self, current: int, answers: dict[str, object]) -> None:
         super().__init__(
-            f"the answers changed since revision you edited (now at revision {current}); "
-            "reload to see the current values",
+            _(
+                "the answers changed since revision you edited (now at revision "
+                "%(revision)s); reload to see the current values",
+                revision=current,
+            ),
             details={"revision": current, "answers": answers},
         )
         self.current = current
@@ -56,7 +65,10 @@ class InvalidAnswers(ServiceError):
 
     def __init__(self, by_question: dict[str, str]) -> None:
         super().__init__(
-            [f"question {code}: {reason}" for code, reason in by_question.items()],
+            [
+                _("question %(code)s: %(reason)s", code=code, reason=reason)
+                for code, reason in by_question.items()
+            ],
             details=by_question,
         )
         self.by_question = by_question

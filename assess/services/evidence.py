@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
+from flask_babel import gettext as _
+
 from assess.models import Evidence, Response, User
 from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.services import audit, responses
@@ -60,21 +62,31 @@ def _check_question(response: Response, code: str) -> None:
     questionnaire = questionnaire_of(response.questionnaire)
     question = questionnaire.questions.get(code)
     if question is None:
-        raise NotFound(f"question {code}: no such question in {questionnaire.key}")
+        raise NotFound(
+            _(
+                "question %(code)s: no such question in %(questionnaire)s",
+                code=code,
+                questionnaire=questionnaire.key,
+            )
+        )
     if question.evidence is EvidencePolicy.NONE:
-        raise ServiceError(f"question {code}: this question takes no evidence")
+        raise ServiceError(_("question %(code)s: this question takes no evidence", code=code))
     if sum(1 for e in response.evidence if e.question_code == code) >= MAX_PER_QUESTION:
         raise ServiceError(
-            f"question {code}: at most {MAX_PER_QUESTION} evidence items per question"
+            _(
+                "question %(code)s: at most %(n)s evidence items per question",
+                code=code,
+                n=MAX_PER_QUESTION,
+            )
         )
 
 
 def _check_editable(response: Response, actor: User) -> None:
     if actor.role == "coordinator" and actor.agency_id != response.agency_id:
-        raise NotFound("no such response")
-    reason = responses.editable(response)
-    if reason is not None:
-        raise WrongState(f"evidence cannot be changed: {reason}")
+        raise NotFound(_("no such response"))
+    why = responses.blocked(response)
+    if why is not None:
+        raise WrongState(responses.refusal("evidence", response, why))
 
 
 def add_file(
@@ -93,22 +105,40 @@ def add_file(
     name = Path(filename or "").name.strip()
     ext = Path(name).suffix.lower()
     if not name:
-        raise ServiceError(f"question {code}: the file has no name")
+        raise ServiceError(_("question %(code)s: the file has no name", code=code))
     if ext not in TYPES:
         raise ServiceError(
-            f"question {code}: {name}: files of type {ext or '(none)'} are not accepted "
-            f"(PDF, images, office documents: {', '.join(sorted(TYPES))})"
+            _(
+                "question %(code)s: %(name)s: files of type %(type)s are not accepted "
+                "(PDF, images, office documents: %(types)s)",
+                code=code,
+                name=name,
+                type=ext or _("(none)"),
+                types=", ".join(sorted(TYPES)),
+            )
         )
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ServiceError(
-            f"question {code}: {name} is larger than {max_bytes // (1024 * 1024)} MB"
+            _(
+                "question %(code)s: %(name)s is larger than %(mb)s MB",
+                code=code,
+                name=name,
+                mb=max_bytes // (1024 * 1024),
+            )
         )
     if not data:
-        raise ServiceError(f"question {code}: {name} is empty")
+        raise ServiceError(_("question %(code)s: %(name)s is empty", code=code, name=name))
     magic = _MAGIC.get(ext)
     if magic and not data.startswith(magic):
-        raise ServiceError(f"question {code}: {name} is not really a {ext[1:].upper()} file")
+        raise ServiceError(
+            _(
+                "question %(code)s: %(name)s is not really a %(type)s file",
+                code=code,
+                name=name,
+                type=ext[1:].upper(),
+            )
+        )
     stored_name = secrets.token_hex(16)
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
@@ -138,7 +168,13 @@ def add_url(response: Response, actor: User, code: str, url: str) -> Evidence:
     url = url.strip()
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 2000:
-        raise ServiceError(f"question {code}: {url!r} is not a web address (http:// or https://)")
+        raise ServiceError(
+            _(
+                "question %(code)s: %(url)s is not a web address (http:// or https://)",
+                code=code,
+                url=repr(url),
+            )
+        )
     item = Evidence(question_code=code, url=url, uploaded_by_id=actor.id)
     response.evidence.append(item)
     _touch(response)
@@ -153,7 +189,7 @@ def remove(
     _check_editable(response, actor)
     item = next((e for e in response.evidence if e.id == evidence_id), None)
     if item is None:
-        raise NotFound("no such evidence")
+        raise NotFound(_("no such evidence"))
     response.evidence.remove(item)
     _touch(response)
     audit.record(
@@ -167,7 +203,7 @@ def remove(
 def path_of(item: Evidence, folder: str | os.PathLike[str]) -> Path:
     """Where an evidence file lives on disk."""
     if not item.stored_name:
-        raise NotFound("this evidence is a link, not a file")
+        raise NotFound(_("this evidence is a link, not a file"))
     return Path(folder) / item.stored_name
 
 

@@ -12,21 +12,27 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from assess import i18n
 from assess.extensions import db
+from assess.labels import RESPONSE_STATUS
 from assess.models import Response, Round, User
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     CSV_NA,
+    N_,
+    NOT_UTF8,
     AnswerProblem,
     AnswersFileError,
+    Message,
     ResponseAnswers,
-    check_answers,
+    check_answer_errors,
     read_csv_answers,
     read_json_answers,
     to_csv_cell,
@@ -50,14 +56,16 @@ def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[
         return read_csv_answers(_xlsx_as_csv(data, filename), questionnaire, filename)
     if not lower.endswith((".json", ".csv")):
         raise AnswersFileError(
-            [AnswerProblem(filename, 0, "", "", "answers files are .json, .csv or .xlsx")]
+            [
+                AnswerProblem.of(
+                    filename, 0, "", "", Message(N_("answers files are .json, .csv or .xlsx"))
+                )
+            ]
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AnswersFileError(
-            [AnswerProblem(filename, 0, "", "", "the file is not UTF-8 text (save it as UTF-8)")]
-        ) from None
+        raise AnswersFileError([AnswerProblem.of(filename, 0, "", "", NOT_UTF8)]) from None
     if lower.endswith(".json"):
         return read_json_answers(text, questionnaire, filename)
     return read_csv_answers(text, questionnaire, filename)
@@ -78,7 +86,7 @@ def _open(data: bytes, filename: str) -> Any:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         raise AnswersFileError(
-            [AnswerProblem(filename, 0, "", "", "not an Excel workbook (.xlsx)")]
+            [AnswerProblem.of(filename, 0, "", "", Message(N_("not an Excel workbook (.xlsx)")))]
         ) from None
 
 
@@ -104,12 +112,14 @@ def import_round(
     must be complete. All or nothing.
     """
     if status not in IMPORT_STATUSES:
-        raise ServiceError(f"--status must be one of {', '.join(IMPORT_STATUSES)}")
+        raise ServiceError(
+            _("--status must be one of %(statuses)s", statuses=", ".join(IMPORT_STATUSES))
+        )
     questionnaire = questionnaire_of(round_.questionnaire)
     try:
         batch = read_file(data, filename, questionnaire)
     except AnswersFileError as exc:
-        raise ServiceError([str(p) for p in exc.problems]) from None
+        raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
     invited = {
         r.agency.code: r
         for r in db.session.scalars(
@@ -129,12 +139,25 @@ def import_round(
         where = f"{filename}:{item.line}" if item.line else filename
         response = invited.get(item.agency)
         if response is None:
-            problems.append(f"{where}: agency {item.agency}: not invited to round {round_.id}")
+            problems.append(
+                _(
+                    "%(where)s: agency %(agency)s: not invited to round %(round)s",
+                    where=where,
+                    agency=item.agency,
+                    round=round_.id,
+                )
+            )
             continue
         wanted = item.status or status
         if wanted not in IMPORT_STATUSES:
             problems.append(
-                f"{where}: agency {item.agency}: status {wanted!r} is not one of {', '.join(IMPORT_STATUSES)}"
+                _(
+                    "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
+                    where=where,
+                    agency=item.agency,
+                    status=repr(wanted),
+                    statuses=", ".join(IMPORT_STATUSES),
+                )
             )
             continue
         if wanted != "draft":
@@ -143,8 +166,15 @@ def import_round(
             result = score_response(questionnaire, item.answers)
             if result.missing:
                 problems.append(
-                    f"{where}: agency {item.agency}: cannot be {wanted} with unanswered questions "
-                    f"({', '.join(result.missing[:5])}{', …' if len(result.missing) > 5 else ''})"
+                    _(
+                        "%(where)s: agency %(agency)s: cannot be %(status)s with unanswered "
+                        "questions (%(codes)s)",
+                        where=where,
+                        agency=item.agency,
+                        status=i18n.word(wanted, RESPONSE_STATUS),
+                        codes=", ".join(result.missing[:5])
+                        + (", …" if len(result.missing) > 5 else ""),
+                    )
                 )
                 continue
         targets.append((response, item))
@@ -156,7 +186,7 @@ def import_round(
         if response.status != wanted:
             responses._set_status(response, wanted, actor, detail=f"import {filename}")
     db.session.flush()
-    results.recompute_round(round_, [r for r, _ in targets])
+    results.recompute_round(round_, [r for r, _item in targets])
     return len(targets)
 
 
@@ -186,7 +216,7 @@ def export_round(round_: Round, fmt: str) -> bytes:
         return _with_status(write_csv_answers(items, questionnaire), items).encode("utf-8")
     if fmt == "xlsx":
         return _round_workbook(items, questionnaire)
-    raise ServiceError(f"format must be json, csv or xlsx, not {fmt!r}")
+    raise ServiceError(_("format must be json, csv or xlsx, not %(format)s", format=repr(fmt)))
 
 
 def _with_status(text: str, items: list[ResponseAnswers]) -> str:
@@ -220,6 +250,14 @@ def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnai
 # -- the offline workbook of one agency ------------------------------------------------------
 
 COLUMNS = ("code", "dimension", "question", "type", "choices", "answer", "help")
+TYPES_TH = {
+    "level": "ระดับ",
+    "choice": "เลือกหนึ่งข้อ",
+    "multi": "เลือกได้หลายข้อ",
+    "yesno": "ใช่หรือไม่ใช่",
+    "number": "ตัวเลข",
+    "text": "ข้อความ",
+}
 ANSWER_COLUMN = COLUMNS.index("answer") + 1
 
 
@@ -233,7 +271,7 @@ def _choices(question: Any, lang: str) -> str:
             )
         return joined
     if question.type is QuestionType.YESNO:
-        return "yes / no"
+        return "yes = ใช่\nno = ไม่ใช่" if lang == "th" else "yes / no"
     if question.type is QuestionType.NUMBER:
         low = "" if question.min is None else f"{question.min}"
         high = "" if question.max is None else f"{question.max}"
@@ -251,6 +289,8 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
     sheet.title = SHEET
     heads_th = ("รหัส", "มิติ", "คำถาม", "ประเภท", "ตัวเลือก (ค่า = ความหมาย)", "คำตอบ", "คำอธิบาย")
     sheet.append(list(heads_th if lang == "th" else COLUMNS))
+    optional = " (ไม่บังคับ)" if lang == "th" else " (optional)"
+    na = "ไม่เกี่ยวข้อง" if lang == "th" else "N/A"
     fill = PatternFill("solid", fgColor="FFF4D6")
     wrap = Alignment(wrap_text=True, vertical="top")
     for dim in questionnaire.dimensions:
@@ -259,9 +299,11 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
                 [
                     question.code,
                     dim.title.get(lang),
-                    question.text.get(lang) + ("" if question.required else " (optional)"),
-                    question.type.value,
-                    _choices(question, lang) + (f"\n{CSV_NA} = N/A" if question.allow_na else ""),
+                    question.text.get(lang) + ("" if question.required else optional),
+                    TYPES_TH.get(question.type.value, question.type.value)
+                    if lang == "th"
+                    else question.type.value,
+                    _choices(question, lang) + (f"\n{CSV_NA} = {na}" if question.allow_na else ""),
                     to_csv_cell(answers.get(question.code)),
                     question.help.get(lang) if question.help else "",
                 ]
@@ -309,10 +351,15 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
     try:
         book = _open(data, filename)
     except AnswersFileError as exc:
-        raise ServiceError([str(p) for p in exc.problems]) from None
+        raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
     if SHEET not in book.sheetnames or "meta" not in book.sheetnames:
         raise ServiceError(
-            f"{filename}: not a workbook downloaded from this system (no '{SHEET}' and 'meta' sheets)"
+            _(
+                "%(file)s: not a workbook downloaded from this system (no '%(sheet)s' and "
+                "'meta' sheets)",
+                file=filename,
+                sheet=SHEET,
+            )
         )
     meta = {
         str(row[0]): row[1] for row in book["meta"].iter_rows(values_only=True) if row and row[0]
@@ -324,10 +371,7 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
     }
     for key, value in expected.items():
         if str(meta.get(key)) != str(value):
-            raise ServiceError(
-                f"{filename}: this workbook is for {key} {meta.get(key)}, not {value}; "
-                "download the workbook of this response"
-            )
+            raise ServiceError(_wrong_workbook(key, filename, meta.get(key), value))
     downloaded = int(meta.get("revision") or 0)
     cells: dict[str, str] = {}
     problems: list[str] = []
@@ -338,15 +382,29 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
         code = _cell_text(row[0])
         if code not in questionnaire.questions:
             problems.append(
-                f"{filename}: row {number}: question {code}: no such question in {questionnaire.key}"
+                _(
+                    "%(file)s: row %(row)s: question %(code)s: no such question in "
+                    "%(questionnaire)s",
+                    file=filename,
+                    row=number,
+                    code=code,
+                    questionnaire=questionnaire.key,
+                )
             )
             continue
         cells[code] = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
     book.close()
-    parsed, bad = check_answers(questionnaire, cells, form="csv")
+    parsed, bad = check_answer_errors(questionnaire, cells, form="csv")
     rows_of = {code: i for i, code in enumerate(cells, start=2)}
     problems += [
-        f"{filename}: row {rows_of.get(c, 0)}: question {c}: {reason}" for c, reason in bad
+        _(
+            "%(file)s: row %(row)s: question %(code)s: %(reason)s",
+            file=filename,
+            row=rows_of.get(c, 0),
+            code=c,
+            reason=i18n.reason(error),
+        )
+        for c, error in bad
     ]
     if problems:
         raise ServiceError(problems)
@@ -357,6 +415,27 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
     responses.save_answers(response, _plain(raw), revision=response.revision, actor=actor)
     after = responses.current_json(response)
     return sum(1 for code in set(before) | set(after) if before.get(code) != after.get(code))
+
+
+def _wrong_workbook(key: str, filename: str, found: object, expected: object) -> str:
+    words = {"file": filename, "found": found, "expected": expected}
+    if key == "questionnaire":
+        return _(
+            "%(file)s: this workbook is for questionnaire %(found)s, not %(expected)s; "
+            "download the workbook of this response",
+            **words,
+        )
+    if key == "round":
+        return _(
+            "%(file)s: this workbook is for round %(found)s, not %(expected)s; "
+            "download the workbook of this response",
+            **words,
+        )
+    return _(
+        "%(file)s: this workbook is for agency %(found)s, not %(expected)s; "
+        "download the workbook of this response",
+        **words,
+    )
 
 
 def _plain(raw: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from assess.extensions import db
@@ -35,10 +36,12 @@ def find_version(key: str) -> QuestionnaireVersion:
     """The stored version named ``CODE@VERSION``; :class:`NotFound` if there is none."""
     code, sep, version = key.partition("@")
     if not sep or not code or not version:
-        raise NotFound(f"{key}: name a questionnaire version as CODE@VERSION")
+        raise NotFound(_("%(key)s: name a questionnaire version as CODE@VERSION", key=key))
     found = db.session.scalar(select(QuestionnaireVersion).filter_by(code=code, version=version))
     if found is None:
-        raise NotFound(f"{key}: no such questionnaire version (see 'assess questionnaire list')")
+        raise NotFound(
+            _("%(key)s: no such questionnaire version (see 'assess questionnaire list')", key=key)
+        )
     return found
 
 
@@ -83,8 +86,12 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
     used = db.session.scalar(select(Round.id).filter_by(questionnaire_id=stored.id).limit(1))
     if used is not None:
         raise ServiceError(
-            f"{source}: {questionnaire.key} is already used by a round and its content differs "
-            "from the stored one; publish the change as a new version"
+            _(
+                "%(file)s: %(key)s is already used by a round and its content differs from the "
+                "stored one; publish the change as a new version",
+                file=source,
+                key=questionnaire.key,
+            )
         )
     for name, value in fields.items():
         setattr(stored, name, value)
@@ -109,8 +116,14 @@ def _check_supersedes(questionnaire: Questionnaire) -> list[str]:
         for source in dim.maps_from or ():
             if source not in old_codes:
                 problems.append(
-                    f"dimension {dim.code}: maps_from {source!r} is not a dimension of "
-                    f"{old.key} ({', '.join(sorted(old_codes))})"
+                    _(
+                        "dimension %(code)s: maps_from %(source)s is not a dimension of "
+                        "%(key)s (%(codes)s)",
+                        code=dim.code,
+                        source=repr(source),
+                        key=old.key,
+                        codes=", ".join(sorted(old_codes)),
+                    )
                 )
     return problems
 
@@ -135,5 +148,5 @@ def get_version(version_id: int) -> QuestionnaireVersion:
     """A stored version by id; :class:`NotFound` otherwise."""
     found = db.session.get(QuestionnaireVersion, version_id)
     if found is None:
-        raise NotFound("no such questionnaire version")
+        raise NotFound(_("no such questionnaire version"))
     return found

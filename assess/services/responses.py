@@ -12,9 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from assess import i18n
 from assess.extensions import db
+from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     EDITABLE_STATUSES,
     Agency,
@@ -32,6 +36,7 @@ from assess.questionnaires.answers import (
     dumps,
     parse_json_value,
     to_json_value,
+    unknown_question,
 )
 from assess.scoring.engine import ResponseScore
 from assess.services import audit, results, rounds
@@ -63,7 +68,13 @@ def get_response(round_: Round, agency: Agency) -> Response:
     """The response of ``agency`` to ``round_``; :class:`NotFound` if it was not invited."""
     found = db.session.scalar(select(Response).filter_by(round_id=round_.id, agency_id=agency.id))
     if found is None:
-        raise NotFound(f"agency {agency.code} is not invited to round {round_.id}")
+        raise NotFound(
+            _(
+                "agency %(agency)s is not invited to round %(round)s",
+                agency=agency.code,
+                round=round_.id,
+            )
+        )
     return found
 
 
@@ -77,14 +88,57 @@ def can_view(user: User, response: Response) -> bool:
 def require_view(user: User, response: Response) -> None:
     """:class:`NotFound` (not 403: nothing leaks about other agencies) unless allowed."""
     if not can_view(user, response):
-        raise NotFound("no such response")
+        raise NotFound(_("no such response"))
+
+
+def blocked(response: Response, now: dt.datetime | None = None) -> str | None:
+    """Why the coordinator cannot change answers now, as a code, or ``None`` when they can.
+
+    ``status`` (submitted or accepted), else :func:`rounds.why_closed`'s code.
+    """
+    if response.status not in EDITABLE_STATUSES:
+        return "status"
+    return rounds.why_closed(response.round, now)
 
 
 def editable(response: Response, now: dt.datetime | None = None) -> str | None:
-    """Why the coordinator cannot change answers now, or ``None`` when they can."""
-    if response.status not in EDITABLE_STATUSES:
-        return f"the response is {response.status}"
+    """Why the coordinator cannot change answers now, in words, or ``None`` when they can."""
+    why = blocked(response, now)
+    if why is None:
+        return None
+    if why == "status":
+        return _("the response is %(status)s", status=i18n.word(response.status, RESPONSE_STATUS))
     return rounds.closed_reason(response.round, now)
+
+
+#: Refusals as whole sentences, (what was refused, why) → message: a translation never
+#: has to glue a reason into another sentence.
+_REFUSALS = {
+    ("answers", "status"): _l("answers cannot be changed: the response is %(status)s"),
+    ("answers", "not_open"): _l("answers cannot be changed: the round has not opened yet"),
+    ("answers", "closed"): _l("answers cannot be changed: the round is closed"),
+    ("answers", "opens_later"): _l("answers cannot be changed: the round opens on %(date)s"),
+    ("answers", "deadline"): _l("answers cannot be changed: the deadline has passed"),
+    ("evidence", "status"): _l("evidence cannot be changed: the response is %(status)s"),
+    ("evidence", "not_open"): _l("evidence cannot be changed: the round has not opened yet"),
+    ("evidence", "closed"): _l("evidence cannot be changed: the round is closed"),
+    ("evidence", "opens_later"): _l("evidence cannot be changed: the round opens on %(date)s"),
+    ("evidence", "deadline"): _l("evidence cannot be changed: the deadline has passed"),
+    ("submit", "not_open"): _l("cannot submit: the round has not opened yet"),
+    ("submit", "closed"): _l("cannot submit: the round is closed"),
+    ("submit", "opens_later"): _l("cannot submit: the round opens on %(date)s"),
+    ("submit", "deadline"): _l("cannot submit: the deadline has passed"),
+}
+
+
+def refusal(what: str, response: Response, why: str) -> str:
+    """The refusal of ``what`` (``answers``, ``evidence``, ``submit``) for the reason ``why``
+    (a code of :func:`blocked`), as one sentence in the current language."""
+    opens_on = response.round.opens_on
+    return str(_REFUSALS[what, why]) % {
+        "status": i18n.word(response.status, RESPONSE_STATUS),
+        "date": i18n.day(opens_on) if opens_on else "",
+    }
 
 
 def current_json(response: Response) -> dict[str, Any]:
@@ -109,10 +163,10 @@ def save_answers(
     """
     if check_state:
         if actor.role == "coordinator" and actor.agency_id != response.agency_id:
-            raise NotFound("no such response")
-        reason = editable(response, now)
-        if reason is not None:
-            raise WrongState(f"answers cannot be changed: {reason}")
+            raise NotFound(_("no such response"))
+        why = blocked(response, now)
+        if why is not None:
+            raise WrongState(refusal("answers", response, why))
     if revision is not None and revision != response.revision:
         raise StaleRevision(response.revision, current_json(response))
     questionnaire = questionnaire_of(response.questionnaire)
@@ -121,12 +175,12 @@ def save_answers(
     for code, value in raw.items():
         question = questionnaire.questions.get(code)
         if question is None:
-            problems[code] = f"no such question in {questionnaire.key}"
+            problems[code] = i18n.reason(unknown_question(questionnaire))
             continue
         try:
             parsed[code] = parse_json_value(question, value)
         except AnswerError as exc:
-            problems[code] = str(exc)
+            problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
     rows = {a.question_code: a for a in response.answers}
@@ -194,18 +248,23 @@ def _set_status(response: Response, status: str, actor: User | None, detail: str
 def submit(response: Response, actor: User, now: dt.datetime | None = None) -> ResponseScore:
     """Submit for review: only complete, with every required evidence, before the deadline."""
     if actor.role == "coordinator" and actor.agency_id != response.agency_id:
-        raise NotFound("no such response")
+        raise NotFound(_("no such response"))
     if response.status not in ("draft", "returned", "not_started"):
         raise WrongState(
-            f"the response is {response.status}; only a draft or a returned response can be submitted"
+            _(
+                "the response is %(status)s; only a draft or a returned response can be submitted",
+                status=i18n.word(response.status, RESPONSE_STATUS),
+            )
         )
-    reason = rounds.closed_reason(response.round, now)
-    if reason is not None:
-        raise WrongState(f"cannot submit: {reason}")
+    why = rounds.why_closed(response.round, now)
+    if why is not None:
+        raise WrongState(refusal("submit", response, why))
     result = results.score(response)
     if not result.submittable:
-        problems = [f"question {c}: not answered" for c in result.missing]
-        problems += [f"question {c}: evidence required" for c in result.missing_evidence]
+        problems = [_("question %(code)s: not answered", code=c) for c in result.missing]
+        problems += [
+            _("question %(code)s: evidence required", code=c) for c in result.missing_evidence
+        ]
         raise Incomplete(
             problems,
             details={
@@ -227,10 +286,13 @@ def review(
 ) -> None:
     """Accept a submitted response, or return it with comments (general or per question)."""
     if not actor.is_central:
-        raise NotAllowed("only the central office reviews responses")
+        raise NotAllowed(_("only the central office reviews responses"))
     if response.round.status not in ("open", "closed"):
         raise WrongState(
-            f"the round is {response.round.status}; reviews happen while it is open or closed"
+            _(
+                "the round is %(status)s; reviews happen while it is open or closed",
+                status=i18n.word(response.round.status, ROUND_STATUS),
+            )
         )
     question_comments = {
         c: t.strip() for c, t in (question_comments or {}).items() if t and t.strip()
@@ -238,11 +300,15 @@ def review(
     questionnaire = questionnaire_of(response.questionnaire)
     unknown = [c for c in question_comments if c not in questionnaire.questions]
     if unknown:
-        raise InvalidAnswers(dict.fromkeys(unknown, f"no such question in {questionnaire.key}"))
+        raise InvalidAnswers(dict.fromkeys(unknown, i18n.reason(unknown_question(questionnaire))))
+    status = i18n.word(response.status, RESPONSE_STATUS)
     if action == "accept":
         if response.status != "submitted":
             raise WrongState(
-                f"the response is {response.status}; only a submitted response can be accepted"
+                _(
+                    "the response is %(status)s; only a submitted response can be accepted",
+                    status=status,
+                )
             )
         _add_comments(response, actor, comment, question_comments)
         response.reviewed_at = utcnow()
@@ -250,15 +316,20 @@ def review(
     elif action == "return":
         if response.status not in ("submitted", "accepted"):
             raise WrongState(
-                f"the response is {response.status}; only a submitted or accepted response can be returned"
+                _(
+                    "the response is %(status)s; only a submitted or accepted response can be returned",
+                    status=status,
+                )
             )
         if not comment.strip() and not question_comments:
-            raise ServiceError("say why the response is returned: add a comment")
+            raise ServiceError(_("say why the response is returned: add a comment"))
         _add_comments(response, actor, comment, question_comments)
         response.reviewed_at = utcnow()
         _set_status(response, "returned", actor)
     else:
-        raise ServiceError(f"action must be 'accept' or 'return', not {action!r}")
+        raise ServiceError(
+            _("action must be 'accept' or 'return', not %(action)s", action=repr(action))
+        )
 
 
 def _add_comments(
@@ -289,19 +360,25 @@ def latest_comments(response: Response) -> list[Comment]:
 def verify(response: Response, actor: User, code: str, value: Any, reason: str) -> None:
     """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
     if not actor.is_central:
-        raise NotAllowed("only the central office records verified values")
+        raise NotAllowed(_("only the central office records verified values"))
     if response.round.status == "draft":
-        raise WrongState("the round has not opened")
+        raise WrongState(_("the round has not opened"))
     questionnaire = questionnaire_of(response.questionnaire)
     question = questionnaire.questions.get(code)
     if question is None:
-        raise NotFound(f"question {code}: no such question in {questionnaire.key}")
+        raise NotFound(
+            _(
+                "question %(code)s: no such question in %(questionnaire)s",
+                code=code,
+                questionnaire=questionnaire.key,
+            )
+        )
     if not reason or not reason.strip():
-        raise InvalidAnswers({code: "give the reason for the verified value"})
+        raise InvalidAnswers({code: _("give the reason for the verified value")})
     try:
         parsed = parse_json_value(question, value)
     except AnswerError as exc:
-        raise InvalidAnswers({code: str(exc)}) from None
+        raise InvalidAnswers({code: i18n.reason(exc)}) from None
     row = next((v for v in response.verified if v.question_code == code), None)
     old = row.value if row is not None else None
     new = None if parsed is None else stored(parsed)

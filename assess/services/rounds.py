@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from assess import i18n
 from assess.extensions import db
+from assess.labels import ROUND_STATUS
 from assess.models import Agency, QuestionnaireVersion, Response, Round, User, utcnow
 from assess.services import audit
 from assess.services.errors import NotFound, ServiceError, WrongState
@@ -43,7 +46,7 @@ def create_round(
             db.session.scalars(select(Agency).filter_by(active=True).order_by(Agency.code))
         )
     if not agencies:
-        problems.append("no agencies to invite (import agencies first)")
+        problems.append(_("no agencies to invite (import agencies first)"))
     if problems:
         raise ServiceError(problems)
     round_ = Round(
@@ -70,13 +73,16 @@ def _problems(
 ) -> list[str]:
     problems = []
     if not name.strip():
-        problems.append("the round needs a name")
+        problems.append(_("the round needs a name"))
     if not 2500 <= fiscal_year <= 2700:
         problems.append(
-            f"fiscal year {fiscal_year} is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)"
+            _(
+                "fiscal year %(year)s is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)",
+                year=fiscal_year,
+            )
         )
     if opens_on and closes_on and closes_on < opens_on:
-        problems.append("the round closes before it opens")
+        problems.append(_("the round closes before it opens"))
     return problems
 
 
@@ -96,7 +102,7 @@ def get_round(round_id: int | str) -> Round:
     except (TypeError, ValueError):
         found = None
     if found is None:
-        raise NotFound(f"round {round_id}: no such round")
+        raise NotFound(_("round %(id)s: no such round", id=round_id))
     return found
 
 
@@ -104,12 +110,9 @@ def move(round_: Round, target: str, actor: User | None = None) -> None:
     """Move a round to ``target`` (``open``, ``closed`` or ``published``)."""
     allowed = TRANSITIONS.get(target)
     if allowed is None:
-        raise ServiceError(f"unknown round status {target!r}")
+        raise ServiceError(_("unknown round status %(status)s", status=repr(target)))
     if round_.status not in allowed:
-        raise WrongState(
-            f"round {round_.id} is {round_.status}; it can be {_verb(target)} only when "
-            f"{' or '.join(allowed)}"
-        )
+        raise WrongState(_refused_move(round_, target, allowed))
     old = round_.status
     round_.status = target
     now = utcnow()
@@ -122,8 +125,17 @@ def move(round_: Round, target: str, actor: User | None = None) -> None:
     audit.record(f"round.{target}", actor, round=round_, old=old, new=target)
 
 
-def _verb(target: str) -> str:
-    return {"open": "opened", "closed": "closed", "published": "published"}[target]
+def _refused_move(round_: Round, target: str, allowed: Sequence[str]) -> str:
+    words = {
+        "id": round_.id,
+        "status": i18n.word(round_.status, ROUND_STATUS),
+        "allowed": i18n.either([i18n.word(s, ROUND_STATUS) for s in allowed]),
+    }
+    if target == "open":
+        return _("round %(id)s is %(status)s; it can be opened only when %(allowed)s", **words)
+    if target == "closed":
+        return _("round %(id)s is %(status)s; it can be closed only when %(allowed)s", **words)
+    return _("round %(id)s is %(status)s; it can be published only when %(allowed)s", **words)
 
 
 def deadline(round_: Round) -> dt.datetime | None:
@@ -146,21 +158,44 @@ def accepting_answers(round_: Round, now: dt.datetime | None = None) -> bool:
     return end is None or now < end
 
 
-def closed_reason(round_: Round, now: dt.datetime | None = None) -> str | None:
-    """Why answers are not accepted now, or ``None`` when they are."""
+def why_closed(round_: Round, now: dt.datetime | None = None) -> str | None:
+    """Why answers are not accepted now, as a code, or ``None`` when they are.
+
+    ``not_open`` (a draft round), ``closed`` (closed or published), ``opens_later`` (before
+    ``opens_on``) or ``deadline`` (after the end of ``closes_on``).
+    """
     now = now or utcnow()
     if round_.status == "draft":
-        return "the round has not opened yet"
+        return "not_open"
     if round_.status in ("closed", "published"):
-        return "the round is closed"
+        return "closed"
     if round_.opens_on is not None and now < dt.datetime.combine(
         round_.opens_on, dt.time(), BANGKOK
     ):
-        return "the round opens on " + round_.opens_on.isoformat()
+        return "opens_later"
     end = deadline(round_)
     if end is not None and now >= end:
-        return "the deadline has passed"
+        return "deadline"
     return None
+
+
+def closed_reason(round_: Round, now: dt.datetime | None = None) -> str | None:
+    """Why answers are not accepted now, in words, or ``None`` when they are.
+
+    Messages that include the reason translate the whole sentence (see
+    :func:`assess.services.responses.refusal`) instead of embedding this text.
+    """
+    why = why_closed(round_, now)
+    if why is None:
+        return None
+    if why == "not_open":
+        return _("the round has not opened yet")
+    if why == "closed":
+        return _("the round is closed")
+    if why == "opens_later":
+        assert round_.opens_on is not None
+        return _("the round opens on %(date)s", date=i18n.day(round_.opens_on))
+    return _("the deadline has passed")
 
 
 def status_counts(round_: Round) -> dict[str, int]:

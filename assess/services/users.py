@@ -6,9 +6,12 @@ import hashlib
 import re
 import secrets
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from assess import i18n
 from assess.extensions import db
+from assess.labels import ROLE
 from assess.models import COORDINATOR, ROLES, Agency, ApiToken, User, utcnow
 from assess.services.errors import ServiceError
 
@@ -20,9 +23,9 @@ def check_password_strength(password: str) -> list[str]:
     """Problems with a new password (empty when it is acceptable)."""
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
+        problems.append(_("the password must have at least %(n)s characters", n=MIN_PASSWORD))
     if password.strip() != password:
-        problems.append("the password must not start or end with spaces")
+        problems.append(_("the password must not start or end with spaces"))
     return problems
 
 
@@ -39,17 +42,24 @@ def create_user(
     email = email.strip().lower()
     problems = []
     if not EMAIL.match(email):
-        problems.append(f"{email!r} is not an e-mail address")
+        problems.append(_("%(email)s is not an e-mail address", email=repr(email)))
     if role not in ROLES:
-        problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
+        problems.append(
+            _("role %(role)s is not one of %(roles)s", role=repr(role), roles=", ".join(ROLES))
+        )
     if role == COORDINATOR and agency is None:
-        problems.append("a coordinator needs an agency (--agency CODE)")
+        problems.append(_("a coordinator needs an agency (--agency CODE)"))
     if role != COORDINATOR and agency is not None:
-        problems.append(f"a {role} belongs to the central office, not to an agency")
+        problems.append(
+            _(
+                "a %(role)s belongs to the central office, not to an agency",
+                role=i18n.word(role, ROLE),
+            )
+        )
     if password is not None:
         problems.extend(check_password_strength(password))
     if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
-        problems.append(f"a user with e-mail {email} already exists")
+        problems.append(_("a user with e-mail %(email)s already exists", email=email))
     if problems:
         raise ServiceError(problems)
     user = User(email=email, role=role, agency=agency, name=name, language=language)
@@ -100,5 +110,5 @@ def revoke_token(user: User, token_id: int) -> None:
     """Revoke one of the user's tokens."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise ServiceError("no such token")
+        raise ServiceError(_("no such token"))
     row.revoked = True

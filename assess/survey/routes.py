@@ -32,7 +32,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from assess import labels, levels, thai
+from assess import i18n, labels, levels, thai
 from assess.app import current_language
 from assess.errors import wants_json
 from assess.extensions import db, login
@@ -354,7 +354,7 @@ def _form_values(
         try:
             raw[code] = _form_value(question, field)
         except AnswerError as exc:
-            problems[code] = str(exc)
+            problems[code] = i18n.reason(exc)
     return raw, problems
 
 
