@@ -28,7 +28,7 @@ from assess.questionnaires.diff import diff as diff_versions
 from assess.scoring.batch import score_many
 
 if TYPE_CHECKING:
-    from assess.models import Round
+    from assess.models import Round, User
 
 T = TypeVar("T")
 
@@ -224,6 +224,7 @@ def _round(ident: str) -> Round:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate and store questionnaire FILES; print CODE@VERSION per file (all or nothing)."""
+    from assess.services import audit
     from assess.services import questionnaires as stored_versions
     from assess.services.errors import ServiceError
 
@@ -237,10 +238,14 @@ def import_command(files: tuple[Path, ...]) -> None:
                 problems.append(f"{path}: cannot read: {exc.strerror}")
                 continue
             try:
-                version, _ = stored_versions.import_text(data, str(path))
+                version, what = stored_versions.import_text(data, str(path))
             except ServiceError as exc:
                 problems.extend(exc.problems)
                 continue
+            if what != "unchanged":
+                audit.record(
+                    "questionnaire.import", None, new=version.key, detail=f"{what}: {path}"
+                )
             keys.append(version.key)
         if problems:
             raise ServiceError(problems)
@@ -271,9 +276,16 @@ def agency() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def agency_import_command(file: Path) -> None:
     """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
-    from assess.services import agencies
+    from assess.services import agencies, audit
 
-    created, updated = _commit(lambda: agencies.import_csv(file.read_bytes(), str(file)))
+    def run() -> tuple[int, int]:
+        created, updated = agencies.import_csv(file.read_bytes(), str(file))
+        audit.record(
+            "agency.import", None, new={"created": created, "updated": updated}, detail=str(file)
+        )
+        return created, updated
+
+    created, updated = _commit(run)
     click.echo(f"{file}: {created} agencies created, {updated} updated")
 
 
@@ -294,7 +306,7 @@ def user_create_command(
     """Create a user; without --password-stdin a password is generated and printed once."""
     import secrets
 
-    from assess.services import agencies, users
+    from assess.services import agencies, audit, users
 
     generated = None
     if password_stdin:
@@ -306,9 +318,15 @@ def user_create_command(
         found = agencies.find_agency(agency_code)
         if found is None:
             fail([f"agency {agency_code}: no such agency (see 'assess agency import')"])
-    created = _commit(
-        lambda: users.create_user(email, role, agency=found, password=password, name=name)
-    )
+
+    def run() -> User:
+        made = users.create_user(email, role, agency=found, password=password, name=name)
+        audit.record(
+            "user.create", None, new={"role": role, "agency": agency_code}, detail=made.email
+        )
+        return made
+
+    created = _commit(run)
     click.echo(f"created {created.role} {created.email}" + (f" ({found.code})" if found else ""))
     if generated:
         click.echo(f"password: {generated}")
@@ -319,12 +337,18 @@ def user_create_command(
 @click.option("--label", default="command line", help="A note to recognise the token by.")
 def user_token_command(email: str, label: str) -> None:
     """Print a new API token for EMAIL, alone on the last line."""
-    from assess.services import users
+    from assess.services import audit, users
 
     found = users.find_user(email)
     if found is None:
         fail([f"{email}: no such user"])
-    click.echo(_commit(lambda: users.issue_token(found, label)))
+
+    def run() -> str:
+        token = users.issue_token(found, label)
+        audit.record("token.create", found, detail=f"{label} (command line)")
+        return token
+
+    click.echo(_commit(run))
 
 
 @main.group("round")

@@ -88,6 +88,12 @@ class MoveForm(Form):
 
 
 class SettingsForm(Form):
+    opens_on = DateField(_l("Opens"), validators=[Optional()])
+    closes_on = DateField(
+        _l("Deadline (last day)"),
+        validators=[Optional()],
+        description=_l("Answers are accepted until the end of this day, Bangkok time."),
+    )
     live_preview = BooleanField(_l("Show coordinators a live score preview"))
     submit = SubmitField(_l("Save settings"))
 

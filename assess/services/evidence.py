@@ -156,7 +156,7 @@ def add_file(
         uploaded_by_id=actor.id,
     )
     response.evidence.append(item)
-    _touch(response)
+    _touch(response, actor)
     audit.record("evidence.add", actor, response=response, question=code, new=name)
     return item
 
@@ -177,7 +177,7 @@ def add_url(response: Response, actor: User, code: str, url: str) -> Evidence:
         )
     item = Evidence(question_code=code, url=url, uploaded_by_id=actor.id)
     response.evidence.append(item)
-    _touch(response)
+    _touch(response, actor)
     audit.record("evidence.add", actor, response=response, question=code, new=url)
     return item
 
@@ -191,7 +191,7 @@ def remove(
     if item is None:
         raise NotFound(_("no such evidence"))
     response.evidence.remove(item)
-    _touch(response)
+    _touch(response, actor)
     audit.record(
         "evidence.remove", actor, response=response, question=item.question_code, old=item.label
     )
@@ -207,9 +207,9 @@ def path_of(item: Evidence, folder: str | os.PathLike[str]) -> Path:
     return Path(folder) / item.stored_name
 
 
-def _touch(response: Response) -> None:
+def _touch(response: Response, actor: User) -> None:
     from assess.models import utcnow
 
     response.updated_at = utcnow()
     if response.status == "not_started":
-        response.status = "draft"
+        responses.set_status(response, "draft", actor)

@@ -42,10 +42,13 @@ from assess.questionnaires.answers import (
 )
 from assess.questionnaires.model import QuestionType
 from assess.services import responses, results
-from assess.services.errors import ServiceError, StaleRevision
+from assess.services.errors import ServiceError, StaleRevision, WrongState
 from assess.services.questionnaires import questionnaire_of
 
+#: What ``--status`` may set; a file's own ``status`` column may also say ``returned`` (an
+#: export of a round in review imports back as it was).
 IMPORT_STATUSES = ("draft", "submitted", "accepted")
+FILE_STATUSES = ("draft", "submitted", "returned", "accepted")
 SHEET = "answers"
 
 
@@ -115,6 +118,10 @@ def import_round(
         raise ServiceError(
             _("--status must be one of %(statuses)s", statuses=", ".join(IMPORT_STATUSES))
         )
+    if round_.status == "published":
+        raise WrongState(
+            _("round %(round)s is published: its answers can no longer change", round=round_.id)
+        )
     questionnaire = questionnaire_of(round_.questionnaire)
     try:
         batch = read_file(data, filename, questionnaire)
@@ -149,14 +156,14 @@ def import_round(
             )
             continue
         wanted = item.status or status
-        if wanted not in IMPORT_STATUSES:
+        if wanted not in FILE_STATUSES:
             problems.append(
                 _(
                     "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
                     where=where,
                     agency=item.agency,
                     status=repr(wanted),
-                    statuses=", ".join(IMPORT_STATUSES),
+                    statuses=", ".join(FILE_STATUSES),
                 )
             )
             continue
@@ -184,7 +191,7 @@ def import_round(
         responses.replace_answers(response, item.answers, actor=actor, source=filename)
         wanted = item.status or status
         if response.status != wanted:
-            responses._set_status(response, wanted, actor, detail=f"import {filename}")
+            responses.set_status(response, wanted, actor, detail=f"import {filename}")
     db.session.flush()
     results.recompute_round(round_, [r for r, _item in targets])
     return len(targets)
@@ -374,6 +381,7 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
             raise ServiceError(_wrong_workbook(key, filename, meta.get(key), value))
     downloaded = int(meta.get("revision") or 0)
     cells: dict[str, str] = {}
+    rows_of: dict[str, int] = {}
     problems: list[str] = []
     rows = book[SHEET].iter_rows(min_row=2, values_only=True)
     for number, row in enumerate(rows, start=2):
@@ -393,9 +401,9 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
             )
             continue
         cells[code] = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
+        rows_of[code] = number
     book.close()
     parsed, bad = check_answer_errors(questionnaire, cells, form="csv")
-    rows_of = {code: i for i, code in enumerate(cells, start=2)}
     problems += [
         _(
             "%(file)s: row %(row)s: question %(code)s: %(reason)s",

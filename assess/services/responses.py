@@ -206,7 +206,7 @@ def save_answers(
     response.revision += 1
     response.updated_at = now_
     if response.status == "not_started":
-        _set_status(response, "draft", actor)
+        set_status(response, "draft", actor)
     return results.recompute(response)
 
 
@@ -239,7 +239,8 @@ def replace_answers(
     )
 
 
-def _set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:
+def set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:
+    """Move a response to ``status``, on the audit trail (callers check the move is allowed)."""
     old = response.status
     response.status = status
     audit.record("status", actor, response=response, old=old, new=status, detail=detail)
@@ -273,7 +274,7 @@ def submit(response: Response, actor: User, now: dt.datetime | None = None) -> R
             },
         )
     response.submitted_at = utcnow()
-    _set_status(response, "submitted", actor)
+    set_status(response, "submitted", actor)
     return result
 
 
@@ -312,7 +313,7 @@ def review(
             )
         _add_comments(response, actor, comment, question_comments)
         response.reviewed_at = utcnow()
-        _set_status(response, "accepted", actor)
+        set_status(response, "accepted", actor)
     elif action == "return":
         if response.status not in ("submitted", "accepted"):
             raise WrongState(
@@ -325,7 +326,7 @@ def review(
             raise ServiceError(_("say why the response is returned: add a comment"))
         _add_comments(response, actor, comment, question_comments)
         response.reviewed_at = utcnow()
-        _set_status(response, "returned", actor)
+        set_status(response, "returned", actor)
     else:
         raise ServiceError(
             _("action must be 'accept' or 'return', not %(action)s", action=repr(action))
@@ -363,6 +364,9 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
         raise NotAllowed(_("only the central office records verified values"))
     if response.round.status == "draft":
         raise WrongState(_("the round has not opened"))
+    if response.round.status == "published":
+        # Published figures are final: a verified value now would change them silently.
+        raise WrongState(_("the round is published: its verified values can no longer change"))
     questionnaire = questionnaire_of(response.questionnaire)
     question = questionnaire.questions.get(code)
     if question is None:

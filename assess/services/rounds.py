@@ -138,6 +138,45 @@ def _refused_move(round_: Round, target: str, allowed: Sequence[str]) -> str:
     return _("round %(id)s is %(status)s; it can be published only when %(allowed)s", **words)
 
 
+def update_settings(
+    round_: Round,
+    *,
+    opens_on: dt.date | None,
+    closes_on: dt.date | None,
+    live_preview: bool,
+    actor: User | None = None,
+) -> bool:
+    """Change a round's dates and live preview (e.g. extend the deadline); audited.
+
+    A published round is final. Returns whether anything changed.
+    """
+    if round_.status == "published":
+        raise WrongState(
+            _("round %(round)s is published: it can no longer change", round=round_.id)
+        )
+    problems = _problems(round_.name, round_.fiscal_year, opens_on, closes_on)
+    if problems:
+        raise ServiceError(problems)
+    old = {
+        "opens_on": round_.opens_on.isoformat() if round_.opens_on else None,
+        "closes_on": round_.closes_on.isoformat() if round_.closes_on else None,
+        "live_preview": round_.live_preview,
+    }
+    new = {
+        "opens_on": opens_on.isoformat() if opens_on else None,
+        "closes_on": closes_on.isoformat() if closes_on else None,
+        "live_preview": live_preview,
+    }
+    if old == new:
+        return False
+    round_.opens_on, round_.closes_on, round_.live_preview = opens_on, closes_on, live_preview
+    changed = {k: v for k, v in new.items() if old[k] != v}
+    audit.record(
+        "round.settings", actor, round=round_, old={k: old[k] for k in changed}, new=changed
+    )
+    return True
+
+
 def deadline(round_: Round) -> dt.datetime | None:
     """The moment answers stop being accepted: the end of ``closes_on``, Bangkok time."""
     if round_.closes_on is None:

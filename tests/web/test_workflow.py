@@ -320,3 +320,80 @@ def test_response_is_pinned_to_its_version(setup, world):
     round_, response, _, _ = setup
     assert response.questionnaire_id == round_.questionnaire_id
     assert db.session.get(Response, response.id).questionnaire.key == "dg-readiness@2569"
+
+
+def test_no_verified_values_once_published(setup):
+    round_, response, coordinator, reviewer = setup
+    complete(response, coordinator)
+    responses.submit(response, coordinator)
+    responses.review(response, reviewer, "accept")
+    for target in ("closed", "published"):
+        rounds.move(round_, target)
+    db.session.commit()
+    with pytest.raises(WrongState, match="published"):
+        responses.verify(response, reviewer, "mgmt.leadership", 0, "late change")
+
+
+def test_no_imports_into_a_published_round(setup, tmp_path):
+    round_, _, _, _ = setup
+    for target in ("closed", "published"):
+        rounds.move(round_, target)
+    db.session.commit()
+    data = _round_file(tmp_path, [{"agency": "AG-1", "answers": {"mgmt.leadership": 3}}])
+    with pytest.raises(WrongState, match="published"):
+        interchange.import_round(round_, data, "answers.json")
+
+
+def test_an_export_with_returned_responses_imports_back(setup, tmp_path):
+    round_, response, coordinator, reviewer = setup
+    complete(response, coordinator)
+    responses.submit(response, coordinator)
+    responses.review(response, reviewer, "return", "Please check.")
+    db.session.commit()
+    exported = interchange.export_round(round_, "csv")
+    assert ",returned," in exported.decode("utf-8")
+    interchange.import_round(round_, exported, "answers.csv")
+    db.session.commit()
+    assert response.status == "returned"
+
+
+def test_first_evidence_starts_the_response_on_the_audit_trail(setup):
+    _, response, coordinator, _ = setup
+    code = next(
+        q.code
+        for q in questionnaire_of(response.questionnaire).iter_questions()
+        if q.evidence.value != "none"
+    )
+    evidence.add_url(response, coordinator, code, "https://www.example.go.th/plan.pdf")
+    db.session.commit()
+    assert response.status == "draft"
+    statuses = db.session.scalars(
+        sa.select(AuditEvent).filter_by(response_id=response.id, action="status")
+    ).all()
+    assert [(e.old, e.new, e.actor_label) for e in statuses] == [
+        ("not_started", "draft", "c@example.go.th")
+    ]
+
+
+def test_round_settings_extend_the_deadline(setup):
+    round_, response, coordinator, _ = setup
+    round_.closes_on = dt.date.today() - dt.timedelta(days=1)
+    db.session.commit()
+    assert rounds.closed_reason(round_) is not None
+    later = dt.date.today() + dt.timedelta(days=7)
+    assert rounds.update_settings(
+        round_, opens_on=None, closes_on=later, live_preview=False, actor=None
+    )
+    assert not rounds.update_settings(
+        round_, opens_on=None, closes_on=later, live_preview=False, actor=None
+    )
+    db.session.commit()
+    responses.save_answers(response, {"mgmt.leadership": 2}, revision=0, actor=coordinator)
+    event = db.session.scalars(
+        sa.select(AuditEvent).filter_by(round_id=round_.id, action="round.settings")
+    ).one()
+    assert event.new == {"closes_on": later.isoformat()}
+    with pytest.raises(ServiceError, match="closes before it opens"):
+        rounds.update_settings(
+            round_, opens_on=later, closes_on=dt.date.today(), live_preview=False
+        )
