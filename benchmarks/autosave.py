@@ -1,0 +1,96 @@
+"""Autosave through the real web endpoint: how long one answer's save takes.
+
+    python benchmarks/autosave.py [--saves 300] [--database-url URL]
+
+Signs a coordinator in (test client), then saves one answer at a time through
+``POST /rounds/<id>/answers`` as the answer page's script does, each with the revision the
+previous reply gave, and prints the latency distribution. Each save validates the answer,
+writes it and its audit event, re-scores the response (self and verified) and replies with
+completeness, visibility and the missing list. Default database: a fresh SQLite file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from assess import create_app
+from assess.extensions import db
+from assess.models import Agency
+from assess.questionnaires.answers import to_json_value
+from assess.questionnaires.builtin import builtin_path
+from assess.services import questionnaires, rounds, users
+from assess.services.questionnaires import questionnaire_of
+from assess.synthetic import agency_answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=300)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="assess-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'assess.db'}"
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        path = builtin_path("dg-readiness", "2569")
+        assert path is not None
+        version, _ = questionnaires.import_text(path.read_bytes(), str(path))
+        agency = Agency(code="BENCH", name_th="หน่วยงานทดสอบ", type="department", tags=[])
+        db.session.add(agency)
+        db.session.flush()
+        users.create_user(
+            "bench@example.go.th", "coordinator", agency=agency, password="bench-password-1"
+        )
+        round_ = rounds.create_round(version, "Benchmark", 2569, agencies=[agency])
+        rounds.move(round_, "open")
+        db.session.commit()
+        questionnaire = questionnaire_of(version)
+        answers = agency_answers(questionnaire, 0.6, random.Random(1), 1.0)  # noqa: S311
+        values = [
+            (c, json.loads(json.dumps(to_json_value(v), default=float))) for c, v in answers.items()
+        ]
+        client = app.test_client()
+        client.post("/login", data={"email": "bench@example.go.th", "password": "bench-password-1"})
+        revision, timings = 0, []
+        for i in range(args.saves):
+            code, value = values[i % len(values)]
+            start = time.perf_counter()
+            reply = client.post(
+                f"/rounds/{round_.id}/answers",
+                json={"revision": revision, "answers": {code: value}},
+                headers={"X-Requested-With": "fetch"},
+            )
+            timings.append(time.perf_counter() - start)
+            assert reply.status_code == 200, reply.get_json()
+            revision = reply.get_json()["revision"]
+    timings.sort()
+    ms = [t * 1000 for t in timings]
+    print(f"python {platform.python_version()} on {platform.machine()}, {url.split(':')[0]}")
+    print(
+        f"{args.saves} saves of one answer ({len(questionnaire.questions)}-question questionnaire)"
+    )
+    print(
+        f"  median {statistics.median(ms):.1f} ms   p95 {ms[int(0.95 * len(ms)) - 1]:.1f} ms   "
+        f"max {ms[-1]:.1f} ms   throughput {len(ms) / sum(timings):.0f} saves/s (one process)"
+    )
+
+
+if __name__ == "__main__":
+    main()
