@@ -31,7 +31,7 @@ from assess import i18n, thai
 from assess.app import current_language
 from assess.auth import central_required
 from assess.extensions import db
-from assess.labels import ROUND_STATUS
+from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     AGENCY_TYPES,
     COORDINATOR,
@@ -57,7 +57,6 @@ from assess.questionnaires.answers import (
 from assess.review import bp
 from assess.review.forms import MoveForm, ReviewForm, RoundForm, SettingsForm, VerifyForm, choices
 from assess.scoring.engine import visibility
-from assess.services import audit as audit_service
 from assess.services import evidence as evidence_service
 from assess.services import questionnaires, responses, results
 from assess.services import rounds as round_service
@@ -86,6 +85,11 @@ AUDIT_ACTIONS = {
     "comment": _l("Reviewer comment"),
     "evidence.add": _l("Evidence added"),
     "evidence.remove": _l("Evidence removed"),
+    "round.create": _l("Round created"),
+    "round.open": _l("Round opened"),
+    "round.closed": _l("Round closed"),
+    "round.published": _l("Results published"),
+    "round.settings": _l("Round settings changed"),
 }
 
 
@@ -443,7 +447,9 @@ def round_page(round_id: int) -> str:
         move_labels=MOVES,
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
-        settings_form=SettingsForm(live_preview=round_.live_preview),
+        settings_form=SettingsForm(
+            live_preview=round_.live_preview, opens_on=round_.opens_on, closes_on=round_.closes_on
+        ),
         result_of=results.result_of,
         statuses=RESPONSE_STATUSES,
     )
@@ -547,22 +553,29 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
 @bp.route("/rounds/<int:round_id>/settings", methods=["POST"])
 @central_required
 def round_settings(round_id: int) -> WerkzeugResponse:
+    """Change a round's dates (extend the deadline, say) and its live preview."""
     round_ = _round_or_404(round_id)
     form = SettingsForm()
-    if form.validate_on_submit():
-        old = round_.live_preview
-        new = bool(form.live_preview.data)
-        if old != new:
-            round_.live_preview = new
-            audit_service.record(
-                "round.settings",
-                current_user,
-                round=round_,
-                old={"live_preview": old},
-                new={"live_preview": new},
-            )
-            db.session.commit()
-        flash(_("Settings saved."), "success")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+        return redirect(url_for(".round", round_id=round_.id))
+    try:
+        changed = round_service.update_settings(
+            round_,
+            opens_on=form.opens_on.data,
+            closes_on=form.closes_on.data,
+            live_preview=bool(form.live_preview.data),
+            actor=current_user,
+        )
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            flash(problem, "danger")
+        return redirect(url_for(".round", round_id=round_.id))
+    flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".round", round_id=round_.id))
 
 
@@ -884,6 +897,21 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def audit_value(event: AuditEvent, value: Any) -> str:
+    """An audit event's old or new value for people: a status as its label, else JSON."""
+    if isinstance(value, str):
+        table = (
+            RESPONSE_STATUS
+            if event.action == "status"
+            else ROUND_STATUS
+            if event.action.startswith("round.")
+            else None
+        )
+        if table is not None and value in table:
+            return str(table[value])
+    return compact(value)
+
+
 def _audit_query(response: Response) -> Select[tuple[AuditEvent]]:
     query = select(AuditEvent).where(AuditEvent.response_id == response.id)
     action = request.args.get("action", "")
@@ -931,7 +959,7 @@ def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
         page=page,
         actions=actions,
         action_labels=AUDIT_ACTIONS,
-        compact=compact,
+        audit_value=audit_value,
     )
 
 

@@ -148,6 +148,10 @@ class State:
         codes = {q.code for q in dim.questions}
         return [c for c in self.result.missing if c in codes]
 
+    def missing_evidence_in(self, dim: Dimension) -> list[str]:
+        codes = {q.code for q in dim.questions}
+        return [c for c in self.result.missing_evidence if c in codes]
+
     def preview(self) -> dict[str, Any] | None:
         """The draft score preview, when the round shows one."""
         if not self.response.round.live_preview:
@@ -487,13 +491,18 @@ def answer(round_id: int, dim_code: str | None = None) -> Any:
     response = _load(round_id)
     questionnaire = questionnaire_of(response.questionnaire)
     if dim_code is None:
-        state = State(response)
-        dim = next(
-            (d for d in questionnaire.dimensions if state.missing_in(d)),
-            questionnaire.dimensions[0],
-        )
+        # The first dimension with something missing. A GET goes to its own address, so
+        # the address names the section (a reload stays there once it is complete).
+        dim = _first_to_answer(response)
         if request.method == "GET":
-            return _render_answer(response, dim, state=state)
+            return redirect(
+                url_for(
+                    "survey.answer",
+                    round_id=response.round_id,
+                    dim_code=dim.code,
+                    **request.args.to_dict(),
+                )
+            )
     else:
         try:
             dim = questionnaire.dimension(dim_code)
@@ -502,6 +511,15 @@ def answer(round_id: int, dim_code: str | None = None) -> Any:
     if request.method == "POST":
         return _post_answers(response, dim)
     return _render_answer(response, dim)
+
+
+def _first_to_answer(response: Response) -> Dimension:
+    """The dimension to open: the first with an unanswered question, else the first."""
+    state = State(response)
+    questionnaire = state.questionnaire
+    return next(
+        (d for d in questionnaire.dimensions if state.missing_in(d)), questionnaire.dimensions[0]
+    )
 
 
 def _render_answer(
@@ -576,6 +594,15 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
     form = request.form
     raw, problems = _form_values(list(dim.questions), form)
     typed = {q.code: _form_field(q, form) for q in dim.questions}
+    # "Clear answer" (name="clear", value=the question's code): that answer becomes empty,
+    # whatever its inputs hold; the rest of the form is saved as usual.
+    cleared = form.get("clear", "")
+    if cleared in typed:
+        raw[cleared] = None
+        problems.pop(cleared, None)
+        typed[cleared] = _field(next(q for q in dim.questions if q.code == cleared), None)
+    else:
+        cleared = ""
     if problems:
         return _render_answer(
             response,
@@ -624,7 +651,7 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
     notes: list[str] = []
     unlink: list[Path] = []
     folder = current_app.config["EVIDENCE_FOLDER"]
-    anchor = form.get("goto", "")
+    anchor = form.get("goto", "") or (f"q-{cleared}" if cleared else "")
     for ident in form.getlist("remove"):
         try:
             number = int(ident)
@@ -670,6 +697,8 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
         )
         for note in notes:
             flash(note, "danger")
+    elif cleared:
+        flash(_("The answer was cleared; your other answers have been saved."), "success")
     else:
         flash(_("Your answers have been saved."), "success")
     valid = {f"q-{q.code}" for q in dim.questions}
@@ -942,7 +971,7 @@ def workbook(round_id: int) -> Any:
                     _("The workbook was imported: %(count)d answers changed.", count=changed),
                     "success",
                 )
-                return redirect(url_for("survey.answer", round_id=round_id))
+                return redirect(_dimension_url(response, _first_to_answer(response).code))
     return render_template(
         "survey/workbook.html",
         response=response,

@@ -149,12 +149,11 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     assert card.locator(".status-badge.status-not_started").is_visible()
     coord.shot("02-my-rounds")
     card.locator(f'a[href="/rounds/{rid}/answer"]').click()
-    page.wait_for_url(f"**/rounds/{rid}/answer")
-    # The round opens on the first dimension with something missing: the first one, here.
+    # The round opens on the first dimension with something missing (the first one, here),
+    # at its own address, so that a reload stays on it.
+    page.wait_for_url(f"**/rounds/{rid}/answer/mgmt")
     first = page.locator(".dim-nav .nav-link.active")
     assert first.get_attribute("href") == f"/rounds/{rid}/answer/mgmt"
-    first.click()  # its own address, so that a reload stays on it
-    page.wait_for_url(f"**/rounds/{rid}/answer/mgmt")
 
     def q(code: str):  # type: ignore[no-untyped-def]
         return page.locator(f'[id="q-{code}"]')
@@ -312,7 +311,7 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     assert THAI.search(returned)
     assert card.locator(".status-badge.status-returned").inner_text().strip() == returned
     card.locator(f'a[href="/rounds/{rid}/answer"]').click()
-    page.wait_for_url(f"**/rounds/{rid}/answer")
+    page.wait_for_url(f"**/rounds/{rid}/answer/mgmt")  # nothing missing: the first dimension
     assert page.locator("#response-status .status-badge.status-returned").is_visible()
     # The comments listed at the top link to their questions.
     page.locator(f'#comments a[href="/rounds/{rid}/answer/mgmt#q-mgmt.pmqa_level"]').click()

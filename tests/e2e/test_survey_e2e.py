@@ -65,6 +65,24 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     state_of("service.collects_fees").filter(has_text=SAVED).wait_for()
     pay_share.wait_for(state="hidden")
 
+    # A chosen option can be cleared: saved as no answer, missing again, the button gone.
+    fees = page.locator('[id="q-service.collects_fees"]')
+    missing_fees = page.locator('[data-role="missing-list"] a[href$="#q-service.collects_fees"]')
+    missing_fees.wait_for(state="detached")
+    assert fees.locator('[data-action="clear"]').is_visible()
+    assert not page.locator('[id="q-service.tracking"] [data-action="clear"]').is_visible()
+    fees.locator('[data-action="clear"]').click()
+    missing_fees.wait_for(state="attached")
+    assert stored(response) == {}
+    assert fees.locator("input:checked").count() == 0
+    assert fees.locator('[data-action="clear"]').is_hidden()
+    assert page.evaluate("document.activeElement.id") == "i-service.collects_fees-yes"
+    assert page.locator("#response-status").inner_text().strip() == "Draft"
+    page.click('label[for="i-service.collects_fees-no"]')
+    state_of("service.collects_fees").filter(has_text=SAVED).wait_for()
+    missing_fees.wait_for(state="detached")
+    assert fees.locator('[data-action="clear"]').is_visible()
+
     # Someone else saves meanwhile: the next save is refused and the page shows their values.
     db.session.expire_all()
     responses.save_answers(response, {"service.counter": 3}, revision=response.revision, actor=user)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -137,6 +138,7 @@ def test_anonymous_is_sent_to_sign_in(app, client, scene):
 
 def test_reviewer_reaches_rounds_and_registers(client, auth, scene):
     auth.login("reviewer@example.go.th")
+    containers: list[str] = []
     for url in (
         "/central/rounds",
         "/central/rounds/new",
@@ -147,7 +149,16 @@ def test_reviewer_reaches_rounds_and_registers(client, auth, scene):
         "/central/questionnaires",
         f"/central/questionnaires/{scene.version.id}",
     ):
-        page_of(client, url)
+        html = page_of(client, url)
+        containers.append(url)
+        # The footer lines up with the page: both use the page's container block.
+        main = re.search(r'<main id="main" class="([^"]+) py-4">', html)
+        footer = re.search(r'<footer[^>]*>\s*<div class="([^"]+) d-flex', html)
+        assert main, url
+        assert footer, url
+        assert footer.group(1) == main.group(1), url
+        containers[-1] = main.group(1)
+    assert "container-fluid px-lg-4" in containers  # the full-width central pages
     assert client.get(f"/central/rounds/{scene.round.id}/responses/NOPE").status_code == 404
     assert client.get("/central/rounds/999").status_code == 404
 
@@ -517,6 +528,13 @@ def test_verified_value_changes_the_verified_score(client, auth, scene):
     assert checked.dimensions["mgmt"]["score"] != own.dimensions["mgmt"]["score"]
     html = page_of(client, url)
     assert "Policy not signed yet" in html
+    # The answer shares the width with a verified value only when there is one.
+    verified_q = html.split('id="q-mgmt.leadership"')[1].split('class="list-group-item review-q')[0]
+    assert '<div class="col-md-6">' in verified_q
+    assert "verified-box" in verified_q
+    plain_q = html.split('id="q-mgmt.strategy"')[1].split('class="list-group-item review-q')[0]
+    assert '<div class="col-12">' in plain_q
+    assert "col-md-6" not in plain_q
     self_cell = html.split('data-kind="self-overall"')[1].split("</td>")[0]
     verified_cell = html.split('data-kind="verified-overall"')[1].split("</td>")[0]
     assert own.overall_score in self_cell
@@ -601,9 +619,26 @@ def test_evidence_file_download(app, client, auth, scene):
         max_bytes=app.config["EVIDENCE_MAX_BYTES"],
     )
     db.session.commit()
+    evidence.add_url(scene.response, scene.coordinator, code, "https://example.go.th/policy")
+    db.session.commit()
     auth.login("reviewer@example.go.th")
     html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
     assert f"/central/evidence/{item.id}" in html
+    # Text badges (no emoji, which show as boxes without an emoji font) and a readable size.
+    section = html.split(f'id="q-{code}"')[1].split('class="list-group-item review-q')[0]
+    assert '<span class="badge text-bg-light border">File</span>' in section
+    assert '<span class="badge text-bg-light border">Link</span>' in section
+    assert "(22 bytes)" in section
+    assert "📎" not in html
+    assert "🔗" not in html
+    # In Thai too.
+    scene.reviewer.language = "th"
+    db.session.commit()
+    html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
+    section = html.split(f'id="q-{code}"')[1].split('class="list-group-item review-q')[0]
+    assert '<span class="badge text-bg-light border">ไฟล์</span>' in section
+    assert '<span class="badge text-bg-light border">ลิงก์</span>' in section
+    assert "(22 ไบต์)" in section
     response = client.get(f"/central/evidence/{item.id}")
     try:
         assert response.status_code == 200
@@ -614,6 +649,21 @@ def test_evidence_file_download(app, client, auth, scene):
     finally:
         response.close()
     assert client.get("/central/evidence/9999").status_code == 404
+
+
+def test_file_sizes_are_written_for_people(app):
+    from assess.formatting import file_size
+
+    with app.test_request_context("/?lang=en"):
+        assert file_size(None) == ""
+        assert file_size(1) == "1 byte"
+        assert file_size(329) == "329 bytes"
+        assert file_size(1024) == "1 KB"
+        assert file_size(1025) == "2 KB"  # rounded up: never "0 KB"
+        assert file_size(1536 * 1024) == "1.5 MB"
+    with app.test_request_context("/?lang=th"):
+        assert file_size(329) == "329 ไบต์"
+        assert file_size(1536 * 1024) == "1.5 MB"
 
 
 # -- audit trail -----------------------------------------------------------------------------
@@ -643,7 +693,11 @@ def test_audit_trail_lists_changes_and_reviews(client, auth, scene):
     assert "reviewer@example.go.th" in html
     # Newest first: the return comes before the first answer.
     table = html.split("<tbody>")[1]
-    assert table.index(">returned<") < table.index("Answer changed")
+    assert table.index(">Returned<") < table.index("Answer changed")
+    # Status changes show the statuses' names (the code stays in the title), not raw codes.
+    assert '<span title="submitted">Submitted</span>' in table
+    assert '<span title="returned">Returned</span>' in table
+    assert ">returned<" not in table
     filtered = page_of(client, f"{url}/audit?question=mgmt.leadership&action=answer")
     rows = filtered.split("<tbody>")[1].split("</tbody>")[0]
     assert rows.count("<tr>") >= 3
@@ -655,6 +709,9 @@ def test_audit_trail_lists_changes_and_reviews(client, auth, scene):
     assert ("1", "3") in changes
     assert ("", "1") in changes
     assert any(r["action"] == "verify" and r["detail"] == "Seen" for r in exported)
+    # The export keeps the codes, for machines.
+    statuses = read_csv(client.get(f"{url}/audit?format=csv&action=status"))
+    assert ("submitted", "returned") in [(r["old"], r["new"]) for r in statuses]
 
 
 def test_the_audit_trail_has_no_editing_routes(app, client, auth, scene):

@@ -459,6 +459,81 @@ def test_form_post_attaches_evidence_with_the_answers(client, s):
     assert [e.label for e in s.response.evidence] == ["pmqa.pdf"]
 
 
+def test_answer_without_a_dimension_goes_to_the_first_one_missing_something(client, s):
+    reply = client.get(s.url("answer"))
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith(s.url("answer/mgmt"))
+    # Once that section is complete, the next one with something missing is chosen,
+    # and the address names it (a reload stays on it).
+    client.post(s.url("answer/mgmt"), data=mgmt_form(0, **{"ans-mgmt.e_document": "signed"}))
+    reply = client.get(s.url("answer"))
+    assert reply.headers["Location"].endswith(s.url("answer/service"))
+    assert client.get(reply.headers["Location"]).status_code == 200
+    # The no-JS POST to the address without a dimension still saves that dimension.
+    revision = s.response.revision
+    reply = client.post(
+        s.url("answer"), data={"revision": str(revision), "ans-service.tracking": "yes"}
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith(s.url("answer/service"))
+    assert s.stored()["service.tracking"] is True
+
+
+def test_clear_answer_button_only_for_answered_questions(client, s):
+    save(client, s, {"mgmt.leadership": 2, "mgmt.pmqa_level": {"na": True}}, revision=0)
+    html = text(client.get(s.url("answer/mgmt")))
+    clear = re.compile(r'<button type="submit"[^>]*name="clear" value="([^"]+)"[^>]*>')
+    for code in ("mgmt.leadership", "mgmt.pmqa_level"):  # an option, and N/A
+        button = clear.search(card(html, code))
+        assert button
+        assert button.group(1) == code
+        assert " hidden" not in button.group(0)
+        assert f'aria-describedby="t-{code}"' in button.group(0)
+    button = clear.search(card(html, "mgmt.strategy"))  # not answered: there, but hidden
+    assert button
+    assert " hidden" in button.group(0)
+    assert "Clear answer" in card(html, "mgmt.leadership")
+
+
+def test_form_post_clear_removes_one_answer_and_saves_the_rest(client, s):
+    client.post(s.url("answer/mgmt"), data=mgmt_form(0))
+    # The clear button sends its question's code; the rest of the form is saved as usual,
+    # even when the cleared question's own inputs hold something (or something invalid).
+    form = mgmt_form(
+        1,
+        clear="mgmt.pmqa_level",
+        **{"ans-mgmt.strategy": "4", "ans-mgmt.process_digital": "45.5"},
+    )
+    del form["save"]
+    reply = client.post(s.url("answer/mgmt"), data=form)
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith("/answer/mgmt#q-mgmt.pmqa_level")
+    stored = s.stored()
+    assert "mgmt.pmqa_level" not in stored
+    assert stored["mgmt.strategy"] == 4
+    assert stored["mgmt.leadership"] == 2
+    assert stored["mgmt.awards"] is True
+    html = text(client.get(s.url("answer/mgmt")))
+    assert "The answer was cleared" in html
+    assert "checked" not in card(html, "mgmt.pmqa_level").split('class="evidence')[0]
+    form = mgmt_form(2, clear="mgmt.process_digital", **{"ans-mgmt.process_digital": "forty"})
+    reply = client.post(s.url("answer/mgmt"), data=form)
+    assert reply.status_code == 302
+    assert "mgmt.process_digital" not in s.stored()
+    # A code from another dimension clears nothing.
+    save(client, s, {"service.tracking": True})
+    revision = s.response.revision
+    client.post(s.url("answer/mgmt"), data=mgmt_form(revision, clear="service.tracking"))
+    assert s.stored()["service.tracking"] is True
+
+
+def test_clear_answer_not_offered_read_only(client, s):
+    fill_complete(s)
+    assert client.post(s.url("submit"), data={"confirm": "1"}).status_code == 302
+    html = text(client.get(s.url("answer/mgmt")))
+    assert 'name="clear"' not in html
+
+
 # -- evidence ----------------------------------------------------------------------------------------
 
 
@@ -578,6 +653,36 @@ def test_submit_needs_evidence_and_confirmation(client, s):
     reply = client.post(s.url("submit"), data={})
     assert reply.status_code == 400
     assert "Tick the box" in text(reply)
+    assert s.response.status == "draft"
+
+
+def test_submit_lists_missing_required_evidence(client, s):
+    fill_complete(s)
+    item = next(e for e in s.response.evidence if e.question_code == "nocopy.policy")
+    assert client.post(s.url(f"evidence/{item.id}/remove"), headers=FETCH).status_code == 200
+    assert results.score(s.response).missing == ()
+    assert results.score(s.response).missing_evidence == ("nocopy.policy",)
+    html = text(client.get(s.url("submit")))
+    # Everything is answered (100%), but the page says why submitting is not possible yet.
+    assert "Still missing" in html
+    section = html[html.index('id="missing-evidence"') :]
+    section = section[: section.index("</ul>")]
+    question = s.questionnaire.question("nocopy.policy")
+    assert question.text.get("en")[:40] in section
+    assert f'href="/rounds/{s.round.id}/answer/nocopy#q-nocopy.policy"' in section
+    assert 'id="missing-answers"' not in html  # no unanswered question to list
+    assert "Required evidence not attached (1)" in html
+    assert re.search(r'data-kind="evidence-missing-total">1<', html)
+    assert re.search(r'data-kind="unanswered-total">0<', html)
+    nocopy = html[html.index('/answer/nocopy">') :]
+    assert re.search(r'data-kind="evidence-missing">1<', nocopy[: nocopy.index("</tr>")])
+    assert re.search(r'<button type="submit" class="btn btn-primary" disabled>', html)
+    reason = html[html.index('id="blocked-reason"') :]
+    assert "1 question still needs its required evidence." in reason[: reason.index("</p>")]
+    # And submitting is refused, listing it again.
+    reply = client.post(s.url("submit"), data={"confirm": "1"})
+    assert reply.status_code == 422
+    assert 'id="missing-evidence"' in text(reply)
     assert s.response.status == "draft"
 
 

@@ -242,6 +242,25 @@
         input.disabled = isNA(value);
         input.value = value === null || isNA(value) ? "" : String(value);
       }
+      syncClear(card);
+    }
+
+    /** The "Clear answer" button shows while the question's inputs hold an answer. */
+    function syncClear(card) {
+      var button = card.querySelector('button[data-action="clear"]');
+      if (!button) return;
+      var has;
+      try {
+        has = readValue(card) !== null;
+      } catch (err) {
+        has = true; // something typed, even if not a number yet
+      }
+      if (!has && document.activeElement === button) {
+        // The button disappears: keep the keyboard focus in the question.
+        var first = card.querySelector(".answer input:not([disabled]), .answer textarea:not([disabled])");
+        if (first) first.focus();
+      }
+      button.hidden = !has;
     }
 
     function labelOf(card, input) {
@@ -763,6 +782,7 @@
         var input = card.querySelector("input[data-number], textarea");
         if (input) input.disabled = target.checked;
       }
+      syncClear(card);
       edited(card);
     });
 
@@ -771,6 +791,7 @@
       if (!target.matches("input[data-number], textarea")) return;
       var card = target.closest(".question-card");
       var code = card.dataset.code;
+      syncClear(card);
       try {
         keep(code, readValue(card));
       } catch (err) {
@@ -798,6 +819,11 @@
       if (button.dataset.action === "attach") {
         event.preventDefault();
         attach(card);
+      } else if (button.dataset.action === "clear") {
+        // Through the save queue like any change: null clears the answer.
+        event.preventDefault();
+        writeValue(card, null);
+        edited(card);
       } else if (button.dataset.action === "remove") {
         event.preventDefault();
         if (window.confirm(msg.remove_confirm)) sendEvidence(card, button.dataset.url, new FormData());
