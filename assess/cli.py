@@ -345,7 +345,7 @@ def user_token_command(email: str, label: str) -> None:
 
     def run() -> str:
         token = users.issue_token(found, label)
-        audit.record("token.create", found, detail=f"{label} (command line)")
+        audit.record("token.create", None, detail=f"{found.email}: {label}")
         return token
 
     click.echo(_commit(run))

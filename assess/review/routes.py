@@ -90,6 +90,16 @@ AUDIT_ACTIONS = {
     "round.closed": _l("Round closed"),
     "round.published": _l("Results published"),
     "round.settings": _l("Round settings changed"),
+    "login": _l("Signed in"),
+    "password": _l("Password changed"),
+    "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
+    "agency.import": _l("Agencies imported"),
+    "agency.create": _l("Agency created"),
+    "agency.update": _l("Agency changed"),
+    "user.create": _l("User created"),
+    "user.update": _l("User changed"),
+    "questionnaire.import": _l("Questionnaire imported"),
 }
 
 
@@ -754,7 +764,7 @@ def _review_context(
         "can_accept": can_review and response.status == "submitted",
         "can_return": can_review and response.status in ("submitted", "accepted"),
         "can_review": can_review,
-        "can_verify": round_.status != "draft",
+        "can_verify": round_.status in ("open", "closed"),
         "typed_comment": review_typed.get("comment", ""),
         "typed_qcomments": review_typed.get("questions", {}),
         "next_up": next_up,
@@ -960,6 +970,50 @@ def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
         actions=actions,
         action_labels=AUDIT_ACTIONS,
         audit_value=audit_value,
+    )
+
+
+@bp.route("/activity")
+@central_required
+def activity() -> str | HttpResponse:
+    """Everything recorded outside a response's own trail: rounds, registers, sign-ins."""
+    query = select(AuditEvent).where(AuditEvent.response_id.is_(None))
+    action = request.args.get("action", "")
+    if action:
+        query = query.where(AuditEvent.action == action)
+    round_id = request.args.get("round", type=int)
+    if round_id:
+        query = query.where(AuditEvent.round_id == round_id)
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if request.args.get("format") == "csv":
+        rows: list[list[Any]] = [["at", "actor", "action", "round", "old", "new", "detail"]]
+        rows += [
+            [
+                iso_local(e.at),
+                e.actor_label,
+                e.action,
+                e.round_id or "",
+                "" if e.old is None else compact(e.old),
+                "" if e.new is None else compact(e.new),
+                e.detail,
+            ]
+            for e in db.session.scalars(query)
+        ]
+        return csv_response(rows, "activity.csv")
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    actions = db.session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.response_id.is_(None))
+        .distinct()
+        .order_by(AuditEvent.action)
+    ).all()
+    return render_template(
+        "review/activity.html",
+        page=page,
+        actions=actions,
+        action_labels=AUDIT_ACTIONS,
+        audit_value=audit_value,
+        rounds={r.id: r for r in round_service.rounds_for(current_user)},
     )
 
 

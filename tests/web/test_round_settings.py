@@ -35,3 +35,32 @@ def test_reviewer_extends_the_deadline_from_the_round_page(client, auth, world):
     assert b"closes before it opens" in reply.data
     db.session.refresh(stored)
     assert stored.opens_on is None
+
+
+def test_activity_log_shows_round_and_register_events(client, auth, world):
+    agency = world.agency("AG-1")
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    db.session.commit()
+    round_ = world.round(agencies=[agency], name="Round for the log")
+    auth.login("r@example.go.th")
+    client.post(
+        f"/central/rounds/{round_.id}/settings",
+        data={"closes_on": "2099-02-28"},
+    )
+    page = client.get("/central/activity")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Round settings changed" in text
+    assert "Round opened" in text
+    assert "Signed in" in text
+    assert "Round for the log" in text
+    csv = client.get("/central/activity?format=csv&action=round.settings").get_data(as_text=True)
+    assert "round.settings" in csv
+    assert "2099-02-28" in csv
+    assert "round.open" not in csv
+    coordinator = world.user("c@example.go.th", agency=agency)
+    assert coordinator
+    auth.logout()
+    auth.login("c@example.go.th")
+    assert client.get("/central/activity").status_code == 403
