@@ -181,7 +181,9 @@ def _round_2568(reviewer: User) -> None:
         answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.0))
         responses.replace_answers(response, answers, actor=None, source="demo")
         _attach_evidence(response)
-        response.status = "accepted"
+        # Through the same audited steps as a real round: draft, submitted, accepted.
+        for status in ("draft", "submitted", "accepted"):
+            responses.set_status(response, status, None, detail="demo")
         response.submitted_at = response.reviewed_at = dt.datetime(
             2025, 3, 20, 9, 0, tzinfo=BANGKOK
         )
@@ -238,8 +240,9 @@ def _round_2569(reviewer: User) -> None:
         responses.replace_answers(response, answers, actor=None, source="demo")
         if state != "draft":
             _attach_evidence(response)
-        response.status = state if state in ("draft",) else "submitted"
-        if response.status == "submitted":
+        responses.set_status(response, "draft", None, detail="demo")
+        if state != "draft":
+            responses.set_status(response, "submitted", None, detail="demo")
             days_ago = pick.randint(1, 20)
             response.submitted_at = dt.datetime.now(BANGKOK) - dt.timedelta(days=days_ago)
         if state == "returned":
