@@ -933,6 +933,24 @@ def _audit_query(response: Response) -> Select[tuple[AuditEvent]]:
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
+def _audit_csv(query: Select[tuple[AuditEvent]], where: str, filename: str) -> HttpResponse:
+    """Audit events as CSV; ``where`` is the column naming the question or the round."""
+    rows: list[list[Any]] = [["at", "actor", "action", where, "old", "new", "detail"]]
+    rows += [
+        [
+            iso_local(e.at),
+            e.actor_label,
+            e.action,
+            (e.question_code if where == "question" else e.round_id) or "",
+            "" if e.old is None else compact(e.old),
+            "" if e.new is None else compact(e.new),
+            e.detail,
+        ]
+        for e in db.session.scalars(query)
+    ]
+    return csv_response(rows, filename)
+
+
 @bp.route("/rounds/<int:round_id>/responses/<agency_code>/audit", endpoint="audit")
 @central_required
 def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
@@ -940,20 +958,7 @@ def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
     found = _response_or_404(round_, agency_code)
     query = _audit_query(found)
     if request.args.get("format") == "csv":
-        rows: list[list[Any]] = [["at", "actor", "action", "question", "old", "new", "detail"]]
-        rows += [
-            [
-                iso_local(e.at),
-                e.actor_label,
-                e.action,
-                e.question_code or "",
-                "" if e.old is None else compact(e.old),
-                "" if e.new is None else compact(e.new),
-                e.detail,
-            ]
-            for e in db.session.scalars(query)
-        ]
-        return csv_response(rows, f"audit-{round_.id}-{agency_code}.csv")
+        return _audit_csv(query, "question", f"audit-{round_.id}-{agency_code}.csv")
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     actions = db.session.scalars(
         select(AuditEvent.action)
@@ -986,20 +991,7 @@ def activity() -> str | HttpResponse:
         query = query.where(AuditEvent.round_id == round_id)
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if request.args.get("format") == "csv":
-        rows: list[list[Any]] = [["at", "actor", "action", "round", "old", "new", "detail"]]
-        rows += [
-            [
-                iso_local(e.at),
-                e.actor_label,
-                e.action,
-                e.round_id or "",
-                "" if e.old is None else compact(e.old),
-                "" if e.new is None else compact(e.new),
-                e.detail,
-            ]
-            for e in db.session.scalars(query)
-        ]
-        return csv_response(rows, "activity.csv")
+        return _audit_csv(query, "round", "activity.csv")
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     actions = db.session.scalars(
         select(AuditEvent.action)
