@@ -15,7 +15,6 @@ from importlib import resources
 import click
 from flask_migrate import upgrade
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
@@ -107,21 +106,6 @@ def _all_agencies() -> list[Agency]:
     return list(db.session.scalars(select(Agency).order_by(Agency.code)))
 
 
-def _responses(round_: Round) -> list[Response]:
-    return list(
-        db.session.scalars(
-            select(Response)
-            .filter_by(round_id=round_.id)
-            .options(
-                selectinload(Response.agency),
-                selectinload(Response.answers),
-                selectinload(Response.verified),
-                selectinload(Response.results),
-            )
-        )
-    )
-
-
 def _answers(
     questionnaire: Questionnaire, agency: Agency, bonus: float, completeness: float = 1.0
 ) -> dict:
@@ -176,7 +160,7 @@ def _round_2568(reviewer: User) -> None:
         actor=reviewer,
     )
     rounds.move(round_, "open", reviewer)
-    batch = _responses(round_)
+    batch = results.of_round(round_)
     for response in batch:
         answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.0))
         responses.replace_answers(response, answers, actor=None, source="demo")
@@ -219,7 +203,7 @@ def _round_2569(reviewer: User) -> None:
         actor=reviewer,
     )
     rounds.move(round_, "open", reviewer)
-    batch = _responses(round_)
+    batch = results.of_round(round_)
     pick = random.Random(2569)  # noqa: S311 (demo data)
     for response in batch:
         code = response.agency.code

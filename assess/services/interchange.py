@@ -127,19 +127,7 @@ def import_round(
         batch = read_file(data, filename, questionnaire)
     except AnswersFileError as exc:
         raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
-    invited = {
-        r.agency.code: r
-        for r in db.session.scalars(
-            select(Response)
-            .filter_by(round_id=round_.id)
-            .options(
-                selectinload(Response.agency),
-                selectinload(Response.answers),
-                selectinload(Response.verified),
-                selectinload(Response.results),
-            )
-        )
-    }
+    invited = {r.agency.code: r for r in results.of_round(round_)}
     problems: list[str] = []
     targets: list[tuple[Response, ResponseAnswers]] = []
     for item in batch:

@@ -121,20 +121,26 @@ def _record(result: ResponseScore) -> dict[str, Any]:
     }
 
 
+def of_round(round_: Round) -> list[Response]:
+    """Every response of a round, with what scoring and imports read loaded in bulk."""
+    return list(
+        db.session.scalars(
+            select(Response)
+            .filter_by(round_id=round_.id)
+            .options(
+                selectinload(Response.agency),
+                selectinload(Response.answers),
+                selectinload(Response.verified),
+                selectinload(Response.results),
+            )
+        )
+    )
+
+
 def recompute_round(round_: Round, responses: Sequence[Response] | None = None) -> int:
     """Score many responses of a round at once with the vectorised engine; returns how many."""
     if responses is None:
-        responses = list(
-            db.session.scalars(
-                select(Response)
-                .filter_by(round_id=round_.id)
-                .options(
-                    selectinload(Response.answers),
-                    selectinload(Response.verified),
-                    selectinload(Response.results),
-                )
-            )
-        )
+        responses = of_round(round_)
     if not responses:
         return 0
     questionnaire = questionnaire_of(round_.questionnaire)
