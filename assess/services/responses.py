@@ -14,7 +14,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assess import i18n
 from assess.extensions import db
@@ -183,6 +185,7 @@ def save_answers(
             problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
+    _claim_revision(response, revision)
     rows = {a.question_code: a for a in response.answers}
     now_ = utcnow()
     for code, value in parsed.items():
@@ -203,11 +206,42 @@ def save_answers(
             row.updated_at = now_
             row.updated_by_id = actor.id
         audit.record("answer", actor, response=response, question=code, old=old, new=new)
-    response.revision += 1
     response.updated_at = now_
     if response.status == "not_started":
         set_status(response, "draft", actor)
     return results.recompute(response)
+
+
+def _claim_revision(response: Response, expected: int | None) -> None:
+    """Move the response to its next revision, atomically.
+
+    Two tabs saving at once both pass the revision check above; the conditional UPDATE
+    lets only the first through (the database serialises the two writes), so the second
+    gets :class:`StaleRevision` instead of silently overwriting the first.
+    """
+    if expected is None:
+        response.revision += 1
+        return
+    busy: OperationalError | None = None
+    try:
+        claimed = db.session.execute(
+            update(Response)
+            .where(Response.id == response.id, Response.revision == expected)
+            .values(revision=expected + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    except OperationalError as exc:
+        # SQLite refuses to write from a snapshot older than another tab's commit.
+        claimed, busy = 0, exc
+    if claimed != 1:
+        db.session.rollback()
+        current = db.session.get(Response, response.id)
+        assert current is not None
+        db.session.refresh(current)
+        if busy is not None and current.revision == expected:
+            raise busy  # not a conflict: the database stayed busy too long
+        raise StaleRevision(current.revision, current_json(current))
+    set_committed_value(response, "revision", expected + 1)
 
 
 def replace_answers(

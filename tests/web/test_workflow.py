@@ -397,3 +397,34 @@ def test_round_settings_extend_the_deadline(setup):
         rounds.update_settings(
             round_, opens_on=later, closes_on=dt.date.today(), live_preview=False
         )
+
+
+def test_two_tabs_saving_at_once_cannot_both_win(setup, database_url):
+    """The revision check and the write are one atomic step in the database.
+
+    Another connection (the second tab's request) commits revision 1 after this session
+    read revision 0; this session's save at revision 0 must then be refused, not applied.
+    """
+    _, response, coordinator, _ = setup
+    assert response.revision == 0  # this session has read the response
+    other = sa.create_engine(database_url)
+    with other.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE response SET revision = 1, status = 'draft' WHERE id = :id"),
+            {"id": response.id},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO answer (response_id, question_code, value, updated_at) "
+                "VALUES (:id, 'mgmt.leadership', '4', CURRENT_TIMESTAMP)"
+            ),
+            {"id": response.id},
+        )
+    other.dispose()
+    with pytest.raises(StaleRevision) as caught:
+        responses.save_answers(response, {"mgmt.leadership": 1}, revision=0, actor=coordinator)
+    assert caught.value.current == 1
+    assert caught.value.answers == {"mgmt.leadership": 4}
+    db.session.rollback()
+    db.session.expire_all()
+    assert responses.current_json(response) == {"mgmt.leadership": 4}
