@@ -6,7 +6,8 @@ Signs a coordinator in (test client), then saves one answer at a time through
 ``POST /rounds/<id>/answers`` as the answer page's script does, each with the revision the
 previous reply gave, and prints the latency distribution. Each save validates the answer,
 writes it and its audit event, re-scores the response (self and verified) and replies with
-completeness, visibility and the missing list. Default database: a fresh SQLite file.
+completeness, visibility and the missing list. Default database: a fresh SQLite file;
+``--database-url`` must name an empty database (the schema is created in it).
 """
 
 from __future__ import annotations
