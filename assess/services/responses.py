@@ -274,9 +274,26 @@ def replace_answers(
 
 
 def set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:
-    """Move a response to ``status``, on the audit trail (callers check the move is allowed)."""
+    """Move a response to ``status``, on the audit trail (callers check the move is allowed).
+
+    The move is a conditional UPDATE on the status the caller saw: of two reviewers (or a
+    double click) acting at once, only the first moves the response; the other gets
+    :class:`WrongState` instead of a second, contradictory move.
+    """
     old = response.status
-    response.status = status
+    try:
+        moved = db.session.execute(
+            update(Response)
+            .where(Response.id == response.id, Response.status == old)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    except OperationalError:
+        moved = 0  # SQLite: another transaction wrote since this one read
+    if moved != 1:
+        db.session.rollback()
+        raise WrongState(_("the response changed meanwhile; reload the page and try again"))
+    set_committed_value(response, "status", status)
     audit.record("status", actor, response=response, old=old, new=status, detail=detail)
 
 

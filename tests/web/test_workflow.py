@@ -428,3 +428,23 @@ def test_two_tabs_saving_at_once_cannot_both_win(setup, database_url):
     db.session.rollback()
     db.session.expire_all()
     assert responses.current_json(response) == {"mgmt.leadership": 4}
+
+
+def test_two_reviewers_at_once_cannot_both_move_a_response(setup, database_url):
+    round_, response, coordinator, reviewer = setup
+    complete(response, coordinator)
+    responses.submit(response, coordinator)
+    db.session.commit()
+    assert response.status == "submitted"  # this session saw "submitted"
+    other = sa.create_engine(database_url)
+    with other.begin() as conn:  # another reviewer accepted it meanwhile
+        conn.execute(
+            sa.text("UPDATE response SET status = 'accepted' WHERE id = :id"), {"id": response.id}
+        )
+    other.dispose()
+    with pytest.raises(WrongState, match="changed meanwhile"):
+        responses.review(response, reviewer, "return", "Too late.")
+    db.session.rollback()
+    db.session.expire_all()
+    assert response.status == "accepted"
+    assert not response.comments
