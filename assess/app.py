@@ -9,6 +9,7 @@ from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from assess import __version__, config
 
@@ -26,6 +27,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
         }
     )
     app = Flask("assess", instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.url_map.converters["int"] = _DatabaseInt
     app.config.update(_defaults(settings))
     app.config.update(settings)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -103,6 +105,8 @@ def select_locale() -> str:
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         return wanted
+    if request.path.startswith("/api/"):
+        return "en"  # the API speaks to machines: English unless ?lang= asks otherwise
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return str(current_user.language)
     chosen = session.get("lang")
@@ -111,7 +115,17 @@ def select_locale() -> str:
     return "th"
 
 
+class _DatabaseInt(IntegerConverter):
+    """``<int:…>`` in URLs, bounded to what an id column holds: a larger number is simply
+    not found (404) instead of an error from the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    from assess import api
     from assess.admin import bp as admin_bp
     from assess.auth import bp as auth_bp
     from assess.errors import init_app as init_errors
@@ -122,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(survey_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
+    api.init_app(app)
     init_errors(app)
 
 

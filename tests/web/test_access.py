@@ -21,7 +21,7 @@ import pytest
 
 from assess.extensions import db
 from assess.models import Evidence
-from assess.services import evidence, responses
+from assess.services import evidence, responses, users
 
 # The CSRF token endpoint is harmless in public: other origins cannot read its reply.
 PUBLIC = {
@@ -32,6 +32,10 @@ PUBLIC = {
     "survey.csrf_token",
     "static",
     "bootstrap.static",
+    # The API's description and its reference page (with its assets) are public documentation.
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "api_assets.static",
 }
 SECRET_TEXT = "ความลับของหน่วยงานบี"
 SECRET_FILE = "secret-plan-of-b.pdf"
@@ -90,6 +94,7 @@ class Scene:
             folder=folder,
             max_bytes=10**6,
         )
+        self.token_a = users.issue_token(self.coordinator_a, "access test")
         db.session.commit()
         self.params = {
             "round_id": str(self.b_only_round.id),
@@ -102,6 +107,7 @@ class Scene:
             "user_id": str(self.coordinator_b.id),
             "version_id": str(self.version.id),
             "filename": "css/assess.css",
+            "question": "mgmt.leadership",
         }
 
     def url(self, rule: str, **overrides: str) -> str:
@@ -126,8 +132,8 @@ def scene(world) -> Scene:  # type: ignore[no-untyped-def]
     return Scene(world)
 
 
-def _request(client, method: str, url: str):  # type: ignore[no-untyped-def]
-    reply = client.open(url, method=method, data={}, follow_redirects=False)
+def _request(client, method: str, url: str, headers=None):  # type: ignore[no-untyped-def]
+    reply = client.open(url, method=method, data={}, headers=headers, follow_redirects=False)
     reply.data  # noqa: B018  (read it all, then close: file replies hold an open file)
     reply.close()
     return reply
@@ -154,15 +160,17 @@ def test_a_coordinator_never_reaches_another_agency(client, auth, scene, endpoin
     if endpoint in PUBLIC or endpoint.startswith("auth."):
         return
     auth.login("a@example.go.th")
+    # The JSON API ignores the session: it takes A's coordinator's bearer token.
+    headers = {"Authorization": f"Bearer {scene.token_a}"} if rule.startswith("/api/") else None
     urls = [scene.url(rule)]
     if "<int:evidence_id>" in rule:
         # B's evidence through A's own response of the shared round.
         urls.append(scene.url(rule, round_id=str(scene.shared_round.id)))
     for url in urls:
-        reply = _request(client, method, url)
+        reply = _request(client, method, url, headers)
         if rule.startswith("/central"):
             assert reply.status_code == 403, (url, reply.status_code)
-        elif endpoint == "survey.home" or endpoint == "survey.csrf_token":
+        elif endpoint in ("survey.home", "survey.csrf_token", "api.list_rounds"):
             assert reply.status_code == 200
         else:
             assert reply.status_code in (403, 404), (url, reply.status_code)

@@ -27,3 +27,10 @@ def test_wrong_password(client, auth, world):
     world.user("r@example.go.th", role="reviewer")
     response = auth.login("r@example.go.th", "wrong password!")
     assert response.status_code == 401
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, auth, world):
+    world.user("r@example.go.th", role="reviewer")
+    auth.login("r@example.go.th")
+    assert client.get("/central/rounds/99999999999").status_code == 404
+    assert client.get("/central/rounds/2147483647").status_code == 404

@@ -1,0 +1,388 @@
+"""The endpoints of ``/api/v1``: thin wrappers around the services the web app uses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from flask import current_app, g, jsonify, request
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from assess.api.schemas import (
+    AnswersPatchSchema,
+    BenchmarkQuerySchema,
+    BenchmarkRowSchema,
+    ErrorSchema,
+    ResponseSchema,
+    ReviewSchema,
+    RoundSchema,
+    SavedSchema,
+    ScoreSchema,
+    StatusSchema,
+    VerifiedSchema,
+    VerifySchema,
+)
+from assess.extensions import db
+from assess.models import Agency, Response, Round, User
+from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark
+from assess.services import agencies, responses, results, rounds, users
+from assess.services.errors import NotAllowed, NotFound
+
+
+class _Parser(FlaskParser):  # type: ignore[misc]
+    """A body that does not fit the schema is malformed (400); 422 is for answer values."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class _Blueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = _Parser()
+
+
+bp = _Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Rounds, responses, review, scores and benchmarks.",
+)
+
+RESPONSE_PATH = "/rounds/<int:round_id>/responses/<agency_code>"
+
+
+class ApiError(HTTPException):
+    """An HTTP error with the API's ``details``."""
+
+    def __init__(self, code: int, error: str, details: Any = None) -> None:
+        super().__init__(error)
+        self.code = code
+        self.error = error
+        self.details = details
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    if isinstance(exc, ApiError):
+        body = {"error": exc.error, "details": exc.details}
+    else:
+        data = getattr(exc, "data", None) or {}
+        body = {"error": exc.name, "details": data.get("messages", exc.description)}
+    reply = jsonify(body)
+    reply.status_code = code
+    if code == 401:
+        reply.headers["WWW-Authenticate"] = 'Bearer realm="assess"'
+    return reply
+
+
+@bp.before_request
+def _authenticate() -> None:
+    limit = int(current_app.config["API_MAX_CONTENT_LENGTH"])
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"the request body is limited to {limit} bytes")
+    request.max_content_length = limit
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "authentication required", "send Authorization: Bearer <token>")
+    user = users.user_for_token(token.strip())
+    if user is None:
+        raise ApiError(401, "invalid token", "the token is unknown, revoked or its user inactive")
+    db.session.commit()  # the token's last use
+    g.api_user = user
+    # What the caller may reach is settled before the body is read: another agency's
+    # response is 404 whatever the body, and nothing about it leaks through a 400.
+    args = request.view_args or {}
+    if "agency_code" in args:
+        g.api_response = _response(args["round_id"], args["agency_code"])
+    elif "round_id" in args:
+        g.api_round = _visible_round(args["round_id"])
+    if request.endpoint in CENTRAL_ONLY and not user.is_central:
+        raise NotAllowed(CENTRAL_ONLY[request.endpoint])
+    if request.endpoint in COORDINATOR_ONLY and user.role != "coordinator":
+        raise NotAllowed(COORDINATOR_ONLY[request.endpoint])
+
+
+CENTRAL_ONLY = {
+    "api.review": "only the central office reviews responses",
+    "api.put_verified": "only the central office records verified values",
+}
+COORDINATOR_ONLY = {
+    "api.patch_answers": "only the agency's coordinator changes answers",
+    "api.submit": "only the agency's coordinator submits",
+}
+
+
+def _user() -> User:
+    user: User = g.api_user
+    return user
+
+
+ERRORS = {
+    400: "Malformed request: not JSON, or a body or query that does not fit the schema",
+    401: "No token, or an unknown or revoked token",
+    403: "Not allowed for the caller's role",
+    404: "Unknown (also whatever the caller may not know exists)",
+    409: "Stale revision or wrong state",
+    413: "Request body too large",
+    422: "Invalid answer values (details per question code) or incomplete response",
+    429: "Too many requests for this token",
+}
+
+
+def _errors(*codes: int) -> Any:
+    """Document the error responses of an endpoint (401 and 429 apply to all)."""
+
+    def decorate(view: Any) -> Any:
+        for code in sorted({401, 429, *codes}, reverse=True):
+            view = bp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(view)
+        return view
+
+    return decorate
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _visible_round(round_id: int) -> Round:
+    """A round the caller may see; otherwise :class:`NotFound` (nothing leaks)."""
+    user = _user()
+    round_ = rounds.get_round(round_id)
+    if not user.is_central and round_ not in rounds.rounds_for(user):
+        raise NotFound(f"round {round_id}: no such round")
+    return round_
+
+
+def _response(round_id: int, agency_code: str) -> Response:
+    """The response the caller may see; :class:`NotFound` for anything else."""
+    user = _user()
+    agency: Agency | None = agencies.find_agency(agency_code)
+    if not user.is_central and (agency is None or agency.id != user.agency_id):
+        raise NotFound("no such response")
+    round_ = _visible_round(round_id)
+    if agency is None:
+        raise NotFound(f"agency {agency_code}: no such agency")
+    found = responses.get_response(round_, agency)
+    responses.require_view(user, found)
+    return found
+
+
+def _key(response: Response) -> str:
+    version = response.questionnaire
+    return f"{version.code}@{version.version}"
+
+
+def _state(response: Response) -> dict[str, Any]:
+    return {
+        "agency": response.agency.code,
+        "round": response.round_id,
+        "status": response.status,
+        "revision": response.revision,
+        "completeness": float(Decimal(response.completeness)),
+    }
+
+
+def _loaded() -> Response:
+    found: Response = g.api_response
+    return found
+
+
+def _round() -> Round:
+    found: Round = g.api_round
+    return found
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+
+@bp.route("/rounds", methods=["GET"])
+@bp.response(200, RoundSchema(many=True))
+@_errors()
+def list_rounds() -> Any:
+    """Rounds visible to the caller (all for the central office; the agency's otherwise)."""
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "fiscal_year": r.fiscal_year,
+            "questionnaire": f"{r.questionnaire.code}@{r.questionnaire.version}",
+            "status": r.status,
+            "opens_on": r.opens_on,
+            "closes_on": r.closes_on,
+        }
+        for r in rounds.rounds_for(_user())
+    ]
+
+
+@bp.route(RESPONSE_PATH, methods=["GET"])
+@bp.response(200, ResponseSchema)
+@_errors(404)
+def get_response(round_id: int, agency_code: str) -> Any:
+    """One agency's response: status, revision, completeness and answers."""
+    found = _loaded()
+    return {
+        **_state(found),
+        "questionnaire": _key(found),
+        "answers": responses.current_json(found),
+    }
+
+
+@bp.route(RESPONSE_PATH + "/answers", methods=["PATCH"])
+@bp.arguments(AnswersPatchSchema)
+@bp.response(200, SavedSchema)
+@_errors(403, 404, 409, 413, 422)
+def patch_answers(body: dict[str, Any], round_id: int, agency_code: str) -> Any:
+    """Merge answers (``null`` clears one); all or nothing.
+
+    409 when ``revision`` is not the current one (details: the current revision and
+    answers) or when the response cannot be changed now; 422 when any value is invalid
+    (details: reason per question code). Nothing is saved in either case.
+    """
+    found = _loaded()
+    responses.save_answers(found, body["answers"], revision=body["revision"], actor=_user())
+    db.session.commit()
+    return {"revision": found.revision, "completeness": float(Decimal(found.completeness))}
+
+
+@bp.route(RESPONSE_PATH + "/submit", methods=["POST"])
+@bp.response(200, StatusSchema)
+@_errors(403, 404, 409, 422)
+def submit(round_id: int, agency_code: str) -> Any:
+    """Submit for review; 422 lists what is missing (``missing``, ``missing_evidence``)."""
+    found = _loaded()
+    responses.submit(found, _user())
+    db.session.commit()
+    return _state(found)
+
+
+@bp.route(RESPONSE_PATH + "/review", methods=["POST"])
+@bp.arguments(ReviewSchema)
+@bp.response(200, StatusSchema)
+@_errors(400, 403, 404, 409, 422)
+def review(body: dict[str, Any], round_id: int, agency_code: str) -> Any:
+    """Reviewers: accept a submitted response, or return it with a comment."""
+    found = _loaded()
+    responses.review(
+        found,
+        _user(),
+        body["action"],
+        body.get("comment", ""),
+        body.get("question_comments") or {},
+    )
+    db.session.commit()
+    return _state(found)
+
+
+@bp.route(RESPONSE_PATH + "/verified/<question>", methods=["PUT"])
+@bp.arguments(VerifySchema)
+@bp.response(200, VerifiedSchema)
+@_errors(403, 404, 409, 422)
+def put_verified(body: dict[str, Any], round_id: int, agency_code: str, question: str) -> Any:
+    """Reviewers: record the verified value of one question (``null`` removes it)."""
+    found = _loaded()
+    responses.verify(found, _user(), question, body["value"], body["reason"])
+    db.session.commit()
+    row = next((v for v in found.verified if v.question_code == question), None)
+    return {
+        "question": question,
+        "value": row.value if row is not None else None,
+        "reason": body["reason"].strip(),
+    }
+
+
+@bp.route("/rounds/<int:round_id>/scores", methods=["GET"])
+@bp.response(200, ScoreSchema(many=True))
+@_errors(404)
+def scores(round_id: int) -> Any:
+    """Verified scores of the round's responses, as ``assess scores --format json``.
+
+    Coordinators see their own agency's record until the round is published, then all.
+    """
+    user = _user()
+    round_ = _round()
+    mine = None
+    if not user.is_central and round_.status != "published":
+        assert user.agency_id is not None
+        mine = {user.agency_id}
+    return results.score_records(round_, verified=True, agency_ids=mine)
+
+
+@bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])
+@bp.arguments(BenchmarkQuerySchema, location="query")
+@bp.response(200, BenchmarkRowSchema(many=True))
+@_errors(400, 403, 404)
+def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
+    """Benchmark figures of the accepted responses (verified results), by comparison group.
+
+    Coordinators only once the round is published.
+    """
+    user = _user()
+    round_ = _round()
+    if not user.is_central and round_.status != "published":
+        raise NotAllowed("the benchmark is available once the round is published")
+    return benchmark_records(round_, query["by"])
+
+
+def benchmark_records(round_: Round, by: str) -> list[dict[str, Any]]:
+    """The rows of ``assess benchmark --format json`` for one comparison grouping."""
+    accepted = {
+        r["agency"]: r
+        for r in results.score_records(round_, verified=True)
+        if r["status"] == "accepted"
+    }
+    rows = []
+    for code, record in accepted.items():
+        rows.append(
+            {
+                "agency": code,
+                "measure": "overall",
+                "score": record["overall"]["score"],
+                "level": record["overall"]["level"],
+            }
+        )
+        for dim, measure in record["dimensions"].items():
+            rows.append(
+                {
+                    "agency": code,
+                    "measure": dim,
+                    "score": measure["score"],
+                    "level": measure["level"],
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["agency", "measure", "score", "level"])
+    frame["score"] = frame["score"].astype("float64")
+    members = []
+    for agency in db.session.scalars(db.select(Agency).where(Agency.code.in_(list(accepted)))):
+        for group in _groups(agency, by):
+            members.append({"agency": agency.code, "by": by, "group": group})
+    groups = pd.DataFrame(members, columns=["agency", "by", "group"])
+    out = benchmark(frame, groups)
+    records = []
+    for row in out.itertuples(index=False):
+        values = dict(zip(BENCHMARK_COLUMNS, row, strict=True))
+        out_row: dict[str, Any] = {}
+        for key, value in values.items():
+            if key in ("n", "rank", "quartile"):
+                out_row[key] = int(value)
+            elif key in ("agency", "by", "group", "measure"):
+                out_row[key] = str(value)
+            elif key == "level":
+                out_row[key] = None if pd.isna(value) else str(value)
+            else:
+                out_row[key] = float(value)
+        records.append(out_row)
+    return records
+
+
+def _groups(agency: Agency, by: str) -> list[str]:
+    """The comparison groups of one kind an agency belongs to (none if it has no such attribute)."""
+    if by == "all":
+        return ["all"]
+    if by == "type":
+        return [agency.type] if agency.type else []
+    if by == "parent":
+        return [agency.parent.code] if agency.parent is not None else []
+    if by == "province":
+        return [agency.province] if agency.province else []
+    return sorted(set(agency.tags or []))

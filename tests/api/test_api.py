@@ -1,0 +1,519 @@
+"""The JSON API /api/v1 (interfaces.md): one test per endpoint and status code."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from assess.extensions import db
+from assess.models import Answer, ApiToken
+from assess.services import responses, rounds, users
+from tests.api.conftest import ApiScene
+from tests.web.test_workflow import complete
+
+# -- authentication ------------------------------------------------------------------------------
+
+
+def test_no_token_is_401_json(api: ApiScene):
+    reply = api.call("GET", "/api/v1/rounds", None)
+    assert reply.status_code == 401
+    assert reply.get_json()["error"]
+    assert "details" in reply.get_json()
+    assert reply.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_bad_token_is_401(api: ApiScene):
+    assert api.call("GET", "/api/v1/rounds", "as_nonsense").status_code == 401
+    reply = api.client.get("/api/v1/rounds", headers={"Authorization": "Basic abc"})
+    assert reply.status_code == 401
+
+
+def test_revoked_token_is_401(api: ApiScene):
+    row = db.session.scalar(sa.select(ApiToken).filter_by(user_id=api.coordinator_a.id))
+    users.revoke_token(api.coordinator_a, row.id)
+    db.session.commit()
+    assert api.call("GET", "/api/v1/rounds", api.token_a).status_code == 401
+
+
+def test_a_call_records_the_tokens_last_use(api: ApiScene):
+    assert api.call("GET", "/api/v1/rounds", api.token_a).status_code == 200
+    db.session.expire_all()
+    row = db.session.scalar(sa.select(ApiToken).filter_by(user_id=api.coordinator_a.id))
+    assert row.last_used_at is not None
+
+
+# -- rounds ---------------------------------------------------------------------------------------
+
+
+def test_rounds_lists_what_the_caller_may_see(api: ApiScene, world):
+    world.round(api.version, agencies=[api.b], name="B only")
+    mine = api.call("GET", "/api/v1/rounds", api.token_a).get_json()
+    assert [r["name"] for r in mine] == ["Shared"]
+    assert mine[0]["questionnaire"] == "dg-readiness@2569"
+    central = api.call("GET", "/api/v1/rounds", api.token_r).get_json()
+    assert {r["name"] for r in central} == {"Shared", "B only"}
+
+
+# -- one response -------------------------------------------------------------------------------
+
+
+def test_get_response(api: ApiScene):
+    reply = api.call("GET", api.url("AG-B"), api.token_b)
+    assert reply.status_code == 200
+    body = reply.get_json()
+    assert body == {
+        "agency": "AG-B",
+        "round": api.round.id,
+        "questionnaire": "dg-readiness@2569",
+        "status": "draft",
+        "revision": 1,
+        "completeness": body["completeness"],
+        "answers": {"mgmt.leadership": 4},
+    }
+    assert isinstance(body["completeness"], float)
+
+
+@pytest.mark.parametrize(
+    ("method", "tail", "body"),
+    [
+        ("GET", "", None),
+        ("PATCH", "/answers", {"revision": 1, "answers": {"mgmt.leadership": 1}}),
+        ("POST", "/submit", None),
+        ("POST", "/review", {"action": "accept"}),
+        ("PUT", "/verified/mgmt.leadership", {"value": 1, "reason": "x"}),
+    ],
+)
+def test_another_agencys_response_is_404_and_nothing_leaks(api: ApiScene, method, tail, body):
+    reply = api.call(method, api.url("AG-B", tail), api.token_a, json=body)
+    assert reply.status_code == 404
+    text = reply.get_data(as_text=True)
+    assert "หน่วยงานบีลับ" not in text
+    assert 'mgmt.leadership": 4' not in text
+    assert "Agency B" not in text
+    db.session.expire_all()
+    assert responses.current_json(api.response_b) == {"mgmt.leadership": 4}
+    assert api.response_b.status == "draft"
+
+
+def test_unknown_round_agency_and_path_are_404(api: ApiScene):
+    assert api.call("GET", api.url("AG-A", round_id=9999), api.token_r).status_code == 404
+    assert api.call("GET", api.url("NOPE"), api.token_r).status_code == 404
+    assert api.call("GET", api.url("NOPE"), api.token_a).status_code == 404
+    reply = api.call("GET", "/api/v1/nothing-here", api.token_r)
+    assert reply.status_code == 404
+    assert reply.get_json()["error"]
+
+
+def test_a_draft_round_is_invisible_to_coordinators(api: ApiScene, world):
+    draft = world.round(api.version, agencies=[api.a], status="draft", name="Draft")
+    assert api.call("GET", api.url(round_id=draft.id), api.token_a).status_code == 404
+    assert api.call("GET", f"/api/v1/rounds/{draft.id}/scores", api.token_a).status_code == 404
+
+
+# -- saving answers -----------------------------------------------------------------------------
+
+
+def test_patch_answers_merges_and_bumps_the_revision(api: ApiScene):
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        json={"revision": 0, "answers": {"mgmt.leadership": 3, "mgmt.process_digital": 2}},
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["revision"] == 1
+    assert reply.get_json()["completeness"] > 0
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        json={"revision": 1, "answers": {"mgmt.leadership": None}},
+    )
+    assert reply.status_code == 200
+    db.session.expire_all()
+    assert responses.current_json(api.response_a) == {"mgmt.process_digital": 2}
+    assert api.response_a.revision == 2
+
+
+def test_stale_revision_is_409_and_nothing_changes(api: ApiScene):
+    reply = api.call(
+        "PATCH",
+        api.url("AG-B", "/answers"),
+        api.token_b,
+        json={"revision": 0, "answers": {"mgmt.leadership": 1}},
+    )
+    assert reply.status_code == 409
+    body = reply.get_json()
+    assert body["details"] == {"revision": 1, "answers": {"mgmt.leadership": 4}}
+    db.session.expire_all()
+    assert responses.current_json(api.response_b) == {"mgmt.leadership": 4}
+    assert api.response_b.revision == 1
+
+
+def test_one_invalid_answer_is_422_per_question_and_nothing_is_saved(api: ApiScene):
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        json={
+            "revision": 0,
+            "answers": {"mgmt.leadership": 3, "mgmt.process_digital": "lots", "nope": 1},
+        },
+    )
+    assert reply.status_code == 422
+    details = reply.get_json()["details"]
+    assert set(details) == {"mgmt.process_digital", "nope"}
+    assert all(isinstance(v, str) and v for v in details.values())
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Answer).filter_by(response_id=api.response_a.id)
+        )
+        == 0
+    )
+    assert api.response_a.revision == 0
+
+
+def test_patch_in_a_closed_round_is_409(api: ApiScene):
+    rounds.move(api.round, "closed")
+    db.session.commit()
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        json={"revision": 0, "answers": {"mgmt.leadership": 3}},
+    )
+    assert reply.status_code == 409
+    assert "closed" in reply.get_json()["error"]
+
+
+def test_reviewers_do_not_change_answers(api: ApiScene):
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_r,
+        json={"revision": 0, "answers": {"mgmt.leadership": 3}},
+    )
+    assert reply.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'{"answers": {}}',
+        b'{"revision": "1", "answers": {}}',
+        b'{"revision": 0, "answers": []}',
+        b'{"revision": 0, "answers": {}, "extra": 1}',
+    ],
+)
+def test_malformed_body_is_400(api: ApiScene, data):
+    reply = api.call(
+        "PATCH", api.url(tail="/answers"), api.token_a, data=data, content_type="application/json"
+    )
+    assert reply.status_code == 400, reply.get_json()
+    assert set(reply.get_json()) == {"error", "details"}
+
+
+def test_too_large_is_413(api: ApiScene):
+    body = json.dumps({"revision": 0, "answers": {"x": "a" * (1024 * 1024 + 10)}})
+    reply = api.call(
+        "PATCH", api.url(tail="/answers"), api.token_a, data=body, content_type="application/json"
+    )
+    assert reply.status_code == 413
+    assert reply.get_json()["error"]
+
+
+def test_too_many_requests_is_429(api: ApiScene, app):
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    codes = [api.call("GET", "/api/v1/rounds", api.token_a).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    reply = api.call("GET", "/api/v1/rounds", api.token_a)
+    assert reply.get_json()["error"]
+    # Per token: another token still gets through.
+    assert api.call("GET", "/api/v1/rounds", api.token_b).status_code == 200
+
+
+# -- submit ---------------------------------------------------------------------------------------
+
+
+def test_submit_incomplete_is_422_listing_what_is_missing(api: ApiScene):
+    reply = api.call("POST", api.url(tail="/submit"), api.token_a)
+    assert reply.status_code == 422
+    details = reply.get_json()["details"]
+    assert "mgmt.leadership" in details["missing"]
+    assert "missing_evidence" in details
+
+
+def test_submit_complete_is_200(api: ApiScene):
+    complete(api.response_a, api.coordinator_a)
+    reply = api.call("POST", api.url(tail="/submit"), api.token_a)
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["status"] == "submitted"
+    # Submitted again: wrong state.
+    assert api.call("POST", api.url(tail="/submit"), api.token_a).status_code == 409
+
+
+def test_reviewers_do_not_submit(api: ApiScene):
+    assert api.call("POST", api.url(tail="/submit"), api.token_r).status_code == 403
+
+
+# -- review and verified values -----------------------------------------------------------------
+
+
+def _submitted(api: ApiScene) -> None:
+    complete(api.response_a, api.coordinator_a)
+    responses.submit(api.response_a, api.coordinator_a)
+    db.session.commit()
+
+
+def test_review_accept_and_return(api: ApiScene):
+    _submitted(api)
+    reply = api.call("POST", api.url(tail="/review"), api.token_r, json={"action": "accept"})
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["status"] == "accepted"
+    reply = api.call(
+        "POST",
+        api.url(tail="/review"),
+        api.token_r,
+        json={"action": "return", "comment": "Please attach the plan."},
+    )
+    assert reply.status_code == 200
+    assert reply.get_json()["status"] == "returned"
+
+
+def test_review_of_a_draft_is_409(api: ApiScene):
+    reply = api.call("POST", api.url(tail="/review"), api.token_r, json={"action": "accept"})
+    assert reply.status_code == 409
+
+
+def test_review_with_an_unknown_action_is_400(api: ApiScene):
+    reply = api.call("POST", api.url(tail="/review"), api.token_r, json={"action": "shred"})
+    assert reply.status_code == 400
+
+
+def test_review_return_without_a_comment_is_refused(api: ApiScene):
+    _submitted(api)
+    reply = api.call("POST", api.url(tail="/review"), api.token_r, json={"action": "return"})
+    assert reply.status_code == 400
+
+
+def test_review_comment_on_an_unknown_question_is_422(api: ApiScene):
+    _submitted(api)
+    reply = api.call(
+        "POST",
+        api.url(tail="/review"),
+        api.token_r,
+        json={"action": "return", "question_comments": {"nope": "?"}},
+    )
+    assert reply.status_code == 422
+    assert set(reply.get_json()["details"]) == {"nope"}
+
+
+def test_coordinators_cannot_review_or_verify(api: ApiScene):
+    _submitted(api)
+    reply = api.call("POST", api.url(tail="/review"), api.token_a, json={"action": "accept"})
+    assert reply.status_code == 403
+    reply = api.call(
+        "PUT",
+        api.url(tail="/verified/mgmt.leadership"),
+        api.token_a,
+        json={"value": 1, "reason": "checked"},
+    )
+    assert reply.status_code == 403
+    db.session.expire_all()
+    assert api.response_a.status == "submitted"
+    assert api.response_a.verified == []
+
+
+def test_put_verified(api: ApiScene):
+    _submitted(api)
+    reply = api.call(
+        "PUT",
+        api.url(tail="/verified/mgmt.leadership"),
+        api.token_r,
+        json={"value": 1, "reason": "no signed plan"},
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json() == {
+        "question": "mgmt.leadership",
+        "value": 1,
+        "reason": "no signed plan",
+    }
+    db.session.expire_all()
+    assert [v.value for v in api.response_a.verified] == [1]
+
+
+def test_put_verified_invalid_value_is_422_unknown_question_404(api: ApiScene):
+    _submitted(api)
+    url = api.url(tail="/verified/mgmt.leadership")
+    reply = api.call("PUT", url, api.token_r, json={"value": "lots", "reason": "x"})
+    assert reply.status_code == 422
+    assert set(reply.get_json()["details"]) == {"mgmt.leadership"}
+    reply = api.call(
+        "PUT", api.url(tail="/verified/nope"), api.token_r, json={"value": 1, "reason": "x"}
+    )
+    assert reply.status_code == 404
+    assert api.call("PUT", url, api.token_r, json={"value": 1}).status_code == 400
+
+
+def test_put_verified_in_a_published_round_is_409(api: ApiScene):
+    _submitted(api)
+    for target in ("closed", "published"):
+        rounds.move(api.round, target)
+    db.session.commit()
+    reply = api.call(
+        "PUT",
+        api.url(tail="/verified/mgmt.leadership"),
+        api.token_r,
+        json={"value": 1, "reason": "late"},
+    )
+    assert reply.status_code == 409
+
+
+# -- scores and benchmark -----------------------------------------------------------------------
+
+
+def _accepted_round(api: ApiScene) -> None:
+    for response, coordinator, maturity in (
+        (api.response_a, api.coordinator_a, 0.7),
+        (api.response_b, api.coordinator_b, 0.4),
+    ):
+        complete(response, coordinator, maturity)
+        responses.submit(response, coordinator)
+        responses.review(response, api.reviewer, "accept")
+    db.session.commit()
+
+
+def test_scores_shape_and_coordinator_visibility(api: ApiScene):
+    _accepted_round(api)
+    url = f"/api/v1/rounds/{api.round.id}/scores"
+    central = api.call("GET", url, api.token_r).get_json()
+    assert [r["agency"] for r in central] == ["AG-A", "AG-B"]
+    record = central[0]
+    assert set(record) == {"agency", "status", "completeness", "overall", "dimensions"}
+    assert set(record["overall"]) == {"score", "level"}
+    # Before publication a coordinator sees only its own agency.
+    mine = api.call("GET", url, api.token_a)
+    assert mine.status_code == 200
+    assert [r["agency"] for r in mine.get_json()] == ["AG-A"]
+    assert "AG-B" not in mine.get_data(as_text=True)
+    for target in ("closed", "published"):
+        rounds.move(api.round, target)
+    db.session.commit()
+    after = api.call("GET", url, api.token_a).get_json()
+    assert [r["agency"] for r in after] == ["AG-A", "AG-B"]
+    assert after == api.call("GET", url, api.token_r).get_json()
+
+
+def test_scores_of_a_round_the_coordinator_is_not_in_is_404(api: ApiScene, world):
+    other = world.round(api.version, agencies=[api.b], name="B only")
+    reply = api.call("GET", f"/api/v1/rounds/{other.id}/scores", api.token_a)
+    assert reply.status_code == 404
+    assert api.call("GET", "/api/v1/rounds/9999/scores", api.token_r).status_code == 404
+
+
+def test_benchmark_shape(api: ApiScene):
+    _accepted_round(api)
+    url = f"/api/v1/rounds/{api.round.id}/benchmark"
+    rows = api.call("GET", url, api.token_r).get_json()
+    from assess.scoring.benchmark import BENCHMARK_COLUMNS
+
+    assert rows
+    assert all(set(row) == set(BENCHMARK_COLUMNS) for row in rows)
+    overall = [r for r in rows if r["measure"] == "overall"]
+    assert {r["agency"] for r in overall} == {"AG-A", "AG-B"}
+    assert all(r["by"] == "all" and r["group"] == "all" and r["n"] == 2 for r in overall)
+    assert sorted(r["rank"] for r in overall) in ([1, 2], [1, 1])
+    tags = api.call("GET", url + "?by=tag", api.token_r).get_json()
+    assert {r["agency"] for r in tags} == {"AG-A"}
+    assert {r["group"] for r in tags} == {"pilot"}
+    province = api.call("GET", url + "?by=province", api.token_r).get_json()
+    assert {r["group"] for r in province} == {"Chiang Mai"}
+    assert api.call("GET", url + "?by=nonsense", api.token_r).status_code == 400
+
+
+def test_benchmark_counts_only_accepted_responses(api: ApiScene):
+    _submitted(api)
+    url = f"/api/v1/rounds/{api.round.id}/benchmark"
+    assert api.call("GET", url, api.token_r).get_json() == []
+
+
+def test_benchmark_for_coordinators_only_after_publication(api: ApiScene):
+    _accepted_round(api)
+    url = f"/api/v1/rounds/{api.round.id}/benchmark?by=type"
+    assert api.call("GET", url, api.token_a).status_code == 403
+    for target in ("closed", "published"):
+        rounds.move(api.round, target)
+    db.session.commit()
+    reply = api.call("GET", url, api.token_a)
+    assert reply.status_code == 200
+    assert {r["group"] for r in reply.get_json()} == {"department"}
+
+
+# -- the OpenAPI document and the reference page ------------------------------------------------
+
+
+def test_openapi_document_is_valid_and_lists_every_route(api: ApiScene, app):
+    from openapi_spec_validator import validate
+
+    reply = api.client.get("/api/v1/openapi.json")
+    assert reply.status_code == 200
+    spec = reply.get_json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    documented = {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "put", "post", "patch", "delete")
+    }
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                routed.add((method, path))
+    assert routed == documented
+    expected = {
+        ("GET", "/api/v1/rounds"),
+        ("GET", "/api/v1/rounds/{round_id}/responses/{agency_code}"),
+        ("PATCH", "/api/v1/rounds/{round_id}/responses/{agency_code}/answers"),
+        ("POST", "/api/v1/rounds/{round_id}/responses/{agency_code}/submit"),
+        ("POST", "/api/v1/rounds/{round_id}/responses/{agency_code}/review"),
+        ("PUT", "/api/v1/rounds/{round_id}/responses/{agency_code}/verified/{question}"),
+        ("GET", "/api/v1/rounds/{round_id}/scores"),
+        ("GET", "/api/v1/rounds/{round_id}/benchmark"),
+    }
+    assert documented == expected
+    patch = spec["paths"]["/api/v1/rounds/{round_id}/responses/{agency_code}/answers"]["patch"]
+    assert {"200", "400", "401", "403", "404", "409", "413", "422", "429"} <= set(
+        patch["responses"]
+    )
+
+
+def test_reference_page_is_served_locally(api: ApiScene):
+    page = api.client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/v1/docs/assets/swagger-ui-bundle.js" in html
+    assert "/api/v1/openapi.json" in html
+    assert "https://" not in html
+    asset = api.client.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    asset.close()
+
+
+def test_api_errors_are_english_by_default(api: ApiScene):
+    reply = api.call("GET", api.url("AG-A", round_id=9999), api.token_r)
+    assert "no such round" in reply.get_json()["error"]
+
+
+def test_web_error_pages_stay_html(client):
+    reply = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert reply.status_code == 404
+    assert reply.content_type.startswith("text/html")
