@@ -15,7 +15,6 @@ from assess.models import Evidence, Response, User
 from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.services import audit, responses
 from assess.services.errors import NotFound, ServiceError, WrongState
-from assess.services.questionnaires import questionnaire_of
 
 #: Allowed extensions and the content types we serve them back with.
 TYPES = {
@@ -59,16 +58,7 @@ MAX_PER_QUESTION = 20
 
 
 def _check_question(response: Response, code: str) -> None:
-    questionnaire = questionnaire_of(response.questionnaire)
-    question = questionnaire.questions.get(code)
-    if question is None:
-        raise NotFound(
-            _(
-                "question %(code)s: no such question in %(questionnaire)s",
-                code=code,
-                questionnaire=questionnaire.key,
-            )
-        )
+    question = responses.question_of(response, code)
     if question.evidence is EvidencePolicy.NONE:
         raise ServiceError(_("question %(code)s: this question takes no evidence", code=code))
     if sum(1 for e in response.evidence if e.question_code == code) >= MAX_PER_QUESTION:

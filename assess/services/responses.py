@@ -40,6 +40,7 @@ from assess.questionnaires.answers import (
     to_json_value,
     unknown_question,
 )
+from assess.questionnaires.model import Question
 from assess.scoring.engine import ResponseScore
 from assess.services import audit, results, rounds
 from assess.services.errors import (
@@ -409,15 +410,8 @@ def latest_comments(response: Response) -> list[Comment]:
     return [c for c in response.comments if c.revision == last]
 
 
-def verify(response: Response, actor: User, code: str, value: Any, reason: str) -> None:
-    """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
-    if not actor.is_central:
-        raise NotAllowed(_("only the central office records verified values"))
-    if response.round.status == "draft":
-        raise WrongState(_("the round has not opened"))
-    if response.round.status == "published":
-        # Published figures are final: a verified value now would change them silently.
-        raise WrongState(_("the round is published: its verified values can no longer change"))
+def question_of(response: Response, code: str) -> Question:
+    """The question ``code`` of the response's questionnaire; :class:`NotFound` otherwise."""
     questionnaire = questionnaire_of(response.questionnaire)
     question = questionnaire.questions.get(code)
     if question is None:
@@ -428,6 +422,19 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
                 questionnaire=questionnaire.key,
             )
         )
+    return question
+
+
+def verify(response: Response, actor: User, code: str, value: Any, reason: str) -> None:
+    """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
+    if not actor.is_central:
+        raise NotAllowed(_("only the central office records verified values"))
+    if response.round.status == "draft":
+        raise WrongState(_("the round has not opened"))
+    if response.round.status == "published":
+        # Published figures are final: a verified value now would change them silently.
+        raise WrongState(_("the round is published: its verified values can no longer change"))
+    question = question_of(response, code)
     if not reason or not reason.strip():
         raise InvalidAnswers({code: _("give the reason for the verified value")})
     try:
