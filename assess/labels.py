@@ -21,7 +21,20 @@ ROUND_STATUS = {
     "draft": _l("Draft"),
     "open": _l("Open"),
     "closed": _l("Closed"),
+    "preliminary": _l("Preliminary results"),
     "published": _l("Published"),
+}
+DISPUTE_STATUS = {
+    "open": _l("Awaiting decision"),
+    "upheld": _l("Upheld"),
+    "rejected": _l("Rejected"),
+}
+GROUPING = {
+    "all": _l("All agencies"),
+    "type": _l("Same type"),
+    "parent": _l("Same parent agency"),
+    "province": _l("Same province"),
+    "tag": _l("Same tag"),
 }
 ROLE = {"coordinator": _l("Coordinator"), "reviewer": _l("Reviewer"), "admin": _l("Administrator")}
 AGENCY_TYPE = {
@@ -67,6 +80,8 @@ def init_app(app: Flask) -> None:
         role_label=lambda c: _get(ROLE, c),
         agency_type_label=lambda c: _get(AGENCY_TYPE, c),
         question_type_label=lambda c: _get(QUESTION_TYPE, c),
+        dispute_status_label=lambda c: _get(DISPUTE_STATUS, c),
+        grouping_label=lambda c: _get(GROUPING, c),
         level_name=level_name,
         level_index=levels.palette_index,
         level_colour=levels.colour,

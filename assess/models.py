@@ -64,7 +64,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 COORDINATOR, REVIEWER, ADMIN = "coordinator", "reviewer", "admin"
 ROLES = (COORDINATOR, REVIEWER, ADMIN)
 
-ROUND_STATUSES = ("draft", "open", "closed", "published")
+#: ``preliminary``: results shown to each agency, with a dispute window; then ``published``.
+ROUND_STATUSES = ("draft", "open", "closed", "preliminary", "published")
+DISPUTE_STATUSES = ("open", "upheld", "rejected")
 RESPONSE_STATUSES = ("not_started", "draft", "submitted", "returned", "accepted")
 EDITABLE_STATUSES = ("not_started", "draft", "returned")
 
@@ -217,9 +219,18 @@ class Round(db.Model):
     opens_on: Mapped[dt.date | None] = mapped_column(Date)
     closes_on: Mapped[dt.date | None] = mapped_column(Date)
     live_preview: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Publication: the last day agencies may dispute preliminary results (Bangkok), whether
+    # coordinators see other agencies' names or anonymised labels, and the dashboards' flags
+    # (a change from last year larger than ``flag_change`` points; a verified score more than
+    # ``flag_verified_gap`` points below the self-assessed one).
+    disputes_close_on: Mapped[dt.date | None] = mapped_column(Date)
+    anonymise_peers: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_change: Mapped[int] = mapped_column(Integer, default=15)
+    flag_verified_gap: Mapped[int] = mapped_column(Integer, default=10)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    preliminary_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="rounds")
@@ -261,6 +272,9 @@ class Response(db.Model):
     )
     comments: Mapped[list[Comment]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="Comment.id"
+    )
+    disputes: Mapped[list[Dispute]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Dispute.id"
     )
     results: Mapped[list[Result]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
@@ -348,6 +362,33 @@ class Comment(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="comments")
     author: Mapped[User | None] = relationship()
+
+
+class Dispute(db.Model):
+    """An agency's dispute of one question of its preliminary results.
+
+    ``proposed`` is the value the agency asks to be counted (JSON, as answers); without it
+    the agency asks for its own answer back. Upholding a dispute sets the verified value,
+    so the scores recompute; rejecting it changes nothing but the dispute.
+    """
+
+    __tablename__ = "dispute"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    question_code: Mapped[str] = mapped_column(String(100))
+    explanation: Mapped[str] = mapped_column(Text)
+    proposed: Mapped[Any] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    response: Mapped[Response] = relationship(back_populates="disputes")
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
 
 class AuditEvent(db.Model):

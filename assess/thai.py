@@ -92,6 +92,11 @@ def format_percent(value: Any) -> str:
     return f"{Decimal(str(value)):.1f}%"
 
 
+def today() -> dt.date:
+    """Today's date in Bangkok."""
+    return dt.datetime.now(BANGKOK).date()
+
+
 def days_left(deadline: dt.date | None, today: dt.date | None = None) -> int | None:
     """Whole days from today (Bangkok) to the deadline day; negative once passed."""
     if deadline is None:

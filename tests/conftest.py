@@ -201,6 +201,7 @@ class World:
             "draft": [],
             "open": ["open"],
             "closed": ["open", "closed"],
+            "preliminary": ["open", "closed", "preliminary"],
             "published": ["open", "closed", "published"],
         }[status]:
             rounds.move(round_, target)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pandas as pd
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
@@ -27,8 +26,7 @@ from assess.api.schemas import (
 )
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
-from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark
-from assess.services import agencies, responses, results, rounds, users
+from assess.services import agencies, reports, responses, results, rounds, users
 from assess.services.errors import NotAllowed, NotFound
 
 
@@ -321,68 +319,4 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     round_ = _round()
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
-    return benchmark_records(round_, query["by"])
-
-
-def benchmark_records(round_: Round, by: str) -> list[dict[str, Any]]:
-    """The rows of ``assess benchmark --format json`` for one comparison grouping."""
-    accepted = {
-        r["agency"]: r
-        for r in results.score_records(round_, verified=True)
-        if r["status"] == "accepted"
-    }
-    rows = []
-    for code, record in accepted.items():
-        rows.append(
-            {
-                "agency": code,
-                "measure": "overall",
-                "score": record["overall"]["score"],
-                "level": record["overall"]["level"],
-            }
-        )
-        for dim, measure in record["dimensions"].items():
-            rows.append(
-                {
-                    "agency": code,
-                    "measure": dim,
-                    "score": measure["score"],
-                    "level": measure["level"],
-                }
-            )
-    frame = pd.DataFrame(rows, columns=["agency", "measure", "score", "level"])
-    frame["score"] = frame["score"].astype("float64")
-    members = []
-    for agency in db.session.scalars(db.select(Agency).where(Agency.code.in_(list(accepted)))):
-        for group in _groups(agency, by):
-            members.append({"agency": agency.code, "by": by, "group": group})
-    groups = pd.DataFrame(members, columns=["agency", "by", "group"])
-    out = benchmark(frame, groups)
-    records = []
-    for row in out.itertuples(index=False):
-        values = dict(zip(BENCHMARK_COLUMNS, row, strict=True))
-        out_row: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in ("n", "rank", "quartile"):
-                out_row[key] = int(value)
-            elif key in ("agency", "by", "group", "measure"):
-                out_row[key] = str(value)
-            elif key == "level":
-                out_row[key] = None if pd.isna(value) else str(value)
-            else:
-                out_row[key] = float(value)
-        records.append(out_row)
-    return records
-
-
-def _groups(agency: Agency, by: str) -> list[str]:
-    """The comparison groups of one kind an agency belongs to (none if it has no such attribute)."""
-    if by == "all":
-        return ["all"]
-    if by == "type":
-        return [agency.type] if agency.type else []
-    if by == "parent":
-        return [agency.parent.code] if agency.parent is not None else []
-    if by == "province":
-        return [agency.province] if agency.province else []
-    return sorted(set(agency.tags or []))
+    return reports.benchmark_records(reports.load(round_), query["by"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from assess.models import ROUND_STATUSES
+
 BENCHMARK_GROUPINGS = ("all", "type", "parent", "province", "tag")
 RESPONSE_STATUSES = ("not_started", "draft", "submitted", "returned", "accepted")
 
@@ -28,7 +30,7 @@ class RoundSchema(ma.Schema):
     fiscal_year = fields.Integer(required=True, metadata={"description": "Buddhist Era"})
     questionnaire = fields.String(required=True, metadata={"description": "CODE@VERSION"})
     status = fields.String(
-        required=True, validate=validate.OneOf(("draft", "open", "closed", "published"))
+        required=True, validate=validate.OneOf(ROUND_STATUSES)
     )
     opens_on = fields.Date(allow_none=True)
     closes_on = fields.Date(allow_none=True)

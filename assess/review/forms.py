@@ -84,6 +84,11 @@ class RoundForm(Form):
 class MoveForm(Form):
     """Confirmation of a workflow move (the target is in the URL)."""
 
+    disputes_close_on = DateField(
+        _l("Agencies may dispute until (last day)"),
+        validators=[Optional()],
+        description=_l("Disputes are accepted until the end of this day, Bangkok time."),
+    )
     submit = SubmitField(_l("Confirm"))
 
 
@@ -95,7 +100,35 @@ class SettingsForm(Form):
         description=_l("Answers are accepted until the end of this day, Bangkok time."),
     )
     live_preview = BooleanField(_l("Show coordinators a live score preview"))
+    anonymise_peers = BooleanField(
+        _l("Anonymise other agencies in what coordinators see"),
+        description=_l("Coordinators see their peers' scores without names after publication."),
+    )
+    flag_change = IntegerField(
+        _l("Flag a change from last year larger than (points)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+    )
+    flag_verified_gap = IntegerField(
+        _l("Flag a verified score lower than self-assessed by more than (points)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+    )
+    disputes_close_on = DateField(_l("Disputes accepted until (last day)"), validators=[Optional()])
     submit = SubmitField(_l("Save settings"))
+
+
+class DecisionForm(Form):
+    """A reviewer's decision on a dispute."""
+
+    decision = RadioField(
+        _l("Decision"),
+        choices=choices([("uphold", _l("Uphold")), ("reject", _l("Reject"))]),
+        validators=[DataRequired()],
+    )
+    note = TextAreaField(
+        _l("Reason (the agency reads it)"),
+        validators=[DataRequired(), Length(max=4000)],
+        render_kw={"rows": 2},
+    )
 
 
 class ReviewForm(Form):

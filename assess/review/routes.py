@@ -35,10 +35,12 @@ from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     AGENCY_TYPES,
     COORDINATOR,
+    DISPUTE_STATUSES,
     RESPONSE_STATUSES,
     ROUND_STATUSES,
     Agency,
     AuditEvent,
+    Dispute,
     Evidence,
     QuestionnaireVersion,
     Response,
@@ -55,13 +57,23 @@ from assess.questionnaires.answers import (
     parse_json_value,
 )
 from assess.review import bp
-from assess.review.forms import MoveForm, ReviewForm, RoundForm, SettingsForm, VerifyForm, choices
+from assess.review.forms import (
+    DecisionForm,
+    MoveForm,
+    ReviewForm,
+    RoundForm,
+    SettingsForm,
+    VerifyForm,
+    choices,
+)
 from assess.scoring.engine import visibility
+from assess.services import disputes as dispute_service
 from assess.services import evidence as evidence_service
 from assess.services import questionnaires, responses, results
 from assess.services import rounds as round_service
 from assess.services.errors import ServiceError
 from assess.services.questionnaires import questionnaire_of
+from assess.survey import results_page
 
 PER_PAGE = 50
 
@@ -74,7 +86,8 @@ ANSWERED = ("submitted", "accepted")
 MOVES = {
     "open": _l("Open the round"),
     "closed": _l("Close the round"),
-    "published": _l("Publish the results"),
+    "preliminary": _l("Publish preliminary results"),
+    "published": _l("Publish the final results"),
 }
 
 AUDIT_ACTIONS = {
@@ -88,7 +101,11 @@ AUDIT_ACTIONS = {
     "round.create": _l("Round created"),
     "round.open": _l("Round opened"),
     "round.closed": _l("Round closed"),
+    "round.preliminary": _l("Preliminary results published"),
     "round.published": _l("Results published"),
+    "dispute.raise": _l("Dispute raised"),
+    "dispute.uphold": _l("Dispute upheld"),
+    "dispute.reject": _l("Dispute rejected"),
     "round.settings": _l("Round settings changed"),
     "login": _l("Signed in"),
     "password": _l("Password changed"),
@@ -458,8 +475,18 @@ def round_page(round_id: int) -> str:
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
         settings_form=SettingsForm(
-            live_preview=round_.live_preview, opens_on=round_.opens_on, closes_on=round_.closes_on
+            live_preview=round_.live_preview,
+            opens_on=round_.opens_on,
+            closes_on=round_.closes_on,
+            anonymise_peers=round_.anonymise_peers,
+            flag_change=round_.flag_change,
+            flag_verified_gap=round_.flag_verified_gap,
+            disputes_close_on=round_.disputes_close_on,
         ),
+        disputes=_dispute_counts(round_),
+        disputes_open=round_service.disputes_open(round_),
+        endpoints=current_app.view_functions,
+        bulk_scorecards=_has_template("scorecards/_bulk.html"),
         result_of=results.result_of,
         statuses=RESPONSE_STATUSES,
     )
@@ -531,8 +558,14 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
             flash_problems(e for errors in form.errors.values() for e in errors)
             return redirect(url_for(".round", round_id=round_.id))
         try:
-            round_service.move(round_, target, current_user)
-            scored = results.recompute_round(round_) if target == "published" else None
+            round_service.move(
+                round_,
+                target,
+                current_user,
+                disputes_close_on=form.disputes_close_on.data if target == "preliminary" else None,
+            )
+            publishing = target in ("preliminary", "published")
+            scored = results.recompute_round(round_) if publishing else None
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
@@ -541,6 +574,11 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
             message = {
                 "open": _("The round is open: coordinators can answer."),
                 "closed": _("The round is closed: answers can no longer be changed."),
+                "preliminary": _(
+                    "The preliminary results are published: each agency sees its own results "
+                    "and may dispute them until the end of %(day)s.",
+                    day=i18n.day(round_.disputes_close_on) if round_.disputes_close_on else "–",
+                ),
                 "published": _("The results are published."),
             }[target]
             if scored is not None:
@@ -548,8 +586,11 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
             flash(message, "success")
         return redirect(url_for(".round", round_id=round_.id))
     allowed = round_.status in round_service.TRANSITIONS[target]
+    if target == "preliminary" and form.disputes_close_on.data is None:
+        form.disputes_close_on.data = thai.today() + dt.timedelta(days=round_service.DISPUTE_DAYS)
     return render_template(
         "review/move.html",
+        open_disputes=round_service.open_disputes(round_),
         round=round_,
         target=target,
         label=MOVES[target],
@@ -577,6 +618,12 @@ def round_settings(round_id: int) -> WerkzeugResponse:
             opens_on=form.opens_on.data,
             closes_on=form.closes_on.data,
             live_preview=bool(form.live_preview.data),
+            anonymise_peers=bool(form.anonymise_peers.data),
+            flag_change=form.flag_change.data,
+            flag_verified_gap=form.flag_verified_gap.data,
+            disputes_close_on=form.disputes_close_on.data
+            if round_.status == "preliminary"
+            else None,
             actor=current_user,
         )
         db.session.commit()
@@ -1019,3 +1066,130 @@ def central_url(**changes: Any) -> str:
         else:
             args[key] = value
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+
+
+# -- disputes of preliminary results ---------------------------------------------------------
+
+
+def _has_template(name: str) -> bool:
+    """Whether a template exists (parts built by other features are included when present)."""
+    try:
+        current_app.jinja_env.get_template(name)
+    except Exception:  # noqa: BLE001 (jinja2.TemplateNotFound and its subclasses)
+        return False
+    return True
+
+
+def _dispute_counts(round_: Round) -> dict[str, int]:
+    """How many disputes of the round are in each status."""
+    rows = db.session.execute(
+        select(Dispute.status, func.count())
+        .join(Response, Dispute.response_id == Response.id)
+        .where(Response.round_id == round_.id)
+        .group_by(Dispute.status)
+    )
+    counts = dict.fromkeys(DISPUTE_STATUSES, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+@dataclass
+class DisputeView:
+    """A dispute as the reviewer reads it: the question, the values at stake, the decision."""
+
+    dispute: Dispute
+    question: Question | None
+    answer: Shown
+    verified: Shown | None
+    proposed: Shown | None
+
+
+def dispute_views(disputes: Iterable[Dispute], lang: str) -> list[DisputeView]:
+    """Disputes with their question and the answer, verified and proposed values shown."""
+    views = []
+    for d in disputes:
+        questionnaire = questionnaire_of(d.response.questionnaire)
+        q = questionnaire.questions.get(d.question_code)
+        own = next((a for a in d.response.answers if a.question_code == d.question_code), None)
+        checked = next((v for v in d.response.verified if v.question_code == d.question_code), None)
+
+        def shown(raw: Any, q: Question | None = q) -> Shown:
+            if q is None:
+                return Shown(items=[json.dumps(raw, ensure_ascii=False)])
+            try:
+                return show_value(q, parse_json_value(q, raw), lang)
+            except AnswerError:
+                return Shown(items=[json.dumps(raw, ensure_ascii=False)])
+
+        views.append(
+            DisputeView(
+                dispute=d,
+                question=q,
+                answer=shown(own.value) if own is not None else Shown(empty=True),
+                verified=shown(checked.value) if checked is not None else None,
+                proposed=shown(d.proposed) if d.proposed is not None else None,
+            )
+        )
+    return views
+
+
+@bp.route("/rounds/<int:round_id>/disputes", methods=["GET"])
+@central_required
+def disputes(round_id: int) -> str:
+    """The round's disputes, undecided first, with a decision form on each."""
+    round_ = _round_or_404(round_id)
+    status = request.args.get("status", "")
+    if status not in ("", *DISPUTE_STATUSES):
+        status = ""
+    found = dispute_service.of_round(round_, status or None)
+    return render_template(
+        "review/disputes.html",
+        round=round_,
+        status=status,
+        views=dispute_views(found, current_language()),
+        counts=_dispute_counts(round_),
+        disputes_open=round_service.disputes_open(round_),
+        form=DecisionForm(),
+        decidable=round_.status == "preliminary",
+        statuses=DISPUTE_STATUSES,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/disputes/<int:dispute_id>", methods=["POST"])
+@central_required
+def decide_dispute(round_id: int, dispute_id: int) -> WerkzeugResponse:
+    """Uphold or reject one dispute (upholding recomputes the agency's verified scores)."""
+    round_ = _round_or_404(round_id)
+    form = DecisionForm()
+    back = url_for(".disputes", round_id=round_.id, _anchor=f"dispute-{dispute_id}")
+    if not form.validate_on_submit():
+        flash_problems(e for errors in form.errors.values() for e in errors)
+        return redirect(back)
+    try:
+        found = dispute_service.get_dispute(round_, dispute_id)
+        dispute_service.decide(
+            found, current_user, uphold=form.decision.data == "uphold", note=form.note.data or ""
+        )
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash_problems(exc.problems)
+        return redirect(back)
+    flash(
+        _("Dispute %(id)d upheld: the scores were recomputed.", id=dispute_id)
+        if found.status == "upheld"
+        else _("Dispute %(id)d rejected.", id=dispute_id),
+        "success",
+    )
+    return redirect(back)
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>/results")
+@central_required
+def agency_results(round_id: int, agency_code: str) -> str:
+    """An agency's results page as its coordinator sees it, with peers always shown."""
+    round_ = _round_or_404(round_id)
+    found = _response_or_404(round_, agency_code)
+    return results_page.render(found, central=True)

@@ -6,5 +6,15 @@ touches a database: callers hand it plain data and store what it returns.
 
 from assess.scoring.engine import DimensionScore, ResponseScore, score_response
 from assess.scoring.rounding import round_half_away
+from assess.scoring.whatif import Lift, Step, best_answer, lift
 
-__all__ = ["DimensionScore", "ResponseScore", "round_half_away", "score_response"]
+__all__ = [
+    "DimensionScore",
+    "Lift",
+    "ResponseScore",
+    "Step",
+    "best_answer",
+    "lift",
+    "round_half_away",
+    "score_response",
+]

@@ -1,4 +1,5 @@
-"""Rounds: creation with invited agencies, and the workflow draft → open → closed → published."""
+"""Rounds: creation with invited agencies, and the workflow
+draft → open → closed → (preliminary →) published."""
 
 from __future__ import annotations
 
@@ -11,18 +12,34 @@ from sqlalchemy import func, select
 from assess import i18n
 from assess.extensions import db
 from assess.labels import ROUND_STATUS
-from assess.models import Agency, QuestionnaireVersion, Response, Round, User, utcnow
+from assess.models import (
+    Agency,
+    Dispute,
+    QuestionnaireVersion,
+    Response,
+    Round,
+    User,
+    utcnow,
+)
 from assess.services import audit
 from assess.services.errors import NotFound, ServiceError, WrongState
 from assess.thai import BANGKOK
 
 #: Allowed moves: target status → statuses it may be reached from. ``closed → open``
 #: reopens a round (say, to extend the deadline); it is audited like every move.
+#: Publication takes two steps, as the national integrity assessment does it: preliminary
+#: results that each agency sees and may dispute until ``disputes_close_on``, then the
+#: final publication. ``closed → published`` (no dispute window) stays for the command line
+#: contract of interfaces.md.
 TRANSITIONS = {
     "open": ("draft", "closed"),
     "closed": ("open",),
-    "published": ("closed",),
+    "preliminary": ("closed",),
+    "published": ("closed", "preliminary"),
 }
+
+#: Days agencies have to dispute preliminary results when no closing day is given.
+DISPUTE_DAYS = 14
 
 
 def create_round(
@@ -106,23 +123,80 @@ def get_round(round_id: int | str) -> Round:
     return found
 
 
-def move(round_: Round, target: str, actor: User | None = None) -> None:
-    """Move a round to ``target`` (``open``, ``closed`` or ``published``)."""
+def move(
+    round_: Round,
+    target: str,
+    actor: User | None = None,
+    *,
+    disputes_close_on: dt.date | None = None,
+) -> None:
+    """Move a round to ``target`` (``open``, ``closed``, ``preliminary`` or ``published``).
+
+    Preliminary results open a dispute window until ``disputes_close_on`` (default: in
+    :data:`DISPUTE_DAYS` days). Final publication is refused while disputes are undecided.
+    """
     allowed = TRANSITIONS.get(target)
     if allowed is None:
         raise ServiceError(_("unknown round status %(status)s", status=repr(target)))
     if round_.status not in allowed:
         raise WrongState(_refused_move(round_, target, allowed))
+    now = utcnow()
+    if target == "preliminary":
+        today = now.astimezone(BANGKOK).date()
+        close_on = disputes_close_on or today + dt.timedelta(days=DISPUTE_DAYS)
+        if close_on < today:
+            raise ServiceError(_("the dispute window cannot close before today"))
+        round_.disputes_close_on = close_on
+    if target == "published":
+        pending = open_disputes(round_)
+        if pending:
+            raise WrongState(
+                _(
+                    "round %(id)s has %(n)d undecided disputes: uphold or reject them before "
+                    "the final publication",
+                    id=round_.id,
+                    n=pending,
+                )
+            )
     old = round_.status
     round_.status = target
-    now = utcnow()
     if target == "open":
         round_.opened_at = now
     elif target == "closed":
         round_.closed_at = now
+    elif target == "preliminary":
+        round_.preliminary_at = now
     else:
         round_.published_at = now
-    audit.record(f"round.{target}", actor, round=round_, old=old, new=target)
+    new: object = target
+    if target == "preliminary":
+        new = {"status": target, "disputes_close_on": round_.disputes_close_on.isoformat()}  # type: ignore[union-attr]
+    audit.record(f"round.{target}", actor, round=round_, old=old, new=new)
+
+
+def open_disputes(round_: Round) -> int:
+    """How many disputes of the round wait for a decision."""
+    return (
+        db.session.scalar(
+            select(func.count(Dispute.id))
+            .join(Response)
+            .where(Response.round_id == round_.id, Dispute.status == "open")
+        )
+        or 0
+    )
+
+
+def disputes_open(round_: Round, now: dt.datetime | None = None) -> bool:
+    """Whether agencies may dispute now: preliminary results, up to the end of the window."""
+    if round_.status != "preliminary" or round_.disputes_close_on is None:
+        return False
+    end = dt.datetime.combine(round_.disputes_close_on + dt.timedelta(days=1), dt.time(), BANGKOK)
+    return (now or utcnow()) < end
+
+
+def results_visible(round_: Round) -> bool:
+    """Whether each agency sees its own results: preliminary or published."""
+    return round_.status in ("preliminary", "published")
 
 
 def _refused_move(round_: Round, target: str, allowed: Sequence[str]) -> str:
@@ -135,6 +209,12 @@ def _refused_move(round_: Round, target: str, allowed: Sequence[str]) -> str:
         return _("round %(id)s is %(status)s; it can be opened only when %(allowed)s", **words)
     if target == "closed":
         return _("round %(id)s is %(status)s; it can be closed only when %(allowed)s", **words)
+    if target == "preliminary":
+        return _(
+            "round %(id)s is %(status)s; preliminary results can be published only when "
+            "%(allowed)s",
+            **words,
+        )
     return _("round %(id)s is %(status)s; it can be published only when %(allowed)s", **words)
 
 
@@ -144,37 +224,78 @@ def update_settings(
     opens_on: dt.date | None,
     closes_on: dt.date | None,
     live_preview: bool,
+    anonymise_peers: bool | None = None,
+    flag_change: int | None = None,
+    flag_verified_gap: int | None = None,
+    disputes_close_on: dt.date | None = None,
     actor: User | None = None,
 ) -> bool:
-    """Change a round's dates and live preview (e.g. extend the deadline); audited.
+    """Change a round's dates, live preview and result settings; audited.
 
-    A published round is final. Returns whether anything changed.
+    ``None`` for a result setting keeps it. The dispute window's closing day can move only
+    while the results are preliminary. A published round is final. Returns whether anything
+    changed.
     """
     if round_.status == "published":
         raise WrongState(
             _("round %(round)s is published: it can no longer change", round=round_.id)
         )
     problems = _problems(round_.name, round_.fiscal_year, opens_on, closes_on)
+    for name, value in (("flag_change", flag_change), ("flag_verified_gap", flag_verified_gap)):
+        if value is not None and not 0 < value <= 100:
+            problems.append(
+                _("%(setting)s must be between 1 and 100 points", setting=SETTING_NAMES[name]())
+            )
+    if disputes_close_on is not None and round_.status != "preliminary":
+        problems.append(_("the dispute window exists only while results are preliminary"))
     if problems:
         raise ServiceError(problems)
+
+    def iso(day: dt.date | None) -> str | None:
+        return day.isoformat() if day else None
+
     old = {
-        "opens_on": round_.opens_on.isoformat() if round_.opens_on else None,
-        "closes_on": round_.closes_on.isoformat() if round_.closes_on else None,
+        "opens_on": iso(round_.opens_on),
+        "closes_on": iso(round_.closes_on),
         "live_preview": round_.live_preview,
+        "anonymise_peers": round_.anonymise_peers,
+        "flag_change": round_.flag_change,
+        "flag_verified_gap": round_.flag_verified_gap,
+        "disputes_close_on": iso(round_.disputes_close_on),
     }
     new = {
-        "opens_on": opens_on.isoformat() if opens_on else None,
-        "closes_on": closes_on.isoformat() if closes_on else None,
+        "opens_on": iso(opens_on),
+        "closes_on": iso(closes_on),
         "live_preview": live_preview,
+        "anonymise_peers": old["anonymise_peers"] if anonymise_peers is None else anonymise_peers,
+        "flag_change": old["flag_change"] if flag_change is None else flag_change,
+        "flag_verified_gap": (
+            old["flag_verified_gap"] if flag_verified_gap is None else flag_verified_gap
+        ),
+        "disputes_close_on": old["disputes_close_on"]
+        if disputes_close_on is None
+        else iso(disputes_close_on),
     }
     if old == new:
         return False
     round_.opens_on, round_.closes_on, round_.live_preview = opens_on, closes_on, live_preview
+    round_.anonymise_peers = bool(new["anonymise_peers"])
+    round_.flag_change = int(new["flag_change"])  # type: ignore[call-overload]
+    round_.flag_verified_gap = int(new["flag_verified_gap"])  # type: ignore[call-overload]
+    if disputes_close_on is not None:
+        round_.disputes_close_on = disputes_close_on
     changed = {k: v for k, v in new.items() if old[k] != v}
     audit.record(
         "round.settings", actor, round=round_, old={k: old[k] for k in changed}, new=changed
     )
     return True
+
+
+#: Names of the result settings in messages.
+SETTING_NAMES = {
+    "flag_change": lambda: _("the change flag"),
+    "flag_verified_gap": lambda: _("the verified-gap flag"),
+}
 
 
 def deadline(round_: Round) -> dt.datetime | None:
@@ -200,13 +321,13 @@ def accepting_answers(round_: Round, now: dt.datetime | None = None) -> bool:
 def why_closed(round_: Round, now: dt.datetime | None = None) -> str | None:
     """Why answers are not accepted now, as a code, or ``None`` when they are.
 
-    ``not_open`` (a draft round), ``closed`` (closed or published), ``opens_later`` (before
+    ``not_open`` (a draft round), ``closed`` (closed, preliminary or published), ``opens_later`` (before
     ``opens_on``) or ``deadline`` (after the end of ``closes_on``).
     """
     now = now or utcnow()
     if round_.status == "draft":
         return "not_open"
-    if round_.status in ("closed", "published"):
+    if round_.status in ("closed", "preliminary", "published"):
         return "closed"
     if round_.opens_on is not None and now < dt.datetime.combine(
         round_.opens_on, dt.time(), BANGKOK

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import (
@@ -52,7 +53,7 @@ from assess.questionnaires.conditions import (
 from assess.questionnaires.model import Dimension, Question, QuestionType
 from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.scoring.engine import ResponseScore, visibility
-from assess.services import evidence, interchange, responses, results, rounds
+from assess.services import disputes, evidence, interchange, responses, results, rounds
 from assess.services.errors import (
     InvalidAnswers,
     NotFound,
@@ -61,7 +62,7 @@ from assess.services.errors import (
     WrongState,
 )
 from assess.services.questionnaires import questionnaire_of
-from assess.survey import bp
+from assess.survey import bp, results_page
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -980,4 +981,95 @@ def workbook(round_id: int) -> Any:
         readonly=_readonly_reason(response),
         problems=problems,
         message=message,
+    ), status
+
+
+# -- 5. results and disputes --------------------------------------------------------------------
+
+
+def _results_response(round_id: int) -> Response:
+    """The coordinator's response when its results may be seen; 404 before that."""
+    response = _load(round_id)
+    if not rounds.results_visible(response.round):
+        abort(404)
+    return response
+
+
+@bp.route("/rounds/<int:round_id>/results")
+@coordinator_required()
+def results_view(round_id: int) -> str:
+    """The agency's results: scores and levels, peers, change, what would lift each level."""
+    return results_page.render(_results_response(round_id), central=False)
+
+
+@bp.route("/rounds/<int:round_id>/disputes/new", methods=["GET", "POST"])
+@coordinator_required()
+def dispute_new(round_id: int) -> Any:
+    """Dispute one question of the preliminary results, with an explanation.
+
+    The question's own inputs (the answer page's card) give the value the agency asks to be
+    counted; leaving them as they are asks for the agency's own answer.
+    """
+    response = _results_response(round_id)
+    questionnaire = questionnaire_of(response.questionnaire)
+    code = request.values.get("question", "")
+    question = questionnaire.questions.get(code)
+    if question is None:
+        abort(404)
+    own, verified = results.answer_sets(response)
+    stored = {a.question_code: a.value for a in response.answers}
+    current = next((v.value for v in response.verified if v.question_code == code), None)
+    field = _field(question, current if current is not None else stored.get(code))
+    errors: dict[str, str] = {}
+    explanation = ""
+    status = 200
+    if request.method == "POST":
+        field = _form_field(question, request.form)
+        explanation = request.form.get("explanation", "")
+        try:
+            value = _form_value(question, field)
+        except AnswerError as exc:
+            errors[code] = i18n.reason(exc)
+        else:
+            proposed = None if _same(question, value, stored.get(code)) else value
+            try:
+                disputes.raise_dispute(response, current_user, code, explanation, proposed)
+                db.session.commit()
+            except ServiceError as exc:
+                db.session.rollback()
+                details = exc.details if isinstance(exc.details, dict) else {}
+                errors[code] = "; ".join(str(v) for v in details.values()) or "; ".join(
+                    exc.problems
+                )
+            else:
+                flash(
+                    _("Your dispute of %(code)s was sent to the central office.", code=code),
+                    "success",
+                )
+                return redirect(url_for(".results_view", round_id=round_id, _anchor="disputes"))
+        status = 422
+    items = [e for e in response.evidence if e.question_code == code]
+    return render_template(
+        "survey/dispute.html",
+        response=response,
+        round=response.round,
+        questionnaire=questionnaire,
+        q=question,
+        index=1,
+        shown={code: field},
+        state=SimpleNamespace(visible={code: True}),
+        errors=errors,
+        yours={},
+        question_comments={},
+        evidence_items={code: items},
+        readonly=True,
+        EvidencePolicy=EvidencePolicy,
+        NA=NA_SENTINEL,
+        max_mb=1,
+        accept="",
+        lang=current_language(),
+        explanation=explanation,
+        own=own.get(code),
+        verified_value=verified.get(code),
+        can_dispute=rounds.disputes_open(response.round) and response.status == "accepted",
     ), status

@@ -20,7 +20,7 @@ import re
 import pytest
 
 from assess.extensions import db
-from assess.models import Evidence
+from assess.models import Dispute, Evidence
 from assess.services import evidence, responses, users
 
 # The CSRF token endpoint is harmless in public: other origins cannot read its reply.
@@ -94,6 +94,11 @@ class Scene:
             folder=folder,
             max_bytes=10**6,
         )
+        # A dispute of B's results (written directly: the round need not be preliminary).
+        self.dispute = Dispute(
+            question_code=text_question, explanation=SECRET_TEXT, raised_by_id=self.coordinator_b.id
+        )
+        b_response.disputes.append(self.dispute)
         self.token_a = users.issue_token(self.coordinator_a, "access test")
         db.session.commit()
         self.params = {
@@ -101,6 +106,7 @@ class Scene:
             "agency_code": self.b.code,
             "code": self.b.code,
             "evidence_id": str(self.evidence.id),
+            "dispute_id": str(self.dispute.id),
             "dim_code": _questionnaire(self.version).dimensions[0].code,
             "target": "closed",
             "token_id": "1",

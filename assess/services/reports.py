@@ -1,0 +1,273 @@
+"""Results of a round as plain tables: what dashboards, exports, the API and PDFs read.
+
+One query loads a round's responses, agencies and stored results (no ORM objects, so 8,000
+agencies load in a few tens of milliseconds); everything else is pandas over that table and
+the pure :mod:`assess.scoring` functions (benchmark §7, trend §8, what-if lift). Views and
+PDFs never compute scores: they call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from assess.extensions import db
+from assess.models import Agency, Response, Result, Round
+from assess.questionnaires import Questionnaire
+from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark, level_distribution
+from assess.scoring.trend import TREND_COLUMNS, trend
+from assess.services.questionnaires import questionnaire_of
+
+OVERALL = "overall"
+#: Comparison groupings of scoring.md §7, in the order pages list them.
+GROUPINGS = ("all", "type", "parent", "province", "tag")
+#: Columns of the agency table (one row per response of the round).
+AGENCY_COLUMNS = (
+    "agency", "response_id", "status", "completeness", "updated_at", "name_th", "name_en",
+    "type", "parent", "parent_name_th", "parent_name_en", "province", "tags",
+)  # fmt: skip
+
+
+@dataclass
+class RoundResults:
+    """A round's responses and stored results, loaded once.
+
+    ``agencies`` has one row per response (:data:`AGENCY_COLUMNS`, indexed by agency code).
+    ``verified`` and ``self`` are long tables ``agency, measure, score, level`` (score a
+    float with exactly the stored 2 decimals, missing when not scored) for every response
+    that has results.
+    """
+
+    round: Round
+    questionnaire: Questionnaire
+    agencies: pd.DataFrame
+    verified: pd.DataFrame
+    self: pd.DataFrame
+    _wide: dict[tuple[str, bool], pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def measures(self) -> list[str]:
+        """``overall`` then the dimension codes, in questionnaire order."""
+        return [OVERALL, *(d.code for d in self.questionnaire.dimensions)]
+
+    @property
+    def accepted(self) -> list[str]:
+        """Codes of the agencies whose response was accepted: the benchmark population."""
+        frame = self.agencies
+        return frame.index[frame["status"] == "accepted"].tolist()
+
+    def results(self, kind: str = "verified", *, accepted_only: bool = True) -> pd.DataFrame:
+        """Long results of one kind, of the accepted responses unless told otherwise."""
+        frame = self.verified if kind == "verified" else self.self
+        if accepted_only:
+            frame = frame[frame["agency"].isin(self.accepted)]
+        return frame.reset_index(drop=True)
+
+    def wide(self, kind: str = "verified", *, accepted_only: bool = True) -> pd.DataFrame:
+        """agency × measure scores (floats, NaN when not scored), measures in order."""
+        key = (kind, accepted_only)
+        if key not in self._wide:
+            long = self.results(kind, accepted_only=accepted_only)
+            table = long.pivot(index="agency", columns="measure", values="score")
+            self._wide[key] = table.reindex(columns=self.measures).astype("float64")
+        return self._wide[key]
+
+    def levels(self, kind: str = "verified", *, accepted_only: bool = True) -> pd.DataFrame:
+        """agency × measure level codes (None when not placed), measures in order."""
+        long = self.results(kind, accepted_only=accepted_only)
+        table = long.pivot(index="agency", columns="measure", values="level")
+        return table.reindex(columns=self.measures)
+
+    def groups(self, by: str, agencies: Iterable[str] | None = None) -> pd.DataFrame:
+        """Comparison groups (``agency, by, group``) of one grouping, for the given agencies."""
+        return peer_groups(self.agencies, by, agencies)
+
+
+def load(round_: Round) -> RoundResults:
+    """Load a round's responses, agencies and stored results in two queries."""
+    questionnaire = questionnaire_of(round_.questionnaire)
+    parents = {
+        id_: (code, th, en)
+        for id_, code, th, en in db.session.execute(
+            select(Agency.id, Agency.code, Agency.name_th, Agency.name_en).where(
+                Agency.id.in_(
+                    select(Agency.parent_id)
+                    .join(Response, Response.agency_id == Agency.id)
+                    .where(Response.round_id == round_.id)
+                )
+            )
+        )
+    }
+    rows = db.session.execute(
+        select(
+            Agency.code,
+            Response.id,
+            Response.status,
+            Response.completeness,
+            Response.updated_at,
+            Agency.name_th,
+            Agency.name_en,
+            Agency.type,
+            Agency.parent_id,
+            Agency.province,
+            Agency.tags,
+            Result.kind,
+            Result.overall_score,
+            Result.overall_level,
+            Result.dimensions,
+        )
+        .join(Agency, Response.agency_id == Agency.id)
+        .outerjoin(Result, Result.response_id == Response.id)
+        .where(Response.round_id == round_.id)
+    ).all()
+    agencies: dict[str, tuple[Any, ...]] = {}
+    long: dict[str, list[tuple[str, str, float | None, str | None]]] = {"verified": [], "self": []}
+    dimension_codes = [d.code for d in questionnaire.dimensions]
+    for row in rows:
+        code = row[0]
+        if code not in agencies:
+            parent = parents.get(row[8], ("", "", ""))
+            agencies[code] = (
+                code,
+                row[1],
+                row[2],
+                float(Decimal(row[3] or "0")),
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                parent[0],
+                parent[1],
+                parent[2],
+                row[9],
+                list(row[10] or []),
+            )
+        kind = row[11]
+        if kind is None:
+            continue
+        target = long[kind]
+        target.append((code, OVERALL, _float(row[12]), row[13]))
+        dims = row[14] or {}
+        for dim in dimension_codes:
+            stored = dims.get(dim) or {}
+            target.append((code, dim, _float(stored.get("score")), stored.get("level")))
+    table = pd.DataFrame(list(agencies.values()), columns=list(AGENCY_COLUMNS))
+    table = table.set_index("agency", drop=False).sort_index()
+    columns = ["agency", "measure", "score", "level"]
+    return RoundResults(
+        round=round_,
+        questionnaire=questionnaire,
+        agencies=table,
+        verified=_long(long["verified"], columns),
+        self=_long(long["self"], columns),
+    )
+
+
+def _float(text: str | None) -> float | None:
+    return None if text is None else float(Decimal(text))
+
+
+def _long(rows: list[Any], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["score"] = frame["score"].astype("float64")
+    return frame
+
+
+def peer_groups(agencies: pd.DataFrame, by: str, only: Iterable[str] | None = None) -> pd.DataFrame:
+    """The comparison groups of one grouping (scoring.md §7) each agency belongs to.
+
+    ``all``: one group; ``type``, ``parent`` (the parent agency's code), ``province``: the
+    attribute, none when empty; ``tag``: every tag of the agency.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"unknown grouping {by!r}: one of {', '.join(GROUPINGS)}")
+    frame = agencies if only is None else agencies.loc[agencies.index.intersection(list(only))]
+    codes = frame["agency"]
+    if by == "all":
+        groups = pd.DataFrame({"agency": codes, "group": "all"})
+    elif by == "tag":
+        exploded = frame[["agency", "tags"]].explode("tags").dropna()
+        groups = exploded.rename(columns={"tags": "group"}).drop_duplicates()
+    else:
+        column = {"type": "type", "parent": "parent", "province": "province"}[by]
+        groups = pd.DataFrame({"agency": codes, "group": frame[column]})
+        groups = groups[groups["group"].fillna("") != ""]
+    groups = groups.assign(by=by)
+    return groups.loc[:, ["agency", "by", "group"]].reset_index(drop=True)
+
+
+def benchmark_frame(data: RoundResults, by: str | Sequence[str] = "all") -> pd.DataFrame:
+    """Benchmark figures (§7) of the accepted responses' verified results."""
+    kinds = [by] if isinstance(by, str) else list(by)
+    accepted = data.accepted
+    groups = pd.concat([data.groups(b, accepted) for b in kinds], ignore_index=True)
+    return benchmark(data.results("verified"), groups)
+
+
+def benchmark_records(data: RoundResults, by: str = "all") -> list[dict[str, Any]]:
+    """The rows of ``assess benchmark --format json``: JSON numbers, ints, codes."""
+    return records(benchmark_frame(data, by), BENCHMARK_COLUMNS)
+
+
+def level_counts(data: RoundResults, by: str = "all") -> pd.DataFrame:
+    """Level distribution (§7): ``by, group, measure, level, count`` over accepted responses."""
+    levels = [level.code for level in data.questionnaire.levels]
+    groups = data.groups(by, data.accepted)
+    return level_distribution(data.results("verified"), levels, groups)
+
+
+def previous_round(round_: Round) -> Round | None:
+    """The round to compare with: the latest published round of an earlier fiscal year."""
+    return db.session.scalar(
+        select(Round)
+        .where(
+            Round.fiscal_year < round_.fiscal_year,
+            Round.status == "published",
+            Round.id != round_.id,
+        )
+        .order_by(Round.fiscal_year.desc(), Round.id.desc())
+        .limit(1)
+    )
+
+
+def trend_frame(data: RoundResults, before: RoundResults) -> pd.DataFrame:
+    """Trend rows (§8) between two rounds, verified results of accepted responses."""
+    return trend(
+        data.results("verified"),
+        before.results("verified"),
+        data.questionnaire,
+        before.questionnaire,
+    )
+
+
+def trend_records(data: RoundResults, before: RoundResults) -> list[dict[str, Any]]:
+    """The rows of ``assess trend --format json``."""
+    return records(trend_frame(data, before), TREND_COLUMNS)
+
+
+#: Columns that are whole numbers, and columns that are text, in report rows.
+_INTEGER_COLUMNS = {"n", "rank", "quartile", "count"}
+_TEXT_COLUMNS = {"agency", "by", "group", "measure", "level", "comparability", "status"}
+
+
+def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: ints, floats with the stored decimals, ``None`` when empty."""
+    out = []
+    for row in frame.loc[:, list(columns)].itertuples(index=False, name=None):
+        item: dict[str, Any] = {}
+        for key, value in zip(columns, row, strict=True):
+            if value is None or (not isinstance(value, str | list) and pd.isna(value)):
+                item[key] = None
+            elif key in _INTEGER_COLUMNS:
+                item[key] = int(value)
+            elif key in _TEXT_COLUMNS:
+                item[key] = str(value)
+            else:
+                item[key] = round(float(value), 2)
+        out.append(item)
+    return out

@@ -1,0 +1,249 @@
+"""An agency's results page: the same page for its coordinator and for the central office.
+
+The coordinator sees it once the round's results are preliminary or published; other
+agencies' figures (peer medians, ranks, the peer table) only after the final publication,
+with names or anonymised labels as the round says. The central office sees everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+
+from assess.app import current_language
+from assess.models import Response
+from assess.questionnaires.answers import AnswerError, AnswerValue, parse_json_value
+from assess.questionnaires.model import Question
+from assess.scoring.whatif import Lift, Step
+from assess.services import agency_results, rounds
+from assess.services.agency_results import AgencyResults
+from assess.services.results import answer_sets
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One way to lift a dimension, as the agency reads it."""
+
+    step: Step
+    question: Question
+    current: Any  # review.routes.Shown
+    best: Any
+    in_path: bool
+
+
+@dataclass(frozen=True)
+class LiftView:
+    """What would lift one dimension to its next level."""
+
+    lift: Lift
+    title: str
+    steps: list[StepView]
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    """One line of the peer table (a coordinator may see anonymised labels)."""
+
+    rank: int
+    label: str
+    score: float | None
+    level: str | None
+    mine: bool
+
+
+def lift_views(result: AgencyResults, lang: str) -> list[LiftView]:
+    """The what-if of each dimension with question texts and readable answers."""
+    from assess.review.routes import show_value  # the review page's rendering of answers
+
+    _own, verified = answer_sets(result.response)
+    questions = result.questionnaire.questions
+    views = []
+    for dim in result.questionnaire.dimensions:
+        found = result.lifts.get(dim.code)
+        if found is None:
+            continue
+        steps = []
+        for step in found.steps:
+            question = questions[step.question]
+            steps.append(
+                StepView(
+                    step=step,
+                    question=question,
+                    current=show_value(question, verified.get(step.question), lang),
+                    best=show_value(question, step.answer, lang),
+                    in_path=step.question in found.path,
+                )
+            )
+        views.append(LiftView(lift=found, title=dim.title.get(lang), steps=steps))
+    return views
+
+
+def peer_table(
+    context: agency_results.RoundContext, result: AgencyResults, *, anonymise: bool
+) -> list[PeerRow]:
+    """The agency's type group ranked by overall verified score (accepted responses)."""
+    data = context.data
+    table = data.agencies
+    members = [
+        code
+        for code in data.accepted
+        if table.at[code, "type"] == result.agency.type or code == result.agency.code
+    ]
+    scores = data.wide("verified").reindex(members)["overall"]
+    levels = data.levels("verified").reindex(members)["overall"]
+    ranked = scores.rank(method="min", ascending=False)
+    order = sorted(members, key=lambda c: (-(scores[c] if scores[c] == scores[c] else -1), c))
+    rows = []
+    lang = current_language()
+    name_column = "name_en" if lang == "en" else "name_th"
+    for position, code in enumerate(order, start=1):
+        mine = code == result.agency.code
+        if anonymise and not mine:
+            label = _("Agency %(n)d", n=position)
+        else:
+            label = str(table.at[code, name_column] or table.at[code, "name_th"] or code)
+        score = scores[code]
+        rows.append(
+            PeerRow(
+                rank=int(ranked[code]) if score == score else 0,
+                label=label,
+                score=None if score != score else float(score),
+                level=None if levels[code] != levels[code] else levels[code],
+                mine=mine,
+            )
+        )
+    return rows
+
+
+def verified_changes(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
+    """Questions where the central office recorded a verified value, with its reason."""
+    from assess.review.routes import show_value
+
+    response = result.response
+    own, _verified = answer_sets(response)
+    questions = result.questionnaire.questions
+    rows = []
+    for row in response.verified:
+        question = questions.get(row.question_code)
+        if question is None:
+            continue
+        try:
+            value: AnswerValue | None = parse_json_value(question, row.value)
+        except AnswerError:
+            value = None
+        rows.append(
+            {
+                "question": question,
+                "answer": show_value(question, own.get(row.question_code), lang),
+                "verified": show_value(question, value, lang),
+                "reason": row.reason,
+            }
+        )
+    return rows
+
+
+def radar_figure(result: AgencyResults, lang: str) -> dict[str, Any]:
+    """The radar of the dimensions against the peer median and best, as Plotly JSON."""
+    data = result.radar()
+    titles = [result.dimension_title(code, lang) for code in data["dimensions"]]
+    closed = [*titles, titles[0]] if titles else []
+
+    def loop(values: list[float | None]) -> list[float | None]:
+        return [*values, values[0]] if values else []
+
+    traces = [
+        {
+            "type": "scatterpolar",
+            "r": loop(data["agency"]),
+            "theta": closed,
+            "name": result.agency.name(lang),
+            "fill": "toself",
+            "line": {"color": "#1f4e8c", "width": 3},
+            "fillcolor": "rgba(31,78,140,0.18)",
+            "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
+        }
+    ]
+    if data["median"]:
+        traces.append(
+            {
+                "type": "scatterpolar",
+                "r": loop(data["median"]),
+                "theta": closed,
+                "name": _("Peer median"),
+                "line": {"color": "#6c757d", "dash": "dash", "width": 2},
+                "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
+            }
+        )
+        traces.append(
+            {
+                "type": "scatterpolar",
+                "r": loop(data["best"]),
+                "theta": closed,
+                "name": _("Best in the peer group"),
+                "line": {"color": "#2e8540", "dash": "dot", "width": 2},
+                "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "polar": {"radialaxis": {"range": [0, 100], "tickvals": [25, 50, 75, 100]}},
+            "legend": {"orientation": "h", "y": -0.12},
+            "margin": {"l": 60, "r": 60, "t": 30, "b": 30},
+            "font": {"family": "Sarabun, sans-serif", "size": 14},
+            "height": 460,
+        },
+    }
+
+
+def render(response: Response, *, central: bool, dispute_form: Any = None) -> str:
+    """The results page of one response."""
+    round_ = response.round
+    lang = current_language()
+    peers_visible = central or round_.status == "published"
+    context = agency_results.RoundContext(round_, peers_visible=peers_visible)
+    result = context.agency(response)
+    anonymise = round_.anonymise_peers and not central
+    can_dispute = not central and rounds.disputes_open(round_) and response.status == "accepted"
+    return render_template(
+        "survey/results.html",
+        round=round_,
+        response=response,
+        result=result,
+        questionnaire=result.questionnaire,
+        central=central,
+        lifts=lift_views(result, lang),
+        peers=peer_table(context, result, anonymise=anonymise) if peers_visible else [],
+        anonymise=anonymise,
+        verified_rows=verified_changes(result, lang),
+        radar=radar_figure(result, lang),
+        can_dispute=can_dispute,
+        disputes=list(response.disputes),
+        dispute_form=dispute_form,
+        back=url_for("review.response", round_id=round_.id, agency_code=response.agency.code)
+        if central
+        else url_for("survey.home"),
+        scorecard_urls=[
+            (lang_code, url)
+            for lang_code in ("th", "en")
+            if (
+                url := _url_if(
+                    "scorecards.download",
+                    round_id=round_.id,
+                    agency_code=response.agency.code,
+                    lang=lang_code,
+                )
+            )
+        ],
+        plotly_url=_url_if("reports.plotly_js"),
+    )
+
+
+def _url_if(endpoint: str, **values: Any) -> str | None:
+    """The URL of an endpoint, or ``None`` when that feature is not installed."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
