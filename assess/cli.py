@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from flask.cli import FlaskGroup
@@ -431,14 +431,14 @@ def round_create_command(
     click.echo(round_id)
 
 
-def _move(ident: str, target: str) -> None:
+def _move(ident: str, target: str, **options: Any) -> None:
     from assess.services import results, rounds
 
     found = _round(ident)
 
     def run() -> None:
-        rounds.move(found, target)
-        if target == "published":
+        rounds.move(found, target, **options)
+        if target in ("preliminary", "published"):
             # Published figures are recomputed once more from the stored answers.
             results.recompute_round(found)
 
@@ -462,9 +462,28 @@ def round_close_command(round_id: str) -> None:
 
 @round_group.command("publish")
 @click.argument("round_id", metavar="ROUND")
-def round_publish_command(round_id: str) -> None:
-    """Publish ROUND's results."""
-    _move(round_id, "published")
+@click.option(
+    "--preliminary",
+    is_flag=True,
+    help="Publish preliminary results: each agency sees its own and may dispute them.",
+)
+@click.option(
+    "--disputes-until",
+    "disputes_until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day (Bangkok) of the dispute window; default: in 14 days.",
+)
+def round_publish_command(
+    round_id: str, preliminary: bool, disputes_until: dt.datetime | None
+) -> None:
+    """Publish ROUND's results (final, or --preliminary with a dispute window)."""
+    if disputes_until is not None and not preliminary:
+        raise click.UsageError("--disputes-until goes with --preliminary")
+    _move(
+        round_id,
+        "preliminary" if preliminary else "published",
+        disputes_close_on=disputes_until.date() if disputes_until else None,
+    )
 
 
 @main.group()

@@ -165,6 +165,24 @@ def test_round_workflow_from_the_command_line(cli, loaded):
     assert cli("round", "open", "999", ok=False).returncode == 1
 
 
+def test_preliminary_publication_from_the_command_line(cli, loaded):
+    round_id = loaded
+    cli("round", "open", round_id)
+    cli("round", "close", round_id)
+    usage = cli("round", "publish", round_id, "--disputes-until", "2099-01-31", ok=False)
+    assert usage.returncode == 2
+    assert "--disputes-until goes with --preliminary" in usage.stderr
+    past = cli(
+        "round", "publish", round_id, "--preliminary", "--disputes-until", "2000-01-01", ok=False
+    )
+    assert past.returncode == 1
+    assert "the dispute window cannot close before today" in past.stderr
+    done = cli("round", "publish", round_id, "--preliminary", "--disputes-until", "2099-01-31")
+    assert f"round {round_id} is preliminary" in done.stdout
+    assert "preliminary" in cli("questionnaire", "list").stdout
+    cli("round", "publish", round_id)
+
+
 def test_round_create_refuses_bad_input(cli, loaded):
     done = cli(
         "round", "create", "--questionnaire", "dg-readiness@2999", "--name", "x", "--fiscal-year", "2569", ok=False
