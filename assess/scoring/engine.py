@@ -17,6 +17,7 @@ from assess.questionnaires.answers import NA, AnswerValue
 from assess.questionnaires.conditions import RefValue, evaluate
 from assess.questionnaires.model import (
     BandScoring,
+    Dimension,
     Evidence,
     LinearScoring,
     NaPolicy,
@@ -153,66 +154,110 @@ def score_response(
     only feeds :attr:`ResponseScore.missing_evidence`.
     """
     visible = visibility(questionnaire, answers)
-    exclude_na = questionnaire.na_policy is NaPolicy.EXCLUDE
-    level_codes = [lvl.code for lvl in questionnaire.levels]
-
-    dimensions: dict[str, DimensionScore] = {}
-    weighted = ZERO
-    total_weight = ZERO
-    lowest_index: int | None = None
-    for dim in questionnaire.dimensions:
-        numerator = ZERO
-        denominator = ZERO
-        caps: list[tuple[int, str]] = []
-        for question in dim.questions:
-            if not visible[question.code] or not question.is_scored:
-                continue
-            value = answers.get(question.code)
-            if value is NA:
-                if exclude_na:
-                    continue
-                q = ONE
-            elif value is None:
-                q = ZERO
-            else:
-                q = question_score(question, value)
-            weight = Fraction(question.weight)
-            numerator += weight * q
-            denominator += weight
-            if question.gate is not None and q < 1:
-                caps.append((questionnaire.level_index(question.gate) - 1, question.code))
-        if denominator == 0:
-            dimensions[dim.code] = DimensionScore(dim.code, None, None)
-            continue
-        score = round_half_away(100 * numerator / denominator, 2)
-        score_level = level_for(questionnaire, score)
-        index = level_codes.index(score_level)
-        for cap, _ in caps:
-            index = min(index, cap)
-        capped_by = tuple(code for cap, code in caps if cap < level_codes.index(score_level))
-        dimensions[dim.code] = DimensionScore(
-            dim.code, score, level_codes[index], score_level, capped_by
-        )
-        weighted += Fraction(dim.weight) * Fraction(score)
-        total_weight += Fraction(dim.weight)
-        lowest_index = index if lowest_index is None else min(lowest_index, index)
-
-    overall: Decimal | None = None
-    overall_level: str | None = None
-    if total_weight > 0:
-        overall = round_half_away(weighted / total_weight, 2)
-        if questionnaire.overall_level is OverallLevelMode.LOWEST:
-            assert lowest_index is not None
-            overall_level = level_codes[lowest_index]
-        else:
-            overall_level = level_for(questionnaire, overall)
-
+    dimensions = {
+        dim.code: _dimension_score(questionnaire, dim, answers, visible)
+        for dim in questionnaire.dimensions
+    }
+    overall, overall_level = _overall(questionnaire, dimensions)
     completeness, missing, missing_evidence = _completeness(
         questionnaire, answers, visible, evidence
     )
     return ResponseScore(
         overall, overall_level, dimensions, completeness, missing, missing_evidence
     )
+
+
+def rescore_dimension(
+    questionnaire: Questionnaire,
+    base: ResponseScore,
+    answers: Mapping[str, AnswerValue],
+    visible: Mapping[str, bool],
+    code: str,
+) -> ResponseScore:
+    """``base`` with dimension ``code`` and the overall scored again from ``answers``.
+
+    For callers that change answers of one dimension without changing any question's
+    visibility (``visible`` is still right for ``answers``): the other dimensions cannot
+    have moved, so they are taken from ``base``. The figures are those
+    :func:`score_response` gives; completeness and the missing lists are ``base``'s.
+    """
+    dimensions = dict(base.dimensions)
+    dimensions[code] = _dimension_score(
+        questionnaire, questionnaire.dimension(code), answers, visible
+    )
+    overall, overall_level = _overall(questionnaire, dimensions)
+    return ResponseScore(
+        overall,
+        overall_level,
+        dimensions,
+        base.completeness,
+        base.missing,
+        base.missing_evidence,
+    )
+
+
+def _dimension_score(
+    questionnaire: Questionnaire,
+    dim: Dimension,
+    answers: Mapping[str, AnswerValue],
+    visible: Mapping[str, bool],
+) -> DimensionScore:
+    """S_d, its level after the gates, and the gates that cap it (scoring.md §2–§3)."""
+    exclude_na = questionnaire.na_policy is NaPolicy.EXCLUDE
+    level_codes = [lvl.code for lvl in questionnaire.levels]
+    numerator = ZERO
+    denominator = ZERO
+    caps: list[tuple[int, str]] = []
+    for question in dim.questions:
+        if not visible[question.code] or not question.is_scored:
+            continue
+        value = answers.get(question.code)
+        if value is NA:
+            if exclude_na:
+                continue
+            q = ONE
+        elif value is None:
+            q = ZERO
+        else:
+            q = question_score(question, value)
+        weight = Fraction(question.weight)
+        numerator += weight * q
+        denominator += weight
+        if question.gate is not None and q < 1:
+            caps.append((questionnaire.level_index(question.gate) - 1, question.code))
+    if denominator == 0:
+        return DimensionScore(dim.code, None, None)
+    score = round_half_away(100 * numerator / denominator, 2)
+    score_level = level_for(questionnaire, score)
+    index = level_codes.index(score_level)
+    for cap, _ in caps:
+        index = min(index, cap)
+    capped_by = tuple(code for cap, code in caps if cap < level_codes.index(score_level))
+    return DimensionScore(dim.code, score, level_codes[index], score_level, capped_by)
+
+
+def _overall(
+    questionnaire: Questionnaire, dimensions: Mapping[str, DimensionScore]
+) -> tuple[Decimal | None, str | None]:
+    """O and its level from the dimensions' scores (scoring.md §4)."""
+    weighted = ZERO
+    total_weight = ZERO
+    lowest_index: int | None = None
+    for dim in questionnaire.dimensions:
+        found = dimensions[dim.code]
+        if found.score is None or found.level is None:
+            continue
+        weighted += Fraction(dim.weight) * Fraction(found.score)
+        total_weight += Fraction(dim.weight)
+        index = questionnaire.level_index(found.level)
+        lowest_index = index if lowest_index is None else min(lowest_index, index)
+    if total_weight == 0:
+        return None, None
+    overall = round_half_away(weighted / total_weight, 2)
+    if questionnaire.overall_level is OverallLevelMode.LOWEST:
+        assert lowest_index is not None
+        return overall, questionnaire.levels[lowest_index].code
+    return overall, level_for(questionnaire, overall)
 
 
 def _completeness(

@@ -23,6 +23,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from assess.questionnaires.answers import NA, AnswerValue
+from assess.questionnaires.conditions import condition_refs
 from assess.questionnaires.model import (
     BandScoring,
     Dimension,
@@ -33,7 +34,13 @@ from assess.questionnaires.model import (
     Questionnaire,
     QuestionType,
 )
-from assess.scoring.engine import ResponseScore, question_score, score_response, visibility
+from assess.scoring.engine import (
+    ResponseScore,
+    question_score,
+    rescore_dimension,
+    score_response,
+    visibility,
+)
 
 #: Gains are differences of values already rounded to 2 decimals (scoring.md §2, §4); the
 #: quantize only fixes the exponent so that a zero gain reads ``0.00``.
@@ -207,10 +214,48 @@ def lift(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> di
     """What would lift each dimension to its next level, keyed by dimension code in file order."""
     current = score_response(questionnaire, answers)
     visible = visibility(questionnaire, answers)
+    rescore = _Rescorer(questionnaire, answers, current, visible)
     return {
-        dim.code: _lift_dimension(questionnaire, answers, current, visible, dim)
+        dim.code: _lift_dimension(questionnaire, answers, current, visible, dim, rescore)
         for dim in questionnaire.dimensions
     }
+
+
+class _Rescorer:
+    """Score hypothetical answers, the cheap way when it gives the same figures.
+
+    Changing answers that no ``show_if`` refers to changes no question's visibility, so
+    only their dimension and the overall can move: :func:`rescore_dimension` scores just
+    those (a ninth of the work on the built-in questionnaires). Any other change is scored
+    in full.
+    """
+
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        answers: Mapping[str, AnswerValue],
+        current: ResponseScore,
+        visible: Mapping[str, bool],
+    ) -> None:
+        self.questionnaire = questionnaire
+        self.answers = answers
+        self.current = current
+        self.visible = visible
+        self.referenced = {
+            code
+            for question in questionnaire.iter_questions()
+            if question.show_if is not None
+            for code in condition_refs(question.show_if)
+        }
+
+    def __call__(self, changes: Mapping[str, AnswerValue], dimension: str) -> ResponseScore:
+        """The score of the answers with ``changes`` (all in ``dimension``)."""
+        merged = {**self.answers, **changes}
+        if self.referenced.isdisjoint(changes):
+            return rescore_dimension(
+                self.questionnaire, self.current, merged, self.visible, dimension
+            )
+        return score_response(self.questionnaire, merged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +273,7 @@ def _lift_dimension(
     current: ResponseScore,
     visible: Mapping[str, bool],
     dim: Dimension,
+    rescore: _Rescorer,
 ) -> Lift:
     """The :class:`Lift` of one dimension."""
     now = current.dimensions[dim.code]
@@ -246,7 +292,7 @@ def _lift_dimension(
         best = _candidate_answer(questionnaire, question, answers, visible)
         if best is None:
             continue
-        result = score_response(questionnaire, {**answers, question.code: best})
+        result = rescore({question.code: best}, dim.code)
         after = result.dimensions[dim.code]
         # The question stays visible (show_if only looks at earlier questions) and
         # applicable, so the dimension and the overall stay scored.
@@ -275,7 +321,7 @@ def _lift_dimension(
 
     trials.sort(key=lambda t: (not t.step.reaches_next, -t.step.dimension_gain, t.position))
     steps = tuple(t.step for t in trials)
-    path = _path(questionnaire, answers, dim, trials, target_index)
+    path = _path(questionnaire, dim, trials, target_index, rescore)
     return Lift(
         dimension=dim.code,
         score=now.score,
@@ -320,10 +366,10 @@ def _candidate_answer(
 
 def _path(
     questionnaire: Questionnaire,
-    answers: Mapping[str, AnswerValue],
     dim: Dimension,
     trials: Sequence[_Trial],
     target_index: int,
+    rescore: _Rescorer,
 ) -> tuple[str, ...]:
     """A short set of steps that together reach the next level, or ``()``.
 
@@ -342,10 +388,8 @@ def _path(
 
     # "Even all steps together do not reach it": then there is no path (one re-score, or
     # none when there is a single step, whose result is known).
-    together = dict(answers)
-    for trial in trials:
-        together[trial.step.question] = trial.step.answer
-    everything = trials[0].result if len(trials) == 1 else score_response(questionnaire, together)
+    together = {trial.step.question: trial.step.answer for trial in trials}
+    everything = trials[0].result if len(trials) == 1 else rescore(together, dim.code)
     if not reached(everything):
         return ()
 
@@ -354,13 +398,13 @@ def _path(
         return gate is not None and questionnaire.level_index(gate) <= target_index
 
     ordered = [t for t in trials if bars(t)] + [t for t in trials if not bars(t)]
-    trial_answers = dict(answers)
+    trial_answers: dict[str, AnswerValue] = {}
     path: list[str] = []
     for trial in ordered:
         trial_answers[trial.step.question] = trial.step.answer
         path.append(trial.step.question)
         # The first pick alone is exactly the single-step trial already scored.
-        result = trial.result if len(path) == 1 else score_response(questionnaire, trial_answers)
+        result = trial.result if len(path) == 1 else rescore(trial_answers, dim.code)
         if reached(result):
             return tuple(path)
     # Not reached: once every step is in, the answers are those of `everything`, which did.
