@@ -811,12 +811,13 @@ def _review_context(
         "can_accept": can_review and response.status == "submitted",
         "can_return": can_review and response.status in ("submitted", "accepted"),
         "can_review": can_review,
-        "can_verify": round_.status in ("open", "closed"),
+        "can_verify": round_.status in ("open", "closed", "preliminary"),
         "typed_comment": review_typed.get("comment", ""),
         "typed_qcomments": review_typed.get("questions", {}),
         "next_up": next_up,
         "verified_count": len(verified_rows),
         "CSV_NA": CSV_NA,
+        "endpoints": current_app.view_functions,
     }
 
 

@@ -113,7 +113,8 @@ def central_urls(app, scene):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/central"):
             continue
-        url = adapter.build(rule.endpoint, {a: values[a] for a in rule.arguments})
+        # Ids the scene has no object for (a dispute, a job) are 1: refused before any lookup.
+        url = adapter.build(rule.endpoint, {a: values.get(a, 1) for a in rule.arguments})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield rule, url, method
 
