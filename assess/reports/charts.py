@@ -1,0 +1,643 @@
+"""The one module of chart specifications: every results chart, for the web page and the PDF.
+
+Each function takes plain data (the tables of :mod:`assess.services.reports` and numbers
+derived from them) and returns a :class:`plotly.graph_objects.Figure`; :func:`to_json`
+writes one for a page, where ``static/js/charts.js`` draws it with the served Plotly once
+the Thai web font has loaded. Words on the charts are the caller's (already in the reader's
+language), except the few axis titles here, which go through Flask-Babel.
+
+Level colours come from :mod:`assess.levels` (one colour per level everywhere); text is set
+in Sarabun, the face the pages and PDFs ship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from flask_babel import gettext as _
+from plotly.utils import PlotlyJSONEncoder
+
+from assess import levels as level_colours
+from assess import thai
+from assess.questionnaires import Questionnaire
+
+FONT_FAMILY = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif"
+INK = "#1d2733"
+GRID = "#e3e6ea"
+NAVY = "#1f3a5f"
+UP, DOWN, SAME = "#1e6fb8", "#c0392b", "#8a949e"
+#: Response statuses as the progress chart draws them (the badges' hues, saturated enough
+#: to tell apart in a stacked bar).
+STATUS_COLOURS = {
+    "not_started": "#adb5bd",
+    "draft": "#f0ad4e",
+    "submitted": "#3d8bfd",
+    "returned": "#dc3545",
+    "accepted": "#198754",
+}
+#: Text on a level's colour: dark on the light fills (as the badges in assess.css).
+DARK_TEXT_ON = {"#e67e22", "#f1c40f"}
+#: Above this many agencies a distribution shows its box only, not every agency as a point.
+MAX_POINTS = 300
+#: Above this many agencies the slope chart's lines carry no names (the page stays small).
+MAX_NAMED = 400
+
+LevelScale = Sequence[tuple[str, str, str]]  # (code, name, colour), lowest level first
+
+
+def short(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters with an ellipsis, never between a Thai
+    consonant and the vowel or tone marks written on it."""
+    if len(text) <= limit:
+        return text
+    cut = max(1, limit - 1)
+    while cut < len(text) and unicodedata.category(text[cut]) in ("Mn", "Mc"):
+        cut += 1
+    return text[:cut].rstrip() + "…"
+
+
+def measure_labels(
+    questionnaire: Questionnaire, lang: str, overall: str, limit: int = 30
+) -> dict[str, str]:
+    """Axis labels of the measures: the overall label, then each dimension's title cut short."""
+    labels = {"overall": overall}
+    for dimension in questionnaire.dimensions:
+        labels[dimension.code] = short(dimension.title.get(lang), limit)
+    return labels
+
+
+def level_scale(questionnaire: Questionnaire, lang: str) -> list[tuple[str, str, str]]:
+    """The questionnaire's levels, lowest first: code, name in ``lang``, colour."""
+    return [
+        (level.code, level.name.get(lang), level_colours.colour(questionnaire, level.code))
+        for level in questionnaire.levels
+    ]
+
+
+def layout(**overrides: Any) -> dict[str, Any]:
+    """The layout every chart starts from: Sarabun, calm greys, no Plotly template (its
+    defaults would add kilobytes to every chart and colours that are not ours)."""
+    axis = {
+        "gridcolor": GRID,
+        "linecolor": "#b7c0ca",
+        "zeroline": False,
+        "automargin": True,
+        "title": {"standoff": 8},
+    }
+    base: dict[str, Any] = {
+        "template": "none",
+        "font": {"family": FONT_FAMILY, "size": 13, "color": INK},
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": 13}},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
+        "xaxis": dict(axis),
+        "yaxis": dict(axis),
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        # One label at the pointer: Plotly's default for boxes labels every statistic at
+        # once, rotated, over the chart.
+        "hovermode": "closest",
+        "separators": ".,",
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = {**base[key], **value}
+        else:
+            base[key] = value
+    return base
+
+
+def score_text(value: float | None) -> str:
+    """A score with two decimals ("63.89"), "–" when missing."""
+    return (
+        "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+    )
+
+
+def median_text(values: pd.Series) -> str:
+    """The median of two-decimal scores as §7 rounds it (exact hundredths, half away from
+    zero), with two decimals."""
+    hundredths = sorted(int(v) for v in np.rint(values.dropna().to_numpy(dtype="float64") * 100))
+    if not hundredths:
+        return "–"
+    n = len(hundredths)
+    twice = hundredths[(n - 1) // 2] + hundredths[n // 2]  # twice the median
+    whole = (twice + 1) // 2 if twice >= 0 else -((-twice + 1) // 2)
+    return f"{whole / 100:.2f}"
+
+
+def distributions(
+    summary: pd.DataFrame,
+    labels: Mapping[str, str],
+    points: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Score distribution per measure: a horizontal box per measure, overall on top.
+
+    ``summary`` has one row per measure with the §7 figures ``n, mean, median, p25, p75,
+    min, max`` (index: measure). With ``points`` (``measure, score, name``: every agency,
+    for small populations) each agency is a dot beside its box and Plotly draws the box from
+    them; otherwise the box is drawn from the figures, whiskers from min to max.
+    """
+    measures = [m for m in labels if m in summary.index]
+    fill = "rgba(31, 58, 95, 0.18)"
+    if points is not None and not points.empty:
+        shown = points[points["measure"].isin(measures)]
+        trace = go.Box(
+            x=shown["score"].tolist(),
+            y=[labels[m] for m in shown["measure"]],
+            hovertext=shown["name"].tolist(),
+            orientation="h",
+            boxpoints="all",
+            jitter=0.5,
+            pointpos=-1.8,
+            boxmean=True,
+            marker={"color": NAVY, "size": 5, "opacity": 0.65},
+            line={"color": NAVY},
+            fillcolor=fill,
+            hoveron="points",
+            hovertemplate="%{hovertext}<br>%{x:.2f}<extra></extra>",
+            name="",
+        )
+    else:
+        rows = summary.loc[measures]
+        trace = go.Box(
+            y=[labels[m] for m in measures],
+            q1=rows["p25"].tolist(),
+            median=rows["median"].tolist(),
+            q3=rows["p75"].tolist(),
+            lowerfence=rows["min"].tolist(),
+            upperfence=rows["max"].tolist(),
+            mean=rows["mean"].tolist(),
+            orientation="h",
+            line={"color": NAVY},
+            fillcolor=fill,
+            boxpoints=False,
+            name="",
+        )
+    return go.Figure(
+        data=[trace],
+        layout=layout(
+            height=90 + 46 * len(measures),
+            showlegend=False,
+            xaxis={"range": [0, 100], "title": {"text": _("Verified score (0–100)")}, "dtick": 10},
+            yaxis={
+                "autorange": "reversed",
+                "categoryorder": "array",
+                "categoryarray": [labels[m] for m in measures],
+            },
+        ),
+    )
+
+
+def heatmap(
+    scores: pd.DataFrame,
+    levels: pd.DataFrame,
+    names: Sequence[str],
+    labels: Mapping[str, str],
+    scale: LevelScale,
+) -> go.Figure:
+    """Agencies × measures, each cell in its level's colour with the score written in it.
+
+    ``scores`` and ``levels`` are agency × measure tables in the order to show (best
+    first); ``names`` label the rows (made unique, so that two agencies of the same name
+    never merge into one row; cut short on the axis, whole on hover).
+    """
+    measures = [m for m in labels if m in scores.columns]
+    position = {code: i for i, (code, _name, _colour) in enumerate(scale)}
+    level_name = {code: name for code, name, _colour in scale}
+    count = max(1, len(scale))
+    rows = list(levels[measures].itertuples(index=False, name=None))
+    z = [[position.get(v) if isinstance(v, str) else None for v in row] for row in rows]
+    named = [[level_name.get(v, "–") if isinstance(v, str) else "–" for v in row] for row in rows]
+    text = [
+        [score_text(v) for v in row] for row in scores[measures].itertuples(index=False, name=None)
+    ]
+    seen: dict[str, int] = {}
+    unique = []
+    for name, code in zip(names, scores.index, strict=True):
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name} ({code})")
+    colourscale = []
+    for i, (_code, _name, colour) in enumerate(scale):
+        colourscale += [[i / count, colour], [(i + 1) / count, colour]]
+    trace = go.Heatmap(
+        z=z,
+        x=[labels[m] for m in measures],
+        y=unique,
+        text=text,
+        customdata=named,
+        texttemplate="%{text}",
+        textfont={"size": 11},
+        zmin=-0.5,
+        zmax=count - 0.5,
+        colorscale=colourscale or [[0, level_colours.NONE], [1, level_colours.NONE]],
+        xgap=2,
+        ygap=2,
+        colorbar={
+            "title": {"text": _("Level")},
+            "tickvals": list(range(count)),
+            "ticktext": [f"{code} {name}" for code, name, _colour in scale],
+            "lenmode": "pixels",
+            "len": 220,
+            "yanchor": "top",
+            "y": 1,
+        },
+        hovertemplate="%{y}<br>%{x}: %{text} · %{customdata}<extra></extra>",
+    )
+    return go.Figure(
+        data=[trace],
+        layout=layout(
+            height=130 + 24 * max(len(unique), 3),
+            margin={"t": 10, "b": 10},
+            xaxis={"side": "top", "tickangle": -35, "showgrid": False, "type": "category"},
+            yaxis={
+                "type": "category",
+                "tickvals": unique,
+                "ticktext": [short(n, 42) for n in unique],
+                "autorange": "reversed",
+                "showgrid": False,
+            },
+        ),
+    )
+
+
+def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScale) -> go.Figure:
+    """Level distribution per measure: one bar per measure, stacked by level, as shares.
+
+    ``counts`` has ``measure, level, count`` (``level_counts``); each level is one trace in
+    its colour, named in the reader's language; bars show shares, hover shows counts.
+    """
+    measures = [m for m in labels if m in set(counts["measure"])]
+    table = counts.pivot_table(index="measure", columns="level", values="count", aggfunc="sum")
+    table = table.reindex(index=measures).fillna(0)
+    totals = table.sum(axis=1).replace(0, 1)
+    traces = []
+    for code, name, colour in scale:
+        values = table[code] if code in table.columns else pd.Series(0, index=measures)
+        share = (values / totals * 100).round(1)
+        traces.append(
+            go.Bar(
+                name=f"{code} {name}",
+                y=[labels[m] for m in measures],
+                x=share.tolist(),
+                customdata=values.astype(int).tolist(),
+                orientation="h",
+                marker={"color": colour},
+                text=[f"{int(v)}" if v else "" for v in values],
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont={"color": INK if colour in DARK_TEXT_ON else "#ffffff"},
+                hovertemplate=f"{name}<br>%{{y}}: %{{customdata}} (%{{x:.1f}}%)<extra></extra>",
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=layout(
+            barmode="stack",
+            height=110 + 44 * len(measures),
+            uniformtext={"minsize": 10, "mode": "hide"},
+            xaxis={"range": [0, 100], "ticksuffix": "%", "title": {"text": _("Share of agencies")}},
+            yaxis={"autorange": "reversed"},
+            # Lowest level first, as the bars read from left to right.
+            legend={"traceorder": "normal"},
+        ),
+    )
+
+
+def status_bars(counts: pd.DataFrame, statuses: Sequence[tuple[str, str]]) -> go.Figure:
+    """Responses by agency type and status: one bar per type, stacked by status, as shares
+    of the type's invited agencies (counts on hover and beside each type's name).
+
+    ``counts`` has ``type`` (a label), ``status`` (a code) and ``count``; ``statuses`` the
+    status codes with their labels, in workflow order.
+    """
+    types = list(dict.fromkeys(counts["type"]))
+    table = counts.pivot_table(index="type", columns="status", values="count", aggfunc="sum")
+    table = table.reindex(index=types).fillna(0).astype(int)
+    totals = table.sum(axis=1)
+    names = [f"{t} ({totals[t]:,})" for t in types]
+    traces = []
+    for code, label in statuses:
+        values = table[code] if code in table.columns else pd.Series(0, index=types)
+        traces.append(
+            go.Bar(
+                name=label,
+                y=names,
+                x=values.tolist(),
+                orientation="h",
+                marker={"color": STATUS_COLOURS.get(code, SAME)},
+                hovertemplate=f"{label}<br>%{{y}}: %{{x:,}} (%{{customdata:.1f}}%)<extra></extra>",
+                customdata=(values / totals.replace(0, 1) * 100).round(1).tolist(),
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=layout(
+            barmode="stack",
+            barnorm="percent",
+            height=150 + 40 * max(len(types), 2),
+            # No axis title: the ticks say "%" and the card's title says of what.
+            xaxis={"range": [0, 100], "ticksuffix": "%"},
+            yaxis={"autorange": "reversed"},
+            # Below the chart: above it, five statuses would run under the mode bar.
+            legend={"traceorder": "normal", "y": -0.12, "yanchor": "top"},
+            margin={"t": 20},
+        ),
+    )
+
+
+def _day_ticks(first: dt.date, last: dt.date, lang: str) -> tuple[list[str], list[str]]:
+    """About eight evenly spaced ticks between two days, labelled in the reader's calendar
+    (Buddhist Era in Thai): Plotly's date axis only knows the Gregorian one."""
+    span = max(1, (last - first).days)
+    step = max(1, math.ceil(span / 8))
+    days = [first + dt.timedelta(days=i) for i in range(0, span + 1, step)]
+    return [d.isoformat() for d in days], [thai.format_date(d, lang) for d in days]
+
+
+def submissions(
+    days: pd.DataFrame, lang: str, *, invited: int, deadline: dt.date | None = None
+) -> go.Figure:
+    """Submitted responses over time: the running total by day (``day``, ``count``).
+
+    Days are labelled in the reader's calendar; the deadline, when the round has one, is a
+    dashed line. The running total is out of the ``invited`` agencies.
+    """
+    days = days.sort_values("day")
+    total = days["count"].cumsum()
+    first = days["day"].min() if not days.empty else deadline or dt.date.today()
+    last = max(
+        [d for d in (days["day"].max() if not days.empty else None, deadline) if d] or [first]
+    )
+    tickvals, ticktext = _day_ticks(first, last, lang)
+    labels = [thai.format_date(d, lang) for d in days["day"]]
+    trace = go.Scatter(
+        x=[d.isoformat() for d in days["day"]],
+        y=total.tolist(),
+        customdata=list(zip(labels, days["count"].tolist(), strict=True)),
+        mode="lines+markers",
+        line={"color": NAVY, "shape": "hv", "width": 2},
+        marker={"size": 4},
+        fill="tozeroy",
+        fillcolor="rgba(31, 58, 95, 0.10)",
+        hovertemplate="%{customdata[0]}: +%{customdata[1]} → %{y}<extra></extra>",
+        name="",
+    )
+    shapes, notes = [], []
+    if deadline is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": deadline.isoformat(),
+                "x1": deadline.isoformat(),
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": DOWN, "dash": "dash", "width": 1.5},
+            }
+        )
+        notes.append(
+            {
+                "x": deadline.isoformat(),
+                "y": 1,
+                "xref": "x",
+                "yref": "paper",
+                "text": _("Deadline"),
+                "showarrow": False,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "font": {"color": DOWN},
+            }
+        )
+    return go.Figure(
+        data=[trace],
+        layout=layout(
+            height=340,
+            showlegend=False,
+            shapes=shapes,
+            annotations=notes,
+            xaxis={"type": "date", "tickvals": tickvals, "ticktext": ticktext},
+            yaxis={
+                "title": {"text": _("Submitted responses (running total)")},
+                "range": [0, max(invited, int(total.max()) if not total.empty else 0) * 1.05 or 1],
+            },
+        ),
+    )
+
+
+def slope(
+    rows: pd.DataFrame,
+    before: str,
+    after: str,
+    *,
+    title: str,
+    note: str,
+) -> go.Figure:
+    """Year-over-year change as a slope chart: each agency a line from its previous score
+    to its current one, rising lines in blue, falling ones in red, and the median agency's
+    as a thick line. ``rows`` has ``name, previous, score, change`` (``trend_frame`` of one
+    measure); ``before`` and ``after`` label the two rounds; ``note`` says whether the two
+    versions compare as they are or re-based (scoring.md §8).
+
+    Up to :data:`MAX_NAMED` agencies, hovering a line names its agency; beyond, lines are
+    drawn without words (the page stays small; the CSV and the flags name them).
+    """
+    rows = rows[rows["previous"].notna() & rows["score"].notna()]
+    named = len(rows) <= MAX_NAMED
+    # Many faint lines read as a density; a few stay clearly visible.
+    faint = max(0.06, min(0.7, 6 / math.sqrt(max(len(rows), 1))))
+    traces = []
+    for colour, label, part in (
+        (UP, _("Higher"), rows[rows["change"] > 0]),
+        (DOWN, _("Lower"), rows[rows["change"] < 0]),
+        (SAME, _("Unchanged"), rows[rows["change"] == 0]),
+    ):
+        if part.empty:
+            continue
+        # One trace per direction, agencies separated by gaps (a missing y ends a line):
+        # thousands of lines in one SVG path instead of thousands of traces. Arrays, not
+        # lists: Plotly checks a list element by element, an array at once, and sends it as
+        # a compact typed array (x as bytes, y as 4-byte floats: plenty for a drawing).
+        count = len(part)
+        x = np.tile(np.array([0, 1, 1], dtype=np.uint8), count)
+        y = np.column_stack(
+            [
+                part["previous"].to_numpy(dtype="float32"),
+                part["score"].to_numpy(dtype="float32"),
+                np.full(count, np.nan, dtype="float32"),
+            ]
+        ).ravel()
+        trace: dict[str, Any] = {
+            "x": x,
+            "y": y,
+            "mode": "lines",
+            "line": {"color": colour, "width": 1},
+            "opacity": faint,
+            "name": f"{label} ({count:,})",
+            "legendgroup": label,
+            "showlegend": False,
+        }
+        if named:
+            text = [
+                f"{name}<br>{previous:.2f} → {score:.2f} ({change:+.2f})"
+                for name, previous, score, change in part[
+                    ["name", "previous", "score", "change"]
+                ].itertuples(index=False, name=None)
+            ]
+            trace.update(
+                mode="lines+markers",
+                marker={"size": 4, "color": colour},
+                hovertext=[t for item in text for t in (item, item, None)],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        else:
+            trace["hoverinfo"] = "skip"
+        traces.append(go.Scatter(**trace))
+        # The legend's sample in full colour: the faint lines' own would be invisible.
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line={"color": colour, "width": 3},
+                name=f"{label} ({count:,})",
+                legendgroup=label,
+            )
+        )
+    if not rows.empty:
+        # The middle half of the agencies each year (dashed), and the median (thick).
+        for q, dash in ((0.25, "dash"), (0.75, "dash")):
+            traces.append(
+                go.Scatter(
+                    x=[0, 1],
+                    y=[float(rows["previous"].quantile(q)), float(rows["score"].quantile(q))],
+                    mode="lines",
+                    line={"color": INK, "width": 2, "dash": dash},
+                    name=_("Middle half (p25–p75)"),
+                    legendgroup="quartiles",
+                    showlegend=q == 0.25,
+                    hovertemplate=("p25" if q == 0.25 else "p75") + ": %{y:.2f}<extra></extra>",
+                )
+            )
+        middle = [median_text(rows["previous"]), median_text(rows["score"])]
+        traces.append(
+            go.Scatter(
+                x=[0, 1],
+                y=[float(v) for v in middle],
+                mode="lines+markers+text",
+                line={"color": INK, "width": 4},
+                marker={"size": 9, "color": INK},
+                text=middle,
+                textposition=["middle left", "middle right"],
+                name=_("Median of each round"),
+                hovertemplate=_("Median") + ": %{y:.2f}<extra></extra>",
+            )
+        )
+    return go.Figure(
+        data=traces,
+        layout=layout(
+            height=540,
+            title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+            margin={"t": 96, "l": 60, "r": 60},
+            legend={"y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+            annotations=[
+                {
+                    "text": note,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0,
+                    "y": 1.0,
+                    "yanchor": "bottom",
+                    "xanchor": "left",
+                    "showarrow": False,
+                    "font": {"size": 12, "color": "#5b6570"},
+                    "yshift": 4,
+                }
+            ],
+            xaxis={
+                "tickvals": [0, 1],
+                "ticktext": [before, after],
+                "range": [-0.35, 1.35],
+                "showgrid": False,
+                "fixedrange": True,
+            },
+            yaxis={"range": [0, 100], "title": {"text": _("Verified score (0–100)")}, "dtick": 10},
+        ),
+    )
+
+
+def to_json(figure: go.Figure) -> str:
+    """A figure as compact JSON safe to place inside an HTML ``<script>`` element.
+
+    Thai stays as UTF-8 (3 bytes a letter, not 6 as ``\\uXXXX`` escapes); ``<``, ``>`` and
+    ``&`` are escaped so that no string can close the script element.
+    """
+    text = json.dumps(
+        figure.to_plotly_json(), cls=PlotlyJSONEncoder, ensure_ascii=False, separators=(",", ":")
+    )
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def radar(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str, str]],
+) -> go.Figure:
+    """Dimension scores on a 0–100 radar: one closed line per series.
+
+    ``series`` holds (name, one value per label, colour, dash); the first is the agency
+    (filled), the others its peer group's median and best. The PDF's SVG radar is drawn from
+    the same data (:meth:`assess.services.agency_results.AgencyResults.radar`).
+    """
+    figure = go.Figure()
+    theta = [*labels, labels[0]] if labels else []
+    for position, (name, values, colour, dash) in enumerate(series):
+        if not values:
+            continue
+        closed = [*values, values[0]]
+        figure.add_trace(
+            go.Scatterpolar(
+                r=closed,
+                theta=theta,
+                name=name,
+                mode="lines+markers",
+                line={"color": colour, "width": 3 if position == 0 else 2, "dash": dash},
+                marker={"size": 6 if position == 0 else 4},
+                fill="toself" if position == 0 else None,
+                fillcolor="rgba(31,58,95,0.15)" if position == 0 else None,
+                hovertemplate="%{theta}: %{r:.2f}<extra>" + name + "</extra>",
+                connectgaps=True,
+            )
+        )
+    figure.update_layout(
+        layout(
+            polar={
+                "radialaxis": {
+                    "range": [0, 100],
+                    "tickvals": [25, 50, 75, 100],
+                    "gridcolor": GRID,
+                    "tickfont": {"size": 11},
+                },
+                # The first dimension on top, clockwise; the scale's ticks then lie between
+                # two dimensions instead of under a label.
+                "angularaxis": {
+                    "gridcolor": GRID,
+                    "tickfont": {"size": 12},
+                    "rotation": 90,
+                    "direction": "clockwise",
+                },
+            },
+            legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
+            margin={"l": 120, "r": 120, "t": 40, "b": 40},
+            height=480,
+        )
+    )
+    return figure

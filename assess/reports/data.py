@@ -1,0 +1,334 @@
+"""What the dashboards read of a round, loaded once per state of its data.
+
+Every dashboard page needs the whole round (ranks, distributions and flags are over the
+whole filtered population, whichever page of the table is shown), and a round of 8,000
+agencies takes a noticeable part of the page's time budget to load and reshape. So the
+loaded tables are kept in this process, keyed by the round and a *signature*: two cheap
+aggregate queries whose answer changes whenever anything the dashboards show changes —
+a response is added, saved, submitted, reviewed or moves to another status, or results
+are recomputed. A stale entry is thus never served. Agencies' own records (name, type,
+parent, province, tags) have no timestamp to aggregate: an entry older than
+:data:`RECHECK` seconds is checked against a fingerprint of the round's agency records
+(one more query) and kept if they did not change, so an edited agency shows within a
+minute without reloading a big round every minute. Each process (gunicorn worker) keeps
+its own cache of at most :data:`MAX_ROUNDS` rounds.
+
+Cached tables are shared between requests and threads: callers never change them in place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+
+from assess.extensions import db
+from assess.models import RESPONSE_STATUSES, Agency, Response, Result, Round
+from assess.questionnaires.diff import comparability
+from assess.reports.league import Options
+from assess.reports.sections import names_of
+from assess.services import reports
+from assess.services.reports import RoundResults
+
+#: Seconds after which an entry's agency records are checked again (they are not in the
+#: signature).
+RECHECK = 60.0
+#: Rounds kept per process (a round of 8,000 agencies holds a few tens of MB).
+MAX_ROUNDS = 6
+#: Derived tables kept per round (sections × filter combinations recently asked for).
+MAX_MEMO = 64
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A round's identity as plain values (no ORM object outlives its request)."""
+
+    id: int
+    name: str
+    fiscal_year: int
+    questionnaire_key: str
+
+
+@dataclass
+class Dashboard:
+    """A round's results and, when there is one, the previous round's; derived tables are
+    computed on first use and kept with them."""
+
+    data: RoundResults
+    before: RoundResults | None
+    previous: RoundInfo | None
+    round_id: int
+    _flags: dict[tuple[int, int], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _kinds: dict[tuple[int, int], dict[str, set[str]]] = field(default_factory=dict, repr=False)
+    _options: dict[str, Options] = field(default_factory=dict, repr=False)
+    _memo: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, repr=False)
+    _names: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def verified(self) -> pd.DataFrame:
+        """agency × measure verified scores of the accepted responses."""
+        return self.data.wide("verified")
+
+    @cached_property
+    def own(self) -> pd.DataFrame:
+        """agency × measure self-assessed scores of the accepted responses."""
+        return self.data.wide("self")
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        """agency × measure verified levels of the accepted responses."""
+        return self.data.levels("verified")
+
+    @cached_property
+    def trend(self) -> pd.DataFrame | None:
+        """Trend rows (§8) against the previous round; ``None`` without one."""
+        if self.before is None:
+            return None
+        return reports.trend_frame(self.data, self.before)
+
+    @cached_property
+    def overall_change(self) -> pd.Series:
+        """Change of the overall score from the previous round, per agency (float)."""
+        trend = self.trend
+        if trend is None or trend.empty:
+            return pd.Series(dtype="float64")
+        rows = trend[trend["measure"] == reports.OVERALL]
+        return pd.Series(rows["change"].to_numpy(dtype="float64"), index=rows["agency"])
+
+    @cached_property
+    def comparability(self) -> str | None:
+        """``comparable`` or ``re-based`` (scoring.md §8); ``None`` without a previous round."""
+        if self.before is None:
+            return None
+        return comparability(self.data.questionnaire, self.before.questionnaire)
+
+    @cached_property
+    def submitted_at(self) -> pd.Series:
+        """When each response of the round was (last) submitted, per agency (aware UTC
+        datetimes; missing when never submitted)."""
+        column = self.data.agencies["submitted_at"]
+        return pd.Series(
+            [None if pd.isna(at) else pd.Timestamp(at).to_pydatetime() for at in column],
+            index=column.index,
+            dtype="object",
+        )
+
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """A derived table kept with the round's data (say, a section's figures for one set
+        of filters), built on first use; the oldest of more than :data:`MAX_MEMO` go."""
+        if key in self._memo:
+            return self._memo[key]
+        value = build()
+        self._memo[key] = value
+        while len(self._memo) > MAX_MEMO:
+            self._memo.popitem(last=False)
+        return value
+
+    def flag_kinds(self, change_limit: int, gap_limit: int) -> dict[str, set[str]]:
+        """The kinds of flag each agency has, for the league table's icons."""
+        from assess.reports.flags import by_agency
+
+        key = (change_limit, gap_limit)
+        if key not in self._kinds:
+            self._kinds[key] = by_agency(self.flags(change_limit, gap_limit))
+        return self._kinds[key]
+
+    def options(self, lang: str) -> Options:
+        """The filter form's choices (agency types, parents, provinces, tags) in ``lang``."""
+        if lang not in self._options:
+            self._options[lang] = Options.of(self.data.agencies, lang)
+        return self._options[lang]
+
+    def names(self, lang: str) -> pd.Series:
+        """Each agency's name in ``lang`` (Thai when it has no English name), by code."""
+        if lang not in self._names:
+            self._names[lang] = names_of(self.data.agencies, lang)
+        return self._names[lang]
+
+    def flags(self, change_limit: int, gap_limit: int) -> pd.DataFrame:
+        """The flags table (see :func:`assess.reports.flags.flags`) for the round's limits."""
+        from assess.reports.flags import flags
+
+        key = (change_limit, gap_limit)
+        if key not in self._flags:
+            self._flags[key] = flags(
+                self.verified,
+                self.own,
+                self.trend,
+                change_limit=change_limit,
+                gap_limit=gap_limit,
+            )
+        return self._flags[key]
+
+
+class _Cache:
+    """A small thread-safe LRU of values keyed by round id, valid for one signature."""
+
+    def __init__(self, size: int) -> None:
+        """An empty cache of at most ``size`` entries."""
+        # key → (signature, last checked, value, fingerprint of the agency records)
+        self._entries: OrderedDict[Hashable, tuple[Any, float, Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(
+        self,
+        key: Hashable,
+        signature: Any,
+        build: Callable[[], Any],
+        recheck: Callable[[], Any],
+    ) -> Any:
+        """The cached value for ``key`` if it was built for ``signature``, else a freshly
+        built one (built outside the lock: a slow load never blocks other requests).
+
+        An entry checked more than :data:`RECHECK` seconds ago is kept only if ``recheck()``
+        (a fingerprint of what the signature leaves out) still gives what it gave then.
+        """
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] == signature:
+            fresh = now - entry[1] < RECHECK
+            if not fresh and recheck() == entry[3]:
+                entry = (entry[0], now, entry[2], entry[3])
+                fresh = True
+            if fresh:
+                with self._lock:
+                    self._entries[key] = entry
+                    self._entries.move_to_end(key)
+                return entry[2]
+        extra = recheck()
+        value = build()
+        with self._lock:
+            self._entries[key] = (signature, now, value, extra)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything (tests that rebuild a database under the same ids)."""
+        with self._lock:
+            self._entries.clear()
+
+
+_results = _Cache(MAX_ROUNDS)
+_dashboards = _Cache(MAX_ROUNDS)
+
+
+def signature(round_: Round) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything of a round the dashboards show.
+
+    A published round's figures are final (answers and verified values can no longer
+    change): its publication time is enough. Otherwise — responses: how many, the latest
+    save, submission and review, and a checksum of who is in which status (a move without a
+    timestamp, such as an import, still changes it); results: how many, and the latest
+    computation (a verified value or a recomputation changes it).
+    """
+    if round_.status == "published":
+        return ("published", round_.published_at)
+    status_number = case(
+        {s: i + 1 for i, s in enumerate(RESPONSE_STATUSES)}, value=Response.status, else_=0
+    )
+    responses = db.session.execute(
+        select(
+            func.count(Response.id),
+            func.max(Response.updated_at),
+            func.max(Response.submitted_at),
+            func.max(Response.reviewed_at),
+            func.sum(status_number * Response.id),
+        ).where(Response.round_id == round_.id)
+    ).one()
+    results = db.session.execute(
+        select(func.count(Result.id), func.max(Result.computed_at))
+        .join(Response, Result.response_id == Response.id)
+        .where(Response.round_id == round_.id)
+    ).one()
+    return (round_.status, *responses, *results)
+
+
+def agency_fingerprint(round_id: int) -> int:
+    """A hash of the round's agency records as the dashboards show them (name, type, parent
+    and its name, province, tags): what :func:`signature` cannot see."""
+    parent = aliased(Agency)
+    rows = db.session.execute(
+        select(
+            Agency.code,
+            Agency.name_th,
+            Agency.name_en,
+            Agency.type,
+            Agency.province,
+            Agency.tags,
+            parent.code,
+            parent.name_th,
+            parent.name_en,
+        )
+        .join(Response, Response.agency_id == Agency.id)
+        .outerjoin(parent, Agency.parent_id == parent.id)
+        .where(Response.round_id == round_id)
+        .order_by(Agency.code)
+    ).all()
+    return hash(tuple(repr(tuple(row)) for row in rows))
+
+
+def info(round_: Round) -> RoundInfo:
+    """A round's identity as plain values."""
+    return RoundInfo(round_.id, round_.name, round_.fiscal_year, round_.questionnaire.key)
+
+
+def _key(round_: Round) -> tuple[Any, ...]:
+    """Which round of which database: ids repeat across databases (tests, benchmarks), and
+    a round's creation time tells a re-created round from the one before."""
+    return (str(db.engine.url), round_.id, round_.created_at)
+
+
+def _load(round_: Round, fingerprint: tuple[Any, ...]) -> RoundResults:
+    """The round's results for a signature already taken."""
+    return _results.get(  # type: ignore[no-any-return]
+        _key(round_),
+        fingerprint,
+        lambda: reports.load(round_),
+        lambda: agency_fingerprint(round_.id),
+    )
+
+
+def round_results(round_: Round) -> RoundResults:
+    """:func:`assess.services.reports.load`, cached while the round's data stays the same."""
+    return _load(round_, signature(round_))
+
+
+def dashboard(round_: Round) -> Dashboard:
+    """The round's dashboard tables (with the previous published round's, for trends)."""
+    previous = reports.previous_round(round_)
+    own = signature(round_)
+    before = signature(previous) if previous is not None else None
+    key = (own, previous.id if previous is not None else None, before)
+
+    def build() -> Dashboard:
+        """Load (or take from the cache) both rounds' tables."""
+        return Dashboard(
+            data=_load(round_, own),
+            before=_load(previous, before) if previous is not None and before is not None else None,
+            previous=info(previous) if previous is not None else None,
+            round_id=round_.id,
+        )
+
+    # Both rounds' agency records are read by the dashboard: the current round's stand for
+    # both (the previous round's names are never shown).
+    return _dashboards.get(  # type: ignore[no-any-return]
+        _key(round_), key, build, lambda: agency_fingerprint(round_.id)
+    )
+
+
+def clear() -> None:
+    """Forget every cached round (for tests that rebuild their database)."""
+    _results.clear()
+    _dashboards.clear()

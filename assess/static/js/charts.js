@@ -1,0 +1,100 @@
+/* Results dashboards: draw each chart of the page with Plotly (served by the app).
+ *
+ * A chart holder is an element with data-chart="ID-OF-ITS-SPEC", the spec a
+ * <script type="application/json"> with the figure assess/reports/charts.py made. Charts are
+ * drawn only once the Sarabun web font has loaded: Plotly measures its labels when it lays a
+ * chart out, and labels measured in a fallback face would be cut or overlap once Sarabun
+ * arrives. The mode bar keeps its PNG download (each chart is downloadable; its CSV is a
+ * link beside it); its tooltips speak the page's language. When everything is drawn,
+ * <html data-charts-drawn="N"> tells tests (and anyone) that the page is complete.
+ */
+(function () {
+  "use strict";
+
+  var FONT = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif";
+  var holders = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
+  if (!holders.length) {
+    return;
+  }
+
+  function fontsLoaded() {
+    if (!document.fonts || !document.fonts.load) {
+      return Promise.resolve();
+    }
+    // Ask for both faces the charts use (Thai and Latin ranges, regular and semibold)
+    // explicitly: SVG text drawn later would otherwise be the first to need them.
+    var wanted = ["400 13px Sarabun", "600 13px Sarabun"].map(function (face) {
+      return document.fonts.load(face, "กขคabc123");
+    });
+    return Promise.all(wanted).then(function () { return document.fonts.ready; });
+  }
+
+  function locale() {
+    var element = document.getElementById("chart-locale");
+    if (!element || !window.Plotly) {
+      return null;
+    }
+    var lang = document.documentElement.lang || "th";
+    if (lang === "en") {
+      return null;
+    }
+    try {
+      window.Plotly.register({
+        moduleType: "locale",
+        name: lang,
+        dictionary: JSON.parse(element.textContent),
+        format: {}
+      });
+      return lang;
+    } catch (error) {
+      return null; // Plotly's own English tooltips are better than none.
+    }
+  }
+
+  function draw(holder, lang) {
+    var spec = JSON.parse(document.getElementById(holder.getAttribute("data-chart")).textContent);
+    var layout = spec.layout || {};
+    layout.font = Object.assign({ family: FONT }, layout.font || {});
+    var config = {
+      responsive: true,
+      displaylogo: false,
+      modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines"],
+      toImageButtonOptions: {
+        format: "png",
+        filename: holder.getAttribute("data-filename") || "chart",
+        scale: 2
+      }
+    };
+    if (lang) {
+      config.locale = lang;
+    }
+    holder.textContent = "";
+    return window.Plotly.newPlot(holder, spec.data || [], layout, config).then(function () {
+      holder.setAttribute("data-drawn", "true");
+    });
+  }
+
+  function start() {
+    if (!window.Plotly) {
+      holders.forEach(function (holder) {
+        holder.setAttribute("data-drawn", "failed");
+      });
+      return;
+    }
+    var lang = locale();
+    fontsLoaded()
+      .catch(function () { return null; }) // draw anyway, in whatever face there is
+      .then(function () {
+        return Promise.all(holders.map(function (holder) { return draw(holder, lang); }));
+      })
+      .then(function () {
+        document.documentElement.setAttribute("data-charts-drawn", String(holders.length));
+      });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
