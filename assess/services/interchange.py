@@ -224,6 +224,15 @@ def _with_status(text: str, items: list[ResponseAnswers]) -> str:
     return buffer.getvalue()
 
 
+def _keep_text(cells: Iterable[Any]) -> None:
+    """Cells of text stay text: openpyxl writes any text starting with ``=`` as a formula,
+    which a spreadsheet would run and which reads back empty (an answer lost)."""
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnaire) -> bytes:
     book = Workbook()
     sheet = book.active
@@ -234,6 +243,7 @@ def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnai
         sheet.append(
             [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
         )
+        _keep_text(sheet[sheet.max_row])
     sheet.freeze_panes = "C2"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -304,6 +314,7 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
                 ]
             )
             row = sheet.max_row
+            _keep_text(sheet[row])
             sheet.cell(row, ANSWER_COLUMN).fill = fill
             if question.type in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.YESNO):
                 values = (

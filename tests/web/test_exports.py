@@ -1,0 +1,213 @@
+"""The central office's downloads (/central/rounds/<id>/exports/…): who may download, content
+types, contents, formula injection, and the open-data package as a ZIP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+
+from assess.extensions import db
+from assess.questionnaires.answers import read_json_answers
+from assess.services import exports, interchange, reports, responses
+from assess.services.questionnaires import questionnaire_of
+from tests.cli.test_reports_cli import INJECTIONS, two_rounds
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES = (
+    "scores.csv",
+    "scores.xlsx",
+    "benchmark.csv",
+    "benchmark.xlsx",
+    "answers.json",
+    "answers.csv",
+    "answers.xlsx",
+    "datapackage.zip",
+)
+
+
+@pytest.fixture
+def scene(world) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """Two rounds (2568 published, 2569 open), a coordinator, a reviewer reading English, and
+    a text answer that a spreadsheet would run as a formula."""
+    found = two_rounds(world)
+    found.reviewer.language = "en"
+    found.coordinator = world.user("dep1@example.go.th", agency=found.agencies["DEP-1"])
+    questionnaire = questionnaire_of(found.new.questionnaire)
+    found.text_code = next(q.code for q in questionnaire.iter_questions() if q.type.value == "text")
+    late = responses.get_response(found.new, found.agencies["LATE-1"])
+    responses.replace_answers(
+        late, {"mgmt.leadership": 1, found.text_code: INJECTIONS[0]}, actor=None, source="test"
+    )
+    db.session.commit()
+    return found
+
+
+def url(round_, name: str = "") -> str:  # type: ignore[no-untyped-def]
+    return f"/central/rounds/{round_.id}/exports" + (f"/{name}" if name else "")
+
+
+def rows_of_csv(reply) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """A CSV download for Excel: UTF-8 with a byte-order mark, CRLF line ends."""
+    assert reply.status_code == 200
+    assert reply.mimetype == "text/csv"
+    assert reply.mimetype_params.get("charset") == "utf-8"
+    assert reply.headers["Content-Disposition"].startswith("attachment; filename=")
+    data = reply.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in data
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def sheet_of(reply):  # type: ignore[no-untyped-def]
+    assert reply.status_code == 200
+    assert reply.mimetype == XLSX
+    book = load_workbook(io.BytesIO(reply.get_data()))
+    return book.worksheets[0]
+
+
+def test_only_the_central_office_downloads(client, auth, scene):
+    for name in ("", *FILES):
+        reply = client.get(url(scene.old, name))
+        assert reply.status_code == 302
+        assert "/login" in reply.headers["Location"]
+    auth.login("dep1@example.go.th")
+    for name in ("", *FILES):
+        assert client.get(url(scene.old, name)).status_code == 403, name
+    auth.logout()
+    auth.login("reviewer@example.go.th")
+    for name in ("", *FILES):
+        assert client.get(url(scene.old, name)).status_code == 200, name
+    assert client.get("/central/rounds/999/exports/scores.csv").status_code == 404
+
+
+def test_the_exports_page_lists_every_download(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    page = client.get(url(scene.old)).get_data(as_text=True)
+    for name in FILES:
+        stem, _dot, ext = name.partition(".")
+        assert f"/exports/{stem}.{ext}" in page, name
+    assert "data.go.th" in page
+    page = client.get(url(scene.new)).get_data(as_text=True)
+    assert "datapackage.zip" not in page  # not before publication
+    assert "After publication" in page
+
+
+def test_scores_downloads(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    rows = rows_of_csv(client.get(url(scene.new, "scores.csv")))
+    columns, expected = exports.scores_table(scene.new)
+    assert rows[0] == columns
+    assert columns[:5] == ["agency", "name_th", "name_en", "status", "completeness"]
+    assert [r[0] for r in rows[1:]] == [r[0] for r in expected]
+    by_code = {r[0]: r for r in rows[1:]}
+    # Names a spreadsheet would run are neutralised; scores are plain numbers.
+    assert by_code["INJ-1"][1:3] == ["'" + INJECTIONS[0], "'" + INJECTIONS[1]]
+    assert by_code["INJ-2"][1:3] == ["'" + INJECTIONS[2], "'" + INJECTIONS[3]]
+    overall = columns.index("overall_score")
+    assert float(by_code["DEP-3"][overall]) == next(r for r in expected if r[0] == "DEP-3")[overall]
+    assert "ระดับ" not in rows[0]  # machine column names, as the command line
+    reply = client.get(url(scene.new, "scores.xlsx"))
+    sheet = sheet_of(reply)
+    assert reply.headers["Content-Disposition"] == (
+        f'attachment; filename="round-{scene.new.id}-scores.xlsx"'
+    )
+    cells = {c.value: c for row in sheet.iter_rows(min_row=2) for c in row[1:3]}
+    for text in INJECTIONS:
+        assert cells[text].data_type == "s"  # exactly the name, as a string, never a formula
+    scores = [row[overall] for row in sheet.iter_rows(min_row=2)]
+    assert all(c.data_type == "n" and c.number_format == "0.00" for c in scores)
+
+
+def test_benchmark_downloads(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    data = reports.load(scene.new)
+    rows = rows_of_csv(client.get(url(scene.new, "benchmark.csv") + "?by=type"))
+    records = reports.benchmark_records(data, "type")
+    assert rows[0] == ["agency", "name_th", "name_en", *list(records[0])[1:]]
+    assert len(rows) == len(records) + 1
+    for row, record in zip(rows[1:], records, strict=True):
+        assert row[0] == record["agency"]
+        assert row[3:7] == [
+            record["by"],
+            record["group"],
+            record["measure"],
+            f"{record['score']:.2f}",
+        ]
+        assert int(row[rows[0].index("rank")]) == record["rank"]
+    # Provinces named like formulas are groups: neutralised too; ?by= defaults to all.
+    rows = rows_of_csv(client.get(url(scene.new, "benchmark.csv") + "?by=province"))
+    groups = {r[4] for r in rows[1:]}
+    assert {"'" + INJECTIONS[0], "'" + INJECTIONS[3]} <= groups
+    rows = rows_of_csv(client.get(url(scene.new, "benchmark.csv")))
+    assert {r[3] for r in rows[1:]} == {"all"}
+    sheet = sheet_of(client.get(url(scene.new, "benchmark.xlsx") + "?by=province"))
+    group = [c.value for c in sheet[1]].index("group")
+    cells = [row[group] for row in sheet.iter_rows(min_row=2)]
+    assert {INJECTIONS[0], INJECTIONS[3]} <= {c.value for c in cells}
+    assert all(c.data_type == "s" for c in cells)
+    assert client.get(url(scene.new, "benchmark.csv") + "?by=colour").status_code == 400
+
+
+def test_answers_downloads(client, auth, scene):
+    auth.login("reviewer@example.go.th")
+    reply = client.get(url(scene.new, "answers.json"))
+    assert reply.status_code == 200
+    assert reply.mimetype == "application/json"
+    assert reply.get_data() == interchange.export_round(scene.new, "json")
+    questionnaire = questionnaire_of(scene.new.questionnaire)
+    stored = read_json_answers(reply.get_data(as_text=True), questionnaire, "answers.json")
+    # CSV for Excel: the text answer is neutralised.
+    rows = rows_of_csv(client.get(url(scene.new, "answers.csv")))
+    late = next(r for r in rows if r[0] == "LATE-1")
+    assert late[rows[0].index(scene.text_code)] == "'" + INJECTIONS[0]
+    # XLSX: the text answer is a string, and the workbook imports back unchanged.
+    reply = client.get(url(scene.new, "answers.xlsx"))
+    sheet = sheet_of(reply)
+    assert sheet.title == "answers"
+    column = [c.value for c in sheet[1]].index(scene.text_code)
+    cell = next(row[column] for row in sheet.iter_rows(min_row=2) if row[0].value == "LATE-1")
+    assert (cell.value, cell.data_type) == (INJECTIONS[0], "s")
+    again = interchange.read_file(reply.get_data(), "answers.xlsx", questionnaire)
+    assert [(a.agency, a.answers, a.status) for a in again] == [
+        (a.agency, a.answers, a.status) for a in stored
+    ]
+
+
+def test_datapackage_download(client, auth, scene, tmp_path):
+    import frictionless
+
+    auth.login("reviewer@example.go.th")
+    reply = client.get(url(scene.old, "datapackage.zip"))
+    assert reply.status_code == 200
+    assert reply.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(reply.get_data())) as archive:
+        assert sorted(archive.namelist()) == sorted(exports.PACKAGE_FILES)
+        archive.extractall(tmp_path)
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    descriptor = json.loads((tmp_path / "datapackage.json").read_text("utf-8"))
+    assert descriptor["resources"][0]["name"] == "agencies"
+    # Before publication: the exports page again, with the reason; no package.
+    reply = client.get(url(scene.new, "datapackage.zip"))
+    assert reply.status_code == 200
+    assert reply.mimetype == "text/html"
+    assert "published results only" in reply.get_data(as_text=True)
+
+
+def test_anonymised_package_download(client, auth, scene, tmp_path):
+    scene.old.anonymise_peers = True
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    assert "anonymous ids" in client.get(url(scene.old)).get_data(as_text=True)
+    reply = client.get(url(scene.old, "datapackage.zip"))
+    with zipfile.ZipFile(io.BytesIO(reply.get_data())) as archive:
+        text = "\n".join(archive.read(n).decode("utf-8") for n in archive.namelist())
+    assert "INJ-1" not in text
+    assert "หน่วยงาน MIN-1" not in text
+    assert "anon-" in text
