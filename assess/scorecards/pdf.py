@@ -1,0 +1,163 @@
+"""HTML → PDF/A-3b with WeasyPrint: the costly half of a scorecard, without any Flask app.
+
+Worker processes of a bulk export import only this module (WeasyPrint and the fetcher):
+they take a :class:`Prepared` and give PDF bytes. Each process keeps one
+:class:`~weasyprint.text.fonts.FontConfiguration` and one parsed stylesheet (Sarabun
+registered once), so memory stays flat however many scorecards it makes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+from assess.scorecards.fetcher import PREFIX, STATIC, StaticOnlyFetcher
+
+if TYPE_CHECKING:  # WeasyPrint takes most of a second to import: only when a PDF is made
+    from weasyprint import CSS
+    from weasyprint.css import ColorProfile
+    from weasyprint.text.fonts import FontConfiguration
+
+STYLESHEET = STATIC / "css" / "scorecard.css"
+#: The output intent PDF/A requires: sRGB, under a name of ours (see :func:`_intent`).
+INTENT = "assess-srgb"
+PDF_OPTIONS: dict[str, Any] = {
+    "pdf_variant": "pdf/a-3b",
+    # Tagged as well (logical structure, reading order, the <html lang>), for screen
+    # readers and reflow; PDF/A-3b itself does not require it.
+    "pdf_tags": True,
+    "output_intent": INTENT,
+}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scorecard ready for WeasyPrint: plain, picklable data (worker processes take it)."""
+
+    html: str
+    scores: bytes
+    attachment_name: str
+    file_name: str
+
+
+_lock = threading.Lock()
+_styles: tuple[FontConfiguration, CSS] | None = None
+_profile: ColorProfile | None = None
+_fetcher: StaticOnlyFetcher | None = None
+# WeasyPrint's, Pango's and fontconfig's objects are shared by every render of the process;
+# one render at a time keeps them consistent when web threads and the job worker thread meet
+# (Python runs one of them at a time anyway).
+_render_lock = threading.Lock()
+
+
+def fetcher() -> StaticOnlyFetcher:
+    """The process's fetcher (static files and ``data:`` only)."""
+    global _fetcher
+    with _lock:
+        if _fetcher is None:
+            _fetcher = StaticOnlyFetcher()
+        return _fetcher
+
+
+def styles() -> tuple[FontConfiguration, CSS]:
+    """The process's font configuration and parsed stylesheet, made on first use.
+
+    Parsing the stylesheet registers Sarabun's ``@font-face`` files with fontconfig: once
+    per process, not once per scorecard.
+    """
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    global _styles
+    chosen = fetcher()
+    with _lock:
+        if _styles is None:
+            fonts = FontConfiguration()
+            css = CSS(
+                string=STYLESHEET.read_text(encoding="utf-8"),
+                base_url=PREFIX,
+                url_fetcher=chosen,
+                font_config=fonts,
+            )
+            _styles = (fonts, css)
+        return _styles
+
+
+def _intent() -> ColorProfile:
+    """WeasyPrint's own sRGB profile, read once and its file closed.
+
+    With ``output_intent="srgb"`` WeasyPrint opens that file for every PDF and never closes
+    it (a ResourceWarning each time); the same profile under our name avoids both.
+    """
+    from weasyprint.css import ColorProfile
+
+    global _profile
+    with _lock:
+        if _profile is None:
+            with (files("weasyprint.pdf") / "sRGB2014.icc").open("rb") as icc:
+                _profile = ColorProfile(
+                    icc, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+                )
+        return _profile
+
+
+def warm_up() -> None:
+    """Load the fonts and the stylesheet now (a worker process's initializer)."""
+    styles()
+
+
+def bare_pdf(html: str) -> bytes:
+    """WeasyPrint on the same HTML with nothing of ours (the benchmark's point of comparison):
+    the stylesheet parsed and its fonts loaded anew, default options (no PDF/A, no tags, no
+    attachment)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    css = CSS(filename=str(STYLESHEET), url_fetcher=fetcher(), font_config=fonts)
+    pdf = HTML(string=html, base_url=PREFIX, url_fetcher=fetcher()).write_pdf(
+        stylesheets=[css], font_config=fonts
+    )
+    assert isinstance(pdf, bytes)
+    return pdf
+
+
+def write_pdf(
+    prepared: Prepared,
+    *,
+    url_fetcher: StaticOnlyFetcher | None = None,
+    created: dt.datetime | None = None,
+) -> bytes:
+    """The PDF/A-3b bytes of a prepared scorecard, with its scores attached as JSON.
+
+    ``url_fetcher`` replaces the process's fetcher for this document (tests record what
+    is asked for with one); the cached stylesheet was parsed with the process's own.
+    """
+    from weasyprint import HTML, Attachment
+
+    fonts, css = styles()
+    chosen = url_fetcher or fetcher()
+    attachment = Attachment(
+        string=prepared.scores,
+        name=prepared.attachment_name,
+        description="Scores of this scorecard (assess, JSON)",
+        # PDF/A-3 says how an attachment relates to the document: the data it shows.
+        relationship="Data",
+        url_fetcher=chosen,
+        created=created,
+        modified=created,
+    )
+    with _render_lock:
+        document = HTML(string=prepared.html, base_url=PREFIX, url_fetcher=chosen)
+        pdf = document.write_pdf(
+            stylesheets=[css],
+            font_config=fonts,
+            color_profiles={INTENT: _intent()},
+            attachments=[attachment],
+            **PDF_OPTIONS,
+        )
+    assert isinstance(pdf, bytes)
+    return pdf

@@ -1,0 +1,211 @@
+"""Scorecard downloads, the public verification page and the central office's bulk export.
+
+Who may download one agency's scorecard:
+
+- its own coordinator, once the round's results are visible (preliminary or published),
+  with peer figures only once published;
+- the central office, for any response of a closed, preliminary or published round, with
+  peer figures.
+
+Everything else is a 404 (a coordinator never learns whether another agency's scorecard
+exists). The bulk export is the central office's: it runs as a background job
+(:mod:`assess.jobs`), its page polls a JSON status and downloads the archive when done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from assess import jobs
+from assess.app import current_language
+from assess.auth import central_required
+from assess.extensions import db
+from assess.models import Agency, Job, Response, Round, User
+from assess.scorecards import bulk, codes, render
+from assess.services import rounds
+from assess.services.agency_results import for_response
+from assess.services.questionnaires import questionnaire_of
+from assess.services.results import result_of
+
+bp = Blueprint("scorecards", __name__)
+
+
+# -- who may have what --------------------------------------------------------------------------
+
+
+def allowed(user: User, response: Response) -> bool:
+    """Whether ``user`` may download ``response``'s scorecard now."""
+    round_ = response.round
+    if user.is_central:
+        return round_.status in bulk.ROUND_STATUSES
+    return user.agency_id == response.agency_id and rounds.results_visible(round_)
+
+
+def peers_visible(user: User, round_: Round) -> bool:
+    """Peer figures: the central office always, agencies once the round is published."""
+    return bool(user.is_central) or round_.status == "published"
+
+
+def requested_language() -> str:
+    """``?lang=th|en``, else the page's language."""
+    wanted = request.args.get("lang")
+    return wanted if wanted in render.LANGUAGES else current_language()
+
+
+def find_response(round_id: int, agency_code: str) -> Response | None:
+    """The response of an agency (by code) to a round, if there is one."""
+    return db.session.scalar(
+        select(Response)
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_id, Agency.code == agency_code)
+    )
+
+
+def pdf_reply(response: Response, user: User, lang: str) -> Any:
+    """The scorecard as a PDF download."""
+    result = for_response(response, peers_visible=peers_visible(user, response.round))
+    prepared = render.prepare(result, lang)
+    data = render.write_pdf(prepared)
+    reply = current_app.response_class(data, mimetype="application/pdf")
+    reply.headers["Content-Disposition"] = f'attachment; filename="{prepared.file_name}"'
+    # Scores change while a round is preliminary: never a stale copy from a cache.
+    reply.headers["Cache-Control"] = "private, no-store"
+    return reply
+
+
+# -- one scorecard ------------------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/responses/<agency_code>/scorecard.pdf")
+@login_required
+def download(round_id: int, agency_code: str) -> Any:
+    """One agency's scorecard (``?lang=th|en``): its coordinator or the central office."""
+    response = find_response(round_id, agency_code)
+    if response is None or not allowed(current_user, response):
+        abort(404)
+    return pdf_reply(response, current_user, requested_language())
+
+
+@bp.route("/scorecards/verify")
+def verify() -> Any:
+    """Public: whether a scorecard's verification code matches the current results."""
+    code = (request.args.get("code") or "").strip()[:200]
+    response = codes.check(code, current_app.config["SECRET_KEY"]) if code else None
+    result = questionnaire = None
+    if response is not None:
+        result = result_of(response, "verified")
+        questionnaire = questionnaire_of(response.questionnaire)
+    return render_template(
+        "scorecards/verify.html",
+        code=code,
+        response=response,
+        result=result,
+        questionnaire=questionnaire,
+        well_formed=codes.parse(code) is not None,
+    )
+
+
+# -- the central office's bulk export -------------------------------------------------------------
+
+
+def _round_or_404(round_id: int) -> Round:
+    """The round, or 404."""
+    found = db.session.get(Round, round_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def job_state(job: Job | None) -> dict[str, Any]:
+    """A job as the page's script reads it."""
+    if job is None:
+        return {"job": None}
+    done_url = url_for("scorecards.bulk_download", job_id=job.id) if job.status == "done" else None
+    return {
+        "job": job.id,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "lang": job.params.get("lang"),
+        "download_url": done_url,
+        "error": job.error or None,
+    }
+
+
+@bp.route("/central/rounds/<int:round_id>/scorecards", methods=["POST"])
+@central_required
+def bulk_start(round_id: int) -> Any:
+    """Start the round's bulk export (a background job); back to the page, or JSON."""
+    round_ = _round_or_404(round_id)
+    if round_.status not in bulk.ROUND_STATUSES:
+        abort(409)
+    lang = request.form.get("lang") or request.args.get("lang") or current_language()
+    if lang not in render.LANGUAGES:
+        abort(400)
+    running = jobs.latest(bulk.KIND, round_)
+    if running is not None and running.status in ("queued", "running"):
+        job = running  # one export of a round at a time
+    else:
+        # The job has no request: it prints the address the central office uses now.
+        site = current_app.config.get("PUBLIC_URL") or request.host_url
+        job = jobs.submit(bulk.KIND, round_, current_user, {"lang": lang, "site": site})
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(job_state(job)), 202
+    return redirect(url_for("review.round", round_id=round_.id, _anchor="scorecards-bulk"))
+
+
+@bp.route("/central/rounds/<int:round_id>/scorecards/status")
+@central_required
+def bulk_status(round_id: int) -> Any:
+    """The round's latest bulk export, as JSON (the page polls it)."""
+    round_ = _round_or_404(round_id)
+    job = jobs.latest(bulk.KIND, round_)
+    if job is not None and job.status == "queued":
+        jobs.jobs().ensure_worker()
+    reply = jsonify(job_state(job))
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
+
+
+@bp.route("/central/scorecards/<int:job_id>.zip")
+@central_required
+def bulk_download(job_id: int) -> Any:
+    """The archive a finished bulk export made (the central office only)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != bulk.KIND or job.status != "done" or not job.file_name:
+        abort(404)
+    path = jobs.exports_folder() / job.file_name
+    # The name is ours (bulk.run_job), but a path must still stay in the folder.
+    if path.parent != jobs.exports_folder() or not path.is_file():
+        abort(404)
+    return send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=job.file_name.removeprefix(f"job-{job.id}-"),
+    )
+
+
+@bp.app_context_processor
+def _bulk_helpers() -> dict[str, Any]:
+    """``scorecard_job(round)`` for the ``scorecards/_bulk.html`` include."""
+
+    def scorecard_job(round_: Round) -> dict[str, Any]:
+        """The round's latest bulk export, as :func:`job_state`."""
+        return job_state(jobs.latest(bulk.KIND, round_))
+
+    return {"scorecard_job": scorecard_job, "scorecard_statuses": bulk.ROUND_STATUSES}

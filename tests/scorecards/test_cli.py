@@ -1,0 +1,82 @@
+"""``assess scorecard`` and ``assess scorecards``, run as an operator would (subprocesses)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import assess_executable
+
+# Subprocesses are slow to start: SQLite only (the commands read what the tests on both
+# backends check).
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def cli(app, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run `assess …` on the test's database; returns the completed process."""
+    env = {
+        **os.environ,
+        "ASSESS_DATABASE_URL": database_url,
+        "ASSESS_INSTANCE_PATH": str(tmp_path / "cli-instance"),
+        "ASSESS_SCORECARD_PROCESSES": "2",
+    }
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [assess_executable(), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return run
+
+
+def test_one_scorecard(cli, scene, tmp_path):
+    out = tmp_path / "card.pdf"
+    done = cli("scorecard", str(scene.round.id), "AG-A", "-o", str(out), "--lang", "en")
+    assert "scorecard of AG-A" in done.stdout
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    record = json.loads(next(iter(reader.attachments.values()))[0])
+    assert record["agency"]["code"] == "AG-A"
+    # The operator sees peer figures, as the central office does.
+    assert record["overall"]["peers"]
+
+
+def test_one_scorecard_refusals(cli, scene, world, tmp_path):
+    out = tmp_path / "card.pdf"
+    done = cli("scorecard", str(scene.round.id), "NO-SUCH", "-o", str(out), ok=False)
+    assert done.returncode == 1
+    assert "NO-SUCH" in done.stderr
+    still_open = world.round(agencies=[scene.a], name="Open round")
+    done = cli("scorecard", str(still_open.id), "AG-A", "-o", str(out), ok=False)
+    assert done.returncode == 1
+    assert "is open" in done.stderr
+    assert not out.exists()
+    done = cli("scorecard", str(scene.round.id), "AG-A", "-o", str(out), "--lang", "fr", ok=False)
+    assert done.returncode == 2
+
+
+def test_every_scorecard_in_one_archive_with_a_progress_bar(cli, scene, tmp_path):
+    out = tmp_path / "all.zip"
+    done = cli("scorecards", str(scene.round.id), "-o", str(out))
+    assert "5 scorecards" in done.stdout
+    # click's progress bar goes to stderr; off a terminal it prints its label alone.
+    assert f"round {scene.round.id}: 5 scorecards" in done.stderr
+    names = zipfile.ZipFile(out).namelist()
+    assert sorted(names) == [f"scorecard-2569-AG-{c}-th.pdf" for c in "ABCPX"]
+    assert not (tmp_path / "all.zip.part").exists()
