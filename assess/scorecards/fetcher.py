@@ -27,23 +27,18 @@ from urllib.request import DataHandler, Request
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from assess.scorecards.paths import PREFIX, SCHEME, STATIC, static_url
+
+__all__ = ["PREFIX", "SCHEME", "STATIC", "RefusedURL", "StaticOnlyFetcher", "static_url"]
+
 log = logging.getLogger(__name__)
 
-#: The app's static folder (the package's own, so worker processes need no Flask app).
-STATIC = (Path(__file__).resolve().parent.parent / "static").resolve()
-SCHEME = "assess-static"
-PREFIX = SCHEME + ":"
 #: Data URLs larger than this are refused (a scorecard's own are small SVG or PNG).
 MAX_DATA_URL = 2 * 1024 * 1024
 
 
 class RefusedURL(ValueError):
     """A URL the scorecard fetcher does not open (WeasyPrint skips the resource)."""
-
-
-def static_url(path: str) -> str:
-    """The scorecard URL of a file under ``assess/static`` (``fonts/ttf/Sarabun-Bold.ttf``)."""
-    return PREFIX + path.lstrip("/")
 
 
 class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]

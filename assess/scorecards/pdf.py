@@ -8,18 +8,22 @@ registered once), so memory stays flat however many scorecards it makes.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import gc
 import threading
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from assess.scorecards.fetcher import PREFIX, STATIC, StaticOnlyFetcher
+from assess.scorecards.paths import PREFIX, STATIC
 
 if TYPE_CHECKING:  # WeasyPrint takes most of a second to import: only when a PDF is made
     from weasyprint import CSS
     from weasyprint.css import ColorProfile
     from weasyprint.text.fonts import FontConfiguration
+
+    from assess.scorecards.fetcher import StaticOnlyFetcher
 
 STYLESHEET = STATIC / "css" / "scorecard.css"
 #: The output intent PDF/A requires: sRGB, under a name of ours (see :func:`_intent`).
@@ -55,6 +59,8 @@ _render_lock = threading.Lock()
 
 def fetcher() -> StaticOnlyFetcher:
     """The process's fetcher (static files and ``data:`` only)."""
+    from assess.scorecards.fetcher import StaticOnlyFetcher
+
     global _fetcher
     with _lock:
         if _fetcher is None:
@@ -102,6 +108,16 @@ def _intent() -> ColorProfile:
                     icc, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
                 )
         return _profile
+
+
+@atexit.register
+def _release() -> None:
+    """Drop the cached font configuration while the interpreter is still whole: its
+    finaliser, run during shutdown, would find WeasyPrint's modules already torn down."""
+    global _styles
+    with _lock:
+        _styles = None
+    gc.collect()
 
 
 def warm_up() -> None:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, render_template, url_for
@@ -33,10 +33,12 @@ from assess.models import Response, utcnow
 from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Question, QuestionType
 from assess.scorecards import codes, svg
-from assess.scorecards.fetcher import StaticOnlyFetcher
 from assess.scorecards.pdf import Prepared, write_pdf
 from assess.services.agency_results import PRIMARY_GROUPING, AgencyResults, Measure, for_response
 from assess.services.results import answer_sets
+
+if TYPE_CHECKING:
+    from assess.scorecards.fetcher import StaticOnlyFetcher
 
 LANGUAGES = ("th", "en")
 #: Steps of "what would lift" shown per dimension (the web page shows them all).
