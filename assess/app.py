@@ -129,13 +129,21 @@ def _register_blueprints(app: Flask) -> None:
     from assess.admin import bp as admin_bp
     from assess.auth import bp as auth_bp
     from assess.errors import init_app as init_errors
+    from assess.exports import bp as exports_bp
+    from assess.reports import bp as reports_bp
+    from assess.reports.assets import bp as assets_bp
     from assess.review import bp as review_bp
+    from assess.scorecards.routes import bp as scorecards_bp
     from assess.survey import bp as survey_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(assets_bp)
+    app.register_blueprint(scorecards_bp)
     api.init_app(app)
     init_errors(app)
 

@@ -532,7 +532,12 @@ def answers_export_command(round_id: str, fmt: str, output: Path | None) -> None
 @click.argument("round_id", metavar="ROUND")
 @click.option("--self", "self_assessed", is_flag=True, help="Self-assessed instead of verified.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "xlsx"]),
+    default="json",
+    show_default=True,
+    help="xlsx (with the agencies' names) needs -o FILE.xlsx.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def scores_command(round_id: str, self_assessed: bool, fmt: str, output: Path | None) -> None:
@@ -540,7 +545,14 @@ def scores_command(round_id: str, self_assessed: bool, fmt: str, output: Path | 
     from assess.services import results
     from assess.services.questionnaires import questionnaire_of
 
+    _needs_output(fmt, output)
     found = _round(round_id)
+    if fmt == "xlsx":
+        from assess.services import exports
+
+        columns, rows = exports.scores_table(found, verified=not self_assessed)
+        _write_bytes(exports.xlsx_bytes([exports.Sheet("scores", columns, rows)]), output)
+        return
     records = results.score_records(found, verified=not self_assessed)
     text = (
         json.dumps(records, ensure_ascii=False, indent=2) + "\n"
@@ -548,6 +560,140 @@ def scores_command(round_id: str, self_assessed: bool, fmt: str, output: Path | 
         else scores_csv(questionnaire_of(found.questionnaire), records)
     )
     _write(text, output)
+
+
+# -- reports: benchmark, trend, exports (issue 5) -------------------------------------------
+#
+# JSON and CSV are the contract's shapes (interfaces.md): the keys of the JSON rows are the
+# CSV header, in the same order; CSV is plain UTF-8 (no byte-order mark) with "\n" line ends,
+# like `assess scores`, so scripts read it as they are. Text cells that a spreadsheet would
+# run as a formula get a leading apostrophe (assess/services/exports.py). XLSX is for
+# people: the same rows with the agencies' names, and it needs -o.
+
+REPORT_FORMATS = click.Choice(["json", "csv", "xlsx"])
+
+
+def _needs_output(fmt: str, output: Path | None) -> None:
+    """A workbook is not for a terminal: --format xlsx without -o is wrong usage (exit 2)."""
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+
+
+def _write_bytes(data: bytes, output: Path | None) -> None:
+    """Write a binary export to ``output`` (the callers made sure there is one)."""
+    assert output is not None
+    output.write_bytes(data)
+
+
+def _report(
+    records: list[dict[str, object]],
+    columns: Iterable[str],
+    fmt: str,
+    output: Path | None,
+    table: Callable[[], tuple[list[str], list[list[Any]]]],
+    sheet: str,
+) -> None:
+    """Write report rows as the contract's JSON or CSV, or as a workbook (``table``)."""
+    from assess.services import exports
+
+    if fmt == "json":
+        _write(json.dumps(records, ensure_ascii=False, indent=2) + "\n", output)
+    elif fmt == "csv":
+        keys = list(columns)
+        data = exports.csv_bytes(keys, exports.rows_of(records, keys), bom=False, newline="\n")
+        _write(data.decode("utf-8"), output)
+    else:
+        head, rows = table()
+        _write_bytes(exports.xlsx_bytes([exports.Sheet(sheet, head, rows)]), output)
+
+
+@main.command("benchmark")
+@click.argument("round_id", metavar="ROUND")
+@click.option(
+    "--by",
+    type=click.Choice(["all", "type", "parent", "province", "tag"]),
+    default="all",
+    show_default=True,
+    help="Compare with every agency, or with those sharing this attribute.",
+)
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def benchmark_command(round_id: str, by: str, fmt: str, output: Path | None) -> None:
+    """Benchmark figures (scoring.md §7) of ROUND's accepted responses, verified scores.
+
+    One row per agency, comparison group and measure (overall and each dimension).
+    """
+    from functools import partial
+
+    from assess.scoring.benchmark import BENCHMARK_COLUMNS
+    from assess.services import exports, reports
+
+    _needs_output(fmt, output)
+    data = reports.load(_round(round_id))
+    records = reports.benchmark_records(data, by)
+    table = partial(exports.benchmark_table, data, by)
+    _report(records, BENCHMARK_COLUMNS, fmt, output, table, "benchmark")
+
+
+@main.command("trend")
+@click.argument("round_id", metavar="ROUND")
+@click.option("--against", "against", required=True, metavar="ROUND", help="The earlier round.")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def trend_command(round_id: str, against: str, fmt: str, output: Path | None) -> None:
+    """Change per agency and measure (scoring.md §8) from the round --against to ROUND.
+
+    Agencies whose response was accepted in both rounds; verified scores. A dimension merged
+    or split between the two questionnaire versions is compared with the weighted average
+    of the dimensions it continues, and the rows say "re-based".
+    """
+    from functools import partial
+
+    from assess.scoring.trend import TREND_COLUMNS
+    from assess.services import exports, reports
+
+    _needs_output(fmt, output)
+    newer, older = _round(round_id), _round(against)
+    if newer.id == older.id:
+        fail([f"round {newer.id}: compare it with another round (--against)"])
+    data, before = reports.load(newer), reports.load(older)
+    records = reports.trend_records(data, before)
+    table = partial(exports.trend_table, data, before)
+    _report(records, TREND_COLUMNS, fmt, output, table, "trend")
+
+
+@main.command("export")
+@click.argument("round_id", metavar="ROUND")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["datapackage", "xlsx"]),
+    required=True,
+    help="datapackage: the published results as open data, into the folder -o; "
+    "xlsx: scores, benchmark and answers in one workbook -o FILE.xlsx.",
+)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+def export_command(round_id: str, fmt: str, output: Path) -> None:
+    """Export ROUND: the open-data package of its published results, or one workbook."""
+    from assess.services import exports
+    from assess.services.errors import ServiceError
+
+    found = _round(round_id)
+    if fmt == "xlsx":
+        if output.is_dir():
+            fail([f"{output}: is a folder; give a file name for the workbook (FILE.xlsx)"])
+        output.write_bytes(exports.round_workbook(found))
+        click.echo(f"{output}: scores, benchmark and answers of round {found.id}")
+        return
+    if output.exists() and not output.is_dir():
+        fail([f"{output}: is a file; give a folder for the open-data package"])
+    try:
+        path = exports.datapackage(found, output)
+    except ServiceError as exc:
+        fail(exc.problems)
+    click.echo(
+        f"{path}: open-data package of round {found.id} ({len(exports.PACKAGE_FILES)} files)"
+    )
 
 
 @main.command("demo")
@@ -572,3 +718,11 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+# PDF scorecards and the background job worker (assess/scorecards/cli.py).
+from assess.scorecards.cli import scorecard_command, scorecards_command, worker_command  # noqa: E402
+
+main.add_command(scorecard_command)
+main.add_command(scorecards_command)
+main.add_command(worker_command)

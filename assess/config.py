@@ -37,5 +37,10 @@ def from_environment() -> dict[str, Any]:
         "INSTANCE_PATH": str(folder),
         "DATABASE_URL": os.environ.get("ASSESS_DATABASE_URL", f"sqlite:///{folder / 'assess.db'}"),
         "REDIS_URL": os.environ.get("ASSESS_REDIS_URL") or None,
+        # The site's address as readers reach it, printed on scorecards made outside a
+        # request (command line, jobs); e.g. https://assess.example.go.th
+        "PUBLIC_URL": os.environ.get("ASSESS_PUBLIC_URL") or None,
+        # Processes laying out PDFs in a bulk scorecard export (default: up to 2).
+        "SCORECARD_PROCESSES": int(os.environ.get("ASSESS_SCORECARD_PROCESSES") or 0) or None,
         "SECRET_KEY": secret_key(folder),
     }

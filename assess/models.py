@@ -434,3 +434,39 @@ class Result(db.Model):
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="results")
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(db.Model):
+    """A background job (e.g. every scorecard of a round in one archive) and its progress.
+
+    The job library (huey) carries only the job's id; what the page shows — status,
+    ``done`` of ``total``, the file made, the error — lives here, in the database every
+    worker and web process shares.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The job's own parameters (e.g. {"lang": "th"}).
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # The file made, relative to the instance folder's exports/ (never a user's path).
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[Round | None] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.kind} {self.status} {self.done}/{self.total}>"

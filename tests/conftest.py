@@ -66,18 +66,42 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "assess.db"
 
 
+def _worker_database(url: str) -> str:
+    """The PostgreSQL database of this test process.
+
+    Under pytest-xdist (``-n``) every worker gets a database of its own beside the one
+    named (``test_gw0``, ``test_gw1``, …, created when missing), so workers never truncate
+    each other's tables.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not found:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert POSTGRES_URL
     import sqlalchemy as sa
 
-    engine = sa.create_engine(POSTGRES_URL)
+    url = _worker_database(POSTGRES_URL)
+    engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
-    _migrate(POSTGRES_URL, tmp_path_factory.mktemp("pg"))
-    return POSTGRES_URL
+    _migrate(url, tmp_path_factory.mktemp("pg"))
+    return url
 
 
 def _truncate_postgres(url: str) -> None:

@@ -57,8 +57,8 @@ def _settings(app: Flask) -> dict[str, Any]:
             "info": {
                 "description": "Read and answer responses, review them, and read scores "
                 "and benchmarks. Authenticate with `Authorization: Bearer <token>` (from "
-                "`assess user token` or the profile page). The PDF scorecard endpoint of "
-                "the contract is not available yet."
+                "`assess user token` or the profile page). Scorecards are PDF/A-3b "
+                "files with the scores attached as JSON."
             },
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],

@@ -19,6 +19,7 @@ from assess.api.schemas import (
     ReviewSchema,
     RoundSchema,
     SavedSchema,
+    ScorecardQuerySchema,
     ScoreSchema,
     StatusSchema,
     VerifiedSchema,
@@ -320,3 +321,32 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
     return reports.benchmark_records(reports.load(round_), query["by"])
+
+
+@bp.route(RESPONSE_PATH + "/scorecard.pdf", methods=["GET"])
+@bp.arguments(ScorecardQuerySchema, location="query")
+@bp.response(
+    200,
+    description="The PDF scorecard (PDF/A-3b, the scores attached as JSON)",
+    content_type="application/pdf",
+)
+@bp.doc(
+    responses={
+        200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+    }
+)
+@_errors(400, 404, 409)
+def scorecard(query: dict[str, Any], round_id: int, agency_code: str) -> Any:
+    """One agency's PDF scorecard (``?lang=th|en``, Thai by default).
+
+    Coordinators: their own agency's, once the round's results are preliminary or
+    published (peer figures once published). The central office: any response of a
+    closed, preliminary or published round. 409 while the results are not out yet.
+    """
+    from assess.scorecards.routes import allowed, pdf_reply
+
+    found = _loaded()
+    user = _user()
+    if not allowed(user, found):
+        raise ApiError(409, "no scorecard yet", "the round's results are not available yet")
+    return pdf_reply(found, user, query["lang"])

@@ -29,9 +29,7 @@ class RoundSchema(ma.Schema):
     name = fields.String(required=True)
     fiscal_year = fields.Integer(required=True, metadata={"description": "Buddhist Era"})
     questionnaire = fields.String(required=True, metadata={"description": "CODE@VERSION"})
-    status = fields.String(
-        required=True, validate=validate.OneOf(ROUND_STATUSES)
-    )
+    status = fields.String(required=True, validate=validate.OneOf(ROUND_STATUSES))
     opens_on = fields.Date(allow_none=True)
     closes_on = fields.Date(allow_none=True)
 
@@ -140,3 +138,11 @@ class BenchmarkRowSchema(ma.Schema):
     gap_to_median = fields.Float(required=True)
     gap_to_top = fields.Float(required=True)
     quartile = fields.Integer(required=True, validate=validate.Range(1, 4))
+
+
+class ScorecardQuerySchema(ma.Schema):
+    lang = fields.String(
+        load_default="th",
+        validate=validate.OneOf(("th", "en")),
+        metadata={"description": "The scorecard's language (Thai by default)"},
+    )

@@ -72,6 +72,7 @@ from assess.services import evidence as evidence_service
 from assess.services import questionnaires, responses, results
 from assess.services import rounds as round_service
 from assess.services.errors import ServiceError
+from assess.services.exports import neutralise
 from assess.services.questionnaires import questionnaire_of
 from assess.survey import results_page
 
@@ -129,12 +130,8 @@ def page_number() -> int:
 
 
 def _safe_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """A CSV cell that a spreadsheet will not run as a formula (empty for ``None``)."""
+    return "" if value is None else neutralise(value)
 
 
 def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
@@ -485,8 +482,6 @@ def round_page(round_id: int) -> str:
         ),
         disputes=_dispute_counts(round_),
         disputes_open=round_service.disputes_open(round_),
-        endpoints=current_app.view_functions,
-        bulk_scorecards=_has_template("scorecards/_bulk.html"),
         result_of=results.result_of,
         statuses=RESPONSE_STATUSES,
     )
@@ -817,7 +812,6 @@ def _review_context(
         "next_up": next_up,
         "verified_count": len(verified_rows),
         "CSV_NA": CSV_NA,
-        "endpoints": current_app.view_functions,
     }
 
 
@@ -1070,15 +1064,6 @@ def central_url(**changes: Any) -> str:
 
 
 # -- disputes of preliminary results ---------------------------------------------------------
-
-
-def _has_template(name: str) -> bool:
-    """Whether a template exists (parts built by other features are included when present)."""
-    try:
-        current_app.jinja_env.get_template(name)
-    except Exception:  # noqa: BLE001 (jinja2.TemplateNotFound and its subclasses)
-        return False
-    return True
 
 
 def _dispute_counts(round_: Round) -> dict[str, int]:

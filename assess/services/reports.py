@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from assess.extensions import db
 from assess.models import Agency, Response, Result, Round
@@ -28,8 +28,9 @@ OVERALL = "overall"
 GROUPINGS = ("all", "type", "parent", "province", "tag")
 #: Columns of the agency table (one row per response of the round).
 AGENCY_COLUMNS = (
-    "agency", "response_id", "status", "completeness", "updated_at", "name_th", "name_en",
-    "type", "parent", "parent_name_th", "parent_name_en", "province", "tags",
+    "agency", "response_id", "status", "completeness", "updated_at", "submitted_at",
+    "name_th", "name_en", "type", "parent", "parent_name_th", "parent_name_en", "province",
+    "tags",
 )  # fmt: skip
 
 
@@ -79,9 +80,12 @@ class RoundResults:
 
     def levels(self, kind: str = "verified", *, accepted_only: bool = True) -> pd.DataFrame:
         """agency × measure level codes (None when not placed), measures in order."""
-        long = self.results(kind, accepted_only=accepted_only)
-        table = long.pivot(index="agency", columns="measure", values="level")
-        return table.reindex(columns=self.measures)
+        key = (f"{kind}-levels", accepted_only)
+        if key not in self._wide:
+            long = self.results(kind, accepted_only=accepted_only)
+            table = long.pivot(index="agency", columns="measure", values="level")
+            self._wide[key] = table.reindex(columns=self.measures)
+        return self._wide[key]
 
     def groups(self, by: str, agencies: Iterable[str] | None = None) -> pd.DataFrame:
         """Comparison groups (``agency, by, group``) of one grouping, for the given agencies."""
@@ -89,20 +93,15 @@ class RoundResults:
 
 
 def load(round_: Round) -> RoundResults:
-    """Load a round's responses, agencies and stored results in two queries."""
+    """Load a round's responses, agencies and stored results in three queries.
+
+    The responses come one row per agency and the results one row per response and kind, so
+    every JSON value (tags, dimension scores) is decoded once. Stored scores are decimal
+    strings with two places; ``float`` of such a string is the nearest double, exactly as
+    the JSON numbers of the contract.
+    """
     questionnaire = questionnaire_of(round_.questionnaire)
-    parents = {
-        id_: (code, th, en)
-        for id_, code, th, en in db.session.execute(
-            select(Agency.id, Agency.code, Agency.name_th, Agency.name_en).where(
-                Agency.id.in_(
-                    select(Agency.parent_id)
-                    .join(Response, Response.agency_id == Agency.id)
-                    .where(Response.round_id == round_.id)
-                )
-            )
-        )
-    }
+    parent = aliased(Agency)
     rows = db.session.execute(
         select(
             Agency.code,
@@ -110,54 +109,53 @@ def load(round_: Round) -> RoundResults:
             Response.status,
             Response.completeness,
             Response.updated_at,
+            Response.submitted_at,
             Agency.name_th,
             Agency.name_en,
             Agency.type,
-            Agency.parent_id,
+            parent.code,
+            parent.name_th,
+            parent.name_en,
             Agency.province,
             Agency.tags,
+        )
+        .join(Agency, Response.agency_id == Agency.id)
+        .outerjoin(parent, Agency.parent_id == parent.id)
+        .where(Response.round_id == round_.id)
+        .order_by(Agency.code)
+    ).all()
+    table = pd.DataFrame(
+        [
+            (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
+             row[11] or "", row[12] or "", list(row[13] or []))
+            for row in rows
+        ],
+        columns=list(AGENCY_COLUMNS),
+    )  # fmt: skip
+    table = table.set_index("agency", drop=False)
+    code_of = dict(zip(table["response_id"], table["agency"], strict=True))
+
+    dimension_codes = [d.code for d in questionnaire.dimensions]
+    long: dict[str, list[tuple[str, str, float | None, str | None]]] = {"verified": [], "self": []}
+    for response_id, kind, overall, overall_level, dims in db.session.execute(
+        select(
+            Result.response_id,
             Result.kind,
             Result.overall_score,
             Result.overall_level,
             Result.dimensions,
         )
-        .join(Agency, Response.agency_id == Agency.id)
-        .outerjoin(Result, Result.response_id == Response.id)
+        .join(Response, Result.response_id == Response.id)
         .where(Response.round_id == round_.id)
-    ).all()
-    agencies: dict[str, tuple[Any, ...]] = {}
-    long: dict[str, list[tuple[str, str, float | None, str | None]]] = {"verified": [], "self": []}
-    dimension_codes = [d.code for d in questionnaire.dimensions]
-    for row in rows:
-        code = row[0]
-        if code not in agencies:
-            parent = parents.get(row[8], ("", "", ""))
-            agencies[code] = (
-                code,
-                row[1],
-                row[2],
-                float(Decimal(row[3] or "0")),
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                parent[0],
-                parent[1],
-                parent[2],
-                row[9],
-                list(row[10] or []),
-            )
-        kind = row[11]
-        if kind is None:
-            continue
+    ):
+        code = code_of[response_id]
         target = long[kind]
-        target.append((code, OVERALL, _float(row[12]), row[13]))
-        dims = row[14] or {}
+        target.append((code, OVERALL, None if overall is None else float(overall), overall_level))
+        dims = dims or {}
         for dim in dimension_codes:
             stored = dims.get(dim) or {}
-            target.append((code, dim, _float(stored.get("score")), stored.get("level")))
-    table = pd.DataFrame(list(agencies.values()), columns=list(AGENCY_COLUMNS))
-    table = table.set_index("agency", drop=False).sort_index()
+            score = stored.get("score")
+            target.append((code, dim, None if score is None else float(score), stored.get("level")))
     columns = ["agency", "measure", "score", "level"]
     return RoundResults(
         round=round_,
@@ -166,10 +164,6 @@ def load(round_: Round) -> RoundResults:
         verified=_long(long["verified"], columns),
         self=_long(long["self"], columns),
     )
-
-
-def _float(text: str | None) -> float | None:
-    return None if text is None else float(Decimal(text))
 
 
 def _long(rows: list[Any], columns: list[str]) -> pd.DataFrame:

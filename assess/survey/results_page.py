@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 
 from assess.app import current_language
@@ -145,61 +145,22 @@ def verified_changes(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def radar_figure(result: AgencyResults, lang: str) -> dict[str, Any]:
-    """The radar of the dimensions against the peer median and best, as Plotly JSON."""
+def radar_figure(result: AgencyResults, lang: str) -> str:
+    """The radar of the dimensions against the peer median and best (JSON for charts.js)."""
+    # Imported here: the reports package registers the dashboards, which import the review
+    # views, which render this page for the central office.
+    from assess.reports.charts import NAVY, radar, short, to_json
+
     data = result.radar()
-    titles = [result.dimension_title(code, lang) for code in data["dimensions"]]
-    closed = [*titles, titles[0]] if titles else []
-
-    def loop(values: list[float | None]) -> list[float | None]:
-        return [*values, values[0]] if values else []
-
-    traces = [
-        {
-            "type": "scatterpolar",
-            "r": loop(data["agency"]),
-            "theta": closed,
-            "name": result.agency.name(lang),
-            "fill": "toself",
-            "line": {"color": "#1f4e8c", "width": 3},
-            "fillcolor": "rgba(31,78,140,0.18)",
-            "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
-        }
-    ]
+    labels = [short(result.dimension_title(code, lang), 22) for code in data["dimensions"]]
+    series = [(result.agency.name(lang), data["agency"], NAVY, "solid")]
     if data["median"]:
-        traces.append(
-            {
-                "type": "scatterpolar",
-                "r": loop(data["median"]),
-                "theta": closed,
-                "name": _("Peer median"),
-                "line": {"color": "#6c757d", "dash": "dash", "width": 2},
-                "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
-            }
-        )
-        traces.append(
-            {
-                "type": "scatterpolar",
-                "r": loop(data["best"]),
-                "theta": closed,
-                "name": _("Best in the peer group"),
-                "line": {"color": "#2e8540", "dash": "dot", "width": 2},
-                "hovertemplate": "%{theta}: %{r:.2f}<extra></extra>",
-            }
-        )
-    return {
-        "data": traces,
-        "layout": {
-            "polar": {"radialaxis": {"range": [0, 100], "tickvals": [25, 50, 75, 100]}},
-            "legend": {"orientation": "h", "y": -0.12},
-            "margin": {"l": 60, "r": 60, "t": 30, "b": 30},
-            "font": {"family": "Sarabun, sans-serif", "size": 14},
-            "height": 460,
-        },
-    }
+        series.append((_("Peer median"), data["median"], "#6c757d", "dash"))
+        series.append((_("Best in the peer group"), data["best"], "#2e8540", "dot"))
+    return to_json(radar(labels, series))
 
 
-def render(response: Response, *, central: bool, dispute_form: Any = None) -> str:
+def render(response: Response, *, central: bool) -> str:
     """The results page of one response."""
     round_ = response.round
     lang = current_language()
@@ -222,28 +183,20 @@ def render(response: Response, *, central: bool, dispute_form: Any = None) -> st
         radar=radar_figure(result, lang),
         can_dispute=can_dispute,
         disputes=list(response.disputes),
-        dispute_form=dispute_form,
         back=url_for("review.response", round_id=round_.id, agency_code=response.agency.code)
         if central
         else url_for("survey.home"),
         scorecard_urls=[
-            (lang_code, url)
-            for lang_code in ("th", "en")
-            if (
-                url := _url_if(
+            (
+                code,
+                url_for(
                     "scorecards.download",
                     round_id=round_.id,
                     agency_code=response.agency.code,
-                    lang=lang_code,
-                )
+                    lang=code,
+                ),
             )
+            for code in ("th", "en")
         ],
-        plotly_url=_url_if("reports.plotly_js"),
+        plotly_url=url_for("assets.plotly_js"),
     )
-
-
-def _url_if(endpoint: str, **values: Any) -> str | None:
-    """The URL of an endpoint, or ``None`` when that feature is not installed."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)

@@ -488,6 +488,7 @@ def test_openapi_document_is_valid_and_lists_every_route(api: ApiScene, app):
         ("PUT", "/api/v1/rounds/{round_id}/responses/{agency_code}/verified/{question}"),
         ("GET", "/api/v1/rounds/{round_id}/scores"),
         ("GET", "/api/v1/rounds/{round_id}/benchmark"),
+        ("GET", "/api/v1/rounds/{round_id}/responses/{agency_code}/scorecard.pdf"),
     }
     assert documented == expected
     patch = spec["paths"]["/api/v1/rounds/{round_id}/responses/{agency_code}/answers"]["patch"]

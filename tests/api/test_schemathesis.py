@@ -23,7 +23,7 @@ def test_api_conforms_to_its_openapi_document(app, world, client):  # type: igno
     scene = ApiScene(world, client)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert len(operations) == 9
     for operation in operations:
         _exercise(operation, scene)
 

@@ -1,6 +1,9 @@
-"""`assess benchmark`, `assess trend` and `assess export` run as subprocesses, on every
-configured backend: the contract's shapes, the same figures as the scoring functions and
-the API, the open-data package (validated by frictionless), and formula injection."""
+"""`assess benchmark`, `assess trend` and `assess export` run as subprocesses: the contract's
+shapes, the same figures as the scoring functions and the API, the open-data package
+(validated by frictionless), and formula injection.
+
+Subprocesses are slow to start: the commands run on SQLite, and the comparison with the API
+on every configured backend (the figures come from the same stored results either way)."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from assess.services import reports, responses, results, users
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
 from tests.cli.test_cli_database import cli  # noqa: F401  (fixture)
+
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 #: Agency names a spreadsheet would run as formulas (OWASP's examples).
 INJECTIONS = ('=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)")
@@ -168,6 +173,7 @@ def expected_benchmark(scores: list[dict[str, Any]], groups: dict[str, list[str]
 # -- benchmark --------------------------------------------------------------------------------
 
 
+@sqlite_only
 def test_benchmark_json_and_csv_are_the_contract_and_equal_scoring(cli, scene):  # noqa: F811
     rid = str(scene.new.id)
     scores = json.loads(cli("scores", rid, "--format", "json").stdout)
@@ -225,6 +231,7 @@ def test_benchmark_equals_the_api_for_every_grouping(cli, scene, client):  # noq
         assert rows, by
 
 
+@sqlite_only
 def test_refusals_and_usage(cli, scene):  # noqa: F811
     # Each command starts a Python process: one case per kind of mistake.
     new, old = str(scene.new.id), str(scene.old.id)
@@ -245,6 +252,7 @@ def test_refusals_and_usage(cli, scene):  # noqa: F811
 # -- trend ------------------------------------------------------------------------------------
 
 
+@sqlite_only
 def test_trend_across_2568_and_2569_checked_by_hand(cli, scene):  # noqa: F811
     new, old = str(scene.new.id), str(scene.old.id)
     rows = json.loads(cli("trend", new, "--against", old, "--format", "json").stdout)
@@ -311,6 +319,7 @@ def validate(folder: Path) -> None:
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
 
+@sqlite_only
 def test_export_datapackage_validates_with_frictionless(cli, scene, tmp_path):  # noqa: F811
     folder = tmp_path / "package"
     done = cli("export", str(scene.old.id), "--format", "datapackage", "-o", str(folder))
@@ -351,6 +360,7 @@ def test_export_datapackage_validates_with_frictionless(cli, scene, tmp_path):  
         assert (again / name).read_bytes() == (folder / name).read_bytes()
 
 
+@sqlite_only
 def test_export_datapackage_is_refused_before_publication(cli, scene, tmp_path):  # noqa: F811
     folder = tmp_path / "package"
     done = cli("export", str(scene.new.id), "--format", "datapackage", "-o", str(folder), ok=False)
@@ -365,6 +375,7 @@ def test_export_datapackage_is_refused_before_publication(cli, scene, tmp_path):
     assert done.returncode == 1
 
 
+@sqlite_only
 def test_anonymised_round_publishes_no_names(cli, scene, tmp_path):  # noqa: F811
     scene.old.anonymise_peers = True
     db.session.commit()
@@ -393,6 +404,7 @@ def test_anonymised_round_publishes_no_names(cli, scene, tmp_path):  # noqa: F81
 # -- workbooks and formula injection ----------------------------------------------------------
 
 
+@sqlite_only
 def test_formula_injection_in_cli_csv_and_xlsx(cli, scene, tmp_path):  # noqa: F811
     rid = str(scene.new.id)
     text = cli("benchmark", rid, "--by", "province", "--format", "csv").stdout

@@ -1,0 +1,154 @@
+"""The results dashboards in a real browser, at scale, in Thai (the default language).
+
+A round of 2,000 synthetic agencies (built by ``benchmarks/league_table.py``'s ``build``:
+answers through the synthetic generator, scores through ``results.recompute_round``; most
+responses accepted, a few verified far below what the agency claimed) and the published
+round before it. A reviewer opens every section; each chart must be drawn by the served
+Plotly, in Sarabun, with no JavaScript error and no server error. Full-page screenshots
+are kept as ``test-artifacts/screenshots/dashboard-*.png``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from assess.reports import data as cache
+
+pytestmark = pytest.mark.e2e
+
+AGENCIES = 2000
+ROOT = Path(__file__).resolve().parents[2]
+
+#: section → (URL suffix, how many charts it draws).
+SECTIONS = {
+    "league": ("", 0),
+    "distributions": ("/distributions", 1),
+    "heatmap": ("/heatmap", 1),
+    "levels": ("/levels", 1),
+    "progress": ("/progress", 2),
+    "trend": ("/trend", 1),
+    "flags": ("/flags", 0),
+}
+
+#: The font family the browser actually uses for a chart's tick labels.
+TICK_FONT = """() => {
+    const label = document.querySelector('.results-chart .main-svg .xtick text, .results-chart .main-svg .ytick text');
+    return label ? getComputedStyle(label).fontFamily || label.style.fontFamily : null;
+}"""
+
+
+def builder() -> ModuleType:
+    """The benchmark's data builder (benchmarks/ is not a package: loaded from its file)."""
+    spec = importlib.util.spec_from_file_location(
+        "league_table", ROOT / "benchmarks" / "league_table.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-def]
+    """Every section in Chromium with 2,000 agencies: drawn, in Sarabun, no errors."""
+    cache.clear()
+    bench = builder()
+    _before, round_id = bench.build(AGENCIES)
+    reviewer = person()
+    console: list[str] = []
+    reviewer.page.on(
+        "console", lambda message: console.append(message.text) if message.type == "error" else None
+    )
+    reviewer.login(bench.EMAIL, bench.PASSWORD, lands_on="**/central/rounds")
+    page = reviewer.page
+    base = f"/central/rounds/{round_id}/results"
+
+    for name, (suffix, charts) in SECTIONS.items():
+        reviewer.goto(base + suffix)
+        assert page.locator("html").get_attribute("lang") == "th"
+        if charts:
+            page.wait_for_selector(
+                f"html[data-charts-drawn='{charts}']", state="attached", timeout=60_000
+            )
+            assert page.locator(".results-chart[data-drawn='true'] .main-svg").count() >= charts
+            assert "Sarabun" in (page.evaluate(TICK_FONT) or ""), name
+            # Each chart can be downloaded: the mode bar's PNG button and a CSV link.
+            page.locator(".results-chart").first.hover()
+            assert page.locator(".modebar-btn[data-title]").count() > 0
+            assert page.locator("a[download][href*='.csv']").count() >= charts
+            page.mouse.move(0, 0)  # the screenshot shows the charts at rest
+            page.wait_for_timeout(300)
+        assert page.evaluate("document.fonts.check('16px Sarabun', 'ภาษาไทย')")
+        reviewer.shot(f"dashboard-{name}")
+
+    # The league table: 50 rows a page, sortable, ranks within a filter.
+    reviewer.goto(base)
+    assert page.locator(".league-table tbody tr").count() == 50
+    assert page.locator(".league-table th[aria-sort='ascending']").count() == 1
+    reviewer.goto(f"{base}?type=local&sort=change&order=desc")
+    assert page.locator(".league-table th[aria-sort='descending']").count() == 1
+    assert page.locator(".league-table tbody tr").first.locator("td").first.inner_text() != ""
+    reviewer.shot("dashboard-league-filtered")
+
+    # One dimension's trend, re-based against the previous version.
+    reviewer.goto(f"{base}/trend?measure=opendata")
+    page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
+    reviewer.shot("dashboard-trend-dimension")
+
+    assert not reviewer.problems, reviewer.problems
+    assert not console, console
+
+    # The same 2,000 agencies seen by one of them, once the results are published.
+    agency_results_page(person, round_id)
+
+
+def agency_results_page(person, round_id: int) -> None:  # type: ignore[no-untyped-def]
+    """An agency's results page among 2,000 (the same data, once published): the radar drawn
+    in Sarabun, peers, the what-if; in Thai and in English."""
+    from sqlalchemy import select
+
+    from assess.extensions import db
+    from assess.models import Agency, Response, Round
+    from assess.services import rounds, users
+
+    round_ = db.session.get(Round, round_id)
+    rounds.move(round_, "published")
+    agency = db.session.scalars(
+        select(Agency)
+        .join(Response, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_id, Response.status == "accepted")
+        .order_by(Agency.code)
+    ).first()
+    users.create_user("results@example.go.th", "coordinator", agency=agency, password="pw-2569-ok")
+    db.session.commit()
+
+    coordinator = person()
+    console: list[str] = []
+    coordinator.page.on(
+        "console", lambda message: console.append(message.text) if message.type == "error" else None
+    )
+    coordinator.login("results@example.go.th", "pw-2569-ok", lands_on="**/my")
+    page = coordinator.page
+    coordinator.goto(f"/rounds/{round_id}/results")
+    assert page.locator("html").get_attribute("lang") == "th"
+    page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
+    assert page.locator("#radar .main-svg").count() >= 1
+    assert agency.name_th in page.locator("h1").inner_text()
+    # Peers are shown after publication; the what-if lists questions with their gains.
+    assert page.locator("#groups-title").count() == 1
+    assert page.locator(".lift-card").count() >= 1
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.fonts.check('16px Sarabun', 'ภาษาไทย')")
+    coordinator.shot("agency-results-th")
+    page.locator("button[lang='en']").click()
+    page.wait_for_selector(
+        "html[lang='en'][data-charts-drawn='1']", state="attached", timeout=60_000
+    )
+    coordinator.shot("agency-results-en")
+    assert not coordinator.problems, coordinator.problems
+    assert not console, console
