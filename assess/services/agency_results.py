@@ -19,6 +19,7 @@ import pandas as pd
 
 from assess.models import Agency, Response, Round
 from assess.questionnaires import Questionnaire
+from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Level
 from assess.scoring.benchmark import benchmark
 from assess.scoring.trend import trend
@@ -86,6 +87,9 @@ class AgencyResults:
     previous_round: Round | None
     comparability: str | None
     lifts: dict[str, Lift] = field(default_factory=dict)
+    #: The parsed answers the figures come from: as answered, and with verified values.
+    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    verified_answers: dict[str, AnswerValue] = field(default_factory=dict)
 
     @property
     def measures(self) -> list[Measure]:
@@ -302,7 +306,7 @@ class RoundContext:
             )
 
         questionnaire = data.questionnaire
-        _own, verified_answers = answer_sets(response)
+        own_answers, verified_answers = answer_sets(response)
         return AgencyResults(
             round=self.round,
             response=response,
@@ -314,6 +318,8 @@ class RoundContext:
             previous_round=self.previous_round,
             comparability=comparability,
             lifts=lift(questionnaire, verified_answers),
+            answers=own_answers,
+            verified_answers=verified_answers,
         )
 
 

@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from flask import render_template, url_for
 from flask_babel import gettext as _
 
 from assess.app import current_language
 from assess.models import Response
-from assess.questionnaires.answers import AnswerError, AnswerValue, parse_json_value
 from assess.questionnaires.model import Question
 from assess.scoring.whatif import Lift, Step
 from assess.services import agency_results, rounds
 from assess.services.agency_results import AgencyResults
-from assess.services.results import answer_sets
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def lift_views(result: AgencyResults, lang: str) -> list[LiftView]:
     """The what-if of each dimension with question texts and readable answers."""
     from assess.review.routes import show_value  # the review page's rendering of answers
 
-    _own, verified = answer_sets(result.response)
+    verified = result.verified_answers
     questions = result.questionnaire.questions
     views = []
     for dim in result.questionnaire.dimensions:
@@ -95,7 +94,8 @@ def peer_table(
     scores = data.wide("verified").reindex(members)["overall"]
     levels = data.levels("verified").reindex(members)["overall"]
     ranked = scores.rank(method="min", ascending=False)
-    order = sorted(members, key=lambda c: (-(scores[c] if scores[c] == scores[c] else -1), c))
+    filled = scores.fillna(-1)
+    order = sorted(members, key=lambda c: (-filled[c], c))
     rows = []
     lang = current_language()
     name_column = "name_en" if lang == "en" else "name_th"
@@ -105,13 +105,13 @@ def peer_table(
             label = _("Agency %(n)d", n=position)
         else:
             label = str(table.at[code, name_column] or table.at[code, "name_th"] or code)
-        score = scores[code]
+        scored = not pd.isna(scores[code])
         rows.append(
             PeerRow(
-                rank=int(ranked[code]) if score == score else 0,
+                rank=int(ranked[code]) if scored else 0,
                 label=label,
-                score=None if score != score else float(score),
-                level=None if levels[code] != levels[code] else levels[code],
+                score=float(scores[code]) if scored else None,
+                level=None if pd.isna(levels[code]) else levels[code],
                 mine=mine,
             )
         )
@@ -122,23 +122,18 @@ def verified_changes(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
     """Questions where the central office recorded a verified value, with its reason."""
     from assess.review.routes import show_value
 
-    response = result.response
-    own, _verified = answer_sets(response)
     questions = result.questionnaire.questions
     rows = []
-    for row in response.verified:
+    for row in result.response.verified:
         question = questions.get(row.question_code)
         if question is None:
             continue
-        try:
-            value: AnswerValue | None = parse_json_value(question, row.value)
-        except AnswerError:
-            value = None
+        code = row.question_code
         rows.append(
             {
                 "question": question,
-                "answer": show_value(question, own.get(row.question_code), lang),
-                "verified": show_value(question, value, lang),
+                "answer": show_value(question, result.answers.get(code), lang),
+                "verified": show_value(question, result.verified_answers.get(code), lang),
                 "reason": row.reason,
             }
         )
