@@ -191,10 +191,11 @@ class RoundContext:
         self.previous_round = reports.previous_round(round_)
         self._before: reports.RoundResults | None = None
         self._trend: pd.DataFrame | None = None
-        self._figures: dict[str, pd.DataFrame] | None = None
+        self._figures: dict[str, dict[str, list[PeerFigures]]] | None = None
+        self._changes: dict[str, pd.DataFrame] | None = None
+        self._bulk = bulk
         if bulk and peers_visible:
-            everything = reports.benchmark_frame(self.data, reports.GROUPINGS)
-            self._figures = dict(tuple(everything.groupby("agency", sort=False)))
+            self._figures = _peer_figures(reports.benchmark_frame(self.data, reports.GROUPINGS))
 
     def trend(self) -> pd.DataFrame | None:
         """Trend rows (§8) of every agency against the previous round, computed once."""
@@ -216,7 +217,7 @@ class RoundContext:
         if code not in data.agencies.index:
             return {}
         if self._figures is not None and code in self._figures:
-            return self._collect(self._figures[code], code, included=True)
+            return self._figures[code]
         accepted = data.accepted
         population = set(accepted) | {code}
         memberships = []
@@ -274,6 +275,14 @@ class RoundContext:
             items.sort(key=lambda p: (order[p.by], p.group))
         return out
 
+    def _trend_rows(self, trend: pd.DataFrame, code: str) -> pd.DataFrame:
+        """The agency's trend rows; in bulk, from the trend split by agency once."""
+        if not self._bulk:
+            return trend[trend["agency"] == code]
+        if self._changes is None:
+            self._changes = dict(tuple(trend.groupby("agency", sort=False)))  # type: ignore[arg-type]
+        return self._changes.get(code, trend.iloc[0:0])
+
     def agency(self, response: Response) -> AgencyResults:
         """One agency's results (the response must belong to this round)."""
         data = self.data
@@ -287,8 +296,7 @@ class RoundContext:
         changes: dict[str, tuple[float | None, float | None]] = {}
         comparability = None
         if trend is not None:
-            mine = trend[trend["agency"] == code]
-            for row in mine.itertuples(index=False):
+            for row in self._trend_rows(trend, code).itertuples(index=False):
                 changes[str(row.measure)] = (_value(row.previous), _value(row.change))
                 comparability = str(row.comparability)
 
@@ -326,6 +334,20 @@ class RoundContext:
 def for_response(response: Response, *, peers_visible: bool) -> AgencyResults:
     """One agency's results, loading what it needs (a page or one scorecard)."""
     return RoundContext(response.round, peers_visible=peers_visible).agency(response)
+
+
+def _peer_figures(frame: pd.DataFrame) -> dict[str, dict[str, list[PeerFigures]]]:
+    """Benchmark rows of every group (§7) as each accepted agency's peer figures per
+    measure, in one pass (a bulk export asks for all of them)."""
+    order = {by: i for i, by in enumerate(reports.GROUPINGS)}
+    out: dict[str, dict[str, list[PeerFigures]]] = {}
+    for row in frame.to_dict("records"):
+        figure = _figures(row["by"], row["group"], row, row)
+        out.setdefault(str(row["agency"]), {}).setdefault(str(row["measure"]), []).append(figure)
+    for measures in out.values():
+        for items in measures.values():
+            items.sort(key=lambda p: (order[p.by], p.group))
+    return out
 
 
 def _figures(by: str, group: str, row: Any, own: Any | None) -> PeerFigures:

@@ -164,3 +164,72 @@ def test_png_pages_for_people_to_look_at(published, tmp_path, lang):
     pages = sorted(ARTIFACTS.glob(f"scorecard-{lang}-*.png"))
     assert 1 <= len(pages) <= 3, pages
     assert all(p.stat().st_size > 20_000 for p in pages)
+
+
+def test_bulk_results_equal_one_agency_at_a_time(published):
+    """The bulk export's shortcuts (every group's benchmark once, the trend split once)
+    give each agency exactly what its own page and single scorecard give."""
+    from assess.models import Response
+    from assess.services.agency_results import RoundContext
+
+    bulk = RoundContext(published.round, peers_visible=True, bulk=True)
+    single = RoundContext(published.round, peers_visible=True)
+    responses = Response.query.filter_by(round_id=published.round.id).all()
+    assert len(responses) >= 4
+    for response in responses:
+        many, one = bulk.agency(response), single.agency(response)
+        assert many.overall == one.overall, response.agency.code
+        assert many.dimensions == one.dimensions, response.agency.code
+        assert many.lifts == one.lifts, response.agency.code
+    assert any(m.peers and m.change is not None for m in bulk.agency(published.response).dimensions)
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_the_fast_parser_gives_the_same_pdf_as_the_html5_parser(
+    published, tmp_path, lang, monkeypatch
+):
+    """The scorecard's markup is well-formed XML, read by the C parser; WeasyPrint's own
+    HTML5 parser on the same markup gives the same pages, pixel for pixel, also for the
+    agency whose name carries markup."""
+    from weasyprint import HTML
+
+    from assess.scorecards import pdf
+
+    for response in (published.response, published.response_x):
+        prepared = render.prepare(for_response(response, peers_visible=True), lang)
+        with monkeypatch.context() as patched:  # the HTML5 parser is not used at all
+            patched.setattr("tinyhtml5.parse", _refuse)
+            fast = pdf.parse(prepared.html, pdf.fetcher())
+        fonts, css = pdf.styles()
+        pages = {}
+        for name, document in (
+            ("fast", fast),
+            ("html5", HTML(string=prepared.html, base_url=pdf.PREFIX, url_fetcher=pdf.fetcher())),
+        ):
+            path = tmp_path / f"{name}.pdf"
+            path.write_bytes(document.write_pdf(stylesheets=[css], font_config=fonts))
+            subprocess.run(
+                ["pdftoppm", "-r", "60", "-png", str(path), str(tmp_path / name)], check=True
+            )
+            pages[name] = [p.read_bytes() for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+        assert pages["fast"], response.agency.code
+        assert pages["fast"] == pages["html5"], response.agency.code
+        for leftover in tmp_path.glob("*.png"):
+            leftover.unlink()
+
+
+def _refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise AssertionError("the HTML5 parser was used")
+
+
+def test_markup_that_is_not_xml_still_makes_the_scorecard(published):
+    """A control character (valid in HTML, not in XML) sends the document through the
+    HTML5 parser: still a PDF, with the text."""
+    from assess.scorecards import pdf
+
+    prepared = render.prepare(for_response(published.response, peers_visible=True), "en")
+    broken = prepared.html.replace("</h2>", "\x0b</h2>", 1)
+    with pytest.raises(Exception):  # noqa: B017, PT011  (xml.etree's ParseError)
+        __import__("xml.etree.ElementTree").etree.ElementTree.fromstring(broken)
+    document = pdf.parse(broken, pdf.fetcher())
+    assert document.etree_element.find(".//h2") is not None
