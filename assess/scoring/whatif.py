@@ -226,8 +226,10 @@ class _Rescorer:
 
     Changing answers that no ``show_if`` refers to changes no question's visibility, so
     only their dimension and the overall can move: :func:`rescore_dimension` scores just
-    those (a ninth of the work on the built-in questionnaires). Any other change is scored
-    in full.
+    those (a ninth of the work on the built-in questionnaires). A change that does move
+    visibility, but only of questions of its own dimension (the usual "do you have X?"
+    followed by questions about X), is scored the same way with the new visibility. Any
+    other change is scored in full.
     """
 
     def __init__(
@@ -247,15 +249,22 @@ class _Rescorer:
             if question.show_if is not None
             for code in condition_refs(question.show_if)
         }
+        self.dimension_of = {
+            question.code: dim.code
+            for dim in questionnaire.dimensions
+            for question in dim.questions
+        }
 
     def __call__(self, changes: Mapping[str, AnswerValue], dimension: str) -> ResponseScore:
         """The score of the answers with ``changes`` (all in ``dimension``)."""
         merged = {**self.answers, **changes}
-        if self.referenced.isdisjoint(changes):
-            return rescore_dimension(
-                self.questionnaire, self.current, merged, self.visible, dimension
-            )
-        return score_response(self.questionnaire, merged)
+        visible = self.visible
+        if not self.referenced.isdisjoint(changes):
+            visible = visibility(self.questionnaire, merged)
+            moved = {code for code, shown in visible.items() if shown != self.visible[code]}
+            if any(self.dimension_of[code] != dimension for code in moved):
+                return score_response(self.questionnaire, merged)
+        return rescore_dimension(self.questionnaire, self.current, merged, visible, dimension)
 
 
 @dataclass(frozen=True, slots=True)
