@@ -1,10 +1,17 @@
 """The WSGI entry point for production servers: ``gunicorn wsgi:app``.
 
-Configuration comes from the ``ASSESS_*`` environment variables (interfaces.md); set
-``ASSESS_SECRET_KEY`` and ``ASSESS_DATABASE_URL`` (PostgreSQL) explicitly in production,
-and run ``assess db upgrade`` before starting the workers.
+Configuration comes from the ``ASSESS_*`` environment variables (interfaces.md). Served
+from here the app runs as production (``ASSESS_ENV=production`` unless set otherwise):
+Secure cookies, HSTS, and it refuses to start with debug on or without a strong
+``ASSESS_SECRET_KEY`` (assess.security). Set ``ASSESS_DATABASE_URL`` (PostgreSQL), and run
+``assess db upgrade`` before starting the workers. ``ASSESS_ENV=development`` serves a
+local trial without those checks.
 """
 
-from assess import create_app
+import os
+
+os.environ.setdefault("ASSESS_ENV", "production")
+
+from assess import create_app  # noqa: E402
 
 app = create_app()

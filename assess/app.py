@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
-from assess import __version__, config
+from assess import __version__, config, security
 
 LANGUAGES = ("th", "en")
 
@@ -30,10 +30,16 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = _DatabaseInt
     app.config.update(_defaults(settings))
     app.config.update(settings)
+    # Production cookies, and refuse unsafe or invalid settings before anything starts.
+    security.configure(app)
     os.makedirs(app.instance_path, exist_ok=True)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    security.init_app(app)
+    from assess.auth import throttle
+
+    throttle.init_app(app)  # limits on failed sign-ins (needs the registered views)
     return app
 
 
@@ -52,10 +58,19 @@ def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
-        # A working day; the answer page keeps unsaved values and asks to sign in again.
+        # A session lasts at most a working day from sign-in, and ends sooner after
+        # SESSION_IDLE_MINUTES without a request (assess.auth.sessions); the answer page
+        # keeps unsaved values and asks to sign in again.
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Rate limits (the API's, the sign-in's): Redis when configured, else per process.
+        "RATELIMIT_STORAGE_URI": settings.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in the process rather than refuse every request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        **config.SECURITY_DEFAULTS,
         "WTF_CSRF_TIME_LIMIT": None,
         "EVIDENCE_FOLDER": os.path.join(settings["INSTANCE_PATH"], "evidence"),
     }

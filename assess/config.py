@@ -7,6 +7,31 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+#: ``ASSESS_ENV``: "production" turns on Secure cookies and HSTS and refuses to start with
+#: debug on or a missing or weak secret key (assess.security); anything else is development.
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+ENVIRONMENTS = (PRODUCTION, DEVELOPMENT)
+
+#: Sign-in and session settings and their defaults (``ASSESS_*`` variable → config key).
+SECURITY_DEFAULTS: dict[str, Any] = {
+    "ENVIRONMENT": DEVELOPMENT,
+    # Minutes without a request after which a session ends (the answer page keeps its
+    # unsaved values and asks to sign in again).
+    "SESSION_IDLE_MINUTES": 30,
+    # Failed sign-ins allowed per client address (Flask-Limiter notation).
+    "LOGIN_RATE_LIMIT": "20/minute;100/hour",
+    # Failed sign-ins for one account name before it is locked for LOGIN_LOCKOUT_MINUTES.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted.
+    "PROXY_COUNT": 0,
+}
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable to fix."""
+
 
 def instance_path() -> Path:
     """The instance folder: database, evidence and generated files (``ASSESS_INSTANCE_PATH``)."""
@@ -23,16 +48,49 @@ def secret_key(folder: Path) -> str:
         return path.read_text(encoding="ascii").strip()
     folder.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    # Written with owner-only permissions: the key signs sessions.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written whole to a private file, then linked into place: of several processes
+    # starting at once (gunicorn workers), one key wins and the others read it.
+    temporary = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    except OSError:  # a file system without hard links
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return key
+
+
+def _integer(name: str, default: int, minimum: int) -> int:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def environment() -> str:
+    """``ASSESS_ENV``: "production" or "development" (the default)."""
+    raw = (os.environ.get("ASSESS_ENV") or DEVELOPMENT).strip().lower()
+    if raw not in ENVIRONMENTS:
+        raise ConfigurationError(f"ASSESS_ENV={raw!r}: use 'production' or 'development'")
+    return raw
 
 
 def from_environment() -> dict[str, Any]:
     """The configuration the environment gives, with the documented defaults."""
     folder = instance_path()
+    env = environment()
+    defaults = SECURITY_DEFAULTS
     return {
         "INSTANCE_PATH": str(folder),
         "DATABASE_URL": os.environ.get("ASSESS_DATABASE_URL", f"sqlite:///{folder / 'assess.db'}"),
@@ -42,5 +100,21 @@ def from_environment() -> dict[str, Any]:
         "PUBLIC_URL": os.environ.get("ASSESS_PUBLIC_URL") or None,
         # Processes laying out PDFs in a bulk scorecard export (default: up to 2).
         "SCORECARD_PROCESSES": int(os.environ.get("ASSESS_SCORECARD_PROCESSES") or 0) or None,
-        "SECRET_KEY": secret_key(folder),
+        # In production the key must be given (assess.security refuses to start without).
+        "SECRET_KEY": (
+            os.environ.get("ASSESS_SECRET_KEY") or None if env == PRODUCTION else secret_key(folder)
+        ),
+        "ENVIRONMENT": env,
+        "SESSION_IDLE_MINUTES": _integer(
+            "ASSESS_SESSION_IDLE_MINUTES", defaults["SESSION_IDLE_MINUTES"], 1
+        ),
+        "LOGIN_RATE_LIMIT": (os.environ.get("ASSESS_LOGIN_RATE_LIMIT") or "").strip()
+        or defaults["LOGIN_RATE_LIMIT"],
+        "LOGIN_MAX_FAILURES": _integer(
+            "ASSESS_LOGIN_MAX_FAILURES", defaults["LOGIN_MAX_FAILURES"], 1
+        ),
+        "LOGIN_LOCKOUT_MINUTES": _integer(
+            "ASSESS_LOGIN_LOCKOUT_MINUTES", defaults["LOGIN_LOCKOUT_MINUTES"], 1
+        ),
+        "PROXY_COUNT": _integer("ASSESS_PROXY_COUNT", defaults["PROXY_COUNT"], 0),
     }

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort
-from flask_login import current_user, login_required
+from flask import Blueprint, Flask, abort, g, request, session
+from flask_login import current_user, login_required, user_logged_in, user_logged_out
 
+from assess.auth import sessions
 from assess.extensions import db, login
 from assess.models import User
 
@@ -22,19 +23,57 @@ def init_app(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = None  # the login page explains itself
     login.session_protection = "basic"
+    # Registered before the app's other hooks, so it runs first: the session's row is
+    # checked (and marked seen) and that is committed before a view changes anything.
+    app.before_request(_check_session)
+
+
+def _check_session() -> None:
+    # Flask-Login keeps the user on ``g``, which outlives a request when an app context
+    # was already pushed (tests, scripts): every request finds its user from its own session.
+    g.pop("_login_user", None)
+    if "_user_id" not in session:
+        return  # anonymous: nothing to look up
+    if (request.endpoint or "").rpartition(".")[2] == "static":
+        return  # a page's assets do not keep its session alive (nor write it, in parallel)
+    current_user._get_current_object()  # runs load_user
+    if db.session.dirty or db.session.deleted:
+        db.session.commit()
+
+
+#: Flask-Login's keys of a signed-in session.
+_LOGIN_KEYS = ("_user_id", "_fresh", "_id")
 
 
 @login.user_loader
 def load_user(user_id: str) -> User | None:
-    """The user of a session; the epoch ends sessions made before a password change."""
+    """The user of a session: an active user, the same password epoch (a password change
+    ends older sessions) and a live server-side record (signing out ends it)."""
     ident, _, epoch = user_id.partition(":")
     try:
         user = db.session.get(User, int(ident))
     except ValueError:
-        return None
-    if user is None or not user.active or str(user.session_epoch) != epoch:
+        user = None
+    if (
+        user is None
+        or not user.active
+        or str(user.session_epoch) != epoch
+        or not sessions.check(user.id)
+    ):
+        for key in _LOGIN_KEYS:
+            session.pop(key, None)
         return None
     return user
+
+
+@user_logged_in.connect
+def _started(sender: Flask, user: User, **extra: Any) -> None:
+    sessions.start(user)
+
+
+@user_logged_out.connect
+def _ended(sender: Flask, user: User | None, **extra: Any) -> None:
+    sessions.end_current()
 
 
 def central_required(view: F) -> F:

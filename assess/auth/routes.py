@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assess.app import LANGUAGES
-from assess.auth import bp
+from assess.auth import bp, passwords, sessions, throttle
 from assess.auth.forms import LanguageForm, LoginForm, PasswordForm, TokenForm
+from assess.errors import wants_json
 from assess.extensions import db
 from assess.models import utcnow
 from assess.services import audit, users
@@ -42,16 +47,41 @@ def index() -> WerkzeugResponse:
     return redirect(url_for("auth.login"))
 
 
+def _fresh_session() -> None:
+    """Start from an empty session (only the language kept): nothing from before signing in
+    or out carries over, and the CSRF token changes."""
+    lang = session.get("lang")
+    sessions.end_current()
+    session.clear()
+    if lang in LANGUAGES:
+        session["lang"] = lang
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | WerkzeugResponse:
+def login() -> str | WerkzeugResponse | tuple[str, int]:
+    """Sign in. Unknown e-mail, inactive account and wrong password get the same message
+    (and the same hashing work); failed attempts are limited (assess.auth.throttle)."""
     form = LoginForm()
+    if session.pop(sessions.ENDED_KEY, None) and request.method == "GET":
+        flash(_("Your session has ended. Sign in again."), "info")
     if form.validate_on_submit():
+        password = form.password.data or ""
         user = users.find_user(form.email.data or "")
-        if user is None or not user.active or not user.check_password(form.password.data or ""):
+        if user is None or not user.password_hash:
+            passwords.spend_time(password)
+            user = None
+        elif not user.check_password(password) or not user.active:
+            user = None
+        if user is None:
             flash(_("Wrong e-mail or password."), "danger")
             return render_template("auth/login.html", form=form), 401
+        _fresh_session()
         login_user(user)
         session.permanent = True
+        if passwords.needs_rehash(user.password_hash):
+            # An older or weaker hash: replace it while the password is at hand (the
+            # epoch stays, so no session ends).
+            user.password_hash = passwords.new_hash(password)
         user.last_login_at = utcnow()
         audit.record("login", user)
         db.session.commit()
@@ -59,9 +89,29 @@ def login() -> str | WerkzeugResponse:
     return render_template("auth/login.html", form=form)
 
 
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(exc: RateLimitExceeded) -> Any:
+    """Over a sign-in limit: the sign-in page, 429, no password checked."""
+    db.session.rollback()
+    breached = throttle.current_limit()
+    reset = breached.reset_at if breached is not None else time.time() + 60
+    wait = max(1, math.ceil((reset - time.time()) / 60))
+    message = _(
+        "Too many failed sign-in attempts. Wait %(minutes)s minutes and try again.",
+        minutes=wait,
+    )
+    if wants_json():
+        return {"error": "too_many_attempts", "message": message}, 429
+    flash(message, "danger")
+    return render_template("auth/login.html", form=LoginForm()), 429
+
+
 @bp.route("/logout", methods=["POST"])
 def logout() -> WerkzeugResponse:
-    logout_user()
+    """Sign out: the session's server-side record is deleted, so a copy of the cookie no
+    longer works either."""
+    logout_user()  # ends the record (assess.auth, user_logged_out)
+    _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -92,11 +142,15 @@ def profile() -> str | WerkzeugResponse:
             if problems:
                 password_form.new.errors = problems
             else:
-                current_user.set_password(password_form.new.data or "")
-                audit.record("password", current_user)
+                user = current_user._get_current_object()
+                user.set_password(password_form.new.data or "")
+                audit.record("password", user)
+                # Every session of the user ends, here and elsewhere (the epoch changed too);
+                # this browser signs in again with a new session id.
+                sessions.end_all(user)
                 db.session.commit()
-                # The epoch changed: sign in again in this browser with the new session id.
-                login_user(current_user)
+                session.pop(sessions.SESSION_KEY, None)
+                login_user(user)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("auth.profile"))
     elif language_form.submit.data and language_form.validate_on_submit():

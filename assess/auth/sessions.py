@@ -1,0 +1,128 @@
+"""Server-side records of signed-in browsers.
+
+The session cookie is signed but kept by the browser, so on its own it stays valid until it
+expires, even after signing out (a copied cookie would still work). Each sign-in therefore
+puts a random id in the session and keeps its SHA-256 in ``user_session``; a session counts
+only while its row exists:
+
+- signing out deletes the row (a copy of the cookie no longer works);
+- a password change deletes the user's other rows (and bumps ``User.session_epoch``, which
+  also ends sessions when an administrator sets the password);
+- a row not seen for ``SESSION_IDLE_MINUTES``, or older than ``PERMANENT_SESSION_LIFETIME``,
+  has ended: the next request is anonymous (the answer page's autosave gets a JSON 401 and
+  keeps the values until the person signs in again).
+
+``last_seen_at`` is written at most once a minute per session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import current_app, session
+from sqlalchemy import delete, or_, select
+
+from assess.extensions import db
+from assess.models import User, UserSession, utcnow
+
+#: The session key holding this browser's random id.
+SESSION_KEY = "sid"
+#: The session key telling the sign-in page why the last session ended.
+ENDED_KEY = "session_ended"
+#: How stale ``last_seen_at`` may get before a request writes it again.
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def idle_timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=int(current_app.config["SESSION_IDLE_MINUTES"]))
+
+
+def max_age() -> dt.timedelta:
+    return current_app.permanent_session_lifetime
+
+
+def start(user: User) -> None:
+    """Record a new signed-in browser for ``user`` and put its id in the session.
+
+    Runs on every ``login_user`` (Flask-Login's ``user_logged_in`` signal), so any sign-in,
+    including the one after a password change, gets a fresh id. Also deletes ended rows.
+    """
+    end_current(commit=False)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(user_id=user.id, token_hash=_digest(token), created_at=now, last_seen_at=now)
+    )
+    purge(now)
+    db.session.commit()
+    session[SESSION_KEY] = token
+
+
+def end_current(*, commit: bool = True) -> None:
+    """Forget this browser's session row (signing out)."""
+    token = session.pop(SESSION_KEY, None)
+    if isinstance(token, str):
+        db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+        if commit:
+            db.session.commit()
+
+
+def end_all(user: User) -> int:
+    """End every session of ``user`` (a password change; the caller signs this browser in
+    again). Returns how many ended; the caller commits."""
+    result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge(now: dt.datetime | None = None) -> None:
+    """Delete the rows of ended sessions (idle too long or too old)."""
+    now = now or utcnow()
+    db.session.execute(
+        delete(UserSession).where(
+            or_(
+                UserSession.last_seen_at < now - idle_timeout(),
+                UserSession.created_at < now - max_age(),
+            )
+        )
+    )
+
+
+def count(user: User) -> int:
+    """How many live session rows ``user`` has (the profile page)."""
+    rows = db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    now = utcnow()
+    return sum(1 for row in rows if _alive(row, now))
+
+
+def _alive(row: UserSession, now: dt.datetime) -> bool:
+    return now - row.last_seen_at <= idle_timeout() and now - row.created_at <= max_age()
+
+
+def check(user_id: int) -> bool:
+    """Whether this request's session is a live row of ``user_id``; mark it seen.
+
+    An ended row is deleted and the sign-in page is told why. The changes are left for the
+    caller to commit (``assess.auth`` does at the start of the request).
+    """
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str):
+        return False
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    if row is None or row.user_id != user_id:
+        session.pop(SESSION_KEY, None)
+        return False
+    now = utcnow()
+    if not _alive(row, now):
+        db.session.delete(row)
+        session.pop(SESSION_KEY, None)
+        session[ENDED_KEY] = "idle"
+        return False
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+    return True

@@ -1,0 +1,1 @@
+"""Security: sessions, sign-in limits, headers and the production configuration."""
