@@ -189,34 +189,9 @@ def _fill(
     if moves:
         db.session.execute(update(Response), moves)
     db.session.commit()
-    # Scored in slices: loading every answer of 8,000 responses at once needs gigabytes.
-    ids = [r[0] for r in rows]
-    for start in range(0, len(ids), 1000):
-        results.recompute_round(round_, _loaded(ids[start : start + 1000]))
-        db.session.commit()
-        db.session.expunge_all()
-        round_ = db.session.merge(round_)
-
-
-def _loaded(ids: list[int]) -> list[Any]:
-    """Responses with what scoring reads (answers, verified values, results) loaded."""
-    from sqlalchemy.orm import selectinload
-
-    from assess.extensions import db
-    from assess.models import Response
-
-    return list(
-        db.session.scalars(
-            select(Response)
-            .where(Response.id.in_(ids))
-            .options(
-                selectinload(Response.agency),
-                selectinload(Response.answers),
-                selectinload(Response.verified),
-                selectinload(Response.results),
-            )
-        )
-    )
+    # The whole round at once, set-based (no ORM objects): a few seconds for 8,000.
+    results.recompute_round(round_)
+    db.session.commit()
 
 
 def build(count: int, *, seed: int = 2569) -> tuple[int, int]:

@@ -9,6 +9,7 @@ file, so a link names exactly what it downloads.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Response as HttpResponse
@@ -35,7 +36,7 @@ def _round_or_404(round_id: int) -> Round:
     return found
 
 
-def download(data: bytes, mimetype: str, filename: str) -> HttpResponse:
+def download(data: bytes | Iterable[bytes], mimetype: str, filename: str) -> HttpResponse:
     """A file download; the browser saves it under ``filename`` (ASCII, no quoting needed)."""
     return HttpResponse(
         data,
@@ -53,7 +54,8 @@ def _table(
 ) -> HttpResponse:
     """A table as the CSV for Excel users or as a workbook."""
     if fmt == "csv":
-        return download(exports.csv_bytes(columns, rows), CSV, f"{filename}.csv")
+        # Streamed: the rows are already made, so the download starts at once.
+        return download(exports.csv_chunks(columns, rows), CSV, f"{filename}.csv")
     return download(
         exports.xlsx_bytes([exports.Sheet(sheet, columns, rows)]), XLSX, f"{filename}.xlsx"
     )

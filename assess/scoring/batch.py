@@ -20,7 +20,7 @@ a rounded result. Such rows are rare in real data; the tests force them on purpo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -141,8 +141,7 @@ def score_many(
     """
     codes = list(questionnaire.questions)
     if isinstance(responses, pd.DataFrame):
-        ids, columns = _columns_from_frame(questionnaire, responses)
-        wide = pd.DataFrame(columns, columns=codes, dtype=object)
+        ids, wide = _wide_from_frame(questionnaire, responses)
     else:
         ids = list(responses)
         # pandas builds the columns from the dicts in C; dtype=object keeps every answer as
@@ -152,29 +151,48 @@ def score_many(
     return _Batch(questionnaire, ids, wide).run()
 
 
-def _columns_from_frame(
+def score_table(
+    questionnaire: Questionnaire, ids: Sequence[Hashable], table: npt.NDArray[np.object_]
+) -> BatchScores:
+    """Score many responses given as a table: one row per response (``ids``, in order), one
+    column per question in questionnaire order (``questionnaire.questions``), each cell an
+    answer or ``None``. The fastest way in when the caller builds the table itself (as the
+    round recomputation does from the answers table); the same numbers as
+    :func:`score_many`."""
+    codes = list(questionnaire.questions)
+    if table.shape != (len(ids), len(codes)):
+        raise ValueError(
+            f"the answers table must be {len(ids)} × {len(codes)}, not "
+            f"{table.shape[0]} × {table.shape[1] if table.ndim > 1 else 0}"
+        )
+    wide = pd.DataFrame(table, columns=codes, dtype=object, copy=False)
+    wide.index = pd.RangeIndex(len(ids))
+    return _Batch(questionnaire, list(ids), wide).run()
+
+
+def _wide_from_frame(
     questionnaire: Questionnaire, frame: pd.DataFrame
-) -> tuple[list[Hashable], dict[str, list[object]]]:
+) -> tuple[list[Hashable], pd.DataFrame]:
+    """A long answers frame as one row per response and one column per question.
+
+    Set-based: responses and questions are factorised to positions and the values placed
+    with one array assignment (a later row for the same response and question wins).
+    """
     missing = {"response", "question", "value"} - set(frame.columns)
     if missing:
         raise ValueError(f"the answers frame needs the columns {sorted(missing)}")
-    codes, uniques = pd.factorize(frame["response"], sort=False)
+    codes = list(questionnaire.questions)
+    rows, uniques = pd.factorize(frame["response"], sort=False)
     ids = list(uniques)
-    n = len(ids)
-    columns: dict[str, list[object]] = {code: [None] * n for code in questionnaire.questions}
-    question_col = frame["question"].to_numpy()
-    values = frame["value"].to_numpy()
-    order = np.argsort(question_col, kind="stable") if len(frame) else np.array([], dtype=np.int64)
-    sorted_questions = question_col[order]
-    boundaries = np.flatnonzero(sorted_questions[1:] != sorted_questions[:-1]) + 1
-    for chunk in np.split(order, boundaries) if len(order) else []:
-        code = question_col[chunk[0]]
-        column = columns.get(code)
-        if column is None:
-            raise ValueError(f"answers to unknown question {code!r} of {questionnaire.key}")
-        for row, value in zip(codes[chunk].tolist(), values[chunk].tolist(), strict=True):
-            column[row] = value
-    return ids, columns
+    position = {code: i for i, code in enumerate(codes)}
+    asked, named = pd.factorize(frame["question"], sort=False)
+    unknown = [code for code in named if code not in position]
+    if unknown:
+        raise ValueError(f"answers to unknown question {unknown[0]!r} of {questionnaire.key}")
+    columns = np.array([position[code] for code in named], dtype=np.int64)[asked]
+    cells = np.full((len(ids), len(codes)), None, dtype=object)
+    cells[rows, columns] = frame["value"].to_numpy(dtype=object)
+    return ids, pd.DataFrame(cells, columns=codes, dtype=object)
 
 
 @dataclass(frozen=True)

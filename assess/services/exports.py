@@ -31,7 +31,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -117,15 +117,34 @@ def csv_bytes(
     ``bom`` (the default, for Excel users) starts the file with a byte-order mark; the
     command line's contract outputs and the open-data package pass ``bom=False``.
     """
+    return b"".join(csv_chunks(columns, rows, bom=bom, newline=newline))
+
+
+def csv_chunks(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    bom: bool = True,
+    newline: str = "\r\n",
+    rows_per_chunk: int = 2000,
+) -> Iterator[bytes]:
+    """:func:`csv_bytes` as a stream of chunks of ``rows_per_chunk`` rows each: a download
+    starts at once and a big table is never held twice (as text and as bytes)."""
     buffer = io.StringIO()
     if bom:
         buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator=newline)
     # Column names are ours (codes), but a dimension code could still be unlucky: neutralise.
     writer.writerow([csv_cell(c) for c in columns])
-    for row in rows:
+    for count, row in enumerate(rows, 1):
         writer.writerow([csv_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8")
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    tail = buffer.getvalue()
+    if tail:
+        yield tail.encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import sys
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -18,8 +22,50 @@ from assess.services.errors import NotFound, ServiceError
 
 @lru_cache(maxsize=64)
 def _parse(content: str, content_hash: str, source: str) -> Questionnaire:
-    # Keyed by the hash too: a version whose stored text changed is parsed anew.
-    return loads(content.encode("utf-8"), source)
+    # Keyed by the hash too: a version whose stored text changed is parsed anew. Parsing a
+    # big version takes about half a second, so every new process (gunicorn worker, command)
+    # reads a pickle of it from the instance folder when one was made (see _parse_cache).
+    data = content.encode("utf-8")
+    path = _parse_cache(hashlib.sha256(data).hexdigest())
+    if path is not None:
+        try:
+            found = pickle.loads(path.read_bytes())  # noqa: S301 (the app's own instance folder)
+            if isinstance(found, Questionnaire):
+                return found
+        except Exception:  # noqa: BLE001, S110 (a missing or stale cache file is parsed anew)
+            pass
+    questionnaire = loads(data, source)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps(questionnaire, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(partial, path)
+        except OSError:
+            pass
+    return questionnaire
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """A hash of the code that defines parsed questionnaires: a pickle made by other code
+    is never read back."""
+    import assess
+    from assess import questionnaires as package
+
+    digest = hashlib.sha256(f"{assess.__version__} {sys.version}".encode())
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _parse_cache(digest: str) -> Path | None:
+    """Where the pickle of a parsed text (by its SHA-256) lives: the instance folder's
+    ``cache/``; ``None`` outside an application."""
+    if not has_app_context():
+        return None
+    folder = Path(current_app.instance_path) / "cache" / "questionnaires"
+    return folder / f"{digest}-{_code_fingerprint()}.pickle"
 
 
 @lru_cache(maxsize=16)

@@ -8,12 +8,14 @@ PDFs never compute scores: they call these functions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
@@ -117,18 +119,20 @@ def load(round_: Round) -> RoundResults:
             parent.name_th,
             parent.name_en,
             Agency.province,
-            Agency.tags,
+            cast(Agency.tags, Text),
         )
         .join(Agency, Response.agency_id == Agency.id)
         .outerjoin(parent, Agency.parent_id == parent.id)
         .where(Response.round_id == round_.id)
         .order_by(Agency.code)
     ).all()
+    # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
+    tags = _json_column([row[13] for row in rows])
     table = pd.DataFrame(
         [
             (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
-             row[11] or "", row[12] or "", list(row[13] or []))
-            for row in rows
+             row[11] or "", row[12] or "", list(tagged or []))
+            for row, tagged in zip(rows, tags, strict=True)
         ],
         columns=list(AGENCY_COLUMNS),
     )  # fmt: skip
@@ -136,38 +140,63 @@ def load(round_: Round) -> RoundResults:
     code_of = dict(zip(table["response_id"], table["agency"], strict=True))
 
     dimension_codes = [d.code for d in questionnaire.dimensions]
-    long: dict[str, list[tuple[str, str, float | None, str | None]]] = {"verified": [], "self": []}
-    for response_id, kind, overall, overall_level, dims in db.session.execute(
+    stored = db.session.execute(
         select(
             Result.response_id,
             Result.kind,
             Result.overall_score,
             Result.overall_level,
-            Result.dimensions,
+            cast(Result.dimensions, Text),
         )
         .join(Response, Result.response_id == Response.id)
         .where(Response.round_id == round_.id)
-    ):
-        code = code_of[response_id]
-        target = long[kind]
-        target.append((code, OVERALL, None if overall is None else float(overall), overall_level))
-        dims = dims or {}
+    ).all()
+    # One JSON decode for every row's dimensions (faster than 16,000 decodes, and than
+    # asking the database to take the fields out of its json column).
+    decoded = _json_column([row[4] for row in stored])
+    measures = [OVERALL, *dimension_codes]
+    frames = {}
+    for kind in ("verified", "self"):
+        # Column by column, then row-major over responses × measures: one long row per
+        # response and measure, in the order the rows came.
+        chosen = [i for i, row in enumerate(stored) if row[1] == kind]
+        dims = [decoded[i] or {} for i in chosen]
+        scores = [[stored[i][2] for i in chosen]]
+        levels = [[stored[i][3] for i in chosen]]
         for dim in dimension_codes:
-            stored = dims.get(dim) or {}
-            score = stored.get("score")
-            target.append((code, dim, None if score is None else float(score), stored.get("level")))
+            found = [d.get(dim) or {} for d in dims]
+            scores.append([f.get("score") for f in found])
+            levels.append([f.get("level") for f in found])
+        n = len(chosen)
+        frames[kind] = pd.DataFrame(
+            {
+                "agency": np.repeat(
+                    np.array([code_of[stored[i][0]] for i in chosen], dtype=object), len(measures)
+                ),
+                "measure": np.tile(np.array(measures, dtype=object), n),
+                "score": pd.to_numeric(
+                    pd.Series(np.array(scores, dtype=object).T.reshape(n * len(measures)))
+                ),
+                "level": np.array(levels, dtype=object).T.reshape(n * len(measures)),
+            }
+        )
     columns = ["agency", "measure", "score", "level"]
     return RoundResults(
         round=round_,
         questionnaire=questionnaire,
         agencies=table,
-        verified=_long(long["verified"], columns),
-        self=_long(long["self"], columns),
+        verified=_long(frames["verified"], columns),
+        self=_long(frames["self"], columns),
     )
 
 
-def _long(rows: list[Any], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=columns)
+def _json_column(texts: Sequence[str | None]) -> list[Any]:
+    """Stored JSON texts decoded with one call (``None`` for SQL NULL)."""
+    return json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]")  # type: ignore[no-any-return]
+
+
+def _long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = frame.loc[:, columns]
     frame["score"] = frame["score"].astype("float64")
     return frame
 
@@ -200,7 +229,18 @@ def benchmark_frame(data: RoundResults, by: str | Sequence[str] = "all") -> pd.D
     kinds = [by] if isinstance(by, str) else list(by)
     accepted = data.accepted
     groups = pd.concat([data.groups(b, accepted) for b in kinds], ignore_index=True)
-    return benchmark(data.results("verified"), groups)
+    results = data.results("verified")
+    # The figures sort and group by these text columns (some 300,000 rows at national scale
+    # with every grouping): as categories with sorted categories they sort by small integer
+    # codes in the same order, several times faster; the rows come back as text.
+    text = {"agency": results, "measure": results, "by": groups, "group": groups}
+    dtypes = {column: frame[column].dtype for column, frame in text.items()}
+    for column, frame in text.items():
+        frame[column] = frame[column].astype(pd.CategoricalDtype(sorted(frame[column].unique())))
+    out = benchmark(results, groups)
+    for column, dtype in dtypes.items():
+        out[column] = out[column].astype(dtype)
+    return out
 
 
 def benchmark_records(data: RoundResults, by: str = "all") -> list[dict[str, Any]]:

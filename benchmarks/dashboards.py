@@ -1,0 +1,210 @@
+"""The results dashboards at national scale (8,000 agencies): server time and payload.
+
+    python benchmarks/dashboards.py [--database-url URL] [--agencies 8000] [--requests 10]
+                                    [--json]
+
+On the national database of ``benchmarks/national.py`` (built on first use), a reviewer
+signs in through Flask's test client and every dashboard page of round 2569 is requested
+(league table, distributions, heatmap, levels, progress, trend, flags, and the league
+table filtered and sorted):
+
+- *first request* of the process: the questionnaires parsed (or read from the instance
+  folder's cache), templates compiled, both rounds' tables loaded;
+- *cold*: the dashboards' cache emptied before each request, so both rounds (2569 and the
+  published 2568 it is compared with) are loaded from the database again;
+- *warm*: the usual case, the round's tables cached in the process;
+- *after a change*: a verified value changed and the round recomputed, then the league
+  table: only the changed round is loaded again.
+
+Beside each figure, the physical reference of the same run: reading the two rounds' stored
+results (the ``result`` rows, JSON left as text) with a plain ``SELECT`` into a list. Prints the median (and
+worst) server time and the HTML size; ``--json`` prints the same as JSON. Target (issue 8):
+league table ≤ 300 ms server time at 8,000 agencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import national  # noqa: E402
+from recompute import machine  # noqa: E402
+
+PAGES = {
+    "league": "",
+    "distributions": "/distributions",
+    "heatmap": "/heatmap",
+    "levels": "/levels",
+    "progress": "/progress",
+    "trend": "/trend",
+    "flags": "/flags",
+    "league, local, by change": "?type=local&sort=change",
+    "league, page 100": "?page=100",
+}
+
+
+def main() -> None:
+    """Build or reuse the national database, then time every dashboard page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=national.DEFAULT_URL)
+    parser.add_argument("--agencies", type=int, default=8000)
+    parser.add_argument("--requests", type=int, default=10, help="warm requests per page")
+    parser.add_argument("--cold", type=int, default=3, help="cold requests per page")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    built = national.ensure(args.database_url, args.agencies)
+    start = time.perf_counter()
+    app = national.make_app(args.database_url)
+    startup = time.perf_counter() - start
+
+    from sqlalchemy import select, text
+
+    from assess.extensions import db
+    from assess.models import Round, VerifiedAnswer
+    from assess.reports import data as cache
+    from assess.services import reports, results
+    from assess.services.questionnaires import questionnaire_of
+
+    figures: dict[str, Any] = {
+        "machine": machine(),
+        "agencies": args.agencies,
+        "app_startup": startup,
+        "pages": {},
+    }
+    base = f"/central/rounds/{built.current_id}/results"
+
+    def get(client: Any, url: str) -> tuple[float, int]:
+        start = time.perf_counter()
+        reply = client.get(url)
+        took = time.perf_counter() - start
+        assert reply.status_code == 200, (url, reply.status_code)
+        return took, len(reply.data)
+
+    with app.app_context():
+        figures["machine"]["postgresql"] = db.session.scalar(text("SHOW server_version"))
+
+        def read_results() -> None:
+            with db.session.connection().connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(
+                    "SELECT r.response_id, r.kind, r.completeness, r.overall_score, "
+                    "r.overall_level, r.dimensions::text FROM result r "
+                    "JOIN response p ON p.id = r.response_id WHERE p.round_id IN (%s, %s)",
+                    (built.before_id, built.current_id),
+                )
+                cursor.fetchall()
+
+        reference = min(_timed(read_results) for _ in range(3))
+        figures["reference"] = reference
+        client = app.test_client()
+        reply = client.post("/login", data={"email": national.EMAIL, "password": national.PASSWORD})
+        assert reply.status_code in (302, 303), reply.status_code
+        first, size = get(client, base)
+        figures["first_request"] = {"seconds": first, "bytes": size}
+
+        for name, suffix in PAGES.items():
+            url = base + suffix
+            cold = []
+            for _ in range(args.cold):
+                cache.clear()
+                cold.append(get(client, url)[0])
+            warm, size = [], 0
+            for _ in range(args.requests):
+                took, size = get(client, url)
+                warm.append(took)
+            figures["pages"][name] = {
+                "url": url,
+                "bytes": size,
+                "cold": statistics.median(cold),
+                "warm": statistics.median(warm),
+                "warm_max": max(warm),
+            }
+
+        # After a change: one verified value moves, the round is recomputed (one result
+        # changes), and the next request loads the changed round again.
+        round_ = db.session.get(Round, built.current_id)
+        assert round_ is not None
+        questionnaire = questionnaire_of(round_.questionnaire)
+        changes = []
+        for _ in range(args.cold):
+            get(client, base)
+            row = db.session.scalars(
+                select(VerifiedAnswer)
+                .join(VerifiedAnswer.response)
+                .where(VerifiedAnswer.response.has(round_id=built.current_id))
+                .order_by(VerifiedAnswer.id)
+                .limit(1)
+            ).one()
+            options = [o.value for o in questionnaire.questions[row.question_code].options]
+            row.value = options[(options.index(row.value) + 1) % len(options)]
+            db.session.commit()
+            round_ = db.session.get(Round, built.current_id)
+            assert round_ is not None
+            results.recompute_round(round_)
+            db.session.commit()
+            changes.append(get(client, base)[0])
+        figures["after_change"] = statistics.median(changes)
+        loads = []
+        for _ in range(3):
+            round_ = db.session.get(Round, built.current_id)
+            assert round_ is not None
+            loads.append(_timed(lambda round_=round_: reports.load(round_)))
+        figures["load_one_round"] = min(loads)
+        db.session.remove()
+        db.engine.dispose()
+
+    if args.json:
+        print(json.dumps(figures, indent=1))
+        return
+    m = figures["machine"]
+    print(
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; Python "
+        f"{m['python']}, PostgreSQL {m['postgresql']}"
+    )
+    print(
+        f"round {built.current_id} with {args.agencies:,} agencies (trend against round "
+        f"{built.before_id}); medians of {args.cold} cold and {args.requests} warm requests"
+    )
+    print(
+        f"  reference: read both rounds' stored results (SELECT → list)  {reference * 1000:7.1f} ms"
+    )
+    print(f"  application start (create_app)                            {startup * 1000:7.1f} ms")
+    print(
+        f"  first request of the process (league table)               {first * 1000:7.1f} ms"
+        f"   {first / reference:5.1f}× the reference"
+    )
+    print(f"  {'page':<26} {'cold ms':>9} {'warm ms':>9} {'worst':>8} {'KiB':>8}  warm/ref")
+    for name, page in figures["pages"].items():
+        print(
+            f"  {name:<26} {page['cold'] * 1000:9.1f} {page['warm'] * 1000:9.1f} "
+            f"{page['warm_max'] * 1000:8.1f} {page['bytes'] / 1024:8.1f}  "
+            f"{page['warm'] / reference:5.2f}×"
+        )
+    print(
+        f"  league table after a verified value changed (recomputed): "
+        f"{figures['after_change'] * 1000:7.1f} ms"
+    )
+    print(f"  load one round's tables (services.reports.load):          "
+          f"{figures['load_one_round'] * 1000:7.1f} ms")  # fmt: skip
+    league = figures["pages"]["league"]["warm"]
+    print(
+        f"target: league table ≤ 300 ms: {'met' if league <= 0.3 else 'NOT met'} "
+        f"(warm {league * 1000:.0f} ms, cold {figures['pages']['league']['cold'] * 1000:.0f} ms)"
+    )
+
+
+def _timed(run: Any) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    main()
