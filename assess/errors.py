@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assess.extensions import db
 from assess.services.errors import ServiceError
@@ -20,8 +23,66 @@ def wants_json() -> bool:
     return best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
 
 
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _urlencoded_is_utf8(data: bytes) -> bool:
+    """Whether every name and value of a URL-encoded form is UTF-8 once unescaped."""
+    try:
+        for pair in data.split(b"&"):
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_body() -> None:
+    """Refuse a page's request body that the views would misread (the API checks its own).
+
+    Werkzeug decodes forms with replacement characters: a form sent in another encoding
+    (TIS-620, say) would be saved as garbage. A JSON body must be UTF-8, and nested no
+    deeper than the parser can go; whether it is valid JSON each view says itself.
+    """
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.path.startswith("/api/"):
+        return
+    mimetype = request.mimetype
+    if mimetype != "application/x-www-form-urlencoded" and not _is_json(mimetype):
+        return
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(data) >= limit:
+        # A chunked body (no length given) is cut off at the limit, not refused.
+        raise RequestEntityTooLarge()
+    if mimetype == "application/x-www-form-urlencoded":
+        if not _urlencoded_is_utf8(data):
+            raise ServiceError(
+                _(
+                    "The form was not sent as UTF-8 text, so nothing was saved. Reload the page and try again."
+                )
+            )
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ServiceError(
+                _("The request was not sent as UTF-8 text, so nothing was saved.")
+            ) from None
+        try:
+            json.loads(text)
+        except RecursionError:
+            raise ServiceError(
+                _("The request is nested too deeply, so nothing was saved.")
+            ) from None
+        except ValueError:
+            return  # not JSON: the view tells what it expects
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+
+    # First of all: before CSRF protection parses the form (after that the raw body is gone).
+    app.before_request_funcs.setdefault(None, []).insert(0, check_body)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Any:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assess.api.schemas import (
@@ -32,9 +34,53 @@ from assess.services.errors import NotAllowed, NotFound
 
 
 class _Parser(FlaskParser):  # type: ignore[misc]
-    """A body that does not fit the schema is malformed (400); 422 is for answer values."""
+    """A body that does not fit the schema is malformed (400); 422 is for answer values.
+
+    The body is read strictly, each problem named: a body that is not declared JSON (415),
+    empty, not UTF-8, not JSON (with where), ``NaN``/``Infinity`` (not JSON), or nested
+    deeper than the parser goes (400).
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        data = req.get_data(cache=True)
+        limit = req.max_content_length
+        if limit is not None and len(data) >= limit:
+            # A chunked body (no length given) is cut off at the limit, not refused.
+            raise RequestEntityTooLarge(f"the request body is limited to {limit} bytes")
+        if not is_json_request(req):
+            if data:
+                raise ApiError(
+                    415,
+                    "unsupported media type",
+                    "send the body as JSON, with Content-Type: application/json",
+                )
+            return missing
+        if not data.strip():
+            raise ApiError(400, "malformed JSON", "the request body is empty; send a JSON object")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ApiError(
+                400, "malformed JSON", f"the body is not UTF-8 text (byte {exc.start})"
+            ) from None
+        try:
+            return json.loads(text, parse_constant=_not_json)
+        except RecursionError:
+            raise ApiError(400, "malformed JSON", "the JSON is nested too deeply") from None
+        except ValueError as exc:
+            where = (
+                f" (line {exc.lineno}, column {exc.colno})"
+                if isinstance(exc, json.JSONDecodeError)
+                else ""
+            )
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise ApiError(400, "malformed JSON", f"not valid JSON: {message}{where}") from None
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 class _Blueprint(Blueprint):  # type: ignore[misc]
@@ -125,6 +171,7 @@ ERRORS = {
     404: "Unknown (also whatever the caller may not know exists)",
     409: "Stale revision or wrong state",
     413: "Request body too large",
+    415: "The body is not declared as JSON (Content-Type: application/json)",
     422: "Invalid answer values (details per question code) or incomplete response",
     429: "Too many requests for this token",
 }
@@ -230,7 +277,7 @@ def get_response(round_id: int, agency_code: str) -> Any:
 @bp.route(RESPONSE_PATH + "/answers", methods=["PATCH"])
 @bp.arguments(AnswersPatchSchema)
 @bp.response(200, SavedSchema)
-@_errors(403, 404, 409, 413, 422)
+@_errors(400, 403, 404, 409, 413, 415, 422)
 def patch_answers(body: dict[str, Any], round_id: int, agency_code: str) -> Any:
     """Merge answers (``null`` clears one); all or nothing.
 
@@ -258,7 +305,7 @@ def submit(round_id: int, agency_code: str) -> Any:
 @bp.route(RESPONSE_PATH + "/review", methods=["POST"])
 @bp.arguments(ReviewSchema)
 @bp.response(200, StatusSchema)
-@_errors(400, 403, 404, 409, 422)
+@_errors(400, 403, 404, 409, 413, 415, 422)
 def review(body: dict[str, Any], round_id: int, agency_code: str) -> Any:
     """Reviewers: accept a submitted response, or return it with a comment."""
     found = _loaded()
@@ -276,7 +323,7 @@ def review(body: dict[str, Any], round_id: int, agency_code: str) -> Any:
 @bp.route(RESPONSE_PATH + "/verified/<question>", methods=["PUT"])
 @bp.arguments(VerifySchema)
 @bp.response(200, VerifiedSchema)
-@_errors(403, 404, 409, 422)
+@_errors(400, 403, 404, 409, 413, 415, 422)
 def put_verified(body: dict[str, Any], round_id: int, agency_code: str, question: str) -> Any:
     """Reviewers: record the verified value of one question (``null`` removes it)."""
     found = _loaded()

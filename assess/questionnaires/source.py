@@ -34,6 +34,9 @@ _MAP = "tag:yaml.org,2002:map"
 #: More nodes than this (after expanding aliases) is refused, so that an alias bomb
 #: ("billion laughs") cannot exhaust memory.
 MAX_NODES = 1_000_000
+#: Lists and mappings nested deeper than this are refused (a questionnaire needs about 8
+#: levels); deeper nesting would exhaust the parser's stack.
+MAX_DEPTH = 100
 
 
 class SourceError(Exception):
@@ -123,6 +126,10 @@ class _Converter:
             raise SourceError(_line(node), f"the file has more than {MAX_NODES:,} values")
         if id(node) in self.active:
             raise SourceError(_line(node), "an alias refers to itself")
+        if len(self.active) >= MAX_DEPTH:
+            raise SourceError(
+                _line(node), f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
@@ -219,6 +226,10 @@ def parse(text: str) -> tuple[Node, list[tuple[int, str]]]:
         raise SourceError(line, f"not valid YAML: {message}") from None
     except yaml.YAMLError as exc:
         raise SourceError(1, f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise SourceError(
+            1, f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+        ) from None
     documents = [d for d in documents if d is not None]
     if not documents:
         raise SourceError(1, "the file is empty")

@@ -934,6 +934,9 @@ def evidence_download(evidence_id: int) -> WerkzeugResponse:
         mimetype=item.content_type or "application/octet-stream",
     )
     sent.headers["X-Content-Type-Options"] = "nosniff"
+    # As the coordinator's download: an uploaded file never runs as a page of this site.
+    sent.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    sent.headers["Cache-Control"] = "private, no-store"
     return sent
 
 

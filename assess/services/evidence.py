@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import re
 import secrets
+import zipfile
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
@@ -50,10 +53,20 @@ _MAGIC = {
     ".odt": (b"PK\x03\x04",),
     ".ods": (b"PK\x03\x04",),
     ".odp": (b"PK\x03\x04",),
-    ".doc": (b"\xd0\xcf\x11\xe0",),
-    ".xls": (b"\xd0\xcf\x11\xe0",),
-    ".ppt": (b"\xd0\xcf\x11\xe0",),
+    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    ".ppt": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
 }
+#: What an Office Open XML file (a ZIP) must hold besides ``[Content_Types].xml``.
+_OOXML_PART = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
+#: The ``mimetype`` member an OpenDocument file (a ZIP) starts with.
+_ODF_MIMETYPE = {ext: TYPES[ext].encode("ascii") for ext in (".odt", ".ods", ".odp")}
+#: Text files (.csv, .txt) must not be markup a browser would run, nor a binary file.
+_TEXT = (".csv", ".txt")
+_MARKUP = re.compile(rb"^\s*<(?:!doctype|html|head|body|script|svg|\?xml|iframe|object)\b", re.I)
+#: Characters a file name keeps out: controls (line breaks could split a header) and the
+#: separators of folders.
+_NAME_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\\u202a-\u202e\u2066-\u2069]")
 MAX_PER_QUESTION = 20
 
 
@@ -92,7 +105,7 @@ def add_file(
     """Store an uploaded file for question ``code`` (type, content and size checked)."""
     _check_editable(response, actor)
     _check_question(response, code)
-    name = Path(filename or "").name.strip()
+    name = safe_name(filename)
     ext = Path(name).suffix.lower()
     if not name:
         raise ServiceError(_("question %(code)s: the file has no name", code=code))
@@ -114,13 +127,12 @@ def add_file(
                 "question %(code)s: %(name)s is larger than %(mb)s MB",
                 code=code,
                 name=name,
-                mb=max_bytes // (1024 * 1024),
+                mb=max(1, max_bytes // (1024 * 1024)),
             )
         )
     if not data:
         raise ServiceError(_("question %(code)s: %(name)s is empty", code=code, name=name))
-    magic = _MAGIC.get(ext)
-    if magic and not data.startswith(magic):
+    if not content_matches(ext, data):
         raise ServiceError(
             _(
                 "question %(code)s: %(name)s is not really a %(type)s file",
@@ -149,6 +161,68 @@ def add_file(
     _touch(response, actor)
     audit.record("evidence.add", actor, response=response, question=code, new=name)
     return item
+
+
+def safe_name(filename: str | None) -> str:
+    """The name an upload is kept and offered under: its last part (either kind of folder
+    separator), without control or bidirectional-override characters, at most 255
+    characters with the extension kept."""
+    name = re.split(r"[/\\\\]", filename or "")[-1]
+    name = " ".join(_NAME_UNSAFE.sub(" ", name).split()).strip(" .")
+    if len(name) > 255:
+        stem, ext = os.path.splitext(name)
+        name = stem[: 255 - len(ext)] + ext if len(ext) < 20 else name[:255]
+    return name
+
+
+def content_matches(ext: str, data: bytes) -> bool:
+    """Whether a file's content is what its extension says (checked for every type)."""
+    magic = _MAGIC.get(ext)
+    if magic is not None and not data.startswith(magic):
+        return False
+    if ext == ".webp":
+        return data[8:12] == b"WEBP"
+    if ext in _OOXML_PART or ext in _ODF_MIMETYPE:
+        return _zip_matches(ext, data)
+    if ext in _TEXT:
+        return _is_text(data)
+    return magic is not None
+
+
+def _zip_matches(ext: str, data: bytes) -> bool:
+    """An office document: a readable ZIP with the parts of its kind."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if ext in _OOXML_PART:
+                return "[Content_Types].xml" in names and any(
+                    n.startswith(_OOXML_PART[ext]) for n in names
+                )
+            info = archive.getinfo("mimetype")
+            return info.file_size < 200 and archive.read(info).strip() == _ODF_MIMETYPE[ext]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, NotImplementedError):
+        return False
+
+
+def _is_text(data: bytes) -> bool:
+    """Text (UTF-8, UTF-16 with its mark, or Thai TIS-620), not markup nor a binary file."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            return False
+        data = text.encode("utf-8")
+    elif b"\x00" in data:
+        return False
+    else:
+        try:
+            data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                data.decode("cp874")
+            except UnicodeDecodeError:
+                return False
+    return _MARKUP.match(data.removeprefix(b"\xef\xbb\xbf")) is None
 
 
 def add_url(response: Response, actor: User, code: str, url: str) -> Evidence:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,7 +86,84 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+#: What an uploaded workbook (a ZIP of XML parts) may hold, checked from the ZIP's
+#: directory before anything is unpacked: an Excel file has a few dozen parts of a few MB.
+MAX_MEMBERS = 1000
+MAX_UNPACKED = 100 * 1024 * 1024
+MAX_RATIO = 200
+#: Markup that declares entities (billion laughs, external entities): never in a workbook.
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _archive_problem(data: bytes) -> Message | None:
+    """Why a workbook's ZIP is refused before openpyxl reads it, or ``None``.
+
+    Refused: too many parts, more than :data:`MAX_UNPACKED` unpacked or a part that
+    unpacks more than :data:`MAX_RATIO` times its size (a ZIP bomb), part names that leave
+    the archive (``../``, absolute), and XML that declares a DOCTYPE or entities.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None  # not a ZIP at all: openpyxl's "not an Excel workbook" says it
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            return Message(
+                N_("the workbook holds %(count)s parts, more than %(limit)s"),
+                count=len(members),
+                limit=MAX_MEMBERS,
+            )
+        total = 0
+        for info in members:
+            name = info.filename
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                return Message(N_("the workbook holds a part named %(name)s outside it"), name=name)
+            total += info.file_size
+            if total > MAX_UNPACKED or (
+                info.file_size > 1024 * 1024
+                and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+            ):
+                return Message(
+                    N_("the workbook unpacks to more than %(mb)s MB (a ZIP bomb?)"),
+                    mb=MAX_UNPACKED // (1024 * 1024),
+                )
+        for info in members:
+            if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            if _declares_entities(archive, info):
+                return Message(
+                    N_("the workbook's part %(name)s declares a DOCTYPE or entities"),
+                    name=info.filename,
+                )
+    return None
+
+
+def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part declares a DOCTYPE or entities (or is not UTF-8, where such
+    markup could hide from a byte search)."""
+    tail = b""
+    try:
+        with archive.open(info) as part:
+            head = part.read(2)
+            if head in (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"):
+                return True
+            tail = head
+            while chunk := part.read(64 * 1024):
+                window = tail + chunk
+                if _DECLARATION.search(window):
+                    return True
+                tail = window[-16:]
+            return bool(_DECLARATION.search(tail))
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        return True  # unreadable part: openpyxl must not try either
+
+
 def _open(data: bytes, filename: str) -> Any:
+    problem = _archive_problem(data)
+    if problem is not None:
+        raise AnswersFileError([AnswerProblem.of(filename, 0, "", "", problem)])
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook

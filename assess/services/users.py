@@ -13,7 +13,7 @@ from assess import i18n
 from assess.extensions import db
 from assess.labels import ROLE
 from assess.models import COORDINATOR, ROLES, Agency, ApiToken, User, utcnow
-from assess.services.errors import ServiceError
+from assess.services.errors import NotFound, ServiceError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -110,5 +110,6 @@ def revoke_token(user: User, token_id: int) -> None:
     """Revoke one of the user's tokens."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise ServiceError(_("no such token"))
+        # Another user's token is as unknown as a missing one (404, nothing revoked).
+        raise NotFound(_("no such token"))
     row.revoked = True

@@ -135,7 +135,10 @@ def test_production_refuses_weak_secret_keys(tmp_path, key, reason):
 
 
 @pytest.mark.parametrize(
-    "key", [STRONG, "x7Qp2Lk9Vb4Nm1Zt8Rw5Yc3Hj6Fd0Sg-_aBcDeFgHiJk", os.urandom(32).hex()]
+    "key",
+    [STRONG, "x7Qp2Lk9Vb4Nm1Zt8Rw5Yc3Hj6Fd0Sg-_aBcDeFgHiJk", os.urandom(32).hex()],
+    # Fixed ids: a random one differs between pytest-xdist workers, which then refuse to run.
+    ids=["strong", "mixed", "urandom"],
 )
 def test_random_keys_are_accepted(key):
     assert weak_key_reason(key) is None
