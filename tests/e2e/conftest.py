@@ -7,11 +7,19 @@ prepare data with the ``world`` factories and read the database while the browse
 
 Playwright's own browsers are not downloaded: the tests use the system's Chromium
 (``/usr/bin/chromium``, ``chromium`` on PATH, or ``ASSESS_CHROMIUM``) and skip when there is
-none. Screenshots go to ``test-artifacts/screenshots/`` at the repository root.
+none. Screenshots go to ``test-artifacts/screenshots/`` at the repository root; the
+journeys' steps to ``test-artifacts/journeys/<journey>/NN-<step>.png``.
+
+Accessibility: every step of a journey is checked with axe-core (WCAG 2.1 A and AA rules),
+which is not a Python package: it comes from the npm registry
+(``npm install --no-save --prefix .cache/axe-core axe-core@4``, as ``.ci/run`` does) and is
+found at ``.cache/axe-core/node_modules/axe-core/axe.min.js`` or at ``ASSESS_AXE_JS``. The
+tests that use it FAIL when it is missing (they do not skip), so CI cannot pass without it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
@@ -22,7 +30,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+JOURNEYS = ROOT / "test-artifacts" / "journeys"
+AXE_JS = ROOT / ".cache" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery"
+
+#: The axe-core rules that WCAG 2.1 level AA asks for; only serious and critical results fail.
+AXE_RUN = """() => axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    resultTypes: ["violations"],
+}).then(result => result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))"""
 
 #: Chromium flags for a quiet, headless, sandbox-less run (containers, CI).
 CHROMIUM_ARGS = [
@@ -44,6 +63,11 @@ SARABUN_FOR_THAI = """() => document.fonts.ready.then(() =>
                                    && f.unicodeRange.includes("E01") && f.status === "loaded"))"""
 
 
+def is_csp(message) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a console message is Chromium reporting a Content-Security-Policy violation."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
 def chromium_path() -> str | None:
     """The system Chromium: ``ASSESS_CHROMIUM``, ``/usr/bin/chromium`` or ``chromium`` on PATH."""
     configured = os.environ.get("ASSESS_CHROMIUM")
@@ -52,6 +76,19 @@ def chromium_path() -> str | None:
     if Path("/usr/bin/chromium").exists():
         return "/usr/bin/chromium"
     return shutil.which("chromium")
+
+
+@functools.cache
+def axe_source() -> str:
+    """axe-core's script (``ASSESS_AXE_JS`` or ``.cache/axe-core``); a failure when missing."""
+    path = Path(os.environ.get("ASSESS_AXE_JS") or AXE_JS)
+    if not path.is_file():
+        pytest.fail(
+            f"axe-core is missing at {path}: install it from the npm registry with "
+            "`npm install --no-save --prefix .cache/axe-core axe-core@4` (as .ci/run does) "
+            "or point ASSESS_AXE_JS at axe.min.js"
+        )
+    return path.read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -125,6 +162,8 @@ class Person:
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        # What the Content-Security-Policy blocked (an inline script, a foreign source).
+        self.page.on("console", lambda m: self.problems.append(m.text) if is_csp(m) else None)
         self.page.on(
             "response",
             lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
@@ -159,8 +198,59 @@ class Person:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def axe(self) -> list[dict[str, object]]:
+        """The serious and critical WCAG 2.1 A/AA violations axe-core finds on the page now.
+
+        The script goes in through the DevTools protocol (not a ``<script>`` element), so the
+        page's Content-Security-Policy neither blocks it nor needs loosening for the test.
+        """
+        if not self.page.evaluate("() => typeof window.axe === 'object'"):
+            self.page.evaluate(axe_source() + "\n;undefined")
+        return list(self.page.evaluate(AXE_RUN))
+
+    def check_page(self) -> None:
+        """Accessibility basics of the page at hand, into ``problems``: the page's language
+        (``<html lang>``, th or en), a title, one ``<main>`` and axe-core's verdict."""
+        page = self.page
+        where = page.url.removeprefix(self.base)
+        lang = page.locator("html").get_attribute("lang")
+        if lang not in ("th", "en"):
+            self.problems.append(f"{where}: <html lang={lang!r}>")
+        if not page.title().strip():
+            self.problems.append(f"{where}: no <title>")
+        if page.locator("main").count() != 1:
+            self.problems.append(f"{where}: not exactly one <main>")
+        for violation in self.axe():
+            self.problems.append(f"{where}: axe {violation}")
+
     def close(self) -> None:
         self.context.close()
+
+
+class Journey:
+    """The numbered steps of one journey: each a full-page screenshot
+    (``test-artifacts/journeys/<name>/NN-<step>.png``) and an accessibility check of the page.
+
+    The folder is emptied first, so it holds exactly the steps of the last run.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.folder = JOURNEYS / name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.steps: list[Path] = []
+
+    def step(self, someone: Person, name: str, *, check: bool = True) -> Path:
+        """Photograph ``someone``'s page as the next step; check it unless told not to."""
+        if check:
+            someone.check_page()
+        if not someone.page.evaluate(SARABUN_FOR_THAI):
+            someone.problems.append(f"Thai text without the Sarabun face: {someone.page.url}")
+        someone.page.evaluate("window.scrollTo(0, 0)")
+        path = self.folder / f"{len(self.steps) + 1:02d}-{name}.png"
+        someone.page.screenshot(path=str(path), full_page=True)
+        self.steps.append(path)
+        return path
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Whole journeys in a real browser, in Thai (the default language).
 
-The acceptance journey of the coordinator and the reviewer: sign in, answer a dimension
-with autosave (rubric cards, check boxes, numbers, yes/no, a conditional question, an
-evidence file), find everything again after a reload, submit, be returned with a comment
-on one question, and see that comment beside the question. Screenshots of the main pages
-are kept in ``test-artifacts/screenshots/``.
+The coordinator's journey, from the first sign-in to the resubmission: sign in, answer a
+dimension with autosave (rubric cards, check boxes, numbers, yes/no, a conditional
+question, an evidence file), find everything again after a reload, submit, be returned by
+the reviewer with a comment on one question, see that comment beside the question, change
+the answer, submit again — and the reviewer accepts it. Every step is photographed into
+``test-artifacts/journeys/coordinator/NN-<step>.png`` and checked with axe-core (WCAG 2.1
+AA: no serious or critical violation), for its ``lang`` and its title.
 
 Elements are found by stable attributes (ids such as ``q-CODE``, input names and values,
 ``data-`` attributes), never by the words on the page, so the tests hold whatever the
@@ -15,16 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from assess import labels, thai
-from assess.extensions import db
-from assess.questionnaires.model import Question, QuestionType
-from assess.services import evidence, responses, results
-from assess.services.questionnaires import questionnaire_of
+from assess.services import responses
+from tests.e2e.conftest import Journey
+from tests.e2e.helpers import complete_the_rest, fresh, minimal_pdf, thai_label
 
 pytestmark = pytest.mark.e2e
 
@@ -37,79 +36,10 @@ PDF_NAME = "หนังสือรับรอง-PMQA.pdf"
 THAI = re.compile(r"[\u0e01-\u0e5b]")
 
 
-def minimal_pdf() -> bytes:
-    """A small but well-formed one-page PDF (header, objects, xref table, trailer)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def thai_label(app, label) -> str:  # type: ignore[no-untyped-def]
-    """A lazily translated label as the Thai interface shows it."""
-    from flask_babel import force_locale
-
-    with app.test_request_context(), force_locale("th"):
-        return str(label)
-
-
-def fresh(response):  # type: ignore[no-untyped-def]
-    """The response as the database has it now (the server commits from its threads)."""
-    db.session.expire_all()
-    return response
-
-
-def some_value(question: Question) -> Any:
-    """A valid JSON answer for any question (the best option, a mid-range number …)."""
-    if question.type in (QuestionType.LEVEL, QuestionType.CHOICE):
-        return max(question.options, key=lambda o: o.points).value
-    if question.type is QuestionType.MULTI:
-        return [o.value for o in question.options if not o.exclusive][:2]
-    if question.type is QuestionType.YESNO:
-        return True
-    if question.type is QuestionType.NUMBER:
-        low = question.min if question.min is not None else Decimal(0)
-        high = question.max if question.max is not None else low + 100
-        return int((low + high) / 2)
-    return "ข้อมูลประกอบการประเมินของหน่วยงาน"
-
-
-def complete_the_rest(response, user, skip: str) -> None:  # type: ignore[no-untyped-def]
-    """Answer every other dimension through the services, as another tab would, and attach
-    a link wherever evidence is required; repeated while conditions reveal new questions."""
-    questionnaire = questionnaire_of(response.questionnaire)
-    for _ in range(5):
-        fresh(response)
-        result = results.score(response)
-        todo = [c for c in result.missing if not c.startswith(f"{skip}.")]
-        if not todo and not result.missing_evidence:
-            return
-        if todo:
-            answers = {code: some_value(questionnaire.questions[code]) for code in todo}
-            responses.save_answers(response, answers, revision=response.revision, actor=user)
-        for code in result.missing_evidence:
-            evidence.add_url(response, user, code, f"https://data.example.go.th/evidence/{code}")
-        db.session.commit()
-    pytest.fail(f"could not complete the questionnaire: {results.score(response).missing}")
-
-
-def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type: ignore[no-untyped-def]
+def test_coordinator_journey_answer_submit_returned_resubmit(  # type: ignore[no-untyped-def]
     app, world, person, tmp_path
 ):
+    journey = Journey("coordinator")
     # -- the data: the built-in questionnaire, two agencies, a coordinator, a reviewer, a round
     version = world.questionnaire(key="dg-readiness@2569")
     agency_a = world.agency(
@@ -143,11 +73,11 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     page = coord.page
     page.goto(coord.url("/login"))
     assert page.locator("html").get_attribute("lang") == "th"
-    coord.shot("01-login")
+    journey.step(coord, "login")
     coord.login(COORDINATOR, lands_on="**/my")
     card = page.locator(f'.round-card[data-round="{rid}"]')
     assert card.locator(".status-badge.status-not_started").is_visible()
-    coord.shot("02-my-rounds")
+    journey.step(coord, "my-rounds")
     card.locator(f'a[href="/rounds/{rid}/answer"]').click()
     # The round opens on the first dimension with something missing (the first one, here),
     # at its own address, so that a reload stays on it.
@@ -248,7 +178,7 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
         PDF_NAME
     ]
     assert page.locator("#restore-banner").is_hidden()  # nothing was left unsaved
-    coord.shot("03-answer-page")
+    journey.step(coord, "answer-page")
 
     # -- 4. the rest of the questionnaire arrives from elsewhere; then submit in the browser
     complete_the_rest(fresh(response), coordinator, skip="mgmt")
@@ -260,7 +190,7 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     page.locator(f'a[href="/rounds/{rid}/submit"]').first.click()
     page.wait_for_url(f"**/rounds/{rid}/submit")
     assert page.locator("#missing").count() == 0  # nothing is listed as missing
-    coord.shot("04-submit")
+    journey.step(coord, "submit")
     submit_form = page.locator("form:has(#confirm)")
     submit_form.locator("#confirm").check()
     submit_form.locator("[type=submit]").click()
@@ -274,12 +204,12 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     rev = person()
     rpage = rev.page
     rev.login(REVIEWER, lands_on="**/central/rounds")
-    rev.shot("05-central-rounds")
+    journey.step(rev, "reviewer-rounds")
     rpage.locator(f'a[href="/central/rounds/{rid}"]').first.click()
     rpage.wait_for_url(f"**/central/rounds/{rid}")
     row = rpage.locator("tbody tr", has=rpage.locator(f'a[href$="/responses/{agency_a.code}"]'))
     assert row.locator(".status-badge.status-submitted").is_visible()
-    rev.shot("06-round-monitor")
+    journey.step(rev, "reviewer-round-monitor")
     row.locator(f'a[href="/central/rounds/{rid}/responses/{agency_a.code}"]').click()
     rpage.wait_for_url(f"**/central/rounds/{rid}/responses/{agency_a.code}")
     item = rpage.locator('[id="q-mgmt.pmqa_level"]')
@@ -287,20 +217,15 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     tool = item.locator("details.review-tool", has=rpage.locator("textarea[name^=qcomment-]"))
     tool.locator("summary").click()
     rpage.fill('[id="c-mgmt.pmqa_level"]', COMMENT)
-    rev.shot("07-review")
+    journey.step(rev, "reviewer-comment")
     rpage.locator('#review-form button[type=submit][name=action][value="return"]').click()
     rpage.locator("h1 .status-badge.status-returned").wait_for()
     assert item.locator(".comment-box", has_text=COMMENT).is_visible()
-    rev.shot("07-review-returned")
+    journey.step(rev, "reviewer-returned")
     rpage.locator(f'a[href="/central/rounds/{rid}/responses/{agency_a.code}/audit"]').click()
     rpage.wait_for_url("**/audit")
     assert rpage.locator("tbody tr").count() > 5
-    rev.shot("08-audit-trail")
-    rev.goto("/central/agencies")
-    assert rpage.get_by_text(agency_b.name_th).first.is_visible()
-    rev.shot("10-agencies")
-    rev.goto(f"/central/questionnaires/{version.id}")
-    rev.shot("11-questionnaire-version")
+    journey.step(rev, "reviewer-audit-trail")
     stored = fresh(response)
     assert stored.status == "returned"
     assert [(c.question_code, c.body) for c in stored.comments] == [("mgmt.pmqa_level", COMMENT)]
@@ -323,8 +248,36 @@ def test_coordinator_answers_reviewer_returns_coordinator_sees_comment(  # type:
     assert page.locator(".question-card.has-comment").count() == 1
     assert page.locator('[id="i-mgmt.pmqa_level-3"]').is_checked()  # still editable, kept
     assert page.locator('[id="i-mgmt.pmqa_level-3"]').is_enabled()
-    coord.shot("09-returned-answer-page")
+    journey.step(coord, "returned-answer-page")
 
-    # No script error, no server error, and every page photographed drew its Thai in Sarabun.
+    # -- 7. the coordinator corrects the answer (the signed certificate says "Advance") and
+    #       submits again from the summary
+    choose("mgmt.pmqa_level", 4)
+    assert responses.current_json(fresh(response))["mgmt.pmqa_level"] == "advance"
+    page.locator(f'a[href="/rounds/{rid}/submit"]').first.click()
+    page.wait_for_url(f"**/rounds/{rid}/submit")
+    assert page.locator("#missing").count() == 0
+    journey.step(coord, "resubmit")
+    submit_form = page.locator("form:has(#confirm)")
+    submit_form.locator("#confirm").check()
+    submit_form.locator("[type=submit]").click()
+    page.wait_for_url("**/my")
+    assert card.locator(".status-badge.status-submitted").inner_text().strip() == submitted
+    journey.step(coord, "resubmitted")
+    assert fresh(response).status == "submitted"
+
+    # -- 8. the reviewer sees the new answer and accepts the response
+    rpage.goto(rev.url(f"/central/rounds/{rid}/responses/{agency_a.code}"))
+    assert rpage.locator("h1 .status-badge.status-submitted").is_visible()
+    rpage.locator('#review-form button[type=submit][name=action][value="accept"]').click()
+    rpage.locator("h1 .status-badge.status-accepted").wait_for()
+    journey.step(rev, "reviewer-accepted")
+    page.reload()
+    assert card.locator(".status-badge.status-accepted").is_visible()
+    journey.step(coord, "accepted")
+    assert fresh(response).status == "accepted"
+
+    # No script error, no server error, no accessibility violation, and every page
+    # photographed drew its Thai in Sarabun.
     for someone in (coord, rev):
-        assert someone.problems == []
+        assert someone.problems == [], "\n".join(someone.problems)

@@ -10,6 +10,7 @@ import pytest
 
 from assess.extensions import db
 from assess.services import responses
+from tests.e2e.conftest import is_csp
 
 #: The per-question state once saved ("Saved 10:42"), not "Not saved …".
 SAVED = re.compile(r"^Saved \d\d:\d\d$")
@@ -35,6 +36,7 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if is_csp(m) else None)
 
     def login(target) -> None:  # type: ignore[no-untyped-def]
         target.goto(f"{live}/login")
