@@ -4,10 +4,12 @@
 
 Signs a coordinator in (test client), then saves one answer at a time through
 ``POST /rounds/<id>/answers`` as the answer page's script does, each with the revision the
-previous reply gave, and prints the latency distribution. Each save validates the answer,
-writes it and its audit event, re-scores the response (self and verified) and replies with
-completeness, visibility and the missing list. Default database: a fresh SQLite file;
-``--database-url`` must name an empty database (the schema is created in it).
+previous reply gave, and prints the latency distribution and the CPU per save. Each save
+validates the answer, writes it and its audit event, re-scores the dimensions it changed
+(self and verified) and replies with completeness, visibility and the missing list. For
+many users at once through gunicorn, see ``saves.py`` (throughput beside a bare upsert
+loop) and ``load.py``. Default database: a fresh SQLite file; ``--database-url`` must name
+an empty database (the schema is created in it).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def main() -> None:
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.go.th", "password": "bench-password-1"})
         revision, timings = 0, []
+        cpu = time.process_time()
         for i in range(args.saves):
             code, value = values[i % len(values)]
             start = time.perf_counter()
@@ -81,6 +84,7 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert reply.status_code == 200, reply.get_json()
             revision = reply.get_json()["revision"]
+        cpu = time.process_time() - cpu
     timings.sort()
     ms = [t * 1000 for t in timings]
     print(f"python {platform.python_version()} on {platform.machine()}, {url.split(':')[0]}")
@@ -91,6 +95,7 @@ def main() -> None:
         f"  median {statistics.median(ms):.1f} ms   p95 {ms[int(0.95 * len(ms)) - 1]:.1f} ms   "
         f"max {ms[-1]:.1f} ms   throughput {len(ms) / sum(timings):.0f} saves/s (one process)"
     )
+    print(f"  CPU {cpu / args.saves * 1000:.1f} ms per save in this process (the database aside)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ written to the audit trail and the stored results are recomputed in the same tra
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,6 +35,7 @@ from assess.models import (
     VerifiedAnswer,
     utcnow,
 )
+from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     AnswerError,
     AnswerValue,
@@ -62,8 +66,6 @@ class Incomplete(ServiceError):
 
 def stored(value: AnswerValue) -> Any:
     """A parsed answer as the JSON value kept in the database."""
-    import json
-
     return json.loads(dumps(to_json_value(value)))
 
 
@@ -149,6 +151,16 @@ def current_json(response: Response) -> dict[str, Any]:
     return {a.question_code: a.value for a in response.answers}
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What a save leaves: the self score (with evidence), the stored answers as JSON
+    values and as parsed answers (for a reply that shows them)."""
+
+    result: ResponseScore
+    answers: dict[str, Any]
+    parsed: dict[str, AnswerValue]
+
+
 def save_answers(
     response: Response,
     raw: Mapping[str, Any],
@@ -157,12 +169,42 @@ def save_answers(
     actor: User,
     now: dt.datetime | None = None,
     check_state: bool = True,
+    questionnaire: Questionnaire | None = None,
 ) -> ResponseScore:
     """Merge answers into a response (``None`` clears one); all or nothing.
 
     ``revision`` must be the response's current revision (``None`` skips the check, for
     imports); otherwise :class:`StaleRevision` carries the current values and nothing is
-    saved. Invalid values raise :class:`InvalidAnswers` naming each question.
+    saved. Invalid values raise :class:`InvalidAnswers` naming each question. Only the
+    dimensions of the answers that changed are scored again when that is enough (see
+    :func:`results.recompute`). ``questionnaire``: the response's, when the caller has it.
+    """
+    return save(
+        response,
+        raw,
+        revision=revision,
+        actor=actor,
+        now=now,
+        check_state=check_state,
+        questionnaire=questionnaire,
+    ).result
+
+
+def save(
+    response: Response,
+    raw: Mapping[str, Any],
+    *,
+    revision: int | None,
+    actor: User,
+    now: dt.datetime | None = None,
+    check_state: bool = True,
+    questionnaire: Questionnaire | None = None,
+) -> Saved:
+    """:func:`save_answers`, returning the answers too.
+
+    The answers are read and written as plain rows, not loaded as ORM objects (an autosave
+    changes one answer of ~90): ``response.answers`` is expired and reads the new rows when
+    next used.
     """
     if check_state:
         if actor.role == "coordinator" and actor.agency_id != response.agency_id:
@@ -172,7 +214,7 @@ def save_answers(
             raise WrongState(refusal("answers", response, why))
     if revision is not None and revision != response.revision:
         raise StaleRevision(response.revision, current_json(response))
-    questionnaire = questionnaire_of(response.questionnaire)
+    questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     parsed: dict[str, AnswerValue | None] = {}
     problems: dict[str, str] = {}
     for code, value in raw.items():
@@ -187,30 +229,110 @@ def save_answers(
     if problems:
         raise InvalidAnswers(problems)
     _claim_revision(response, revision)
-    rows = {a.question_code: a for a in response.answers}
+    values = _answer_values(response)
+    table = Answer.__table__
     now_ = utcnow()
+    changed: list[str] = []
+    previous: dict[str, AnswerValue | None] = {}
     for code, value in parsed.items():
-        row = rows.get(code)
-        old = row.value if row is not None else None
+        old = values.get(code)
         new = None if value is None else stored(value)
         if old == new:
             continue
+        changed.append(code)
+        previous[code] = None if old is None else _parse_stored_value(questionnaire, code, old)
+        where = (table.c.response_id == response.id) & (table.c.question_code == code)
         if new is None:
-            assert row is not None
-            response.answers.remove(row)
-        elif row is None:
-            response.answers.append(
-                Answer(question_code=code, value=new, updated_at=now_, updated_by_id=actor.id)
+            db.session.execute(table.delete().where(where))
+            del values[code]
+        elif code not in values:
+            db.session.execute(
+                table.insert().values(
+                    response_id=response.id,
+                    question_code=code,
+                    value=new,
+                    updated_at=now_,
+                    updated_by_id=actor.id,
+                )
             )
+            values[code] = new
         else:
-            row.value = new
-            row.updated_at = now_
-            row.updated_by_id = actor.id
+            db.session.execute(
+                table.update()
+                .where(where)
+                .values(value=new, updated_at=now_, updated_by_id=actor.id)
+            )
+            values[code] = new
         audit.record("answer", actor, response=response, question=code, old=old, new=new)
+    if changed:
+        # Rows the session holds (answers loaded before the save) would keep their old
+        # values when the collection is read again: forget those that changed.
+        for row in response.__dict__.get("answers") or ():
+            if row.question_code in previous:
+                if row.question_code in values:
+                    db.session.expire(row)
+                else:
+                    db.session.expunge(row)
+        db.session.expire(response, ["answers"])
     response.updated_at = now_
     if response.status == "not_started":
         set_status(response, "draft", actor)
-    return results.recompute(response)
+    own: dict[str, AnswerValue] = {}
+    for code, value in values.items():
+        question = questionnaire.questions.get(code)
+        if question is not None:
+            answer = parse_json_value(question, value)
+            if answer is not None:
+                own[code] = answer
+    result = results.recompute(
+        response, questionnaire=questionnaire, changed=changed, answers=own, previous=previous
+    )
+    return Saved(result, values, own)
+
+
+def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> AnswerValue | None:
+    """A stored value as a parsed answer; ``None`` when it no longer parses (it is then
+    treated as unanswered, as :func:`results.parse_stored` would fail on it anyway)."""
+    try:
+        return parse_json_value(questionnaire.questions[code], value)
+    except AnswerError:
+        return None
+
+
+def _answer_values(response: Response) -> dict[str, Any]:
+    """The stored answers' JSON values (plain rows, unless the answers are loaded already)."""
+    if "answers" in response.__dict__:
+        db.session.flush()
+        return current_json(response)
+    return dict(
+        db.session.execute(
+            select(Answer.question_code, Answer.value).where(Answer.response_id == response.id)
+        ).all()
+    )
+
+
+#: (version id, content hash) → the parsed questionnaire: the save path finds it without
+#: reading the version's text (120 kB) on every request.
+_QUESTIONNAIRES: dict[tuple[int, str], Questionnaire] = {}
+_PARSING = threading.Lock()
+
+
+def questionnaire_for(response: Response, content_hash: str | None = None) -> Questionnaire:
+    """The response's questionnaire; ``content_hash`` (the version's, when the caller read
+    it with the response) spares reading the version once it was parsed in this process."""
+    if content_hash is not None:
+        found = _QUESTIONNAIRES.get((response.questionnaire_id, content_hash))
+        if found is not None:
+            return found
+    version = response.questionnaire
+    # One parse per process: the threads of a threaded worker that all start with a save
+    # wait for the first one's parse instead of each parsing the file again.
+    with _PARSING:
+        questionnaire = questionnaire_of(version)
+        if len(_QUESTIONNAIRES) > 64:
+            _QUESTIONNAIRES.clear()
+        _QUESTIONNAIRES[(version.id, version.content_hash)] = questionnaire
+    return questionnaire
 
 
 def _claim_revision(response: Response, expected: int | None) -> None:

@@ -7,20 +7,33 @@ returns, as the exact rounded decimal strings, for ``self`` (as answered) and ``
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sqlalchemy import Text, cast, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
 from assess.models import Answer, Response, Result, Round, VerifiedAnswer, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue, parse_json_value
-from assess.scoring.batch import score_many
-from assess.scoring.engine import ResponseScore, score_response
+from assess.questionnaires.conditions import condition_refs
+from assess.scoring.batch import BatchScores, score_many, score_table
+from assess.scoring.engine import (
+    DimensionScore,
+    ResponseScore,
+    _completeness,
+    rescore_dimension,
+    score_response,
+    visibility,
+)
 from assess.services.questionnaires import questionnaire_of
 
 KINDS = ("self", "verified")
@@ -41,9 +54,11 @@ def parse_stored(
     return answers
 
 
-def answer_sets(response: Response) -> tuple[dict[str, AnswerValue], dict[str, AnswerValue]]:
+def answer_sets(
+    response: Response, questionnaire: Questionnaire | None = None
+) -> tuple[dict[str, AnswerValue], dict[str, AnswerValue]]:
     """The self-assessed answers, and the verified ones (verified values over the respondent's)."""
-    questionnaire = questionnaire_of(response.questionnaire)
+    questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own = parse_stored(questionnaire, response.answers)
     verified = dict(own)
     for row in response.verified:
@@ -97,18 +112,120 @@ def _store(
     existing.computed_at = now
 
 
-def recompute(response: Response) -> ResponseScore:
-    """Score one response (self and verified), store both, and return the self score."""
-    questionnaire = questionnaire_of(response.questionnaire)
-    own, verified = answer_sets(response)
+def recompute(
+    response: Response,
+    *,
+    questionnaire: Questionnaire | None = None,
+    changed: Collection[str] | None = None,
+    answers: dict[str, AnswerValue] | None = None,
+    previous: Mapping[str, AnswerValue | None] | None = None,
+) -> ResponseScore:
+    """Score one response (self and verified), store both, and return the self score.
+
+    ``changed``, when given, names the only questions whose answers changed since the
+    response's results were last stored (an autosave), and ``previous`` their values before
+    (``None``: unanswered): only their dimensions, and those where a question was shown or
+    hidden by the change, are scored again; the other dimensions' figures are the stored
+    ones (:func:`_rescored`), the same figures a full scoring gives. Completeness and the
+    missing lists are always computed afresh. The returned score then
+    carries the dimensions' score and level only (no ``score_level``/``capped_by`` for the
+    dimensions taken from the stored result). ``answers``: the response's stored answers,
+    parsed, when the caller has them (the answers are then not read from ``response``).
+    """
+    questionnaire = questionnaire or questionnaire_of(response.questionnaire)
+    if answers is not None and not response.verified:
+        own = verified = answers
+    else:
+        own, verified = answer_sets(response, questionnaire)
     evidence = evidence_codes(response)
-    mine = score_response(questionnaire, own, evidence=evidence)
+    mine = None
+    if changed is not None and not response.verified:
+        mine = _rescored(response, questionnaire, own, changed, previous, evidence)
+    if mine is None:
+        mine = score_response(questionnaire, own, evidence=evidence)
     checked = mine if not response.verified else score_response(questionnaire, verified)
     now = utcnow()
     _store(response, "self", _record(mine), questionnaire.content_hash, now)
     _store(response, "verified", _record(checked), questionnaire.content_hash, now)
     response.completeness = _text(mine.completeness, "0.1") or "0.0"
     return mine
+
+
+#: content hash → the questions some ``show_if`` refers to (see :func:`_shown_by`).
+_SHOWN_BY: dict[str, frozenset[str]] = {}
+
+
+def _shown_by(questionnaire: Questionnaire) -> frozenset[str]:
+    """The questions some ``show_if`` refers to: changing their answers can show or hide
+    other questions."""
+    found = _SHOWN_BY.get(questionnaire.content_hash)
+    if found is None:
+        found = frozenset(
+            ref
+            for question in questionnaire.iter_questions()
+            if question.show_if is not None
+            for ref in condition_refs(question.show_if)
+        )
+        if questionnaire.content_hash:
+            _SHOWN_BY[questionnaire.content_hash] = found
+    return found
+
+
+def _rescored(
+    response: Response,
+    questionnaire: Questionnaire,
+    answers: dict[str, AnswerValue],
+    changed: Collection[str],
+    previous: Mapping[str, AnswerValue | None] | None,
+    evidence: set[str],
+) -> ResponseScore | None:
+    """The self score after answers to ``changed`` changed, scoring only their dimensions
+    and those where the change showed or hid a question; ``None`` when it must be scored
+    in full: no stored result of this questionnaire, or a changed question is one a
+    ``show_if`` refers to and its previous value is unknown."""
+    stored = result_of(response, "self")
+    if (
+        stored is None
+        or stored.questionnaire_hash != questionnaire.content_hash
+        or not isinstance(stored.dimensions, dict)
+        or set(stored.dimensions) != {d.code for d in questionnaire.dimensions}
+    ):
+        return None
+    dimension_of = {q.code: d.code for d in questionnaire.dimensions for q in d.questions}
+    touched = {dimension_of[c] for c in changed if c in dimension_of}
+    visible = visibility(questionnaire, answers)
+    if not _shown_by(questionnaire).isdisjoint(changed):
+        if previous is None:
+            return None
+        before = dict(answers)
+        for code in changed:
+            old = previous.get(code)
+            if old is None:
+                before.pop(code, None)
+            else:
+                before[code] = old
+        shown_before = visibility(questionnaire, before)
+        touched |= {dimension_of[c] for c, shown in visible.items() if shown != shown_before[c]}
+    completeness, missing, missing_evidence = _completeness(
+        questionnaire, answers, visible, evidence
+    )
+    result = ResponseScore(
+        None,
+        None,
+        {
+            code: DimensionScore(
+                code, None if d.get("score") is None else Decimal(d["score"]), d.get("level")
+            )
+            for code, d in stored.dimensions.items()
+        },
+        completeness,
+        missing,
+        missing_evidence,
+    )
+    # With nothing to score again, one dimension still gives the overall from the others.
+    for code in touched or [questionnaire.dimensions[0].code]:
+        result = rescore_dimension(questionnaire, result, answers, visible, code)
+    return result
 
 
 def _record(result: ResponseScore) -> dict[str, Any]:
@@ -138,9 +255,15 @@ def of_round(round_: Round) -> list[Response]:
 
 
 def recompute_round(round_: Round, responses: Sequence[Response] | None = None) -> int:
-    """Score many responses of a round at once with the vectorised engine; returns how many."""
+    """Score responses of a round at once with the vectorised engine; returns how many.
+
+    Without ``responses``, the whole round is recomputed set-based (see
+    :func:`recompute_all`): nothing is loaded as ORM objects. With ``responses`` (ORM objects
+    the caller holds, answers and results loaded), those are scored and their results set on
+    the objects.
+    """
     if responses is None:
-        responses = of_round(round_)
+        return recompute_all(round_)
     if not responses:
         return 0
     questionnaire = questionnaire_of(round_.questionnaire)
@@ -169,6 +292,317 @@ def recompute_round(round_: Round, responses: Sequence[Response] | None = None) 
             _store(response, "verified", record, questionnaire.content_hash, now)
         response.completeness = _text(record["completeness"], "0.1") or "0.0"  # type: ignore[arg-type]
     return len(responses)
+
+
+# -- the whole round, set-based ----------------------------------------------------------------
+#
+# A national round holds 8,000 responses and about 700,000 answers: loading them as ORM
+# objects takes most of a minute. Here every table is read with one plain query, each
+# distinct stored JSON text of a question is parsed once (a question has few distinct
+# answers), the vectorised engine scores every response, and only the results that differ
+# from the stored ones are written, with one statement per table.
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A result as stored: the columns :class:`Result` keeps, as plain values
+    (``dimensions`` as its JSON text)."""
+
+    completeness: str
+    overall_score: str | None
+    overall_level: str | None
+    dimensions: str
+    questionnaire_hash: str
+
+
+def round_answers(
+    round_id: int, model: type[Answer] | type[VerifiedAnswer] = Answer
+) -> tuple[list[tuple[str, str | None]], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every answer (or verified value) of a round, grouped by question and stored JSON
+    text: the distinct ``(question code, JSON text)`` pairs, how many answers each has, and
+    the response ids of all answers, group after group.
+
+    One query through the database driver. A question has few distinct answers, so each
+    is parsed once (see :class:`_Parser`) and placed for all its responses at once. On
+    PostgreSQL the database groups them and sends each group's response ids as one packed
+    binary string, so some 700,000 answers arrive as about 10,000 rows and no Python object
+    is made per answer.
+    """
+    table = model.__tablename__
+    source = (
+        f"FROM {table} a JOIN response r ON r.id = a.response_id "  # noqa: S608 (table name, int)
+        f"WHERE r.round_id = {int(round_id)}"
+    )
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+            cursor.execute(
+                "SELECT a.question_code, CAST(a.value AS TEXT), "
+                "string_agg(int4send(a.response_id), ''::bytea) " + source + " GROUP BY 1, 2"
+            )
+            rows = cursor.fetchall()
+        pairs = [(code, text) for code, text, _packed in rows]
+        packed = [bytes(row[2]) for row in rows]
+        sizes = np.fromiter((len(p) // 4 for p in packed), dtype=np.int64, count=len(packed))
+        ids = np.frombuffer(b"".join(packed), dtype=">i4").astype(np.int64)
+        return pairs, sizes, ids
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute("SELECT a.response_id, a.question_code, CAST(a.value AS TEXT) " + source)
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for response_id, code, text in cursor.fetchall():
+            groups.setdefault((code, text), []).append(response_id)
+    finally:
+        cursor.close()
+    sizes = np.fromiter((len(g) for g in groups.values()), dtype=np.int64, count=len(groups))
+    ids = np.fromiter(
+        (i for g in groups.values() for i in g), dtype=np.int64, count=int(sizes.sum())
+    )
+    return list(groups), sizes, ids
+
+
+class _Parser:
+    """Stored JSON texts into (column, parsed answer), each distinct (question, text) once."""
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.questions = questionnaire.questions
+        self.position = {code: i for i, code in enumerate(questionnaire.questions)}
+        self.memo: dict[tuple[str, str | None], tuple[int, AnswerValue | None]] = {}
+
+    def __call__(self, code: str, text: str | None) -> tuple[int, AnswerValue | None]:
+        """The question's column (-1: a question the version lacks) and the parsed value
+        (``None``: unanswered)."""
+        key = (code, text)
+        found = self.memo.get(key)
+        if found is None:
+            question = self.questions.get(code)
+            if question is None:
+                found = (-1, None)
+            else:
+                value = None if text is None else parse_json_value(question, json.loads(text))
+                found = (self.position[code], value)
+            self.memo[key] = found
+        return found
+
+
+def answer_tables(
+    questionnaire: Questionnaire, round_id: int, ids: Sequence[int]
+) -> tuple[npt.NDArray[np.object_], list[int], npt.NDArray[np.object_]]:
+    """The answers of a round's responses as the table :func:`score_table` scores (one row
+    per response of ``ids``, one column per question), and the verified answer sets of the
+    responses that have verified values (their ids and table: verified values over the
+    respondent's; a verified empty value removes the answer), as :func:`answer_sets` gives
+    them for one response."""
+    parse = _Parser(questionnaire)
+    row_of = {response_id: i for i, response_id in enumerate(ids)}
+    own = np.full((len(ids), len(parse.position)), None, dtype=object)
+    pairs, sizes, response_ids = round_answers(round_id, Answer)
+    columns = np.empty(len(pairs), dtype=np.int64)
+    values = np.empty(len(pairs), dtype=object)
+    for i, (code, text) in enumerate(pairs):
+        columns[i], values[i] = parse(code, text)
+    # Every answer placed with one array assignment: the group of each answer, its row.
+    group = np.repeat(np.arange(len(pairs)), sizes)
+    keep = columns[group] >= 0
+    rows = pd.Index(ids).get_indexer(response_ids[keep])
+    own[rows, columns[group[keep]]] = values[group[keep]]
+    overrides: dict[int, list[tuple[int, AnswerValue | None]]] = {}
+    pairs, sizes, response_ids = round_answers(round_id, VerifiedAnswer)
+    for (code, text), size, start in zip(
+        pairs, sizes.tolist(), (np.cumsum(sizes) - sizes).tolist(), strict=True
+    ):
+        column, value = parse(code, text)
+        if column >= 0:
+            for response_id in response_ids[start : start + size].tolist():
+                overrides.setdefault(response_id, []).append((column, value))
+    checked_ids = sorted(overrides)
+    checked = own[[row_of[i] for i in checked_ids]] if checked_ids else own[:0].copy()
+    for row, response_id in enumerate(checked_ids):
+        for column, value in overrides[response_id]:
+            checked[row, column] = value
+    return own, checked_ids, checked
+
+
+def stored_rows(batch: BatchScores, digest: str) -> dict[Hashable, StoredRow]:
+    """Each response's result as it is stored (exact decimal strings; the dimensions as the
+    JSON text the database column gets), from a batch."""
+    dims = [d.code for d in batch.questionnaire.dimensions]
+    measures = ["overall", *dims]
+    scores = batch.scores.loc[:, measures].to_numpy(dtype="float64").tolist()
+    levels = batch.levels.loc[:, measures].to_numpy(dtype=object).tolist()
+    completeness = batch.completeness.to_numpy(dtype="float64").tolist()
+    # The JSON of {code: {"score": "58.33", "level": "2"}, …} as json.dumps writes it.
+    keys = [json.dumps(code) for code in dims]
+    quoted: dict[str | None, str] = {None: "null"}
+    out: dict[Hashable, StoredRow] = {}
+    for i, response in enumerate(batch.responses):
+        # Scores are whole hundredths (completeness whole tenths) as floats: the format of
+        # the nearest double is the exact decimal, as _text gives it.
+        texts = [None if math.isnan(v) else f"{v:.2f}" for v in scores[i]]
+        level = levels[i]
+        parts = []
+        for j, key in enumerate(keys):
+            code = level[j + 1]
+            if code not in quoted:
+                quoted[code] = json.dumps(code)
+            score = texts[j + 1]
+            shown = "null" if score is None else '"' + score + '"'
+            parts.append(f'{key}: {{"score": {shown}, "level": {quoted[code]}}}')
+        out[response] = StoredRow(
+            completeness=f"{completeness[i]:.1f}",
+            overall_score=texts[0],
+            overall_level=level[0],
+            dimensions="{" + ", ".join(parts) + "}",
+            questionnaire_hash=digest,
+        )
+    return out
+
+
+def recompute_all(round_: Round) -> int:
+    """Recompute every response of a round set-based; returns how many responses.
+
+    The same figures as :func:`recompute` per response (minus ``missing_evidence``, which is
+    not stored). Results and completeness that did not change are not written, so their
+    ``computed_at`` stays the time they were last changed and a recomputation that changes
+    nothing changes nothing (dashboards' caches stay valid).
+    """
+    db.session.flush()
+    questionnaire = questionnaire_of(round_.questionnaire)
+    digest = questionnaire.content_hash
+    responses = dict(
+        db.session.execute(
+            select(Response.id, Response.completeness).where(Response.round_id == round_.id)
+        ).all()
+    )
+    if not responses:
+        return 0
+    ids = sorted(responses)
+    own, checked_ids, checked = answer_tables(questionnaire, round_.id, ids)
+    computed = stored_rows(score_table(questionnaire, ids, own), digest)
+    verified = (
+        stored_rows(score_table(questionnaire, checked_ids, checked), digest) if checked_ids else {}
+    )
+    existing: dict[tuple[int, str], tuple[int, StoredRow]] = {}
+    for found_row in db.session.execute(
+        select(
+            Result.id,
+            Result.response_id,
+            Result.kind,
+            Result.completeness,
+            Result.overall_score,
+            Result.overall_level,
+            cast(Result.dimensions, Text),
+            Result.questionnaire_hash,
+        )
+        .join(Response, Result.response_id == Response.id)
+        .where(Response.round_id == round_.id)
+    ):
+        existing[(found_row[1], found_row[2])] = (
+            found_row[0],
+            StoredRow(found_row[3], found_row[4], found_row[5], found_row[6], found_row[7]),
+        )
+    now = utcnow()
+    changed: list[tuple[int | None, int, str, StoredRow]] = []
+    moves: list[tuple[int, str]] = []
+    for response_id in ids:
+        mine = computed[response_id]
+        for kind, row in (("self", mine), ("verified", verified.get(response_id, mine))):
+            found = existing.get((response_id, kind))
+            if found is None or found[1] != row:
+                changed.append((None if found is None else found[0], response_id, kind, row))
+        if responses[response_id] != mine.completeness:
+            moves.append((response_id, mine.completeness))
+    if changed or moves:
+        _write_results(changed, moves, now)
+        _expire_round(round_.id)
+    return len(ids)
+
+
+def _write_results(
+    changed: Sequence[tuple[int | None, int, str, StoredRow]],
+    moves: Sequence[tuple[int, str]],
+    now: dt.datetime,
+) -> None:
+    """Store changed results (``id`` None: a new one) and responses' completeness.
+
+    PostgreSQL: the rows are COPYed into temporary tables and written with one statement
+    per table; other databases: executemany.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        values = [
+            {
+                "response_id": response_id,
+                "kind": kind,
+                "completeness": row.completeness,
+                "overall_score": row.overall_score,
+                "overall_level": row.overall_level,
+                "dimensions": json.loads(row.dimensions),
+                "questionnaire_hash": row.questionnaire_hash,
+                "computed_at": now,
+                "id": id_,
+            }
+            for id_, response_id, kind, row in changed
+        ]
+        inserts = [{k: v for k, v in r.items() if k != "id"} for r in values if r["id"] is None]
+        updates = [r for r in values if r["id"] is not None]
+        if inserts:
+            db.session.execute(insert(Result), inserts)
+        if updates:
+            db.session.execute(update(Result), updates)
+        if moves:
+            db.session.execute(update(Response), [{"id": i, "completeness": c} for i, c in moves])
+        return
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            "CREATE TEMP TABLE recompute_result (id int, response_id int, kind text, "
+            "completeness text, overall_score text, overall_level text, dimensions text, "
+            "questionnaire_hash text)"
+        )
+        with cursor.copy(
+            "COPY recompute_result (id, response_id, kind, completeness, overall_score, "
+            "overall_level, dimensions, questionnaire_hash) FROM STDIN"
+        ) as copy:
+            for id_, response_id, kind, row in changed:
+                copy.write_row(
+                    (id_, response_id, kind, row.completeness, row.overall_score,
+                     row.overall_level, row.dimensions, row.questionnaire_hash)
+                )  # fmt: skip
+        cursor.execute(
+            "UPDATE result SET completeness = t.completeness, overall_score = t.overall_score, "
+            "overall_level = t.overall_level, dimensions = t.dimensions::json, "
+            "questionnaire_hash = t.questionnaire_hash, computed_at = %s "
+            "FROM recompute_result t WHERE t.id IS NOT NULL AND result.id = t.id",
+            (now,),
+        )
+        cursor.execute(
+            "INSERT INTO result (response_id, kind, completeness, overall_score, overall_level, "
+            "dimensions, questionnaire_hash, computed_at) SELECT response_id, kind, "
+            "completeness, overall_score, overall_level, dimensions::json, questionnaire_hash, "
+            "%s FROM recompute_result WHERE id IS NULL",
+            (now,),
+        )
+        cursor.execute("DROP TABLE recompute_result")
+        if moves:
+            cursor.execute("CREATE TEMP TABLE recompute_move (id int, completeness text)")
+            with cursor.copy("COPY recompute_move (id, completeness) FROM STDIN") as copy:
+                for move in moves:
+                    copy.write_row(move)
+            cursor.execute(
+                "UPDATE response SET completeness = m.completeness FROM recompute_move m "
+                "WHERE response.id = m.id"
+            )
+            cursor.execute("DROP TABLE recompute_move")
+
+
+def _expire_round(round_id: int) -> None:
+    """Forget what the session holds of the round's responses and results (just rewritten
+    behind the ORM's back), so they are read again when next used."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Result) or (isinstance(obj, Response) and obj.round_id == round_id):
+            db.session.expire(obj)
 
 
 def number(text: str | None) -> float | None:

@@ -31,13 +31,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.datastructures import MultiDict
 
 from assess import i18n, labels, levels, thai
 from assess.app import current_language
 from assess.errors import wants_json
 from assess.extensions import db, login
-from assess.models import COORDINATOR, Evidence, Response, utcnow
+from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerError, parse_json_value
 from assess.questionnaires.conditions import (
@@ -125,13 +127,28 @@ def _is_fetch() -> bool:
 class State:
     """What a page or a save reply shows about a response right now."""
 
-    def __init__(self, response: Response) -> None:
+    def __init__(
+        self,
+        response: Response,
+        *,
+        questionnaire: Questionnaire | None = None,
+        saved: responses.Saved | None = None,
+    ) -> None:
+        # ``questionnaire`` and what a save left (``saved``: score, answers), when the
+        # caller has them already (the autosave reply).
         self.response = response
-        self.questionnaire: Questionnaire = questionnaire_of(response.questionnaire)
-        self.answers: dict[str, Any] = responses.current_json(response)
-        parsed = results.parse_stored(self.questionnaire, response.answers)
+        self.questionnaire: Questionnaire = questionnaire or questionnaire_of(
+            response.questionnaire
+        )
+        if saved is not None:
+            self.answers: dict[str, Any] = saved.answers
+            parsed = saved.parsed
+            self.result: ResponseScore = saved.result
+        else:
+            self.answers = responses.current_json(response)
+            parsed = results.parse_stored(self.questionnaire, response.answers)
+            self.result = results.score(response)
         self.visible: dict[str, bool] = visibility(self.questionnaire, parsed)
-        self.result: ResponseScore = results.score(response)
         missing = set(self.result.missing)
         self.dimensions: dict[str, float] = {}
         for dim in self.questionnaire.dimensions:
@@ -706,11 +723,42 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
     return redirect(here + (f"#{anchor}" if anchor in valid else ""))
 
 
+def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
+    """As :func:`_load`, with what a save reads in one go: the round, verified values,
+    evidence and stored results (the answers are read as plain rows by the save), and the
+    questionnaire without reading its text when this process parsed it before."""
+    agency_id = current_user.agency_id
+    if agency_id is None:
+        abort(404)
+    query = (
+        select(Response, QuestionnaireVersion.content_hash)
+        .join(Response.round)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_id)
+        .where(Response.round_id == round_id, Response.agency_id == agency_id)
+        .options(
+            contains_eager(Response.round),
+            joinedload(Response.verified),
+            joinedload(Response.evidence),
+            joinedload(Response.results),
+        )
+    )
+    found = db.session.execute(query).unique().first()
+    if found is None or not responses.can_view(current_user, found[0]):
+        abort(404)
+    response, content_hash = found
+    return response, responses.questionnaire_for(response, content_hash)
+
+
 @bp.route("/rounds/<int:round_id>/answers", methods=["POST"])
 @coordinator_required(json_only=True)
 def save(round_id: int) -> Any:
-    """Autosave: ``{"revision": N, "answers": {code: value|null}}`` → the new state."""
-    response = _load(round_id)
+    """Autosave: ``{"revision": N, "answers": {code: value|null}}`` → the new state.
+
+    The reply is made before the commit (the session expires everything at commit, and
+    reading it all again would cost a query per attribute) and sent once the commit
+    succeeded.
+    """
+    response, questionnaire = _load_for_save(round_id)
     try:
         body = json.loads(request.get_data(as_text=True) or "null", parse_float=Decimal)
     except ValueError:
@@ -720,7 +768,9 @@ def save(round_id: int) -> Any:
     if not isinstance(revision, int) or isinstance(revision, bool) or not isinstance(raw, dict):
         return _json_error("malformed", _('Send {"revision": N, "answers": {…}} as JSON.'), 400)
     try:
-        responses.save_answers(response, raw, revision=revision, actor=current_user)
+        saved = responses.save(
+            response, raw, revision=revision, actor=current_user, questionnaire=questionnaire
+        )
     except StaleRevision as exc:
         db.session.rollback()
         return jsonify(
@@ -740,8 +790,9 @@ def save(round_id: int) -> Any:
         return _json_error(
             "closed", _readonly_reason(response) or _("The answers cannot be changed now."), 409
         )
+    reply = State(response, questionnaire=questionnaire, saved=saved).as_json()
     db.session.commit()
-    return jsonify(State(response).as_json())
+    return jsonify(reply)
 
 
 @bp.route("/csrf-token")

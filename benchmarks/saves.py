@@ -1,0 +1,230 @@
+"""Saves throughput: answer saves through the web app beside a bare upsert loop, same run.
+
+    python benchmarks/saves.py                        # 100 users, 60 s each phase
+    python benchmarks/saves.py --short --json out.json   # 20 users, 8 s each phase
+
+Phase 1, the web app: ``gunicorn wsgi:app`` (2 × cores + 1 sync workers unless
+``--workers``/``--threads`` say otherwise) on PostgreSQL; ``--users`` coordinators, each
+signed in through the login form on its own agency's response, save one answer after
+another with no think time (or paced to ``--rate`` saves/s in all), as the answer page's
+autosave does (``load.py``'s client). With no think time, latency is users ÷ throughput
+(Little's law): p95 ≤ 150 ms at 100 users needs a pace, e.g. ``--rate 300``.
+Phase 2, the bare database: as many concurrent asyncio tasks each run a single-row
+``INSERT … ON CONFLICT … DO UPDATE`` (autocommit) in a loop on a table shaped like
+``answer``, in the same database, over ``--connections`` connections (default: as many as
+the users, within what the server allows). Prints saves/s, p50/p95/p99, errors and the CPU
+of server, PostgreSQL and client for each phase and the ratio; ``--json`` writes them.
+The issue-8 targets (2 cores): ≥ 300 saves/s with p95 ≤ 150 ms at 100 users, and ≥ 25 % of
+the bare upsert throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _server  # noqa: E402
+import load  # noqa: E402
+
+
+async def bare_upserts(
+    conninfo: str, users: int, connections: int, duration: float, database: str
+) -> dict[str, Any]:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as admin:
+        await admin.execute("DROP TABLE IF EXISTS bench_upsert")
+        await admin.execute(
+            "CREATE TABLE bench_upsert (id serial PRIMARY KEY, response_id integer NOT NULL, "
+            "question_code varchar(100) NOT NULL, value json, updated_at timestamptz, "
+            "updated_by_id integer, UNIQUE (response_id, question_code))"
+        )
+    pool = [
+        await psycopg.AsyncConnection.connect(conninfo, autocommit=True) for _ in range(connections)
+    ]
+    free: asyncio.Queue[Any] = asyncio.Queue()
+    for conn in pool:
+        free.put_nowait(conn)
+    timings: list[float] = []
+    errors: list[str] = []
+    statement = (
+        "INSERT INTO bench_upsert (response_id, question_code, value, updated_at, updated_by_id) "
+        "VALUES (%s, %s, %s, now(), %s) ON CONFLICT (response_id, question_code) "
+        "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+        "updated_by_id = excluded.updated_by_id"
+    )
+    cpu0 = load._own_cpu()
+    pg0 = _server.postgres_cpu(database)
+    started = time.monotonic()
+    stop_at = started + duration
+
+    async def user(i: int) -> None:
+        rng = random.Random(i)
+        while time.monotonic() < stop_at:
+            code = f"Q{rng.randrange(90):02d}"
+            value = json.dumps(rng.choice(["a", "b", 3, True, ["x", "y"]]))
+            start = time.monotonic()
+            conn = await free.get()
+            try:
+                await conn.execute(statement, (i + 1, code, value, i + 1), prepare=True)
+            except psycopg.Error as exc:
+                errors.append(str(exc))
+            finally:
+                free.put_nowait(conn)
+            timings.append((time.monotonic() - start) * 1000)
+
+    await asyncio.gather(*(user(i) for i in range(users)))
+    seconds = time.monotonic() - started
+    client_cpu = load._own_cpu() - cpu0
+    pg_cpu = _server.postgres_cpu_delta(pg0, _server.postgres_cpu(database))
+    for conn in pool:
+        await conn.close()
+    return {
+        "saves": len(timings),
+        "seconds": round(seconds, 2),
+        "saves_per_second": round(len(timings) / seconds, 1),
+        "p50_ms": round(load.percentile(timings, 50), 1),
+        "p95_ms": round(load.percentile(timings, 95), 1),
+        "p99_ms": round(load.percentile(timings, 99), 1),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+        "cpu": {"postgres": round(pg_cpu, 1), "client": round(client_cpu, 1)},
+    }
+
+
+def available_connections(conninfo: str) -> int:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int - count(*) FROM pg_stat_activity"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="20 users, 8 s per phase")
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--duration", type=float, help="seconds per phase (default 60)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds not measured")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="gthread workers when > 1")
+    parser.add_argument("--connections", type=int, help="bare loop connections")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="offer this many saves/s in all (each user paced) instead of as fast as possible",
+    )
+    parser.add_argument("--database-url", help="default: assess_bench_saves on local PostgreSQL")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    users = args.users or (20 if args.short else 100)
+    duration = args.duration or (8.0 if args.short else 60.0)
+    warmup = args.warmup if args.warmup is not None else min(5.0, duration / 5)
+    url = args.database_url or _server.default_url("assess_bench_saves")
+    database = url.rsplit("/", 1)[-1]
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    prepared = _server.prepare(url, users)
+
+    # Phase 1: through the web app.
+    with _server.Server(url, prepared.folder, workers=args.workers, threads=args.threads) as app:
+        marks: dict[str, Any] = {}
+
+        async def measure(started: float) -> None:
+            await asyncio.sleep(warmup)
+            marks["pg"], marks["cpu"] = _server.postgres_cpu(database), app.cpu_seconds()
+            marks["client"] = load._own_cpu()
+            await asyncio.sleep(duration)
+            marks["pg_cpu"] = _server.postgres_cpu_delta(
+                marks["pg"], _server.postgres_cpu(database)
+            )
+            marks["server_cpu"] = app.cpu_seconds() - marks["cpu"]
+            marks["client_cpu"] = load._own_cpu() - marks["client"]
+
+        run = asyncio.run(
+            load.simulate(
+                app.port,
+                prepared,
+                users,
+                warmup + duration,
+                (0.0, 0.0),
+                during=measure,
+                rate=args.rate or 0.0,
+            )
+        )
+        log = app.log_tail()
+    web = load.figures(run, (warmup, warmup + duration))
+    errors = load.errors_of(run)
+    web.update(
+        errors=len(errors) + web["outcomes"].get("unknown", 0) + web["outcomes"].get("stale", 0),
+        error_samples=errors[:5],
+        cpu={
+            "server": round(marks["server_cpu"], 1),
+            "postgres": round(marks["pg_cpu"], 1),
+            "client": round(marks["client_cpu"], 1),
+        },
+    )
+
+    # Phase 2: the bare upsert loop on the same database.
+    connections = args.connections or max(1, min(users, available_connections(conninfo) - 10))
+    bare = asyncio.run(bare_upserts(conninfo, users, connections, duration, database))
+    bare["connections"] = connections
+    ratio = web["saves_per_second"] / bare["saves_per_second"] if bare["saves_per_second"] else 0
+    summary = {
+        "mode": "short" if args.short else "full",
+        "users": users,
+        "duration": duration,
+        "warmup": warmup,
+        "workers": args.workers,
+        "threads": args.threads,
+        "offered_rate": args.rate,
+        "cores": os.cpu_count(),
+        "web": web,
+        "bare_upsert": bare,
+        "web_vs_bare": round(ratio, 3),
+        "targets": {
+            "saves_per_second>=300": web["saves_per_second"] >= 300,
+            "p95_ms<=150": web["p95_ms"] <= 150,
+            "web_vs_bare>=0.25": ratio >= 0.25,
+        },
+    }
+    print(
+        f"saves: {users} users, {duration:.0f} s per phase after {warmup:.0f} s warm-up, "
+        f"{os.cpu_count()} cores; gunicorn {args.workers} workers"
+        + (f" × {args.threads} threads" if args.threads > 1 else "")
+        + (f"; {args.rate:g} saves/s offered" if args.rate else "; as fast as possible")
+    )
+    print(
+        f"  web app   {web['saves_per_second']:>8} saves/s   p50 {web['p50_ms']} ms   "
+        f"p95 {web['p95_ms']} ms   p99 {web['p99_ms']} ms   errors {web['errors']}   "
+        f"CPU s: server {web['cpu']['server']}, postgres {web['cpu']['postgres']}, "
+        f"client {web['cpu']['client']}"
+    )
+    print(
+        f"  bare      {bare['saves_per_second']:>8} upserts/s p50 {bare['p50_ms']} ms   "
+        f"p95 {bare['p95_ms']} ms   p99 {bare['p99_ms']} ms   errors {bare['errors']}   "
+        f"CPU s: postgres {bare['cpu']['postgres']}, client {bare['cpu']['client']}   "
+        f"({connections} connections)"
+    )
+    print(f"  web / bare = {ratio:.1%}   targets: {summary['targets']}")
+    if errors:
+        print("  first errors:", *errors[:5], sep="\n    ")
+        print("  server log:", log, sep="\n")
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0 if web["errors"] == 0 and bare["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The short modes of the load and fault benchmarks, run as CI runs them (subprocesses,
+gunicorn on a real database), asserting on their JSON summaries.
+
+The full modes (minutes, hundreds of users) are run by hand; their figures go in the
+closing note: ``python benchmarks/load.py``, ``python benchmarks/faults.py``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("ASSESS_TEST_DATABASE_URL")
+
+
+def run(script: str, *args: str, out: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--short", "--json", str(out), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.exists(), f"{script} wrote no summary:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    summary = json.loads(out.read_text())
+    summary["_output"] = done.stdout[-3000:] + done.stderr[-2000:]
+    summary["_status"] = done.returncode
+    return summary
+
+
+def load_database(tmp_path: Path) -> str:
+    """PostgreSQL beside the tests' database when there is one (a database of its own per
+    xdist worker), else a SQLite file."""
+    if not POSTGRES_URL:
+        return f"sqlite:///{tmp_path / 'load.db'}"
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(POSTGRES_URL)
+    name = f"{base.database}_load{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def test_load_short_mode_saves_without_an_error(tmp_path):
+    summary = run("load.py", "--database-url", load_database(tmp_path), out=tmp_path / "load.json")
+    output = summary["_output"]
+    assert summary["errors"] == 0, output
+    assert summary["figures"]["saves"] > 0, output
+    assert summary["figures"]["outcomes"].get("unknown", 0) == 0, output
+    check = summary["check"]
+    assert check["acknowledged"] == summary["figures"]["saves"]
+    assert (check["lost"], check["duplicated"], check["mismatched"]) == (0, 0, 0), check
+    assert summary["figures"]["p95_ms"] > 0
+    assert summary["_status"] == 0, output
+
+
+@pytest.mark.skipif(
+    not glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+    reason="the fault run starts a PostgreSQL cluster of its own (initdb)",
+)
+def test_faults_short_mode_loses_and_duplicates_nothing(tmp_path):
+    summary = run("faults.py", out=tmp_path / "faults.json")
+    output = summary["_output"]
+    faults = summary["load"]
+    events = [e["event"] for e in faults["faults"]]
+    assert "SIGKILL worker" in events, output
+    assert "PostgreSQL restart" in events, output
+    check = faults["check"]
+    assert check["acknowledged"] > 0, output
+    assert check["lost"] == 0, check
+    assert check["duplicated"] == 0, check
+    assert check["mismatched"] == 0, check
+    assert faults["errors"] == 0, output
+    subs = faults["submissions"]
+    assert subs["submitted_transitions"] == 1, subs
+    assert subs["statuses"] == {"302": 1, "409": 19}, subs
+    sqlite = summary["sqlite"]
+    assert sqlite["writers"] == 50
+    assert sqlite["errors"] == 0, output
+    assert sqlite["database_is_locked"] == 0, output
+    assert sqlite["check"]["lost"] == 0
+    assert sqlite["check"]["duplicated"] == 0
+    assert summary["passed"] is True, summary["ok"]
+    assert summary["_status"] == 0, output
