@@ -12,7 +12,7 @@ import pytest
 from assess.extensions import db
 from assess.models import UserSession, utcnow
 from assess.services import responses
-from tests.e2e.conftest import app, browser, is_csp, live  # noqa: F401  (the e2e fixtures)
+from tests.e2e.conftest import is_csp
 
 pytestmark = pytest.mark.e2e
 
