@@ -51,10 +51,29 @@
     }
   }
 
+  /* A radar in a narrow holder (a phone): the dimensions' names would not fit around it,
+   * so its axis shows their numbers (the dimension table numbers its rows the same way;
+   * hovering still names them) and the margins kept for the names go to the chart. */
+  function fitNarrowRadar(holder, data, layout) {
+    if (!layout.polar || holder.clientWidth >= 560 || !data.length || !data[0].theta) {
+      return;
+    }
+    var theta = data[0].theta;
+    var names = theta.length > 1 && theta[0] === theta[theta.length - 1] ? theta.slice(0, -1) : theta;
+    layout.polar.angularaxis = Object.assign({}, layout.polar.angularaxis || {}, {
+      tickmode: "array",
+      tickvals: names,
+      ticktext: names.map(function (name, index) { return String(index + 1); })
+    });
+    layout.margin = Object.assign({}, layout.margin || {}, { l: 30, r: 30, t: 30 });
+    layout.height = Math.min(layout.height || 480, holder.clientWidth + 90);
+  }
+
   function draw(holder, lang) {
     var spec = JSON.parse(document.getElementById(holder.getAttribute("data-chart")).textContent);
     var layout = spec.layout || {};
     layout.font = Object.assign({ family: FONT }, layout.font || {});
+    fitNarrowRadar(holder, spec.data || [], layout);
     var config = {
       responsive: true,
       displaylogo: false,
