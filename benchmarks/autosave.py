@@ -65,9 +65,23 @@ def main() -> None:
         rounds.move(round_, "open")
         db.session.commit()
         questionnaire = questionnaire_of(version)
-        answers = agency_answers(questionnaire, 0.6, random.Random(1), 1.0)  # noqa: S311
+        # Two full sets of answers; each save sends a question's value from the other set than
+        # the last time, so that every save changes something (an unchanged value writes
+        # nothing and would flatter the figure).
+        sets = [
+            {
+                code: json.loads(json.dumps(to_json_value(value), default=float))
+                for code, value in agency_answers(
+                    questionnaire, maturity, random.Random(seed), 1.0
+                ).items()
+            }
+            for maturity, seed in ((0.2, 1), (0.9, 2))
+        ]
         values = [
-            (c, json.loads(json.dumps(to_json_value(v), default=float))) for c, v in answers.items()
+            (code, sets[lap % 2][code])
+            for lap in range(2)
+            for code in sets[0]
+            if code in sets[1] and sets[0][code] != sets[1][code]
         ]
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.go.th", "password": "bench-password-1"})
