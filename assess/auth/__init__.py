@@ -51,15 +51,10 @@ def load_user(user_id: str) -> User | None:
     ends older sessions) and a live server-side record (signing out ends it)."""
     ident, _, epoch = user_id.partition(":")
     try:
-        user = db.session.get(User, int(ident))
+        user = sessions.load(int(ident))  # the user with its session row, in one query
     except ValueError:
         user = None
-    if (
-        user is None
-        or not user.active
-        or str(user.session_epoch) != epoch
-        or not sessions.check(user.id)
-    ):
+    if user is None or not user.active or str(user.session_epoch) != epoch:
         for key in _LOGIN_KEYS:
             session.pop(key, None)
         return None

@@ -228,10 +228,10 @@ def save(
             problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
-    _claim_revision(response, revision)
+    now_ = utcnow()
+    _claim_revision(response, revision, now_)
     values = _answer_values(response)
     table = Answer.__table__
-    now_ = utcnow()
     changed: list[str] = []
     previous: dict[str, AnswerValue | None] = {}
     for code, value in parsed.items():
@@ -274,7 +274,8 @@ def save(
                 else:
                     db.session.expunge(row)
         db.session.expire(response, ["answers"])
-    response.updated_at = now_
+    if revision is None:
+        response.updated_at = now_  # else the revision's claim wrote it
     if response.status == "not_started":
         set_status(response, "draft", actor)
     own: dict[str, AnswerValue] = {}
@@ -335,8 +336,8 @@ def questionnaire_for(response: Response, content_hash: str | None = None) -> Qu
     return questionnaire
 
 
-def _claim_revision(response: Response, expected: int | None) -> None:
-    """Move the response to its next revision, atomically.
+def _claim_revision(response: Response, expected: int | None, now: dt.datetime) -> None:
+    """Move the response to its next revision, atomically (and stamp it ``now``).
 
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
@@ -350,7 +351,7 @@ def _claim_revision(response: Response, expected: int | None) -> None:
         claimed = db.session.execute(
             update(Response)
             .where(Response.id == response.id, Response.revision == expected)
-            .values(revision=expected + 1)
+            .values(revision=expected + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
     except OperationalError as exc:
@@ -365,6 +366,7 @@ def _claim_revision(response: Response, expected: int | None) -> None:
             raise busy  # not a conflict: the database stayed busy too long
         raise StaleRevision(current.revision, current_json(current))
     set_committed_value(response, "revision", expected + 1)
+    set_committed_value(response, "updated_at", now)
 
 
 def replace_answers(
