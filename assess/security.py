@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from assess.config import PRODUCTION, SECURITY_DEFAULTS, ConfigurationError
+from assess.config import PRODUCTION, ConfigurationError
 
 __all__ = ["CSP", "ConfigurationError", "check_configuration", "init_app", "is_production"]
 
@@ -154,8 +154,6 @@ def check_configuration(app: Flask) -> None:
 
 def configure(app: Flask) -> None:
     """Derived settings (production cookies) and the checks; before extensions start."""
-    for key, value in SECURITY_DEFAULTS.items():
-        app.config.setdefault(key, value)
     if is_production(app):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True

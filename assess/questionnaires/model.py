@@ -244,10 +244,27 @@ class Questionnaire:
     _questions: Mapping[str, Question] = field(
         default_factory=dict, repr=False, compare=False, hash=False
     )
+    _dimension_of: Mapping[str, str] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+    _show_if_refs: frozenset[str] = field(
+        default=frozenset(), repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
+        from assess.questionnaires.conditions import condition_refs
+
         index = {q.code: q for d in self.dimensions for q in d.questions}
         object.__setattr__(self, "_questions", index)
+        owner = {q.code: d.code for d in self.dimensions for q in d.questions}
+        object.__setattr__(self, "_dimension_of", owner)
+        refs = frozenset(
+            ref
+            for q in index.values()
+            if q.show_if is not None
+            for ref in condition_refs(q.show_if)
+        )
+        object.__setattr__(self, "_show_if_refs", refs)
 
     @property
     def key(self) -> str:
@@ -266,6 +283,16 @@ class Questionnaire:
     def question(self, code: str) -> Question:
         """The question with this code; ``KeyError`` when there is none."""
         return self._questions[code]
+
+    def dimension_of(self, question: str) -> str:
+        """The code of the dimension holding a question; ``KeyError`` when there is none."""
+        return self._dimension_of[question]
+
+    @property
+    def show_if_refs(self) -> frozenset[str]:
+        """The questions some ``show_if`` refers to: changing their answers can show or hide
+        other questions."""
+        return self._show_if_refs
 
     def dimension(self, code: str) -> Dimension:
         """The dimension with this code; ``KeyError`` when there is none."""

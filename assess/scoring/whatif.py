@@ -23,7 +23,6 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
 from assess.questionnaires.answers import NA, AnswerValue
-from assess.questionnaires.conditions import condition_refs
 from assess.questionnaires.model import (
     BandScoring,
     Dimension,
@@ -243,26 +242,15 @@ class _Rescorer:
         self.answers = answers
         self.current = current
         self.visible = visible
-        self.referenced = {
-            code
-            for question in questionnaire.iter_questions()
-            if question.show_if is not None
-            for code in condition_refs(question.show_if)
-        }
-        self.dimension_of = {
-            question.code: dim.code
-            for dim in questionnaire.dimensions
-            for question in dim.questions
-        }
 
     def __call__(self, changes: Mapping[str, AnswerValue], dimension: str) -> ResponseScore:
         """The score of the answers with ``changes`` (all in ``dimension``)."""
         merged = {**self.answers, **changes}
         visible = self.visible
-        if not self.referenced.isdisjoint(changes):
+        if not self.questionnaire.show_if_refs.isdisjoint(changes):
             visible = visibility(self.questionnaire, merged)
             moved = {code for code, shown in visible.items() if shown != self.visible[code]}
-            if any(self.dimension_of[code] != dimension for code in moved):
+            if any(self.questionnaire.dimension_of(code) != dimension for code in moved):
                 return score_response(self.questionnaire, merged)
         return rescore_dimension(self.questionnaire, self.current, merged, visible, dimension)
 

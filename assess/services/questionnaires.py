@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 import sys
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,9 +74,27 @@ def _parse_bytes(data: bytes, content_hash: str, source: str) -> Questionnaire:
     return loads(data, source)
 
 
+#: Parsed questionnaires by their text's hash: a caller that read a version's hash (not its
+#: text, 120 kB for the built-in one) finds the parse without loading the text.
+_BY_HASH: dict[str, Questionnaire] = {}
+#: One parse at a time: the threads of a worker that all start at once wait for the first
+#: one's parse instead of each parsing the same text.
+_PARSING = threading.Lock()
+
+
 def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
     """The validated questionnaire of a stored version (parsed once per process)."""
-    return _parse(version.content, version.content_hash, version.key)
+    with _PARSING:
+        questionnaire = _parse(version.content, version.content_hash, version.key)
+        if len(_BY_HASH) > 64:
+            _BY_HASH.clear()
+        _BY_HASH[version.content_hash] = questionnaire
+    return questionnaire
+
+
+def parsed(content_hash: str) -> Questionnaire | None:
+    """The questionnaire of the text with this hash, if this process has parsed it."""
+    return _BY_HASH.get(content_hash)
 
 
 def find_version(key: str) -> QuestionnaireVersion:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -310,30 +309,6 @@ def _answer_values(response: Response) -> dict[str, Any]:
             select(Answer.question_code, Answer.value).where(Answer.response_id == response.id)
         ).all()
     )
-
-
-#: (version id, content hash) → the parsed questionnaire: the save path finds it without
-#: reading the version's text (120 kB) on every request.
-_QUESTIONNAIRES: dict[tuple[int, str], Questionnaire] = {}
-_PARSING = threading.Lock()
-
-
-def questionnaire_for(response: Response, content_hash: str | None = None) -> Questionnaire:
-    """The response's questionnaire; ``content_hash`` (the version's, when the caller read
-    it with the response) spares reading the version once it was parsed in this process."""
-    if content_hash is not None:
-        found = _QUESTIONNAIRES.get((response.questionnaire_id, content_hash))
-        if found is not None:
-            return found
-    version = response.questionnaire
-    # One parse per process: the threads of a threaded worker that all start with a save
-    # wait for the first one's parse instead of each parsing the file again.
-    with _PARSING:
-        questionnaire = questionnaire_of(version)
-        if len(_QUESTIONNAIRES) > 64:
-            _QUESTIONNAIRES.clear()
-        _QUESTIONNAIRES[(version.id, version.content_hash)] = questionnaire
-    return questionnaire
 
 
 def _claim_revision(response: Response, expected: int | None, now: dt.datetime) -> None:

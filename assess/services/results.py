@@ -24,7 +24,6 @@ from assess.extensions import db
 from assess.models import Answer, Response, Result, Round, VerifiedAnswer, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue, parse_json_value
-from assess.questionnaires.conditions import condition_refs
 from assess.scoring.batch import BatchScores, score_many, score_table
 from assess.scoring.engine import (
     DimensionScore,
@@ -151,26 +150,6 @@ def recompute(
     return mine
 
 
-#: content hash → the questions some ``show_if`` refers to (see :func:`_shown_by`).
-_SHOWN_BY: dict[str, frozenset[str]] = {}
-
-
-def _shown_by(questionnaire: Questionnaire) -> frozenset[str]:
-    """The questions some ``show_if`` refers to: changing their answers can show or hide
-    other questions."""
-    found = _SHOWN_BY.get(questionnaire.content_hash)
-    if found is None:
-        found = frozenset(
-            ref
-            for question in questionnaire.iter_questions()
-            if question.show_if is not None
-            for ref in condition_refs(question.show_if)
-        )
-        if questionnaire.content_hash:
-            _SHOWN_BY[questionnaire.content_hash] = found
-    return found
-
-
 def _rescored(
     response: Response,
     questionnaire: Questionnaire,
@@ -191,10 +170,9 @@ def _rescored(
         or set(stored.dimensions) != {d.code for d in questionnaire.dimensions}
     ):
         return None
-    dimension_of = {q.code: d.code for d in questionnaire.dimensions for q in d.questions}
-    touched = {dimension_of[c] for c in changed if c in dimension_of}
+    touched = {questionnaire.dimension_of(c) for c in changed if c in questionnaire.questions}
     visible = visibility(questionnaire, answers)
-    if not _shown_by(questionnaire).isdisjoint(changed):
+    if not questionnaire.show_if_refs.isdisjoint(changed):
         if previous is None:
             return None
         before = dict(answers)
@@ -205,7 +183,11 @@ def _rescored(
             else:
                 before[code] = old
         shown_before = visibility(questionnaire, before)
-        touched |= {dimension_of[c] for c, shown in visible.items() if shown != shown_before[c]}
+        touched |= {
+            questionnaire.dimension_of(c)
+            for c, shown in visible.items()
+            if shown != shown_before[c]
+        }
     completeness, missing, missing_evidence = _completeness(
         questionnaire, answers, visible, evidence
     )

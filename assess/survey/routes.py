@@ -63,7 +63,7 @@ from assess.services.errors import (
     StaleRevision,
     WrongState,
 )
-from assess.services.questionnaires import questionnaire_of
+from assess.services.questionnaires import parsed, questionnaire_of
 from assess.survey import bp, results_page
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -746,7 +746,7 @@ def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
     if found is None or not responses.can_view(current_user, found[0]):
         abort(404)
     response, content_hash = found
-    return response, responses.questionnaire_for(response, content_hash)
+    return response, parsed(content_hash) or questionnaire_of(response.questionnaire)
 
 
 @bp.route("/rounds/<int:round_id>/answers", methods=["POST"])

@@ -61,7 +61,7 @@ def test_a_save_stores_and_returns_what_a_full_scoring_gives(scene, monkeypatch)
 
     monkeypatch.setattr(results, "score_response", counted)
     # Every third save changes a question some show_if refers to (shows or hides others).
-    sources = sorted(results._shown_by(questionnaire) & set(codes))
+    sources = sorted(questionnaire.show_if_refs & set(codes))
     assert sources
     for step in range(80):
         code = rng.choice(sources if step % 3 == 2 else codes)
