@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from assess.extensions import db
@@ -37,3 +38,19 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def insert(action: str, actor: User | None, events: Sequence[dict[str, Any]]) -> None:
+    """Write audit events of one action at once, as one plain INSERT (no ORM objects): each
+    of ``events`` gives the columns that differ (``response_id``, ``question_code``, ``old``,
+    ``new``, …)."""
+    if not events:
+        return
+    actor_columns = {
+        "action": action,
+        "actor_id": actor.id if actor is not None else None,
+        "actor_label": actor.email if actor is not None else "system",
+    }
+    db.session.execute(
+        AuditEvent.__table__.insert(), [{"detail": "", **actor_columns, **e} for e in events]
+    )

@@ -201,9 +201,11 @@ def save(
 ) -> Saved:
     """:func:`save_answers`, returning the answers too.
 
-    The answers are read and written as plain rows, not loaded as ORM objects (an autosave
-    changes one answer of ~90): ``response.answers`` is expired and reads the new rows when
-    next used.
+    The save reads what it needs as plain values in one query (:func:`results.read_state`),
+    scores the change before it writes anything, then claims the next revision (with the
+    new completeness) and writes the answers, their audit events and the results that
+    changed as plain statements: an autosave loads and flushes no ORM object. What the
+    session holds of the response's answers and results is expired.
     """
     if check_state:
         if actor.role == "coordinator" and actor.agency_id != response.agency_id:
@@ -227,56 +229,21 @@ def save(
             problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
-    now_ = utcnow()
-    _claim_revision(response, revision, now_)
-    values = _answer_values(response)
-    table = Answer.__table__
-    changed: list[str] = []
+    state = results.read_state(response.id)
+    values = dict(state.answers)
+    changes: dict[str, tuple[Any, Any]] = {}  # code → (old, new) stored JSON values
     previous: dict[str, AnswerValue | None] = {}
     for code, value in parsed.items():
         old = values.get(code)
         new = None if value is None else stored(value)
         if old == new:
             continue
-        changed.append(code)
+        changes[code] = (old, new)
         previous[code] = None if old is None else _parse_stored_value(questionnaire, code, old)
-        where = (table.c.response_id == response.id) & (table.c.question_code == code)
         if new is None:
-            db.session.execute(table.delete().where(where))
-            del values[code]
-        elif code not in values:
-            db.session.execute(
-                table.insert().values(
-                    response_id=response.id,
-                    question_code=code,
-                    value=new,
-                    updated_at=now_,
-                    updated_by_id=actor.id,
-                )
-            )
-            values[code] = new
+            values.pop(code, None)
         else:
-            db.session.execute(
-                table.update()
-                .where(where)
-                .values(value=new, updated_at=now_, updated_by_id=actor.id)
-            )
             values[code] = new
-        audit.record("answer", actor, response=response, question=code, old=old, new=new)
-    if changed:
-        # Rows the session holds (answers loaded before the save) would keep their old
-        # values when the collection is read again: forget those that changed.
-        for row in response.__dict__.get("answers") or ():
-            if row.question_code in previous:
-                if row.question_code in values:
-                    db.session.expire(row)
-                else:
-                    db.session.expunge(row)
-        db.session.expire(response, ["answers"])
-    if revision is None:
-        response.updated_at = now_  # else the revision's claim wrote it
-    if response.status == "not_started":
-        set_status(response, "draft", actor)
     own: dict[str, AnswerValue] = {}
     for code, value in values.items():
         question = questionnaire.questions.get(code)
@@ -284,10 +251,69 @@ def save(
             answer = parse_json_value(question, value)
             if answer is not None:
                 own[code] = answer
-    result = results.recompute(
-        response, questionnaire=questionnaire, changed=changed, answers=own, previous=previous
-    )
-    return Saved(result, values, own)
+    mine, checked = results.rescore(questionnaire, state, own, changes, previous)
+    now_ = utcnow()
+    completeness = results.completeness_text(mine)
+    _claim_revision(response, revision, now_, completeness)
+    if changes:
+        _write_answers(response, changes, state.answers, actor, now_)
+    results.store(response.id, state, mine, checked, questionnaire.content_hash, now_)
+    for row in response.__dict__.get("results") or ():
+        db.session.expire(row)
+    db.session.expire(response, ["results"])
+    if response.status == "not_started":
+        set_status(response, "draft", actor)
+    return Saved(mine, values, own)
+
+
+def _write_answers(
+    response: Response,
+    changes: Mapping[str, tuple[Any, Any]],
+    stored_before: Mapping[str, Any],
+    actor: User,
+    now: dt.datetime,
+) -> None:
+    """Write changed answers (new JSON value ``None``: removed) and one audit event each,
+    as plain statements; forget the session's copies of the rows that changed."""
+    table = Answer.__table__
+    for code, (_old, new) in changes.items():
+        where = (table.c.response_id == response.id) & (table.c.question_code == code)
+        if new is None:
+            db.session.execute(table.delete().where(where))
+        elif code not in stored_before:
+            db.session.execute(
+                table.insert().values(
+                    response_id=response.id,
+                    question_code=code,
+                    value=new,
+                    updated_at=now,
+                    updated_by_id=actor.id,
+                )
+            )
+        else:
+            db.session.execute(
+                table.update()
+                .where(where)
+                .values(value=new, updated_at=now, updated_by_id=actor.id)
+            )
+    audit.insert(
+        "answer",
+        actor,
+        [
+            {"response_id": response.id, "round_id": response.round_id, "question_code": code,
+             "old": old, "new": new, "at": now}
+            for code, (old, new) in changes.items()
+        ],
+    )  # fmt: skip
+    # Rows the session holds (answers loaded before the save) would keep their old values
+    # when the collection is read again: forget those that changed.
+    for row in response.__dict__.get("answers") or ():
+        if row.question_code in changes:
+            if changes[row.question_code][1] is None:
+                db.session.expunge(row)
+            else:
+                db.session.expire(row)
+    db.session.expire(response, ["answers"])
 
 
 def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> AnswerValue | None:
@@ -299,35 +325,35 @@ def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> 
         return None
 
 
-def _answer_values(response: Response) -> dict[str, Any]:
-    """The stored answers' JSON values (plain rows, unless the answers are loaded already)."""
-    if "answers" in response.__dict__:
-        db.session.flush()
-        return current_json(response)
-    return dict(
-        db.session.execute(
-            select(Answer.question_code, Answer.value).where(Answer.response_id == response.id)
-        ).all()
-    )
-
-
-def _claim_revision(response: Response, expected: int | None, now: dt.datetime) -> None:
-    """Move the response to its next revision, atomically (and stamp it ``now``).
+def _claim_revision(
+    response: Response, expected: int | None, now: dt.datetime, completeness: str
+) -> None:
+    """Move the response to its next revision, atomically (and stamp it ``now``, with its
+    new ``completeness``).
 
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
-    gets :class:`StaleRevision` instead of silently overwriting the first.
+    gets :class:`StaleRevision` instead of silently overwriting the first. ``expected``
+    ``None`` (imports): the next revision, whatever the current one.
     """
+    table = Response.__table__
     if expected is None:
-        response.revision += 1
+        revision = db.session.execute(
+            table.update()
+            .where(table.c.id == response.id)
+            .values(revision=table.c.revision + 1, updated_at=now, completeness=completeness)
+            .returning(table.c.revision)
+        ).scalar_one()
+        set_committed_value(response, "revision", revision)
+        set_committed_value(response, "updated_at", now)
+        set_committed_value(response, "completeness", completeness)
         return
     busy: OperationalError | None = None
     try:
         claimed = db.session.execute(
-            update(Response)
-            .where(Response.id == response.id, Response.revision == expected)
-            .values(revision=expected + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+            table.update()
+            .where(table.c.id == response.id, table.c.revision == expected)
+            .values(revision=expected + 1, updated_at=now, completeness=completeness)
         ).rowcount  # type: ignore[attr-defined]
     except OperationalError as exc:
         # SQLite refuses to write from a snapshot older than another tab's commit.
@@ -342,6 +368,7 @@ def _claim_revision(response: Response, expected: int | None, now: dt.datetime) 
         raise StaleRevision(current.revision, current_json(current))
     set_committed_value(response, "revision", expected + 1)
     set_committed_value(response, "updated_at", now)
+    set_committed_value(response, "completeness", completeness)
 
 
 def replace_answers(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Text, cast, insert, select, update
+from sqlalchemy import Integer, Text, cast, insert, literal_column, null, select, union_all, update
 from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
-from assess.models import Answer, Response, Result, Round, VerifiedAnswer, utcnow
+from assess.models import Answer, Evidence, Response, Result, Round, VerifiedAnswer, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue, parse_json_value
 from assess.scoring.batch import BatchScores, score_many, score_table
@@ -59,17 +59,29 @@ def answer_sets(
     """The self-assessed answers, and the verified ones (verified values over the respondent's)."""
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own = parse_stored(questionnaire, response.answers)
-    verified = dict(own)
-    for row in response.verified:
-        question = questionnaire.questions.get(row.question_code)
+    return own, _overlay(
+        questionnaire, own, ((r.question_code, r.value) for r in response.verified)
+    )
+
+
+def _overlay(
+    questionnaire: Questionnaire,
+    own: dict[str, AnswerValue],
+    verified: Iterable[tuple[str, Any]],
+) -> dict[str, AnswerValue]:
+    """Verified values (code, stored JSON value) over the respondent's answers; a verified
+    empty value removes the answer."""
+    checked = dict(own)
+    for code, stored in verified:
+        question = questionnaire.questions.get(code)
         if question is None:
             continue
-        value = parse_json_value(question, row.value)
+        value = parse_json_value(question, stored)
         if value is None:
-            verified.pop(row.question_code, None)
+            checked.pop(code, None)
         else:
-            verified[row.question_code] = value
-    return own, verified
+            checked[code] = value
+    return checked
 
 
 def evidence_codes(response: Response) -> set[str]:
@@ -92,6 +104,11 @@ def _text(value: Decimal | float | None, places: str = "0.01") -> str | None:
     return str(Decimal(str(value)).quantize(Decimal(places)))
 
 
+def completeness_text(result: ResponseScore) -> str:
+    """A score's completeness as :class:`Response` and :class:`Result` store it ("87.5")."""
+    return _text(result.completeness, "0.1") or "0.0"
+
+
 def _store(
     response: Response, kind: str, record: dict[str, Any], digest: str, now: dt.datetime
 ) -> None:
@@ -99,82 +116,222 @@ def _store(
     if existing is None:
         existing = Result(kind=kind)
         response.results.append(existing)
-    overall = record["overall"]
-    existing.completeness = _text(record["completeness"], "0.1") or "0.0"
-    existing.overall_score = _text(overall["score"])
-    existing.overall_level = overall["level"]
-    existing.dimensions = {
-        code: {"score": _text(d["score"]), "level": d["level"]}
-        for code, d in record["dimensions"].items()
-    }
-    existing.questionnaire_hash = digest
+    for column, value in _columns(record, digest).items():
+        setattr(existing, column, value)
     existing.computed_at = now
 
 
-def recompute(
-    response: Response,
-    *,
-    questionnaire: Questionnaire | None = None,
-    changed: Collection[str] | None = None,
-    answers: dict[str, AnswerValue] | None = None,
-    previous: Mapping[str, AnswerValue | None] | None = None,
-) -> ResponseScore:
-    """Score one response (self and verified), store both, and return the self score.
+def recompute(response: Response, *, questionnaire: Questionnaire | None = None) -> ResponseScore:
+    """Score one response in full (self and verified), store both, and return the self score.
 
-    ``changed``, when given, names the only questions whose answers changed since the
-    response's results were last stored (an autosave), and ``previous`` their values before
-    (``None``: unanswered): only their dimensions, and those where a question was shown or
-    hidden by the change, are scored again; the other dimensions' figures are the stored
-    ones (:func:`_rescored`), the same figures a full scoring gives. Completeness and the
-    missing lists are always computed afresh. The returned score then
-    carries the dimensions' score and level only (no ``score_level``/``capped_by`` for the
-    dimensions taken from the stored result). ``answers``: the response's stored answers,
-    parsed, when the caller has them (the answers are then not read from ``response``).
+    An autosave scores only what its change can move: see :func:`read_state`,
+    :func:`rescore` and :func:`store`.
     """
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
-    if answers is not None and not response.verified:
-        own = verified = answers
-    else:
-        own, verified = answer_sets(response, questionnaire)
-    evidence = evidence_codes(response)
-    mine = None
-    if changed is not None and not response.verified:
-        mine = _rescored(response, questionnaire, own, changed, previous, evidence)
-    if mine is None:
-        mine = score_response(questionnaire, own, evidence=evidence)
+    own, verified = answer_sets(response, questionnaire)
+    mine = score_response(questionnaire, own, evidence=evidence_codes(response))
     checked = mine if not response.verified else score_response(questionnaire, verified)
     now = utcnow()
     _store(response, "self", _record(mine), questionnaire.content_hash, now)
     _store(response, "verified", _record(checked), questionnaire.content_hash, now)
-    response.completeness = _text(mine.completeness, "0.1") or "0.0"
+    response.completeness = completeness_text(mine)
     return mine
 
 
+# -- one response, as an autosave sees it ------------------------------------------------------
+#
+# An autosave changes one answer of ~90. It reads what scoring needs as plain values in one
+# query (no ORM objects), scores only the dimensions the change can move, and writes only
+# the results that changed, with plain statements.
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A result as stored: the columns :class:`Result` keeps, as plain values
+    (``dimensions`` as its JSON text)."""
+
+    completeness: str
+    overall_score: str | None
+    overall_level: str | None
+    dimensions: str
+    questionnaire_hash: str
+
+
+@dataclass(frozen=True)
+class SaveState:
+    """One response as the database holds it, as plain values: the answers and verified
+    values (question code → stored JSON value), the questions with evidence, and the stored
+    results (kind → (id, row))."""
+
+    answers: dict[str, Any]
+    verified: dict[str, Any]
+    evidence: set[str]
+    results: dict[str, tuple[int, StoredRow]]
+
+
+def read_state(response_id: int) -> SaveState:
+    """:class:`SaveState` of a response, with one query (pending changes are flushed first)."""
+    none_text, none_int = cast(null(), Text), cast(null(), Integer)
+
+    def values(tag: str, model: type[Answer] | type[VerifiedAnswer]) -> Any:
+        return select(
+            literal_column(f"'{tag}'"),
+            model.question_code,
+            cast(model.value, Text),
+            none_int, none_text, none_text, none_text, none_text,
+        ).where(model.response_id == response_id)  # fmt: skip
+
+    query = union_all(
+        values("a", Answer),
+        values("v", VerifiedAnswer),
+        select(
+            literal_column("'e'"), Evidence.question_code, none_text,
+            none_int, none_text, none_text, none_text, none_text,
+        ).where(Evidence.response_id == response_id),
+        select(
+            literal_column("'r'"), Result.kind, cast(Result.dimensions, Text), Result.id,
+            Result.completeness, Result.overall_score, Result.overall_level,
+            Result.questionnaire_hash,
+        ).where(Result.response_id == response_id),
+    )  # fmt: skip
+    answers: dict[str, Any] = {}
+    verified: dict[str, Any] = {}
+    evidence: set[str] = set()
+    stored: dict[str, tuple[int, StoredRow]] = {}
+    loads = json.loads
+    for tag, code, text, id_, completeness, score, level, digest in db.session.execute(query):
+        if tag == "a":
+            answers[code] = None if text is None else loads(text)
+        elif tag == "v":
+            verified[code] = None if text is None else loads(text)
+        elif tag == "e":
+            evidence.add(code)
+        else:
+            stored[code] = (id_, StoredRow(completeness, score, level, text or "null", digest))
+    return SaveState(answers, verified, evidence, stored)
+
+
+def rescore(
+    questionnaire: Questionnaire,
+    state: SaveState,
+    own: dict[str, AnswerValue],
+    changed: Collection[str],
+    previous: Mapping[str, AnswerValue | None],
+) -> tuple[ResponseScore, ResponseScore]:
+    """The self and verified scores of a response after an autosave.
+
+    ``own``: its answers after the save, parsed; ``changed``: the questions whose answers
+    the save changed, ``previous`` their values before (``None``: unanswered). Without
+    verified values, only the changed questions' dimensions, and those where the change
+    showed or hid a question, are scored again; the other dimensions' figures are the
+    stored ones (:func:`_rescored`), the same figures a full scoring gives. Completeness
+    and the missing lists are always computed afresh. The self score then carries the
+    dimensions' score and level only (no ``score_level``/``capped_by`` for the dimensions
+    taken from the stored result). With verified values, both are scored in full.
+    """
+    if state.verified:
+        mine = score_response(questionnaire, own, evidence=state.evidence)
+        return mine, score_response(
+            questionnaire, _overlay(questionnaire, own, state.verified.items())
+        )
+    found = state.results.get("self")
+    mine = None
+    if found is not None:
+        mine = _rescored(questionnaire, own, changed, previous, state.evidence, found[1])
+    if mine is None:
+        mine = score_response(questionnaire, own, evidence=state.evidence)
+    return mine, mine
+
+
+def store(
+    response_id: int,
+    state: SaveState,
+    mine: ResponseScore,
+    checked: ResponseScore,
+    digest: str,
+    now: dt.datetime,
+) -> None:
+    """Write a response's self and verified results where they differ from ``state``'s."""
+    table = Result.__table__
+    rows = {"self": _columns(_record(mine), digest), "verified": _columns(_record(checked), digest)}
+    stale = {
+        kind: row
+        for kind, row in rows.items()
+        if kind not in state.results or not _same(state.results[kind][1], row)
+    }
+    if not stale:
+        return
+    if (
+        mine is checked
+        and set(stale) == set(KINDS)
+        and all(kind in state.results for kind in KINDS)
+    ):
+        # The usual autosave: no verified values, both rows get the same figures.
+        db.session.execute(
+            table.update()
+            .where(table.c.response_id == response_id)
+            .values(**rows["self"], computed_at=now)
+        )
+        return
+    for kind, row in stale.items():
+        if kind in state.results:
+            db.session.execute(
+                table.update()
+                .where(table.c.id == state.results[kind][0])
+                .values(**row, computed_at=now)
+            )
+        else:
+            db.session.execute(
+                table.insert().values(response_id=response_id, kind=kind, **row, computed_at=now)
+            )
+
+
+def _columns(record: dict[str, Any], digest: str) -> dict[str, Any]:
+    """A scored record (:func:`_record`) as the columns of its :class:`Result`."""
+    overall = record["overall"]
+    return {
+        "completeness": _text(record["completeness"], "0.1") or "0.0",
+        "overall_score": _text(overall["score"]),
+        "overall_level": overall["level"],
+        "dimensions": {
+            code: {"score": _text(d["score"]), "level": d["level"]}
+            for code, d in record["dimensions"].items()
+        },
+        "questionnaire_hash": digest,
+    }
+
+
+def _same(found: StoredRow, row: dict[str, Any]) -> bool:
+    return (
+        found.completeness == row["completeness"]
+        and found.overall_score == row["overall_score"]
+        and found.overall_level == row["overall_level"]
+        and found.questionnaire_hash == row["questionnaire_hash"]
+        and json.loads(found.dimensions) == row["dimensions"]
+    )
+
+
 def _rescored(
-    response: Response,
     questionnaire: Questionnaire,
     answers: dict[str, AnswerValue],
     changed: Collection[str],
-    previous: Mapping[str, AnswerValue | None] | None,
+    previous: Mapping[str, AnswerValue | None],
     evidence: set[str],
+    stored: StoredRow,
 ) -> ResponseScore | None:
     """The self score after answers to ``changed`` changed, scoring only their dimensions
     and those where the change showed or hid a question; ``None`` when it must be scored
-    in full: no stored result of this questionnaire, or a changed question is one a
-    ``show_if`` refers to and its previous value is unknown."""
-    stored = result_of(response, "self")
+    in full: the stored result is of another questionnaire (or another shape)."""
+    dimensions = json.loads(stored.dimensions)
     if (
-        stored is None
-        or stored.questionnaire_hash != questionnaire.content_hash
-        or not isinstance(stored.dimensions, dict)
-        or set(stored.dimensions) != {d.code for d in questionnaire.dimensions}
+        stored.questionnaire_hash != questionnaire.content_hash
+        or not isinstance(dimensions, dict)
+        or set(dimensions) != {d.code for d in questionnaire.dimensions}
     ):
         return None
     touched = {questionnaire.dimension_of(c) for c in changed if c in questionnaire.questions}
     visible = visibility(questionnaire, answers)
     if not questionnaire.show_if_refs.isdisjoint(changed):
-        if previous is None:
-            return None
         before = dict(answers)
         for code in changed:
             old = previous.get(code)
@@ -198,7 +355,7 @@ def _rescored(
             code: DimensionScore(
                 code, None if d.get("score") is None else Decimal(d["score"]), d.get("level")
             )
-            for code, d in stored.dimensions.items()
+            for code, d in dimensions.items()
         },
         completeness,
         missing,
@@ -283,18 +440,6 @@ def recompute_round(round_: Round, responses: Sequence[Response] | None = None) 
 # distinct stored JSON text of a question is parsed once (a question has few distinct
 # answers), the vectorised engine scores every response, and only the results that differ
 # from the stored ones are written, with one statement per table.
-
-
-@dataclass(frozen=True)
-class StoredRow:
-    """A result as stored: the columns :class:`Result` keeps, as plain values
-    (``dimensions`` as its JSON text)."""
-
-    completeness: str
-    overall_score: str | None
-    overall_level: str | None
-    dimensions: str
-    questionnaire_hash: str
 
 
 def round_answers(

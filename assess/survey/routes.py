@@ -32,7 +32,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
 from assess import i18n, labels, levels, thai
@@ -724,9 +724,9 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
 
 
 def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
-    """As :func:`_load`, with what a save reads in one go: the round, verified values,
-    evidence and stored results (the answers are read as plain rows by the save), and the
-    questionnaire without reading its text when this process parsed it before."""
+    """As :func:`_load`, with the round in the same query (the save reads the rest as plain
+    values), and the questionnaire without reading its text when this process parsed it
+    before."""
     agency_id = current_user.agency_id
     if agency_id is None:
         abort(404)
@@ -735,14 +735,9 @@ def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
         .join(Response.round)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_id)
         .where(Response.round_id == round_id, Response.agency_id == agency_id)
-        .options(
-            contains_eager(Response.round),
-            joinedload(Response.verified),
-            joinedload(Response.evidence),
-            joinedload(Response.results),
-        )
+        .options(contains_eager(Response.round))
     )
-    found = db.session.execute(query).unique().first()
+    found = db.session.execute(query).first()
     if found is None or not responses.can_view(current_user, found[0]):
         abort(404)
     response, content_hash = found
