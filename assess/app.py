@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import select
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 from werkzeug.routing import IntegerConverter
 
 from assess import __version__, config, security
@@ -45,7 +48,9 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
     url = settings["DATABASE_URL"]
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # A pooled connection the server closed is replaced at checkout (see _still_open), not
+    # pinged: a ping would cost a round trip on every request.
+    engine_options: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # Concurrent saves wait for the writer instead of failing at once.
         engine_options["connect_args"] = {"timeout": 15}
@@ -107,6 +112,29 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _still_open(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Replace a pooled PostgreSQL connection the server has closed (a restart, a killed
+    backend, an idle timeout) before a request uses it.
+
+    Between requests a connection is idle and its server sends nothing, so its socket has
+    nothing to read unless the server said goodbye or closed it: one ``select`` with no
+    wait, instead of a ping's round trip to the server on every request.
+    ``DisconnectionError`` makes the pool discard it and connect again. (A connection
+    lost without a word, e.g. a network cut, still fails the request that uses it; the
+    pool then drops it.)
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return  # SQLite: a file, nothing to lose
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception as exc:  # closed already (psycopg raises its own errors)
+        raise DisconnectionError("the database connection is closed") from exc
+    if readable:
+        raise DisconnectionError("the database server closed the connection")
 
 
 def select_locale() -> str:
