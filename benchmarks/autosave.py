@@ -62,6 +62,7 @@ def main() -> None:
             "bench@example.go.th", "coordinator", agency=agency, password="bench-password-1"
         )
         round_ = rounds.create_round(version, "Benchmark", 2569, agencies=[agency])
+        round_id = round_.id  # (read once: the object expires at every commit)
         rounds.move(round_, "open")
         db.session.commit()
         questionnaire = questionnaire_of(version)
@@ -91,7 +92,7 @@ def main() -> None:
             code, value = values[i % len(values)]
             start = time.perf_counter()
             reply = client.post(
-                f"/rounds/{round_.id}/answers",
+                f"/rounds/{round_id}/answers",
                 json={"revision": revision, "answers": {code: value}},
                 headers={"X-Requested-With": "fetch"},
             )

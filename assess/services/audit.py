@@ -51,6 +51,7 @@ def insert(action: str, actor: User | None, events: Sequence[dict[str, Any]]) ->
         "actor_id": actor.id if actor is not None else None,
         "actor_label": actor.email if actor is not None else "system",
     }
-    db.session.execute(
-        AuditEvent.__table__.insert(), [{"detail": "", **actor_columns, **e} for e in events]
-    )
+    db.session.connection().execute(_INSERT, [{"detail": "", **actor_columns, **e} for e in events])
+
+
+_INSERT = AuditEvent.__table__.insert()

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -266,6 +266,27 @@ def save(
     return Saved(mine, values, own)
 
 
+def _answer_writes() -> tuple[Any, Any, Any]:
+    """The statements of :func:`_write_answers`, built once: insert, update and delete one
+    answer."""
+    table = Answer.__table__
+    where = (table.c.response_id == bindparam("a_response_id")) & (
+        table.c.question_code == bindparam("a_code")
+    )
+    columns = {
+        "value": bindparam("a_value"),
+        "updated_at": bindparam("a_at"),
+        "updated_by_id": bindparam("a_by"),
+    }
+    insert_ = table.insert().values(
+        response_id=bindparam("a_response_id"), question_code=bindparam("a_code"), **columns
+    )
+    return insert_, table.update().where(where).values(**columns), table.delete().where(where)
+
+
+_INSERT_ANSWER, _UPDATE_ANSWER, _DELETE_ANSWER = _answer_writes()
+
+
 def _write_answers(
     response: Response,
     changes: Mapping[str, tuple[Any, Any]],
@@ -275,27 +296,14 @@ def _write_answers(
 ) -> None:
     """Write changed answers (new JSON value ``None``: removed) and one audit event each,
     as plain statements; forget the session's copies of the rows that changed."""
-    table = Answer.__table__
+    connection = db.session.connection()
     for code, (_old, new) in changes.items():
-        where = (table.c.response_id == response.id) & (table.c.question_code == code)
+        key = {"a_response_id": response.id, "a_code": code}
         if new is None:
-            db.session.execute(table.delete().where(where))
-        elif code not in stored_before:
-            db.session.execute(
-                table.insert().values(
-                    response_id=response.id,
-                    question_code=code,
-                    value=new,
-                    updated_at=now,
-                    updated_by_id=actor.id,
-                )
-            )
+            connection.execute(_DELETE_ANSWER, key)
         else:
-            db.session.execute(
-                table.update()
-                .where(where)
-                .values(value=new, updated_at=now, updated_by_id=actor.id)
-            )
+            statement = _UPDATE_ANSWER if code in stored_before else _INSERT_ANSWER
+            connection.execute(statement, key | {"a_value": new, "a_at": now, "a_by": actor.id})
     audit.insert(
         "answer",
         actor,
@@ -325,6 +333,24 @@ def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> 
         return None
 
 
+def _revision_claims() -> tuple[Any, Any]:
+    """The statements of :func:`_claim_revision`, built once: the next revision if the
+    current one is the expected one; the next revision whatever the current one."""
+    table = Response.__table__
+    stamp = {"updated_at": bindparam("c_at"), "completeness": bindparam("c_completeness")}
+    mine = table.c.id == bindparam("c_id")
+    claim = (
+        table.update()
+        .where(mine, table.c.revision == bindparam("c_expected", type_=Integer))
+        .values(revision=bindparam("c_expected", type_=Integer) + 1, **stamp)
+    )
+    following = table.update().where(mine).values(revision=table.c.revision + 1, **stamp)
+    return claim, following.returning(table.c.revision)
+
+
+_CLAIM_REVISION, _NEXT_REVISION = _revision_claims()
+
+
 def _claim_revision(
     response: Response, expected: int | None, now: dt.datetime, completeness: str
 ) -> None:
@@ -336,25 +362,20 @@ def _claim_revision(
     gets :class:`StaleRevision` instead of silently overwriting the first. ``expected``
     ``None`` (imports): the next revision, whatever the current one.
     """
-    table = Response.__table__
+    values = {"c_id": response.id, "c_at": now, "c_completeness": completeness}
     if expected is None:
-        revision = db.session.execute(
-            table.update()
-            .where(table.c.id == response.id)
-            .values(revision=table.c.revision + 1, updated_at=now, completeness=completeness)
-            .returning(table.c.revision)
-        ).scalar_one()
+        revision = db.session.connection().execute(_NEXT_REVISION, values).scalar_one()
         set_committed_value(response, "revision", revision)
         set_committed_value(response, "updated_at", now)
         set_committed_value(response, "completeness", completeness)
         return
     busy: OperationalError | None = None
     try:
-        claimed = db.session.execute(
-            table.update()
-            .where(table.c.id == response.id, table.c.revision == expected)
-            .values(revision=expected + 1, updated_at=now, completeness=completeness)
-        ).rowcount  # type: ignore[attr-defined]
+        claimed = (
+            db.session.connection()
+            .execute(_CLAIM_REVISION, values | {"c_expected": expected})
+            .rowcount
+        )
     except OperationalError as exc:
         # SQLite refuses to write from a snapshot older than another tab's commit.
         claimed, busy = 0, exc

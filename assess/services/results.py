@@ -17,7 +17,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Integer, Text, cast, insert, literal_column, null, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
@@ -169,37 +180,45 @@ class SaveState:
     results: dict[str, tuple[int, StoredRow]]
 
 
+def _state_query() -> Any:
+    """The query of :func:`read_state`, built once (plain tables: no ORM layer per call)."""
+    answer, verified = Answer.__table__, VerifiedAnswer.__table__
+    evidence, result = Evidence.__table__, Result.__table__
+    response_id = bindparam("response_id", type_=Integer)
+    none_text, none_int = cast(null(), Text), cast(null(), Integer)
+    return union_all(
+        *(
+            select(
+                literal_column(f"'{tag}'"), table.c.question_code, cast(table.c.value, Text),
+                none_int, none_text, none_text, none_text, none_text,
+            ).where(table.c.response_id == response_id)
+            for tag, table in (("a", answer), ("v", verified))
+        ),
+        select(
+            literal_column("'e'"), evidence.c.question_code, none_text,
+            none_int, none_text, none_text, none_text, none_text,
+        ).where(evidence.c.response_id == response_id),
+        select(
+            literal_column("'r'"), result.c.kind, cast(result.c.dimensions, Text), result.c.id,
+            result.c.completeness, result.c.overall_score, result.c.overall_level,
+            result.c.questionnaire_hash,
+        ).where(result.c.response_id == response_id),
+    )  # fmt: skip
+
+
+_STATE = _state_query()
+
+
 def read_state(response_id: int) -> SaveState:
     """:class:`SaveState` of a response, with one query (pending changes are flushed first)."""
-    none_text, none_int = cast(null(), Text), cast(null(), Integer)
-
-    def values(tag: str, model: type[Answer] | type[VerifiedAnswer]) -> Any:
-        return select(
-            literal_column(f"'{tag}'"),
-            model.question_code,
-            cast(model.value, Text),
-            none_int, none_text, none_text, none_text, none_text,
-        ).where(model.response_id == response_id)  # fmt: skip
-
-    query = union_all(
-        values("a", Answer),
-        values("v", VerifiedAnswer),
-        select(
-            literal_column("'e'"), Evidence.question_code, none_text,
-            none_int, none_text, none_text, none_text, none_text,
-        ).where(Evidence.response_id == response_id),
-        select(
-            literal_column("'r'"), Result.kind, cast(Result.dimensions, Text), Result.id,
-            Result.completeness, Result.overall_score, Result.overall_level,
-            Result.questionnaire_hash,
-        ).where(Result.response_id == response_id),
-    )  # fmt: skip
+    db.session.flush()
     answers: dict[str, Any] = {}
     verified: dict[str, Any] = {}
     evidence: set[str] = set()
     stored: dict[str, tuple[int, StoredRow]] = {}
     loads = json.loads
-    for tag, code, text, id_, completeness, score, level, digest in db.session.execute(query):
+    rows = db.session.connection().execute(_STATE, {"response_id": response_id})
+    for tag, code, text, id_, completeness, score, level, digest in rows:
         if tag == "a":
             answers[code] = None if text is None else loads(text)
         elif tag == "v":
@@ -243,6 +262,28 @@ def rescore(
     return mine, mine
 
 
+def _result_writes() -> tuple[Any, Any, Any]:
+    """The statements of :func:`store`, built once: update a response's two results at
+    once, update one, insert one."""
+    table = Result.__table__
+    columns = {
+        name: bindparam(f"r_{name}")
+        for name in (
+            "completeness", "overall_score", "overall_level", "dimensions",
+            "questionnaire_hash", "computed_at",
+        )
+    }  # fmt: skip
+    both = table.update().where(table.c.response_id == bindparam("r_response_id"))
+    one = table.update().where(table.c.id == bindparam("r_id"))
+    new = table.insert().values(
+        response_id=bindparam("r_response_id"), kind=bindparam("r_kind"), **columns
+    )
+    return both.values(**columns), one.values(**columns), new
+
+
+_UPDATE_BOTH, _UPDATE_ONE, _INSERT_ONE = _result_writes()
+
+
 def store(
     response_id: int,
     state: SaveState,
@@ -252,8 +293,8 @@ def store(
     now: dt.datetime,
 ) -> None:
     """Write a response's self and verified results where they differ from ``state``'s."""
-    table = Result.__table__
-    rows = {"self": _columns(_record(mine), digest), "verified": _columns(_record(checked), digest)}
+    rows = {"self": _columns(_record(mine), digest)}
+    rows["verified"] = rows["self"] if checked is mine else _columns(_record(checked), digest)
     stale = {
         kind: row
         for kind, row in rows.items()
@@ -261,28 +302,21 @@ def store(
     }
     if not stale:
         return
-    if (
-        mine is checked
-        and set(stale) == set(KINDS)
-        and all(kind in state.results for kind in KINDS)
-    ):
+    connection = db.session.connection()
+
+    def params(row: dict[str, Any]) -> dict[str, Any]:
+        return {f"r_{name}": value for name, value in row.items()} | {"r_computed_at": now}
+
+    if checked is mine and len(stale) == len(KINDS) == len(state.results):
         # The usual autosave: no verified values, both rows get the same figures.
-        db.session.execute(
-            table.update()
-            .where(table.c.response_id == response_id)
-            .values(**rows["self"], computed_at=now)
-        )
+        connection.execute(_UPDATE_BOTH, params(rows["self"]) | {"r_response_id": response_id})
         return
     for kind, row in stale.items():
         if kind in state.results:
-            db.session.execute(
-                table.update()
-                .where(table.c.id == state.results[kind][0])
-                .values(**row, computed_at=now)
-            )
+            connection.execute(_UPDATE_ONE, params(row) | {"r_id": state.results[kind][0]})
         else:
-            db.session.execute(
-                table.insert().values(response_id=response_id, kind=kind, **row, computed_at=now)
+            connection.execute(
+                _INSERT_ONE, params(row) | {"r_response_id": response_id, "r_kind": kind}
             )
 
 
