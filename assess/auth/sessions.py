@@ -22,7 +22,7 @@ import hashlib
 import secrets
 
 from flask import current_app, session
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from assess.extensions import db
 from assess.models import User, UserSession, utcnow
@@ -113,6 +113,14 @@ def check(user_id: int) -> bool:
     return load(user_id) is not None
 
 
+#: The query of :func:`load`, built once.
+_USER_AND_SESSION = (
+    select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), UserSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load(user_id: int) -> User | None:
     """The user whose live session row this request's session names, marked seen; else
     ``None`` (as :func:`check`). The user and the row come in one query: every signed-in
@@ -121,9 +129,7 @@ def load(user_id: int) -> User | None:
     if not isinstance(token, str):
         return None
     found = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.token_hash == _digest(token))
+        _USER_AND_SESSION, {"user_id": user_id, "token_hash": _digest(token)}
     ).first()
     if found is None:
         session.pop(SESSION_KEY, None)

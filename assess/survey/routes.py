@@ -31,7 +31,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
@@ -723,6 +723,16 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
     return redirect(here + (f"#{anchor}" if anchor in valid else ""))
 
 
+#: The query of :func:`_load_for_save`, built once.
+_RESPONSE_FOR_SAVE = (
+    select(Response, QuestionnaireVersion.content_hash)
+    .join(Response.round)
+    .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_id)
+    .where(Response.round_id == bindparam("round_id"), Response.agency_id == bindparam("agency_id"))
+    .options(contains_eager(Response.round))
+)
+
+
 def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
     """As :func:`_load`, with the round in the same query (the save reads the rest as plain
     values), and the questionnaire without reading its text when this process parsed it
@@ -730,14 +740,9 @@ def _load_for_save(round_id: int) -> tuple[Response, Questionnaire]:
     agency_id = current_user.agency_id
     if agency_id is None:
         abort(404)
-    query = (
-        select(Response, QuestionnaireVersion.content_hash)
-        .join(Response.round)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_id)
-        .where(Response.round_id == round_id, Response.agency_id == agency_id)
-        .options(contains_eager(Response.round))
-    )
-    found = db.session.execute(query).first()
+    found = db.session.execute(
+        _RESPONSE_FOR_SAVE, {"round_id": round_id, "agency_id": agency_id}
+    ).first()
     if found is None or not responses.can_view(current_user, found[0]):
         abort(404)
     response, content_hash = found
