@@ -14,7 +14,9 @@ Phase 2, the bare database: as many concurrent asyncio tasks each run a single-r
 ``answer``, in the same database, over ``--connections`` connections (default: as many as
 the users, within what the server allows). Prints saves/s, p50/p95/p99, errors and the CPU
 of server, PostgreSQL and client for each phase and the ratio; ``--json`` writes them.
-The issue-8 targets (2 cores): ≥ 300 saves/s with p95 ≤ 150 ms at 100 users, and ≥ 25 % of
+``--ceiling`` adds phase 3, the web stack's own ceiling: the same gunicorn serving only the
+bare upsert, from a bare WSGI callable and from a one-route Flask app (``_ceiling.py``),
+with the same clients. The issue-8 targets (2 cores): ≥ 300 saves/s with p95 ≤ 150 ms at 100 users, and ≥ 25 % of
 the bare upsert throughput.
 """
 
@@ -101,6 +103,70 @@ async def bare_upserts(
     }
 
 
+async def ceiling_saves(port: int, users: int, duration: float, warmup: float) -> dict[str, Any]:
+    """``users`` clients POSTing one bare upsert after another to ``_ceiling``'s app, each
+    on a new connection as the web phase's clients do; figures after ``warmup``."""
+    timings: list[tuple[float, float]] = []
+    errors: list[str] = []
+    started = time.monotonic()
+    stop_at = started + warmup + duration
+
+    async def user(i: int) -> None:
+        rng = random.Random(i)
+        browser = load.Browser(port)
+        while time.monotonic() < stop_at:
+            body = json.dumps(
+                {
+                    "response_id": i + 1,
+                    "code": f"Q{rng.randrange(90):02d}",
+                    "value": rng.choice(["a", "b", 3, True, ["x", "y"]]),
+                }
+            ).encode()
+            start = time.monotonic()
+            try:
+                status, _ = await browser.request(
+                    "POST", "/save", body, {"Content-Type": "application/json"}
+                )
+                if status != 200:
+                    errors.append(f"HTTP {status}")
+            except load.HttpError as exc:
+                errors.append(str(exc))
+            timings.append((start, (time.monotonic() - start) * 1000))
+
+    await asyncio.gather(*(user(i) for i in range(users)))
+    kept = [ms for at, ms in timings if at >= started + warmup]
+    return {
+        "saves": len(kept),
+        "saves_per_second": round(len(kept) / duration, 1),
+        "p50_ms": round(load.percentile(kept, 50), 1),
+        "p95_ms": round(load.percentile(kept, 95), 1),
+        "requests": len(timings),
+        "errors": len(errors),
+        "error_samples": errors[:5],
+    }
+
+
+def ceiling(
+    conninfo: str, folder: Path, workers: int, users: int, duration: float, warmup: float
+) -> dict[str, Any]:
+    """The web stack's ceiling: the same gunicorn serving ``_ceiling``'s two applications."""
+    found: dict[str, Any] = {}
+    for name in ("plain", "flask"):
+        with _server.Server(
+            conninfo,
+            folder,
+            workers=workers,
+            preload=False,
+            app=f"_ceiling:{name}",
+            extra_env={"CEILING_CONNINFO": conninfo},
+        ) as server:
+            cpu0 = server.cpu_seconds()
+            found[name] = asyncio.run(ceiling_saves(server.port, users, duration, warmup))
+            cpu = server.cpu_seconds() - cpu0
+            found[name]["server_cpu_ms_per_save"] = round(cpu * 1000 / found[name]["requests"], 2)
+    return found
+
+
 def available_connections(conninfo: str) -> int:
     import psycopg
 
@@ -125,6 +191,12 @@ def main() -> int:
         "--rate",
         type=float,
         help="offer this many saves/s in all (each user paced) instead of as fast as possible",
+    )
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure the web stack's ceiling: the same gunicorn serving only the bare "
+        "upsert, from a bare WSGI callable and from a Flask route (benchmarks/_ceiling.py)",
     )
     parser.add_argument("--database-url", help="default: assess_bench_saves on local PostgreSQL")
     parser.add_argument("--json", type=Path)
@@ -181,6 +253,13 @@ def main() -> int:
     bare = asyncio.run(bare_upserts(conninfo, users, connections, duration, database))
     bare["connections"] = connections
     ratio = web["saves_per_second"] / bare["saves_per_second"] if bare["saves_per_second"] else 0
+
+    # Phase 3: the web stack's ceiling (gunicorn and the bare upsert, no app).
+    stack = (
+        ceiling(conninfo, prepared.folder, args.workers, users, duration, warmup)
+        if args.ceiling
+        else {}
+    )
     summary = {
         "mode": "short" if args.short else "full",
         "users": users,
@@ -193,6 +272,7 @@ def main() -> int:
         "web": web,
         "bare_upsert": bare,
         "web_vs_bare": round(ratio, 3),
+        "ceiling": stack,
         "targets": {
             "saves_per_second>=300": web["saves_per_second"] >= 300,
             "p95_ms<=150": web["p95_ms"] <= 150,
@@ -217,6 +297,16 @@ def main() -> int:
         f"CPU s: postgres {bare['cpu']['postgres']}, client {bare['cpu']['client']}   "
         f"({connections} connections)"
     )
+    for name, label in (("plain", "bare WSGI"), ("flask", "Flask route")):
+        if name in stack:
+            c = stack[name]
+            print(
+                f"  ceiling: gunicorn + {label} + the bare upsert  {c['saves_per_second']:>8} "
+                f"saves/s   p50 {c['p50_ms']} ms   p95 {c['p95_ms']} ms   errors {c['errors']}   "
+                f"server CPU {c['server_cpu_ms_per_save']} ms/save   "
+                f"(bare upsert / this = {bare['saves_per_second'] / max(c['saves_per_second'], 1):.1f}×; "
+                f"web app / this = {web['saves_per_second'] / max(c['saves_per_second'], 1):.1%})"
+            )
     print(f"  web / bare = {ratio:.1%}   targets: {summary['targets']}")
     if errors:
         print("  first errors:", *errors[:5], sep="\n    ")

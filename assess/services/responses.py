@@ -229,6 +229,10 @@ def save(
             problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
+    if revision is None:
+        # No check asked (scripts): the current revision, its row locked first (PostgreSQL)
+        # so that the state read next is the one this save changes.
+        revision = db.session.connection().execute(_LOCK, {"c_id": response.id}).scalar_one()
     state = results.read_state(response.id)
     values = dict(state.answers)
     changes: dict[str, tuple[Any, Any]] = {}  # code → (old, new) stored JSON values
@@ -334,41 +338,35 @@ def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> 
 
 
 def _revision_claims() -> tuple[Any, Any]:
-    """The statements of :func:`_claim_revision`, built once: the next revision if the
-    current one is the expected one; the next revision whatever the current one."""
+    """The statements of :func:`save`'s revision, built once: the next revision if the
+    current one is the expected one; the current one, its row locked."""
     table = Response.__table__
-    stamp = {"updated_at": bindparam("c_at"), "completeness": bindparam("c_completeness")}
     mine = table.c.id == bindparam("c_id")
+    expected = bindparam("c_expected", type_=Integer)
     claim = (
         table.update()
-        .where(mine, table.c.revision == bindparam("c_expected", type_=Integer))
-        .values(revision=bindparam("c_expected", type_=Integer) + 1, **stamp)
+        .where(mine, table.c.revision == expected)
+        .values(
+            revision=expected + 1,
+            updated_at=bindparam("c_at"),
+            completeness=bindparam("c_completeness"),
+        )
     )
-    following = table.update().where(mine).values(revision=table.c.revision + 1, **stamp)
-    return claim, following.returning(table.c.revision)
+    return claim, select(table.c.revision).where(mine).with_for_update()
 
 
-_CLAIM_REVISION, _NEXT_REVISION = _revision_claims()
+_CLAIM_REVISION, _LOCK = _revision_claims()
 
 
-def _claim_revision(
-    response: Response, expected: int | None, now: dt.datetime, completeness: str
-) -> None:
+def _claim_revision(response: Response, expected: int, now: dt.datetime, completeness: str) -> None:
     """Move the response to its next revision, atomically (and stamp it ``now``, with its
     new ``completeness``).
 
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
-    gets :class:`StaleRevision` instead of silently overwriting the first. ``expected``
-    ``None`` (imports): the next revision, whatever the current one.
+    gets :class:`StaleRevision` instead of silently overwriting the first.
     """
     values = {"c_id": response.id, "c_at": now, "c_completeness": completeness}
-    if expected is None:
-        revision = db.session.connection().execute(_NEXT_REVISION, values).scalar_one()
-        set_committed_value(response, "revision", revision)
-        set_committed_value(response, "updated_at", now)
-        set_committed_value(response, "completeness", completeness)
-        return
     busy: OperationalError | None = None
     try:
         claimed = (

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import load  # noqa: E402
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get("ASSESS_TEST_DATABASE_URL") else [])]
 
 
 @pytest.fixture
@@ -230,3 +232,18 @@ def test_answers_loaded_before_a_save_read_the_saved_values(scene):
     db.session.commit()
     db.session.expire_all()
     assert responses.current_json(response) == {"people.headcount": 120, "service.service_count": 3}
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_a_save_without_a_revision_takes_the_next_one_and_stores_the_full_figures(scene):
+    response, coordinator = scene
+    questionnaire = questionnaire_of(response.questionnaire)
+    for step, change in enumerate(({"people.trained_share": 40}, {"people.trained_share": 90})):
+        before = response.revision
+        saved = responses.save_answers(response, change, revision=None, actor=coordinator)
+        db.session.commit()
+        assert response.revision == before + 1, step
+        expected = engine.score_response(questionnaire, results.answer_sets(response)[0])
+        assert saved.overall == expected.overall
+        assert results.result_of(response, "self").overall_score == _text(expected.overall)
+        assert response.completeness == results._text(expected.completeness, "0.1")

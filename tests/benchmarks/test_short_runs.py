@@ -88,3 +88,26 @@ def test_faults_short_mode_loses_and_duplicates_nothing(tmp_path):
     assert sqlite["check"]["duplicated"] == 0
     assert summary["passed"] is True, summary["ok"]
     assert summary["_status"] == 0, output
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the saves benchmark runs on PostgreSQL")
+def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling(tmp_path):
+    summary = run(
+        "saves.py", "--ceiling", "--database-url", load_database(tmp_path),
+        out=tmp_path / "saves.json",
+    )  # fmt: skip
+    output = summary["_output"]
+    assert summary["_status"] == 0, output
+    web, bare = summary["web"], summary["bare_upsert"]
+    assert web["errors"] == 0, output
+    assert web["saves"] > 0, output
+    assert bare["errors"] == 0, output
+    assert bare["saves"] > 0, output
+    assert summary["web_vs_bare"] == pytest.approx(
+        web["saves_per_second"] / bare["saves_per_second"], abs=0.001
+    )
+    for name in ("plain", "flask"):
+        stack = summary["ceiling"][name]
+        assert stack["errors"] == 0, output
+        assert stack["saves"] > 0, output
+    assert "ceiling: gunicorn + bare WSGI" in output

@@ -7,6 +7,7 @@ before the request uses it.
 
 from __future__ import annotations
 
+import os
 import time
 
 import psycopg
@@ -15,7 +16,14 @@ from sqlalchemy import text
 
 from assess.extensions import db
 
-pytestmark = pytest.mark.usefixtures("app")
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("ASSESS_TEST_DATABASE_URL"),
+        reason="PostgreSQL only (SQLite has no connection to lose)",
+    ),
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+    pytest.mark.usefixtures("app"),
+]
 
 
 def _backend_pid() -> int:
@@ -26,8 +34,6 @@ def _backend_pid() -> int:
 
 @pytest.fixture
 def postgres(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only (SQLite has no connection to lose)")
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 

@@ -827,3 +827,38 @@ def test_workbook_refused_after_changes_on_the_web(client, s):
     assert reply.status_code == 409
     assert "changed on the web after this workbook was downloaded" in text(reply)
     assert s.stored() == {"mgmt.leadership": 4}
+
+
+def test_an_autosave_runs_seven_statements_at_most(s: Setup, client) -> None:  # type: ignore[no-untyped-def]
+    """The hot path of a busy deadline, pinned: the signed-in session, the response, its
+    state in one query, the revision claim, the answer, its audit event, and the results
+    only when the figures moved; no ping, nothing left for the ORM to flush at commit."""
+    from sqlalchemy import event
+
+    save(client, s, {"people.headcount": 100})  # the first save of a response scores it in full
+    save(client, s, {"people.trained_share": 10})
+    engine = db.engine
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def saved(answers: dict) -> list[str]:
+        statements.clear()
+        revision = s.response.revision
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            reply = save(client, s, answers, revision)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert reply.status_code == 200, reply.get_json()
+        assert reply.get_json()["revision"] == revision + 1
+        return list(statements)
+
+    reads = ["SELECT", "SELECT", "SELECT"]
+    # Not scored: the results stay as they are.
+    assert saved({"people.headcount": 120}) == [*reads, "UPDATE", "UPDATE", "INSERT"]
+    # Scored: both results (self and verified) in one UPDATE.
+    assert saved({"people.trained_share": 95}) == [*reads, "UPDATE", "UPDATE", "INSERT", "UPDATE"]
+    assert s.stored()["people.headcount"] == 120
+    assert s.stored()["people.trained_share"] == 95
