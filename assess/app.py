@@ -67,6 +67,9 @@ def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
         # SESSION_IDLE_MINUTES without a request (assess.auth.sessions); the answer page
         # keeps unsaved values and asks to sign in again.
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        # The cookie is written when the session changes (sign-in, language), not re-signed
+        # on every request: its lifetime counts from sign-in, as the server-side row's does.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

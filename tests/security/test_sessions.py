@@ -202,3 +202,19 @@ def test_a_deactivated_user_is_signed_out(client, user):
     user.active = False
     db.session.commit()
     assert not signed_in(client)
+
+
+def test_the_session_cookie_is_written_at_sign_in_not_on_every_request(client, user):
+    """Its lifetime counts from sign-in (as the server-side row's); requests that change
+    nothing in the session do not re-sign it (an autosave every few seconds)."""
+    signed = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    cookie = signed.headers.get("Set-Cookie", "")
+    assert cookie.startswith("session=")
+    assert "Expires=" in cookie
+    client.get("/profile")  # the first form puts the CSRF token in the session
+    for path in ("/profile", "/my", "/profile"):
+        reply = client.get(path)
+        assert reply.status_code == 200, path
+        assert "session=" not in reply.headers.get("Set-Cookie", ""), path
+    # A change to the session (the language) writes it again.
+    assert "session=" in client.get("/profile?lang=th").headers.get("Set-Cookie", "")
