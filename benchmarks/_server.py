@@ -196,6 +196,13 @@ def post_fork(server, worker):
 """
 
 
+#: gunicorn's sync workers: one more than the cores. The app is CPU-bound; with more, every
+#: new connection wakes every worker waiting on the socket and the cores go to switching
+#: between them (saves.py, 100 users, 2 cores: 3 workers 574-607 saves/s, 4: 508, 5: 413;
+#: 2: 441, as a worker waiting for the database leaves its core idle).
+WORKERS = (os.cpu_count() or 1) + 1
+
+
 class Server:
     """``gunicorn wsgi:app`` on a free port, configured through the ``ASSESS_*`` variables."""
 
@@ -204,7 +211,7 @@ class Server:
         url: str,
         folder: Path,
         *,
-        workers: int = 2 * (os.cpu_count() or 1) + 1,
+        workers: int = WORKERS,
         threads: int = 1,
         timeout: int = 30,
         preload: bool = True,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import tempfile
@@ -253,7 +252,7 @@ def main() -> int:
     parser.add_argument(
         "--restart-every", type=float, help="seconds between PostgreSQL restarts (60; short 5)"
     )
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=_server.WORKERS)
     parser.add_argument("--postgres", choices=("private", "system"), default="private")
     parser.add_argument(
         "--database-url", help="with --postgres system (default assess_bench_faults)"

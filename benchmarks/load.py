@@ -530,7 +530,7 @@ def main() -> int:
     parser.add_argument("--users", type=int)
     parser.add_argument("--duration", type=float, help="seconds (default 300, short 8)")
     parser.add_argument("--think", default="1,3", help="think time range in seconds (1,3)")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=_server.WORKERS)
     parser.add_argument("--threads", type=int, default=1, help="gthread workers when > 1")
     parser.add_argument(
         "--database-url",

@@ -3,7 +3,7 @@
     python benchmarks/saves.py                        # 100 users, 60 s each phase
     python benchmarks/saves.py --short --json out.json   # 20 users, 8 s each phase
 
-Phase 1, the web app: ``gunicorn wsgi:app`` (2 × cores + 1 sync workers unless
+Phase 1, the web app: ``gunicorn wsgi:app`` (cores + 1 sync workers unless
 ``--workers``/``--threads`` say otherwise) on PostgreSQL; ``--users`` coordinators, each
 signed in through the login form on its own agency's response, save one answer after
 another with no think time (or paced to ``--rate`` saves/s in all), as the answer page's
@@ -184,7 +184,7 @@ def main() -> int:
     parser.add_argument("--users", type=int)
     parser.add_argument("--duration", type=float, help="seconds per phase (default 60)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds not measured")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=_server.WORKERS)
     parser.add_argument("--threads", type=int, default=1, help="gthread workers when > 1")
     parser.add_argument("--connections", type=int, help="bare loop connections")
     parser.add_argument(
