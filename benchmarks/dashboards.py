@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import national  # noqa: E402
-from recompute import machine  # noqa: E402
+from recompute import describe, machine  # noqa: E402
 
 PAGES = {
     "league": "",
@@ -163,11 +163,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=1))
         return
-    m = figures["machine"]
-    print(
-        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; Python "
-        f"{m['python']}, PostgreSQL {m['postgresql']}"
-    )
+    print(describe(figures["machine"]))
     print(
         f"round {built.current_id} with {args.agencies:,} agencies (trend against round "
         f"{built.before_id}); medians of {args.cold} cold and {args.requests} warm requests"

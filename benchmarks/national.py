@@ -51,6 +51,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Place names, tags and the app's test configuration: as the league-table benchmark's.
+import league_table  # noqa: E402
+from league_table import PLACE_HEAD, PLACE_TAIL, TAGS  # noqa: E402
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/assess_national"
 EMAIL, PASSWORD = "bench-reviewer@example.go.th", "bench-password-1"
 #: Bumped when what the generator makes changes, so older databases are rebuilt.
@@ -85,13 +89,6 @@ PROVINCES = (
     ("Uthai Thani", "อุทัยธานี"), ("Uttaradit", "อุตรดิตถ์"), ("Yala", "ยะลา"),
     ("Yasothon", "ยโสธร"),
 )  # fmt: skip
-#: Syllables of plausible Thai place names for local administrations.
-PLACE_HEAD = ("บ้าน", "หนอง", "โคก", "ดอน", "นา", "ห้วย", "ท่า", "วัง", "บึง", "ทุ่ง", "เขา", "คลอง")
-PLACE_TAIL = (
-    "ใหญ่", "แดง", "ทอง", "สวรรค์", "ขาม", "บัว", "จิก", "ไผ่", "เหนือ", "ใต้", "กลาง", "งาม",
-    "ยาง", "สะอาด", "หลวง", "พัฒนา",
-)  # fmt: skip
-TAGS = ("service-heavy", "data-holder", "regulator", "revenue", "security", "pilot")
 #: Mean latent maturity by kind of agency (0–1): central agencies ahead, subdistricts behind.
 MATURITY = {
     "ministry": 0.62, "department": 0.58, "public_org": 0.64, "state_enterprise": 0.66,
@@ -120,18 +117,9 @@ class National:
 
 def make_app(url: str, folder: Path | None = None) -> Flask:
     """The application on ``url`` (CSRF off: benchmarks post the sign-in form directly)."""
-    from assess import create_app
-
     folder = folder or ROOT / "instance" / "bench" / "national"
     folder.mkdir(parents=True, exist_ok=True)
-    return create_app(
-        {
-            "INSTANCE_PATH": str(folder),
-            "DATABASE_URL": url,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    return league_table.make_app(url, folder)
 
 
 # -- agencies ---------------------------------------------------------------------------------

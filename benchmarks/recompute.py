@@ -82,6 +82,14 @@ def machine() -> dict[str, Any]:
     }
 
 
+def describe(m: dict[str, Any]) -> str:
+    """The line that names the machine of :func:`machine` (PostgreSQL's version added)."""
+    return (
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; Python "
+        f"{m['python']}, PostgreSQL {m['postgresql']}"
+    )
+
+
 def main() -> None:
     """Build or reuse the national database, then time each figure beside the reference."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -226,11 +234,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=1))
         return
-    m = figures["machine"]
-    print(
-        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_mib']:,} MiB; Python "
-        f"{m['python']}, PostgreSQL {m['postgresql']}"
-    )
+    print(describe(figures["machine"]))
     print(
         f"round {round_id}: {responses:,} responses, {answers:,} answers, {verified:,} verified "
         f"values (best of {args.repeat})"
