@@ -125,33 +125,52 @@ def _truncate_postgres(url: str) -> None:
     engine.dispose()
 
 
+def sqlite_copy(template: Path, folder: Path) -> str:
+    """A fresh, migrated SQLite database in ``folder`` (a copy of the session's template),
+    as its URL."""
+    shutil.copy(template, folder / "assess.db")
+    return f"sqlite:///{folder / 'assess.db'}"
+
+
+def make_app(folder: Path, url: str, **settings: object):  # type: ignore[no-untyped-def]
+    """The application in testing mode (CSRF off, a fast password hash) on ``url``, with
+    its instance in ``folder``; ``settings`` add to or override that."""
+    from assess import create_app
+
+    return create_app(
+        {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **settings,
+        }
+    )
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database for one test, on each configured backend."""
     if request.param == "sqlite":
-        template = request.getfixturevalue("_sqlite_template")
-        shutil.copy(template, tmp_path / "assess.db")
-        return f"sqlite:///{tmp_path / 'assess.db'}"
+        return sqlite_copy(request.getfixturevalue("_sqlite_template"), tmp_path)
     url = request.getfixturevalue("_postgres_schema")
     _truncate_postgres(url)
     return url
 
 
 @pytest.fixture
+def sqlite_database_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty, migrated SQLite database, for modules whose tests do not depend on the
+    database engine (they override ``database_url`` with it)."""
+    return sqlite_copy(_sqlite_template, tmp_path)
+
+
+@pytest.fixture
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The application in testing mode on an empty database, inside an app context."""
-    from assess import create_app
     from assess.extensions import db
 
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": database_url,
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "SERVER_NAME": "assess.test",
-        }
-    )
+    app = make_app(tmp_path, database_url, SERVER_NAME="assess.test")
     with app.app_context():
         yield app
         db.session.remove()
@@ -166,6 +185,27 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runner(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
+
+
+def fill(response, actor, maturity: float, status: str = "accepted", extra=None) -> None:  # type: ignore[no-untyped-def]
+    """Answer a response plausibly at ``maturity`` (0…1; plus ``extra`` raw answers), set
+    its status (no review needed) and score it."""
+    import random
+
+    from assess.extensions import db
+    from assess.services import responses, results
+    from assess.services.questionnaires import questionnaire_of
+    from assess.synthetic import agency_answers
+
+    questionnaire = questionnaire_of(response.questionnaire)
+    answers = agency_answers(questionnaire, maturity, random.Random(int(maturity * 100)), 1.0)
+    raw = {code: responses.stored(value) for code, value in answers.items()}
+    raw.update(extra or {})
+    responses.save_answers(response, raw, revision=response.revision, actor=actor)
+    if status != "draft":
+        responses.set_status(response, status, None)
+    results.recompute(response)
+    db.session.commit()
 
 
 class World:

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from assess.extensions import db
 from assess.services import rounds
 from tests.api.conftest import ApiScene
-from tests.scorecards.conftest import fill
+from tests.conftest import fill
 
 
 def _results(api: ApiScene, status: str) -> None:

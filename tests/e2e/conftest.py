@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_app, sqlite_copy
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 JOURNEYS = ROOT / "test-artifacts" / "journeys"
@@ -94,18 +96,9 @@ def axe_source() -> str:
 @pytest.fixture
 def app(_sqlite_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The application on a fresh SQLite file, CSRF on (overrides the shared ``app``)."""
-    from assess import create_app
     from assess.extensions import db
 
-    shutil.copy(_sqlite_template, tmp_path / "assess.db")
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'assess.db'}",
-            "WTF_CSRF_ENABLED": True,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app = make_app(tmp_path, sqlite_copy(_sqlite_template, tmp_path), WTF_CSRF_ENABLED=True)
     with app.app_context():
         yield app
         db.session.remove()

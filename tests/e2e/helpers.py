@@ -82,19 +82,3 @@ def complete_the_rest(response, user, skip: str | None = None) -> None:  # type:
             evidence.add_url(response, user, code, f"https://data.example.go.th/evidence/{code}")
         db.session.commit()
     pytest.fail(f"could not complete the questionnaire: {results.score(response).missing}")
-
-
-def fill(response, actor, maturity: float, status: str = "accepted") -> None:  # type: ignore[no-untyped-def]
-    """Answer a response plausibly at ``maturity`` (0…1), set its status and score it."""
-    import random
-
-    from assess.synthetic import agency_answers
-
-    questionnaire = questionnaire_of(response.questionnaire)
-    answers = agency_answers(questionnaire, maturity, random.Random(int(maturity * 100)), 1.0)
-    raw = {code: responses.stored(value) for code, value in answers.items()}
-    responses.save_answers(response, raw, revision=response.revision, actor=actor)
-    if status != "draft":
-        responses.set_status(response, status, None)
-    results.recompute(response)
-    db.session.commit()

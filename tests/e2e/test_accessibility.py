@@ -15,8 +15,9 @@ import pytest
 from assess import thai
 from assess.extensions import db
 from assess.services import responses, rounds
+from tests.conftest import fill
 from tests.e2e.conftest import Journey
-from tests.e2e.helpers import complete_the_rest, fill, fresh, thai_label
+from tests.e2e.helpers import complete_the_rest, fresh, thai_label
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ import pytest
 
 from assess.extensions import db
 from assess.services import rounds
+from tests.conftest import fill
 from tests.e2e.conftest import Journey
-from tests.e2e.helpers import fill
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,6 @@ year's published round for the change, verified values that differ, and hostile 
 
 from __future__ import annotations
 
-import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assess.extensions import db
-from assess.services import responses, results, rounds
+from assess.services import responses, rounds
 from assess.services.questionnaires import questionnaire_of
-from assess.synthetic import agency_answers
+from tests.conftest import fill
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "scorecards"
@@ -23,19 +22,6 @@ ATTACK = (
     '<style>@import url("http://127.0.0.1:{port}/i.css");</style>'
     '<svg><image href="http://127.0.0.1:{port}/s.png"/></svg>'
 )
-
-
-def fill(response, actor, maturity: float, status: str = "accepted", extra=None) -> None:  # type: ignore[no-untyped-def]
-    """Answer a response plausibly (plus ``extra`` raw answers), set its status, score it."""
-    questionnaire = questionnaire_of(response.questionnaire)
-    answers = agency_answers(questionnaire, maturity, random.Random(int(maturity * 100)), 1.0)
-    raw = {code: responses.stored(value) for code, value in answers.items()}
-    raw.update(extra or {})
-    responses.save_answers(response, raw, revision=response.revision, actor=actor)
-    if status != "draft":
-        responses.set_status(response, status, None)
-    results.recompute(response)
-    db.session.commit()
 
 
 class Scene:

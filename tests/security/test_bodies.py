@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -24,10 +22,9 @@ DEEP = b'{"revision": 1, "answers": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + 
 
 
 @pytest.fixture
-def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
+def database_url(sqlite_database_url: str) -> str:
     """SQLite only: parsing a body does not depend on the database engine."""
-    shutil.copy(_sqlite_template, tmp_path / "assess.db")
-    return f"sqlite:///{tmp_path / 'assess.db'}"
+    return sqlite_database_url
 
 
 class Scene:

@@ -179,11 +179,8 @@ def test_production_sets_secure_cookies(tmp_path, world_free_db):
 
 
 @pytest.fixture
-def world_free_db(_sqlite_template: Path, tmp_path: Path) -> str:
-    import shutil
-
-    shutil.copy(_sqlite_template, tmp_path / "assess.db")
-    return f"sqlite:///{tmp_path / 'assess.db'}"
+def world_free_db(sqlite_database_url: str) -> str:
+    return sqlite_database_url
 
 
 def run(code: list[str], **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,10 +11,8 @@ no request ends in a 500.
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from html import unescape
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -29,10 +27,9 @@ SAVED = {"mgmt.leadership": 2}
 
 
 @pytest.fixture
-def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
+def database_url(sqlite_database_url: str) -> str:
     """SQLite only: parsing a file does not depend on the database engine."""
-    shutil.copy(_sqlite_template, tmp_path / "assess.db")
-    return f"sqlite:///{tmp_path / 'assess.db'}"
+    return sqlite_database_url
 
 
 class Scene:

@@ -8,7 +8,6 @@ evidence row or stray file is left).
 from __future__ import annotations
 
 import io
-import shutil
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -29,10 +28,9 @@ SAVED = "คำตอบที่บันทึกไว้แล้ว"
 
 
 @pytest.fixture
-def database_url(_sqlite_template: Path, tmp_path: Path) -> str:
+def database_url(sqlite_database_url: str) -> str:
     """SQLite only: what an upload may be does not depend on the database engine."""
-    shutil.copy(_sqlite_template, tmp_path / "assess.db")
-    return f"sqlite:///{tmp_path / 'assess.db'}"
+    return sqlite_database_url
 
 
 class Scene:

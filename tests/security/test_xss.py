@@ -21,7 +21,6 @@ import io
 import json
 import random
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assess.extensions import db
+from tests.conftest import make_app, sqlite_copy
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 
 MARK = "XSSMARK"
@@ -158,18 +158,8 @@ class Scene:
 @pytest.fixture(scope="module")
 def xss(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The scene and the app, once for the module (the tests only read)."""
-    from assess import create_app
-
     folder = tmp_path_factory.mktemp("xss")
-    shutil.copy(_sqlite_template, folder / "assess.db")
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(folder),
-            "DATABASE_URL": f"sqlite:///{folder / 'assess.db'}",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+    app = make_app(folder, sqlite_copy(_sqlite_template, folder))
     with app.app_context():
         scene = Scene(app)
         yield app, scene

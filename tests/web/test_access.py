@@ -39,6 +39,7 @@ import pytest
 import sqlalchemy as sa
 
 from assess.extensions import db
+from tests.conftest import make_app, sqlite_copy
 
 # -- what B holds: none of it may reach A's coordinator or an anonymous visitor ------------------
 
@@ -559,21 +560,14 @@ def fingerprint(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def matrix(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from assess import create_app
-
     folder = tmp_path_factory.mktemp("matrix")
-    shutil.copy(_sqlite_template, folder / "assess.db")
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(folder),
-            "DATABASE_URL": f"sqlite:///{folder / 'assess.db'}",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "SERVER_NAME": "assess.test",
-            # A started export is only recorded: no worker thread makes the PDFs.
-            "JOBS_EMBEDDED_WORKER": False,
-            "API_RATE_LIMIT": "100000/minute",
-        }
+    app = make_app(
+        folder,
+        sqlite_copy(_sqlite_template, folder),
+        SERVER_NAME="assess.test",
+        # A started export is only recorded: no worker thread makes the PDFs.
+        JOBS_EMBEDDED_WORKER=False,
+        API_RATE_LIMIT="100000/minute",
     )
     (folder / "evidence").mkdir(exist_ok=True)
     with app.app_context():

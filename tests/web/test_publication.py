@@ -4,7 +4,6 @@ publication, and the agency's results page (what a coordinator sees, and when)."
 from __future__ import annotations
 
 import datetime as dt
-import random
 import re
 
 import pytest
@@ -14,20 +13,8 @@ from assess.models import AuditEvent, Dispute
 from assess.services import disputes, responses, results, rounds
 from assess.services.errors import InvalidAnswers, NotAllowed, ServiceError, WrongState
 from assess.services.questionnaires import questionnaire_of
-from assess.synthetic import agency_answers
 from assess.thai import today
-
-
-def fill(response, actor, maturity: float, status: str = "accepted") -> None:
-    """Answer a response with plausible answers and set its status (no review needed here)."""
-    questionnaire = questionnaire_of(response.questionnaire)
-    answers = agency_answers(questionnaire, maturity, random.Random(int(maturity * 100)), 1.0)
-    raw = {code: responses.stored(value) for code, value in answers.items()}
-    responses.save_answers(response, raw, revision=response.revision, actor=actor)
-    if status != "draft":
-        responses.set_status(response, status, None)
-    results.recompute(response)
-    db.session.commit()
+from tests.conftest import fill
 
 
 class Scene:
