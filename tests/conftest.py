@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -130,6 +133,23 @@ def sqlite_copy(template: Path, folder: Path) -> str:
     as its URL."""
     shutil.copy(template, folder / "assess.db")
     return f"sqlite:///{folder / 'assess.db'}"
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``app`` served on 127.0.0.1 (a free port) from a thread, for a real browser: the
+    base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
 
 
 def make_app(folder: Path, url: str, **settings: object):  # type: ignore[no-untyped-def]

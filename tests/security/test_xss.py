@@ -30,7 +30,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assess.extensions import db
-from tests.conftest import make_app, sqlite_copy
+from tests.conftest import make_app, serving, sqlite_copy
 from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 
 MARK = "XSSMARK"
@@ -318,18 +318,9 @@ def test_evidence_links_must_be_web_addresses(xss, url):
 @pytest.fixture
 def live_xss(xss) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The scene's app served on 127.0.0.1 from a thread."""
-    from werkzeug.serving import make_server
-
     app, _ = xss
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
+    with serving(app) as url:
+        yield url
 
 
 INJECTED = """() => ({
