@@ -113,6 +113,7 @@ def flags(
 def by_agency(frame: pd.DataFrame) -> dict[str, set[str]]:
     """The kinds of flag each agency has (for the league table's icons)."""
     out: dict[str, set[str]] = {}
-    for agency, kind in zip(frame["agency"], frame["kind"], strict=True):
+    pairs = frame.loc[:, ["agency", "kind"]].drop_duplicates()
+    for agency, kind in zip(pairs["agency"].tolist(), pairs["kind"].tolist(), strict=True):
         out.setdefault(agency, set()).add(kind)
     return out

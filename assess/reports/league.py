@@ -46,7 +46,10 @@ class Options:
     def of(cls, agencies: pd.DataFrame, lang: str) -> Options:
         """The types, parents (code, name), provinces and tags present in the round."""
         order = {t: i for i, t in enumerate(AGENCY_TYPES)}
-        types = sorted(set(agencies["type"].dropna()) - {""}, key=lambda t: (order.get(t, 99), t))
+        # Plain lists: iterating pandas' string arrays costs ten times more.
+        types = sorted(
+            set(agencies["type"].dropna().tolist()) - {""}, key=lambda t: (order.get(t, 99), t)
+        )
         parents = (
             agencies.loc[
                 agencies["parent"].fillna("") != "", ["parent", "parent_name_th", "parent_name_en"]
@@ -58,8 +61,8 @@ class Options:
             (code, agency_name({"name_th": th, "name_en": en, "agency": code}, lang))
             for code, th, en in parents
         ]
-        provinces = sorted(set(agencies["province"].dropna()) - {""})
-        tags = sorted({t for tags in agencies["tags"] for t in (tags or [])})
+        provinces = sorted(set(agencies["province"].dropna().tolist()) - {""})
+        tags = sorted({t for tags in agencies["tags"].tolist() for t in (tags or [])})
         return cls(
             types=types,
             parents=sorted(named, key=lambda p: (p[1], p[0])),

@@ -13,17 +13,15 @@ import datetime as dt
 import gc
 import threading
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
+from assess.heap import no_collection
 from assess.scorecards.paths import PREFIX, STATIC
 
 if TYPE_CHECKING:  # WeasyPrint takes most of a second to import: only when a PDF is made
-    from collections.abc import Iterator
-
     from weasyprint import CSS, HTML
     from weasyprint.css import ColorProfile
     from weasyprint.text.fonts import FontConfiguration
@@ -201,24 +199,6 @@ def parse(html: str, url_fetcher: StaticOnlyFetcher) -> HTML:
     return document
 
 
-@contextmanager
-def _no_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused while a document is laid out.
-
-    A render makes hundreds of thousands of short-lived objects (boxes, styles), which
-    trigger a dozen collections that scan the whole heap and find little: about a tenth of
-    the render's time. Whatever cycles the render leaves are collected after it, when the
-    collector runs again: memory stays flat (``benchmarks/scorecards.py`` shows it).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def write_pdf(
     prepared: Prepared,
     *,
@@ -244,7 +224,7 @@ def write_pdf(
         created=created,
         modified=created,
     )
-    with _render_lock, _no_collection():
+    with _render_lock, no_collection():
         pdf = parse(prepared.html, chosen).write_pdf(
             stylesheets=[css],
             font_config=fonts,

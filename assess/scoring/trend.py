@@ -21,11 +21,22 @@ TREND_COLUMNS = ("agency", "measure", "score", "previous", "change", "comparabil
 
 
 def _wide(results: pd.DataFrame) -> pd.DataFrame:
-    """agency × measure table of whole hundredths (missing where not scored)."""
+    """agency × measure table of whole hundredths (missing where not scored), agencies and
+    measures sorted (as ``pivot`` gives, in a fraction of its time)."""
+    agency, agencies = pd.factorize(results["agency"], sort=True)
+    measure, measures = pd.factorize(results["measure"], sort=True)
+    cells = agency.astype(np.int64) * len(measures) + measure
+    if len(cells) and np.bincount(cells).max() > 1:
+        raise ValueError("results hold more than one score for an agency and measure")
     score = results["score"]
-    hundredths = pd.Series(to_hundredths(score.fillna(0)), index=results.index, dtype="Int64")
-    frame = results.loc[:, ["agency", "measure"]].assign(h=hundredths.mask(score.isna()))
-    return frame.pivot(index="agency", columns="measure", values="h")
+    values = np.zeros((len(agencies), len(measures)), dtype=np.int64)
+    missing = np.ones((len(agencies), len(measures)), dtype=bool)
+    values[agency, measure] = to_hundredths(score.fillna(0))
+    missing[agency, measure] = score.isna().to_numpy()
+    return pd.DataFrame(
+        {m: pd.arrays.IntegerArray(values[:, j], missing[:, j]) for j, m in enumerate(measures)},
+        index=pd.Index(agencies, name="agency"),
+    )
 
 
 def _integer_weights(weights: list[Decimal]) -> list[int]:
@@ -48,8 +59,32 @@ def trend(
     present in both appear. Scores are exact hundredths throughout; a weighted average of
     several previous dimensions is rounded to 2 decimals half away from zero.
     """
-    now = _wide(current)
-    before = _wide(previous)
+    return trend_of_tables(_wide(current), _wide(previous), new, old)
+
+
+def hundredths_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """An agency × measure table of 2-decimal scores (NaN when not scored) as whole
+    hundredths (``Int64``, missing when not scored): what :func:`trend_of_tables` reads."""
+    values = scores.to_numpy(dtype="float64")
+    missing = np.isnan(values)
+    whole = np.rint(np.where(missing, 0, values) * 100).astype(np.int64)
+    return pd.DataFrame(
+        {
+            measure: pd.arrays.IntegerArray(whole[:, j], missing[:, j])
+            for j, measure in enumerate(scores.columns)
+        },
+        index=scores.index,
+    )
+
+
+def trend_of_tables(
+    now: pd.DataFrame,
+    before: pd.DataFrame,
+    new: Questionnaire,
+    old: Questionnaire,
+) -> pd.DataFrame:
+    """:func:`trend` from agency × measure tables of whole hundredths (``Int64``), agencies
+    in code order: the newer round's and the older one's."""
     agencies = now.index.intersection(before.index, sort=False)
     now = now.reindex(agencies)
     before = before.reindex(agencies)
@@ -68,28 +103,28 @@ def trend(
         prior = _weighted_average(before, sources, weights)
         columns[measure] = (score, prior)
 
-    frames = []
-    for measure, (score, prior) in columns.items():
-        change = score - prior
-        frames.append(
-            pd.DataFrame(
-                {
-                    "agency": agencies,
-                    "measure": measure,
-                    "score": score.to_numpy(dtype="float64", na_value=np.nan) / 100,
-                    "previous": prior.to_numpy(dtype="float64", na_value=np.nan) / 100,
-                    "change": change.to_numpy(dtype="float64", na_value=np.nan) / 100,
-                    "comparability": label,
-                }
-            )
-        )
-    if not frames or agencies.empty:
+    if not columns or agencies.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
-    out = pd.concat(frames, ignore_index=True)
-    order = {m: i for i, m in enumerate(columns)}
-    out["_order"] = out["measure"].map(order)
-    out = out.sort_values(["agency", "_order"], kind="stable", ignore_index=True)
-    return out.drop(columns="_order")
+    # One row per agency (in code order) and measure (in questionnaire order).
+    scores = np.column_stack(
+        [s.to_numpy(dtype="float64", na_value=np.nan) for s, _ in columns.values()]
+    )
+    priors = np.column_stack(
+        [p.to_numpy(dtype="float64", na_value=np.nan) for _, p in columns.values()]
+    )
+    changes = np.column_stack(
+        [(s - p).to_numpy(dtype="float64", na_value=np.nan) for s, p in columns.values()]
+    )
+    return pd.DataFrame(
+        {
+            "agency": np.repeat(agencies.to_numpy(dtype=object), len(columns)),
+            "measure": np.tile(np.array(list(columns), dtype=object), len(agencies)),
+            "score": scores.ravel() / 100,
+            "previous": priors.ravel() / 100,
+            "change": changes.ravel() / 100,
+            "comparability": label,
+        }
+    )
 
 
 def _weighted_average(before: pd.DataFrame, sources: list[str], weights: list[int]) -> pd.Series:

@@ -9,20 +9,24 @@ PDFs never compute scores: they call these functions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Select, Text, cast, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
+from assess.heap import without_collection
 from assess.models import Agency, Response, Result, Round
 from assess.questionnaires import Questionnaire
 from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark, level_distribution
-from assess.scoring.trend import TREND_COLUMNS, trend
+from assess.scoring.trend import TREND_COLUMNS, hundredths_table, trend_of_tables
 from assess.services.questionnaires import questionnaire_of
 
 OVERALL = "overall"
@@ -36,22 +40,97 @@ AGENCY_COLUMNS = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Block:
+    """One kind of a round's stored results: a row per response that has it, in agency code
+    order.
+
+    ``scores`` (floats, NaN when not scored) and ``levels`` (level codes, ``None`` when not
+    placed) are agency × measure arrays, the measures being overall then the dimensions in
+    questionnaire order; a score is the float of the stored decimal string. ``result_ids``
+    and ``computed`` (the computation time as text) tell whether a row was written again
+    since it was read.
+    """
+
+    codes: npt.NDArray[np.object_]
+    response_ids: npt.NDArray[np.int64]
+    result_ids: npt.NDArray[np.int64]
+    computed: npt.NDArray[np.object_]
+    scores: npt.NDArray[np.float64]
+    levels: npt.NDArray[np.object_]
+
+    def marks(self) -> dict[int, tuple[int, str]]:
+        """(result id, computation time) by response id."""
+        return dict(
+            zip(
+                self.response_ids.tolist(),
+                zip(self.result_ids.tolist(), self.computed.tolist(), strict=True),
+                strict=True,
+            )
+        )
+
+    def without(self, response_ids: Collection[int]) -> Block:
+        """The rows of other responses."""
+        keep = ~np.isin(self.response_ids, np.fromiter(response_ids, dtype=np.int64))
+        return self.take(np.flatnonzero(keep))
+
+    def take(self, rows: npt.NDArray[np.intp]) -> Block:
+        """The given rows, in that order."""
+        return Block(
+            self.codes[rows],
+            self.response_ids[rows],
+            self.result_ids[rows],
+            self.computed[rows],
+            self.scores[rows],
+            self.levels[rows],
+        )
+
+    def plus(self, other: Block) -> Block:
+        """Both blocks' rows, in agency code order."""
+        joined = Block(
+            *(
+                np.concatenate([mine, theirs])
+                for mine, theirs in (
+                    (self.codes, other.codes),
+                    (self.response_ids, other.response_ids),
+                    (self.result_ids, other.result_ids),
+                    (self.computed, other.computed),
+                    (self.scores, other.scores),
+                    (self.levels, other.levels),
+                )
+            )
+        )
+        return joined.take(np.argsort(joined.codes, kind="stable"))
+
+
 @dataclass
 class RoundResults:
     """A round's responses and stored results, loaded once.
 
-    ``agencies`` has one row per response (:data:`AGENCY_COLUMNS`, indexed by agency code).
-    ``verified`` and ``self`` are long tables ``agency, measure, score, level`` (score a
-    float with exactly the stored 2 decimals, missing when not scored) for every response
-    that has results.
+    ``agencies`` has one row per response (:data:`AGENCY_COLUMNS`, indexed by agency code,
+    in code order). ``verified`` and ``self`` are long tables ``agency, measure, score,
+    level`` (score a float with exactly the stored 2 decimals, missing when not scored) for
+    every response that has results, by agency code then measure. :func:`refresh` brings
+    them up to date by reading again only the responses that changed.
     """
 
     round: Round
     questionnaire: Questionnaire
     agencies: pd.DataFrame
-    verified: pd.DataFrame
-    self: pd.DataFrame
+    _rows: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    _marks: dict[int, tuple[str | None, ...]] = field(default_factory=dict, repr=False)
+    _stored: dict[str, Block] = field(default_factory=dict, repr=False)
     _wide: dict[tuple[str, bool], pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def _long_verified(self) -> pd.DataFrame:
+        return _long(self._stored["verified"], self.measures)
+
+    def _long_self(self) -> pd.DataFrame:
+        return _long(self._stored["self"], self.measures)
+
+    # Built on first use: the dashboards read the agency × measure tables instead.
+    verified = cached_property(_long_verified)
+    self = cached_property(_long_self)
 
     @property
     def measures(self) -> list[str]:
@@ -75,27 +154,44 @@ class RoundResults:
         """agency × measure scores (floats, NaN when not scored), measures in order."""
         key = (kind, accepted_only)
         if key not in self._wide:
-            long = self.results(kind, accepted_only=accepted_only)
-            table = long.pivot(index="agency", columns="measure", values="score")
-            self._wide[key] = table.reindex(columns=self.measures).astype("float64")
+            block = self._chosen(kind, accepted_only)
+            self._wide[key] = self._table(block.codes, block.scores)
         return self._wide[key]
 
     def levels(self, kind: str = "verified", *, accepted_only: bool = True) -> pd.DataFrame:
-        """agency × measure level codes (None when not placed), measures in order."""
+        """agency × measure level codes (missing when not placed), measures in order."""
         key = (f"{kind}-levels", accepted_only)
         if key not in self._wide:
-            long = self.results(kind, accepted_only=accepted_only)
-            table = long.pivot(index="agency", columns="measure", values="level")
-            self._wide[key] = table.reindex(columns=self.measures)
+            block = self._chosen(kind, accepted_only)
+            self._wide[key] = self._table(block.codes, block.levels, dtype="str")
         return self._wide[key]
+
+    def _chosen(self, kind: str, accepted_only: bool) -> Block:
+        """The results of one kind, of the accepted responses unless told otherwise."""
+        block = self._stored["verified" if kind == "verified" else "self"]
+        if not accepted_only:
+            return block
+        accepted = set(self.accepted)  # (numpy's isin compares text pair by pair)
+        chosen = [i for i, code in enumerate(block.codes.tolist()) if code in accepted]
+        return block.take(np.array(chosen, dtype=np.intp))
+
+    def _table(self, codes: Any, values: Any, dtype: str | None = None) -> pd.DataFrame:
+        """An agency × measure table (as pivoting the long table would give)."""
+        return pd.DataFrame(
+            values,
+            index=pd.Index(codes, name="agency", dtype="str"),
+            columns=pd.Index(self.measures, name="measure", dtype="str"),
+            dtype=dtype,
+        )
 
     def groups(self, by: str, agencies: Iterable[str] | None = None) -> pd.DataFrame:
         """Comparison groups (``agency, by, group``) of one grouping, for the given agencies."""
         return peer_groups(self.agencies, by, agencies)
 
 
+@without_collection
 def load(round_: Round) -> RoundResults:
-    """Load a round's responses, agencies and stored results in three queries.
+    """Load a round's responses, agencies and stored results in two queries.
 
     The responses come one row per agency and the results one row per response and kind, so
     every JSON value (tags, dimension scores) is decoded once. Stored scores are decimal
@@ -103,8 +199,123 @@ def load(round_: Round) -> RoundResults:
     the JSON numbers of the contract.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
+    rows, marks = _agency_rows(db.session.execute(_agency_query(round_.id)).all())
+    code_of = {row[1]: code for code, row in rows.items()}
+    stored = _blocks(
+        db.session.execute(_result_query(round_.id)).all(),
+        code_of,
+        [d.code for d in questionnaire.dimensions],
+    )
+    return _assemble(round_, questionnaire, rows, marks, stored)
+
+
+@without_collection
+def refresh(data: RoundResults, round_: Round) -> RoundResults:
+    """The round's results now, reading again only the responses that changed since ``data``
+    (the same round's, loaded earlier).
+
+    Two light queries list every response's status, completeness and save and submission
+    times, and every stored result's id and computation time; a response whose marks differ
+    from what ``data`` holds (or that is new, or gone, or whose results were written again)
+    is read again with its agency and results, the rest is kept. The outcome equals a
+    fresh :func:`load` (agency records that changed without a change to the response are
+    not seen: callers recheck those, see :mod:`assess.reports.data`). When more than a
+    quarter of the responses changed, the round is simply loaded again.
+    """
+    questionnaire = questionnaire_of(round_.questionnaire)
+    if questionnaire is not data.questionnaire:
+        return load(round_)
+    # Marks as text: no timestamp objects to make (half the time of these queries).
+    now = {
+        row[0]: tuple(row[1:])
+        for row in db.session.execute(
+            select(Response.id, *_RESPONSE_MARKS).where(Response.round_id == round_.id)
+        )
+    }
+    held = data._marks
+    changed = {rid for rid, mark in now.items() if held.get(rid) != mark}
+    gone = held.keys() - now.keys()
+    written = db.session.execute(
+        select(Result.response_id, Result.kind, Result.id, cast(Result.computed_at, Text))
+        .join(Response, Result.response_id == Response.id)
+        .where(Response.round_id == round_.id)
+    ).all()
+    before = {
+        (response_id, kind): mark
+        for kind, block in data._stored.items()
+        for response_id, mark in block.marks().items()
+    }
+    after = {(w[0], w[1]): (w[2], w[3]) for w in written if w[1] in data._stored}
+    changed |= {key[0] for key, mark in after.items() if before.get(key) != mark}
+    changed |= {key[0] for key in before.keys() - after.keys()}
+    changed -= gone
+    if not changed and not gone:
+        return data
+    if len(changed) + len(gone) > len(now) // 4:
+        return load(round_)
+    again, remarked = _agency_rows(db.session.execute(_agency_query(round_.id, changed)).all())
+    dropped = changed | gone
+    rows = {code: row for code, row in data._rows.items() if row[1] not in dropped}
+    rows.update(again)
+    marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
+    marks.update(remarked)
+    fresh = _blocks(
+        db.session.execute(_result_query(round_.id, changed)).all(),
+        {row[1]: code for code, row in again.items()},
+        [d.code for d in questionnaire.dimensions],
+    )
+    stored = {
+        kind: block.without(dropped).plus(fresh[kind]) for kind, block in data._stored.items()
+    }
+    return _assemble(round_, questionnaire, rows, marks, stored)
+
+
+def _assemble(
+    round_: Round,
+    questionnaire: Questionnaire,
+    rows: dict[str, tuple[Any, ...]],
+    marks: dict[int, tuple[str | None, ...]],
+    stored: dict[str, Block],
+) -> RoundResults:
+    """The round's tables from its agency rows and stored results, in agency code order."""
+    codes = sorted(rows)
+    table = pd.DataFrame([rows[code] for code in codes], columns=list(AGENCY_COLUMNS))
+    return RoundResults(
+        round=round_,
+        questionnaire=questionnaire,
+        agencies=table.set_index("agency", drop=False),
+        _rows=rows,
+        _marks=marks,
+        _stored=stored,
+    )
+
+
+def _long(block: Block, measures: list[str]) -> pd.DataFrame:
+    """One kind's long table: a row per agency (in code order) and measure."""
+    n, m = len(block.codes), len(measures)
+    return pd.DataFrame(
+        {
+            "agency": np.repeat(block.codes, m),
+            "measure": np.tile(np.array(measures, dtype=object), n),
+            "score": block.scores.reshape(n * m),
+            "level": block.levels.reshape(n * m),
+        }
+    )
+
+
+#: What tells that a response changed (:func:`refresh`), as text.
+_RESPONSE_MARKS = (
+    Response.status.label("mark_status"),
+    cast(Response.completeness, Text).label("mark_completeness"),
+    cast(Response.updated_at, Text).label("mark_updated"),
+    cast(Response.submitted_at, Text).label("mark_submitted"),
+)
+
+
+def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:
+    """The round's responses with their agencies' records, one row per agency."""
     parent = aliased(Agency)
-    rows = db.session.execute(
+    query = (
         select(
             Agency.code,
             Response.id,
@@ -120,85 +331,91 @@ def load(round_: Round) -> RoundResults:
             parent.name_en,
             Agency.province,
             cast(Agency.tags, Text),
+            *_RESPONSE_MARKS,
         )
         .join(Agency, Response.agency_id == Agency.id)
         .outerjoin(parent, Agency.parent_id == parent.id)
-        .where(Response.round_id == round_.id)
-        .order_by(Agency.code)
-    ).all()
-    # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
-    tags = _json_column([row[13] for row in rows])
-    table = pd.DataFrame(
-        [
-            (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
-             row[11] or "", row[12] or "", list(tagged or []))
-            for row, tagged in zip(rows, tags, strict=True)
-        ],
-        columns=list(AGENCY_COLUMNS),
-    )  # fmt: skip
-    table = table.set_index("agency", drop=False)
-    code_of = dict(zip(table["response_id"], table["agency"], strict=True))
+        .where(Response.round_id == round_id)
+    )
+    return query if only is None else query.where(Response.id.in_(only))
 
-    dimension_codes = [d.code for d in questionnaire.dimensions]
-    stored = db.session.execute(
+
+def _result_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:
+    """The round's stored results, their dimensions as JSON text."""
+    query = (
         select(
             Result.response_id,
             Result.kind,
+            Result.id,
+            cast(Result.computed_at, Text),
             Result.overall_score,
             Result.overall_level,
             cast(Result.dimensions, Text),
         )
         .join(Response, Result.response_id == Response.id)
-        .where(Response.round_id == round_.id)
-    ).all()
-    # One JSON decode for every row's dimensions (faster than 16,000 decodes, and than
-    # asking the database to take the fields out of its json column).
-    decoded = _json_column([row[4] for row in stored])
-    measures = [OVERALL, *dimension_codes]
-    frames = {}
+        .where(Response.round_id == round_id)
+    )
+    return query if only is None else query.where(Result.response_id.in_(only))
+
+
+def _agency_rows(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[dict[str, tuple[Any, ...]], dict[int, tuple[str | None, ...]]]:
+    """Agency table rows (:data:`AGENCY_COLUMNS`) by agency code, and each response's
+    marks by response id."""
+    # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
+    tags = _json_column([row[13] for row in rows])
+    marks = {row[1]: tuple(row[14:]) for row in rows}
+    return {
+        row[0]: (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
+                 row[11] or "", row[12] or "", list(tagged or []))
+        for row, tagged in zip(rows, tags, strict=True)
+    }, marks  # fmt: skip
+
+
+def _blocks(
+    rows: Sequence[Sequence[Any]], code_of: Mapping[int, str], dimensions: Sequence[str]
+) -> dict[str, Block]:
+    """Stored results by kind (rows of responses not in ``code_of`` left out).
+
+    Column by column: one JSON decode for every row's dimensions (faster than 16,000
+    decodes, and than asking the database to take the fields out of its json column), then
+    one list per measure.
+    """
+    out = {}
     for kind in ("verified", "self"):
-        # Column by column, then row-major over responses × measures: one long row per
-        # response and measure, in the order the rows came.
-        chosen = [i for i, row in enumerate(stored) if row[1] == kind]
-        dims = [decoded[i] or {} for i in chosen]
-        scores = [[stored[i][2] for i in chosen]]
-        levels = [[stored[i][3] for i in chosen]]
-        for dim in dimension_codes:
-            found = [d.get(dim) or {} for d in dims]
+        chosen = [row for row in rows if row[1] == kind and row[0] in code_of]
+        dims = [d or {} for d in _json_column([row[6] for row in chosen])]
+        scores: list[list[Any]] = [[row[4] for row in chosen]]
+        levels: list[list[Any]] = [[row[5] for row in chosen]]
+        for code in dimensions:
+            found = [d.get(code) or {} for d in dims]
             scores.append([f.get("score") for f in found])
             levels.append([f.get("level") for f in found])
-        n = len(chosen)
-        frames[kind] = pd.DataFrame(
-            {
-                "agency": np.repeat(
-                    np.array([code_of[stored[i][0]] for i in chosen], dtype=object), len(measures)
-                ),
-                "measure": np.tile(np.array(measures, dtype=object), n),
-                "score": pd.to_numeric(
-                    pd.Series(np.array(scores, dtype=object).T.reshape(n * len(measures)))
-                ),
-                "level": np.array(levels, dtype=object).T.reshape(n * len(measures)),
-            }
+        n, m = len(chosen), len(dimensions) + 1
+        # Level codes are a handful of strings: one object each, not one per cell.
+        levels_array = np.empty((m, n), dtype=object)
+        levels_array[:] = [[v if v is None else sys.intern(v) for v in column] for column in levels]
+        block = Block(
+            codes=np.array([code_of[row[0]] for row in chosen], dtype=object),
+            response_ids=np.array([row[0] for row in chosen], dtype=np.int64),
+            result_ids=np.array([row[2] for row in chosen], dtype=np.int64),
+            computed=np.array([row[3] for row in chosen], dtype=object),
+            scores=np.array(
+                [[np.nan if v is None else float(v) for v in column] for column in scores],
+                dtype=np.float64,
+            )
+            .reshape(m, n)
+            .T.copy(),
+            levels=levels_array.T.copy(),
         )
-    columns = ["agency", "measure", "score", "level"]
-    return RoundResults(
-        round=round_,
-        questionnaire=questionnaire,
-        agencies=table,
-        verified=_long(frames["verified"], columns),
-        self=_long(frames["self"], columns),
-    )
+        out[kind] = block.take(np.argsort(block.codes, kind="stable"))
+    return out
 
 
 def _json_column(texts: Sequence[str | None]) -> list[Any]:
     """Stored JSON texts decoded with one call (``None`` for SQL NULL)."""
     return json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]")  # type: ignore[no-any-return]
-
-
-def _long(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    frame = frame.loc[:, columns]
-    frame["score"] = frame["score"].astype("float64")
-    return frame
 
 
 def peer_groups(agencies: pd.DataFrame, by: str, only: Iterable[str] | None = None) -> pd.DataFrame:
@@ -271,9 +488,9 @@ def previous_round(round_: Round) -> Round | None:
 
 def trend_frame(data: RoundResults, before: RoundResults) -> pd.DataFrame:
     """Trend rows (§8) between two rounds, verified results of accepted responses."""
-    return trend(
-        data.results("verified"),
-        before.results("verified"),
+    return trend_of_tables(
+        hundredths_table(data.wide("verified")),
+        hundredths_table(before.wide("verified")),
         data.questionnaire,
         before.questionnaire,
     )

@@ -1,0 +1,175 @@
+"""The dashboards' cache of a round's tables: brought up to date by reading again only the
+responses that changed (``services.reports.refresh``), and never stale.
+
+After every kind of change a round sees — a save, a submission, a review, a verified value,
+a status moved by an import, an agency invited, a response removed — the refreshed tables
+must equal a fresh load, cell for cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assess.extensions import db
+from assess.models import Response, Result
+from assess.reports import data as cache
+from assess.services import reports, responses
+from tests.conftest import fill
+
+
+@pytest.fixture(autouse=True)
+def forget_cache():
+    """Each test's database is new: forget rounds cached by an earlier test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def scene(world):  # type: ignore[no-untyped-def]
+    """An open round: one response accepted, one submitted, one draft, one not started."""
+    agencies = [
+        world.agency("DEP-A", name_en="Alpha", province="Bangkok", tags=["pilot"]),
+        world.agency("DEP-B", name_en="Bravo", province="Bangkok"),
+        world.agency("PROV-C", name_en="Charlie", type="province", province="Chiang Mai"),
+        world.agency("LAO-D", name_en="Delta", type="local", province="Chiang Mai"),
+    ]
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    round_ = world.round(agencies=agencies)
+    fill(world.response(round_, agencies[0]), reviewer, 0.8)
+    fill(world.response(round_, agencies[1]), reviewer, 0.5, status="submitted")
+    fill(world.response(round_, agencies[2]), reviewer, 0.3, status="draft")
+    return round_, agencies, reviewer
+
+
+def assert_same(refreshed: reports.RoundResults, fresh: reports.RoundResults) -> None:
+    """Every table a caller reads is the same, and so is what tells changes apart."""
+    pd.testing.assert_frame_equal(refreshed.agencies, fresh.agencies)
+    for kind in ("verified", "self"):
+        pd.testing.assert_frame_equal(getattr(refreshed, kind), getattr(fresh, kind))
+        for accepted_only in (True, False):
+            pd.testing.assert_frame_equal(
+                refreshed.wide(kind, accepted_only=accepted_only),
+                fresh.wide(kind, accepted_only=accepted_only),
+            )
+            pd.testing.assert_frame_equal(
+                refreshed.levels(kind, accepted_only=accepted_only),
+                fresh.levels(kind, accepted_only=accepted_only),
+            )
+    assert refreshed._marks == fresh._marks
+    assert refreshed._stored.keys() == fresh._stored.keys()
+    for kind, block in fresh._stored.items():
+        got = refreshed._stored[kind]
+        for name in ("codes", "response_ids", "result_ids", "computed", "scores", "levels"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(block, name))
+
+
+def test_refresh_after_every_kind_of_change_equals_a_fresh_load(scene, world):
+    round_, agencies, reviewer = scene
+    held = reports.load(round_)
+    assert reports.refresh(held, round_) is held  # nothing changed: nothing read again
+
+    def step() -> reports.RoundResults:
+        """Refresh what is held, check it against a fresh load, and hold it."""
+        nonlocal held
+        db.session.commit()
+        refreshed = reports.refresh(held, round_)
+        assert refreshed is not held
+        assert_same(refreshed, reports.load(round_))
+        held = refreshed
+        return refreshed
+
+    draft = world.response(round_, agencies[2])
+    code = next(iter(draft.answers)).question_code
+    responses.save_answers(draft, {code: None}, revision=draft.revision, actor=reviewer)
+    step()
+
+    submitted = world.response(round_, agencies[1])
+    responses.review(submitted, reviewer, "accept")
+    assert "DEP-B" in step().accepted
+
+    accepted = world.response(round_, agencies[0])
+    before = held.wide().loc["DEP-A", "overall"]
+    for question in held.questionnaire.dimensions[0].questions:
+        if question.type.value in ("level", "choice"):
+            lowest = min(question.options, key=lambda o: o.points).value
+            responses.verify(accepted, reviewer, question.code, lowest, "no evidence")
+    assert step().wide().loc["DEP-A", "overall"] != before
+
+    # An import moves a status without a timestamp.
+    db.session.get(Response, accepted.id).status = "returned"
+    assert "DEP-A" not in step().accepted
+
+    # A new agency is invited and answers.
+    late = world.agency("DEP-E", name_en="Echo")
+    db.session.add(Response(round=round_, agency=late, questionnaire=round_.questionnaire))
+    db.session.commit()
+    fill(world.response(round_, late), reviewer, 0.6)
+    assert "DEP-E" in step().accepted
+
+    # A response is removed from the round.
+    db.session.delete(world.response(round_, agencies[3]))
+    assert "LAO-D" not in step().agencies.index
+
+
+def test_refresh_loads_again_when_much_changed(scene, world, monkeypatch):
+    round_, agencies, reviewer = scene
+    held = reports.load(round_)
+    loads = []
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r) or held)
+    world.response(round_, agencies[1]).completeness = "0.1"
+    db.session.commit()
+    reports.refresh(held, round_)  # one of four changed: read again that one
+    assert loads == []
+    for agency in agencies[1:3]:
+        world.response(round_, agency).completeness = "0.2"
+    db.session.commit()
+    reports.refresh(held, round_)  # more than a quarter: the whole round
+    assert loads == [round_]
+
+
+def test_a_write_stamped_before_the_latest_but_committed_after_it_is_seen(scene, world):
+    """Two saves: the one stamped earlier commits later. The latest time does not move, the
+    signature must."""
+    round_, agencies, _ = scene
+    early, late = (world.response(round_, a) for a in agencies[:2])
+    now = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.UTC)
+    late.updated_at = now
+    early.updated_at = now - dt.timedelta(hours=1)
+    db.session.commit()
+    seen = cache.signature(round_)
+    early.updated_at = now - dt.timedelta(minutes=1)  # still before the latest
+    early.completeness = "0.99"
+    db.session.commit()
+    assert cache.signature(round_) != seen
+
+    result = db.session.query(Result).filter_by(response_id=late.id, kind="self").one()
+    other = db.session.query(Result).filter_by(response_id=early.id, kind="self").one()
+    result.computed_at = now
+    other.computed_at = now - dt.timedelta(hours=1)
+    db.session.commit()
+    seen = cache.signature(round_)
+    other.computed_at = now - dt.timedelta(seconds=1)
+    db.session.commit()
+    assert cache.signature(round_) != seen
+
+
+def test_the_dashboards_read_again_only_what_changed(scene, world, client, auth, monkeypatch):
+    round_, agencies, reviewer = scene
+    reviewer.language = "en"
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{round_.id}/results"
+    assert client.get(url).status_code == 200
+    loads = []
+    real = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real(r))
+    responses.review(world.response(round_, agencies[1]), reviewer, "accept")
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert 'data-figure="accepted">2<' in html
+    assert loads == []  # brought up to date, not loaded again
