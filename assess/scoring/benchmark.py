@@ -66,7 +66,7 @@ def benchmark(results: pd.DataFrame, groups: pd.DataFrame | None = None) -> pd.D
         return pd.DataFrame(columns=list(BENCHMARK_COLUMNS))
     frame["h"] = to_hundredths(frame["score"])
     keys = ["by", "group", "measure"]
-    frame = frame.sort_values([*keys, "h"], kind="stable", ignore_index=True)
+    frame = frame.take(_order(frame, [*keys, "h"])).reset_index(drop=True)
     grouped = frame.groupby(keys, sort=False, observed=True)["h"]
 
     n = grouped.transform("size").to_numpy(np.int64)
@@ -117,9 +117,37 @@ def benchmark(results: pd.DataFrame, groups: pd.DataFrame | None = None) -> pd.D
             "quartile": quartile,
         }
     )
-    return out.sort_values(
-        ["by", "group", "measure", "rank", "agency"], kind="stable", ignore_index=True
+    return out.take(_order(out, ["by", "group", "measure", "rank", "agency"])).reset_index(
+        drop=True
     )
+
+
+def _order(frame: pd.DataFrame, columns: Sequence[str]) -> IntArray:
+    """The row order that sorts ``frame`` by ``columns`` (ascending, stable, missing values
+    last), as ``sort_values`` gives, several times faster on 300,000 rows: each column as
+    whole numbers (text as the position of its sorted distinct values), folded into one key
+    sorted once."""
+    keys: list[IntArray] = []
+    for column in columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # sorted by category order
+            codes = values.cat.codes.to_numpy(np.int64)
+            keys.append(np.where(codes < 0, len(values.cat.categories), codes))
+        elif pd.api.types.is_integer_dtype(values):
+            numbers = values.to_numpy(np.int64)
+            keys.append(numbers - (numbers.min() if len(numbers) else 0))
+        else:
+            codes, uniques = pd.factorize(values, sort=True)
+            keys.append(np.where(codes < 0, len(uniques), codes).astype(np.int64))
+    spans = [int(k.max()) + 1 if len(k) else 1 for k in keys]
+    if np.prod([float(span) for span in spans]) >= 2.0**62:
+        order: IntArray = np.lexsort(keys[::-1])
+        return order
+    key = np.zeros(len(frame), dtype=np.int64)
+    for part, span in zip(keys, spans, strict=True):
+        key = key * span + part
+    order = np.argsort(key, kind="stable")
+    return order
 
 
 def level_distribution(

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
+from assess.heap import without_collection
 from assess.models import Answer, Evidence, Response, Result, Round, VerifiedAnswer, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue, parse_json_value
@@ -620,6 +621,7 @@ def stored_rows(batch: BatchScores, digest: str) -> dict[Hashable, StoredRow]:
     return out
 
 
+@without_collection
 def recompute_all(round_: Round) -> int:
     """Recompute every response of a round set-based; returns how many responses.
 
