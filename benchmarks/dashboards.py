@@ -14,7 +14,10 @@ table filtered and sorted):
   published 2568 it is compared with) are loaded from the database again;
 - *warm*: the usual case, the round's tables cached in the process;
 - *after a change*: a verified value changed and the round recomputed, then the league
-  table: only the changed round is loaded again.
+  table: the changed round's tables are brought up to date (only the changed response is
+  read again) and the derived tables (trend, flags) computed again;
+- *after a review*: the same after a reviewer accepted a submitted response (its status
+  moves; every change to a round during its busy days is like these two).
 
 Beside each figure, the physical reference of the same run: reading the two rounds' stored
 results (the ``result`` rows, JSON left as text) with a plain ``SELECT`` into a list. Prints the median (and
@@ -151,6 +154,27 @@ def main() -> None:
             db.session.commit()
             changes.append(get(client, base)[0])
         figures["after_change"] = statistics.median(changes)
+
+        # After a review: a submitted response accepted (then put back, for the next run).
+        from assess.models import Response, User
+        from assess.services import responses
+
+        reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
+        submitted = db.session.scalars(
+            select(Response)
+            .where(Response.round_id == built.current_id, Response.status == "submitted")
+            .order_by(Response.id)
+            .limit(args.cold)
+        ).all()
+        reviews = []
+        for response in submitted:
+            get(client, base)
+            responses.review(response, reviewer, "accept")
+            db.session.commit()
+            reviews.append(get(client, base)[0])
+            responses.set_status(response, "submitted", None)
+            db.session.commit()
+        figures["after_review"] = statistics.median(reviews) if reviews else None
         loads = []
         for _ in range(3):
             round_ = db.session.get(Round, built.current_id)
@@ -187,12 +211,19 @@ def main() -> None:
         f"  league table after a verified value changed (recomputed): "
         f"{figures['after_change'] * 1000:7.1f} ms"
     )
+    if figures["after_review"] is not None:
+        print(
+            f"  league table after a reviewer accepted a response:        "
+            f"{figures['after_review'] * 1000:7.1f} ms"
+        )
     print(f"  load one round's tables (services.reports.load):          "
           f"{figures['load_one_round'] * 1000:7.1f} ms")  # fmt: skip
     league = figures["pages"]["league"]["warm"]
+    changed = figures["after_change"]
     print(
-        f"target: league table ≤ 300 ms: {'met' if league <= 0.3 else 'NOT met'} "
-        f"(warm {league * 1000:.0f} ms, cold {figures['pages']['league']['cold'] * 1000:.0f} ms)"
+        f"target: league table ≤ 300 ms: warm {'met' if league <= 0.3 else 'NOT met'} "
+        f"({league * 1000:.0f} ms), after a change {'met' if changed <= 0.3 else 'NOT met'} "
+        f"({changed * 1000:.0f} ms), cold {figures['pages']['league']['cold'] * 1000:.0f} ms"
     )
 
 

@@ -5,8 +5,7 @@
 
 Builds (once; later runs reuse it) the database the national-scale benchmarks read
 (``benchmarks/recompute.py``, ``benchmarks/dashboards.py``): the default is the local
-PostgreSQL database ``assess_national``, which must exist
-(``createdb -h 127.0.0.1 -U postgres assess_national``). Its schema is replaced.
+PostgreSQL database ``assess_national``, created when missing. Its schema is replaced.
 
 What is in it, with the shape of Thailand's public sector once local administrations take
 part (about 8,000 agencies):
@@ -53,6 +52,7 @@ if str(ROOT) not in sys.path:
 
 # Place names, tags and the app's test configuration: as the league-table benchmark's.
 import league_table  # noqa: E402
+from _server import reset_database  # noqa: E402
 from league_table import PLACE_HEAD, PLACE_TAIL, TAGS  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/assess_national"
@@ -308,22 +308,16 @@ def _fill(
 # -- the whole database -----------------------------------------------------------------------
 
 
-def _reset(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def _marker(url: str, count: int, seed: int) -> National | None:
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     try:
-        with engine.connect() as conn:
+        try:
+            conn = engine.connect()
+        except sa.exc.OperationalError:  # no such database yet: ensure() creates it
+            return None
+        with conn:
             if conn.scalar(sa.text("SELECT to_regclass('public.bench_national')")) is None:
                 return None
             row = conn.execute(
@@ -349,7 +343,7 @@ def ensure(
     if found is not None:
         return found
     start = time.perf_counter()
-    _reset(url)
+    reset_database(url)
     app = make_app(url)
     with app.app_context():
         from flask_migrate import upgrade

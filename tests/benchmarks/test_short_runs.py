@@ -111,3 +111,40 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
         assert stack["errors"] == 0, output
         assert stack["saves"] > 0, output
     assert "ceiling: gunicorn + bare WSGI" in output
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
+def test_national_benchmarks_run_on_a_small_round(tmp_path):
+    """The national generator, the recompute benchmark and the dashboards benchmark on a
+    round of 200 agencies (the full runs use 8,000)."""
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(POSTGRES_URL)
+    name = f"{base.database}_national{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+    url = base.set(database=name).render_as_string(hide_password=False)
+    small = ("--agencies", "200", "--database-url", url, "--json")
+
+    def figures(script: str, *args: str) -> dict:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / script), *small, *args],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return json.loads(done.stdout[done.stdout.index("{") :])
+
+    recompute = figures("recompute.py", "--repeat", "1")
+    assert recompute["responses"] == 200
+    assert recompute["answers"] > 10_000
+    assert recompute["total"] == pytest.approx(
+        recompute["recompute"]["all_changed"] + recompute["benchmark"]
+    )
+    assert recompute["ratio"] == pytest.approx(recompute["total"] / recompute["read"]["reference"])
+
+    dashboards = figures("dashboards.py", "--requests", "1", "--cold", "1")
+    assert set(dashboards["pages"]) >= {"league", "distributions", "trend", "flags"}
+    for page in dashboards["pages"].values():
+        assert page["bytes"] > 10_000
+        assert page["warm"] > 0
+        assert page["cold"] > 0
+    assert dashboards["after_change"] > 0
+    assert dashboards["after_review"] > 0
