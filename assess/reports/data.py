@@ -379,23 +379,22 @@ def round_results(round_: Round) -> RoundResults:
 def dashboard(round_: Round) -> Dashboard:
     """The round's dashboard tables (with the previous published round's, for trends)."""
     previous = reports.previous_round(round_)
-    own = signature(round_)
-    before = signature(previous) if previous is not None else None
-    key = (own, previous.id if previous is not None else None, before)
-
-    def build(_: Dashboard | None) -> Dashboard:
-        """Load (or take from the cache) both rounds' tables; derived tables anew."""
-        return Dashboard(
-            data=_load(round_, own),
-            before=_load(previous, before) if previous is not None and before is not None else None,
+    data = round_results(round_)
+    before = round_results(previous) if previous is not None else None
+    # The loaded tables stand for their state: the cache above hands back the same objects
+    # while nothing changed (agency records included), and a dashboard keeps the objects it
+    # was built from alive, so their ids cannot be taken by others meanwhile.
+    state = (id(data), id(before))
+    return _dashboards.get(  # type: ignore[no-any-return]
+        _key(round_),
+        state,
+        lambda _: Dashboard(
+            data=data,
+            before=before,
             previous=info(previous) if previous is not None else None,
             round_id=round_.id,
-        )
-
-    # Both rounds' agency records are read by the dashboard: the current round's stand for
-    # both (the previous round's names are never shown).
-    return _dashboards.get(  # type: ignore[no-any-return]
-        _key(round_), key, build, lambda: agency_fingerprint(round_.id)
+        ),
+        lambda: None,  # nothing to recheck: the tables above are rechecked
     )
 
 
