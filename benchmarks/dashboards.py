@@ -71,9 +71,9 @@ def main() -> None:
     from sqlalchemy import select, text
 
     from assess.extensions import db
-    from assess.models import Round, VerifiedAnswer
+    from assess.models import Response, Round, User, VerifiedAnswer
     from assess.reports import data as cache
-    from assess.services import reports, results
+    from assess.services import reports, responses, results
     from assess.services.questionnaires import questionnaire_of
 
     figures: dict[str, Any] = {
@@ -156,9 +156,6 @@ def main() -> None:
         figures["after_change"] = statistics.median(changes)
 
         # After a review: a submitted response accepted (then put back, for the next run).
-        from assess.models import Response, User
-        from assess.services import responses
-
         reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
         submitted = db.session.scalars(
             select(Response)
