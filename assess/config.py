@@ -78,6 +78,17 @@ def _integer(name: str, default: int, minimum: int) -> int:
     return value
 
 
+def _switch(name: str, *, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={raw!r}: use 1 (on) or 0 (off)")
+
+
 def environment() -> str:
     """``ASSESS_ENV``: "production" or "development" (the default)."""
     raw = (os.environ.get("ASSESS_ENV") or DEVELOPMENT).strip().lower()
@@ -117,4 +128,7 @@ def from_environment() -> dict[str, Any]:
             "ASSESS_LOGIN_LOCKOUT_MINUTES", defaults["LOGIN_LOCKOUT_MINUTES"], 1
         ),
         "PROXY_COUNT": _integer("ASSESS_PROXY_COUNT", defaults["PROXY_COUNT"], 0),
+        # A new gunicorn worker prepares the dashboards of the rounds under way in the
+        # background (gunicorn.conf.py, assess.reports.warm).
+        "WARM_DASHBOARDS": _switch("ASSESS_WARM_DASHBOARDS", default=True),
     }

@@ -217,9 +217,15 @@ class Server:
         preload: bool = True,
         extra_env: dict[str, str] | None = None,
         app: str = "wsgi:app",
+        config: Path | None = None,
+        log_level: str = "warning",
     ) -> None:
+        """``config``: a gunicorn configuration file (the project's ``gunicorn.conf.py``,
+        say) instead of the benchmarks' own, which only drops the connections a worker
+        inherits when ``preload``; the project's is never read unless given here."""
         self.url, self.folder, self.workers, self.threads = url, folder, workers, threads
         self.timeout, self.preload, self.app = timeout, preload, app
+        self.config, self.log_level = config, log_level
         self.port = free_port()
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -252,7 +258,7 @@ class Server:
             "--graceful-timeout",
             "5",
             "--log-level",
-            "warning",
+            self.log_level,
             "--error-logfile",
             str(self.log),
         ]
@@ -261,9 +267,14 @@ class Server:
         if self.preload:
             # The app is imported once and forked: workers (and those replacing killed ones)
             # start at once. Each worker drops the connections inherited from the master.
+            command.append("--preload")
+        config = self.config
+        if config is None:
+            # Always a file of our own: gunicorn would otherwise read the project's
+            # gunicorn.conf.py from the working folder.
             config = self.folder / "gunicorn_conf.py"
-            config.write_text(_POST_FORK)
-            command += ["--preload", "--config", str(config)]
+            config.write_text(_POST_FORK if self.preload else "")
+        command += ["--config", str(config)]
         if self.app != "wsgi:app":  # another application of benchmarks/ (saves.py's ceiling)
             command += ["--pythonpath", str(Path(__file__).resolve().parent)]
         command.append(self.app)

@@ -161,6 +161,19 @@ class Dashboard:
             self._names[lang] = names_of(self.data.agencies, lang)
         return self._names[lang]
 
+    def prepare(self, change_limit: int, gap_limit: int) -> None:
+        """Derive now what the league table reads (for the round's flag limits, in every
+        language), rather than on the first request."""
+        from assess.app import LANGUAGES
+
+        self.own  # noqa: B018  (cached properties, computed on first read)
+        self.levels  # noqa: B018
+        self.overall_change  # noqa: B018
+        self.flag_kinds(change_limit, gap_limit)
+        for lang in LANGUAGES:
+            self.options(lang)
+            self.names(lang)
+
     def flags(self, change_limit: int, gap_limit: int) -> pd.DataFrame:
         """The flags table (see :func:`assess.reports.flags.flags`) for the round's limits."""
         from assess.reports.flags import flags
@@ -185,6 +198,10 @@ class _Cache:
         # key → (signature, last checked, value, fingerprint of the agency records)
         self._entries: OrderedDict[Hashable, tuple[Any, float, Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        # key → the lock its builder holds: one build per key at a time, so a request that
+        # comes while another (or the warm-up, assess.reports.warm) loads the round waits
+        # for that load instead of making its own.
+        self._building: dict[Hashable, threading.Lock] = {}
         self._size = size
 
     def get(
@@ -195,13 +212,27 @@ class _Cache:
         recheck: Callable[[], Any],
     ) -> Any:
         """The cached value for ``key`` if it was built for ``signature``, else a new one
-        (built outside the lock: a slow load never blocks other requests).
+        (built outside the cache's lock: a slow load blocks only requests for the same key,
+        which wait for it rather than load the same thing at the same time).
 
         ``build`` is given the value cached for an earlier signature, to bring up to date,
         or ``None`` to build from nothing. An entry checked more than :data:`RECHECK`
         seconds ago is used only if ``recheck()`` (a fingerprint of what the signature leaves
         out) still gives what it gave then; otherwise it is built from nothing.
         """
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            return self._get(key, signature, build, recheck)
+
+    def _get(
+        self,
+        key: Hashable,
+        signature: Any,
+        build: Callable[[Any], Any],
+        recheck: Callable[[], Any],
+    ) -> Any:
+        """:meth:`get` for the holder of the key's build lock."""
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -219,13 +250,15 @@ class _Cache:
             self._entries[key] = (signature, checked, value, extra)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+                gone, _ = self._entries.popitem(last=False)
+                self._building.pop(gone, None)
         return value
 
     def clear(self) -> None:
         """Forget everything (tests that rebuild a database under the same ids)."""
         with self._lock:
             self._entries.clear()
+            self._building.clear()
 
 
 _results = _Cache(MAX_ROUNDS)

@@ -140,7 +140,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     )
     assert recompute["ratio"] == pytest.approx(recompute["total"] / recompute["read"]["reference"])
 
-    dashboards = figures("dashboards.py", "--requests", "1", "--cold", "1")
+    dashboards = figures("dashboards.py", "--requests", "1", "--cold", "1", "--workers", "2")
     assert set(dashboards["pages"]) >= {"league", "distributions", "trend", "flags"}
     for page in dashboards["pages"].values():
         assert page["bytes"] > 10_000
@@ -148,3 +148,9 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         assert page["cold"] > 0
     assert dashboards["after_change"] > 0
     assert dashboards["after_review"] > 0
+    # New gunicorn workers (the project's gunicorn.conf.py) prepared the dashboards.
+    fresh = dashboards["new_worker"]
+    assert len(fresh["prepared_ms"]) == fresh["workers"] == 2
+    assert fresh["ready"] > 0
+    assert fresh["first"] > 0
+    assert fresh["during"] > 0
