@@ -18,6 +18,8 @@ table filtered and sorted):
   read again) and the derived tables (trend, flags) computed again;
 - *after a review*: the same after a reviewer accepted a submitted response (its status
   moves; every change to a round during its busy days is like these two);
+- *after the round was scored again*: every stored result of the round rewritten (as
+  when a scoring rule changed), then the league table: the round is loaded again;
 - *a new worker*: gunicorn started with the project's ``gunicorn.conf.py`` (each new worker
   prepares the dashboards of the rounds under way in the background,
   :mod:`assess.reports.warm`): how long its workers take to be ready, the league table
@@ -190,6 +192,22 @@ def main() -> None:
             responses.set_status(response, "submitted", None)
             db.session.commit()
         figures["after_review"] = statistics.median(reviews) if reviews else None
+
+        # After the whole round was scored again (a rule changed): every result rewritten.
+        rescored = []
+        for _ in range(args.cold):
+            get(client, base)
+            db.session.execute(
+                text(
+                    "UPDATE result SET computed_at = computed_at + interval '1 millisecond' "
+                    "FROM response WHERE response.id = result.response_id "
+                    "AND response.round_id = :round"
+                ),
+                {"round": built.current_id},
+            )
+            db.session.commit()
+            rescored.append(get(client, base)[0])
+        figures["after_rescoring"] = statistics.median(rescored)
         loads = []
         for _ in range(3):
             round_ = db.session.get(Round, built.current_id)
@@ -234,6 +252,10 @@ def main() -> None:
             f"  league table after a reviewer accepted a response:        "
             f"{figures['after_review'] * 1000:7.1f} ms"
         )
+    print(
+        f"  league table after the whole round was scored again:      "
+        f"{figures['after_rescoring'] * 1000:7.1f} ms"
+    )
     print(f"  load one round's tables (services.reports.load):          "
           f"{figures['load_one_round'] * 1000:7.1f} ms")  # fmt: skip
     fresh = figures.get("new_worker")

@@ -8,13 +8,16 @@ PDFs never compute scores: they call these functions.
 
 from __future__ import annotations
 
+import functools
 import json
+import operator
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -211,16 +214,18 @@ def load(round_: Round) -> RoundResults:
 
 @without_collection
 def refresh(data: RoundResults, round_: Round) -> RoundResults:
-    """The round's results now, reading again only the responses that changed since ``data``
-    (the same round's, loaded earlier).
+    """The round's results now, reading again only what changed since ``data`` (the same
+    round's, loaded earlier).
 
     Two light queries list every response's status, completeness and save and submission
-    times, and every stored result's id and computation time; a response whose marks differ
-    from what ``data`` holds (or that is new, or gone, or whose results were written again)
-    is read again with its agency and results, the rest is kept. The outcome equals a
-    fresh :func:`load` (agency records that changed without a change to the response are
-    not seen: callers recheck those, see :mod:`assess.reports.data`). When more than a
-    quarter of the responses changed, the round is simply loaded again.
+    times, and every stored result's id and computation time. A response whose marks differ
+    from what ``data`` holds (or that is new, or gone) has its agency row read again, and
+    its results; a response whose results were written again has its results read again;
+    the rest is kept. The outcome equals a fresh :func:`load` (agency records that changed
+    without a change to the response are not seen: callers recheck those, see
+    :mod:`assess.reports.data`). When more than a quarter of the responses moved, the round
+    is simply loaded again; when more than a quarter of them were scored again (a scoring
+    rule changed), all the results are read again but the agency rows kept.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
     if questionnaire is not data.questionnaire:
@@ -233,7 +238,7 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         )
     }
     held = data._marks
-    changed = {rid for rid, mark in now.items() if held.get(rid) != mark}
+    moved = {rid for rid, mark in now.items() if held.get(rid) != mark}
     gone = held.keys() - now.keys()
     written = db.session.execute(
         select(Result.response_id, Result.kind, Result.id, cast(Result.computed_at, Text))
@@ -246,28 +251,44 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         for response_id, mark in block.marks().items()
     }
     after = {(w[0], w[1]): (w[2], w[3]) for w in written if w[1] in data._stored}
-    changed |= {key[0] for key, mark in after.items() if before.get(key) != mark}
-    changed |= {key[0] for key in before.keys() - after.keys()}
-    changed -= gone
+    rescored = {key[0] for key, mark in after.items() if before.get(key) != mark}
+    rescored |= {key[0] for key in before.keys() - after.keys()}
+    changed = (moved | rescored) - gone
     if not changed and not gone:
         return data
-    if len(changed) + len(gone) > len(now) // 4:
+    quarter = len(now) // 4
+    if len(moved) + len(gone) > quarter:
         return load(round_)
-    again, remarked = _agency_rows(db.session.execute(_agency_query(round_.id, changed)).all())
-    dropped = changed | gone
-    rows = {code: row for code, row in data._rows.items() if row[1] not in dropped}
-    rows.update(again)
-    marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
-    marks.update(remarked)
-    fresh = _blocks(
-        db.session.execute(_result_query(round_.id, changed)).all(),
-        {row[1]: code for code, row in again.items()},
-        [d.code for d in questionnaire.dimensions],
-    )
-    stored = {
-        kind: block.without(dropped).plus(fresh[kind]) for kind, block in data._stored.items()
-    }
-    return _assemble(round_, questionnaire, rows, marks, stored)
+    dimensions = [d.code for d in questionnaire.dimensions]
+    if moved or gone:
+        again, remarked = _agency_rows(
+            db.session.execute(_agency_query(round_.id, moved)).all() if moved else []
+        )
+        dropped = moved | gone
+        rows = {code: row for code, row in data._rows.items() if row[1] not in dropped}
+        rows.update(again)
+        marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
+        marks.update(remarked)
+        agencies = None
+    else:  # only results were written again: the agency table stands
+        rows, marks, agencies = data._rows, held, data.agencies
+    if len(changed) > quarter:
+        stored = _blocks(
+            db.session.execute(_result_query(round_.id)).all(),
+            {row[1]: code for code, row in rows.items()},
+            dimensions,
+        )
+    else:
+        fresh = _blocks(
+            db.session.execute(_result_query(round_.id, changed)).all(),
+            {row[1]: code for code, row in rows.items() if row[1] in changed},
+            dimensions,
+        )
+        stored = {
+            kind: block.without(changed | gone).plus(fresh[kind])
+            for kind, block in data._stored.items()
+        }
+    return _assemble(round_, questionnaire, rows, marks, stored, agencies)
 
 
 def _assemble(
@@ -276,14 +297,18 @@ def _assemble(
     rows: dict[str, tuple[Any, ...]],
     marks: dict[int, tuple[str | None, ...]],
     stored: dict[str, Block],
+    agencies: pd.DataFrame | None = None,
 ) -> RoundResults:
-    """The round's tables from its agency rows and stored results, in agency code order."""
-    codes = sorted(rows)
-    table = pd.DataFrame([rows[code] for code in codes], columns=list(AGENCY_COLUMNS))
+    """The round's tables from its agency rows (or their table, already made) and stored
+    results, in agency code order."""
+    if agencies is None:
+        codes = sorted(rows)
+        table = pd.DataFrame([rows[code] for code in codes], columns=list(AGENCY_COLUMNS))
+        agencies = table.set_index("agency", drop=False)
     return RoundResults(
         round=round_,
         questionnaire=questionnaire,
-        agencies=table.set_index("agency", drop=False),
+        agencies=agencies,
         _rows=rows,
         _marks=marks,
         _stored=stored,
@@ -373,25 +398,50 @@ def _agency_rows(
     }, marks  # fmt: skip
 
 
+class _Dimension(msgspec.Struct):
+    """A dimension's stored result: the score (a decimal string, read as the nearest double,
+    as ``float`` reads it) and the level code."""
+
+    score: float | None = None
+    level: str | None = None
+
+
+_NO_DIMENSION = _Dimension()
+
+
+@functools.lru_cache(maxsize=64)
+def _dimensions_decoder(dimensions: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of a list of stored ``dimensions`` JSON objects into records with one field
+    per dimension of the questionnaire (others are skipped), in one call."""
+    fields = [(f"d{i}", _Dimension | None, None) for i in range(len(dimensions))]
+    rename = {f"d{i}": code for i, code in enumerate(dimensions)}
+    record = msgspec.defstruct("StoredDimensions", fields, rename=rename)
+    # Not strict: a score stored as a decimal string is read as a number.
+    return msgspec.json.Decoder(list[record | None], strict=False)  # type: ignore[valid-type]
+
+
 def _blocks(
     rows: Sequence[Sequence[Any]], code_of: Mapping[int, str], dimensions: Sequence[str]
 ) -> dict[str, Block]:
     """Stored results by kind (rows of responses not in ``code_of`` left out).
 
-    Column by column: one JSON decode for every row's dimensions (faster than 16,000
-    decodes, and than asking the database to take the fields out of its json column), then
-    one list per measure.
+    Column by column: one JSON decode for every row's dimensions, straight into records of
+    the questionnaire's dimensions with float scores (faster than 16,000 decodes, than
+    decoding to dictionaries, and than asking the database to take the fields out of its
+    json column), then one list per measure.
     """
+    decoder = _dimensions_decoder(tuple(dimensions))
     out = {}
     for kind in ("verified", "self"):
         chosen = [row for row in rows if row[1] == kind and row[0] in code_of]
-        dims = [d or {} for d in _json_column([row[6] for row in chosen])]
+        records = decoder.decode(_json_list([row[6] for row in chosen]))
         scores: list[list[Any]] = [[row[4] for row in chosen]]
         levels: list[list[Any]] = [[row[5] for row in chosen]]
-        for code in dimensions:
-            found = [d.get(code) or {} for d in dims]
-            scores.append([f.get("score") for f in found])
-            levels.append([f.get("level") for f in found])
+        for i in range(len(dimensions)):
+            field = operator.attrgetter(f"d{i}")
+            found = [_NO_DIMENSION if r is None else (field(r) or _NO_DIMENSION) for r in records]
+            scores.append([f.score for f in found])
+            levels.append([f.level for f in found])
         n, m = len(chosen), len(dimensions) + 1
         # Level codes are a handful of strings: one object each, not one per cell.
         levels_array = np.empty((m, n), dtype=object)
@@ -413,9 +463,14 @@ def _blocks(
     return out
 
 
+def _json_list(texts: Sequence[str | None]) -> str:
+    """Stored JSON texts as one JSON array (``null`` for SQL NULL)."""
+    return "[" + ",".join("null" if t is None else t for t in texts) + "]"
+
+
 def _json_column(texts: Sequence[str | None]) -> list[Any]:
     """Stored JSON texts decoded with one call (``None`` for SQL NULL)."""
-    return json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]")  # type: ignore[no-any-return]
+    return json.loads(_json_list(texts))  # type: ignore[no-any-return]
 
 
 def peer_groups(agencies: pd.DataFrame, by: str, only: Iterable[str] | None = None) -> pd.DataFrame:

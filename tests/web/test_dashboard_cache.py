@@ -173,3 +173,55 @@ def test_the_dashboards_read_again_only_what_changed(scene, world, client, auth,
     html = client.get(url).get_data(as_text=True)
     assert 'data-figure="accepted">2<' in html
     assert loads == []  # brought up to date, not loaded again
+
+
+def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
+    scene, world, monkeypatch
+):
+    """A scoring rule changed: every result is written again, no response moved. The
+    results are read again (equal to a fresh load), the agency table is kept as it was."""
+    round_, agencies, reviewer = scene
+    held = reports.load(round_)
+    loads = []
+    real = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r) or real(r))
+    accepted = world.response(round_, agencies[0])
+    for question in held.questionnaire.dimensions[0].questions:
+        if question.type.value in ("level", "choice"):
+            lowest = min(question.options, key=lambda o: o.points).value
+            responses.verify(accepted, reviewer, question.code, lowest, "no evidence")
+    db.session.commit()
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    for result in db.session.query(Result):
+        result.computed_at = later  # as a recomputation of the whole round writes them
+    db.session.commit()
+    refreshed = reports.refresh(held, round_)
+    assert loads == []
+    assert refreshed.agencies is held.agencies
+    assert refreshed.wide().loc["DEP-A", "overall"] != held.wide().loc["DEP-A", "overall"]
+    assert_same(refreshed, real(round_))
+
+
+def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
+    """The decoder of stored dimensions reads "12.34" as float("12.34"), for every score
+    with two decimals, and skips dimensions the questionnaire does not have."""
+    decimals = [f"{i // 100}.{i % 100:02d}" for i in range(10_001)]
+    texts = [
+        f'{{"a": {{"score": "{text}", "level": "3"}}, "old": {{"score": "1.00"}}}}'
+        for text in decimals
+    ]
+    blocks = reports._blocks(
+        [(i, "verified", i, "t", "0.00", "1", text) for i, text in enumerate(texts)]
+        + [(10_001, "verified", 10_001, "t", None, None, None),
+           (10_002, "verified", 10_002, "t", "5.00", "2", '{"a": null}')],
+        {i: f"A{i:05d}" for i in range(10_003)},
+        ["a", "b"],
+    )  # fmt: skip
+    block = blocks["verified"]
+    assert block.scores[:10_001, 1].tolist() == [float(text) for text in decimals]
+    assert np.isnan(block.scores[:, 2]).all()  # "b": never stored
+    assert block.levels[0].tolist() == ["1", "3", None]
+    assert np.isnan(block.scores[10_001]).all()
+    assert block.scores[10_002, 0] == 5.0
+    assert np.isnan(block.scores[10_002, 1])
+    assert block.levels[10_002].tolist() == ["2", None, None]
