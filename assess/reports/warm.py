@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 ROUNDS = 3
 #: Statuses of the rounds under way.
 UNDER_WAY = ("open", "closed", "preliminary")
-#: The dashboards' templates (their pages, parts and layout), compiled once per process.
-TEMPLATES = ("base.html", "macros.html", "reports/")
+#: The dashboards' templates, compiled once per process: the folder of their pages and
+#: parts, and the layout they extend.
+TEMPLATE_FOLDER = "reports/"
+LAYOUT = ("base.html", "macros.html")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def warm(app: Flask) -> Warmed:
 
 
 def _dashboard_template(name: str) -> bool:
-    return name in TEMPLATES or name.startswith(TEMPLATES[-1])
+    return name.startswith(TEMPLATE_FOLDER) or name in LAYOUT
 
 
 def start(app: Flask, report: logging.Logger | None = None) -> threading.Thread:

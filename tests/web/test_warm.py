@@ -75,6 +75,8 @@ def test_warming_fills_the_cache_so_the_league_table_loads_nothing(
         assert name in board.__dict__
     assert set(board._options) == {"th", "en"}
     assert board._kinds  # the flag icons for the round's limits
+    compiled = {template.name for template in app.jinja_env.cache.values()}
+    assert {"base.html", "reports/league.html", "reports/_page.html"} <= compiled
 
     def no_load(round_):  # type: ignore[no-untyped-def]
         raise AssertionError(f"round {round_.id} loaded again")
