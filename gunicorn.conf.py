@@ -12,15 +12,46 @@ from typing import Any
 #: cores among themselves (BENCHMARKS.md, saves through gunicorn).
 workers = (os.cpu_count() or 1) + 1
 
+#: The app is loaded once, in the master, which prepares the dashboards of the rounds under
+#: way before it starts the workers (:func:`when_ready`): every worker starts with them, and
+#: shares their memory. New code therefore takes a restart of the service, not a HUP.
+preload_app = True
+
+
+def _assess_app(candidate: Any) -> Any:
+    """The assess application, or ``None`` for another one (or gunicorn's error page)."""
+    from flask import Flask
+
+    return candidate if isinstance(candidate, Flask) else None
+
+
+def when_ready(server: Any) -> None:
+    """In the master, once it listens and before any worker starts: prepare the dashboards
+    of the rounds under way (assess.reports.warm; ``ASSESS_WARM_DASHBOARDS=0`` turns it
+    off), then close its database connections (the workers open their own)."""
+    if not server.cfg.preload_app:
+        return
+    app = _assess_app(server.app.wsgi())
+    if app is None or not app.config.get("WARM_DASHBOARDS", True):
+        return
+    from assess.extensions import db
+    from assess.reports import warm
+
+    try:
+        server.log.info("assess: %s", warm.warm(app))
+    except Exception:
+        server.log.exception("assess: the dashboards could not be prepared in advance")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
 
 def post_worker_init(worker: Any) -> None:
     """In each new worker, once the app is loaded: drop database connections inherited from
-    the master (``--preload``), then prepare the dashboards of the rounds under way in the
-    background (assess.reports.warm; ``ASSESS_WARM_DASHBOARDS=0`` turns it off)."""
-    from flask import Flask
-
-    app = worker.wsgi
-    if not isinstance(app, Flask):  # another application, or gunicorn's error page
+    the master, then bring the dashboards of the rounds under way up to date in the
+    background: the tables the master prepared, or none without ``preload_app``."""
+    app = _assess_app(worker.wsgi)
+    if app is None:
         return
     from assess.extensions import db
     from assess.reports import warm

@@ -1,13 +1,16 @@
-"""Dashboards ready before anyone asks: a new worker process loads the rounds under way.
+"""Dashboards ready before anyone asks: a new server loads the rounds under way.
 
 Every process keeps its own cache of the rounds' tables (:mod:`assess.reports.data`), so
 without this the first dashboard request a new gunicorn worker serves loads both rounds it
-compares (about half a second to a second at 8,000 agencies). ``gunicorn.conf.py`` calls
-:func:`start` in each worker once the app is loaded: a background thread loads the rounds
-people are following, derives the tables the league table reads and compiles the
-dashboards' templates, while the worker already answers other requests. A dashboard
-request that arrives meanwhile waits for that load instead of making its own (the cache
-builds one entry at a time per round). Later changes are picked up by the cache as usual.
+compares (about half a second at 8,000 agencies). The project's ``gunicorn.conf.py`` loads
+the app once, in the master, and there calls :func:`warm` before it forks the workers:
+every worker starts with the rounds people are following already loaded, the tables the
+league table reads derived and the dashboards' templates compiled. Each worker then calls
+:func:`start`: a background thread brings those tables up to date (they are as old as the
+master: a worker that replaces one that died may start long after), or loads them when the
+app was not preloaded, while the worker already answers requests. A dashboard request that
+arrives meanwhile waits for that work instead of doing it again (the cache builds one entry
+at a time per round). Later changes are picked up by the cache as usual.
 
 Which rounds: those under way (open, closed for review, preliminary results) and the latest
 published one, newest first, at most :data:`ROUNDS` (each brings its previous round too).

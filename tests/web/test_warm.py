@@ -126,24 +126,52 @@ def test_a_failure_is_logged_and_leaves_the_worker_serving(app, caplog, monkeypa
         warm.start(app).join(10)
     assert "could not be prepared in advance" in caplog.text
     assert "database away" in caplog.text
+    # In gunicorn's master too: logged, and the workers are started all the same.
+    caplog.clear()
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    master = SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=True),
+        app=SimpleNamespace(wsgi=lambda: app),
+        log=logging.getLogger(warm.__name__),
+    )
+    with caplog.at_level(logging.INFO, logger=warm.__name__):
+        settings["when_ready"](master)
+    assert "could not be prepared in advance" in caplog.text
 
 
-def test_gunicorn_conf_starts_the_preparation_in_each_worker(rounds, app, monkeypatch):
+def test_gunicorn_conf_prepares_in_the_master_then_in_each_worker(rounds, app, monkeypatch):
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert settings["workers"] == (os.cpu_count() or 1) + 1
-    started, disposed = [], []
-    monkeypatch.setattr(warm, "start", lambda app, log: started.append((app, log)))
-    # (The connections a forked worker inherits are dropped, not closed: the master's.)
-    monkeypatch.setattr(db.engine, "dispose", lambda close=True: disposed.append(close))
+    assert settings["preload_app"] is True
     log = logging.getLogger("gunicorn.error")
+    # The master: prepared synchronously, then its connections closed.
+    prepared, closed = [], []
+    monkeypatch.setattr(warm, "warm", lambda app: prepared.append(app) or "done")
+    monkeypatch.setattr(db.engine, "dispose", lambda close=True: closed.append(close))
+    master = SimpleNamespace(
+        cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app), log=log
+    )
+    settings["when_ready"](master)
+    assert prepared == [app]
+    assert closed == [True]
+    master.cfg.preload_app = False  # without preloading the master has no app to prepare
+    settings["when_ready"](master)
+    assert prepared == [app]
+    # Each worker: connections inherited from the master dropped (not closed: the
+    # master's), then brought up to date in the background.
+    started, closed[:] = [], []
+    monkeypatch.setattr(warm, "start", lambda app, log: started.append((app, log)))
     settings["post_worker_init"](SimpleNamespace(wsgi=app, log=log))
     assert started == [(app, log)]
-    assert disposed == [False]
+    assert closed == [False]
     # Not another application (or gunicorn's page for an app that failed to load)…
     settings["post_worker_init"](SimpleNamespace(wsgi=lambda environ, reply: [], log=log))
     # … and not when turned off.
     app.config["WARM_DASHBOARDS"] = False
+    master.cfg.preload_app = True
+    settings["when_ready"](master)
     settings["post_worker_init"](SimpleNamespace(wsgi=app, log=log))
+    assert prepared == [app]
     assert started == [(app, log)]
 
 
@@ -178,7 +206,8 @@ def test_a_real_gunicorn_worker_prepares_the_dashboards(rounds, app, tmp_path):
     try:
         deadline = time.monotonic() + 60
         text = ""
-        while "dashboards ready" not in text and "could not be prepared" not in text:
+        # The master prepares them before it forks the worker, which brings them up to date.
+        while text.count("dashboards ready") < 2 and "could not be prepared" not in text:
             assert time.monotonic() < deadline, text
             assert server.poll() is None, text
             time.sleep(0.1)
@@ -186,4 +215,5 @@ def test_a_real_gunicorn_worker_prepares_the_dashboards(rounds, app, tmp_path):
     finally:
         server.terminate()
         server.wait(20)
-    assert expected in text
+    assert text.count(expected) == 2, text
+    assert text.index(expected) < text.index("Booting worker"), text
