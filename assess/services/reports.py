@@ -240,6 +240,9 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     held = data._marks
     moved = {rid for rid, mark in now.items() if held.get(rid) != mark}
     gone = held.keys() - now.keys()
+    quarter = len(now) // 4
+    if len(moved) + len(gone) > quarter:
+        return load(round_)
     written = db.session.execute(
         select(Result.response_id, Result.kind, Result.id, cast(Result.computed_at, Text))
         .join(Response, Result.response_id == Response.id)
@@ -256,9 +259,6 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     changed = (moved | rescored) - gone
     if not changed and not gone:
         return data
-    quarter = len(now) // 4
-    if len(moved) + len(gone) > quarter:
-        return load(round_)
     dimensions = [d.code for d in questionnaire.dimensions]
     if moved or gone:
         again, remarked = _agency_rows(
