@@ -228,14 +228,7 @@ def main() -> None:
                 db.session.expunge_all()
 
             figures["legacy"] = best(1, legacy, before=stale)
-        db.session.remove()
-        # Every run rewrote the round's results several times: give the space back, or the
-        # next benchmark reads a result table many times its size (dashboards' signature
-        # 60 ms instead of 11 on this machine after a dozen runs).
-        with db.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM (FULL, ANALYZE) result")
-            )
+        national.compact()  # every run rewrote the round's results several times
         db.engine.dispose()
 
     if args.json:

@@ -1,7 +1,7 @@
 """PDF scorecards: time per scorecard beside a bare WeasyPrint render, bulk throughput, memory.
 
     python benchmarks/scorecards.py [--agencies 120] [--sample 30] [--count 500]
-                                    [--processes 2] [--lang th]
+                                    [--processes 2] [--lang th] [--national]
 
 Builds a published round of ``--agencies`` synthetic agencies (departments, provinces,
 local administrations) on a fresh SQLite file, then prints:
@@ -16,7 +16,11 @@ local administrations) on a fresh SQLite file, then prints:
 3. the resident memory of one process making ``--count`` scorecards in a row (data, HTML
    and PDF each time), every 50, and its growth after the first 100: flat is the target.
 
+With ``--national``, instead: one scorecard in the 8,000-agency round of ``national.py`` (on
+PostgreSQL), as the web makes it (see :func:`national`).
+
 Targets (issue 6): at most 0.25 s per scorecard and 1.3× the bare render; memory flat.
+(Issue 8: 1.3× the bare render at national scale.)
 CPU seconds are printed beside wall-clock seconds: on a shared machine the first are the
 steadier measure, and "cores busy" tells whether the bulk export had the cores it asked for.
 """
@@ -28,6 +32,7 @@ import os
 import platform
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -105,7 +110,7 @@ def per_scorecard(round_id: int, sample: int, lang: str) -> None:
     from assess.services.agency_results import RoundContext
 
     round_ = db.session.get(Round, round_id)
-    context = RoundContext(round_, peers_visible=True, bulk=True)
+    context = RoundContext(round_, peers_visible=True)
     chosen = bulk.responses_of(round_)[:sample]
     pdf.warm_up()
     parts: dict[str, list[float]] = {"data": [], "html": [], "pdf": [], "bare": [], "cpu": []}
@@ -141,6 +146,69 @@ def per_scorecard(round_id: int, sample: int, lang: str) -> None:
     print(f"  share of the agency data             {100 * med['data'] / total:8.1f} %")
 
 
+def national(round_id: int, sample: int, lang: str) -> None:
+    """One scorecard at national scale (the 8,000-agency round of ``national.py``), as the web
+    makes it: the agency's data from the context kept per state of the round's data
+    (``reports.data.agency_results``), then HTML and PDF; beside a bare render of the same
+    HTML. Also the first scorecard after the round changed (both rounds' tables and the
+    context built again) and the former way, a context loaded for each scorecard."""
+    from sqlalchemy import select
+
+    from assess.extensions import db
+    from assess.models import Response
+    from assess.reports import data as cache
+    from assess.scorecards import pdf, render
+    from assess.services.agency_results import for_response
+
+    chosen = db.session.scalars(
+        select(Response)
+        .where(Response.round_id == round_id, Response.status == "accepted")
+        .order_by(Response.id)
+        .limit(sample)
+    ).all()
+    pdf.warm_up()
+    cache.clear()
+    start = time.perf_counter()
+    cache.agency_results(chosen[0], peers_visible=True)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for_response(chosen[0], peers_visible=True)
+    uncached = time.perf_counter() - start
+    parts: dict[str, list[float]] = {"data": [], "html": [], "pdf": [], "bare": []}
+    for response in chosen:
+        start = time.perf_counter()
+        result = cache.agency_results(response, peers_visible=True)
+        after_data = time.perf_counter()
+        prepared = render.prepare(result, lang)
+        after_html = time.perf_counter()
+        pdf.write_pdf(prepared)
+        done = time.perf_counter()
+        parts["data"].append(after_data - start)
+        parts["html"].append(after_html - after_data)
+        parts["pdf"].append(done - after_html)
+        bare_start = time.perf_counter()
+        pdf.bare_pdf(prepared.html)
+        parts["bare"].append(time.perf_counter() - bare_start)
+    med = {k: statistics.median(v) for k, v in parts.items()}
+    total = med["data"] + med["html"] + med["pdf"]
+    agencies = db.session.scalar(
+        select(db.func.count(Response.id)).where(Response.round_id == round_id)
+    )
+    print(
+        f"one scorecard at national scale ({agencies:,} agencies; median of {len(chosen)}, {lang}):"
+    )
+    print(f"  agency data, from the kept context     {med['data'] * 1000:8.1f} ms")
+    print(f"  HTML (Jinja, Babel)                    {med['html'] * 1000:8.1f} ms")
+    print(f"  PDF (WeasyPrint, PDF/A-3b, tagged)     {med['pdf'] * 1000:8.1f} ms")
+    print(f"  = one scorecard                        {total * 1000:8.1f} ms")
+    print(f"  bare WeasyPrint, same HTML             {med['bare'] * 1000:8.1f} ms")
+    print(f"  whole scorecard / bare render          {total / med['bare']:8.2f} x")
+    print(
+        f"  agency data, first after a change      {first * 1000:8.1f} ms  (both rounds, groups indexed)"
+    )
+    print(f"  agency data, a context loaded for it   {uncached * 1000:8.1f} ms  (the former way)")
+
+
 def throughput(round_id: int, processes: int, lang: str, folder: Path) -> None:
     """Every scorecard of the round into one ZIP, with 1 and with ``processes`` processes."""
     from assess.extensions import db
@@ -171,7 +239,7 @@ def memory(round_id: int, count: int, lang: str) -> None:
     from assess.services.agency_results import RoundContext
 
     round_ = db.session.get(Round, round_id)
-    context = RoundContext(round_, peers_visible=True, bulk=True)
+    context = RoundContext(round_, peers_visible=True)
     chosen = bulk.responses_of(round_)
     readings = []
     for i in range(count):
@@ -194,7 +262,20 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--lang", choices=("th", "en"), default="th")
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="one scorecard in the 8,000-agency round of national.py instead (PostgreSQL)",
+    )
     args = parser.parse_args()
+    if args.national:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import national as national_round
+
+        built = national_round.ensure(national_round.DEFAULT_URL, 8000)
+        with national_round.make_app(national_round.DEFAULT_URL).app_context():
+            national(built.current_id, args.sample, args.lang)
+        return
 
     from flask_migrate import upgrade
 

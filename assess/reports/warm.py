@@ -5,7 +5,8 @@ without this the first dashboard request a new gunicorn worker serves loads both
 compares (about half a second at 8,000 agencies). The project's ``gunicorn.conf.py`` loads
 the app once, in the master, and there calls :func:`warm` before it forks the workers:
 every worker starts with the rounds people are following already loaded, the tables the
-league table reads derived and the dashboards' templates compiled. Each worker then calls
+league table reads derived, the comparison groups the scorecards and results pages
+read indexed, and the dashboards' templates compiled. Each worker then calls
 :func:`start`: a background thread brings those tables up to date (they are as old as the
 master: a worker that replaces one that died may start long after), or loads them when the
 app was not preloaded, while the worker already answers requests. A dashboard request that
@@ -73,7 +74,8 @@ def rounds_to_warm() -> list[Round]:
 
 def warm(app: Flask) -> Warmed:
     """Load and derive the dashboards' tables of :func:`rounds_to_warm` into this process's
-    cache, and compile the dashboards' templates."""
+    cache with what the agencies' scorecards read (as the central office sees them), and
+    compile the dashboards' templates."""
     start = time.perf_counter()
     with app.app_context():
         try:
@@ -82,6 +84,7 @@ def warm(app: Flask) -> Warmed:
             ids = []
             for round_ in rounds_to_warm():
                 data.dashboard(round_).prepare(round_.flag_change, round_.flag_verified_gap)
+                data.round_context(round_, peers_visible=True).prepare()
                 ids.append(round_.id)
         finally:
             db.session.remove()

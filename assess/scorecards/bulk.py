@@ -1,7 +1,7 @@
 """Every scorecard of a round in one ZIP archive: the command line and the background job.
 
-The round's tables are loaded once (:class:`~assess.services.agency_results.RoundContext`
-with ``bulk=True``); each agency's HTML is made here, in the app, and laid out to PDF either
+The round's tables are loaded once, and its comparison groups indexed once
+(:class:`~assess.services.agency_results.RoundContext`); each agency's HTML is made here, in the app, and laid out to PDF either
 here (one process) or in worker processes that import only :mod:`assess.scorecards.pdf`.
 At most a few scorecards are in flight at once and each is written to the archive as soon as
 it is done, so memory stays flat whatever the round's size.
@@ -78,7 +78,7 @@ def export(
     """
     if lang not in render.LANGUAGES:
         raise ValueError(f"language {lang!r}: one of {', '.join(render.LANGUAGES)}")
-    context = RoundContext(round_, peers_visible=True, bulk=True)
+    context = RoundContext(round_, peers_visible=True)
     chosen = responses_of(round_)
     total = len(chosen)
     generated = utcnow()

@@ -35,9 +35,9 @@ from assess.app import current_language
 from assess.auth import central_required
 from assess.extensions import db
 from assess.models import Agency, Job, Response, Round, User
+from assess.reports import data as cache
 from assess.scorecards import bulk, codes, render
 from assess.services import rounds
-from assess.services.agency_results import for_response
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
 
@@ -77,7 +77,7 @@ def find_response(round_id: int, agency_code: str) -> Response | None:
 
 def pdf_reply(response: Response, user: User, lang: str) -> Any:
     """The scorecard as a PDF download."""
-    result = for_response(response, peers_visible=peers_visible(user, response.round))
+    result = cache.agency_results(response, peers_visible=peers_visible(user, response.round))
     prepared = render.prepare(result, lang)
     data = render.write_pdf(prepared)
     reply = current_app.response_class(data, mimetype="application/pdf")

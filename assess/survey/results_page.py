@@ -18,8 +18,9 @@ from assess.app import current_language
 from assess.models import Response
 from assess.questionnaires.model import Question
 from assess.scoring.whatif import Lift, Step
-from assess.services import agency_results, rounds
+from assess.services import rounds
 from assess.services.agency_results import AgencyResults
+from assess.services.reports import RoundResults
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,8 @@ def lift_views(result: AgencyResults, lang: str) -> list[LiftView]:
     return views
 
 
-def peer_table(
-    context: agency_results.RoundContext, result: AgencyResults, *, anonymise: bool
-) -> list[PeerRow]:
+def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) -> list[PeerRow]:
     """The agency's type group ranked by overall verified score (accepted responses)."""
-    data = context.data
     table = data.agencies
     members = [
         code
@@ -160,8 +158,10 @@ def render(response: Response, *, central: bool) -> str:
     round_ = response.round
     lang = current_language()
     peers_visible = central or round_.status == "published"
-    context = agency_results.RoundContext(round_, peers_visible=peers_visible)
-    result = context.agency(response)
+    # Imported here, as in radar_figure.
+    from assess.reports import data as cache
+
+    result = cache.agency_results(response, peers_visible=peers_visible)
     anonymise = round_.anonymise_peers and not central
     can_dispute = not central and rounds.disputes_open(round_) and response.status == "accepted"
     return render_template(
@@ -172,7 +172,9 @@ def render(response: Response, *, central: bool) -> str:
         questionnaire=result.questionnaire,
         central=central,
         lifts=lift_views(result, lang),
-        peers=peer_table(context, result, anonymise=anonymise) if peers_visible else [],
+        peers=peer_table(cache.round_results(round_), result, anonymise=anonymise)
+        if peers_visible
+        else [],
         anonymise=anonymise,
         verified_rows=verified_changes(result, lang),
         radar=radar_figure(result, lang),

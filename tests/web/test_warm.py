@@ -77,6 +77,10 @@ def test_warming_fills_the_cache_so_the_league_table_loads_nothing(
     assert board._kinds  # the flag icons for the round's limits
     compiled = {template.name for template in app.jinja_env.cache.values()}
     assert {"base.html", "reports/league.html", "reports/_page.html"} <= compiled
+    # What the scorecards and results pages read, as the central office sees them.
+    context = cache.round_context(current, peers_visible=True)
+    assert context._index is not None
+    assert context._trend is not None
 
     def no_load(round_):  # type: ignore[no-untyped-def]
         raise AssertionError(f"round {round_.id} loaded again")
@@ -86,6 +90,9 @@ def test_warming_fills_the_cache_so_the_league_table_loads_nothing(
     html = client.get(f"/central/rounds/{current.id}/results?lang=en").get_data(as_text=True)
     assert "Agency A" in html
     assert "League table" in html
+    scorecard = client.get(f"/rounds/{current.id}/responses/DEP-A/scorecard.pdf?lang=en")
+    assert scorecard.status_code == 200
+    assert scorecard.data.startswith(b"%PDF")
 
 
 def test_a_request_during_the_preparation_waits_for_it(rounds, app, monkeypatch):

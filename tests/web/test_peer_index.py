@@ -1,0 +1,171 @@
+"""One agency's peer figures from the index of the round's comparison groups
+(``agency_results.PeerIndex``) are exactly those of a benchmark of its groups (scoring.md §7,
+``assess.scoring.benchmark``), for every agency: members and outsiders, ties, several tags,
+unscored measures; and the web pages and scorecards read them from a context kept per state
+of the round's data."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from assess.extensions import db
+from assess.reports import data as cache
+from assess.scoring.benchmark import benchmark
+from assess.services import reports, responses
+from assess.services.agency_results import PeerFigures, PeerIndex, RoundContext
+from tests.conftest import fill
+
+
+@pytest.fixture
+def database_url(sqlite_database_url: str) -> str:
+    """The figures are pandas and numpy over loaded tables: one backend is enough."""
+    return sqlite_database_url
+
+
+@pytest.fixture(autouse=True)
+def forget_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def crowd(world):  # type: ignore[no-untyped-def]
+    """30 agencies of three types in three provinces, some under a parent, with zero to
+    two tags; answers at a few maturities (so scores tie), most accepted, some not, and
+    verified values for a few."""
+    rng = random.Random(7)
+    parents = [world.agency("MIN-1", type="ministry"), world.agency("MIN-2", type="ministry")]
+    agencies = list(parents)
+    for i in range(28):
+        agencies.append(
+            world.agency(
+                f"AG-{i:02d}",
+                type=rng.choice(["department", "province", "local"]),
+                province=rng.choice(["Bangkok", "Chiang Mai", "Khon Kaen", None]),
+                parent_id=rng.choice([None, parents[0].id, parents[1].id]),
+                tags=rng.sample(["pilot", "border", "coastal"], rng.randint(0, 2)),
+            )
+        )
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    round_ = world.round(agencies=agencies)
+    statuses = ["accepted"] * 6 + ["submitted", "returned", "draft"]
+    for agency in agencies[:-2]:  # two never start
+        response = world.response(round_, agency)
+        fill(response, reviewer, rng.choice([0.2, 0.45, 0.45, 0.7, 0.9]), rng.choice(statuses))
+        if rng.random() < 0.2 and response.status == "accepted":
+            question = next(
+                q
+                for q in reports.load(round_).questionnaire.dimensions[0].questions
+                if q.type.value in ("level", "choice")
+            )
+            lowest = min(question.options, key=lambda o: o.points).value
+            responses.verify(response, reviewer, question.code, lowest, "no evidence")
+    db.session.commit()
+    return round_, reviewer
+
+
+def reference(data: reports.RoundResults, code: str) -> dict[str, list[PeerFigures]]:
+    """The figures as the benchmark of the agency's groups gives them: the population is the
+    accepted responses and the agency; an outsider gets each group's figures without it."""
+    if code not in data.agencies.index:
+        return {}
+    accepted = data.accepted
+    population = set(accepted) | {code}
+    memberships = []
+    for by in reports.GROUPINGS:
+        mine = data.groups(by, [code])
+        if not mine.empty:
+            members = data.groups(by, population)
+            memberships.append(members[members["group"].isin(mine["group"])])
+    if not memberships:
+        return {}
+    groups = pd.concat(memberships, ignore_index=True)
+    verified = data.results("verified", accepted_only=False)
+    verified = verified[verified["agency"].isin(set(groups["agency"]))]
+    included = code in accepted
+    out: dict[str, list[PeerFigures]] = {}
+    for (by, group, measure), rows in benchmark(verified, groups).groupby(
+        ["by", "group", "measure"], sort=False
+    ):
+        own = rows[rows["agency"] == code]
+        if own.empty:
+            continue
+        row = own.iloc[0]
+        if not included:
+            others = benchmark(
+                verified[(verified["agency"] != code) & (verified["measure"] == measure)],
+                groups[(groups["by"] == by) & (groups["group"] == group)],
+            )
+            if others.empty:
+                continue
+            row = others.iloc[0]
+        out.setdefault(str(measure), []).append(
+            PeerFigures(
+                by=str(by),
+                group=str(group),
+                n=int(row["n"]),
+                rank=int(own.iloc[0]["rank"]) if included else None,
+                percentile=float(own.iloc[0]["percentile"]) if included else None,
+                quartile=int(own.iloc[0]["quartile"]) if included else None,
+                mean=float(row["mean"]),
+                median=float(row["median"]),
+                p25=float(row["p25"]),
+                p75=float(row["p75"]),
+                best=float(row["max"]),
+                lowest=float(row["min"]),
+            )
+        )
+    order = {by: i for i, by in enumerate(reports.GROUPINGS)}
+    for items in out.values():
+        items.sort(key=lambda p: (order[p.by], p.group))
+    return out
+
+
+def test_every_agency_gets_what_a_benchmark_of_its_groups_gives(crowd):
+    round_, _ = crowd
+    data = reports.load(round_)
+    index = PeerIndex(data)
+    accepted = set(data.accepted)
+    assert 10 < len(accepted) < len(data.agencies)  # members and outsiders
+    outsiders = 0
+    for code in data.agencies.index:
+        expected = reference(data, code)
+        assert index.figures(code) == expected, code
+        outsiders += code not in accepted and bool(expected)
+    assert outsiders  # outsiders that still see their groups' figures
+    assert index.figures("NO-SUCH") == {}
+    # Ties: some agencies share a rank.
+    overall = [p.rank for code in accepted for p in index.figures(code)["overall"] if p.by == "all"]
+    assert len(set(overall)) < len(overall)
+
+
+def test_pages_and_scorecards_use_one_context_per_state_of_the_round(
+    crowd, world, monkeypatch
+):
+    round_, reviewer = crowd
+    built = []
+    real = RoundContext.__init__
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(kwargs.get("data") is not None)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(RoundContext, "__init__", counted)
+    accepted = [r for r in round_.responses if r.status == "accepted"]
+    first = cache.agency_results(accepted[0], peers_visible=True)
+    second = cache.agency_results(accepted[1], peers_visible=True)
+    assert built == [True]  # one context, on the cached tables
+    assert first.round is round_
+    assert second.overall.peers == tuple(
+        PeerIndex(reports.load(round_)).figures(accepted[1].agency.code)["overall"]
+    )
+    # A change to the round: a new context on the refreshed tables, with the new figures.
+    responses.review(next(r for r in round_.responses if r.status == "submitted"), reviewer, "accept")
+    db.session.commit()
+    again = cache.agency_results(accepted[1], peers_visible=True)
+    assert built == [True, True]
+    assert again.overall.peer("all").n == second.overall.peer("all").n + 1
