@@ -29,6 +29,7 @@ from assess.api.schemas import (
 )
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
+from assess.reports import data as cache
 from assess.services import agencies, reports, responses, results, rounds, users
 from assess.services.errors import NotAllowed, NotFound
 
@@ -367,7 +368,7 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     round_ = _round()
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
-    return reports.benchmark_records(reports.load(round_), query["by"])
+    return reports.benchmark_records(cache.round_results(round_), query["by"])
 
 
 @bp.route(RESPONSE_PATH + "/scorecard.pdf", methods=["GET"])

@@ -20,6 +20,7 @@ from assess.auth import central_required
 from assess.exports import bp
 from assess.extensions import db
 from assess.models import Round
+from assess.reports import data as cache
 from assess.services import exports, interchange, reports
 
 CSV = "text/csv; charset=utf-8"
@@ -104,7 +105,7 @@ def scores_xlsx(round_id: int) -> HttpResponse:
 
 def _scores(round_: Round, fmt: str) -> HttpResponse:
     """Scores as ``assess scores`` gives them (verified), with the agencies' names."""
-    columns, rows = exports.scores_table(round_)
+    columns, rows = exports.scores_table(round_, data=cache.round_results(round_))
     return _table(columns, rows, fmt, f"round-{round_.id}-scores", "scores")
 
 
@@ -125,7 +126,7 @@ def benchmark_xlsx(round_id: int) -> HttpResponse:
 def _benchmark(round_: Round, fmt: str) -> HttpResponse:
     """Benchmark figures of the accepted responses, with the agencies' names."""
     by = _grouping()
-    columns, rows = exports.benchmark_table(reports.load(round_), by)
+    columns, rows = exports.benchmark_table(cache.round_results(round_), by)
     return _table(columns, rows, fmt, f"round-{round_.id}-benchmark-{by}", f"benchmark ({by})")
 
 

@@ -440,6 +440,11 @@ def test_benchmark_counts_only_accepted_responses(api: ApiScene):
     _submitted(api)
     url = f"/api/v1/rounds/{api.round.id}/benchmark"
     assert api.call("GET", url, api.token_r).get_json() == []
+    # The round's tables are kept between requests, and never stale: accepted, it counts.
+    reply = api.call("POST", api.url(tail="/review"), api.token_r, json={"action": "accept"})
+    assert reply.status_code == 200
+    rows = api.call("GET", url, api.token_r).get_json()
+    assert {r["agency"] for r in rows} == {"AG-A"}
 
 
 def test_benchmark_for_coordinators_only_after_publication(api: ApiScene):
