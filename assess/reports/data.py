@@ -1,4 +1,5 @@
-"""What the dashboards read of a round, loaded once per state of its data.
+"""What the dashboards (and the results pages and scorecards) read of a round, loaded once
+per state of its data.
 
 Every dashboard page needs the whole round (ranks, distributions and flags are over the
 whole filtered population, whichever page of the table is shown), and a round of 8,000
@@ -15,7 +16,12 @@ derived tables (trend, flags, …) are computed again from them. Agencies' own r
 :data:`RECHECK` seconds is checked against a fingerprint of the round's agency records
 (one more query) and kept if they did not change, so an edited agency shows within a
 minute without reloading a big round every minute. Each process (gunicorn worker) keeps
-its own cache of at most :data:`MAX_ROUNDS` rounds.
+its own cache of at most :data:`MAX_ROUNDS` rounds; gunicorn's master fills it for the
+rounds under way before it forks the workers (:mod:`assess.reports.warm`).
+
+The same tables serve the agencies' results pages and scorecards (:func:`agency_results`,
+through a context whose comparison groups are indexed once per state), the API's benchmark
+and the exports pages.
 
 Cached tables are shared between requests and threads: callers never change them in place.
 """

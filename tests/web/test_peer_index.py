@@ -143,9 +143,7 @@ def test_every_agency_gets_what_a_benchmark_of_its_groups_gives(crowd):
     assert len(set(overall)) < len(overall)
 
 
-def test_pages_and_scorecards_use_one_context_per_state_of_the_round(
-    crowd, world, monkeypatch
-):
+def test_pages_and_scorecards_use_one_context_per_state_of_the_round(crowd, world, monkeypatch):
     round_, reviewer = crowd
     built = []
     real = RoundContext.__init__
@@ -164,7 +162,9 @@ def test_pages_and_scorecards_use_one_context_per_state_of_the_round(
         PeerIndex(reports.load(round_)).figures(accepted[1].agency.code)["overall"]
     )
     # A change to the round: a new context on the refreshed tables, with the new figures.
-    responses.review(next(r for r in round_.responses if r.status == "submitted"), reviewer, "accept")
+    responses.review(
+        next(r for r in round_.responses if r.status == "submitted"), reviewer, "accept"
+    )
     db.session.commit()
     again = cache.agency_results(accepted[1], peers_visible=True)
     assert built == [True, True]
