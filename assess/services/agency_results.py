@@ -187,9 +187,9 @@ class PeerIndex:
     """Every comparison group's sorted verified scores (§7), so that one agency's peer
     figures come from a few binary searches instead of a benchmark of its groups.
 
-    Built once per state of a round's data: at 8,000 agencies a few tens of milliseconds
-    and well under a megabyte, where the benchmark of one agency's groups (its type, its
-    province, everyone…) took 150 ms, and the figures of every agency 300 ms and 120 MB.
+    Built once per state of a round's data: at 8,000 agencies 70–80 ms and well under a
+    megabyte, where the benchmark of one agency's groups (its type, its province,
+    everyone…) took 150 ms, and the figures of every agency at once 250–300 ms and 124 MB.
     The figures are those :func:`assess.scoring.benchmark.benchmark` gives, to the
     hundredth: the same whole-number arithmetic on the same sorted hundredths.
     """
