@@ -45,13 +45,21 @@ class LiftView:
 
 @dataclass(frozen=True)
 class PeerRow:
-    """One line of the peer table (a coordinator may see anonymised labels)."""
+    """One line of the peer table (a coordinator may see anonymised labels), or, with
+    ``hidden`` > 0, the place of that many agencies left out of a long table."""
 
     rank: int
     label: str
     score: float | None
     level: str | None
     mine: bool
+    hidden: int = 0
+
+
+#: A peer group up to this size is shown whole; a larger one (the local administrations of
+#: a national round: thousands) as its top :data:`TOP` and the agencies around the agency's
+#: own place, :data:`AROUND` on each side.
+WHOLE, TOP, AROUND = 30, 10, 5
 
 
 def lift_views(result: AgencyResults, lang: str) -> list[LiftView]:
@@ -82,22 +90,37 @@ def lift_views(result: AgencyResults, lang: str) -> list[LiftView]:
 
 
 def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) -> list[PeerRow]:
-    """The agency's type group ranked by overall verified score (accepted responses)."""
+    """The agency's type group ranked by overall verified score (accepted responses): whole
+    up to :data:`WHOLE` agencies, else the top and the agency's neighbourhood, with the
+    number of agencies left out between them."""
     table = data.agencies
-    members = [
-        code
-        for code in data.accepted
-        if table.at[code, "type"] == result.agency.type or code == result.agency.code
-    ]
+    accepted = data.accepted
+    same_type = (table.loc[accepted, "type"] == result.agency.type).to_numpy()
+    members = [code for code, same in zip(accepted, same_type, strict=True) if same]
+    if result.agency.code not in members:
+        members.append(result.agency.code)
     scores = data.wide("verified").reindex(members)["overall"]
     levels = data.levels("verified").reindex(members)["overall"]
     ranked = scores.rank(method="min", ascending=False)
     filled = scores.fillna(-1)
     order = sorted(members, key=lambda c: (-filled[c], c))
+    shown = set(range(len(order)))
+    if len(order) > WHOLE:
+        own = order.index(result.agency.code)
+        shown = set(range(TOP)) | set(range(max(own - AROUND, 0), own + AROUND + 1))
     rows = []
     lang = current_language()
     name_column = "name_en" if lang == "en" else "name_th"
+    left_out = 0
     for position, code in enumerate(order, start=1):
+        if position - 1 not in shown:
+            left_out += 1
+            continue
+        if left_out:
+            rows.append(
+                PeerRow(rank=0, label="", score=None, level=None, mine=False, hidden=left_out)
+            )
+            left_out = 0
         mine = code == result.agency.code
         if anonymise and not mine:
             label = _("Agency %(n)d", n=position)
@@ -113,6 +136,8 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
                 mine=mine,
             )
         )
+    if left_out:
+        rows.append(PeerRow(rank=0, label="", score=None, level=None, mine=False, hidden=left_out))
     return rows
 
 

@@ -169,3 +169,53 @@ def test_pages_and_scorecards_use_one_context_per_state_of_the_round(crowd, worl
     again = cache.agency_results(accepted[1], peers_visible=True)
     assert built == [True, True]
     assert again.overall.peer("all").n == second.overall.peer("all").n + 1
+
+
+def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
+    """The results page's table of agencies of the same type: whole up to 30, else the top
+    10 and five on each side of the agency, with how many are left out between (a local
+    administration of a national round has thousands of peers)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from assess.survey.results_page import AROUND, TOP, WHOLE, peer_table
+
+    def table(size: int, own: int) -> list:  # type: ignore[type-arg]
+        codes = [f"LAO-{i:04d}" for i in range(size)] + ["DEP-0001"]
+        agencies = pd.DataFrame(
+            {
+                "type": ["local"] * size + ["department"],
+                "name_th": [f"อบต. {i}" for i in range(size)] + ["กรม"],
+                "name_en": [f"SAO {i}" for i in range(size)] + ["Department"],
+            },
+            index=codes,
+        )
+        scores = pd.DataFrame({"overall": np.linspace(90, 10, size).tolist() + [50.0]}, index=codes)
+        levels = pd.DataFrame({"overall": ["3"] * (size + 1)}, index=codes)
+        data = SimpleNamespace(
+            agencies=agencies,
+            accepted=codes,
+            wide=lambda kind: scores,
+            levels=lambda kind: levels,
+        )
+        result = SimpleNamespace(agency=SimpleNamespace(code=codes[own], type="local"))
+        with app.test_request_context("/"):  # Thai, the default
+            return peer_table(data, result, anonymise=False)  # type: ignore[arg-type]
+
+    small = table(WHOLE, 7)
+    assert len(small) == WHOLE
+    assert not any(row.hidden for row in small)
+
+    rows = table(5000, 2500)
+    shown = [row for row in rows if not row.hidden]
+    assert [row.rank for row in shown[:TOP]] == list(range(1, TOP + 1))
+    assert [row.rank for row in shown[TOP:]] == list(range(2501 - AROUND, 2502 + AROUND))
+    assert [row.mine for row in shown].count(True) == 1
+    assert next(row for row in shown if row.mine).label == "อบต. 2500"
+    assert [row.hidden for row in rows if row.hidden] == [2500 - AROUND - TOP, 5000 - 2501 - AROUND]
+    assert len(shown) + sum(row.hidden for row in rows) == 5000  # the department is not a peer
+
+    # At the top, or at the bottom: one gap.
+    assert [row.hidden for row in table(5000, 0) if row.hidden] == [5000 - TOP]
+    assert [row.hidden for row in table(5000, 4999) if row.hidden] == [5000 - TOP - AROUND - 1]
