@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _rss_mb() -> float:
@@ -102,22 +103,17 @@ def build(app, agencies: int) -> int:  # type: ignore[no-untyped-def]
     return round_.id
 
 
-def per_scorecard(round_id: int, sample: int, lang: str) -> None:
-    """Median time of each part of one scorecard, and of a bare render of the same HTML."""
-    from assess.extensions import db
-    from assess.models import Round
-    from assess.scorecards import bulk, pdf, render
-    from assess.services.agency_results import RoundContext
+def timed_parts(chosen: Any, agency_data: Any, lang: str) -> dict[str, float]:
+    """Median seconds of each part of a scorecard over the ``chosen`` responses (the agency's
+    data from ``agency_data(response)``, HTML, PDF, and the CPU of the three), and of a bare
+    render of the same HTML."""
+    from assess.scorecards import pdf, render
 
-    round_ = db.session.get(Round, round_id)
-    context = RoundContext(round_, peers_visible=True)
-    chosen = bulk.responses_of(round_)[:sample]
-    pdf.warm_up()
     parts: dict[str, list[float]] = {"data": [], "html": [], "pdf": [], "bare": [], "cpu": []}
     for response in chosen:
         cpu = time.process_time()
         start = time.perf_counter()
-        result = context.agency(response)
+        result = agency_data(response)
         after_data = time.perf_counter()
         prepared = render.prepare(result, lang)
         after_html = time.perf_counter()
@@ -130,7 +126,21 @@ def per_scorecard(round_id: int, sample: int, lang: str) -> None:
         bare_start = time.perf_counter()
         pdf.bare_pdf(prepared.html)
         parts["bare"].append(time.perf_counter() - bare_start)
-    med = {k: statistics.median(v) for k, v in parts.items()}
+    return {k: statistics.median(v) for k, v in parts.items()}
+
+
+def per_scorecard(round_id: int, sample: int, lang: str) -> None:
+    """Median time of each part of one scorecard, and of a bare render of the same HTML."""
+    from assess.extensions import db
+    from assess.models import Round
+    from assess.scorecards import bulk, pdf
+    from assess.services.agency_results import RoundContext
+
+    round_ = db.session.get(Round, round_id)
+    context = RoundContext(round_, peers_visible=True)
+    chosen = bulk.responses_of(round_)[:sample]
+    pdf.warm_up()
+    med = timed_parts(chosen, context.agency, lang)
     total = med["data"] + med["html"] + med["pdf"]
     ours = med["html"] + med["pdf"]
     print(f"per scorecard (median of {len(chosen)}, {lang}):")
@@ -157,7 +167,7 @@ def national(round_id: int, sample: int, lang: str) -> None:
     from assess.extensions import db
     from assess.models import Response
     from assess.reports import data as cache
-    from assess.scorecards import pdf, render
+    from assess.scorecards import pdf
     from assess.services.agency_results import for_response
 
     chosen = db.session.scalars(
@@ -174,22 +184,9 @@ def national(round_id: int, sample: int, lang: str) -> None:
     start = time.perf_counter()
     for_response(chosen[0], peers_visible=True)
     uncached = time.perf_counter() - start
-    parts: dict[str, list[float]] = {"data": [], "html": [], "pdf": [], "bare": []}
-    for response in chosen:
-        start = time.perf_counter()
-        result = cache.agency_results(response, peers_visible=True)
-        after_data = time.perf_counter()
-        prepared = render.prepare(result, lang)
-        after_html = time.perf_counter()
-        pdf.write_pdf(prepared)
-        done = time.perf_counter()
-        parts["data"].append(after_data - start)
-        parts["html"].append(after_html - after_data)
-        parts["pdf"].append(done - after_html)
-        bare_start = time.perf_counter()
-        pdf.bare_pdf(prepared.html)
-        parts["bare"].append(time.perf_counter() - bare_start)
-    med = {k: statistics.median(v) for k, v in parts.items()}
+    med = timed_parts(
+        chosen, lambda response: cache.agency_results(response, peers_visible=True), lang
+    )
     total = med["data"] + med["html"] + med["pdf"]
     agencies = db.session.scalar(
         select(db.func.count(Response.id)).where(Response.round_id == round_id)

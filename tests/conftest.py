@@ -186,6 +186,17 @@ def sqlite_database_url(_sqlite_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def forget_cache() -> Iterator[None]:
+    """Forget the rounds the process's caches hold (dashboards, results pages), before and
+    after: each test's database is new, with the same ids."""
+    from assess.reports import data as cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The application in testing mode on an empty database, inside an app context."""
     from assess.extensions import db

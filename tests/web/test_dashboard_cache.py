@@ -20,13 +20,8 @@ from assess.reports import data as cache
 from assess.services import reports, responses
 from tests.conftest import fill
 
-
-@pytest.fixture(autouse=True)
-def forget_cache():
-    """Each test's database is new: forget rounds cached by an earlier test."""
-    cache.clear()
-    yield
-    cache.clear()
+#: Each test's database is new, with the same ids: nothing cached by an earlier test.
+pytestmark = pytest.mark.usefixtures("forget_cache")
 
 
 @pytest.fixture

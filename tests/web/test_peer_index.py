@@ -18,18 +18,14 @@ from assess.services import reports, responses
 from assess.services.agency_results import PeerFigures, PeerIndex, RoundContext
 from tests.conftest import fill
 
+#: Each test's database is new, with the same ids: nothing cached by an earlier test.
+pytestmark = pytest.mark.usefixtures("forget_cache")
+
 
 @pytest.fixture
 def database_url(sqlite_database_url: str) -> str:
     """The figures are pandas and numpy over loaded tables: one backend is enough."""
     return sqlite_database_url
-
-
-@pytest.fixture(autouse=True)
-def forget_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -34,14 +34,6 @@ from assess.synthetic import agency_answers
 pytestmark = pytest.mark.usefixtures("forget_cache")
 
 
-@pytest.fixture
-def forget_cache():
-    """Each test's database is new: forget rounds cached by an earlier test."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def fill(response, maturity: float, seed: int, status: str = "accepted") -> None:
     """Answer a response (answers from a latent maturity and a seed) and set its status."""
     questionnaire = questionnaire_of(response.questionnaire)

@@ -26,12 +26,8 @@ from tests.conftest import fill
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def forget_cache():
-    """Each test's database is new: forget rounds cached by an earlier test."""
-    cache.clear()
-    yield
-    cache.clear()
+#: Each test's database is new, with the same ids: nothing cached by an earlier test.
+pytestmark = pytest.mark.usefixtures("forget_cache")
 
 
 @pytest.fixture
