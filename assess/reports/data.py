@@ -230,35 +230,25 @@ class _Cache:
         with self._lock:
             building = self._building.setdefault(key, threading.Lock())
         with building:
-            return self._get(key, signature, build, recheck)
-
-    def _get(
-        self,
-        key: Hashable,
-        signature: Any,
-        build: Callable[[Any], Any],
-        recheck: Callable[[], Any],
-    ) -> Any:
-        """:meth:`get` for the holder of the key's build lock."""
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and now - entry[1] >= RECHECK:
-            extra = recheck()
-            entry = (entry[0], now, entry[2], extra) if extra == entry[3] else None
-        if entry is not None and entry[0] == signature:
-            value, checked, extra = entry[2], entry[1], entry[3]
-        elif entry is not None:
-            value, checked, extra = build(entry[2]), entry[1], entry[3]
-        else:
-            extra = recheck()
-            value, checked = build(None), now
-        with self._lock:
-            self._entries[key] = (signature, checked, value, extra)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                gone, _ = self._entries.popitem(last=False)
-                self._building.pop(gone, None)
+            now = time.monotonic()
+            with self._lock:
+                entry = self._entries.get(key)
+            if entry is not None and now - entry[1] >= RECHECK:
+                extra = recheck()
+                entry = (entry[0], now, entry[2], extra) if extra == entry[3] else None
+            if entry is not None and entry[0] == signature:
+                value, checked, extra = entry[2], entry[1], entry[3]
+            elif entry is not None:
+                value, checked, extra = build(entry[2]), entry[1], entry[3]
+            else:
+                extra = recheck()
+                value, checked = build(None), now
+            with self._lock:
+                self._entries[key] = (signature, checked, value, extra)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self._size:
+                    gone, _ = self._entries.popitem(last=False)
+                    self._building.pop(gone, None)
         return value
 
     def clear(self) -> None:
