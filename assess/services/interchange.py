@@ -19,12 +19,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from assess import i18n
 from assess.extensions import db
 from assess.labels import RESPONSE_STATUS
-from assess.models import Response, Round, User
+from assess.models import Agency, Response, Round, User
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     CSV_NA,
@@ -267,20 +266,17 @@ def import_round(
 def export_round(round_: Round, fmt: str) -> bytes:
     """Every started response of a round in the interchange form ``fmt`` (json, csv, xlsx)."""
     questionnaire = questionnaire_of(round_.questionnaire)
-    rows = db.session.scalars(
-        select(Response)
-        .filter_by(round_id=round_.id)
-        .where(Response.status != "not_started")
-        .options(selectinload(Response.agency), selectinload(Response.answers))
-    )
+    started = db.session.execute(
+        select(Response.id, Agency.code, Response.status)
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(Response.round_id == round_.id, Response.status != "not_started")
+    ).all()
+    # Plain rows, each distinct stored value parsed once (answers in questionnaire order).
+    answers = results.round_answer_sets(questionnaire, round_.id)
     items = sorted(
         (
-            ResponseAnswers(
-                agency=r.agency.code,
-                answers=results.parse_stored(questionnaire, r.answers),
-                status=r.status,
-            )
-            for r in rows
+            ResponseAnswers(agency=code, answers=answers.get(response_id, {}), status=status)
+            for response_id, code, status in started
         ),
         key=lambda item: item.agency,
     )

@@ -548,6 +548,34 @@ class _Parser:
         return found
 
 
+def round_answer_sets(
+    questionnaire: Questionnaire, round_id: int
+) -> dict[int, dict[str, AnswerValue]]:
+    """Every response's answers in a round, parsed as :func:`parse_stored` parses them
+    (values of unknown codes skipped), by response id, in questionnaire order: read through
+    :func:`round_answers`, each distinct stored value parsed once, no ORM object made (an
+    export of 8,000 agencies' 650,000 answers read them as objects in about 16 s)."""
+    parse = _Parser(questionnaire)
+    pairs, sizes, response_ids = round_answers(round_id, Answer)
+    found: dict[int, list[tuple[int, str, AnswerValue]]] = {}
+    for (code, text), size, start in zip(
+        pairs, sizes.tolist(), (np.cumsum(sizes) - sizes).tolist(), strict=True
+    ):
+        column, value = parse(code, text)
+        if column < 0 or value is None:
+            continue
+        for response_id in response_ids[start : start + size].tolist():
+            found.setdefault(response_id, []).append((column, code, value))
+    return {
+        response_id: {code: value for _column, code, value in sorted(items, key=_first)}
+        for response_id, items in found.items()
+    }
+
+
+def _first(item: tuple[int, str, AnswerValue]) -> int:
+    return item[0]
+
+
 def answer_tables(
     questionnaire: Questionnaire, round_id: int, ids: Sequence[int]
 ) -> tuple[npt.NDArray[np.object_], list[int], npt.NDArray[np.object_]]:

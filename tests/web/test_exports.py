@@ -211,3 +211,38 @@ def test_anonymised_package_download(client, auth, scene, tmp_path):
     assert "INJ-1" not in text
     assert "หน่วยงาน MIN-1" not in text
     assert "anon-" in text
+
+
+def test_a_round_s_answers_are_read_as_each_response_parses_its_own(world):
+    """``results.round_answer_sets`` (plain rows, each distinct value parsed once) gives
+    every response what parsing its own stored answers gives, in questionnaire order; an
+    answer to a question the version lacks is skipped, a cleared one left out."""
+    from assess.models import Answer, Response
+    from assess.services import results
+    from tests.conftest import fill
+
+    agencies = [world.agency(f"AG-{i}") for i in range(5)]
+    reviewer = world.user("reviewer@example.go.th", role="reviewer")
+    round_ = world.round(agencies=agencies)
+    for maturity, status, agency in zip(
+        (0.2, 0.5, 0.5, 0.9), ("draft", "accepted", "submitted", "accepted"), agencies, strict=False
+    ):
+        fill(world.response(round_, agency), reviewer, maturity, status)
+    first = world.response(round_, agencies[0])
+    db.session.add(Answer(response=first, question_code="gone.question", value=3))
+    code = next(iter(questionnaire_of(round_.questionnaire).questions))
+    responses.save_answers(first, {code: None}, revision=first.revision, actor=reviewer)
+    db.session.commit()
+    questionnaire = questionnaire_of(round_.questionnaire)
+    found = results.round_answer_sets(questionnaire, round_.id)
+    order = list(questionnaire.questions)
+    checked = 0
+    for response in Response.query.filter_by(round_id=round_.id):
+        expected = results.parse_stored(questionnaire, response.answers)
+        got = found.get(response.id, {})
+        assert got == expected, response.agency.code
+        assert list(got) == sorted(got, key=order.index)
+        checked += bool(expected)
+    assert checked == 4
+    assert "gone.question" not in found[first.id]
+    assert code not in found[first.id]
