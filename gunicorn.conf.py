@@ -12,6 +12,11 @@ from typing import Any
 #: cores among themselves (BENCHMARKS.md, saves through gunicorn).
 workers = (os.cpu_count() or 1) + 1
 
+#: Seconds a worker may spend on one request before gunicorn replaces it (default 30). The
+#: whole-round workbooks of a national round take 5-15 s to write here (BENCHMARKS.md,
+#: exports): room for a slower or busier server, not for a hung one.
+timeout = 120
+
 #: The app is loaded once, in the master, which prepares the dashboards of the rounds under
 #: way before it starts the workers (:func:`when_ready`): every worker starts with them, and
 #: shares their memory. New code therefore takes a restart of the service, not a HUP.

@@ -146,6 +146,7 @@ def test_gunicorn_conf_prepares_in_the_master_then_in_each_worker(rounds, app, m
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert settings["workers"] == (os.cpu_count() or 1) + 1
     assert settings["preload_app"] is True
+    assert settings["timeout"] >= 60  # whole-round workbooks of a national round
     log = logging.getLogger("gunicorn.error")
     # The master: prepared synchronously, then its connections closed.
     prepared, closed = [], []
