@@ -96,9 +96,11 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
     table = data.agencies
     accepted = data.accepted
     same_type = (table.loc[accepted, "type"] == result.agency.type).to_numpy()
-    members = [code for code, same in zip(accepted, same_type, strict=True) if same]
-    if result.agency.code not in members:
-        members.append(result.agency.code)
+    members = [
+        code
+        for code, same in zip(accepted, same_type, strict=True)
+        if same or code == result.agency.code
+    ]
     scores = data.wide("verified").reindex(members)["overall"]
     levels = data.levels("verified").reindex(members)["overall"]
     ranked = scores.rank(method="min", ascending=False)
@@ -106,8 +108,10 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
     order = sorted(members, key=lambda c: (-filled[c], c))
     shown = set(range(len(order)))
     if len(order) > WHOLE:
-        own = order.index(result.agency.code)
-        shown = set(range(TOP)) | set(range(max(own - AROUND, 0), own + AROUND + 1))
+        shown = set(range(TOP))
+        if result.agency.code in members:  # (a response not accepted is not among them)
+            own = order.index(result.agency.code)
+            shown |= set(range(max(own - AROUND, 0), own + AROUND + 1))
     rows = []
     lang = current_language()
     name_column = "name_en" if lang == "en" else "name_th"

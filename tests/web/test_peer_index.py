@@ -177,7 +177,7 @@ def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
 
     from assess.survey.results_page import AROUND, TOP, WHOLE, peer_table
 
-    def table(size: int, own: int) -> list:  # type: ignore[type-arg]
+    def table(size: int, own: int, accepted: bool = True) -> list:  # type: ignore[type-arg]
         codes = [f"LAO-{i:04d}" for i in range(size)] + ["DEP-0001"]
         agencies = pd.DataFrame(
             {
@@ -191,7 +191,7 @@ def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
         levels = pd.DataFrame({"overall": ["3"] * (size + 1)}, index=codes)
         data = SimpleNamespace(
             agencies=agencies,
-            accepted=codes,
+            accepted=[c for i, c in enumerate(codes) if accepted or i != own],
             wide=lambda kind: scores,
             levels=lambda kind: levels,
         )
@@ -215,3 +215,8 @@ def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
     # At the top, or at the bottom: one gap.
     assert [row.hidden for row in table(5000, 0) if row.hidden] == [5000 - TOP]
     assert [row.hidden for row in table(5000, 4999) if row.hidden] == [5000 - TOP - AROUND - 1]
+    # A response not accepted is not among its peers: the top, then how many follow.
+    outside = table(5000, 2500, accepted=False)
+    assert not any(row.mine for row in outside)
+    assert [row.hidden for row in outside if row.hidden] == [5000 - 1 - TOP]
+    assert not any(row.mine for row in table(WHOLE, 3, accepted=False))
