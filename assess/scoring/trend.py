@@ -15,7 +15,6 @@ import pandas as pd
 
 from assess.questionnaires.diff import comparability
 from assess.questionnaires.model import Questionnaire
-from assess.scoring.benchmark import to_hundredths
 
 TREND_COLUMNS = ("agency", "measure", "score", "previous", "change", "comparability")
 
@@ -28,14 +27,10 @@ def _wide(results: pd.DataFrame) -> pd.DataFrame:
     cells = agency.astype(np.int64) * len(measures) + measure
     if len(cells) and np.bincount(cells).max() > 1:
         raise ValueError("results hold more than one score for an agency and measure")
-    score = results["score"]
-    values = np.zeros((len(agencies), len(measures)), dtype=np.int64)
-    missing = np.ones((len(agencies), len(measures)), dtype=bool)
-    values[agency, measure] = to_hundredths(score.fillna(0))
-    missing[agency, measure] = score.isna().to_numpy()
-    return pd.DataFrame(
-        {m: pd.arrays.IntegerArray(values[:, j], missing[:, j]) for j, m in enumerate(measures)},
-        index=pd.Index(agencies, name="agency"),
+    scores = np.full((len(agencies), len(measures)), np.nan)
+    scores[agency, measure] = results["score"].to_numpy(dtype="float64", na_value=np.nan)
+    return hundredths_table(
+        pd.DataFrame(scores, index=pd.Index(agencies, name="agency"), columns=measures)
     )
 
 
