@@ -26,6 +26,7 @@ from assess.models import Agency, Response, Round
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Level
+from assess.scoring.benchmark import group_figures, round_div
 from assess.scoring.trend import trend
 from assess.scoring.whatif import Lift, lift
 from assess.services import reports
@@ -264,19 +265,10 @@ class _Group:
 
     @classmethod
     def of(cls, scores: npt.NDArray[np.int64]) -> _Group:
-        """The figures of sorted, non-empty hundredths (as §7 and ``benchmark`` define them:
-        quartiles by linear interpolation, everything rounded half away from zero)."""
-        n = len(scores)
-
-        def quantile(k: int) -> int:
-            position = (n - 1) * k
-            lo, fraction = position // 4, position % 4
-            hi = lo + 1 if fraction else lo
-            low, high = int(scores[lo]), int(scores[hi])
-            return _round_div(4 * low + fraction * (high - low), 4)
-
-        total = int(scores.sum())
-        return cls(scores, _round_div(total, n), quantile(2), quantile(1), quantile(3))
+        """The figures of sorted, non-empty hundredths (§7: quartiles by linear
+        interpolation, everything rounded half away from zero)."""
+        mean, p25, median, p75 = group_figures(scores)
+        return cls(scores, mean, median, p25, p75)
 
     def place(self, score: int) -> tuple[int, int, int]:
         """Rank, percentile (hundredths) and quartile of a member's score."""
@@ -286,7 +278,7 @@ class _Group:
         quartile = (
             1 if score >= self.p75 else 2 if score >= self.median else 3 if score >= self.p25 else 4
         )
-        return n - below - equal + 1, _round_div(5000 * (2 * below + equal), n), quartile
+        return n - below - equal + 1, round_div(5000 * (2 * below + equal), n), quartile
 
     def peer(self, by: str, group: str, place: tuple[int, int, int] | None) -> PeerFigures:
         """The figures of this group for a member (``place``) or an outsider (``None``)."""
@@ -304,12 +296,6 @@ class _Group:
             best=int(self.scores[-1]) / 100,
             lowest=int(self.scores[0]) / 100,
         )
-
-
-def _round_div(numerator: int, denominator: int) -> int:
-    """numerator ÷ denominator rounded half away from zero (denominator > 0)."""
-    magnitude = (2 * abs(numerator) + denominator) // (2 * denominator)
-    return magnitude if numerator >= 0 else -magnitude
 
 
 class RoundContext:
