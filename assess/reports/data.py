@@ -407,26 +407,42 @@ def round_results(round_: Round) -> RoundResults:
     return _load(round_, signature(round_))
 
 
-def dashboard(round_: Round) -> Dashboard:
-    """The round's dashboard tables (with the previous published round's, for trends)."""
+def _kept(
+    cache: _Cache,
+    key: Hashable,
+    round_: Round,
+    build: Callable[[Round | None, RoundResults, RoundResults | None], Any],
+) -> tuple[Any, Round | None]:
+    """A value derived from the round's cached tables and its previous round's, kept for as
+    long as those stand, and the previous round. The cache above hands back the same table
+    objects while nothing changed (agency records included), and the value keeps the
+    objects it was built from alive, so their ids cannot be taken by others meanwhile."""
     previous = reports.previous_round(round_)
     data = round_results(round_)
     before = round_results(previous) if previous is not None else None
-    # The loaded tables stand for their state: the cache above hands back the same objects
-    # while nothing changed (agency records included), and a dashboard keeps the objects it
-    # was built from alive, so their ids cannot be taken by others meanwhile.
-    state = (id(data), id(before))
-    return _dashboards.get(  # type: ignore[no-any-return]
+    value = cache.get(
+        key,
+        (id(data), id(before)),
+        lambda _: build(previous, data, before),
+        lambda: None,  # nothing to recheck: the tables above are rechecked
+    )
+    return value, previous
+
+
+def dashboard(round_: Round) -> Dashboard:
+    """The round's dashboard tables (with the previous published round's, for trends)."""
+    board, _ = _kept(
+        _dashboards,
         _key(round_),
-        state,
-        lambda _: Dashboard(
+        round_,
+        lambda previous, data, before: Dashboard(
             data=data,
             before=before,
             previous=info(previous) if previous is not None else None,
             round_id=round_.id,
         ),
-        lambda: None,  # nothing to recheck: the tables above are rechecked
     )
+    return board  # type: ignore[no-any-return]
 
 
 def round_context(round_: Round, *, peers_visible: bool) -> RoundContext:
@@ -434,29 +450,31 @@ def round_context(round_: Round, *, peers_visible: bool) -> RoundContext:
     tables, kept for as long as they stand: its comparison groups indexed and its trend
     computed once per state of the round's data, not for every results page or PDF (at
     8,000 agencies a context of its own took 0.5-0.8 s)."""
-    previous = reports.previous_round(round_)
-    data = round_results(round_)
-    before = round_results(previous) if previous is not None else None
-    return _contexts.get(  # type: ignore[no-any-return]
+    return _round_context(round_, peers_visible)[0]
+
+
+def _round_context(round_: Round, peers_visible: bool) -> tuple[RoundContext, Round | None]:
+    """:func:`round_context`, and the previous round (of this request's session)."""
+    return _kept(
+        _contexts,
         (*_key(round_), peers_visible),
-        (id(data), id(before)),  # as for the dashboards: the same objects, the same state
-        lambda _: RoundContext(
+        round_,
+        lambda previous, data, before: RoundContext(
             round_,
             peers_visible=peers_visible,
             data=data,
             previous=(previous, before) if previous is not None and before is not None else None,
         ),
-        lambda: None,  # nothing to recheck: the tables above are rechecked
     )
 
 
 def agency_results(response: Response, *, peers_visible: bool) -> AgencyResults:
     """One agency's results (its results page, its scorecard) from :func:`round_context`."""
     round_ = response.round
-    result = round_context(round_, peers_visible=peers_visible).agency(response)
+    context, previous = _round_context(round_, peers_visible)
     # The rounds of this request, not those the context was built in (ORM objects do not
     # outlive their request).
-    return replace(result, round=round_, previous_round=reports.previous_round(round_))
+    return replace(context.agency(response), round=round_, previous_round=previous)
 
 
 def clear() -> None:

@@ -13,7 +13,7 @@ import json
 import operator
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -79,28 +79,14 @@ class Block:
 
     def take(self, rows: npt.NDArray[np.intp]) -> Block:
         """The given rows, in that order."""
-        return Block(
-            self.codes[rows],
-            self.response_ids[rows],
-            self.result_ids[rows],
-            self.computed[rows],
-            self.scores[rows],
-            self.levels[rows],
-        )
+        return Block(*(getattr(self, f.name)[rows] for f in fields(Block)))
 
     def plus(self, other: Block) -> Block:
         """Both blocks' rows, in agency code order."""
         joined = Block(
             *(
-                np.concatenate([mine, theirs])
-                for mine, theirs in (
-                    (self.codes, other.codes),
-                    (self.response_ids, other.response_ids),
-                    (self.result_ids, other.result_ids),
-                    (self.computed, other.computed),
-                    (self.scores, other.scores),
-                    (self.levels, other.levels),
-                )
+                np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                for f in fields(Block)
             )
         )
         return joined.take(np.argsort(joined.codes, kind="stable"))
