@@ -32,7 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -470,11 +470,10 @@ def _round_context(round_: Round, peers_visible: bool) -> tuple[RoundContext, Ro
 
 def agency_results(response: Response, *, peers_visible: bool) -> AgencyResults:
     """One agency's results (its results page, its scorecard) from :func:`round_context`."""
-    round_ = response.round
-    context, previous = _round_context(round_, peers_visible)
-    # The rounds of this request, not those the context was built in (ORM objects do not
-    # outlive their request).
-    return replace(context.agency(response), round=round_, previous_round=previous)
+    context, previous = _round_context(response.round, peers_visible)
+    # The previous round of this request, not the one the context was built in (ORM objects
+    # do not outlive their request).
+    return context.agency(response, previous)
 
 
 def clear() -> None:

@@ -358,8 +358,10 @@ class RoundContext:
         rows = self._rows.get(code)
         return trend.iloc[0:0] if rows is None else trend.take(rows)
 
-    def agency(self, response: Response) -> AgencyResults:
-        """One agency's results (the response must belong to this round)."""
+    def agency(self, response: Response, previous_round: Round | None = None) -> AgencyResults:
+        """One agency's results (the response must belong to this round). The rounds in them
+        are the response's and ``previous_round`` (or the context's): those of the caller's
+        session, for a context kept longer than one request."""
         data = self.data
         code = response.agency.code
         scores = data.wide("verified", accepted_only=False)
@@ -391,14 +393,14 @@ class RoundContext:
         questionnaire = data.questionnaire
         own_answers, verified_answers = answer_sets(response)
         return AgencyResults(
-            round=self.round,
+            round=response.round,
             response=response,
             agency=response.agency,
             questionnaire=questionnaire,
             overall=measure(reports.OVERALL),
             dimensions=[measure(d.code) for d in questionnaire.dimensions],
             peers_visible=self.peers_visible,
-            previous_round=self.previous_round,
+            previous_round=previous_round or self.previous_round,
             comparability=comparability,
             lifts=lift(questionnaire, verified_answers),
             answers=own_answers,
