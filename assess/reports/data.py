@@ -149,11 +149,17 @@ class Dashboard:
 
     def flag_kinds(self, change_limit: int, gap_limit: int) -> dict[str, set[str]]:
         """The kinds of flag each agency has, for the league table's icons."""
-        from assess.reports.flags import by_agency
+        from assess.reports.flags import kinds_by_agency
 
         key = (change_limit, gap_limit)
         if key not in self._kinds:
-            self._kinds[key] = by_agency(self.flags(change_limit, gap_limit))
+            self._kinds[key] = kinds_by_agency(
+                self.verified,
+                self.own,
+                self.trend,
+                change_limit=change_limit,
+                gap_limit=gap_limit,
+            )
         return self._kinds[key]
 
     def options(self, lang: str) -> Options:

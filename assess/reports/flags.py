@@ -25,9 +25,14 @@ FLAG_COLUMNS = ("agency", "kind", "measure", "score", "reference", "difference")
 
 def _hundredths(values: pd.Series) -> npt.NDArray[np.int64]:
     """Two-decimal floats as whole hundredths (missing values as 0; callers mask them)."""
-    hundredths: npt.NDArray[np.int64] = np.rint(
-        values.fillna(0).to_numpy(dtype="float64") * 100
-    ).astype(np.int64)
+    return _hundredths_of(values.to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _hundredths_of(values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """:func:`_hundredths` of an array of any shape."""
+    hundredths: npt.NDArray[np.int64] = np.rint(np.nan_to_num(values, nan=0.0) * 100).astype(
+        np.int64
+    )
     return hundredths
 
 
@@ -110,10 +115,29 @@ def flags(
     return out.drop(columns=["_size", "_order"]).reset_index(drop=True)
 
 
-def by_agency(frame: pd.DataFrame) -> dict[str, set[str]]:
-    """The kinds of flag each agency has (for the league table's icons)."""
+def kinds_by_agency(
+    verified: pd.DataFrame,
+    own: pd.DataFrame,
+    trend: pd.DataFrame | None,
+    *,
+    change_limit: int,
+    gap_limit: int,
+) -> dict[str, set[str]]:
+    """The kinds of flag each agency has, for the league table's icons: the agencies and
+    kinds of :func:`flags`' rows, straight from the tables, without making and sorting
+    every row (the league table asks again after every change to the round)."""
     out: dict[str, set[str]] = {}
-    pairs = frame.loc[:, ["agency", "kind"]].drop_duplicates()
-    for agency, kind in zip(pairs["agency"].tolist(), pairs["kind"].tolist(), strict=True):
-        out.setdefault(agency, set()).add(kind)
+    if trend is not None and not trend.empty:
+        change = trend["change"]
+        big = change.notna().to_numpy() & (np.abs(_hundredths(change)) > change_limit * 100)
+        for agency in pd.unique(trend["agency"].to_numpy()[big]):
+            out.setdefault(agency, set()).add(CHANGE)
+    if not verified.empty:
+        own = own.reindex(index=verified.index, columns=verified.columns)
+        score = verified.to_numpy(dtype="float64")
+        reference = own.to_numpy(dtype="float64")
+        scored = ~np.isnan(score) & ~np.isnan(reference)
+        gap = _hundredths_of(reference) - _hundredths_of(score)
+        for agency in verified.index[(scored & (gap > gap_limit * 100)).any(axis=1)]:
+            out.setdefault(agency, set()).add(VERIFIED_GAP)
     return out
