@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
@@ -50,27 +50,16 @@ class Block:
 
     ``scores`` (floats, NaN when not scored) and ``levels`` (level codes, ``None`` when not
     placed) are agency × measure arrays, the measures being overall then the dimensions in
-    questionnaire order; a score is the float of the stored decimal string. ``result_ids``
-    and ``computed`` (the computation time as text) tell whether a row was written again
-    since it was read.
+    questionnaire order; a score is the float of the stored decimal string. ``marks``
+    (:data:`_RESULT_MARK`: response, kind, result id and computation time, as one text) tell
+    whether a row was written again since it was read.
     """
 
     codes: npt.NDArray[np.object_]
     response_ids: npt.NDArray[np.int64]
-    result_ids: npt.NDArray[np.int64]
-    computed: npt.NDArray[np.object_]
+    marks: npt.NDArray[np.object_]
     scores: npt.NDArray[np.float64]
     levels: npt.NDArray[np.object_]
-
-    def marks(self) -> dict[int, tuple[int, str]]:
-        """(result id, computation time) by response id."""
-        return dict(
-            zip(
-                self.response_ids.tolist(),
-                zip(self.result_ids.tolist(), self.computed.tolist(), strict=True),
-                strict=True,
-            )
-        )
 
     def without(self, response_ids: Collection[int]) -> Block:
         """The rows of other responses."""
@@ -107,7 +96,7 @@ class RoundResults:
     questionnaire: Questionnaire
     agencies: pd.DataFrame
     _rows: dict[str, tuple[Any, ...]] = field(default_factory=dict, repr=False)
-    _marks: dict[int, tuple[str | None, ...]] = field(default_factory=dict, repr=False)
+    _marks: dict[int, str] = field(default_factory=dict, repr=False)
     _stored: dict[str, Block] = field(default_factory=dict, repr=False)
     _wide: dict[tuple[str, bool], pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -216,32 +205,23 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     questionnaire = questionnaire_of(round_.questionnaire)
     if questionnaire is not data.questionnaire:
         return load(round_)
-    # Marks as text: no timestamp objects to make (half the time of these queries).
-    now = {
-        row[0]: tuple(row[1:])
-        for row in db.session.execute(
-            select(Response.id, *_RESPONSE_MARKS).where(Response.round_id == round_.id)
-        )
-    }
+    # Each row's marks as one text that starts with its response's id: no timestamp
+    # objects to make, and what changed is a difference of two sets of strings.
+    now = db.session.scalars(select(_RESPONSE_MARK).where(Response.round_id == round_.id)).all()
     held = data._marks
-    moved = {rid for rid, mark in now.items() if held.get(rid) != mark}
-    gone = held.keys() - now.keys()
+    known, current = set(held.values()), set(now)
+    moved = {_response_of(mark) for mark in now if mark not in known}
+    gone = {rid for rid, mark in held.items() if mark not in current} - moved
     quarter = len(now) // 4
     if len(moved) + len(gone) > quarter:
         return load(round_)
-    written = db.session.execute(
-        select(Result.response_id, Result.kind, Result.id, cast(Result.computed_at, Text))
+    written = db.session.scalars(
+        select(_RESULT_MARK)
         .join(Response, Result.response_id == Response.id)
-        .where(Response.round_id == round_.id)
+        .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
     ).all()
-    before = {
-        (response_id, kind): mark
-        for kind, block in data._stored.items()
-        for response_id, mark in block.marks().items()
-    }
-    after = {(w[0], w[1]): (w[2], w[3]) for w in written if w[1] in data._stored}
-    rescored = {key[0] for key, mark in after.items() if before.get(key) != mark}
-    rescored |= {key[0] for key in before.keys() - after.keys()}
+    before = set().union(*(block.marks.tolist() for block in data._stored.values()))
+    rescored = {_response_of(mark) for mark in before.symmetric_difference(written)}
     changed = (moved | rescored) - gone
     if not changed and not gone:
         return data
@@ -281,7 +261,7 @@ def _assemble(
     round_: Round,
     questionnaire: Questionnaire,
     rows: dict[str, tuple[Any, ...]],
-    marks: dict[int, tuple[str | None, ...]],
+    marks: dict[int, str],
     stored: dict[str, Block],
     agencies: pd.DataFrame | None = None,
 ) -> RoundResults:
@@ -314,13 +294,28 @@ def _long(block: Block, measures: list[str]) -> pd.DataFrame:
     )
 
 
-#: What tells that a response changed (:func:`refresh`), as text.
-_RESPONSE_MARKS = (
-    Response.status.label("mark_status"),
-    cast(Response.completeness, Text).label("mark_completeness"),
-    cast(Response.updated_at, Text).label("mark_updated"),
-    cast(Response.submitted_at, Text).label("mark_submitted"),
-)
+def _text(column: Any) -> Any:
+    """A column as text, NULL as the empty string."""
+    return func.coalesce(cast(column, Text), "")
+
+
+#: What tells that a response changed (:func:`refresh`): its id, status, completeness, save
+#: and submission times, as one text.
+_RESPONSE_MARK = (
+    cast(Response.id, Text) + "|" + Response.status + "|" + _text(Response.completeness)
+    + "|" + _text(Response.updated_at) + "|" + _text(Response.submitted_at)
+).label("mark")  # fmt: skip
+#: What tells that a stored result was written again: its response's id, its kind, its id
+#: and computation time, as one text.
+_RESULT_MARK = (
+    cast(Result.response_id, Text) + "|" + Result.kind + "|" + cast(Result.id, Text)
+    + "|" + cast(Result.computed_at, Text)
+).label("mark")  # fmt: skip
+
+
+def _response_of(mark: str) -> int:
+    """The response id a mark starts with."""
+    return int(mark.partition("|")[0])
 
 
 def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:
@@ -342,7 +337,7 @@ def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[
             parent.name_en,
             Agency.province,
             cast(Agency.tags, Text),
-            *_RESPONSE_MARKS,
+            _RESPONSE_MARK,
         )
         .join(Agency, Response.agency_id == Agency.id)
         .outerjoin(parent, Agency.parent_id == parent.id)
@@ -357,8 +352,7 @@ def _result_query(round_id: int, only: Collection[int] | None = None) -> Select[
         select(
             Result.response_id,
             Result.kind,
-            Result.id,
-            cast(Result.computed_at, Text),
+            _RESULT_MARK,
             Result.overall_score,
             Result.overall_level,
             cast(Result.dimensions, Text),
@@ -371,12 +365,12 @@ def _result_query(round_id: int, only: Collection[int] | None = None) -> Select[
 
 def _agency_rows(
     rows: Sequence[Sequence[Any]],
-) -> tuple[dict[str, tuple[Any, ...]], dict[int, tuple[str | None, ...]]]:
+) -> tuple[dict[str, tuple[Any, ...]], dict[int, str]]:
     """Agency table rows (:data:`AGENCY_COLUMNS`) by agency code, and each response's
     marks by response id."""
     # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
     tags = _json_column([row[13] for row in rows])
-    marks = {row[1]: tuple(row[14:]) for row in rows}
+    marks = {row[1]: row[14] for row in rows}
     return {
         row[0]: (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
                  row[11] or "", row[12] or "", list(tagged or []))
@@ -420,9 +414,9 @@ def _blocks(
     out = {}
     for kind in ("verified", "self"):
         chosen = [row for row in rows if row[1] == kind and row[0] in code_of]
-        records = decoder.decode(_json_list([row[6] for row in chosen]))
-        scores: list[list[Any]] = [[row[4] for row in chosen]]
-        levels: list[list[Any]] = [[row[5] for row in chosen]]
+        records = decoder.decode(_json_list([row[5] for row in chosen]))
+        scores: list[list[Any]] = [[row[3] for row in chosen]]
+        levels: list[list[Any]] = [[row[4] for row in chosen]]
         for i in range(len(dimensions)):
             field = operator.attrgetter(f"d{i}")
             found = [_NO_DIMENSION if r is None else (field(r) or _NO_DIMENSION) for r in records]
@@ -435,8 +429,7 @@ def _blocks(
         block = Block(
             codes=np.array([code_of[row[0]] for row in chosen], dtype=object),
             response_ids=np.array([row[0] for row in chosen], dtype=np.int64),
-            result_ids=np.array([row[2] for row in chosen], dtype=np.int64),
-            computed=np.array([row[3] for row in chosen], dtype=object),
+            marks=np.array([row[2] for row in chosen], dtype=object),
             scores=np.array(
                 [[np.nan if v is None else float(v) for v in column] for column in scores],
                 dtype=np.float64,

@@ -59,7 +59,7 @@ def assert_same(refreshed: reports.RoundResults, fresh: reports.RoundResults) ->
     assert refreshed._stored.keys() == fresh._stored.keys()
     for kind, block in fresh._stored.items():
         got = refreshed._stored[kind]
-        for name in ("codes", "response_ids", "result_ids", "computed", "scores", "levels"):
+        for name in ("codes", "response_ids", "marks", "scores", "levels"):
             np.testing.assert_array_equal(getattr(got, name), getattr(block, name))
 
 
@@ -206,9 +206,9 @@ def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
         for text in decimals
     ]
     blocks = reports._blocks(
-        [(i, "verified", i, "t", "0.00", "1", text) for i, text in enumerate(texts)]
-        + [(10_001, "verified", 10_001, "t", None, None, None),
-           (10_002, "verified", 10_002, "t", "5.00", "2", '{"a": null}')],
+        [(i, "verified", f"{i}|mark", "0.00", "1", text) for i, text in enumerate(texts)]
+        + [(10_001, "verified", "10001|mark", None, None, None),
+           (10_002, "verified", "10002|mark", "5.00", "2", '{"a": null}')],
         {i: f"A{i:05d}" for i in range(10_003)},
         ["a", "b"],
     )  # fmt: skip
