@@ -136,6 +136,30 @@ class Dashboard:
             dtype="object",
         )
 
+    def keeping(self, earlier: Dashboard | None) -> Dashboard:
+        """This dashboard, with what ``earlier`` (the same round's, for an earlier state of
+        its data) derived from what still stands: the tables of the accepted responses and
+        all made from them alone (the trend, flags), when no accepted response changed and
+        the previous round's data is the same; the filter choices and names, when the
+        agency table is the same. Nothing else is kept (the sections' memo counts every
+        response)."""
+        if earlier is None:
+            return self
+        if (
+            earlier.data.accepted_state is self.data.accepted_state
+            and earlier.before is self.before
+            and earlier.data.questionnaire is self.data.questionnaire
+        ):
+            for name in _FROM_ACCEPTED:
+                if name in earlier.__dict__:
+                    self.__dict__[name] = earlier.__dict__[name]
+            self._flags.update(earlier._flags)
+            self._kinds.update(earlier._kinds)
+        if earlier.data.agencies is self.data.agencies:
+            self._options.update(earlier._options)
+            self._names.update(earlier._names)
+        return self
+
     def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """A derived table kept with the round's data (say, a section's figures for one set
         of filters), built on first use; the oldest of more than :data:`MAX_MEMO` go."""
@@ -201,6 +225,11 @@ class Dashboard:
                 gap_limit=gap_limit,
             )
         return self._flags[key]
+
+
+#: The cached properties of a dashboard made of the accepted responses' tables alone (and
+#: the previous round's).
+_FROM_ACCEPTED = ("verified", "own", "levels", "trend", "overall_change", "comparability")
 
 
 class _Cache:
@@ -417,19 +446,20 @@ def _kept(
     cache: _Cache,
     key: Hashable,
     round_: Round,
-    build: Callable[[Round | None, RoundResults, RoundResults | None], Any],
+    build: Callable[[Round | None, RoundResults, RoundResults | None, Any], Any],
 ) -> tuple[Any, Round | None]:
     """A value derived from the round's cached tables and its previous round's, kept for as
     long as those stand, and the previous round. The cache above hands back the same table
     objects while nothing changed (agency records included), and the value keeps the
-    objects it was built from alive, so their ids cannot be taken by others meanwhile."""
+    objects it was built from alive, so their ids cannot be taken by others meanwhile.
+    ``build`` is also given the value made for the tables before (or ``None``)."""
     previous = reports.previous_round(round_)
     data = round_results(round_)
     before = round_results(previous) if previous is not None else None
     value = cache.get(
         key,
         (id(data), id(before)),
-        lambda _: build(previous, data, before),
+        lambda held: build(previous, data, before, held),
         lambda: None,  # nothing to recheck: the tables above are rechecked
     )
     return value, previous
@@ -441,12 +471,12 @@ def dashboard(round_: Round) -> Dashboard:
         _dashboards,
         _key(round_),
         round_,
-        lambda previous, data, before: Dashboard(
+        lambda previous, data, before, held: Dashboard(
             data=data,
             before=before,
             previous=info(previous) if previous is not None else None,
             round_id=round_.id,
-        ),
+        ).keeping(held),
     )
     return board  # type: ignore[no-any-return]
 
@@ -465,7 +495,7 @@ def _round_context(round_: Round, peers_visible: bool) -> tuple[RoundContext, Ro
         _contexts,
         (*_key(round_), peers_visible),
         round_,
-        lambda previous, data, before: RoundContext(
+        lambda previous, data, before, _held: RoundContext(
             round_,
             peers_visible=peers_visible,
             data=data,

@@ -99,6 +99,10 @@ class RoundResults:
     _marks: dict[int, str] = field(default_factory=dict, repr=False)
     _stored: dict[str, Block] = field(default_factory=dict, repr=False)
     _wide: dict[tuple[str, bool], pd.DataFrame] = field(default_factory=dict, repr=False)
+    #: The same object as an earlier state's of the round when :func:`refresh` found that
+    #: no accepted response changed since (nor any response became accepted): the tables of
+    #: the accepted responses, and all that is derived from them alone, still stand.
+    accepted_state: object = field(default_factory=object, repr=False)
 
     def _long_verified(self) -> pd.DataFrame:
         return _long(self._stored["verified"], self.measures)
@@ -210,7 +214,8 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     now = db.session.scalars(select(_RESPONSE_MARK).where(Response.round_id == round_.id)).all()
     held = data._marks
     known, current = set(held.values()), set(now)
-    moved = {_response_of(mark) for mark in now if mark not in known}
+    new_marks = [mark for mark in now if mark not in known]
+    moved = {_response_of(mark) for mark in new_marks}
     gone = {rid for rid, mark in held.items() if mark not in current} - moved
     quarter = len(now) // 4
     if len(moved) + len(gone) > quarter:
@@ -238,6 +243,15 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         agencies = None
     else:  # only results were written again: the agency table stands
         rows, marks, agencies = data._rows, held, data.agencies
+    # A coordinator's save, the usual change in a round's busy days, touches no accepted
+    # response: what the dashboards derive from the accepted ones alone is kept.
+    statuses = [_status_of(held[rid]) for rid in (changed | gone) & held.keys()]
+    statuses += [_status_of(mark) for mark in new_marks]
+    accepted = (
+        {"accepted_state": data.accepted_state, "_wide": _accepted_tables(data)}
+        if "accepted" not in statuses
+        else {}
+    )
     if len(changed) > quarter:
         stored = _blocks(
             db.session.execute(_result_query(round_.id)).all(),
@@ -254,7 +268,12 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
             kind: block.without(changed | gone).plus(fresh[kind])
             for kind, block in data._stored.items()
         }
-    return _assemble(round_, questionnaire, rows, marks, stored, agencies)
+    return _assemble(round_, questionnaire, rows, marks, stored, agencies, **accepted)
+
+
+def _accepted_tables(data: RoundResults) -> dict[tuple[str, bool], pd.DataFrame]:
+    """The agency × measure tables of ``data`` made of the accepted responses alone."""
+    return {key: table for key, table in data._wide.items() if key[1]}
 
 
 def _assemble(
@@ -264,9 +283,10 @@ def _assemble(
     marks: dict[int, str],
     stored: dict[str, Block],
     agencies: pd.DataFrame | None = None,
+    **kept: Any,
 ) -> RoundResults:
     """The round's tables from its agency rows (or their table, already made) and stored
-    results, in agency code order."""
+    results, in agency code order; ``kept``: fields of an earlier state that still stand."""
     if agencies is None:
         codes = sorted(rows)
         table = pd.DataFrame([rows[code] for code in codes], columns=list(AGENCY_COLUMNS))
@@ -278,6 +298,7 @@ def _assemble(
         _rows=rows,
         _marks=marks,
         _stored=stored,
+        **kept,
     )
 
 
@@ -316,6 +337,11 @@ _RESULT_MARK = (
 def _response_of(mark: str) -> int:
     """The response id a mark starts with."""
     return int(mark.partition("|")[0])
+
+
+def _status_of(mark: str) -> str:
+    """The status a response's mark holds."""
+    return mark.split("|", 2)[1]
 
 
 def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:

@@ -68,12 +68,20 @@ def test_refresh_after_every_kind_of_change_equals_a_fresh_load(scene, world):
     held = reports.load(round_)
     assert reports.refresh(held, round_) is held  # nothing changed: nothing read again
 
-    def step() -> reports.RoundResults:
-        """Refresh what is held, check it against a fresh load, and hold it."""
+    def step(*, accepted_kept: bool = False) -> reports.RoundResults:
+        """Refresh what is held, check it against a fresh load, and hold it. The tables of
+        the accepted responses are kept when (and only when) none of them changed."""
         nonlocal held
         db.session.commit()
+        for kind in ("verified", "self"):  # made before: kept, or made again
+            for accepted_only in (True, False):
+                held.wide(kind, accepted_only=accepted_only)
+                held.levels(kind, accepted_only=accepted_only)
         refreshed = reports.refresh(held, round_)
         assert refreshed is not held
+        assert (refreshed.accepted_state is held.accepted_state) is accepted_kept
+        assert (refreshed.wide() is held.wide()) is accepted_kept
+        assert refreshed.wide(accepted_only=False) is not held.wide(accepted_only=False)
         assert_same(refreshed, reports.load(round_))
         held = refreshed
         return refreshed
@@ -81,7 +89,7 @@ def test_refresh_after_every_kind_of_change_equals_a_fresh_load(scene, world):
     draft = world.response(round_, agencies[2])
     code = next(iter(draft.answers)).question_code
     responses.save_answers(draft, {code: None}, revision=draft.revision, actor=reviewer)
-    step()
+    step(accepted_kept=True)  # a draft saved: no accepted response changed
 
     submitted = world.response(round_, agencies[1])
     responses.review(submitted, reviewer, "accept")
@@ -108,7 +116,74 @@ def test_refresh_after_every_kind_of_change_equals_a_fresh_load(scene, world):
 
     # A response is removed from the round.
     db.session.delete(world.response(round_, agencies[3]))
-    assert "LAO-D" not in step().agencies.index
+    assert "LAO-D" not in step(accepted_kept=True).agencies.index
+
+
+def test_a_dashboard_keeps_what_the_accepted_responses_alone_make(scene, world):
+    """A draft saved: the dashboard keeps the accepted responses' tables, flags and
+    levels (equal to a fresh dashboard's); once an accepted response changes, it makes them
+    again."""
+    round_, agencies, reviewer = scene
+
+    def board(data: reports.RoundResults) -> cache.Dashboard:
+        return cache.Dashboard(data=data, before=None, previous=None, round_id=round_.id)
+
+    def derived(dashboard: cache.Dashboard) -> tuple[object, ...]:
+        return (
+            dashboard.verified,
+            dashboard.own,
+            dashboard.levels,
+            dashboard.flag_kinds(0, 0),
+            dashboard.flags(0, 0),
+            dashboard.options("en"),
+        )
+
+    accepted = world.response(round_, agencies[0])
+    for question in reports.load(round_).questionnaire.dimensions[0].questions:
+        if question.type.value in ("level", "choice"):  # verified far below its claim
+            lowest = min(question.options, key=lambda o: o.points).value
+            responses.verify(accepted, reviewer, question.code, lowest, "no evidence")
+    db.session.commit()
+    held = reports.load(round_)
+    first = board(held)
+    made = derived(first)
+    draft = world.response(round_, agencies[2])
+    code = next(iter(draft.answers)).question_code
+    responses.save_answers(draft, {code: None}, revision=draft.revision, actor=reviewer)
+    db.session.commit()
+    second = board(reports.refresh(held, round_)).keeping(first)
+    assert all(a is b for a, b in zip(derived(second)[:5], made[:5], strict=True))
+    assert derived(second)[5] is not made[5]  # the agency table was made again
+    fresh = derived(board(reports.load(round_)))
+    for kept, new in zip(derived(second), fresh, strict=True):
+        if isinstance(kept, pd.DataFrame):
+            pd.testing.assert_frame_equal(kept, new)
+        else:
+            assert kept == new
+    assert second.flag_kinds(0, 0) == {"DEP-A": {"verified_gap"}}
+
+    # A submitted response accepted: made again.
+    responses.review(world.response(round_, agencies[1]), reviewer, "accept")
+    db.session.commit()
+    third = board(reports.refresh(second.data, round_)).keeping(second)
+    assert "verified" not in third.__dict__
+    assert third.verified is not second.verified
+    pd.testing.assert_frame_equal(third.verified, board(reports.load(round_)).verified)
+    assert "DEP-B" in third.verified.index
+
+    # A verified value of an accepted response: results only, the agency table stands.
+    options = third.options("en")
+    question = next(
+        q for q in held.questionnaire.dimensions[1].questions if q.type.value in ("level", "choice")
+    )
+    lowest = min(question.options, key=lambda o: o.points).value
+    responses.verify(world.response(round_, agencies[1]), reviewer, question.code, lowest, "seen")
+    db.session.commit()
+    fourth = board(reports.refresh(third.data, round_)).keeping(third)
+    assert fourth.data.agencies is third.data.agencies
+    assert fourth.options("en") is options
+    assert "verified" not in fourth.__dict__
+    pd.testing.assert_frame_equal(fourth.verified, board(reports.load(round_)).verified)
 
 
 def test_refresh_loads_again_when_much_changed(scene, world, monkeypatch):
