@@ -140,8 +140,8 @@ class Dashboard:
         """This dashboard, with what ``earlier`` (the same round's, for an earlier state of
         its data) derived from what still stands: the tables of the accepted responses and
         all made from them alone (the trend, flags), when no accepted response changed and
-        the previous round's data is the same; the filter choices and names, when the
-        agency table is the same. Nothing else is kept (the sections' memo counts every
+        the previous round's data is the same; the filter choices and names, when no
+        agency record changed. Nothing else is kept (the sections' memo counts every
         response)."""
         if earlier is None:
             return self
@@ -155,7 +155,7 @@ class Dashboard:
                     self.__dict__[name] = earlier.__dict__[name]
             self._flags.update(earlier._flags)
             self._kinds.update(earlier._kinds)
-        if earlier.data.agencies is self.data.agencies:
+        if earlier.data.agency_state is self.data.agency_state:
             self._options.update(earlier._options)
             self._names.update(earlier._names)
         return self
@@ -495,12 +495,12 @@ def _round_context(round_: Round, peers_visible: bool) -> tuple[RoundContext, Ro
         _contexts,
         (*_key(round_), peers_visible),
         round_,
-        lambda previous, data, before, _held: RoundContext(
+        lambda previous, data, before, held: RoundContext(
             round_,
             peers_visible=peers_visible,
             data=data,
             previous=(previous, before) if previous is not None and before is not None else None,
-        ),
+        ).keeping(held),
     )
 
 

@@ -15,6 +15,7 @@ scorecards use a context kept per state of the round's data
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,6 @@ from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Level
 from assess.scoring.benchmark import group_figures, round_div
-from assess.scoring.trend import trend
 from assess.scoring.whatif import Lift, lift
 from assess.services import reports
 from assess.services.results import answer_sets
@@ -226,6 +226,14 @@ class PeerIndex:
                         figures[measure] = _Group.of(column)
                 self._groups[(by, str(group))] = figures
 
+    def on(self, data: reports.RoundResults) -> PeerIndex:
+        """This index for a later state of the same round's data in which no accepted
+        response and no agency record changed (the groups and their figures stand; an
+        agency's own scores are read from ``data``)."""
+        index = copy.copy(self)
+        index._data = data
+        return index
+
     def figures(self, code: str) -> dict[str, list[PeerFigures]]:
         """Peer figures per measure for one agency (any response of the round), in every
         group it belongs to, groupings in the order of §7. An agency outside the population
@@ -324,6 +332,22 @@ class RoundContext:
         self._index: PeerIndex | None = None
         self._rows: dict[str, npt.NDArray[np.intp]] | None = None
 
+    def keeping(self, earlier: RoundContext | None) -> RoundContext:
+        """This context, with the comparison groups' index of ``earlier`` (the same round's,
+        for an earlier state of its data) when it still stands: no accepted response and no
+        agency record changed since (:attr:`reports.RoundResults.accepted_state`,
+        :attr:`~reports.RoundResults.agency_state`). The trend is made again: it holds
+        every response's scores."""
+        if (
+            earlier is not None
+            and earlier._index is not None
+            and earlier.peers_visible == self.peers_visible
+            and earlier.data.accepted_state is self.data.accepted_state
+            and earlier.data.agency_state is self.data.agency_state
+        ):
+            self._index = earlier._index.on(self.data)
+        return self
+
     def trend(self) -> pd.DataFrame | None:
         """Trend rows (§8) of every agency against the previous round, computed once."""
         if self.previous_round is None:
@@ -331,12 +355,7 @@ class RoundContext:
         if self._trend is None:
             if self._before is None:
                 self._before = reports.load(self.previous_round)
-            self._trend = trend(
-                self.data.results("verified", accepted_only=False),
-                self._before.results("verified"),
-                self.data.questionnaire,
-                self._before.questionnaire,
-            )
+            self._trend = reports.trend_frame(self.data, self._before, accepted_only=False)
         return self._trend
 
     def prepare(self) -> None:

@@ -41,6 +41,8 @@ AGENCY_COLUMNS = (
     "name_th", "name_en", "type", "parent", "parent_name_th", "parent_name_en", "province",
     "tags",
 )  # fmt: skip
+#: The columns of an agency table row that hold the agency's record (not its response's).
+_RECORD = slice(AGENCY_COLUMNS.index("name_th"), None)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ class RoundResults:
     #: no accepted response changed since (nor any response became accepted): the tables of
     #: the accepted responses, and all that is derived from them alone, still stand.
     accepted_state: object = field(default_factory=object, repr=False)
+    #: Likewise when no agency came or went and no agency record (name, type, parent,
+    #: province, tags) read again differed: what is made of the agency records alone (the
+    #: comparison groups, the filter choices, the names) still stands.
+    agency_state: object = field(default_factory=object, repr=False)
 
     def _long_verified(self) -> pd.DataFrame:
         return _long(self._stored["verified"], self.measures)
@@ -231,6 +237,7 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     if not changed and not gone:
         return data
     dimensions = [d.code for d in questionnaire.dimensions]
+    kept: dict[str, Any] = {}
     if moved or gone:
         again, remarked = _agency_rows(
             db.session.execute(_agency_query(round_.id, moved)).all() if moved else []
@@ -241,17 +248,20 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
         marks.update(remarked)
         agencies = None
+        if not gone and all(
+            code in data._rows and data._rows[code][_RECORD] == row[_RECORD]
+            for code, row in again.items()
+        ):
+            kept["agency_state"] = data.agency_state
     else:  # only results were written again: the agency table stands
         rows, marks, agencies = data._rows, held, data.agencies
+        kept["agency_state"] = data.agency_state
     # A coordinator's save, the usual change in a round's busy days, touches no accepted
     # response: what the dashboards derive from the accepted ones alone is kept.
     statuses = [_status_of(held[rid]) for rid in (changed | gone) & held.keys()]
     statuses += [_status_of(mark) for mark in new_marks]
-    accepted = (
-        {"accepted_state": data.accepted_state, "_wide": _accepted_tables(data)}
-        if "accepted" not in statuses
-        else {}
-    )
+    if "accepted" not in statuses:
+        kept.update(accepted_state=data.accepted_state, _wide=_accepted_tables(data))
     if len(changed) > quarter:
         stored = _blocks(
             db.session.execute(_result_query(round_.id)).all(),
@@ -268,7 +278,7 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
             kind: block.without(changed | gone).plus(fresh[kind])
             for kind, block in data._stored.items()
         }
-    return _assemble(round_, questionnaire, rows, marks, stored, agencies, **accepted)
+    return _assemble(round_, questionnaire, rows, marks, stored, agencies, **kept)
 
 
 def _accepted_tables(data: RoundResults) -> dict[tuple[str, bool], pd.DataFrame]:
@@ -546,10 +556,14 @@ def previous_round(round_: Round) -> Round | None:
     )
 
 
-def trend_frame(data: RoundResults, before: RoundResults) -> pd.DataFrame:
-    """Trend rows (§8) between two rounds, verified results of accepted responses."""
+def trend_frame(
+    data: RoundResults, before: RoundResults, *, accepted_only: bool = True
+) -> pd.DataFrame:
+    """Trend rows (§8) between two rounds, verified results of accepted responses (of
+    every response of ``data`` that has results, when not ``accepted_only``) against the
+    accepted ones of ``before``."""
     return trend_of_tables(
-        hundredths_table(data.wide("verified")),
+        hundredths_table(data.wide("verified", accepted_only=accepted_only)),
         hundredths_table(before.wide("verified")),
         data.questionnaire,
         before.questionnaire,

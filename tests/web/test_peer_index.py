@@ -167,6 +167,35 @@ def test_pages_and_scorecards_use_one_context_per_state_of_the_round(crowd, worl
     assert again.overall.peer("all").n == second.overall.peer("all").n + 1
 
 
+def test_a_context_keeps_its_index_while_no_accepted_response_or_agency_changed(crowd, world):
+    """A draft saved: the next context reuses the comparison groups' index, and every
+    agency's figures are still those of an index made afresh. An acceptance: made again."""
+    round_, reviewer = crowd
+    first = cache.round_context(round_, peers_visible=True)
+    first.prepare()
+    draft = next(r for r in round_.responses if r.status == "draft")
+    code = next(iter(draft.answers)).question_code
+    responses.save_answers(draft, {code: None}, revision=draft.revision, actor=reviewer)
+    db.session.commit()
+    second = cache.round_context(round_, peers_visible=True)
+    assert second is not first
+    assert second._index is not None
+    assert first._index is not None
+    assert second._index._groups is first._index._groups
+    fresh = PeerIndex(reports.load(round_))
+    for agency in second.data.agencies.index:
+        assert second.peers(agency) == fresh.figures(agency), agency
+    responses.review(
+        next(r for r in round_.responses if r.status == "submitted"), reviewer, "accept"
+    )
+    db.session.commit()
+    third = cache.round_context(round_, peers_visible=True)
+    assert third._index is None  # made on first use, for the new population
+    fresh = PeerIndex(reports.load(round_))
+    for agency in third.data.agencies.index:
+        assert third.peers(agency) == fresh.figures(agency), agency
+
+
 def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
     """The results page's table of agencies of the same type: whole up to 30, else the top
     10 and five on each side of the agency, with how many are left out between (a local
