@@ -456,6 +456,29 @@ def test_trend_is_a_slope_chart_labelled_comparable_or_rebased(reviewer, scene):
     assert scene.questionnaire.dimensions[1].title.get("en") in html
 
 
+@pytest.mark.parametrize("accepted_only", [True, False])
+def test_the_trend_of_tables_is_the_trend_of_long_results(scene, accepted_only):
+    """§8 from the agency × measure tables (dashboards, results pages) gives the rows of
+    ``scoring.trend`` over long results, of the accepted responses or of every one."""
+    from assess.scoring.trend import trend
+    from assess.services import reports
+
+    returned = next(r for r in scene.round.responses if r.agency.code == "LAO-D")
+    returned.status = "returned"  # in both rounds, not accepted in this one
+    db.session.commit()
+    data, before = reports.load(scene.round), reports.load(scene.before)
+    expected = trend(
+        data.results("verified", accepted_only=accepted_only),
+        before.results("verified"),
+        data.questionnaire,
+        before.questionnaire,
+    )
+    found = reports.trend_frame(data, before, accepted_only=accepted_only)
+    assert ("LAO-D" in set(found["agency"])) is not accepted_only
+    assert {"DEP-A", "PROV-C"} <= set(found["agency"])
+    pd.testing.assert_frame_equal(found, expected)
+
+
 def test_trend_without_an_earlier_round(reviewer, scene):
     """Without an earlier published round, the trend says so instead of drawing."""
     scene.before.status = "closed"  # no published round before this one any more
