@@ -17,7 +17,10 @@ table filtered and sorted):
   table: the changed round's tables are brought up to date (only the changed response is
   read again) and the derived tables (trend, flags) computed again;
 - *after a review*: the same after a reviewer accepted a submitted response (its status
-  moves; every change to a round during its busy days is like these two);
+  moves);
+- *after a coordinator's save*: one answer of a draft response saved (the usual change
+  during a round's busy days: no accepted response changes), then the league table, and
+  then, the same way, an accepted agency's results page as the central office sees it;
 - *after the round was scored again*: every stored result of the round rewritten (as
   when a scoring rule changed), then the league table: the round is loaded again;
 - *a new server*: gunicorn started with the project's ``gunicorn.conf.py`` (its master
@@ -91,7 +94,7 @@ def main() -> None:
     from sqlalchemy import select, text
 
     from assess.extensions import db
-    from assess.models import Response, Round, User, VerifiedAnswer
+    from assess.models import Agency, Response, Round, User, VerifiedAnswer
     from assess.reports import data as cache
     from assess.services import reports, responses, results
     from assess.services.questionnaires import questionnaire_of
@@ -194,6 +197,43 @@ def main() -> None:
             db.session.commit()
         figures["after_review"] = statistics.median(reviews) if reviews else None
 
+        # After a coordinator's save (the usual change during a round's busy days): one
+        # answer of a draft response removed or put back, then the league table, and a
+        # results page of an accepted agency as the central office sees it.
+        drafts = db.session.scalars(
+            select(Response)
+            .where(Response.round_id == built.current_id, Response.status == "draft")
+            .order_by(Response.id)
+            .limit(args.cold)
+        ).all()
+        accepted_code = db.session.scalar(
+            select(Agency.code)
+            .join(Response, Response.agency_id == Agency.id)
+            .where(Response.round_id == built.current_id, Response.status == "accepted")
+            .order_by(Agency.code)
+            .limit(1)
+        )
+        results_url = f"/central/rounds/{built.current_id}/responses/{accepted_code}/results"
+        saved_league, saved_results = [], []
+        for page_url, timings in ((base, saved_league), (results_url, saved_results)):
+            for response in drafts:
+                get(client, page_url)
+                answer = response.answers[0]
+                code, value = answer.question_code, answer.value
+                responses.save_answers(
+                    response, {code: None}, revision=response.revision, actor=reviewer,
+                    check_state=False,
+                )  # fmt: skip
+                db.session.commit()
+                timings.append(get(client, page_url)[0])
+                responses.save_answers(
+                    response, {code: value}, revision=response.revision, actor=reviewer,
+                    check_state=False,
+                )  # fmt: skip
+                db.session.commit()
+        figures["after_save"] = statistics.median(saved_league) if saved_league else None
+        figures["results_after_save"] = statistics.median(saved_results) if saved_results else None
+
         # After the whole round was scored again (a rule changed): every result rewritten.
         rescored = []
         for _ in range(args.cold):
@@ -248,6 +288,15 @@ def main() -> None:
         f"  league table after a verified value changed (recomputed): "
         f"{figures['after_change'] * 1000:7.1f} ms"
     )
+    if figures["after_save"] is not None:
+        print(
+            f"  league table after a coordinator saved a draft:          "
+            f"{figures['after_save'] * 1000:7.1f} ms"
+        )
+        print(
+            f"  an accepted agency's results page after that save:       "
+            f"{figures['results_after_save'] * 1000:7.1f} ms"
+        )
     if figures["after_review"] is not None:
         print(
             f"  league table after a reviewer accepted a response:        "

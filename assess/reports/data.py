@@ -506,10 +506,18 @@ def _round_context(round_: Round, peers_visible: bool) -> tuple[RoundContext, Ro
 
 def agency_results(response: Response, *, peers_visible: bool) -> AgencyResults:
     """One agency's results (its results page, its scorecard) from :func:`round_context`."""
+    return agency_results_and_round(response, peers_visible=peers_visible)[0]
+
+
+def agency_results_and_round(
+    response: Response, *, peers_visible: bool
+) -> tuple[AgencyResults, RoundResults]:
+    """:func:`agency_results`, and the round's tables they were made from (a page that
+    shows both reads the round's state once)."""
     context, previous = _round_context(response.round, peers_visible)
     # The previous round of this request, not the one the context was built in (ORM objects
     # do not outlive their request).
-    return context.agency(response, previous)
+    return context.agency(response, previous), context.data
 
 
 def clear() -> None:

@@ -190,7 +190,7 @@ def render(response: Response, *, central: bool) -> str:
     # Imported here, as in radar_figure.
     from assess.reports import data as cache
 
-    result = cache.agency_results(response, peers_visible=peers_visible)
+    result, data = cache.agency_results_and_round(response, peers_visible=peers_visible)
     anonymise = round_.anonymise_peers and not central
     can_dispute = not central and rounds.disputes_open(round_) and response.status == "accepted"
     return render_template(
@@ -201,9 +201,7 @@ def render(response: Response, *, central: bool) -> str:
         questionnaire=result.questionnaire,
         central=central,
         lifts=lift_views(result, lang),
-        peers=peer_table(cache.round_results(round_), result, anonymise=anonymise)
-        if peers_visible
-        else [],
+        peers=peer_table(data, result, anonymise=anonymise) if peers_visible else [],
         anonymise=anonymise,
         verified_rows=verified_changes(result, lang),
         radar=radar_figure(result, lang),
