@@ -148,6 +148,8 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         assert page["cold"] > 0
     assert dashboards["after_change"] > 0
     assert dashboards["after_review"] > 0
+    assert dashboards["after_save"] > 0  # a coordinator's save of a draft
+    assert dashboards["results_after_save"] > 0
     # A new gunicorn (the project's gunicorn.conf.py): the master prepared the dashboards,
     # then each worker brought them up to date.
     fresh = dashboards["new_worker"]
