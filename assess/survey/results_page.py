@@ -95,22 +95,21 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
     number of agencies left out between them."""
     table = data.agencies
     accepted = data.accepted
+    own_code = result.agency.code  # (read once: an ORM attribute, not a plain value)
     same_type = (table.loc[accepted, "type"] == result.agency.type).to_numpy()
     members = [
-        code
-        for code, same in zip(accepted, same_type, strict=True)
-        if same or code == result.agency.code
+        code for code, same in zip(accepted, same_type, strict=True) if same or code == own_code
     ]
     scores = data.wide("verified").reindex(members)["overall"]
     levels = data.levels("verified").reindex(members)["overall"]
     ranked = scores.rank(method="min", ascending=False)
-    filled = scores.fillna(-1)
+    filled = dict(zip(members, scores.fillna(-1).tolist(), strict=True))
     order = sorted(members, key=lambda c: (-filled[c], c))
     shown = set(range(len(order)))
     if len(order) > WHOLE:
         shown = set(range(TOP))
-        if result.agency.code in members:  # (a response not accepted is not among them)
-            own = order.index(result.agency.code)
+        if own_code in members:  # (a response not accepted is not among them)
+            own = order.index(own_code)
             shown |= set(range(max(own - AROUND, 0), own + AROUND + 1))
     rows = []
     lang = current_language()
@@ -125,7 +124,7 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
                 PeerRow(rank=0, label="", score=None, level=None, mine=False, hidden=left_out)
             )
             left_out = 0
-        mine = code == result.agency.code
+        mine = code == own_code
         if anonymise and not mine:
             label = _("Agency %(n)d", n=position)
         else:
