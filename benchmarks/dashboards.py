@@ -47,6 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -179,16 +180,19 @@ def main() -> None:
             changes.append(get(client, base)[0])
         figures["after_change"] = statistics.median(changes)
 
+        def first(status: str) -> Sequence[Response]:
+            """The first few responses of the round in ``status``."""
+            return db.session.scalars(
+                select(Response)
+                .where(Response.round_id == built.current_id, Response.status == status)
+                .order_by(Response.id)
+                .limit(args.cold)
+            ).all()
+
         # After a review: a submitted response accepted (then put back, for the next run).
         reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
-        submitted = db.session.scalars(
-            select(Response)
-            .where(Response.round_id == built.current_id, Response.status == "submitted")
-            .order_by(Response.id)
-            .limit(args.cold)
-        ).all()
         reviews = []
-        for response in submitted:
+        for response in first("submitted"):
             get(client, base)
             responses.review(response, reviewer, "accept")
             db.session.commit()
@@ -200,12 +204,7 @@ def main() -> None:
         # After a coordinator's save (the usual change during a round's busy days): one
         # answer of a draft response removed or put back, then the league table, and a
         # results page of an accepted agency as the central office sees it.
-        drafts = db.session.scalars(
-            select(Response)
-            .where(Response.round_id == built.current_id, Response.status == "draft")
-            .order_by(Response.id)
-            .limit(args.cold)
-        ).all()
+        drafts = first("draft")
         accepted_code = db.session.scalar(
             select(Agency.code)
             .join(Response, Response.agency_id == Agency.id)

@@ -202,15 +202,18 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     """The round's results now, reading again only what changed since ``data`` (the same
     round's, loaded earlier).
 
-    Two light queries list every response's status, completeness and save and submission
-    times, and every stored result's id and computation time. A response whose marks differ
-    from what ``data`` holds (or that is new, or gone) has its agency row read again, and
-    its results; a response whose results were written again has its results read again;
-    the rest is kept. The outcome equals a fresh :func:`load` (agency records that changed
-    without a change to the response are not seen: callers recheck those, see
-    :mod:`assess.reports.data`). When more than a quarter of the responses moved, the round
-    is simply loaded again; when more than a quarter of them were scored again (a scoring
-    rule changed), all the results are read again but the agency rows kept.
+    Two light queries list every response's marks (status, completeness, save and
+    submission times) and every stored result's (id, computation time), each as one text. A
+    response whose marks differ from what ``data`` holds (or that is new, or gone) has its
+    agency row read again, and its results; a response whose results were written again has
+    its results read again; the rest is kept. The outcome equals a fresh :func:`load`
+    (agency records that changed without a change to the response are not seen: callers
+    recheck those, see :mod:`assess.reports.data`). When more than a quarter of the
+    responses moved, the round is simply loaded again; when more than a quarter of them were
+    scored again (a scoring rule changed), all the results are read again but the agency
+    rows kept. ``accepted_state`` (with the accepted responses' agency × measure tables)
+    and ``agency_state`` are carried over while they stand, so that callers keep what they
+    derived from them.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
     if questionnaire is not data.questionnaire:
