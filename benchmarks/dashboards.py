@@ -1,7 +1,7 @@
 """The results dashboards at national scale (8,000 agencies): server time and payload.
 
     python benchmarks/dashboards.py [--database-url URL] [--agencies 8000] [--requests 10]
-                                    [--json]
+                                    [--json FILE]
 
 On the national database of ``benchmarks/national.py`` (built on first use), a reviewer
 signs in through Flask's test client and every dashboard page of round 2569 is requested
@@ -32,7 +32,7 @@ table filtered and sorted):
 
 Beside each figure, the physical reference of the same run: reading the two rounds' stored
 results (the ``result`` rows, JSON left as text) with a plain ``SELECT`` into a list. Prints the median (and
-worst) server time and the HTML size; ``--json`` prints the same as JSON. Target (issue 8):
+worst) server time and the HTML size; ``--json FILE`` also writes them as JSON. Target (issue 8):
 league table ≤ 300 ms server time at 8,000 agencies.
 """
 
@@ -85,7 +85,7 @@ def main() -> None:
         default=_server.WORKERS,
         help="gunicorn workers for the new-worker figures (0: leave them out)",
     )
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     built = national.ensure(args.database_url, args.agencies)
     start = time.perf_counter()
@@ -180,7 +180,7 @@ def main() -> None:
             changes.append(get(client, base)[0])
         figures["after_change"] = statistics.median(changes)
 
-        def first(status: str) -> Sequence[Response]:
+        def in_status(status: str) -> Sequence[Response]:
             """The first few responses of the round in ``status``."""
             return db.session.scalars(
                 select(Response)
@@ -192,7 +192,7 @@ def main() -> None:
         # After a review: a submitted response accepted (then put back, for the next run).
         reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
         reviews = []
-        for response in first("submitted"):
+        for response in in_status("submitted"):
             get(client, base)
             responses.review(response, reviewer, "accept")
             db.session.commit()
@@ -204,7 +204,7 @@ def main() -> None:
         # After a coordinator's save (the usual change during a round's busy days): one
         # answer of a draft response removed or put back, then the league table, and a
         # results page of an accepted agency as the central office sees it.
-        drafts = first("draft")
+        drafts = in_status("draft")
         accepted_code = db.session.scalar(
             select(Agency.code)
             .join(Response, Response.agency_id == Agency.id)
@@ -261,8 +261,7 @@ def main() -> None:
         figures["new_worker"] = new_workers(args.database_url, base, args.workers, args.requests)
 
     if args.json:
-        print(json.dumps(figures, indent=1))
-        return
+        args.json.write_text(json.dumps(figures, indent=1))
     print(describe(figures["machine"]))
     print(
         f"round {built.current_id} with {args.agencies:,} agencies (trend against round "

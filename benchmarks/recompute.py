@@ -1,7 +1,7 @@
 """Recompute and benchmark a whole national round from the database, beside just reading it.
 
     python benchmarks/recompute.py [--database-url URL] [--agencies 8000] [--repeat 3]
-                                   [--legacy] [--json]
+                                   [--legacy] [--json FILE]
 
 On the national database of ``benchmarks/national.py`` (built on first use), in one process
 and against the same PostgreSQL database, the round 2569 (8,000 agencies) is:
@@ -19,8 +19,8 @@ and against the same PostgreSQL database, the round 2569 (8,000 agencies) is:
 - with ``--legacy``, the former ORM path too (every response, answer and result loaded as
   objects, then scored: ``recompute_round(round, of_round(round))``).
 
-Prints each figure (best of ``--repeat``) beside the reference and their ratio; ``--json``
-prints the same as one JSON object. Targets (issue 8, 2 cores): recompute + benchmark of a
+Prints each figure (best of ``--repeat``) beside the reference and their ratio; ``--json
+FILE`` also writes them as one JSON object. Targets (issue 8, 2 cores): recompute + benchmark of a
 full round ≤ 10 s and ≤ 4× the time of reading its answers.
 """
 
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--agencies", type=int, default=8000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--legacy", action="store_true", help="time the former ORM path too")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     built = national.ensure(args.database_url, args.agencies)
     app = national.make_app(args.database_url)
@@ -232,8 +232,7 @@ def main() -> None:
         db.engine.dispose()
 
     if args.json:
-        print(json.dumps(figures, indent=1))
-        return
+        args.json.write_text(json.dumps(figures, indent=1))
     print(describe(figures["machine"]))
     print(
         f"round {round_id}: {responses:,} responses, {answers:,} answers, {verified:,} verified "

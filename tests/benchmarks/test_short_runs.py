@@ -122,15 +122,19 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     base = sa.engine.make_url(POSTGRES_URL)
     name = f"{base.database}_national{os.environ.get('PYTEST_XDIST_WORKER', '')}"
     url = base.set(database=name).render_as_string(hide_password=False)
-    small = ("--agencies", "200", "--database-url", url, "--json")
+    small = ("--agencies", "200", "--database-url", url)
+    reports: dict[str, str] = {}
 
     def figures(script: str, *args: str) -> dict:
+        """The figures the script wrote as JSON; its printed report is kept in ``reports``."""
+        out = tmp_path / f"{script}.json"
         done = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / script), *small, *args],
+            [sys.executable, str(ROOT / "benchmarks" / script), *small, "--json", str(out), *args],
             cwd=ROOT, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return json.loads(done.stdout[done.stdout.index("{") :])
+        reports[script] = done.stdout
+        return json.loads(out.read_text())
 
     recompute = figures("recompute.py", "--repeat", "1")
     assert recompute["responses"] == 200
@@ -139,6 +143,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         recompute["recompute"]["all_changed"] + recompute["benchmark"]
     )
     assert recompute["ratio"] == pytest.approx(recompute["total"] / recompute["read"]["reference"])
+    assert "targets: recompute + benchmark ≤ 10 s" in reports["recompute.py"]
 
     dashboards = figures("dashboards.py", "--requests", "1", "--cold", "1", "--workers", "2")
     assert set(dashboards["pages"]) >= {"league", "distributions", "trend", "flags"}
@@ -158,3 +163,12 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     assert fresh["ready"] >= fresh["answering"] > 0
     assert fresh["first"] > 0
     assert fresh["during"] > 0
+    # The printed report too: it once failed on a name the JSON path never read.
+    for line in (
+        "first request of the process (league table)",
+        "league table after a coordinator saved a draft",
+        "league table after the whole round was scored again",
+        "league table the moment the new server answers",
+        "target: league table ≤ 300 ms",
+    ):
+        assert line in reports["dashboards.py"], reports["dashboards.py"]
