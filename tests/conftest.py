@@ -42,8 +42,8 @@ def examples() -> Path:
 # Every test that touches the database runs on SQLite and, when ASSESS_TEST_DATABASE_URL
 # names a PostgreSQL database, on PostgreSQL too (the ``backend`` parameter). The schema is
 # made once per backend by the real migrations; each test then starts from empty tables:
-# on SQLite a copy of the migrated file, on PostgreSQL a TRUNCATE (with triggers off, since
-# the audit trail refuses deletion by design).
+# on SQLite a copy of the migrated file, on PostgreSQL every row deleted and every sequence
+# restarted (with triggers off, since the audit trail refuses deletion by design).
 
 POSTGRES_URL = os.environ.get("ASSESS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
@@ -93,7 +93,7 @@ def _worker_database(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def _postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
+def _postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_EmptyTables]:
     assert POSTGRES_URL
     import sqlalchemy as sa
 
@@ -104,28 +104,51 @@ def _postgres_schema(tmp_path_factory: pytest.TempPathFactory) -> str:
         conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
     _migrate(url, tmp_path_factory.mktemp("pg"))
-    return url
+    empty = _EmptyTables(url)
+    yield empty
+    empty.engine.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    import sqlalchemy as sa
+class _EmptyTables:
+    """Empties a migrated PostgreSQL database between tests, as a new one would be.
 
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        tables = [
-            r[0]
-            for r in conn.execute(
+    ``DELETE`` from every table and every sequence restarted, in one transaction with
+    triggers off (the audit trail refuses deletion by design, and foreign keys are checked
+    by triggers): about 6 ms for a test's few rows, where ``TRUNCATE … RESTART IDENTITY``
+    took 60–160 ms (it gives every table new files). Statement and engine are made once.
+    """
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.url = url
+        self.engine = sa.create_engine(url, pool_pre_ping=True)
+        with self.engine.connect() as conn:
+            tables = conn.scalars(
                 sa.text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+                    "AND tablename <> 'alembic_version' ORDER BY tablename"
                 )
-            )
-        ]
-        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        conn.execute(
-            sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            ).all()
+            sequences = conn.scalars(
+                sa.text(
+                    "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' "
+                    "ORDER BY sequencename"
+                )
+            ).all()
+        self.statement = " ".join(
+            [
+                "SET LOCAL session_replication_role = replica;",
+                *(f'DELETE FROM "{table}";' for table in tables),
+                *(f'ALTER SEQUENCE "{sequence}" RESTART;' for sequence in sequences),
+            ]
         )
-    engine.dispose()
+
+    def __call__(self) -> str:
+        """Empty the tables; the database's URL."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self.statement)
+        return self.url
 
 
 def sqlite_copy(template: Path, folder: Path) -> str:
@@ -173,9 +196,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database for one test, on each configured backend."""
     if request.param == "sqlite":
         return sqlite_copy(request.getfixturevalue("_sqlite_template"), tmp_path)
-    url = request.getfixturevalue("_postgres_schema")
-    _truncate_postgres(url)
-    return url
+    return request.getfixturevalue("_postgres_schema")()
 
 
 @pytest.fixture
