@@ -271,7 +271,7 @@ def memory(round_id: int, count: int, lang: str) -> None:
     for i in range(count):
         response = chosen[i % len(chosen)]
         pdf.write_pdf(render.prepare(context.agency(response), lang))
-        if (i + 1) % 50 == 0:
+        if (i + 1) % 50 == 0 or i + 1 == count:  # every 50, and after the last
             readings.append((i + 1, _rss_mb()))
     print(f"resident memory over {count} scorecards (one process):")
     print("  " + "  ".join(f"{n}: {mb:.0f} MB" for n, mb in readings))

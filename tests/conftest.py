@@ -136,10 +136,11 @@ class _EmptyTables:
                     "ORDER BY sequencename"
                 )
             ).all()
+        # The names come from the catalogue of the tests' own database.
         self.statement = " ".join(
             [
                 "SET LOCAL session_replication_role = replica;",
-                *(f'DELETE FROM "{table}";' for table in tables),
+                *(f'DELETE FROM "{table}";' for table in tables),  # noqa: S608
                 *(f'ALTER SEQUENCE "{sequence}" RESTART;' for sequence in sequences),
             ]
         )

@@ -1,8 +1,9 @@
-"""The short modes of the load and fault benchmarks, run as CI runs them (subprocesses,
-gunicorn on a real database), asserting on their JSON summaries.
+"""Every benchmark script in its short or smallest mode, run as CI runs them (subprocesses;
+gunicorn on a real database for the load, save and fault benchmarks), asserting on their
+JSON summaries and printed reports.
 
-The full modes (minutes, hundreds of users) are run by hand; their figures go in the
-closing note: ``python benchmarks/load.py``, ``python benchmarks/faults.py``.
+The full modes (minutes, hundreds of users, 8,000 agencies) are run by hand; their figures
+go in BENCHMARKS.md and the closing note.
 """
 
 from __future__ import annotations
@@ -172,3 +173,30 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         "target: league table ≤ 300 ms",
     ):
         assert line in reports["dashboards.py"], reports["dashboards.py"]
+
+
+#: The scripts no other test runs, in their smallest modes, with a line each must print.
+SMALL_RUNS = {
+    "score_many.py": (("--count", "20", "--repeat", "1"), "identical results: yes"),
+    "autosave.py": (("--saves", "5"), "CPU"),
+    "scorecards.py": (
+        ("--agencies", "6", "--sample", "2", "--count", "4", "--processes", "2"),
+        "growth after the first 4",
+    ),
+    "league_table.py": (("--agencies", "30", "--requests", "1"), "warm"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(SMALL_RUNS))
+def test_every_other_benchmark_runs_to_its_report(script, tmp_path):
+    """Each script measures and prints its report to the end: a script nobody runs rots
+    (``scorecards.py`` once failed to print its memory figures for fewer than 50)."""
+    args, line = SMALL_RUNS[script]
+    if script == "league_table.py":  # a database of its own, not the shared instance/bench
+        args = (*args, "--database-url", f"sqlite:///{tmp_path / 'league.db'}")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert line in done.stdout, done.stdout[-3000:]
