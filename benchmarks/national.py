@@ -1,7 +1,7 @@
 """A national round in PostgreSQL: 8,000 agencies answering the built-in questionnaire.
 
     python benchmarks/national.py [--database-url URL] [--agencies 8000] [--seed 2569]
-                                  [--rebuild]
+                                  [--copies 1] [--rebuild]
 
 Builds (once; later runs reuse it) the database the national-scale benchmarks read
 (``benchmarks/recompute.py``, ``benchmarks/dashboards.py``): the default is the local
@@ -26,8 +26,13 @@ part (about 8,000 agencies):
 - the stored results, computed by the application's own bulk recomputation;
 - a reviewer account (:data:`EMAIL`, :data:`PASSWORD`) for the dashboards benchmark.
 
-Everything is seeded (the same database for the same ``--agencies`` and ``--seed``) and
-bulk-loaded with PostgreSQL ``COPY``. A marker table ``bench_national`` records what was
+The built-in questionnaire has 90 questions, of which an agency answers about 82 once
+``show_if`` hides some. The issue's figure is "8,000 × 150 answers": with ``--copies 2``
+every question appears twice in both years' questionnaires (:func:`widened`), so an agency
+answers about 164 (use another ``--database-url``: each database holds one build).
+
+Everything is seeded (the same database for the same ``--agencies``, ``--seed`` and
+``--copies``) and bulk-loaded with PostgreSQL ``COPY``. A marker table ``bench_national`` records what was
 built; a later run with the same parameters finds it and builds nothing.
 """
 
@@ -58,7 +63,7 @@ from league_table import PLACE_HEAD, PLACE_TAIL, TAGS  # noqa: E402
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/assess_national"
 EMAIL, PASSWORD = "bench-reviewer@example.go.th", "bench-password-1"
 #: Bumped when what the generator makes changes, so older databases are rebuilt.
-GENERATOR = 1
+GENERATOR = 2
 
 #: The 77 provinces (Bangkok first): English and Thai names.
 PROVINCES = (
@@ -113,6 +118,7 @@ class National:
     current_id: int
     answers: int
     build_seconds: float
+    copies: int = 1
 
 
 def make_app(url: str, folder: Path | None = None) -> Flask:
@@ -324,7 +330,34 @@ def _fill(
 # -- the whole database -----------------------------------------------------------------------
 
 
-def _marker(url: str, count: int, seed: int) -> National | None:
+def widened(text: bytes, copies: int) -> bytes:
+    """A questionnaire's YAML with every question ``copies`` times: copy *k* of question
+    ``dim.code`` is ``dim.code_k`` in the same dimension, its ``show_if`` naming copy *k* of
+    the questions it names (the only place a question names another). Everything else —
+    dimensions, options, scoring, gates, levels — is the original's."""
+    import copy
+    import re
+
+    import yaml
+
+    if copies == 1:
+        return text
+    source = yaml.safe_load(text)
+    codes = [q["code"] for dim in source["dimensions"] for q in dim["questions"]]
+    named = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, codes)) + r")(?![\w])")
+    for dim in source["dimensions"]:
+        originals = list(dim["questions"])
+        for k in range(2, copies + 1):
+            for question in originals:
+                twin = copy.deepcopy(question)
+                twin["code"] = f"{question['code']}_{k}"
+                if "show_if" in twin:
+                    twin["show_if"] = named.sub(lambda m, k=k: f"{m.group(1)}_{k}", twin["show_if"])
+                dim["questions"].append(twin)
+    return yaml.safe_dump(source, allow_unicode=True, sort_keys=False).encode()
+
+
+def _marker(url: str, count: int, seed: int, copies: int) -> National | None:
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
@@ -336,26 +369,34 @@ def _marker(url: str, count: int, seed: int) -> National | None:
         with conn:
             if conn.scalar(sa.text("SELECT to_regclass('public.bench_national')")) is None:
                 return None
-            row = conn.execute(
-                sa.text(
-                    "SELECT before_id, current_id, answers, seconds FROM bench_national "
-                    "WHERE agencies = :n AND seed = :s AND generator = :g"
-                ),
-                {"n": count, "s": seed, "g": GENERATOR},
-            ).first()
+            try:
+                row = conn.execute(
+                    sa.text(
+                        "SELECT before_id, current_id, answers, seconds FROM bench_national "
+                        "WHERE agencies = :n AND seed = :s AND generator = :g AND copies = :k"
+                    ),
+                    {"n": count, "s": seed, "g": GENERATOR, "k": copies},
+                ).first()
+            except sa.exc.ProgrammingError:  # an older generator's marker: built again
+                return None
     finally:
         engine.dispose()
     if row is None:
         return None
-    return National(url, count, seed, row[0], row[1], row[2], row[3])
+    return National(url, count, seed, row[0], row[1], row[2], row[3], copies)
 
 
 def ensure(
-    url: str = DEFAULT_URL, count: int = 8000, seed: int = 2569, *, rebuild: bool = False
+    url: str = DEFAULT_URL,
+    count: int = 8000,
+    seed: int = 2569,
+    *,
+    copies: int = 1,
+    rebuild: bool = False,
 ) -> National:
     """The national database at ``url``: reused when already built with these parameters,
     else built from scratch (the schema is replaced)."""
-    found = None if rebuild else _marker(url, count, seed)
+    found = None if rebuild else _marker(url, count, seed, copies)
     if found is not None:
         return found
     start = time.perf_counter()
@@ -365,7 +406,7 @@ def ensure(
         from flask_migrate import upgrade
 
         upgrade()
-        before_id, current_id, answers = build(count, seed=seed)
+        before_id, current_id, answers = build(count, seed=seed, copies=copies)
         seconds = time.perf_counter() - start
         from sqlalchemy import text
 
@@ -374,26 +415,27 @@ def ensure(
         db.session.execute(
             text(
                 "CREATE TABLE bench_national (agencies int, seed int, generator int, "
-                "before_id int, current_id int, answers int, seconds float, "
+                "copies int, before_id int, current_id int, answers int, seconds float, "
                 "built_at timestamptz DEFAULT now())"
             )
         )
         db.session.execute(
-            text("INSERT INTO bench_national VALUES (:n, :s, :g, :b, :c, :a, :t)"),
-            {"n": count, "s": seed, "g": GENERATOR, "b": before_id, "c": current_id,
-             "a": answers, "t": seconds},
+            text("INSERT INTO bench_national VALUES (:n, :s, :g, :k, :b, :c, :a, :t)"),
+            {"n": count, "s": seed, "g": GENERATOR, "k": copies, "b": before_id,
+             "c": current_id, "a": answers, "t": seconds},
         )  # fmt: skip
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         db.engine.dispose()
-    return National(url, count, seed, before_id, current_id, answers, seconds)
+    return National(url, count, seed, before_id, current_id, answers, seconds, copies)
 
 
-def build(count: int, *, seed: int = 2569) -> tuple[int, int, int]:
+def build(count: int, *, seed: int = 2569, copies: int = 1) -> tuple[int, int, int]:
     """Agencies, the published 2568 round and the closed 2569 round, with their stored
-    results, in the app's (migrated, empty) PostgreSQL database. Returns both round ids
-    and how many answers were written."""
+    results, in the app's (migrated, empty) PostgreSQL database; each year's questionnaire
+    :func:`widened` to ``copies``. Returns both round ids and how many answers were
+    written."""
     from sqlalchemy import select
 
     from assess.extensions import db
@@ -407,7 +449,8 @@ def build(count: int, *, seed: int = 2569) -> tuple[int, int, int]:
     for year in ("2568", "2569"):
         path = builtin_path("dg-readiness", year)
         assert path is not None
-        versions[year], _ = questionnaires.import_text(path.read_bytes(), str(path))
+        text = widened(path.read_bytes(), copies)
+        versions[year], _ = questionnaires.import_text(text, str(path))
     users.create_user(EMAIL, "reviewer", password=PASSWORD)
     db.session.commit()
 
@@ -472,10 +515,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--agencies", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=2569)
+    parser.add_argument("--copies", type=int, default=1, help="each question this many times")
     parser.add_argument("--rebuild", action="store_true", help="build it again from scratch")
     args = parser.parse_args()
     start = time.perf_counter()
-    national = ensure(args.database_url, args.agencies, args.seed, rebuild=args.rebuild)
+    national = ensure(
+        args.database_url, args.agencies, args.seed, copies=args.copies, rebuild=args.rebuild
+    )
     took = time.perf_counter() - start
     verb = "built" if took > 0.5 * national.build_seconds else "reused"
     print(

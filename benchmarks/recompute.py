@@ -1,7 +1,8 @@
 """Recompute and benchmark a whole national round from the database, beside just reading it.
 
     python benchmarks/recompute.py [--database-url URL] [--agencies 8000] [--repeat 3]
-                                   [--legacy] [--json FILE]
+                                   [--legacy] [--copies 1]
+                                   [--json FILE]
 
 On the national database of ``benchmarks/national.py`` (built on first use), in one process
 and against the same PostgreSQL database, the round 2569 (8,000 agencies) is:
@@ -96,10 +97,13 @@ def main() -> None:
     parser.add_argument("--database-url", default=national.DEFAULT_URL)
     parser.add_argument("--agencies", type=int, default=8000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--copies", type=int, default=1, help="each question this many times (see national.py)"
+    )
     parser.add_argument("--legacy", action="store_true", help="time the former ORM path too")
     parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
-    built = national.ensure(args.database_url, args.agencies)
+    built = national.ensure(args.database_url, args.agencies, copies=args.copies)
     app = national.make_app(args.database_url)
 
     from sqlalchemy import func, select, text
