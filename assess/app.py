@@ -19,8 +19,9 @@ from assess import __version__, config, security
 LANGUAGES = ("th", "en")
 
 
-def build_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults from the environment, then ``test_config`` on top."""
+def build_app(test_config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+    """Build the app: defaults from the environment, then ``test_config`` on top; the web
+    pages and the API unless ``views`` is false (see :func:`assess.create_app`)."""
     settings = (
         config.from_environment()
         if test_config is None
@@ -37,12 +38,14 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.configure(app)
     os.makedirs(app.instance_path, exist_ok=True)
     _init_extensions(app)
-    _register_blueprints(app)
+    if views:
+        _register_blueprints(app)
     _register_template_helpers(app)
     security.init_app(app)
-    from assess.auth import throttle
+    if views:
+        from assess.auth import throttle
 
-    throttle.init_app(app)  # limits on failed sign-ins (needs the registered views)
+        throttle.init_app(app)  # limits on failed sign-ins (needs the registered views)
     return app
 
 
