@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, views: bool = True)
     """Create the web application: configuration, then extensions, blueprints and commands.
 
     ``views=False`` leaves out the web pages and the API (their blueprints, error pages and
-    rate limits): what the command line's data commands need, 0.75 s sooner.
+    rate limits): what the command line's data commands need, about a second sooner.
     """
     from assess.app import build_app
 
