@@ -36,11 +36,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-#: Commands that serve or list the web's pages, or make scorecards (their templates and
-#: the job worker's use the scorecards blueprint's): their app has the web views. The
-#: others' app does without them and starts about a second sooner (2.9 → 1.7 s for
-#: ``assess questionnaire list`` on 2 cores): the views and the API are neither imported
-#: nor registered.
+#: Commands that serve or list the web's pages, or make scorecards: their app has the web
+#: views (the job worker finds its job kinds through them: ``scorecards.bulk`` registers
+#: its kind when the scorecards views import it). The others' app does without them and
+#: starts about a second sooner (2.9 → 1.7 s for ``assess questionnaire list`` on 2
+#: cores): the views and the API are neither imported nor registered.
 WITH_VIEWS = {("run",), ("routes",), ("shell",), ("demo",), ("scorecard",), ("scorecards",),
               ("worker",)}  # fmt: skip
 

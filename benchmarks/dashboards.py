@@ -31,9 +31,9 @@ table filtered and sorted):
   client, on the loopback.
 
 Beside each figure, the physical reference of the same run: reading the two rounds' stored
-results (the ``result`` rows, JSON left as text) with a plain ``SELECT`` into a list. Prints the median (and
-worst) server time and the HTML size; ``--json FILE`` also writes them as JSON. Target (issue 8):
-league table ≤ 300 ms server time at 8,000 agencies.
+results (the ``result`` rows, JSON left as text) with a plain ``SELECT`` into a list. Prints
+the median (and worst) server time and the HTML size; ``--json FILE`` also writes them as
+JSON. Target (issue 8): league table ≤ 300 ms server time at 8,000 agencies.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ and against the same PostgreSQL database, the round 2569 (8,000 agencies) is:
   objects, then scored: ``recompute_round(round, of_round(round))``).
 
 Prints each figure (best of ``--repeat``) beside the reference and their ratio; ``--json
-FILE`` also writes them as one JSON object. Targets (issue 8, 2 cores): recompute + benchmark of a
-full round ≤ 10 s and ≤ 4× the time of reading its answers.
+FILE`` also writes them as one JSON object. Targets (issue 8, 2 cores): recompute +
+benchmark of a full round ≤ 10 s and ≤ 4× the time of reading its answers.
 """
 
 from __future__ import annotations

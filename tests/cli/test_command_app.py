@@ -1,6 +1,6 @@
 """Which commands build the web views: only those that serve, list or render pages (the
-others start about a second sooner without them). A command found only once the app is loaded
-(Flask-Migrate's ``db``) gets the app of the group itself, without the views."""
+others start about a second sooner without them). A command found only once the app is
+loaded (Flask-Migrate's ``db``) gets the app of the group itself, without the views."""
 
 from __future__ import annotations
 
