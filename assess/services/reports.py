@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -193,6 +192,7 @@ def load(round_: Round) -> RoundResults:
         db.session.execute(_result_query(round_.id)).all(),
         code_of,
         [d.code for d in questionnaire.dimensions],
+        [level.code for level in questionnaire.levels],
     )
     return _assemble(round_, questionnaire, rows, marks, stored)
 
@@ -240,6 +240,7 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     if not changed and not gone:
         return data
     dimensions = [d.code for d in questionnaire.dimensions]
+    levels = [level.code for level in questionnaire.levels]
     kept: dict[str, Any] = {}
     if moved or gone:
         again, remarked = _agency_rows(
@@ -270,12 +271,14 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
             db.session.execute(_result_query(round_.id)).all(),
             {row[1]: code for code, row in rows.items()},
             dimensions,
+            levels,
         )
     else:
         fresh = _blocks(
             db.session.execute(_result_query(round_.id, changed)).all(),
             {row[1]: code for code, row in rows.items() if row[1] in changed},
             dimensions,
+            levels,
         )
         stored = {
             kind: block.without(changed | gone).plus(fresh[kind])
@@ -417,65 +420,88 @@ def _agency_rows(
     }, marks  # fmt: skip
 
 
-class _Dimension(msgspec.Struct):
-    """A dimension's stored result: the score (a decimal string, read as the nearest double,
-    as ``float`` reads it) and the level code."""
-
-    score: float | None = None
-    level: str | None = None
-
-
-_NO_DIMENSION = _Dimension()
-
-
 @functools.lru_cache(maxsize=64)
-def _dimensions_decoder(dimensions: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder of a list of stored ``dimensions`` JSON objects into records with one field
-    per dimension of the questionnaire (others are skipped), in one call."""
-    fields = [(f"d{i}", _Dimension | None, None) for i in range(len(dimensions))]
-    rename = {f"d{i}": code for i, code in enumerate(dimensions)}
-    record = msgspec.defstruct("StoredDimensions", fields, rename=rename)
-    # Not strict: a score stored as a decimal string is read as a number.
-    return msgspec.json.Decoder(list[record | None], strict=False)  # type: ignore[valid-type]
+def _dimensions_decoders(
+    dimensions: tuple[str, ...], levels: tuple[str, ...]
+) -> tuple[msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
+    """Decoders of a list of stored ``dimensions`` JSON objects into records with one field
+    per dimension of the questionnaire (others are skipped), in one call. Each dimension is
+    a record of its score (a decimal string, read as the nearest double, as ``float`` reads
+    it) and level code.
+
+    The first reads a level only as one of the questionnaire's ``levels`` codes, and gives
+    that code's own string object (not one new string per cell); the second, for stored
+    results that hold another code, reads any text.
+    """
+
+    def decoder(level: Any, name: str) -> msgspec.json.Decoder[Any]:
+        dimension = msgspec.defstruct(
+            f"Stored{name}Dimension",
+            [("score", float | None, None), ("level", level | None, None)],
+            gc=False,
+        )
+        record = msgspec.defstruct(
+            f"Stored{name}Dimensions",
+            [(f"d{i}", dimension | None, None) for i in range(len(dimensions))],  # type: ignore[valid-type]
+            rename={f"d{i}": code for i, code in enumerate(dimensions)},
+            gc=False,
+        )
+        # Not strict: a score stored as a decimal string is read as a number.
+        return msgspec.json.Decoder(list[record | None], strict=False)  # type: ignore[valid-type]
+
+    known = decoder(Literal[levels], "Known") if levels else decoder(str, "Known")
+    return known, decoder(str, "Any")
 
 
 def _blocks(
-    rows: Sequence[Sequence[Any]], code_of: Mapping[int, str], dimensions: Sequence[str]
+    rows: Sequence[Sequence[Any]],
+    code_of: Mapping[int, str],
+    dimensions: Sequence[str],
+    levels: Sequence[str],
 ) -> dict[str, Block]:
-    """Stored results by kind (rows of responses not in ``code_of`` left out).
+    """Stored results by kind (rows of responses not in ``code_of`` left out); ``levels``:
+    the questionnaire's level codes.
 
     Column by column: one JSON decode for every row's dimensions, straight into records of
     the questionnaire's dimensions with float scores (faster than 16,000 decodes, than
     decoding to dictionaries, and than asking the database to take the fields out of its
-    json column), then one list per measure.
+    json column); then every row's dimensions in one flat list, its scores and its levels
+    in one list each, which numpy shapes into the agency × measure arrays.
     """
-    decoder = _dimensions_decoder(tuple(dimensions))
+    known, anything = _dimensions_decoders(tuple(dimensions), tuple(levels))
+    width = len(dimensions)
+    nothing = (None,) * width
+    astuple = msgspec.structs.astuple
     out = {}
     for kind in ("verified", "self"):
         chosen = [row for row in rows if row[1] == kind and row[0] in code_of]
-        records = decoder.decode(_json_list([row[5] for row in chosen]))
-        scores: list[list[Any]] = [[row[3] for row in chosen]]
-        levels: list[list[Any]] = [[row[4] for row in chosen]]
-        for i in range(len(dimensions)):
-            field = operator.attrgetter(f"d{i}")
-            found = [_NO_DIMENSION if r is None else (field(r) or _NO_DIMENSION) for r in records]
-            scores.append([f.score for f in found])
-            levels.append([f.level for f in found])
-        n, m = len(chosen), len(dimensions) + 1
+        text = _json_list([row[5] for row in chosen])
+        try:
+            records = known.decode(text)
+        except msgspec.ValidationError:  # a level code the questionnaire does not have
+            records = anything.decode(text)
+        cells = [cell for r in records for cell in (nothing if r is None else astuple(r))]
+        n = len(chosen)
+        # Measures: overall (the row's own columns), then the dimensions in order.
+        scores = np.empty((n, width + 1), dtype=np.float64)
+        levels_array = np.empty((n, width + 1), dtype=object)
+        # float of each stored decimal string; None (not scored) becomes NaN.
+        scores[:, 0] = np.array([row[3] for row in chosen], dtype=np.float64)
         # Level codes are a handful of strings: one object each, not one per cell.
-        levels_array = np.empty((m, n), dtype=object)
-        levels_array[:] = [[v if v is None else sys.intern(v) for v in column] for column in levels]
+        levels_array[:, 0] = [None if row[4] is None else sys.intern(row[4]) for row in chosen]
+        if width:
+            scores[:, 1:] = np.array(
+                [None if c is None else c.score for c in cells], dtype=np.float64
+            ).reshape(n, width)
+            levels_array[:, 1:] = np.array(
+                [None if c is None else c.level for c in cells], dtype=object
+            ).reshape(n, width)
         block = Block(
             codes=np.array([code_of[row[0]] for row in chosen], dtype=object),
             response_ids=np.array([row[0] for row in chosen], dtype=np.int64),
             marks=np.array([row[2] for row in chosen], dtype=object),
-            scores=np.array(
-                [[np.nan if v is None else float(v) for v in column] for column in scores],
-                dtype=np.float64,
-            )
-            .reshape(m, n)
-            .T.copy(),
-            levels=levels_array.T.copy(),
+            scores=scores,
+            levels=levels_array,
         )
         out[kind] = block.take(np.argsort(block.codes, kind="stable"))
     return out

@@ -304,6 +304,7 @@ def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
            (10_002, "verified", "10002|mark", "5.00", "2", '{"a": null}')],
         {i: f"A{i:05d}" for i in range(10_003)},
         ["a", "b"],
+        ["1", "2", "3"],
     )  # fmt: skip
     block = blocks["verified"]
     assert block.scores[:10_001, 1].tolist() == [float(text) for text in decimals]
@@ -313,3 +314,21 @@ def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
     assert block.scores[10_002, 0] == 5.0
     assert np.isnan(block.scores[10_002, 1])
     assert block.levels[10_002].tolist() == ["2", None, None]
+
+
+def test_stored_levels_the_questionnaire_does_not_have_are_read_as_stored():
+    """A stored level code outside the questionnaire's levels (one kind of a round, the
+    other not) is read as it is, not refused; the rest of the kind alike."""
+    blocks = reports._blocks(
+        [(1, "verified", "1|v", "50.00", "3", '{"a": {"score": "50.00", "level": "3"}}'),
+         (2, "verified", "2|v", "60.00", "9", '{"a": {"score": "60.00", "level": "old"}}'),
+         (1, "self", "1|s", "70.00", "4", '{"a": {"score": "70.00", "level": "4"}}')],
+        {1: "A1", 2: "A2"},
+        ["a"],
+        ["1", "2", "3", "4", "5"],
+    )  # fmt: skip
+    assert blocks["verified"].levels.tolist() == [["3", "3"], ["9", "old"]]
+    assert blocks["verified"].scores.tolist() == [[50.0, 50.0], [60.0, 60.0]]
+    assert blocks["self"].levels.tolist() == [["4", "4"]]
+    empty = reports._blocks([], {}, ["a"], ["1"])
+    assert empty["self"].scores.shape == (0, 2)
