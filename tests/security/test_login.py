@@ -107,6 +107,25 @@ def test_failed_attempts_are_limited_per_client_address(app, client, world, user
     assert attempt(client, user.email, PASSWORD, addr="198.51.100.7").status_code == 302
 
 
+def test_only_the_sign_in_pages_run_the_limiter(app, client, user):
+    """The limiter's hooks run for the sign-in blueprint's requests alone (no other request
+    pays for them); its limits still hold."""
+    from assess.auth.throttle import EXTENSION
+
+    limiter = app.extensions[EXTENSION]
+
+    def of_limiter(hook):
+        return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        assert not any(of_limiter(hook) for hook in hooks.get(None, ()))
+        assert any(of_limiter(hook) for hook in hooks["auth"])
+    app.config.update(LOGIN_RATE_LIMIT="2/minute", LOGIN_MAX_FAILURES=100)
+    for n in range(2):
+        assert attempt(client, f"guess{n}@example.go.th").status_code == 401
+    assert attempt(client, user.email, PASSWORD).status_code == 429
+
+
 def test_successful_sign_ins_do_not_count(app, client, user):
     """A whole office behind one address signs in at the start of the day."""
     app.config.update(LOGIN_RATE_LIMIT="2/minute")
