@@ -235,9 +235,16 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
     ).all()
     before = set().union(*(block.marks.tolist() for block in data._stored.values()))
-    rescored = {_response_of(mark) for mark in before.symmetric_difference(written)}
+    difference = before.symmetric_difference(written)
+    # A result written again leaves two marks in the difference (the one held, the one
+    # read), and a response has a result of each kind at most. When even the fewest
+    # responses that many marks can mean are over a quarter (the whole round was scored
+    # again), every result is read again below, and which responses they belong to need not
+    # be worked out (some 32,000 marks).
+    wholesale = quarter > 0 and len(difference) > 2 * len(data._stored) * quarter
+    rescored = set() if wholesale else {_response_of(mark) for mark in difference}
     changed = (moved | rescored) - gone
-    if not changed and not gone:
+    if not changed and not gone and not wholesale:
         return data
     dimensions = [d.code for d in questionnaire.dimensions]
     levels = [level.code for level in questionnaire.levels]
@@ -264,9 +271,9 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     # response: what the dashboards derive from the accepted ones alone is kept.
     statuses = [_status_of(held[rid]) for rid in (changed | gone) & held.keys()]
     statuses += [_status_of(mark) for mark in new_marks]
-    if "accepted" not in statuses:
+    if "accepted" not in statuses and not wholesale:
         kept.update(accepted_state=data.accepted_state, _wide=_accepted_tables(data))
-    if len(changed) > quarter:
+    if wholesale or len(changed) > quarter:
         stored = _blocks(
             db.session.execute(_result_query(round_.id)).all(),
             {row[1]: code for code, row in rows.items()},
