@@ -24,6 +24,14 @@ def rows(user_id: int | None = None) -> list[UserSession]:
     return list(db.session.scalars(query))
 
 
+def committed(user_id: int) -> list[tuple[dt.datetime]]:
+    """The user's session rows' last-seen times as another connection sees them: what the
+    request committed, not what the test's own session holds."""
+    with db.engine.connect() as connection:
+        query = select(UserSession.last_seen_at).where(UserSession.user_id == user_id)
+        return [tuple(row) for row in connection.execute(query)]
+
+
 def copy_cookie(source, target) -> None:  # type: ignore[no-untyped-def]
     """Give ``target`` the session cookie of ``source`` (a stolen or copied cookie)."""
     domain = source.application.config.get("SERVER_NAME") or "localhost"
@@ -146,6 +154,7 @@ def test_an_idle_session_ends_and_the_autosave_gets_a_json_401(app, client, user
     assert body["error"] == "unauthenticated"
     assert body["login_url"].endswith("/login")
     assert rows(user.id) == []  # the ended record is gone
+    assert committed(user.id) == []  # and that was committed
     # The sign-in page says why; signing in again works.
     page = client.get("/login?lang=en")
     assert "Your session has ended" in page.get_data(as_text=True)
@@ -159,6 +168,7 @@ def test_activity_keeps_a_session_alive(app, client, user):
     assert signed_in(client)
     [row] = rows(user.id)
     assert utcnow() - row.last_seen_at < dt.timedelta(minutes=1)  # marked seen just now
+    assert committed(user.id) == [(row.last_seen_at,)]  # and that was committed
     # A request soon after does not write again (at most once a minute).
     seen = row.last_seen_at
     assert signed_in(client)
