@@ -12,8 +12,10 @@ autosave does (``load.py``'s client). With no think time, latency is users ÷ th
 Phase 2, the bare database: as many concurrent asyncio tasks each run a single-row
 ``INSERT … ON CONFLICT … DO UPDATE`` (autocommit) in a loop on a table shaped like
 ``answer``, in the same database, over ``--connections`` connections (default: as many as
-the users, within what the server allows). Prints saves/s, p50/p95/p99, errors and the CPU
-of server, PostgreSQL and client for each phase and the ratio; ``--json`` writes them.
+the users, within what the server allows); then the same upsert as one plain loop on one
+connection (the issue's "bare single-row upsert loop" read literally). Prints saves/s,
+p50/p95/p99, errors and the CPU of server, PostgreSQL and client for each phase and the
+ratios (the target is checked against the first, the stricter); ``--json`` writes them.
 ``--ceiling`` adds phase 3, the web stack's own ceiling: the same gunicorn serving only the
 bare upsert, from a bare WSGI callable and from a one-route Flask app (``_ceiling.py``),
 with the same clients. The issue-8 targets (2 cores): ≥ 300 saves/s with p95 ≤ 150 ms at 100 users, and ≥ 25 % of
@@ -37,6 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _server  # noqa: E402
 import load  # noqa: E402
 
+#: The bare loop's statement: one answer-shaped row, inserted or updated.
+_UPSERT = (
+    "INSERT INTO bench_upsert (response_id, question_code, value, updated_at, updated_by_id) "
+    "VALUES (%s, %s, %s, now(), %s) ON CONFLICT (response_id, question_code) "
+    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
+    "updated_by_id = excluded.updated_by_id"
+)
+
 
 async def bare_upserts(
     conninfo: str, users: int, connections: int, duration: float, database: str
@@ -58,12 +68,7 @@ async def bare_upserts(
         free.put_nowait(conn)
     timings: list[float] = []
     errors: list[str] = []
-    statement = (
-        "INSERT INTO bench_upsert (response_id, question_code, value, updated_at, updated_by_id) "
-        "VALUES (%s, %s, %s, now(), %s) ON CONFLICT (response_id, question_code) "
-        "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
-        "updated_by_id = excluded.updated_by_id"
-    )
+    statement = _UPSERT
     cpu0 = load._own_cpu()
     pg0 = _server.postgres_cpu(database)
     started = time.monotonic()
@@ -91,15 +96,42 @@ async def bare_upserts(
     for conn in pool:
         await conn.close()
     return {
-        "saves": len(timings),
-        "seconds": round(seconds, 2),
-        "saves_per_second": round(len(timings) / seconds, 1),
-        "p50_ms": round(load.percentile(timings, 50), 1),
-        "p95_ms": round(load.percentile(timings, 95), 1),
-        "p99_ms": round(load.percentile(timings, 99), 1),
+        **_rate(timings, seconds),
         "errors": len(errors),
         "error_samples": errors[:5],
         "cpu": {"postgres": round(pg_cpu, 1), "client": round(client_cpu, 1)},
+    }
+
+
+def one_loop(conninfo: str, duration: float) -> dict[str, Any]:
+    """The bare upsert as one plain loop on one connection (the issue's words read
+    literally): the same statement and table as :func:`bare_upserts`, prepared, autocommit,
+    one after another for ``duration`` seconds."""
+    import psycopg
+
+    timings: list[float] = []
+    rng = random.Random(0)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        started = time.monotonic()
+        stop_at = started + duration
+        while time.monotonic() < stop_at:
+            i = rng.randrange(100)
+            code = f"Q{rng.randrange(90):02d}"
+            value = json.dumps(rng.choice(["a", "b", 3, True, ["x", "y"]]))
+            start = time.monotonic()
+            conn.execute(_UPSERT, (i + 1, code, value, i + 1), prepare=True)
+            timings.append((time.monotonic() - start) * 1000)
+        seconds = time.monotonic() - started
+    return _rate(timings, seconds)
+
+
+def _rate(timings: list[float], seconds: float) -> dict[str, Any]:
+    """Upserts (or saves), their rate and latency percentiles (ms) from their timings."""
+    return {
+        "saves": len(timings),
+        "seconds": round(seconds, 2),
+        "saves_per_second": round(len(timings) / seconds, 1),
+        **{f"p{p}_ms": round(load.percentile(timings, p), 2) for p in (50, 95, 99)},
     }
 
 
@@ -253,6 +285,8 @@ def main() -> int:
     bare = asyncio.run(bare_upserts(conninfo, users, connections, duration, database))
     bare["connections"] = connections
     ratio = web["saves_per_second"] / bare["saves_per_second"] if bare["saves_per_second"] else 0
+    single = one_loop(conninfo, duration)
+    single_ratio = web["saves_per_second"] / single["saves_per_second"]
 
     # Phase 3: the web stack's ceiling (gunicorn and the bare upsert, no app).
     stack = (
@@ -272,6 +306,8 @@ def main() -> int:
         "web": web,
         "bare_upsert": bare,
         "web_vs_bare": round(ratio, 3),
+        "one_loop": single,
+        "web_vs_one_loop": round(single_ratio, 3),
         "ceiling": stack,
         "targets": {
             "saves_per_second>=300": web["saves_per_second"] >= 300,
@@ -297,6 +333,11 @@ def main() -> int:
         f"CPU s: postgres {bare['cpu']['postgres']}, client {bare['cpu']['client']}   "
         f"({connections} connections)"
     )
+    print(
+        f"  one loop  {single['saves_per_second']:>8} upserts/s p50 {single['p50_ms']} ms   "
+        f"p95 {single['p95_ms']} ms   p99 {single['p99_ms']} ms   "
+        f"(the same upsert, one connection, one after another)"
+    )
     for name, label in (("plain", "bare WSGI"), ("flask", "Flask route")):
         if name in stack:
             c = stack[name]
@@ -307,7 +348,10 @@ def main() -> int:
                 f"(bare upsert / this = {bare['saves_per_second'] / max(c['saves_per_second'], 1):.1f}×; "
                 f"web app / this = {web['saves_per_second'] / max(c['saves_per_second'], 1):.1%})"
             )
-    print(f"  web / bare = {ratio:.1%}   targets: {summary['targets']}")
+    print(
+        f"  web / bare = {ratio:.1%}   web / one loop = {single_ratio:.1%}   "
+        f"targets: {summary['targets']}"
+    )
     if errors:
         print("  first errors:", *errors[:5], sep="\n    ")
         print("  server log:", log, sep="\n")

@@ -107,6 +107,12 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
     assert summary["web_vs_bare"] == pytest.approx(
         web["saves_per_second"] / bare["saves_per_second"], abs=0.001
     )
+    single = summary["one_loop"]
+    assert single["saves"] > 0, output
+    assert summary["web_vs_one_loop"] == pytest.approx(
+        web["saves_per_second"] / single["saves_per_second"], abs=0.001
+    )
+    assert "one loop" in output
     for name in ("plain", "flask"):
         stack = summary["ceiling"][name]
         assert stack["errors"] == 0, output
