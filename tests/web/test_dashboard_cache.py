@@ -293,15 +293,15 @@ def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
 
 
 def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
-    """The decoder of stored dimensions reads "12.34" as float("12.34"), for every score
-    with two decimals, and skips dimensions the questionnaire does not have."""
+    """Stored scores, overall and of each dimension, read "12.34" as float("12.34"), for
+    every score with two decimals; dimensions the questionnaire does not have are skipped."""
     decimals = [f"{i // 100}.{i % 100:02d}" for i in range(10_001)]
     texts = [
         f'{{"a": {{"score": "{text}", "level": "3"}}, "old": {{"score": "1.00"}}}}'
         for text in decimals
     ]
     blocks = reports._blocks(
-        [(i, "verified", f"{i}|mark", "0.00", "1", text) for i, text in enumerate(texts)]
+        [(i, "verified", f"{i}|mark", decimals[i], "1", text) for i, text in enumerate(texts)]
         + [(10_001, "verified", "10001|mark", None, None, None),
            (10_002, "verified", "10002|mark", "5.00", "2", '{"a": null}')],
         {i: f"A{i:05d}" for i in range(10_003)},
@@ -310,6 +310,7 @@ def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
     )  # fmt: skip
     block = blocks["verified"]
     assert block.scores[:10_001, 1].tolist() == [float(text) for text in decimals]
+    assert block.scores[:10_001, 0].tolist() == [float(text) for text in decimals]  # overall
     assert np.isnan(block.scores[:, 2]).all()  # "b": never stored
     assert block.levels[0].tolist() == ["1", "3", None]
     assert np.isnan(block.scores[10_001]).all()
