@@ -94,7 +94,7 @@ def test_faults_short_mode_loses_and_duplicates_nothing(tmp_path):
 @pytest.mark.skipif(not POSTGRES_URL, reason="the saves benchmark runs on PostgreSQL")
 def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling(tmp_path):
     summary = run(
-        "saves.py", "--ceiling", "--database-url", load_database(tmp_path),
+        "saves.py", "--ceiling", "--targets", "--database-url", load_database(tmp_path),
         out=tmp_path / "saves.json",
     )  # fmt: skip
     output = summary["_output"]
@@ -107,6 +107,13 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
     assert summary["web_vs_bare"] == pytest.approx(
         web["saves_per_second"] / bare["saves_per_second"], abs=0.001
     )
+    paced = summary["paced"]
+    assert paced["errors"] == 0, output
+    assert paced["saves"] > 0, output
+    assert paced["offered_rate"] == 300, output
+    assert web["offered_rate"] is None
+    # 20 users, not the targets' 100: no target is judged.
+    assert set(summary["targets"].values()) == {None}, summary["targets"]
     single = summary["one_loop"]
     assert single["saves"] > 0, output
     assert summary["web_vs_one_loop"] == pytest.approx(
@@ -206,3 +213,36 @@ def test_every_other_benchmark_runs_to_its_report(script, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert line in done.stdout, done.stdout[-3000:]
+
+
+def test_the_save_targets_are_judged_on_the_runs_that_measure_them():
+    """Throughput and the share of the bare upsert on the run as fast as possible, the p95
+    on the run paced at 300 saves/s (which must also have been served), at 100 users."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import saves
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+    def web(rate, served, p95):  # type: ignore[no-untyped-def]
+        return {"offered_rate": rate, "saves_per_second": served, "p95_ms": p95}
+
+    fastest, paced = web(None, 320.0, 400.0), web(300.0, 299.5, 40.0)
+    assert saves.targets(fastest, paced, 0.26, 100) == {
+        "saves_per_second>=300": True,
+        "p95_ms<=150": True,
+        "web_vs_bare>=0.25": True,
+    }
+    assert saves.targets(web(None, 280.0, 90.0), web(300.0, 250.0, 140.0), 0.05, 100) == {
+        "saves_per_second>=300": False,
+        "p95_ms<=150": False,  # the pace was not kept up with
+        "web_vs_bare>=0.25": False,
+    }
+    # Paced at 300 alone (--rate 300): only the p95 is judged.
+    assert saves.targets(paced, None, 0.02, 100) == {
+        "saves_per_second>=300": None,
+        "p95_ms<=150": True,
+        "web_vs_bare>=0.25": None,
+    }
+    # As fast as possible alone: no p95 judged (Little's law sets it).
+    assert saves.targets(fastest, None, 0.3, 100)["p95_ms<=150"] is None
