@@ -42,14 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _server  # noqa: E402
 import load  # noqa: E402
-
-#: The bare loop's statement: one answer-shaped row, inserted or updated.
-_UPSERT = (
-    "INSERT INTO bench_upsert (response_id, question_code, value, updated_at, updated_by_id) "
-    "VALUES (%s, %s, %s, now(), %s) ON CONFLICT (response_id, question_code) "
-    "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, "
-    "updated_by_id = excluded.updated_by_id"
-)
+from _ceiling import UPSERT  # noqa: E402  (the bare upsert, as the ceiling's apps run it)
 
 
 async def bare_upserts(
@@ -72,7 +65,6 @@ async def bare_upserts(
         free.put_nowait(conn)
     timings: list[float] = []
     errors: list[str] = []
-    statement = _UPSERT
     cpu0 = load._own_cpu()
     pg0 = _server.postgres_cpu(database)
     started = time.monotonic()
@@ -86,7 +78,7 @@ async def bare_upserts(
             start = time.monotonic()
             conn = await free.get()
             try:
-                await conn.execute(statement, (i + 1, code, value, i + 1), prepare=True)
+                await conn.execute(UPSERT, (i + 1, code, value, i + 1), prepare=True)
             except psycopg.Error as exc:
                 errors.append(str(exc))
             finally:
@@ -123,7 +115,7 @@ def one_loop(conninfo: str, duration: float) -> dict[str, Any]:
             code = f"Q{rng.randrange(90):02d}"
             value = json.dumps(rng.choice(["a", "b", 3, True, ["x", "y"]]))
             start = time.monotonic()
-            conn.execute(_UPSERT, (i + 1, code, value, i + 1), prepare=True)
+            conn.execute(UPSERT, (i + 1, code, value, i + 1), prepare=True)
             timings.append((time.monotonic() - start) * 1000)
         seconds = time.monotonic() - started
     return _rate(timings, seconds)
