@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint as PlainBlueprint
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
@@ -78,6 +77,7 @@ def init_app(app: Flask) -> None:
     import swagger_ui_bundle
 
     from assess.api.routes import bp
+    from assess.auth.throttle import confined
     from assess.extensions import csrf
 
     for key, value in _settings(app).items():
@@ -93,6 +93,7 @@ def init_app(app: Flask) -> None:
         static_url_path=f"{API_PREFIX}/docs/assets",
     )
     app.register_blueprint(assets)
-    limiter = Limiter(key_func=rate_key, app=app)
+    # Its hooks run for the API's requests alone (assess.auth.throttle.confined).
+    limiter = confined(app, bp.name, key_func=rate_key)
     limiter.limit(lambda: str(current_app.config["API_RATE_LIMIT"]), key_func=rate_key)(bp)
     app.extensions["assess_api"] = api

@@ -237,6 +237,16 @@ def test_too_many_requests_is_429(api: ApiScene, app):
     assert api.call("GET", "/api/v1/rounds", api.token_b).status_code == 200
 
 
+def test_guessed_tokens_are_limited_too(api: ApiScene, app):
+    """The limit is checked before the token is: a client guessing tokens from one address
+    without a token, or repeating a wrong one, is refused after the limit, not told 401."""
+    app.config["API_RATE_LIMIT"] = "2/minute"
+    codes = [api.call("GET", "/api/v1/rounds", "not-a-token").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    codes = [api.client.get("/api/v1/rounds").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+
+
 # -- submit ---------------------------------------------------------------------------------------
 
 

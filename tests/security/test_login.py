@@ -108,18 +108,23 @@ def test_failed_attempts_are_limited_per_client_address(app, client, world, user
 
 
 def test_only_the_sign_in_pages_run_the_limiter(app, client, user):
-    """The limiter's hooks run for the sign-in blueprint's requests alone (no other request
-    pays for them); its limits still hold."""
+    """Each limiter's hooks run for its own blueprint's requests alone, before that
+    blueprint's other hooks (no other request pays for them); the limits still hold."""
     from assess.auth.throttle import EXTENSION
 
-    limiter = app.extensions[EXTENSION]
+    ours = app.extensions[EXTENSION]
+    limiters = app.extensions["limiter"]
+    assert ours in limiters
+    assert len(limiters) == 2  # the sign-in pages' and the API's
 
-    def of_limiter(hook):
+    def of_limiter(hook, limiter):
         return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
 
     for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-        assert not any(of_limiter(hook) for hook in hooks.get(None, ()))
-        assert any(of_limiter(hook) for hook in hooks["auth"])
+        assert not any(of_limiter(hook, each) for hook in hooks.get(None, ()) for each in limiters)
+        assert of_limiter(hooks["auth"][0], ours)
+        (api,) = limiters - {ours}
+        assert of_limiter(hooks["api"][0], api)
     app.config.update(LOGIN_RATE_LIMIT="2/minute", LOGIN_MAX_FAILURES=100)
     for n in range(2):
         assert attempt(client, f"guess{n}@example.go.th").status_code == 401
