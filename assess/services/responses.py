@@ -282,8 +282,13 @@ def _answer_writes() -> tuple[Any, Any, Any]:
         "updated_at": bindparam("a_at"),
         "updated_by_id": bindparam("a_by"),
     }
-    insert_ = table.insert().values(
-        response_id=bindparam("a_response_id"), question_code=bindparam("a_code"), **columns
+    # Inline: no RETURNING of the new id, which nobody reads.
+    insert_ = (
+        table.insert()
+        .inline()
+        .values(
+            response_id=bindparam("a_response_id"), question_code=bindparam("a_code"), **columns
+        )
     )
     return insert_, table.update().where(where).values(**columns), table.delete().where(where)
 

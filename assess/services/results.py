@@ -276,8 +276,11 @@ def _result_writes() -> tuple[Any, Any, Any]:
     }  # fmt: skip
     both = table.update().where(table.c.response_id == bindparam("r_response_id"))
     one = table.update().where(table.c.id == bindparam("r_id"))
-    new = table.insert().values(
-        response_id=bindparam("r_response_id"), kind=bindparam("r_kind"), **columns
+    # Inline: no RETURNING of the new id, which nobody reads.
+    new = (
+        table.insert()
+        .inline()
+        .values(response_id=bindparam("r_response_id"), kind=bindparam("r_kind"), **columns)
     )
     return both.values(**columns), one.values(**columns), new
 

@@ -832,7 +832,8 @@ def test_workbook_refused_after_changes_on_the_web(client, s):
 def test_an_autosave_runs_seven_statements_at_most(s: Setup, client) -> None:  # type: ignore[no-untyped-def]
     """The hot path of a busy deadline, pinned: the signed-in session, the response, its
     state in one query, the revision claim, the answer, its audit event, and the results
-    only when the figures moved; no ping, nothing left for the ORM to flush at commit."""
+    only when the figures moved; no ping, nothing left for the ORM to flush at commit, and
+    no insert that asks for its new id back."""
     from sqlalchemy import event
 
     save(client, s, {"people.headcount": 100})  # the first save of a response scores it in full
@@ -841,7 +842,7 @@ def test_an_autosave_runs_seven_statements_at_most(s: Setup, client) -> None:  #
     statements: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement.split(None, 1)[0].upper())
+        statements.append(statement)
 
     def saved(answers: dict) -> list[str]:
         statements.clear()
@@ -853,12 +854,16 @@ def test_an_autosave_runs_seven_statements_at_most(s: Setup, client) -> None:  #
             event.remove(engine, "before_cursor_execute", seen)
         assert reply.status_code == 200, reply.get_json()
         assert reply.get_json()["revision"] == revision + 1
-        return list(statements)
+        assert not [st for st in statements if "RETURNING" in st.upper()]
+        return [statement.split(None, 1)[0].upper() for statement in statements]
 
     reads = ["SELECT", "SELECT", "SELECT"]
     # Not scored: the results stay as they are.
     assert saved({"people.headcount": 120}) == [*reads, "UPDATE", "UPDATE", "INSERT"]
     # Scored: both results (self and verified) in one UPDATE.
     assert saved({"people.trained_share": 95}) == [*reads, "UPDATE", "UPDATE", "INSERT", "UPDATE"]
+    # A question answered for the first time: its answer is inserted.
+    assert saved({"people.digital_staff": 12})[:6] == [*reads, "UPDATE", "INSERT", "INSERT"]
     assert s.stored()["people.headcount"] == 120
     assert s.stored()["people.trained_share"] == 95
+    assert s.stored()["people.digital_staff"] == 12
