@@ -189,7 +189,7 @@ def load(round_: Round) -> RoundResults:
     rows, marks = _agency_rows(db.session.execute(_agency_query(round_.id)).all())
     code_of = {row[1]: code for code, row in rows.items()}
     stored = _blocks(
-        db.session.execute(_result_query(round_.id)).all(),
+        _driver_rows(_result_query(round_.id)),
         code_of,
         [d.code for d in questionnaire.dimensions],
         [level.code for level in questionnaire.levels],
@@ -220,7 +220,7 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         return load(round_)
     # Each row's marks as one text that starts with its response's id: no timestamp
     # objects to make, and what changed is a difference of two sets of strings.
-    now = db.session.scalars(select(_RESPONSE_MARK).where(Response.round_id == round_.id)).all()
+    now = _driver_values(select(_RESPONSE_MARK).where(Response.round_id == round_.id))
     held = data._marks
     known, current = set(held.values()), set(now)
     new_marks = [mark for mark in now if mark not in known]
@@ -229,11 +229,11 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     quarter = len(now) // 4
     if len(moved) + len(gone) > quarter:
         return load(round_)
-    written = db.session.scalars(
+    written = _driver_values(
         select(_RESULT_MARK)
         .join(Response, Result.response_id == Response.id)
         .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
-    ).all()
+    )
     before = set().union(*(block.marks.tolist() for block in data._stored.values()))
     difference = before.symmetric_difference(written)
     # A result written again leaves two marks in the difference (the one held, the one
@@ -275,14 +275,14 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
         kept.update(accepted_state=data.accepted_state, _wide=_accepted_tables(data))
     if wholesale or len(changed) > quarter:
         stored = _blocks(
-            db.session.execute(_result_query(round_.id)).all(),
+            _driver_rows(_result_query(round_.id)),
             {row[1]: code for code, row in rows.items()},
             dimensions,
             levels,
         )
     else:
         fresh = _blocks(
-            db.session.execute(_result_query(round_.id, changed)).all(),
+            _driver_rows(_result_query(round_.id, changed)),
             {row[1]: code for code, row in rows.items() if row[1] in changed},
             dimensions,
             levels,
@@ -393,6 +393,33 @@ def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[
         .where(Response.round_id == round_id)
     )
     return query if only is None else query.where(Response.id.in_(only))
+
+
+def _driver_rows(statement: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the database driver gives them, as tuples.
+
+    For the big reads of plain values (texts, integers; nothing that needs SQLAlchemy's
+    type processing, such as timestamps or JSON to decode): 16,000 result rows come in
+    two thirds of the time that SQLAlchemy's result objects take.
+    """
+    connection = db.session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params: Any = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        cursor.close()
+
+
+def _driver_values(statement: Select[Any]) -> list[Any]:
+    """The first column of :func:`_driver_rows`."""
+    return [row[0] for row in _driver_rows(statement)]
 
 
 def _result_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:

@@ -335,3 +335,23 @@ def test_stored_levels_the_questionnaire_does_not_have_are_read_as_stored():
     assert blocks["self"].levels.tolist() == [["4", "4"]]
     empty = reports._blocks([], {}, ["a"], ["1"])
     assert empty["self"].scores.shape == (0, 2)
+
+
+def test_the_driver_reads_give_what_sqlalchemy_gives(scene, world):
+    """The big reads of plain values skip SQLAlchemy's result objects: the same rows, of the
+    same types, on either database (positional or named parameters, an IN list)."""
+    from sqlalchemy import select
+
+    round_, agencies, _ = scene
+    ids = [world.response(round_, agency).id for agency in agencies[:2]]
+    statements = [
+        reports._result_query(round_.id),
+        reports._result_query(round_.id, ids),
+        select(reports._RESPONSE_MARK).where(Response.round_id == round_.id),
+    ]
+    for statement in statements:
+        expected = [tuple(row) for row in db.session.execute(statement)]
+        got = reports._driver_rows(statement)
+        assert got == expected
+        assert [tuple(map(type, row)) for row in got] == [tuple(map(type, row)) for row in expected]
+    assert len(reports._driver_rows(statements[1])) == 4  # both kinds of both responses
