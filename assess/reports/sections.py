@@ -73,8 +73,9 @@ def level_table(
 def status_table(agencies: pd.DataFrame, type_order: Sequence[str]) -> pd.DataFrame:
     """Responses of the population by agency type and status (``type, status, count``),
     every status of every present type listed (zeros included), types in register order."""
-    present = [t for t in type_order if t in set(agencies["type"])]
-    present += sorted(set(agencies["type"]) - set(present))
+    types = set(agencies["type"].unique())  # once: not once per type of the register
+    present = [t for t in type_order if t in types]
+    present += sorted(types - set(present))
     counts = agencies.groupby(["type", "status"]).size()
     index = pd.MultiIndex.from_product([present, list(RESPONSE_STATUSES)], names=["type", "status"])
     return counts.reindex(index, fill_value=0).rename("count").reset_index()
