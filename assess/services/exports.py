@@ -77,11 +77,11 @@ def neutralise(value: Any) -> Any:
     """
     if not isinstance(value, str) or not value:
         return value
+    if value[0] not in DANGEROUS and value.lstrip()[:1] not in DANGEROUS:
+        return value  # (most cells: the pattern below is tried only on the others)
     if _SIGNED_NUMBER.fullmatch(value):
         return value
-    if value[0] in DANGEROUS or value.lstrip()[:1] in DANGEROUS:
-        return "'" + value
-    return value
+    return "'" + value
 
 
 def csv_cell(value: Any) -> str | int:
