@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assess import i18n
@@ -66,8 +66,15 @@ def _tag_index() -> dict[int, list[str]]:
 
 
 def _agency_query(tags_by_id: dict[int, list[str]]) -> Select[tuple[Agency]]:
+    """The agencies as the page's filters choose them, with their parents."""
+    return _filtered(select(Agency).options(selectinload(Agency.parent)), tags_by_id)
+
+
+def _filtered(query: Select[Any], tags_by_id: dict[int, list[str]] | None = None) -> Select[Any]:
+    """``query`` (of agencies) as the page's filters choose them, by code; ``tags_by_id``
+    (:func:`_tag_index`) is read when a tag is asked for and not given."""
     args = request.args
-    query = select(Agency).options(selectinload(Agency.parent)).order_by(Agency.code)
+    query = query.order_by(Agency.code)
     q = args.get("q", "").strip()
     if q:
         query = query.where(
@@ -86,7 +93,8 @@ def _agency_query(tags_by_id: dict[int, list[str]]) -> Select[tuple[Agency]]:
     tag = args.get("tag", "").strip()
     if tag:
         # Tags are a JSON list; matching them in Python works the same on every database.
-        query = query.where(Agency.id.in_([i for i, tags in tags_by_id.items() if tag in tags]))
+        tagged = tags_by_id if tags_by_id is not None else _tag_index()
+        query = query.where(Agency.id.in_([i for i, tags in tagged.items() if tag in tags]))
     active = args.get("active", "")
     if active in ("1", "0"):
         query = query.where(Agency.active.is_(active == "1"))
@@ -121,20 +129,25 @@ def _agencies_page(
 @central_required
 def agencies() -> str | HttpResponse | tuple[str, int]:
     if request.args.get("format") == "csv":
-        # The import's own columns, so an edited export can be imported back.
-        rows: list[list[Any]] = [list(agency_service.COLUMNS)]
-        for a in db.session.scalars(_agency_query(_tag_index())):
-            rows.append(
-                [
-                    a.code,
-                    a.name_th,
-                    a.name_en,
-                    a.type,
-                    a.parent.code if a.parent else "",
-                    a.province,
-                    "|".join(a.tags or []),
-                ]
+        # The import's own columns, so an edited export can be imported back; plain columns
+        # in one query (8,000 agencies as ORM objects with their parents took 0.5 s).
+        parent = aliased(Agency)
+        found = db.session.execute(
+            _filtered(
+                select(
+                    Agency.code,
+                    Agency.name_th,
+                    Agency.name_en,
+                    Agency.type,
+                    parent.code,
+                    Agency.province,
+                    Agency.tags,
+                ).outerjoin(parent, Agency.parent_id == parent.id)
             )
+        )
+        rows: list[list[Any]] = [list(agency_service.COLUMNS)]
+        for *record, parent_code, province, tags in found:
+            rows.append([*record, parent_code or "", province, "|".join(tags or [])])
         return csv_response(rows, "agencies.csv")
     return _agencies_page(AgencyImportForm(formdata=None))
 
