@@ -644,18 +644,41 @@ _TEXT_COLUMNS = {"agency", "by", "group", "measure", "level", "comparability", "
 
 
 def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: ints, floats with the stored decimals, ``None`` when empty."""
-    out = []
-    for row in frame.loc[:, list(columns)].itertuples(index=False, name=None):
-        item: dict[str, Any] = {}
-        for key, value in zip(columns, row, strict=True):
-            if value is None or (not isinstance(value, str | list) and pd.isna(value)):
-                item[key] = None
-            elif key in _INTEGER_COLUMNS:
-                item[key] = int(value)
-            elif key in _TEXT_COLUMNS:
-                item[key] = str(value)
-            else:
-                item[key] = round(float(value), 2)
-        out.append(item)
+    """Rows as JSON-ready dicts: ints, floats with the stored decimals, ``None`` when empty.
+
+    Column by column (a benchmark of every grouping has a million cells): each column's
+    values as plain Python values, then a dict per row.
+    """
+    values = [_column_values(key, frame[key]) for key in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _column_values(key: str, column: pd.Series) -> list[Any]:
+    """One column of :func:`records`."""
+    missing = column.isna().to_numpy(dtype=bool).tolist()
+    if key in _INTEGER_COLUMNS:
+        values = column.tolist()
+        return [None if gone else int(v) for v, gone in zip(values, missing, strict=True)]
+    if key in _TEXT_COLUMNS:
+        values = column.tolist()
+        return [None if gone else str(v) for v, gone in zip(values, missing, strict=True)]
+    values = rounded(column.to_numpy(dtype=float))
+    return [None if gone else v for v, gone in zip(values, missing, strict=True)]
+
+
+def rounded(values: npt.NDArray[np.float64]) -> list[float]:
+    """``round(v, 2)`` of each value, as Python floats, at numpy's speed.
+
+    numpy rounds ``v × 100`` to a whole number; that product is itself rounded in binary,
+    which can move a value lying within a hair of a half across it, where ``round()``
+    decides on the exact value. Those few values (and any too big for the test) are left to
+    ``round()``: the outcome is ``round()``'s for every value (NaN stays NaN).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # (those go to round() below)
+        scaled = values * 100
+        out = (np.rint(scaled) / 100).tolist()
+        close = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    huge = ~(np.abs(scaled) < 1e12) & ~np.isnan(values)  # (infinities included)
+    for i in np.flatnonzero(close | huge).tolist():
+        out[i] = round(float(values[i]), 2)
     return out

@@ -33,7 +33,16 @@ from sqlalchemy.orm import selectinload
 
 from assess.extensions import db
 from assess.heap import without_collection
-from assess.models import Answer, Evidence, Response, Result, Round, VerifiedAnswer, utcnow
+from assess.models import (
+    Agency,
+    Answer,
+    Evidence,
+    Response,
+    Result,
+    Round,
+    VerifiedAnswer,
+    utcnow,
+)
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import AnswerValue, parse_json_value
 from assess.scoring.batch import BatchScores, score_many, score_table
@@ -809,29 +818,45 @@ def score_records(
 ) -> list[dict[str, Any]]:
     """``assess scores`` / ``GET …/scores``: one record per response, from the stored results."""
     kind = "verified" if verified else "self"
+    # Plain columns in one query, the one kind of result joined: no ORM objects (8,000
+    # responses, their agencies and both kinds of their results took 2.8 s).
     query = (
-        select(Response)
-        .filter_by(round_id=round_.id)
-        .options(selectinload(Response.results), selectinload(Response.agency))
+        select(
+            Agency.code,
+            Response.status,
+            Result.id,
+            Result.completeness,
+            Result.overall_score,
+            Result.overall_level,
+            Result.dimensions,
+        )
+        .select_from(Response)
+        .join(Agency, Response.agency_id == Agency.id)
+        .outerjoin(Result, (Result.response_id == Response.id) & (Result.kind == kind))
+        .where(Response.round_id == round_.id)
     )
     if agency_ids is not None:
         query = query.where(Response.agency_id.in_(agency_ids))
     questionnaire = questionnaire_of(round_.questionnaire)
+    empty: Result | None = None
     records = []
-    for response in sorted(db.session.scalars(query), key=lambda r: r.agency.code):
-        result = next((r for r in response.results if r.kind == kind), None)
-        if result is None:
-            result = _empty(questionnaire)
+    # Sorted here, by code point, whatever the database's collation.
+    for row in sorted(db.session.execute(query), key=lambda row: row[0]):
+        code, status, result_id, completeness, overall_score, overall_level, dimensions = row
+        if result_id is None:  # never scored: the figures of an empty response
+            empty = empty or _empty(questionnaire)
+            completeness, overall_score = empty.completeness, empty.overall_score
+            overall_level, dimensions = empty.overall_level, empty.dimensions
         records.append(
             {
-                "agency": response.agency.code,
-                "status": response.status,
-                "completeness": float(Decimal(result.completeness)),
-                "overall": {"score": number(result.overall_score), "level": result.overall_level},
+                "agency": code,
+                "status": status,
+                "completeness": float(Decimal(completeness)),
+                "overall": {"score": number(overall_score), "level": overall_level},
                 "dimensions": {
                     d.code: {
-                        "score": number(result.dimensions.get(d.code, {}).get("score")),
-                        "level": result.dimensions.get(d.code, {}).get("level"),
+                        "score": number(dimensions.get(d.code, {}).get("score")),
+                        "level": dimensions.get(d.code, {}).get("level"),
                     }
                     for d in questionnaire.dimensions
                 },

@@ -185,3 +185,65 @@ def test_quantiles_match_pandas_default(hundredths: list[int]) -> None:
     out = benchmark(results({f"a{i}": v for i, v in enumerate(series)}))
     for name, p in (("p25", 0.25), ("median", 0.5), ("p75", 0.75)):
         assert out[name].iloc[0] == pytest.approx(series.quantile(p), abs=0.005 + 1e-9)
+
+
+# -- report rows as JSON-ready values ------------------------------------------------------------
+
+
+def _round_each(values: list[float]) -> list[float]:
+    return [round(v, 2) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(min_value=-200, max_value=200),
+            # Values a hair from a half of a hundredth, where binary scaling can mislead.
+            st.builds(
+                lambda k, ulps: float(np.nextafter(k / 1000, np.inf if ulps > 0 else -np.inf))
+                if ulps
+                else k / 1000,
+                st.integers(-200_000, 200_000).map(lambda n: 10 * n + 5),
+                st.integers(-1, 1),
+            ),
+        ),
+        max_size=60,
+    )
+)
+def test_rounded_is_round_of_each_value(values: list[float]) -> None:
+    from assess.services.reports import rounded
+
+    got = rounded(np.array(values, dtype=float))
+    expected = _round_each(values)
+    assert [repr(v) for v in got] == [repr(v) for v in expected]
+
+
+def test_rounded_agrees_on_every_half_hundredth_up_to_a_hundred() -> None:
+    from assess.services.reports import rounded
+
+    values = [k / 1000 for k in range(5, 100_000, 10)]  # 0.005, 0.015, … 99.995
+    values += [float(np.nextafter(v, np.inf)) for v in values]
+    values += [float(np.nextafter(v, -np.inf)) for v in values]
+    assert rounded(np.array(values)) == _round_each(values)
+
+
+def test_records_give_python_values_with_none_for_the_gaps() -> None:
+    from assess.services.reports import records
+
+    frame = pd.DataFrame(
+        {
+            "agency": pd.Series(["A", "B", None], dtype="str"),
+            "n": [3, 4, np.nan],
+            "score": [1.005, np.nan, 66.666],
+            "level": pd.Categorical(["2", None, "3"]),
+        }
+    )
+    rows = records(frame, ["agency", "n", "score", "level"])
+    assert rows == [
+        {"agency": "A", "n": 3, "score": 1.0, "level": "2"},
+        {"agency": "B", "n": 4, "score": None, "level": None},
+        {"agency": None, "n": None, "score": 66.67, "level": "3"},
+    ]
+    assert [type(rows[0][k]) for k in ("agency", "n", "score", "level")] == [str, int, float, str]
