@@ -91,6 +91,15 @@ def csv_cell(value: Any) -> str | int:
     ``Decimal`` is written as it is (weights ``1.5``, completeness ``97.5``); ``bool`` as
     ``true``/``false`` (Table Schema's words).
     """
+    # The usual kinds first, by exact type (a million cells in a benchmark export; the
+    # abstract number classes below are slow to ask); subclasses take the general way.
+    kind = type(value)
+    if kind is str:
+        return neutralise(value)
+    if kind is float:
+        return "" if value != value else f"{value:.2f}"
+    if kind is int:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -129,7 +129,7 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
 def test_national_benchmarks_run_on_a_small_round(tmp_path):
-    """The national generator, the recompute benchmark and the dashboards benchmark on a
+    """The national generator, the recompute, dashboards and downloads benchmarks on a
     round of 200 agencies (the full runs use 8,000)."""
     import sqlalchemy as sa
 
@@ -177,6 +177,19 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     assert fresh["ready"] >= fresh["answering"] > 0
     assert fresh["first"] > 0
     assert fresh["during"] > 0
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from downloads import DOWNLOADS
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    downloads = figures("downloads.py", "--requests", "1")
+    assert downloads["reference"] > 0
+    assert set(downloads["downloads"]) == set(DOWNLOADS)
+    for name, found in downloads["downloads"].items():
+        assert found["bytes"] > 1_000, name
+        assert found["seconds"] > 0, name
+    for name in DOWNLOADS:
+        assert name in reports["downloads.py"], reports["downloads.py"]
     # The printed report too: it once failed on a name the JSON path never read.
     for line in (
         "first request of the process (league table)",
