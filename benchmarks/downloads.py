@@ -20,6 +20,7 @@ these figures show where a download at national scale still costs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -71,6 +72,10 @@ def main() -> None:
     args = parser.parse_args()
     built = national.ensure(args.database_url, args.agencies)
     app = national.make_app(args.database_url)
+    # As gunicorn's master does once the app is loaded (gunicorn.conf.py), before the
+    # workers that serve these requests are forked: the app's own objects are left out
+    # of the collector's full scans.
+    gc.freeze()
 
     from sqlalchemy import select, text
 

@@ -4,6 +4,7 @@ comes meanwhile waits for that work instead of doing it again."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import runpy
@@ -131,6 +132,7 @@ def test_a_failure_is_logged_and_leaves_the_worker_serving(app, caplog, monkeypa
     assert "database away" in caplog.text
     # In gunicorn's master too: logged, and the workers are started all the same.
     caplog.clear()
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # (not this test process's heap)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     master = SimpleNamespace(
         cfg=SimpleNamespace(preload_app=True),
@@ -149,15 +151,18 @@ def test_gunicorn_conf_prepares_in_the_master_then_in_each_worker(rounds, app, m
     assert settings["timeout"] >= 60  # whole-round workbooks of a national round
     log = logging.getLogger("gunicorn.error")
     # The master: prepared synchronously, then its connections closed.
-    prepared, closed = [], []
-    monkeypatch.setattr(warm, "warm", lambda app: prepared.append(app) or "done")
+    prepared, closed, steps = [], [], []
+    monkeypatch.setattr(warm, "warm", lambda app: prepared.append(app) or steps.append("warm"))
     monkeypatch.setattr(db.engine, "dispose", lambda close=True: closed.append(close))
+    # The loaded app set aside from the collector's scans, before the tables are made.
+    monkeypatch.setattr(gc, "freeze", lambda: steps.append("freeze"))
     master = SimpleNamespace(
         cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app), log=log
     )
     settings["when_ready"](master)
     assert prepared == [app]
     assert closed == [True]
+    assert steps == ["freeze", "warm"]
     master.cfg.preload_app = False  # without preloading the master has no app to prepare
     settings["when_ready"](master)
     assert prepared == [app]
@@ -173,10 +178,12 @@ def test_gunicorn_conf_prepares_in_the_master_then_in_each_worker(rounds, app, m
     # … and not when turned off.
     app.config["WARM_DASHBOARDS"] = False
     master.cfg.preload_app = True
+    steps.clear()
     settings["when_ready"](master)
     settings["post_worker_init"](SimpleNamespace(wsgi=app, log=log))
     assert prepared == [app]
     assert started == [(app, log)]
+    assert steps == ["freeze"]  # (the app is loaded all the same)
 
 
 def test_the_switch_is_read_from_the_environment(monkeypatch):
