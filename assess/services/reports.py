@@ -662,7 +662,7 @@ def _column_values(key: str, column: pd.Series) -> list[Any]:
     if key in _TEXT_COLUMNS:
         values = column.tolist()
         return [None if gone else str(v) for v, gone in zip(values, missing, strict=True)]
-    values = rounded(column.to_numpy(dtype=float))
+    values = rounded(column.to_numpy(dtype=float, na_value=np.nan))
     return [None if gone else v for v, gone in zip(values, missing, strict=True)]
 
 

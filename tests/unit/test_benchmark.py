@@ -240,12 +240,13 @@ def test_records_give_python_values_with_none_for_the_gaps() -> None:
             "n": [3, 4, np.nan],
             "score": [1.005, np.nan, 66.666],
             "level": pd.Categorical(["2", None, "3"]),
+            "mean": pd.array([2.345, pd.NA, 7.0], dtype="Float64"),  # nullable floats too
         }
     )
-    rows = records(frame, ["agency", "n", "score", "level"])
+    rows = records(frame, ["agency", "n", "score", "level", "mean"])
     assert rows == [
-        {"agency": "A", "n": 3, "score": 1.0, "level": "2"},
-        {"agency": "B", "n": 4, "score": None, "level": None},
-        {"agency": None, "n": None, "score": 66.67, "level": "3"},
+        {"agency": "A", "n": 3, "score": 1.0, "level": "2", "mean": round(2.345, 2)},
+        {"agency": "B", "n": 4, "score": None, "level": None, "mean": None},
+        {"agency": None, "n": None, "score": 66.67, "level": "3", "mean": 7.0},
     ]
     assert [type(rows[0][k]) for k in ("agency", "n", "score", "level")] == [str, int, float, str]
