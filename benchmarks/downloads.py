@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import national  # noqa: E402
-from recompute import describe, machine  # noqa: E402
+from recompute import best, describe, machine  # noqa: E402
 
 #: name → (path under the round or the site, with ``{round}`` for the round's id; by API)
 DOWNLOADS: dict[str, tuple[str, bool]] = {
@@ -99,12 +99,7 @@ def main() -> None:
                 )
                 cursor.fetchall()
 
-        def timed(action: Any) -> float:
-            start = time.perf_counter()
-            action()
-            return time.perf_counter() - start
-
-        figures["reference"] = min(timed(read_results) for _ in range(3))
+        figures["reference"] = best(3, read_results)
         reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
         assert reviewer is not None
         token = users.issue_token(reviewer, "downloads benchmark")
