@@ -656,12 +656,10 @@ def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]
 def _column_values(key: str, column: pd.Series) -> list[Any]:
     """One column of :func:`records`."""
     missing = column.isna().to_numpy(dtype=bool).tolist()
-    if key in _INTEGER_COLUMNS:
+    if key in _INTEGER_COLUMNS or key in _TEXT_COLUMNS:
+        kind = int if key in _INTEGER_COLUMNS else str
         values = column.tolist()
-        return [None if gone else int(v) for v, gone in zip(values, missing, strict=True)]
-    if key in _TEXT_COLUMNS:
-        values = column.tolist()
-        return [None if gone else str(v) for v, gone in zip(values, missing, strict=True)]
+        return [None if gone else kind(v) for v, gone in zip(values, missing, strict=True)]
     values = rounded(column.to_numpy(dtype=float, na_value=np.nan))
     return [None if gone else v for v, gone in zip(values, missing, strict=True)]
 
