@@ -10,6 +10,9 @@ whole office behind one address can still sign in:
 The name counts whether or not such an account exists, so neither the lockout nor its
 message tells an attacker which accounts exist. Over a limit, the sign-in page answers 429
 with ``Retry-After`` and checks no password.
+
+:func:`confined` makes a limiter whose hooks run for one blueprint alone: this one's, and
+the API's (``assess.api``, its limit per token).
 """
 
 from __future__ import annotations
