@@ -164,10 +164,7 @@ async def ceiling_saves(port: int, users: int, duration: float, warmup: float) -
     await asyncio.gather(*(user(i) for i in range(users)))
     kept = [ms for at, ms in timings if at >= started + warmup]
     return {
-        "saves": len(kept),
-        "saves_per_second": round(len(kept) / duration, 1),
-        "p50_ms": round(load.percentile(kept, 50), 1),
-        "p95_ms": round(load.percentile(kept, 95), 1),
+        **_rate(kept, duration),
         "requests": len(timings),
         "errors": len(errors),
         "error_samples": errors[:5],
