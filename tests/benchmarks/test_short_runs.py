@@ -93,9 +93,11 @@ def test_faults_short_mode_loses_and_duplicates_nothing(tmp_path):
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the saves benchmark runs on PostgreSQL")
 def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling(tmp_path):
+    # Six phases (two through the app, two bare loops, two ceilings): 3 s each is enough to
+    # show that each one measures and reports (the --short default, 8 s, is for a person).
     summary = run(
-        "saves.py", "--ceiling", "--targets", "--database-url", load_database(tmp_path),
-        out=tmp_path / "saves.json",
+        "saves.py", "--ceiling", "--targets", "--duration", "3",
+        "--database-url", load_database(tmp_path), out=tmp_path / "saves.json",
     )  # fmt: skip
     output = summary["_output"]
     assert summary["_status"] == 0, output
@@ -112,6 +114,7 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
     assert paced["saves"] > 0, output
     assert paced["offered_rate"] == 300, output
     assert web["offered_rate"] is None
+    assert summary["duration"] == 3
     # 20 users, not the targets' 100: no target is judged.
     assert set(summary["targets"].values()) == {None}, summary["targets"]
     single = summary["one_loop"]
