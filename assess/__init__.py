@@ -14,12 +14,16 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def create_app(test_config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, views: bool = True, migrations: bool = True
+) -> Flask:
     """Create the web application: configuration, then extensions, blueprints and commands.
 
     ``views=False`` leaves out the web pages and the API (their blueprints, error pages and
     rate limits): what the command line's data commands need, about a second sooner.
+    ``migrations=False`` leaves out Flask-Migrate (the ``db`` commands, ``upgrade()``) and
+    Alembic with it.
     """
     from assess.app import build_app
 
-    return build_app(test_config, views=views)
+    return build_app(test_config, views=views, migrations=migrations)

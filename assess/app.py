@@ -19,9 +19,12 @@ from assess import __version__, config, security
 LANGUAGES = ("th", "en")
 
 
-def build_app(test_config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+def build_app(
+    test_config: dict[str, Any] | None = None, *, views: bool = True, migrations: bool = True
+) -> Flask:
     """Build the app: defaults from the environment, then ``test_config`` on top; the web
-    pages and the API unless ``views`` is false (see :func:`assess.create_app`)."""
+    pages and the API unless ``views`` is false, the migrations unless ``migrations`` is
+    false (see :func:`assess.create_app`)."""
     settings = (
         config.from_environment()
         if test_config is None
@@ -37,7 +40,7 @@ def build_app(test_config: dict[str, Any] | None = None, *, views: bool = True) 
     # Production cookies, and refuse unsafe or invalid settings before anything starts.
     security.configure(app)
     os.makedirs(app.instance_path, exist_ok=True)
-    _init_extensions(app)
+    _init_extensions(app, migrations=migrations)
     if views:
         _register_blueprints(app)
     _register_template_helpers(app)
@@ -87,19 +90,24 @@ def _defaults(settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _init_extensions(app: Flask) -> None:
+def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
     from flask_bootstrap import Bootstrap5
 
     from assess import auth
-    from assess.extensions import babel, csrf, db, login, migrate
+    from assess.extensions import babel, csrf, db, login
 
     db.init_app(app)
-    migrate.init_app(
-        app,
-        db,
-        directory=os.path.join(os.path.dirname(__file__), "migrations"),
-        render_as_batch=True,
-    )
+    if migrations:
+        # Imported here: Flask-Migrate brings Alembic (0.2 s), which only ``assess db``, the
+        # demo and the tests' database set-up use.
+        from flask_migrate import Migrate
+
+        Migrate(
+            app,
+            db,
+            directory=os.path.join(os.path.dirname(__file__), "migrations"),
+            render_as_batch=True,
+        )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Bangkok")
     auth.init_app(app)

@@ -7,6 +7,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+#: Where the JSON API lives (here, not in ``assess.api``: the security headers name its
+#: reference page without importing the API and flask-smorest).
+API_PREFIX = "/api/v1"
+
 #: ``ASSESS_ENV``: "production" turns on Secure cookies and HSTS and refuses to start with
 #: debug on or a missing or weak secret key (assess.security); anything else is development.
 PRODUCTION = "production"

@@ -183,7 +183,7 @@ def docs_policy(response: Response) -> str:
 
 def init_app(app: Flask) -> None:
     """Add the headers to every reply."""
-    from assess.api import API_PREFIX
+    from assess.config import API_PREFIX
 
     docs_path = f"{API_PREFIX}/docs"
 

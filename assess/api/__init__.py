@@ -17,8 +17,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
 from assess.api.schemas import ErrorSchema
-
-API_PREFIX = "/api/v1"
+from assess.config import API_PREFIX
 
 
 class AssessApi(Api):  # type: ignore[misc]
