@@ -355,7 +355,8 @@ def _signature_query() -> Select[Any]:
         .where(Response.round_id == round_id)
         .subquery()
     )
-    # Two one-row aggregates side by side: one round trip.
+    # Two one-row aggregates side by side: one round trip. The results' two come last
+    # (_results_part reads them there).
     return select(*responses.c, *results.c).select_from(responses.join(results, true()))
 
 
@@ -427,13 +428,31 @@ def _key(round_: Round) -> tuple[Any, ...]:
     return (str(db.engine.url), round_.id, round_.created_at)
 
 
+def _results_part(fingerprint: Any) -> tuple[Any, ...] | None:
+    """The part of a :func:`signature` that tells the round's stored results apart (how
+    many, the total of their computation times); ``None`` for a published round's."""
+    if not isinstance(fingerprint, tuple) or fingerprint[:1] == ("published",):
+        return None
+    return fingerprint[-2:]
+
+
 def _load(round_: Round, fingerprint: tuple[Any, ...]) -> RoundResults:
-    """The round's results for a signature already taken."""
+    """The round's results for a signature already taken. Tables held for an earlier
+    signature are brought up to date; when its results' part is the same (a review, a
+    status moved: no result written), without reading the results' marks."""
+
+    def build(held: RoundResults | None) -> RoundResults:
+        if held is None:
+            data = reports.load(round_)
+        else:
+            same = _results_part(held.made_for)
+            unchanged = same is not None and same == _results_part(fingerprint)
+            data = reports.refresh(held, round_, results_unchanged=unchanged)
+        data.made_for = fingerprint
+        return data
+
     return _results.get(  # type: ignore[no-any-return]
-        _key(round_),
-        fingerprint,
-        lambda held: reports.load(round_) if held is None else reports.refresh(held, round_),
-        lambda: agency_fingerprint(round_.id),
+        _key(round_), fingerprint, build, lambda: agency_fingerprint(round_.id)
     )
 
 

@@ -108,6 +108,9 @@ class RoundResults:
     #: province, tags) read again differed: what is made of the agency records alone (the
     #: comparison groups, the filter choices, the names) still stands.
     agency_state: object = field(default_factory=object, repr=False)
+    #: What the caller knew of the round's state when these tables were made (the
+    #: dashboards' cache keeps its signature here, see :mod:`assess.reports.data`).
+    made_for: Any = field(default=None, repr=False, compare=False)
 
     def _long_verified(self) -> pd.DataFrame:
         return _long(self._stored["verified"], self.measures)
@@ -198,7 +201,9 @@ def load(round_: Round) -> RoundResults:
 
 
 @without_collection
-def refresh(data: RoundResults, round_: Round) -> RoundResults:
+def refresh(
+    data: RoundResults, round_: Round, *, results_unchanged: bool = False
+) -> RoundResults:
     """The round's results now, reading again only what changed since ``data`` (the same
     round's, loaded earlier).
 
@@ -214,6 +219,10 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     rows kept. ``accepted_state`` (with the accepted responses' agency × measure tables)
     and ``agency_state`` are carried over while they stand, so that callers keep what they
     derived from them.
+
+    ``results_unchanged``: the caller knows that no stored result of the round was written
+    since ``data`` was made (a review, a status moved): the results' marks are not read
+    (16,000 at national scale), only the results of the responses that moved.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
     if questionnaire is not data.questionnaire:
@@ -229,13 +238,15 @@ def refresh(data: RoundResults, round_: Round) -> RoundResults:
     quarter = len(now) // 4
     if len(moved) + len(gone) > quarter:
         return load(round_)
-    written = _driver_values(
-        select(_RESULT_MARK)
-        .join(Response, Result.response_id == Response.id)
-        .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
-    )
-    before = set().union(*(block.marks.tolist() for block in data._stored.values()))
-    difference = before.symmetric_difference(written)
+    difference: set[str] = set()
+    if not results_unchanged:
+        written = _driver_values(
+            select(_RESULT_MARK)
+            .join(Response, Result.response_id == Response.id)
+            .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
+        )
+        before = set().union(*(block.marks.tolist() for block in data._stored.values()))
+        difference = before.symmetric_difference(written)
     # A result written again leaves two marks in the difference (the one held, the one
     # read), and a response has a result of each kind at most. When even the fewest
     # responses that many marks can mean are over a quarter (the whole round was scored

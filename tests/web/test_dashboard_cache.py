@@ -263,6 +263,44 @@ def test_the_dashboards_read_again_only_what_changed(scene, world, client, auth,
     assert loads == []  # brought up to date, not loaded again
 
 
+def test_a_review_is_caught_up_without_reading_the_marks_of_every_result(
+    scene, world, monkeypatch
+):
+    """A review moves a status and writes no result: the cache brings the round's tables up
+    to date without reading every result's mark (the signature's count and total of the
+    results' computation times stand). A result written later is seen as before."""
+    round_, agencies, reviewer = scene
+    held = cache.round_results(round_)
+    read: list[str] = []
+    real = reports._driver_values
+    monkeypatch.setattr(reports, "_driver_values", lambda s: read.append(str(s)) or real(s))
+
+    def marks_of_results() -> bool:
+        return any("FROM result" in statement for statement in read)
+
+    responses.review(world.response(round_, agencies[1]), reviewer, "accept")
+    db.session.commit()
+    reviewed = cache.round_results(round_)
+    assert reviewed is not held
+    assert read  # the responses' marks were read …
+    assert not marks_of_results()  # … not the results'
+    assert "DEP-B" in reviewed.accepted
+    assert_same(reviewed, reports.load(round_))
+
+    read.clear()
+    accepted = world.response(round_, agencies[0])
+    before = reviewed.wide().loc["DEP-A", "overall"]
+    for question in held.questionnaire.dimensions[0].questions:
+        if question.type.value in ("level", "choice"):
+            lowest = min(question.options, key=lambda o: o.points).value
+            responses.verify(accepted, reviewer, question.code, lowest, "no evidence")
+    db.session.commit()
+    verified = cache.round_results(round_)
+    assert marks_of_results()
+    assert verified.wide().loc["DEP-A", "overall"] != before
+    assert_same(verified, reports.load(round_))
+
+
 def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
     scene, world, monkeypatch
 ):
