@@ -201,9 +201,7 @@ def load(round_: Round) -> RoundResults:
 
 
 @without_collection
-def refresh(
-    data: RoundResults, round_: Round, *, results_unchanged: bool = False
-) -> RoundResults:
+def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = False) -> RoundResults:
     """The round's results now, reading again only what changed since ``data`` (the same
     round's, loaded earlier).
 

@@ -263,9 +263,7 @@ def test_the_dashboards_read_again_only_what_changed(scene, world, client, auth,
     assert loads == []  # brought up to date, not loaded again
 
 
-def test_a_review_is_caught_up_without_reading_the_marks_of_every_result(
-    scene, world, monkeypatch
-):
+def test_a_review_is_caught_up_without_reading_the_marks_of_every_result(scene, world, monkeypatch):
     """A review moves a status and writes no result: the cache brings the round's tables up
     to date without reading every result's mark (the signature's count and total of the
     results' computation times stand). A result written later is seen as before."""
