@@ -268,6 +268,12 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
         marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
         marks.update(remarked)
         agencies = None
+        if len(rows) == len(data._rows) and all(
+            code in data._rows and data._rows[code][1] == row[1] for code, row in again.items()
+        ):
+            # The same responses (a save, a review, a status moved): their rows replaced in
+            # a copy of the table (4 ms) instead of a new table of 8,000 rows (20-30 ms).
+            agencies = _patched(data.agencies, again)
         if not gone and all(
             code in data._rows and data._rows[code][_RECORD] == row[_RECORD]
             for code, row in again.items()
@@ -301,6 +307,17 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
             for kind, block in data._stored.items()
         }
     return _assemble(round_, questionnaire, rows, marks, stored, agencies, **kept)
+
+
+def _patched(table: pd.DataFrame, rows: Mapping[str, tuple[Any, ...]]) -> pd.DataFrame:
+    """A copy of an agency ``table`` with the rows of ``rows`` (agency code → the row of
+    :data:`AGENCY_COLUMNS`; every code already in it) put in place of its own, cell by
+    cell: the columns keep their types, as a table made anew would have them."""
+    table = table.copy()
+    for code, row in rows.items():
+        for column, value in zip(AGENCY_COLUMNS, row, strict=True):
+            table.at[code, column] = value
+    return table
 
 
 def _accepted_tables(data: RoundResults) -> dict[tuple[str, bool], pd.DataFrame]:
