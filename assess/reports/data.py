@@ -445,8 +445,8 @@ def _load(round_: Round, fingerprint: tuple[Any, ...]) -> RoundResults:
         if held is None:
             data = reports.load(round_)
         else:
-            same = _results_part(held.made_for)
-            unchanged = same is not None and same == _results_part(fingerprint)
+            before = _results_part(held.made_for)
+            unchanged = before is not None and before == _results_part(fingerprint)
             data = reports.refresh(held, round_, results_unchanged=unchanged)
         data.made_for = fingerprint
         return data
