@@ -44,14 +44,21 @@ def insert(action: str, actor: User | None, events: Sequence[dict[str, Any]]) ->
     """Write audit events of one action at once, as one plain INSERT (no ORM objects): each
     of ``events`` gives the columns that differ (``response_id``, ``question_code``, ``old``,
     ``new``, …)."""
-    if not events:
-        return
+    if events:
+        db.session.connection().execute(*insert_write(action, actor, events))
+
+
+def insert_write(
+    action: str, actor: User | None, events: Sequence[dict[str, Any]]
+) -> tuple[Any, list[dict[str, Any]]]:
+    """:func:`insert`'s statement and its rows, for the caller to run with its other
+    writes (:mod:`assess.services.writes`)."""
     actor_columns = {
         "action": action,
         "actor_id": actor.id if actor is not None else None,
         "actor_label": actor.email if actor is not None else "system",
     }
-    db.session.connection().execute(_INSERT, [{"detail": "", **actor_columns, **e} for e in events])
+    return _INSERT, [{"detail": "", **actor_columns, **e} for e in events]
 
 
 #: Inline: no ``RETURNING id`` (nobody reads the new ids; reading them back cost an autosave

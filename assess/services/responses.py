@@ -45,7 +45,7 @@ from assess.questionnaires.answers import (
 )
 from assess.questionnaires.model import Question
 from assess.scoring.engine import ResponseScore
-from assess.services import audit, results, rounds
+from assess.services import audit, results, rounds, writes
 from assess.services.errors import (
     InvalidAnswers,
     NotAllowed,
@@ -258,10 +258,18 @@ def save(
     mine, checked = results.rescore(questionnaire, state, own, changes, previous)
     now_ = utcnow()
     completeness = results.completeness_text(mine)
-    _claim_revision(response, revision, now_, completeness)
-    if changes:
-        _write_answers(response, changes, state.answers, actor, now_)
-    results.store(response.id, state, mine, checked, questionnaire.content_hash, now_)
+    _write(
+        response,
+        revision,
+        [
+            _claim_write(response, revision, now_, completeness),
+            *_answer_writes(response, changes, state.answers, actor, now_),
+            *results.result_writes(
+                response.id, state, mine, checked, questionnaire.content_hash, now_
+            ),
+        ],
+    )
+    _forget_answers(response, changes)
     for row in response.__dict__.get("results") or ():
         db.session.expire(row)
     db.session.expire(response, ["results"])
@@ -270,8 +278,8 @@ def save(
     return Saved(mine, values, own)
 
 
-def _answer_writes() -> tuple[Any, Any, Any]:
-    """The statements of :func:`_write_answers`, built once: insert, update and delete one
+def _answer_statements() -> tuple[Any, Any, Any]:
+    """The statements of :func:`_answer_writes`, built once: insert, update and delete one
     answer."""
     table = Answer.__table__
     where = (table.c.response_id == bindparam("a_response_id")) & (
@@ -293,37 +301,53 @@ def _answer_writes() -> tuple[Any, Any, Any]:
     return insert_, table.update().where(where).values(**columns), table.delete().where(where)
 
 
-_INSERT_ANSWER, _UPDATE_ANSWER, _DELETE_ANSWER = _answer_writes()
+_INSERT_ANSWER, _UPDATE_ANSWER, _DELETE_ANSWER = _answer_statements()
 
 
-def _write_answers(
+def _answer_writes(
     response: Response,
     changes: Mapping[str, tuple[Any, Any]],
     stored_before: Mapping[str, Any],
     actor: User,
     now: dt.datetime,
-) -> None:
-    """Write changed answers (new JSON value ``None``: removed) and one audit event each,
-    as plain statements; forget the session's copies of the rows that changed."""
-    connection = db.session.connection()
+) -> list[tuple[Any, Any]]:
+    """The writes of changed answers (new JSON value ``None``: removed) and of one audit
+    event each (none when nothing changed)."""
+    if not changes:
+        return []
+    found: list[tuple[Any, Any]] = []
     for code, (_old, new) in changes.items():
         key = {"a_response_id": response.id, "a_code": code}
         if new is None:
-            connection.execute(_DELETE_ANSWER, key)
+            found.append((_DELETE_ANSWER, key))
         else:
             statement = _UPDATE_ANSWER if code in stored_before else _INSERT_ANSWER
-            connection.execute(statement, key | {"a_value": new, "a_at": now, "a_by": actor.id})
-    audit.insert(
-        "answer",
-        actor,
-        [
-            {"response_id": response.id, "round_id": response.round_id, "question_code": code,
-             "old": old, "new": new, "at": now}
-            for code, (old, new) in changes.items()
-        ],
-    )  # fmt: skip
-    # Rows the session holds (answers loaded before the save) would keep their old values
-    # when the collection is read again: forget those that changed.
+            found.append((statement, key | {"a_value": new, "a_at": now, "a_by": actor.id}))
+    found.append(
+        audit.insert_write(
+            "answer",
+            actor,
+            [
+                {
+                    "response_id": response.id,
+                    "round_id": response.round_id,
+                    "question_code": code,
+                    "old": old,
+                    "new": new,
+                    "at": now,
+                }
+                for code, (old, new) in changes.items()
+            ],
+        )  # fmt: skip
+    )
+    return found
+
+
+def _forget_answers(response: Response, changes: Mapping[str, tuple[Any, Any]]) -> None:
+    """Forget the session's copies of the answers that changed: rows it holds (answers
+    loaded before the save) would keep their old values when the collection is read again."""
+    if not changes:
+        return
     for row in response.__dict__.get("answers") or ():
         if row.question_code in changes:
             if changes[row.question_code][1] is None:
@@ -363,22 +387,32 @@ def _revision_claims() -> tuple[Any, Any]:
 _CLAIM_REVISION, _LOCK = _revision_claims()
 
 
-def _claim_revision(response: Response, expected: int, now: dt.datetime, completeness: str) -> None:
-    """Move the response to its next revision, atomically (and stamp it ``now``, with its
-    new ``completeness``).
+def _claim_write(
+    response: Response, expected: int, now: dt.datetime, completeness: str
+) -> tuple[Any, dict[str, Any]]:
+    """The revision claim: the response moves to its next revision, stamped ``now`` with its
+    new ``completeness``, if it is still at ``expected``."""
+    return _CLAIM_REVISION, {
+        "c_id": response.id,
+        "c_at": now,
+        "c_completeness": completeness,
+        "c_expected": expected,
+    }
+
+
+def _write(response: Response, expected: int, found: list[tuple[Any, Any]]) -> None:
+    """Run a save's writes, the revision claim (:func:`_claim_write`) first, atomically
+    with the move to the next revision.
 
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
-    gets :class:`StaleRevision` instead of silently overwriting the first.
+    gets :class:`StaleRevision` instead of silently overwriting the first (its other writes
+    are rolled back with it).
     """
-    values = {"c_id": response.id, "c_at": now, "c_completeness": completeness}
+    claim = found[0][1]
     busy: OperationalError | None = None
     try:
-        claimed = (
-            db.session.connection()
-            .execute(_CLAIM_REVISION, values | {"c_expected": expected})
-            .rowcount
-        )
+        claimed = writes.run(db.session.connection(), found)
     except OperationalError as exc:
         # SQLite refuses to write from a snapshot older than another tab's commit.
         claimed, busy = 0, exc
@@ -391,8 +425,8 @@ def _claim_revision(response: Response, expected: int, now: dt.datetime, complet
             raise busy  # not a conflict: the database stayed busy too long
         raise StaleRevision(current.revision, current_json(current))
     set_committed_value(response, "revision", expected + 1)
-    set_committed_value(response, "updated_at", now)
-    set_committed_value(response, "completeness", completeness)
+    set_committed_value(response, "updated_at", claim["c_at"])
+    set_committed_value(response, "completeness", claim["c_completeness"])
 
 
 def replace_answers(

@@ -272,8 +272,8 @@ def rescore(
     return mine, mine
 
 
-def _result_writes() -> tuple[Any, Any, Any]:
-    """The statements of :func:`store`, built once: update a response's two results at
+def _result_statements() -> tuple[Any, Any, Any]:
+    """The statements of :func:`result_writes`, built once: update a response's two results at
     once, update one, insert one."""
     table = Result.__table__
     columns = {
@@ -294,18 +294,19 @@ def _result_writes() -> tuple[Any, Any, Any]:
     return both.values(**columns), one.values(**columns), new
 
 
-_UPDATE_BOTH, _UPDATE_ONE, _INSERT_ONE = _result_writes()
+_UPDATE_BOTH, _UPDATE_ONE, _INSERT_ONE = _result_statements()
 
 
-def store(
+def result_writes(
     response_id: int,
     state: SaveState,
     mine: ResponseScore,
     checked: ResponseScore,
     digest: str,
     now: dt.datetime,
-) -> None:
-    """Write a response's self and verified results where they differ from ``state``'s."""
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The writes (statement, parameters) that store a response's self and verified
+    results where they differ from ``state``'s: none, one or two."""
     rows = {"self": _columns(_record(mine), digest)}
     rows["verified"] = rows["self"] if checked is mine else _columns(_record(checked), digest)
     stale = {
@@ -314,23 +315,20 @@ def store(
         if kind not in state.results or not _same(state.results[kind][1], row)
     }
     if not stale:
-        return
-    connection = db.session.connection()
+        return []
 
     def params(row: dict[str, Any]) -> dict[str, Any]:
         return {f"r_{name}": value for name, value in row.items()} | {"r_computed_at": now}
 
     if checked is mine and len(stale) == len(KINDS) == len(state.results):
         # The usual autosave: no verified values, both rows get the same figures.
-        connection.execute(_UPDATE_BOTH, params(rows["self"]) | {"r_response_id": response_id})
-        return
-    for kind, row in stale.items():
-        if kind in state.results:
-            connection.execute(_UPDATE_ONE, params(row) | {"r_id": state.results[kind][0]})
-        else:
-            connection.execute(
-                _INSERT_ONE, params(row) | {"r_response_id": response_id, "r_kind": kind}
-            )
+        return [(_UPDATE_BOTH, params(rows["self"]) | {"r_response_id": response_id})]
+    return [
+        (_UPDATE_ONE, params(row) | {"r_id": state.results[kind][0]})
+        if kind in state.results
+        else (_INSERT_ONE, params(row) | {"r_response_id": response_id, "r_kind": kind})
+        for kind, row in stale.items()
+    ]
 
 
 def _columns(record: dict[str, Any], digest: str) -> dict[str, Any]:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, text, update
 
 from assess.extensions import db
-from assess.models import Answer, Response
+from assess.models import Answer, Response, utcnow
 from assess.scoring import engine
 from assess.services import responses, results
 from assess.services.questionnaires import questionnaire_of
@@ -247,3 +247,179 @@ def test_a_save_without_a_revision_takes_the_next_one_and_stores_the_full_figure
         assert saved.overall == expected.overall
         assert results.result_of(response, "self").overall_score == _text(expected.overall)
         assert response.completeness == results._text(expected.completeness, "0.1")
+
+
+# -- the save's writes in one pipeline (PostgreSQL) ---------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    not os.environ.get("ASSESS_TEST_DATABASE_URL"), reason="needs PostgreSQL"
+)
+on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _written(response_id: int) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    """What the database holds of a response's saves, as stored (JSON as its text, so that
+    JSON ``null`` and SQL NULL differ); times, ids and who wrote it left out."""
+    queries = {
+        "response": "SELECT revision, status, completeness FROM response WHERE id = :r",
+        "answers": "SELECT question_code, CAST(value AS TEXT) FROM answer WHERE response_id = :r "
+        "ORDER BY question_code",
+        "events": "SELECT action, question_code, CAST(old AS TEXT), CAST(new AS TEXT), detail FROM audit_event "
+        "WHERE response_id = :r AND action = 'answer' ORDER BY id",
+        "results": "SELECT kind, completeness, overall_score, overall_level, CAST(dimensions AS TEXT), "
+        "questionnaire_hash FROM result WHERE response_id = :r ORDER BY kind",
+    }
+    db.session.expire_all()
+    return {
+        name: [tuple(row) for row in db.session.execute(text(sql), {"r": response_id})]
+        for name, sql in queries.items()
+    }
+
+
+def _the_same_saves(world, code: str) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def,type-arg]
+    """The same saves on a new response; what they left in the database."""
+    agency = world.agency(code)
+    coordinator = world.user(f"{code.lower()}@example.go.th", agency=agency)
+    response = world.response(world.round(agencies=[agency]), agency)
+    for change in (
+        {"people.headcount": 100, "mgmt.leadership": 2},  # first answers: inserted, old null
+        {"people.headcount": 120},  # updated
+        {"people.trained_share": 55, "mgmt.leadership": None},  # one added, one removed
+        {"mgmt.pmqa_level": {"na": True}},  # not applicable: a JSON object
+    ):
+        responses.save_answers(response, change, revision=response.revision, actor=coordinator)
+        db.session.commit()
+    return _written(response.id)
+
+
+@postgresql_only
+@on_postgresql
+def test_pipelined_writes_store_exactly_what_writes_one_by_one_store(world, monkeypatch):
+    from assess.services import writes
+
+    pipelined = _the_same_saves(world, "AG-P")
+    monkeypatch.setattr(writes, "pipelined", lambda connection: False)
+    one_by_one = _the_same_saves(world, "AG-S")
+    assert pipelined == one_by_one
+    assert pipelined["response"] == [(4, "draft", pipelined["response"][0][2])]
+    assert [e[1:4] for e in pipelined["events"]][:3] == [
+        ("people.headcount", "null", "100"),  # JSON null, not SQL NULL
+        ("mgmt.leadership", "null", "2"),
+        ("people.headcount", "100", "120"),
+    ]
+    assert len(pipelined["events"]) == 6
+    assert {kind for kind, *_ in pipelined["results"]} == {"self", "verified"}
+
+
+@postgresql_only
+@on_postgresql
+def test_a_pipelined_save_that_loses_the_revision_writes_nothing(scene, monkeypatch):
+    """Another tab's save commits between this save's read and its claim: the claim changes
+    no row, and what the pipeline sent after it (here the insert of an answer the other tab
+    has just inserted, which the unique constraint refuses) is rolled back with it."""
+    response, coordinator = scene
+    revision = response.revision
+    read_state = results.read_state
+
+    def other_tab_saves_after_the_read(response_id: int) -> results.SaveState:
+        state = read_state(response_id)
+        with db.engine.connect() as other:
+            other.execute(
+                text("UPDATE response SET revision = revision + 1 WHERE id = :r"),
+                {"r": response_id},
+            )
+            other.execute(
+                text(
+                    "INSERT INTO answer (response_id, question_code, value, updated_at) "
+                    "VALUES (:r, 'people.headcount', '7', now())"
+                ),
+                {"r": response_id},
+            )
+            other.commit()
+        return state
+
+    monkeypatch.setattr(results, "read_state", other_tab_saves_after_the_read)
+    with pytest.raises(responses.StaleRevision) as stale:
+        responses.save_answers(
+            response, {"people.headcount": 100}, revision=revision, actor=coordinator
+        )
+    monkeypatch.undo()
+    assert stale.value.current == revision + 1
+    assert stale.value.answers == {"people.headcount": 7}
+    written = _written(response.id)
+    assert written["answers"] == [("people.headcount", "7")]
+    assert written["events"] == []
+    assert written["response"][0][0] == revision + 1
+
+
+@postgresql_only
+@on_postgresql
+def test_a_pipelined_write_that_fails_after_the_claim_raises_and_writes_nothing(scene):
+    from sqlalchemy.exc import IntegrityError
+
+    from assess.services import writes
+
+    response, coordinator = scene
+    responses.save_answers(response, {"people.headcount": 100}, revision=0, actor=coordinator)
+    db.session.commit()
+    before = _written(response.id)
+    now = utcnow()
+    found = [
+        responses._claim_write(response, response.revision, now, "1.0"),
+        # Inserting an answer the response has already: refused by the unique constraint.
+        (
+            responses._INSERT_ANSWER,
+            {
+                "a_response_id": response.id,
+                "a_code": "people.headcount",
+                "a_value": 5,
+                "a_at": now,
+                "a_by": coordinator.id,
+            },
+        ),  # fmt: skip
+    ]
+    with pytest.raises(IntegrityError, match="answer"):
+        writes.run(db.session.connection(), found)
+    db.session.rollback()
+    assert _written(response.id) == before
+    # The connection is still good for the next request.
+    assert db.session.execute(text("SELECT 1")).scalar() == 1
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_writes_after_a_claim_that_changed_no_row_do_not_count(scene):
+    """One by one (SQLite), they are not run; in a pipeline they were, and the rollback the
+    caller does undoes them: either way, after it, nothing of them is left."""
+    from assess.services import writes
+
+    response, coordinator = scene
+    before = _written(response.id)
+    now = utcnow()
+    found = [
+        responses._claim_write(response, response.revision + 5, now, "1.0"),  # not its revision
+        (
+            responses._INSERT_ANSWER,
+            {
+                "a_response_id": response.id,
+                "a_code": "people.headcount",
+                "a_value": 5,
+                "a_at": now,
+                "a_by": coordinator.id,
+            },
+        ),  # fmt: skip
+    ]
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement.split(None, 1)[0])
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert writes.run(db.session.connection(), found) == 0
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert sent == (
+        ["UPDATE", "INSERT"] if writes.pipelined(db.session.connection()) else ["UPDATE"]
+    )
+    db.session.rollback()
+    assert _written(response.id) == before
