@@ -423,3 +423,34 @@ def test_writes_after_a_claim_that_changed_no_row_do_not_count(scene):
     )
     db.session.rollback()
     assert _written(response.id) == before
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_the_state_a_save_reads_holds_every_stored_value_as_stored(scene, world):
+    """The answers and the verified values come as one JSON object each (the database's
+    own aggregate): every kind of value reads back as the answer page stores it."""
+    response, coordinator = scene
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    empty = results.read_state(response.id)
+    assert (empty.answers, empty.verified, empty.evidence, empty.results) == ({}, {}, set(), {})
+    responses.save_answers(
+        response,
+        {
+            "mgmt.customer_voice": ["survey", "social_media"],
+            "mgmt.pmqa_level": {"na": True},
+            "mgmt.satisfaction": 87.5,
+            "mgmt.satisfaction_method": 'สำรวจออนไลน์ "ThaID" 1,200 ราย\n(ต.ค.–ธ.ค.)',
+            "mgmt.awards": True,
+            "people.headcount": 120,
+        },
+        revision=response.revision,
+        actor=coordinator,
+    )
+    responses.verify(response, reviewer, "people.headcount", 80, "the register says 80")
+    db.session.commit()
+    state = results.read_state(response.id)
+    assert state.answers == responses.current_json(response)
+    assert state.answers["mgmt.satisfaction_method"].startswith('สำรวจออนไลน์ "ThaID"')
+    assert state.answers["mgmt.pmqa_level"] == {"na": True}
+    assert state.verified == {"people.headcount": 80}
+    assert set(state.results) == {"self", "verified"}
