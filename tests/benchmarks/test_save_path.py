@@ -454,3 +454,40 @@ def test_the_state_a_save_reads_holds_every_stored_value_as_stored(scene, world)
     assert state.answers["mgmt.pmqa_level"] == {"na": True}
     assert state.verified == {"people.headcount": 80}
     assert set(state.results) == {"self", "verified"}
+
+
+@postgresql_only
+@on_postgresql
+def test_a_pipelined_save_whose_connection_dies_fails_without_claiming_staleness(
+    scene, monkeypatch
+):
+    """The database connection is lost between the save's read and its writes (a restart,
+    a killed backend): the save fails as a database error (the answer page keeps the value
+    and sends it again), not as a stale revision (which would replace the value typed with
+    the stored one); nothing is written, and the next save goes through."""
+    from sqlalchemy.exc import OperationalError
+
+    response, coordinator = scene
+    revision = response.revision
+    read_state = results.read_state
+
+    def connection_dies_after_the_read(response_id: int) -> results.SaveState:
+        state = read_state(response_id)
+        pid = db.session.connection().connection.driver_connection.info.backend_pid
+        with db.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return state
+
+    monkeypatch.setattr(results, "read_state", connection_dies_after_the_read)
+    with pytest.raises(OperationalError):
+        responses.save_answers(
+            response, {"people.headcount": 100}, revision=revision, actor=coordinator
+        )
+    monkeypatch.undo()
+    db.session.rollback()
+    assert _written(response.id)["answers"] == []
+    responses.save_answers(
+        response, {"people.headcount": 100}, revision=revision, actor=coordinator
+    )
+    db.session.commit()
+    assert _written(response.id)["answers"] == [("people.headcount", "100")]
