@@ -338,7 +338,7 @@ def _answer_writes(
                 }
                 for code, (old, new) in changes.items()
             ],
-        )  # fmt: skip
+        )
     )
     return found
 

@@ -13,8 +13,9 @@ exactly one row. One after another, they are not run when it did not; in a pipel
 have already run by then, and the caller's rollback undoes them, as it undoes the claim.
 
 SQLAlchemy's cursor events still see every statement (``before_cursor_execute`` and
-``after_cursor_execute``, without an execution context), so what watches them (tests,
-logs, profilers) keeps seeing what a save sends.
+``after_cursor_execute`` as each is queued, without an execution context; a listener's
+return value is not used), so what watches them (tests, logs, profilers) keeps seeing what
+a save sends.
 """
 
 from __future__ import annotations

@@ -352,6 +352,25 @@ def test_a_pipelined_save_that_loses_the_revision_writes_nothing(scene, monkeypa
     assert written["response"][0][0] == revision + 1
 
 
+def _claim_then_insert(response, coordinator, expected: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """A save's writes: the revision claim (expecting ``expected``), then the insert of
+    an answer to ``people.headcount``."""
+    now = utcnow()
+    return [
+        responses._claim_write(response, expected, now, "1.0"),
+        (
+            responses._INSERT_ANSWER,
+            {
+                "a_response_id": response.id,
+                "a_code": "people.headcount",
+                "a_value": 5,
+                "a_at": now,
+                "a_by": coordinator.id,
+            },
+        ),
+    ]
+
+
 @postgresql_only
 @on_postgresql
 def test_a_pipelined_write_that_fails_after_the_claim_raises_and_writes_nothing(scene):
@@ -363,21 +382,9 @@ def test_a_pipelined_write_that_fails_after_the_claim_raises_and_writes_nothing(
     responses.save_answers(response, {"people.headcount": 100}, revision=0, actor=coordinator)
     db.session.commit()
     before = _written(response.id)
-    now = utcnow()
-    found = [
-        responses._claim_write(response, response.revision, now, "1.0"),
-        # Inserting an answer the response has already: refused by the unique constraint.
-        (
-            responses._INSERT_ANSWER,
-            {
-                "a_response_id": response.id,
-                "a_code": "people.headcount",
-                "a_value": 5,
-                "a_at": now,
-                "a_by": coordinator.id,
-            },
-        ),  # fmt: skip
-    ]
+    # The claim succeeds; inserting an answer the response has already is refused by the
+    # unique constraint.
+    found = _claim_then_insert(response, coordinator, response.revision)
     with pytest.raises(IntegrityError, match="answer"):
         writes.run(db.session.connection(), found)
     db.session.rollback()
@@ -394,20 +401,7 @@ def test_writes_after_a_claim_that_changed_no_row_do_not_count(scene):
 
     response, coordinator = scene
     before = _written(response.id)
-    now = utcnow()
-    found = [
-        responses._claim_write(response, response.revision + 5, now, "1.0"),  # not its revision
-        (
-            responses._INSERT_ANSWER,
-            {
-                "a_response_id": response.id,
-                "a_code": "people.headcount",
-                "a_value": 5,
-                "a_at": now,
-                "a_by": coordinator.id,
-            },
-        ),  # fmt: skip
-    ]
+    found = _claim_then_insert(response, coordinator, response.revision + 5)  # not its revision
     sent: list[str] = []
 
     def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
