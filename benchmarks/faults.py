@@ -257,7 +257,9 @@ def main() -> int:
     parser.add_argument(
         "--database-url", help="with --postgres system (default assess_bench_faults)"
     )
-    parser.add_argument("--sqlite-writers", type=int, default=50)
+    parser.add_argument(
+        "--sqlite-writers", type=int, default=50, help="0 leaves the SQLite phase out"
+    )
     parser.add_argument("--sqlite-duration", type=float, help="seconds (default 30; short 4)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -285,7 +287,11 @@ def main() -> int:
             url, _server.restart_system_postgres, users, duration, (think[0], think[1]),
             kill_every, restart_every, args.workers,
         )  # fmt: skip
-    sqlite = sqlite_writers(args.sqlite_writers, args.sqlite_duration or (4.0 if short else 30.0))
+    sqlite = (
+        sqlite_writers(args.sqlite_writers, args.sqlite_duration or (4.0 if short else 30.0))
+        if args.sqlite_writers > 0
+        else None
+    )
 
     check, subs = faults["check"], faults["submissions"]
     ok = {
@@ -297,11 +303,14 @@ def main() -> int:
         and subs["final_status"] == "submitted"
         and subs["statuses"].get("302") == 1
         and subs["statuses"].get("409") == SUBMITTERS - 1,
-        "sqlite_no_errors": sqlite["errors"] == 0 and sqlite["database_is_locked"] == 0,
-        "sqlite_none_lost": sqlite["check"]["lost"] == 0
-        and sqlite["check"]["duplicated"] == 0
-        and sqlite["check"]["mismatched"] == 0,
     }
+    if sqlite is not None:
+        ok["sqlite_no_errors"] = sqlite["errors"] == 0 and sqlite["database_is_locked"] == 0
+        ok["sqlite_none_lost"] = (
+            sqlite["check"]["lost"] == 0
+            and sqlite["check"]["duplicated"] == 0
+            and sqlite["check"]["mismatched"] == 0
+        )
     summary = {
         "mode": "short" if short else "full",
         "postgres": args.postgres,
@@ -322,15 +331,17 @@ def main() -> int:
         f"  {SUBMITTERS} parallel submissions: HTTP {subs['statuses']}, "
         f"{subs['submitted_transitions']} 'submitted' transition(s), status {subs['final_status']}"
     )
-    load.report(
-        f"SQLite: {sqlite['writers']} concurrent writers for {sqlite['duration']:.0f} s "
-        f"({sqlite['server']})",
-        sqlite,
-    )
-    print(f"  'database is locked' in the server log: {sqlite['database_is_locked']}")
+    if sqlite is not None:
+        load.report(
+            f"SQLite: {sqlite['writers']} concurrent writers for {sqlite['duration']:.0f} s "
+            f"({sqlite['server']})",
+            sqlite,
+        )
+        print(f"  'database is locked' in the server log: {sqlite['database_is_locked']}")
     print(f"checks: {ok}  ({summary['seconds']} s)")
-    if faults["error_samples"] or sqlite["error_samples"]:
-        print("  errors:", *faults["error_samples"], *sqlite["error_samples"], sep="\n    ")
+    samples = [*faults["error_samples"], *(sqlite["error_samples"] if sqlite else [])]
+    if samples:
+        print("  errors:", *samples, sep="\n    ")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str))
     return 0 if summary["passed"] else 1
