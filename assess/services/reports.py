@@ -268,16 +268,13 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
         marks = {rid: mark for rid, mark in held.items() if rid not in dropped}
         marks.update(remarked)
         agencies = None
-        if len(rows) == len(data._rows) and all(
-            code in data._rows and data._rows[code][1] == row[1] for code, row in again.items()
-        ):
+        # No response gone, and no agency new: the same table, some of its rows read again.
+        same = not gone and all(code in data._rows for code in again)
+        if same and all(data._rows[code][1] == row[1] for code, row in again.items()):
             # The same responses (a save, a review, a status moved): their rows replaced in
             # a copy of the table (4 ms) instead of a new table of 8,000 rows (20-30 ms).
             agencies = _patched(data.agencies, again)
-        if not gone and all(
-            code in data._rows and data._rows[code][_RECORD] == row[_RECORD]
-            for code, row in again.items()
-        ):
+        if same and all(data._rows[code][_RECORD] == row[_RECORD] for code, row in again.items()):
             kept["agency_state"] = data.agency_state
     else:  # only results were written again: the agency table stands
         rows, marks, agencies = data._rows, held, data.agencies
