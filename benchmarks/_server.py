@@ -186,13 +186,30 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-_POST_FORK = """
+_POST_FORK = f"""
+import os
+import sys
+from pathlib import Path
+
+
 def post_fork(server, worker):
     from wsgi import app
     from assess.extensions import db
 
     with app.app_context():
         db.engine.dispose(close=False)
+    if os.environ.get("ASSESS_BENCH_PHASES"):  # saves.py --phases
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        import _phases
+
+        _phases.install(app)
+
+
+def worker_exit(server, worker):
+    if os.environ.get("ASSESS_BENCH_PHASES"):
+        import _phases
+
+        _phases.dump(Path(os.environ["ASSESS_BENCH_PHASES"]))
 """
 
 

@@ -22,8 +22,10 @@ p50/p95/p99, errors and the CPU of server, PostgreSQL and client for each phase 
 ratios (the target is checked against the first, the stricter); ``--json`` writes them.
 ``--ceiling`` adds phase 3, the web stack's own ceiling: the same gunicorn serving only the
 bare upsert, from a bare WSGI callable and from a one-route Flask app (``_ceiling.py``),
-with the same clients. The issue-8 targets (2 cores): ≥ 300 saves/s with p95 ≤ 150 ms at 100 users, and ≥ 25 % of
-the bare upsert throughput.
+with the same clients. ``--phases`` adds where the server's CPU goes, step by step, inside
+the workers (``_phases.py``: gunicorn, Flask, the session check, the view's reads, scoring,
+writes and commit, the reply). The issue-8 targets (2 cores): ≥ 300 saves/s with p95
+≤ 150 ms at 100 users, and ≥ 25 % of the bare upsert throughput.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _phases  # noqa: E402
 import _server  # noqa: E402
 import load  # noqa: E402
 from _ceiling import UPSERT  # noqa: E402  (the bare upsert, as the ceiling's apps run it)
@@ -221,14 +224,26 @@ def through_app(
     0) or paced to offer ``rate`` saves/s in all; their figures, errors and the server's
     log tail."""
     database = url.rsplit("/", 1)[-1]
-    with _server.Server(url, prepared.folder, workers=args.workers, threads=args.threads) as app:
+    phases = prepared.folder / "phases" if args.phases else None
+    if phases is not None:
+        phases.mkdir(exist_ok=True)
+    server = _server.Server(
+        url,
+        prepared.folder,
+        workers=args.workers,
+        threads=args.threads,
+        extra_env={"ASSESS_BENCH_PHASES": str(phases)} if phases else None,
+    )
+    with server as app:
         marks: dict[str, Any] = {}
 
         async def measure(started: float) -> None:
             await asyncio.sleep(warmup)
             marks["pg"], marks["cpu"] = _server.postgres_cpu(database), app.cpu_seconds()
             marks["client"] = load._own_cpu()
+            marks["from"] = time.time()
             await asyncio.sleep(duration)
+            marks["to"] = time.time()
             marks["pg_cpu"] = _server.postgres_cpu_delta(
                 marks["pg"], _server.postgres_cpu(database)
             )
@@ -242,6 +257,8 @@ def through_app(
         )
         log = app.log_tail()
     web = load.figures(run, (warmup, warmup + duration))
+    if phases is not None:  # written by the workers as they stopped
+        web["phases"] = _phases.collect(phases, marks["from"], marks["to"])
     errors = load.errors_of(run)
     web.update(
         offered_rate=rate or None,
@@ -281,6 +298,11 @@ def main() -> int:
         action="store_true",
         help="also measure the web stack's ceiling: the same gunicorn serving only the bare "
         "upsert, from a bare WSGI callable and from a Flask route (benchmarks/_ceiling.py)",
+    )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also tell where a save's server CPU goes, step by step (benchmarks/_phases.py)",
     )
     parser.add_argument("--database-url", help="default: assess_bench_saves on local PostgreSQL")
     parser.add_argument("--json", type=Path)
@@ -352,6 +374,9 @@ def main() -> int:
             f"p95 {paced['p95_ms']} ms   p99 {paced['p99_ms']} ms   errors {paced['errors']}   "
             f"CPU s: server {paced['cpu']['server']}   ({TARGET_RATE:g} saves/s offered)"
         )
+    for figures in (web, paced):
+        if figures is not None and "phases" in figures:
+            print(*_phases.report(figures["phases"]), sep="\n")
     print(
         f"  bare      {bare['saves_per_second']:>8} upserts/s p50 {bare['p50_ms']} ms   "
         f"p95 {bare['p95_ms']} ms   p99 {bare['p99_ms']} ms   errors {bare['errors']}   "

@@ -96,7 +96,7 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
     # Six phases (two through the app, two bare loops, two ceilings): 3 s each is enough to
     # show that each one measures and reports (the --short default, 8 s, is for a person).
     summary = run(
-        "saves.py", "--ceiling", "--targets", "--duration", "3",
+        "saves.py", "--ceiling", "--targets", "--phases", "--duration", "3",
         "--database-url", load_database(tmp_path), out=tmp_path / "saves.json",
     )  # fmt: skip
     output = summary["_output"]
@@ -128,6 +128,25 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
         assert stack["errors"] == 0, output
         assert stack["saves"] > 0, output
     assert "ceiling: gunicorn + bare WSGI" in output
+    # --phases: the workers' CPU per save, step by step, each step within the one around it.
+    for figures in (web, paced):
+        phases = figures["phases"]
+        assert phases["saves"] > 0, output
+        steps = phases["ms_per_save"]
+        labels = list(steps)
+        assert labels[0].startswith("gunicorn")
+        assert any(label.strip() == "responses.save" for label in labels)
+        for i, label in enumerate(labels):
+            assert steps[label] > 0, (label, steps)
+            depth = len(label) - len(label.lstrip())
+            inner = 0.0
+            for other in labels[i + 1 :]:
+                other_depth = len(other) - len(other.lstrip())
+                if other_depth <= depth:
+                    break
+                inner += steps[other] if other_depth == depth + 2 else 0.0
+            assert inner <= steps[label] + 0.002, (label, steps)
+    assert "where a save's server CPU goes" in output
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
