@@ -307,6 +307,8 @@ def main() -> int:
     parser.add_argument("--database-url", help="default: assess_bench_saves on local PostgreSQL")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.phases and args.threads > 1:
+        parser.error("--phases measures gunicorn's sync workers: leave out --threads")
     users = args.users or (20 if args.short else 100)
     duration = args.duration or (8.0 if args.short else 60.0)
     warmup = args.warmup if args.warmup is not None else min(5.0, duration / 5)

@@ -149,6 +149,20 @@ def test_saves_short_mode_measures_the_app_the_bare_upsert_and_the_stack_ceiling
     assert "where a save's server CPU goes" in output
 
 
+def test_saves_phases_refuse_threaded_workers():
+    # The steps are wrapped in gunicorn's sync workers; with threads nothing would be
+    # counted, so the run is refused before it starts, saying why.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "saves.py"), "--phases", "--threads", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--phases measures gunicorn's sync workers" in done.stderr
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
 def test_national_benchmarks_run_on_a_small_round(tmp_path):
     """The national generator, the recompute, dashboards and downloads benchmarks on a
