@@ -7,8 +7,9 @@ reply) and adds up the CPU time of its own thread in each (``time.thread_time``:
 worker itself spent, not the time it waited for PostgreSQL or for a core), for the autosave
 requests alone (``POST …/answers``), in one-second buckets of the wall clock. It writes them
 when it exits; :func:`collect` sums the buckets of the measured window over every worker.
-Wrapping costs a little CPU itself (about 1 µs a step): the figures are for comparing the
-steps, the run's own throughput is that of a slightly slower server.
+Wrapping costs a little CPU itself (1.4 µs a step, some 25 µs a save: under 1 % here): the
+figures are for comparing the steps, the run's own throughput is that of a slightly slower
+server.
 """
 
 from __future__ import annotations
