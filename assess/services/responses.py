@@ -261,8 +261,9 @@ def save(
     _write(
         response,
         revision,
+        now_,
+        completeness,
         [
-            _claim_write(response, revision, now_, completeness),
             *_answer_writes(response, changes, state.answers, actor, now_),
             *results.result_writes(
                 response.id, state, mine, checked, questionnaire.content_hash, now_
@@ -400,19 +401,27 @@ def _claim_write(
     }
 
 
-def _write(response: Response, expected: int, found: list[tuple[Any, Any]]) -> None:
-    """Run a save's writes, the revision claim (:func:`_claim_write`) first, atomically
-    with the move to the next revision.
+def _write(
+    response: Response,
+    expected: int,
+    now: dt.datetime,
+    completeness: str,
+    found: list[tuple[Any, Any]],
+) -> None:
+    """Run a save's writes after its revision claim (:func:`_claim_write`), atomically with
+    the move to the next revision.
 
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
     gets :class:`StaleRevision` instead of silently overwriting the first (its other writes
     are rolled back with it).
     """
-    claim = found[0][1]
     busy: OperationalError | None = None
     try:
-        claimed = writes.run(db.session.connection(), found)
+        claimed = writes.run(
+            db.session.connection(),
+            [_claim_write(response, expected, now, completeness), *found],
+        )
     except OperationalError as exc:
         # SQLite refuses to write from a snapshot older than another tab's commit.
         claimed, busy = 0, exc
@@ -425,8 +434,8 @@ def _write(response: Response, expected: int, found: list[tuple[Any, Any]]) -> N
             raise busy  # not a conflict: the database stayed busy too long
         raise StaleRevision(current.revision, current_json(current))
     set_committed_value(response, "revision", expected + 1)
-    set_committed_value(response, "updated_at", claim["c_at"])
-    set_committed_value(response, "completeness", claim["c_completeness"])
+    set_committed_value(response, "updated_at", now)
+    set_committed_value(response, "completeness", completeness)
 
 
 def replace_answers(

@@ -149,7 +149,7 @@ def recompute(response: Response, *, questionnaire: Questionnaire | None = None)
     """Score one response in full (self and verified), store both, and return the self score.
 
     An autosave scores only what its change can move: see :func:`read_state`,
-    :func:`rescore` and :func:`store`.
+    :func:`rescore` and :func:`result_writes`.
     """
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own, verified = answer_sets(response, questionnaire)
