@@ -14,7 +14,7 @@ from typing import Any
 workers = (os.cpu_count() or 1) + 1
 
 #: Seconds a worker may spend on one request before gunicorn replaces it (default 30). The
-#: whole-round workbooks of a national round take 5-15 s to write here (BENCHMARKS.md,
+#: whole-round workbooks of a national round take 1-7 s to write here (BENCHMARKS.md,
 #: exports): room for a slower or busier server, not for a hung one.
 timeout = 120
 

@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import numbers
 import re
 import tempfile
@@ -38,13 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import xlsxwriter
 from flask import current_app
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from assess.models import AGENCY_TYPES, Round
 from assess.scoring.benchmark import BENCHMARK_COLUMNS
@@ -57,8 +54,13 @@ from assess.services.errors import WrongState
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 #: A plain signed decimal number written as text: no formula can hide in it.
 _SIGNED_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-#: Characters XML 1.0 cannot hold: openpyxl refuses them, so they are dropped from XLSX text.
+#: Characters XML 1.0 cannot hold: they are dropped from XLSX text.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: What :func:`_xlsx_text` changes: those, carriage returns, and the two non-characters
+#: that Excel escapes.
+_XLSX_UNCLEAN = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+#: The most characters an Excel cell holds.
+_XLSX_MAX_TEXT = 32767
 #: Column widths of XLSX sheets, in characters.
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 #: Rows looked at to size the columns (enough to be representative, cheap on 80,000 rows).
@@ -189,64 +191,118 @@ def _sheet_title(title: str, taken: set[str]) -> str:
     return candidate
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any, bold: bool = False) -> WriteOnlyCell:
-    """One typed cell: numbers numeric (2 decimals for floats), everything else a string."""
-    if isinstance(value, numbers.Real) and value != value:
-        value = None  # NaN: an empty cell
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, float(value))
-    elif isinstance(value, bool):
-        cell = WriteOnlyCell(sheet, value)
-    elif isinstance(value, numbers.Integral):
-        cell = WriteOnlyCell(sheet, int(value))
-        cell.number_format = "0"
-    elif isinstance(value, numbers.Real):
-        cell = WriteOnlyCell(sheet, float(value))
-        cell.number_format = "0.00"
-    elif value is None:
-        cell = WriteOnlyCell(sheet, None)
-    else:
-        text = _ILLEGAL_XML.sub("", str(value))
-        cell = WriteOnlyCell(sheet, text)
-        # openpyxl makes any text starting with "=" a formula: say it is a string, and set
-        # Excel's quote prefix so the cell stays text even when someone edits it.
-        cell.data_type = "s"
-        if text[:1] in DANGEROUS or text.lstrip()[:1] in DANGEROUS:
-            cell.quotePrefix = True
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+def _xlsx_text(value: str) -> str:
+    """Text as a workbook cell holds it: characters XML cannot hold dropped, line ends as
+    Excel's (a line feed), at most Excel's 32,767 characters.
+
+    XlsxWriter would write a carriage return (and the other control characters) as
+    Excel's escape ``_x000D_``, which Excel reads back but other readers (openpyxl, so the
+    answers import) show as it is; a line feed is what Excel itself puts between the lines
+    of a cell.
+    """
+    if _XLSX_UNCLEAN.search(value):
+        value = _ILLEGAL_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+        value = value.replace("\ufffe", "").replace("\uffff", "")
+    return value[:_XLSX_MAX_TEXT]
+
+
+def _dangerous(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (see :func:`neutralise`)."""
+    return text[:1] in DANGEROUS or text.lstrip()[:1] in DANGEROUS
+
+
+class _Cells:
+    """Writes typed cells into an XlsxWriter workbook's sheets, with the few formats they
+    take: numbers numeric (2 decimals for floats, whole numbers for integers), booleans
+    boolean, everything else a string, quote-prefixed when it could pass for a formula."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.bold = book.add_format({"bold": True})
+        self.bold_text = book.add_format({"bold": True, "quote_prefix": True})
+        self.text = book.add_format({"quote_prefix": True})
+        self.decimal = book.add_format({"num_format": "0.00"})
+        self.whole = book.add_format({"num_format": "0"})
+
+    def header(self, sheet: Any, columns: Sequence[Any]) -> None:
+        """The bold header row."""
+        for col, name in enumerate(columns):
+            text = _xlsx_text(str(name))
+            sheet.write_string(0, col, text, self.bold_text if _dangerous(text) else self.bold)
+
+    def row(self, sheet: Any, row: int, values: Sequence[Any]) -> None:
+        """One row of values (``None`` and NaN leave the cell empty)."""
+        string, number = sheet.write_string, sheet.write_number
+        for col, value in enumerate(values):
+            # The usual kinds first, by exact type (over a million cells in a benchmark).
+            kind = type(value)
+            if kind is str:
+                text = _xlsx_text(value)
+                if _dangerous(text):
+                    string(row, col, text, self.text)
+                else:
+                    string(row, col, text)
+            elif kind is float:
+                if math.isfinite(value):
+                    number(row, col, value, self.decimal)
+            elif value is None:
+                continue
+            elif kind is int:
+                number(row, col, value, self.whole)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, Decimal):
+                if value.is_finite():
+                    number(row, col, float(value))
+            # numbers.* also catch numpy's integers and floats.
+            elif isinstance(value, numbers.Integral):
+                number(row, col, int(value), self.whole)
+            elif isinstance(value, numbers.Real):
+                if math.isfinite(value):
+                    number(row, col, float(value), self.decimal)
+            else:
+                text = _xlsx_text(str(value))
+                string(row, col, text, self.text if _dangerous(text) else None)
 
 
 def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
     """An Excel workbook: per sheet a bold, frozen, filterable header row, then the rows.
 
     Text cells are strings (never formulas), numbers numeric cells; columns are sized to
-    their content (Thai included), between 8 and 60 characters.
+    their content (Thai included), between 8 and 60 characters. Written by XlsxWriter row
+    after row (its constant-memory mode: a row is written out as the next one starts, its
+    text inline), about twice as fast as openpyxl's write-only mode (BENCHMARKS.md).
     """
-    book = Workbook(write_only=True)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            # Text stays text: never made a formula, a number or a link.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    cells = _Cells(book)
     taken: set[str] = set()
     for spec in sheets:
-        sheet = book.create_sheet(_sheet_title(spec.title, taken))
+        sheet = book.add_worksheet(_sheet_title(spec.title, taken))
         columns = list(spec.columns)
         rows = [list(r) for r in spec.rows]
-        # Widths must be set before the first row is written (write-only sheets stream).
         for index, name in enumerate(columns):
             widest = max(
                 [_text_width(name), *(_text_width(_shown(r[index])) for r in rows[:_WIDTH_SAMPLE])]
             )
-            width = min(_MAX_WIDTH, max(_MIN_WIDTH, widest + 2))
-            sheet.column_dimensions[get_column_letter(index + 1)].width = width
-        sheet.freeze_panes = "A2"
-        sheet.append([_xlsx_cell(sheet, c, bold=True) for c in columns])
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, v) for v in row])
+            sheet.set_column(index, index, min(_MAX_WIDTH, max(_MIN_WIDTH, widest + 2)))
+        sheet.freeze_panes(1, 0)
+        cells.header(sheet, columns)
+        for number, row in enumerate(rows, 1):
+            cells.row(sheet, number, row)
         if columns:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+            sheet.autofilter(0, 0, len(rows), len(columns) - 1)
     if not taken:
-        book.create_sheet("empty")  # a workbook needs one sheet
-    out = io.BytesIO()
-    book.save(out)
+        book.add_worksheet("empty")  # a workbook needs one sheet
+    book.close()
     return out.getvalue()
 
 

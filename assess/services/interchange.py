@@ -75,14 +75,22 @@ def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[
     return read_csv_answers(text, questionnaire, filename)
 
 
+#: Excel's escape of a text that looks like one of its escapes (``_x0041_`` is written
+#: ``_x005F_x0041_``). openpyxl undoes it in a workbook's shared strings, not in the inline
+#: text of workbooks written row by row (as the exports are: assess.services.exports).
+_ESCAPED_ESCAPE = re.compile(r"_x005F_(?=x[0-9A-Fa-f]{4}_)", re.IGNORECASE)
+
+
 def _cell_text(value: Any) -> str:
+    """A workbook cell's value as the text of an answer (or agency code)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    return _ESCAPED_ESCAPE.sub("_", text) if "_x" in text else text
 
 
 #: What an uploaded workbook (a ZIP of XML parts) may hold, checked from the ZIP's

@@ -158,7 +158,8 @@ def test_xlsx_header_bold_frozen_filterable_and_sized() -> None:
     assert all(c.font.b for c in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:C2"
-    widths = {k: v.width for k, v in sheet.column_dimensions.items()}
+    # The width as Excel shows it: the stored one holds the cell's padding too (60.71 for 60).
+    widths = {k: int(v.width) for k, v in sheet.column_dimensions.items()}
     assert 8 <= widths["A"] <= 12
     assert widths["B"] == 60  # long Thai text: capped
     assert widths["C"] == 8  # at least 8 characters
@@ -169,6 +170,48 @@ def test_xlsx_thai_round_trips_and_control_characters_are_dropped() -> None:
     thai, bell = next(sheet.iter_rows(min_row=2))
     assert thai.value == THAI
     assert bell.value == "bell and null removed"
+
+
+def test_xlsx_line_ends_are_line_feeds() -> None:
+    # A carriage return would be written as Excel's escape "_x000D_" (shown as it is by
+    # other readers); XML readers gave it back as a line feed before anyway.
+    sheet = workbook([["first\r\nsecond", "one\rtwo", "tab\tand\nfeed"]])["data"]
+    assert [c.value for c in next(sheet.iter_rows(min_row=2))] == [
+        "first\nsecond",
+        "one\ntwo",
+        "tab\tand\nfeed",
+    ]
+
+
+def test_xlsx_text_like_an_excel_escape_reads_back_as_typed() -> None:
+    from assess.services.interchange import _cell_text
+
+    typed = ["_x0041_", "code _x005F_ and _x000D_", "_x00"]
+    book = load_workbook(io.BytesIO(xlsx_bytes([Sheet("data", ["c"], [[t] for t in typed])])))
+    # Written escaped, as Excel expects (Excel itself would show _x0041_ as "A"); the
+    # import undoes that escape.
+    read = [_cell_text(row[0].value) for row in book["data"].iter_rows(min_row=2)]
+    assert read == typed
+
+
+def test_xlsx_cells_hold_no_formula_and_no_shared_strings() -> None:
+    import zipfile
+
+    data = xlsx_bytes([Sheet("data", ["=head"], [[text] for text in ATTACKS + HIDDEN])])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        styles = archive.read("xl/styles.xml").decode("utf-8")
+    assert "<f>" not in sheet  # no formula element anywhere
+    assert "<f " not in sheet
+    assert sheet.count('t="inlineStr"') == 1 + len(ATTACKS + HIDDEN)  # every cell is text
+    assert 'quotePrefix="1"' in styles
+
+
+def test_xlsx_long_text_non_finite_numbers() -> None:
+    sheet = workbook([["x" * 40000, float("inf"), float("-inf"), Decimal("NaN"), 2.5]])["data"]
+    text, inf, minus, nan, score = next(sheet.iter_rows(min_row=2))
+    assert text.value == "x" * 32767  # the most an Excel cell holds
+    assert (inf.value, minus.value, nan.value, score.value) == (None, None, None, 2.5)
 
 
 def test_xlsx_sheet_titles_are_what_excel_accepts() -> None:
