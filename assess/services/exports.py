@@ -264,25 +264,8 @@ class _Cells:
                 string(row, col, text, self.text if _dangerous(text) else None)
 
 
-def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
-    """An Excel workbook: per sheet a bold, frozen, filterable header row, then the rows.
-
-    Text cells are strings (never formulas), numbers numeric cells; columns are sized to
-    their content (Thai included), between 8 and 60 characters. Written by XlsxWriter row
-    after row (its constant-memory mode: a row is written out as the next one starts, its
-    text inline), about twice as fast as openpyxl's write-only mode (BENCHMARKS.md).
-    """
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out,
-        {
-            "constant_memory": True,
-            # Text stays text: never made a formula, a number or a link.
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+def _write_sheets(book: xlsxwriter.Workbook, sheets: Iterable[Sheet]) -> None:
+    """Each sheet of ``sheets`` into ``book``: header, rows, widths, frozen header, filter."""
     cells = _Cells(book)
     taken: set[str] = set()
     for spec in sheets:
@@ -302,7 +285,35 @@ def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
             sheet.autofilter(0, 0, len(rows), len(columns) - 1)
     if not taken:
         book.add_worksheet("empty")  # a workbook needs one sheet
-    book.close()
+
+
+def xlsx_bytes(sheets: Iterable[Sheet]) -> bytes:
+    """An Excel workbook: per sheet a bold, frozen, filterable header row, then the rows.
+
+    Text cells are strings (never formulas), numbers numeric cells; columns are sized to
+    their content (Thai included), between 8 and 60 characters. Written by XlsxWriter row
+    after row (its constant-memory mode: a row is written out as the next one starts, its
+    text inline), about twice as fast as openpyxl's write-only mode (BENCHMARKS.md).
+    """
+    out = io.BytesIO()
+    # The rows waiting for the workbook's assembly go to files of a folder of this call's
+    # own, gone with it even when a row fails half-way.
+    with tempfile.TemporaryDirectory(prefix="assess-xlsx-") as folder:
+        book = xlsxwriter.Workbook(
+            out,
+            {
+                "constant_memory": True,
+                "tmpdir": folder,
+                # Text stays text: never made a formula, a number or a link.
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        try:
+            _write_sheets(book, sheets)
+        finally:
+            book.close()  # (also closes the row files after a failure)
     return out.getvalue()
 
 

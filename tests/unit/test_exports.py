@@ -214,6 +214,21 @@ def test_xlsx_long_text_non_finite_numbers() -> None:
     assert (inf.value, minus.value, nan.value, score.value) == (None, None, None, 2.5)
 
 
+def test_xlsx_failing_half_way_leaves_no_files(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text for this value")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows: list[list[object]] = [[f"row {i}", i] for i in range(5000)] + [[Unprintable(), 1]]
+    with pytest.raises(RuntimeError, match="no text for this value"):
+        xlsx_bytes([Sheet("data", ["a", "b"], rows)])
+    assert list(tmp_path.iterdir()) == []  # the rows' files went with their folder
+    assert xlsx_bytes([Sheet("data", ["a", "b"], rows[:3])])  # and the next one works
+
+
 def test_xlsx_sheet_titles_are_what_excel_accepts() -> None:
     data = xlsx_bytes(
         [
