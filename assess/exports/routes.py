@@ -154,9 +154,13 @@ def answers_xlsx(round_id: int) -> HttpResponse:
 
 
 def _answers(round_: Round, fmt: str) -> HttpResponse:
-    """The interchange table of a round's answers, for people."""
+    """The interchange table of a round's answers, for people: the CSV for Excel, or the
+    workbook exactly as ``assess answers export --format xlsx`` writes it."""
+    filename = f"round-{round_.id}-answers"
+    if fmt == "xlsx":
+        return download(interchange.export_round(round_, "xlsx"), XLSX, f"{filename}.xlsx")
     columns, rows = exports.answers_table(round_)
-    return _table(columns, rows, fmt, f"round-{round_.id}-answers", "answers")
+    return _table(columns, rows, fmt, filename, "answers")
 
 
 @bp.route("/rounds/<int:round_id>/exports/datapackage.zip", endpoint="datapackage")

@@ -160,11 +160,13 @@ def csv_chunks(
 
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet of :func:`xlsx_bytes`: its title, header and rows (aligned with it)."""
+    """One worksheet of :func:`xlsx_bytes`: its title, header and rows (aligned with it);
+    ``frozen_columns``: how many first columns stay in view, beside the header row."""
 
     title: str
     columns: Sequence[str]
     rows: Iterable[Sequence[Any]]
+    frozen_columns: int = 0
 
 
 def _text_width(text: str) -> int:
@@ -277,7 +279,7 @@ def _write_sheets(book: xlsxwriter.Workbook, sheets: Iterable[Sheet]) -> None:
                 [_text_width(name), *(_text_width(_shown(r[index])) for r in rows[:_WIDTH_SAMPLE])]
             )
             sheet.set_column(index, index, min(_MAX_WIDTH, max(_MIN_WIDTH, widest + 2)))
-        sheet.freeze_panes(1, 0)
+        sheet.freeze_panes(1, spec.frozen_columns)
         cells.header(sheet, columns)
         for number, row in enumerate(rows, 1):
             cells.row(sheet, number, row)

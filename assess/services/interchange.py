@@ -317,22 +317,17 @@ def _keep_text(cells: Iterable[Any]) -> None:
 
 
 def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnaire) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
+    """The round's answers as a workbook: a row per response, the agency and status kept in
+    view; every answer a text cell as in the CSV form (never a formula: see
+    :func:`assess.services.exports.xlsx_bytes`, which writes it row by row)."""
+    from assess.services.exports import Sheet, xlsx_bytes  # (exports imports this module)
+
     codes = list(questionnaire.questions)
-    sheet.append(["agency", "status", *codes])
-    for item in items:
-        sheet.append(
-            [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
-        )
-        _keep_text(sheet[sheet.max_row])
-    sheet.freeze_panes = "C2"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    rows = (
+        [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
+        for item in items
+    )
+    return xlsx_bytes([Sheet(SHEET, ["agency", "status", *codes], rows, frozen_columns=2)])
 
 
 # -- the offline workbook of one agency ------------------------------------------------------

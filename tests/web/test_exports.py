@@ -170,6 +170,10 @@ def test_answers_downloads(client, auth, scene):
     reply = client.get(url(scene.new, "answers.xlsx"))
     sheet = sheet_of(reply)
     assert sheet.title == "answers"
+    # The command line's workbook (assess answers export --format xlsx): agency and status
+    # stay in view beside the header.
+    assert [c.value for c in sheet[1]][:2] == ["agency", "status"]
+    assert sheet.freeze_panes == "C2"
     column = [c.value for c in sheet[1]].index(scene.text_code)
     cell = next(row[column] for row in sheet.iter_rows(min_row=2) if row[0].value == "LATE-1")
     assert (cell.value, cell.data_type) == (INJECTIONS[0], "s")
