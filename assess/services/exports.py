@@ -67,6 +67,12 @@ _MIN_WIDTH, _MAX_WIDTH = 8, 60
 _WIDTH_SAMPLE = 2000
 
 
+def _dangerous(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula: its first character, or its
+    first after leading blanks, is one of :data:`DANGEROUS`."""
+    return text[:1] in DANGEROUS or text.lstrip()[:1] in DANGEROUS
+
+
 def neutralise(value: Any) -> Any:
     """A CSV cell value a spreadsheet will show as text, never run as a formula.
 
@@ -77,9 +83,7 @@ def neutralise(value: Any) -> Any:
     is data, not an attack; so is text that is just a signed decimal number ("-26.47", a
     figure a report formatted), which a spreadsheet reads as that number and nothing more.
     """
-    if not isinstance(value, str) or not value:
-        return value
-    if value[0] not in DANGEROUS and value.lstrip()[:1] not in DANGEROUS:
+    if not isinstance(value, str) or not _dangerous(value):
         return value  # (most cells: the pattern below is tried only on the others)
     if _SIGNED_NUMBER.fullmatch(value):
         return value
@@ -208,11 +212,6 @@ def _xlsx_text(value: str) -> str:
     return value[:_XLSX_MAX_TEXT]
 
 
-def _dangerous(text: str) -> bool:
-    """Whether a spreadsheet could take ``text`` for a formula (see :func:`neutralise`)."""
-    return text[:1] in DANGEROUS or text.lstrip()[:1] in DANGEROUS
-
-
 class _Cells:
     """Writes typed cells into an XlsxWriter workbook's sheets, with the few formats they
     take: numbers numeric (2 decimals for floats, whole numbers for integers), booleans
@@ -233,16 +232,12 @@ class _Cells:
 
     def row(self, sheet: Any, row: int, values: Sequence[Any]) -> None:
         """One row of values (``None`` and NaN leave the cell empty)."""
-        string, number = sheet.write_string, sheet.write_number
+        number = sheet.write_number
         for col, value in enumerate(values):
             # The usual kinds first, by exact type (over a million cells in a benchmark).
             kind = type(value)
             if kind is str:
-                text = _xlsx_text(value)
-                if _dangerous(text):
-                    string(row, col, text, self.text)
-                else:
-                    string(row, col, text)
+                self.string(sheet, row, col, value)
             elif kind is float:
                 if math.isfinite(value):
                     number(row, col, value, self.decimal)
@@ -262,8 +257,12 @@ class _Cells:
                 if math.isfinite(value):
                     number(row, col, float(value), self.decimal)
             else:
-                text = _xlsx_text(str(value))
-                string(row, col, text, self.text if _dangerous(text) else None)
+                self.string(sheet, row, col, str(value))
+
+    def string(self, sheet: Any, row: int, col: int, value: str) -> None:
+        """A text cell, quote-prefixed when it could pass for a formula."""
+        text = _xlsx_text(value)
+        sheet.write_string(row, col, text, self.text if _dangerous(text) else None)
 
 
 def _write_sheets(book: xlsxwriter.Workbook, sheets: Iterable[Sheet]) -> None:
