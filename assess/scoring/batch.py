@@ -88,6 +88,9 @@ class BatchScores:
     levels: pd.DataFrame
     #: How many rows were scored by the exact engine instead of the vectorised path.
     exact_rows: int = 0
+    #: How many required questions each response leaves unanswered among those it is shown
+    #: (the length of :attr:`ResponseScore.missing`): a response is complete when it is 0.
+    unanswered: pd.Series | None = None
 
     def __len__(self) -> int:
         return len(self.responses)
@@ -534,14 +537,22 @@ class _Batch:
             code_table[level_index], index=index, columns=score_columns, dtype=object
         )
         completeness = pd.Series(tenths / 10.0, index=index, name="completeness")
+        unanswered = pd.Series(required - answered, index=index, name="unanswered")
 
         suspects = np.flatnonzero(self.suspect)
         for row in suspects:
-            self._rescore_exactly(int(row), scores, levels, completeness)
-        return BatchScores(q, self.ids, completeness, scores, levels, len(suspects))
+            self._rescore_exactly(int(row), scores, levels, completeness, unanswered)
+        return BatchScores(
+            q, self.ids, completeness, scores, levels, len(suspects), unanswered=unanswered
+        )
 
     def _rescore_exactly(
-        self, row: int, scores: pd.DataFrame, levels: pd.DataFrame, completeness: pd.Series
+        self,
+        row: int,
+        scores: pd.DataFrame,
+        levels: pd.DataFrame,
+        completeness: pd.Series,
+        unanswered: pd.Series,
     ) -> None:
         answers = {
             code: value
@@ -559,6 +570,7 @@ class _Batch:
             )
             levels.iat[row, levels.columns.get_loc(measure)] = level  # type: ignore[index]
         completeness.iat[row] = float(result.completeness)
+        unanswered.iat[row] = len(result.missing)
 
 
 def _bools(value: Any) -> BoolArray:

@@ -254,5 +254,8 @@ def test_score_many_equals_score_response(data: st.DataObject) -> None:
     q = data.draw(questionnaires())
     responses = {f"r{i}": data.draw(answer_sets(q)) for i in range(data.draw(st.integers(1, 12)))}
     batch = score_many(q, responses)
+    assert batch.unanswered is not None
     for key, answers in responses.items():
-        assert batch.as_dict(key) == score_response(q, answers).as_dict(), key
+        exact = score_response(q, answers)
+        assert batch.as_dict(key) == exact.as_dict(), key
+        assert batch.unanswered[key] == len(exact.missing), key

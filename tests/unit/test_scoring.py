@@ -68,9 +68,11 @@ def score(q_or_dims: Any, raw: dict[str, Any], **top: Any) -> dict[str, Any]:
     """Score with both engines, check they agree, return the exact result's dict."""
     q = q_or_dims if hasattr(q_or_dims, "dimensions") else questionnaire(*q_or_dims, **top)
     parsed = answers(q, raw)
-    exact = score_response(q, parsed).as_dict()
-    batch = score_many(q, {"X": parsed}).as_dict("X")
-    assert batch == exact
+    result = score_response(q, parsed)
+    exact = result.as_dict()
+    batch = score_many(q, {"X": parsed})
+    assert batch.as_dict("X") == exact
+    assert batch.unanswered is not None and batch.unanswered["X"] == len(result.missing)
     return exact
 
 
@@ -478,6 +480,11 @@ def test_show_if_threshold_a_hair_away_is_exact() -> None:
     hair = answers(q, {"d.n": Decimal("0.99999999999999999999"), "d.b": True})
     assert score_many(q, {"X": hair}).as_dict("X") == score_response(q, hair).as_dict()
     assert score_response(q, hair).dimensions["d"].score is None  # d.b hidden: nothing scored
+    # Its float would show d.b, whose answer is missing: the exact engine counts again.
+    missing = answers(q, {"d.n": Decimal("0.99999999999999999999")})
+    batch = score_many(q, {"X": missing})
+    assert batch.exact_rows == 1
+    assert batch.unanswered is not None and batch.unanswered["X"] == 0
 
 
 def test_score_many_reads_a_long_frame() -> None:
