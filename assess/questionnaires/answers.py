@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from assess.questionnaires.model import OptionValue, Question, Questionnaire, QuestionType
 
@@ -409,10 +409,23 @@ def check_answers(
     return answers, [(code, str(error)) for code, error in errors]
 
 
+#: Parsed CSV cells by question code and text: what a cell gives (a value or ``None``) or
+#: the problem it has.
+CellMemo = dict[tuple[str, str], "AnswerValue | None | AnswerError"]
+
+
 def check_answer_errors(
-    questionnaire: Questionnaire, raw: Mapping[str, object], *, form: str = "json"
+    questionnaire: Questionnaire,
+    raw: Mapping[str, object],
+    *,
+    form: str = "json",
+    memo: CellMemo | None = None,
 ) -> tuple[dict[str, AnswerValue], list[tuple[str, AnswerError]]]:
-    """:func:`check_answers` with each problem as the :class:`AnswerError` (its ``message``)."""
+    """:func:`check_answers` with each problem as the :class:`AnswerError` (its ``message``).
+
+    ``memo`` (CSV cells only) keeps each distinct cell's outcome for the next rows of the
+    same file: a question has few distinct answers, and parsed answers are immutable.
+    """
     parse = parse_json_value if form == "json" else parse_csv_value
     answers: dict[str, AnswerValue] = {}
     problems: list[tuple[str, AnswerError]] = []
@@ -421,14 +434,28 @@ def check_answer_errors(
         if question is None:
             problems.append((code, unknown_question(questionnaire)))
             continue
-        try:
-            parsed = parse(question, value)  # type: ignore[arg-type]
-        except AnswerError as exc:
-            problems.append((code, exc))
-            continue
-        if parsed is not None:
+        if memo is not None and isinstance(value, str):
+            key = (code, value)
+            if key not in memo:
+                memo[key] = _outcome(parse, question, value)
+            parsed = memo[key]
+        else:
+            parsed = _outcome(parse, question, value)
+        if isinstance(parsed, AnswerError):
+            problems.append((code, parsed))
+        elif parsed is not None:
             answers[code] = parsed
     return answers, problems
+
+
+def _outcome(
+    parse: Callable[[Question, Any], AnswerValue | None], question: Question, value: object
+) -> AnswerValue | None | AnswerError:
+    """What ``parse`` makes of ``value``: the answer, ``None`` (unanswered) or the problem."""
+    try:
+        return parse(question, value)
+    except AnswerError as exc:
+        return exc
 
 
 def unknown_question(questionnaire: Questionnaire) -> AnswerError:
@@ -608,6 +635,7 @@ def read_csv_answers(
         raise AnswersFileError(problems)
     out: list[ResponseAnswers] = []
     seen: dict[str, int] = {}
+    memo: CellMemo = {}
     try:
         for row in reader:
             line = reader.line_num
@@ -652,7 +680,7 @@ def read_csv_answers(
                 )
                 continue
             seen[agency] = line
-            answers, bad = check_answer_errors(questionnaire, cells, form="csv")
+            answers, bad = check_answer_errors(questionnaire, cells, form="csv", memo=memo)
             problems.extend(
                 AnswerProblem.of(source, line, agency, code, error) for code, error in bad
             )

@@ -178,6 +178,25 @@ def test_csv_file_problems_name_line_agency_and_question(q: Any) -> None:
     ]
 
 
+def test_csv_cells_repeated_down_the_file_each_give_their_answer_or_problem(q: Any) -> None:
+    # Each distinct cell is parsed once per file: a repeated value or problem still shows
+    # on every row, with that row's line and agency.
+    text = "agency,pay.share,id.login\nA,50,x\nB,50,x\nC,50,1\nD,,1\n"
+    with pytest.raises(AnswersFileError) as caught:
+        read_csv_answers(text, q, "a.csv")
+    assert [str(p) for p in caught.value.problems] == [
+        "a.csv:2: agency A: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
+        "a.csv:3: agency B: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
+    ]
+    rows = read_csv_answers(text.replace(",x", ",2"), q, "a.csv")
+    assert [r.answers for r in rows] == [
+        {"pay.share": Decimal(50), "id.login": 2},
+        {"pay.share": Decimal(50), "id.login": 2},
+        {"pay.share": Decimal(50), "id.login": 1},
+        {"id.login": 1},
+    ]
+
+
 def test_csv_with_excel_bom_and_status(q: Any) -> None:
     text = "\ufeffagency,status,pay.recon\nA,submitted,yes\n"
     (response,) = read_csv_answers(text, q)
