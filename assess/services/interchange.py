@@ -50,6 +50,9 @@ from assess.services.questionnaires import questionnaire_of
 #: export of a round in review imports back as it was).
 IMPORT_STATUSES = ("draft", "submitted", "accepted")
 FILE_STATUSES = ("draft", "submitted", "returned", "accepted")
+#: Statuses a response reaches only complete. A returned response may lack answers: its
+#: coordinator is changing them (and may clear one to answer it again).
+COMPLETE_STATUSES = ("submitted", "accepted")
 SHEET = "answers"
 
 
@@ -213,62 +216,83 @@ def import_round(
         batch = read_file(data, filename, questionnaire)
     except AnswersFileError as exc:
         raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
-    invited = {r.agency.code: r for r in results.of_round(round_)}
-    problems: list[str] = []
-    targets: list[tuple[Response, ResponseAnswers]] = []
-    for item in batch:
-        where = f"{filename}:{item.line}" if item.line else filename
-        response = invited.get(item.agency)
-        if response is None:
-            problems.append(
-                _(
-                    "%(where)s: agency %(agency)s: not invited to round %(round)s",
-                    where=where,
-                    agency=item.agency,
-                    round=round_.id,
-                )
+    invited = {
+        code: (response_id, seen)
+        for response_id, code, seen in db.session.execute(
+            select(Response.id, Agency.code, Response.status)
+            .join(Agency, Response.agency_id == Agency.id)
+            .where(Response.round_id == round_.id)
+        )
+    }
+    problems: dict[int, str] = {}  # by the item's place in the file
+    targets: list[responses.Replacement] = []
+    complete: dict[int, int] = {}  # the file's items that must be complete → their place
+    for place, item in enumerate(batch):
+        where = _where(item, filename)
+        found = invited.get(item.agency)
+        if found is None:
+            problems[place] = _(
+                "%(where)s: agency %(agency)s: not invited to round %(round)s",
+                where=where,
+                agency=item.agency,
+                round=round_.id,
             )
             continue
         wanted = item.status or status
         if wanted not in FILE_STATUSES:
-            problems.append(
-                _(
-                    "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
-                    where=where,
-                    agency=item.agency,
-                    status=repr(wanted),
-                    statuses=", ".join(FILE_STATUSES),
-                )
+            problems[place] = _(
+                "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
+                where=where,
+                agency=item.agency,
+                status=repr(wanted),
+                statuses=", ".join(FILE_STATUSES),
             )
             continue
-        if wanted != "draft":
-            from assess.scoring.engine import score_response
-
-            result = score_response(questionnaire, item.answers)
-            if result.missing:
-                problems.append(
-                    _(
-                        "%(where)s: agency %(agency)s: cannot be %(status)s with unanswered "
-                        "questions (%(codes)s)",
-                        where=where,
-                        agency=item.agency,
-                        status=i18n.word(wanted, RESPONSE_STATUS),
-                        codes=", ".join(result.missing[:5])
-                        + (", …" if len(result.missing) > 5 else ""),
-                    )
-                )
-                continue
-        targets.append((response, item))
+        if wanted in COMPLETE_STATUSES:
+            complete[place] = len(targets)
+        targets.append(responses.Replacement(found[0], found[1], wanted, item.answers))
+    problems.update(_incomplete(questionnaire, batch, targets, complete, filename))
     if problems:
-        raise ServiceError(problems)
-    for response, item in targets:
-        responses.replace_answers(response, item.answers, actor=actor, source=filename)
-        wanted = item.status or status
-        if response.status != wanted:
-            responses.set_status(response, wanted, actor, detail=f"import {filename}")
-    db.session.flush()
-    results.recompute_round(round_, [r for r, _item in targets])
+        raise ServiceError([problems[place] for place in sorted(problems)])
+    responses.replace_many(round_.id, targets, actor=actor, source=filename)
+    results.recompute_responses(round_, [target.response_id for target in targets])
     return len(targets)
+
+
+def _where(item: ResponseAnswers, filename: str) -> str:
+    return f"{filename}:{item.line}" if item.line else filename
+
+
+def _incomplete(
+    questionnaire: Questionnaire,
+    batch: list[ResponseAnswers],
+    targets: list[responses.Replacement],
+    complete: dict[int, int],
+    filename: str,
+) -> dict[int, str]:
+    """Why items of ``batch`` that must be complete are not, by their place in the file:
+    every such item scored at once (vectorised), those with unanswered questions again one
+    by one to name them."""
+    if not complete:
+        return {}
+    from assess.scoring.batch import score_many
+    from assess.scoring.engine import score_response
+
+    scored = score_many(questionnaire, {place: targets[i].answers for place, i in complete.items()})
+    assert scored.unanswered is not None
+    problems: dict[int, str] = {}
+    for place in scored.unanswered.index[scored.unanswered.to_numpy() > 0].tolist():
+        target = targets[complete[place]]
+        missing = score_response(questionnaire, target.answers).missing
+        problems[place] = _(
+            "%(where)s: agency %(agency)s: cannot be %(status)s with unanswered "
+            "questions (%(codes)s)",
+            where=_where(batch[place], filename),
+            agency=batch[place].agency,
+            status=i18n.word(target.status, RESPONSE_STATUS),
+            codes=", ".join(missing[:5]) + (", …" if len(missing) > 5 else ""),
+        )
+    return problems
 
 
 def export_round(round_: Round, fmt: str) -> bytes:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import Integer, bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -465,6 +465,173 @@ def replace_answers(
         new={"answers": len(answers)},
         detail=source,
     )
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One response's answers replaced by a round's import, and the status it moves to."""
+
+    response_id: int
+    #: Its status as the import read it: the response moves only if it is still so.
+    seen: str
+    status: str
+    answers: Mapping[str, AnswerValue]
+
+
+#: Ids bound per statement when a list of responses is deleted from or counted.
+_CHUNK = 1000
+
+
+def replace_many(
+    round_id: int, rows: Sequence[Replacement], *, actor: User | None, source: str
+) -> None:
+    """Replace every answer of many responses of a round (an import), and move their status:
+    what :func:`replace_answers` and :func:`set_status` do one response at a time, with the
+    same audit events, in a few statements (no ORM object per answer: a national import of
+    8,000 responses and 1.2 million answers took two minutes and 1.6 GB one by one).
+
+    A response moves only from the status the import read (``seen``), and its revision
+    moves on, so an autosave begun before the import is refused as stale rather than
+    written over it. If any response moved meanwhile, nothing is written and
+    :class:`WrongState` is raised. The caller commits, and recomputes the results.
+    """
+    if not rows:
+        return
+    db.session.flush()
+    now = utcnow()
+    ids = [row.response_id for row in rows]
+    before: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        before.update(
+            db.session.execute(  # type: ignore[arg-type]
+                select(Answer.response_id, func.count())
+                .where(Answer.response_id.in_(chunk))
+                .group_by(Answer.response_id)
+            ).all()
+        )
+    try:
+        claimed = db.session.execute(
+            _CLAIM,
+            [{"rid": r.response_id, "seen": r.seen, "status": r.status, "now": now} for r in rows],
+            execution_options={"synchronize_session": False},
+        ).rowcount  # type: ignore[attr-defined]
+    except OperationalError:
+        claimed = 0  # SQLite: another transaction wrote since this one read
+    if claimed != len(rows):
+        db.session.rollback()
+        raise WrongState(
+            _("responses changed while the file was read; nothing was imported: import it again")
+        )
+    for chunk in _chunks(ids):
+        db.session.execute(
+            delete(Answer).where(Answer.response_id.in_(chunk)),
+            execution_options={"synchronize_session": False},
+        )
+    _insert_answers(rows, actor, now)
+    audit.insert(
+        "answers.import",
+        actor,
+        [
+            {
+                "response_id": r.response_id,
+                "round_id": round_id,
+                "old": {"answers": before.get(r.response_id, 0)},
+                "new": {"answers": len(r.answers)},
+                "detail": source,
+            }
+            for r in rows
+        ],
+    )
+    audit.insert(
+        "status",
+        actor,
+        [
+            {
+                "response_id": r.response_id,
+                "round_id": round_id,
+                "old": r.seen,
+                "new": r.status,
+                "detail": f"import {source}",
+            }
+            for r in rows
+            if r.status != r.seen
+        ],
+    )
+    _forget(set(ids))
+
+
+#: The import's claim on a response: revision and save time move on, the status is set; only
+#: while the status is the one read.
+_CLAIM = (
+    update(Response.__table__)
+    .where(Response.id == bindparam("rid"), Response.status == bindparam("seen"))
+    .values(revision=Response.revision + 1, updated_at=bindparam("now"), status=bindparam("status"))
+)
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _insert_answers(rows: Sequence[Replacement], actor: User | None, now: dt.datetime) -> None:
+    """Insert the answers of ``rows``: COPY on PostgreSQL, one executemany elsewhere. Each
+    distinct value is turned into its stored JSON once (a question has few distinct
+    answers)."""
+    by = actor.id if actor is not None else None
+    memo: dict[tuple[type, AnswerValue], Any] = {}
+
+    def value_of(value: AnswerValue) -> Any:
+        key = (value.__class__, value)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = stored(value)
+        return found
+
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        values = [
+            {
+                "response_id": r.response_id,
+                "question_code": code,
+                "value": value_of(value),
+                "updated_at": now,
+                "updated_by_id": by,
+            }
+            for r in rows
+            for code, value in r.answers.items()
+        ]
+        if values:
+            db.session.execute(insert(Answer), values)
+        return
+    texts: dict[tuple[type, AnswerValue], str] = {}
+    at = now.isoformat()  # as text once: adapting the datetime of every row took half the time
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(  # type: ignore[union-attr]
+            "COPY answer (response_id, question_code, value, updated_at, updated_by_id) FROM STDIN"
+        ) as copy,
+    ):
+        for r in rows:
+            for code, value in r.answers.items():
+                key = (value.__class__, value)
+                text = texts.get(key)
+                if text is None:
+                    # As the JSON column writes it (json.dumps of the stored value).
+                    text = texts[key] = json.dumps(value_of(value))
+                copy.write_row((r.response_id, code, text, at, by))
+
+
+def _forget(ids: set[int]) -> None:
+    """Drop what the session holds of these responses' answers and expire the responses
+    (rewritten behind the ORM's back): they are read again when next used."""
+    for obj in list(db.session.identity_map.values()):
+        state = inspect(obj)  # read without loading: an expired answer's row is gone
+        if isinstance(obj, Answer) and state.dict.get("response_id") in ids:
+            db.session.expunge(obj)
+        elif isinstance(obj, Response) and state.identity and state.identity[0] in ids:
+            db.session.expire(obj)
 
 
 def set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:

@@ -505,6 +505,34 @@ def recompute_round(round_: Round, responses: Sequence[Response] | None = None) 
     return len(responses)
 
 
+#: Beyond this many responses, :func:`recompute_responses` scores the whole round set-based
+#: (about a second at 8,000 responses) rather than load these as ORM objects (a few ms each).
+SET_BASED_FROM = 200
+
+
+def recompute_responses(round_: Round, ids: Collection[int]) -> int:
+    """Recompute these responses of a round (written behind the ORM's back, as an import
+    does); returns how many. Many at once: the whole round set-based, which writes only
+    the results that changed (:func:`recompute_all`)."""
+    if not ids:
+        return 0
+    if len(ids) > SET_BASED_FROM:
+        recompute_all(round_)
+        return len(ids)
+    chosen = list(
+        db.session.scalars(
+            select(Response)
+            .where(Response.round_id == round_.id, Response.id.in_(list(ids)))
+            .options(
+                selectinload(Response.answers),
+                selectinload(Response.verified),
+                selectinload(Response.results),
+            )
+        )
+    )
+    return recompute_round(round_, chosen)
+
+
 # -- the whole round, set-based ----------------------------------------------------------------
 #
 # A national round holds 8,000 responses and about 700,000 answers: loading them as ORM

@@ -356,6 +356,111 @@ def test_an_export_with_returned_responses_imports_back(setup, tmp_path):
     assert response.status == "returned"
 
 
+def test_a_returned_response_its_coordinator_changed_imports_back(setup):
+    round_, response, coordinator, reviewer = setup
+    complete(response, coordinator)
+    responses.submit(response, coordinator)
+    responses.review(response, reviewer, "return", "Please check.")
+    db.session.commit()
+    # Returned for changes: the coordinator clears an answer, to give it again later.
+    code = next(
+        q.code
+        for q in questionnaire_of(round_.questionnaire).iter_questions()
+        if q.required and q.show_if is None
+    )
+    responses.save_answers(response, {code: None}, revision=response.revision, actor=coordinator)
+    db.session.commit()
+    assert results.score(response).missing == (code,)
+    exported = interchange.export_round(round_, "csv")
+    assert interchange.import_round(round_, exported, "answers.csv") == 1
+    db.session.commit()
+    assert response.status == "returned"
+    assert code not in responses.current_json(response)
+
+
+def test_round_import_moves_revisions_and_keeps_the_audit_trail(setup, tmp_path):
+    round_, response, coordinator, reviewer = setup
+    responses.save_answers(
+        response, {"mgmt.leadership": 3, "mgmt.strategy": 2}, revision=0, actor=coordinator
+    )
+    db.session.commit()
+    data = _round_file(
+        tmp_path,
+        [
+            {"agency": "AG-1", "answers": {"mgmt.leadership": 1}},
+            {"agency": "AG-2", "answers": {"mgmt.leadership": 4, "mgmt.strategy": 0}},
+        ],
+    )
+    assert interchange.import_round(round_, data, "answers.json", actor=reviewer) == 2
+    db.session.commit()
+    assert response.revision == 2
+    assert response.status == "draft"
+    assert responses.current_json(response) == {"mgmt.leadership": 1}
+    other = db.session.scalars(sa.select(Response).filter(Response.id != response.id)).one()
+    assert (other.status, other.revision) == ("draft", 1)
+    assert responses.current_json(other) == {"mgmt.leadership": 4, "mgmt.strategy": 0}
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action.in_(["answers.import", "status"]))
+        .where(AuditEvent.detail.contains("answers.json"))
+        .order_by(AuditEvent.id)
+    ).all()
+    seen = {
+        (e.response_id, e.action, json.dumps(e.old), json.dumps(e.new), e.detail, e.actor_label)
+        for e in events
+    }
+    assert seen == {
+        (response.id, "answers.import", '{"answers": 2}', '{"answers": 1}', "answers.json",
+         "r@example.go.th"),
+        (other.id, "answers.import", '{"answers": 0}', '{"answers": 2}', "answers.json",
+         "r@example.go.th"),
+        (other.id, "status", '"not_started"', '"draft"', "import answers.json", "r@example.go.th"),
+    }  # fmt: skip
+    assert all(e.round_id == round_.id for e in events)
+    # A page still at the revision before the import is refused, not written over it.
+    with pytest.raises(StaleRevision):
+        responses.save_answers(response, {"mgmt.leadership": 2}, revision=1, actor=coordinator)
+    db.session.rollback()
+
+
+def test_round_import_refuses_when_a_response_moved_meanwhile(setup):
+    round_, response, coordinator, _ = setup
+    responses.save_answers(response, {"mgmt.leadership": 3}, revision=0, actor=coordinator)
+    db.session.commit()
+    # The import read the response as not started; a save made it a draft since.
+    rows = [responses.Replacement(response.id, "not_started", "draft", {"mgmt.leadership": 1})]
+    with pytest.raises(WrongState, match="nothing was imported"):
+        responses.replace_many(round_.id, rows, actor=None, source="answers.json")
+    db.session.rollback()
+    db.session.expire_all()
+    assert responses.current_json(response) == {"mgmt.leadership": 3}
+    assert response.revision == 1
+
+
+@pytest.mark.parametrize("set_based", [False, True])
+def test_round_import_stores_the_results_of_its_answers(setup, tmp_path, monkeypatch, set_based):
+    round_, response, coordinator, _ = setup
+    if set_based:  # as a big import does: the whole round scored at once
+        monkeypatch.setattr(results, "SET_BASED_FROM", 0)
+    questionnaire = questionnaire_of(round_.questionnaire)
+    answers = agency_answers(questionnaire, 0.6, random.Random(3), 0.8)
+    rows = [
+        {"agency": "AG-1", "answers": {c: responses.stored(v) for c, v in answers.items()}},
+        {"agency": "AG-2", "answers": {"mgmt.leadership": 2}},
+    ]
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
+    db.session.commit()
+    stored = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+    assert len(stored) == 2
+    for each in stored:
+        expected = results.score(each)
+        for kind in ("self", "verified"):
+            result = results.result_of(each, kind)
+            assert result is not None
+            assert results.number(result.overall_score) == expected.as_dict()["overall"]["score"]
+        assert each.completeness == results.completeness_text(expected)
+
+
 def test_first_evidence_starts_the_response_on_the_audit_trail(setup):
     _, response, coordinator, _ = setup
     code = next(
