@@ -84,6 +84,19 @@ def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[
 _ESCAPED_ESCAPE = re.compile(r"_x005F_(?=x[0-9A-Fa-f]{4}_)", re.IGNORECASE)
 
 
+#: Text that Excel would read as one of its escapes: its ``_`` is written ``_x005F_``.
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _excel_text(value: Any) -> Any:
+    """A cell's value for openpyxl, which writes text as it is: text that Excel would read as
+    one of its escapes (``_x0041_`` shows as "A") escaped, so it shows and comes back as
+    typed (:func:`_cell_text` undoes the escape)."""
+    if isinstance(value, str) and "_x" in value:
+        return _ESCAPE_LIKE.sub("_x005F_", value)
+    return value
+
+
 def _cell_text(value: Any) -> str:
     """A workbook cell's value as the text of an answer (or agency code)."""
     if value is None:
@@ -400,22 +413,22 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
     na = "ไม่เกี่ยวข้อง" if lang == "th" else "N/A"
     fill = PatternFill("solid", fgColor="FFF4D6")
     wrap = Alignment(wrap_text=True, vertical="top")
+    row = 1  # the header
     for dim in questionnaire.dimensions:
         for question in dim.questions:
-            sheet.append(
-                [
-                    question.code,
-                    dim.title.get(lang),
-                    question.text.get(lang) + ("" if question.required else optional),
-                    TYPES_TH.get(question.type.value, question.type.value)
-                    if lang == "th"
-                    else question.type.value,
-                    _choices(question, lang) + (f"\n{CSV_NA} = {na}" if question.allow_na else ""),
-                    to_csv_cell(answers.get(question.code)),
-                    question.help.get(lang) if question.help else "",
-                ]
-            )
-            row = sheet.max_row
+            cells = [
+                question.code,
+                dim.title.get(lang),
+                question.text.get(lang) + ("" if question.required else optional),
+                TYPES_TH.get(question.type.value, question.type.value)
+                if lang == "th"
+                else question.type.value,
+                _choices(question, lang) + (f"\n{CSV_NA} = {na}" if question.allow_na else ""),
+                to_csv_cell(answers.get(question.code)),
+                question.help.get(lang) if question.help else "",
+            ]
+            sheet.append([_excel_text(cell) for cell in cells])
+            row += 1
             _keep_text(sheet[row])
             sheet.cell(row, ANSWER_COLUMN).fill = fill
             if question.type in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.YESNO):

@@ -8,6 +8,7 @@ import io
 import json
 import random
 import re
+import zipfile
 from html import unescape
 
 import pytest
@@ -799,6 +800,21 @@ def test_workbook_round_trip(client, s):
     assert reply.status_code == 302
     assert s.stored() == {"mgmt.leadership": 3, "mgmt.awards": True}
     assert "2 answers changed" in text(client.get(reply.headers["Location"]))
+
+
+def test_workbook_keeps_text_that_looks_like_an_excel_escape(client, s):
+    typed = "แบบ _x0041_ และ a_x000D_b"
+    assert save(client, s, {"mgmt.comment": typed}, revision=0).status_code == 200
+    download = client.get(s.url("workbook.xlsx")).data
+    # Excel shows _x0041_ as "A" unless its underscore is escaped: the sheet holds it so.
+    sheet = zipfile.ZipFile(io.BytesIO(download)).read("xl/worksheets/sheet1.xml").decode()
+    assert " _x005F_x0041_ " in sheet
+    assert " a_x005F_x000D_b<" in sheet
+    assert "_x0041_" not in sheet.replace("_x005F_x0041_", "")
+    # Sent back with another answer changed, the text comes back as typed.
+    reply = send_workbook(client, s, workbook_with(download, {"mgmt.leadership": 2}))
+    assert reply.status_code == 302
+    assert s.stored() == {"mgmt.comment": typed, "mgmt.leadership": 2}
 
 
 def test_bad_workbook_is_refused_whole(client, s):
