@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import national  # noqa: E402
 from recompute import describe, machine  # noqa: E402
 
-COPY_NAME = "assess_bench_imports"
+#: The copy's name: the national database's, with this suffix.
+COPY_SUFFIX = "_imports"
 
 
 def main() -> None:
@@ -199,12 +200,13 @@ def _copy_of(url: str) -> str:
     import sqlalchemy as sa
 
     parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}{COPY_SUFFIX}"
     admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{COPY_NAME}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{COPY_NAME}" TEMPLATE "{parsed.database}"'))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
     admin.dispose()
-    return parsed.set(database=COPY_NAME).render_as_string(False)
+    return parsed.set(database=name).render_as_string(False)
 
 
 def _drop(url: str) -> None:

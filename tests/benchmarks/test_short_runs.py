@@ -165,8 +165,8 @@ def test_saves_phases_refuse_threaded_workers():
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
 def test_national_benchmarks_run_on_a_small_round(tmp_path):
-    """The national generator, the recompute, dashboards and downloads benchmarks on a
-    round of 200 agencies (the full runs use 8,000)."""
+    """The national generator, the recompute, dashboards, downloads and imports benchmarks
+    on a round of 200 agencies (the full runs use 8,000)."""
     import sqlalchemy as sa
 
     base = sa.engine.make_url(POSTGRES_URL)
@@ -226,6 +226,17 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         assert found["seconds"] > 0, name
     for name in DOWNLOADS:
         assert name in reports["downloads.py"], reports["downloads.py"]
+    imports = figures("imports.py", "--formats", "csv,xlsx")
+    assert imports["reference"] > 0
+    assert imports["answers"] > 10_000
+    for fmt in ("csv", "xlsx"):
+        row = imports["formats"][fmt]
+        assert row["bytes"] > 10_000, fmt
+        for step in ("export", "import, new", "import, again"):
+            assert row[step]["seconds"] > 0, (fmt, step)
+            assert row[step]["peak_mib"] > 0, (fmt, step)
+            assert f"{fmt:<5} {step}" in reports["imports.py"], reports["imports.py"]
+    assert "reference: COPY of the same answer rows" in reports["imports.py"]
     # The printed report too: it once failed on a name the JSON path never read.
     for line in (
         "first request of the process (league table)",
