@@ -239,7 +239,7 @@ def import_round(
     }
     problems: dict[int, str] = {}  # by the item's place in the file
     targets: list[responses.Replacement] = []
-    complete: dict[int, int] = {}  # the file's items that must be complete → their place
+    complete: dict[int, int] = {}  # place in the file → place in targets, of those complete
     for place, item in enumerate(batch):
         where = _where(item, filename)
         found = invited.get(item.agency)
