@@ -161,17 +161,18 @@ def test_json_refuses_nan(q: Any) -> None:
         read_json_answers('[{"agency": "A", "answers": {"pay.share": NaN}}]', q)
 
 
-def test_csv_file_problems_name_line_agency_and_question(q: Any) -> None:
-    text = "agency,pay.share,id.login,bogus\nA,1,2,\n"
+def csv_problems(text: str, q: Any) -> list[str]:
+    """The problems ``read_csv_answers`` refuses ``text`` (as ``a.csv``) with."""
     with pytest.raises(AnswersFileError) as caught:
         read_csv_answers(text, q, "a.csv")
-    assert [str(p) for p in caught.value.problems] == [
+    return [str(p) for p in caught.value.problems]
+
+
+def test_csv_file_problems_name_line_agency_and_question(q: Any) -> None:
+    assert csv_problems("agency,pay.share,id.login,bogus\nA,1,2,\n", q) == [
         "a.csv:1: question bogus: no such question in worked-example@1"
     ]
-    text = "agency,pay.share,id.login\nA,150,2\nB,50,x\nA,1,1\n"
-    with pytest.raises(AnswersFileError) as caught:
-        read_csv_answers(text, q, "a.csv")
-    assert [str(p) for p in caught.value.problems] == [
+    assert csv_problems("agency,pay.share,id.login\nA,150,2\nB,50,x\nA,1,1\n", q) == [
         "a.csv:2: agency A: question pay.share: 150 is above the maximum 100",
         "a.csv:3: agency B: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
         "a.csv:4: agency A: listed twice (lines 2 and 4)",
@@ -182,9 +183,7 @@ def test_csv_cells_repeated_down_the_file_each_give_their_answer_or_problem(q: A
     # Each distinct cell is parsed once per file: a repeated value or problem still shows
     # on every row, with that row's line and agency.
     text = "agency,pay.share,id.login\nA,50,x\nB,50,x\nC,50,1\nD,,1\n"
-    with pytest.raises(AnswersFileError) as caught:
-        read_csv_answers(text, q, "a.csv")
-    assert [str(p) for p in caught.value.problems] == [
+    assert csv_problems(text, q) == [
         "a.csv:2: agency A: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
         "a.csv:3: agency B: question id.login: 'x' is not an option (options: 0, 1, 2, 3)",
     ]
