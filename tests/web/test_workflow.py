@@ -313,6 +313,23 @@ def test_submitted_import_must_be_complete(setup, tmp_path):
     data = _round_file(tmp_path, [{"agency": "AG-1", "answers": {"mgmt.leadership": 3}}])
     with pytest.raises(ServiceError, match="unanswered"):
         interchange.import_round(round_, data, "answers.json", status="submitted")
+    # Every problem in the order of the file, whichever check found it.
+    data = _round_file(
+        tmp_path,
+        [
+            {"agency": "AG-1", "status": "accepted", "answers": {"mgmt.leadership": 3}},
+            {"agency": "AG-2", "status": "not_started", "answers": {}},
+        ],
+    )
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, data, "answers.json")
+    first, second = caught.value.problems
+    assert first.startswith("answers.json: agency AG-1: cannot be accepted with unanswered ")
+    assert "(mgmt.strategy, " in first
+    assert second == (
+        "answers.json: agency AG-2: status 'not_started' is not one of draft, submitted, "
+        "returned, accepted"
+    )
 
 
 def test_response_is_pinned_to_its_version(setup, world):
