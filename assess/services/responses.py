@@ -519,9 +519,7 @@ def replace_many(
         claimed = 0  # SQLite: another transaction wrote since this one read
     if claimed != len(rows):
         db.session.rollback()
-        raise WrongState(
-            _("responses changed while the file was read; nothing was imported: import it again")
-        )
+        raise WrongState(_moved_meanwhile(rows))
     for chunk in _chunks(ids):
         db.session.execute(
             delete(Answer).where(Answer.response_id.in_(chunk)),
@@ -558,6 +556,32 @@ def replace_many(
         ],
     )
     _forget(set(ids))
+
+
+def _moved_meanwhile(rows: Sequence[Replacement]) -> str:
+    """Which responses of ``rows`` are no longer in the status the import read (after the
+    import's transaction was rolled back), named by agency and status now."""
+    seen = {r.response_id: r.seen for r in rows}
+    moved: list[str] = []
+    for chunk in _chunks(list(seen)):
+        found = db.session.execute(
+            select(Response.id, Agency.code, Response.status)
+            .join(Agency, Response.agency_id == Agency.id)
+            .where(Response.id.in_(chunk))
+        )
+        moved += [
+            f"{code} ({i18n.word(status, RESPONSE_STATUS)})"
+            for rid, code, status in found
+            if status != seen[rid]
+        ]
+    db.session.rollback()  # nothing of this transaction is kept
+    if not moved:  # (SQLite: another transaction was writing)
+        return _("responses changed while the file was read; nothing was imported: import it again")
+    return _(
+        "responses changed while the file was read: %(agencies)s; nothing was imported: "
+        "import it again",
+        agencies=", ".join(sorted(moved)[:5]) + (", …" if len(moved) > 5 else ""),
+    )
 
 
 #: The import's claim on a response: revision and save time move on, the status is set; only

@@ -446,8 +446,12 @@ def test_round_import_refuses_when_a_response_moved_meanwhile(setup):
     db.session.commit()
     # The import read the response as not started; a save made it a draft since.
     rows = [responses.Replacement(response.id, "not_started", "draft", {"mgmt.leadership": 1})]
-    with pytest.raises(WrongState, match="nothing was imported"):
+    with pytest.raises(WrongState) as caught:
         responses.replace_many(round_.id, rows, actor=None, source="answers.json")
+    assert str(caught.value) == (
+        "responses changed while the file was read: AG-1 (draft); nothing was imported: "
+        "import it again"
+    )
     db.session.rollback()
     db.session.expire_all()
     assert responses.current_json(response) == {"mgmt.leadership": 3}
