@@ -72,7 +72,8 @@ def score(q_or_dims: Any, raw: dict[str, Any], **top: Any) -> dict[str, Any]:
     exact = result.as_dict()
     batch = score_many(q, {"X": parsed})
     assert batch.as_dict("X") == exact
-    assert batch.unanswered is not None and batch.unanswered["X"] == len(result.missing)
+    assert batch.unanswered is not None
+    assert batch.unanswered["X"] == len(result.missing)
     return exact
 
 
@@ -484,7 +485,8 @@ def test_show_if_threshold_a_hair_away_is_exact() -> None:
     missing = answers(q, {"d.n": Decimal("0.99999999999999999999")})
     batch = score_many(q, {"X": missing})
     assert batch.exact_rows == 1
-    assert batch.unanswered is not None and batch.unanswered["X"] == 0
+    assert batch.unanswered is not None
+    assert batch.unanswered["X"] == 0
 
 
 def test_score_many_reads_a_long_frame() -> None:
