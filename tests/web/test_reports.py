@@ -533,6 +533,45 @@ def test_an_edited_agency_shows_once_the_cache_rechecks(reviewer, scene, monkeyp
     assert "Delta Municipality" not in html
 
 
+def test_the_agency_fingerprint_moves_with_every_shown_field(scene):
+    """What the recheck compares: any field the dashboards show of an agency of the round, or
+    of its parent, moves the fingerprint; putting it back puts the fingerprint back."""
+    ministry = scene.a1.parent
+    first = cache.agency_fingerprint(scene.round.id)
+    assert cache.agency_fingerprint(scene.round.id) == first
+    changes = [
+        (scene.a1, "name_th", "กรมอัลฟา"),
+        (scene.a1, "name_en", "Alpha"),
+        (scene.a1, "type", "province"),
+        (scene.a1, "province", "Chiang Mai"),
+        (scene.a1, "tags", ["pilot", "east"]),
+        (scene.a1, "parent", None),
+        (ministry, "name_en", "Ministry of Trials"),
+        (ministry, "name_th", "กระทรวงทดลอง"),
+        (ministry, "code", "MIN-Z"),
+    ]
+    for agency, name, value in changes:
+        before = getattr(agency, name)
+        setattr(agency, name, value)
+        db.session.commit()
+        assert cache.agency_fingerprint(scene.round.id) != first, name
+        setattr(agency, name, before)
+        db.session.commit()
+        assert cache.agency_fingerprint(scene.round.id) == first, name
+    # Two agencies trading their provinces: each record changed, the set of values did not.
+    scene.a1.province, scene.a4.province = scene.a4.province, scene.a1.province
+    db.session.commit()
+    assert cache.agency_fingerprint(scene.round.id) != first
+    # An agency of another round only.
+    outsider = scene.a1.__class__(code="ZZ-OUT", name_th="นอกรอบ", tags=[])
+    db.session.add(outsider)
+    db.session.commit()
+    changed = cache.agency_fingerprint(scene.round.id)
+    outsider.name_th = "ยังนอกรอบ"
+    db.session.commit()
+    assert cache.agency_fingerprint(scene.round.id) == changed
+
+
 def test_an_empty_round_shows_empty_sections(reviewer, scene, world):
     """A round with nothing accepted yet: every section and CSV answers."""
     empty = world.round(scene.version, agencies=[scene.a1], name="Nothing yet")
