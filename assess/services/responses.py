@@ -9,6 +9,7 @@ written to the audit trail and the stored results are recomputed in the same tra
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -480,6 +481,8 @@ class Replacement:
 
 #: Ids bound per statement when a list of responses is deleted from or counted.
 _CHUNK = 1000
+#: Answers per executemany of an import where there is no COPY (SQLite).
+_ROWS_PER_INSERT = 10_000
 
 
 def replace_many(
@@ -615,7 +618,7 @@ def _insert_answers(rows: Sequence[Replacement], actor: User | None, now: dt.dat
         return found
 
     if not postgresql:
-        values = [
+        values = (
             {
                 "response_id": r.response_id,
                 "question_code": code,
@@ -625,9 +628,10 @@ def _insert_answers(rows: Sequence[Replacement], actor: User | None, now: dt.dat
             }
             for r in rows
             for code, value in r.answers.items()
-        ]
-        if values:
-            db.session.execute(insert(Answer), values)
+        )
+        # In batches: a national round's 650,000 rows at once would hold them all in memory.
+        while batch := list(itertools.islice(values, _ROWS_PER_INSERT)):
+            db.session.execute(insert(Answer), batch)
         return
     at = now.isoformat()  # as text once: adapting the datetime of every row took half the time
     raw = connection.connection.driver_connection

@@ -463,6 +463,7 @@ def test_round_import_stores_the_results_of_its_answers(setup, tmp_path, monkeyp
     round_, response, coordinator, _ = setup
     if set_based:  # as a big import does: the whole round scored at once
         monkeypatch.setattr(results, "SET_BASED_FROM", 0)
+    monkeypatch.setattr(responses, "_ROWS_PER_INSERT", 7)  # SQLite: answers in batches
     questionnaire = questionnaire_of(round_.questionnaire)
     answers = agency_answers(questionnaire, 0.6, random.Random(3), 0.8)
     rows = [
@@ -472,7 +473,7 @@ def test_round_import_stores_the_results_of_its_answers(setup, tmp_path, monkeyp
     interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
     db.session.commit()
     stored = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
-    assert len(stored) == 2
+    assert [responses.current_json(each) for each in stored] == [row["answers"] for row in rows]
     for each in stored:
         expected = results.score(each)
         for kind in ("self", "verified"):
