@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -375,6 +376,54 @@ def user_create_command(
     click.echo(f"created {created.role} {created.email}" + (f" ({found.code})" if found else ""))
     if generated:
         click.echo(f"password: {generated}")
+
+
+@user.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="A new CSV file for the new users' passwords (email,password), readable by you alone.",
+)
+def user_import_command(file: Path, output: Path) -> None:
+    """Create the users of FILE.csv (email,role,agency,name,language), each with a generated
+    password written to -o; users already there as the file says are left as they are."""
+    from assess.extensions import db
+    from assess.services import users
+    from assess.services.errors import ServiceError
+
+    if output.exists():
+        fail([f"{output}: exists already; give a new file for the passwords"])
+
+    def hashing(count: int) -> None:
+        if count:
+            click.echo(f"hashing {count} new passwords (scrypt)…", err=True)
+
+    try:
+        done = users.import_users(file.read_bytes(), str(file), progress=hashing)
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.problems)
+    if done.created:
+        # The passwords are on disk, readable by this account alone, before the users exist:
+        # no account whose password nobody has.
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["email", "password"])
+            writer.writerows(done.created)
+        try:
+            db.session.commit()
+        except Exception:
+            output.unlink(missing_ok=True)
+            raise
+    click.echo(
+        f"{file}: {len(done.created)} users created, {done.unchanged} already there"
+        + (f"; their passwords are in {output} (readable by you alone)" if done.created else "")
+    )
 
 
 @user.command("token")

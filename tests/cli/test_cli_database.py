@@ -152,6 +152,86 @@ def test_users_and_tokens(cli, loaded):
     assert cli("user", "token", "nobody@x.go.th", ok=False).returncode == 1
 
 
+USERS = """email,role,agency,name,language
+c1@rd.go.th,coordinator,MOF-RD,สมชาย ใจดี,
+C2@CMI.go.th,coordinator,PROV-CMI,Somsri,en
+r@dga.or.th,reviewer,,,
+"""
+
+
+def test_user_import_creates_accounts_with_passwords_in_a_private_file(cli, loaded, tmp_path):
+    from assess.extensions import db
+    from assess.models import AuditEvent, User
+
+    bad = USERS + (
+        "c1@rd.go.th,coordinator,MOF,,\n"
+        "x@rd.go.th,coordinator,,,\n"
+        "not-an-email,boss,NOPE,,fr\n"
+        "a@dga.or.th,reviewer,MOF,,\n"
+    )
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    done = cli("user", "import", "bad.csv", "-o", "passwords.csv", ok=False)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "bad.csv:5: c1@rd.go.th repeats line 2",
+        "bad.csv:6: a coordinator needs an agency (the agency column)",
+        "bad.csv:7: 'not-an-email' is not an e-mail address",
+        "bad.csv:7: role 'boss' is not one of coordinator, reviewer, admin",
+        "bad.csv:7: agency NOPE: no such agency (see 'assess agency import')",
+        "bad.csv:7: language 'fr' is not one of th, en",
+        "bad.csv:8: a reviewer belongs to the central office, not to an agency",
+    ]
+    assert not (tmp_path / "passwords.csv").exists()
+    db.session.expire_all()
+    assert db.session.query(User).count() == 0
+
+    (tmp_path / "users.csv").write_text(USERS, encoding="utf-8")
+    done = cli("user", "import", "users.csv", "-o", "passwords.csv")
+    assert "users.csv: 3 users created, 0 already there" in done.stdout
+    assert "hashing 3 new passwords" in done.stderr
+    secrets = tmp_path / "passwords.csv"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    rows = secrets.read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "email,password"
+    passwords = dict(row.split(",") for row in rows[1:])
+    assert sorted(passwords) == ["c1@rd.go.th", "c2@cmi.go.th", "r@dga.or.th"]
+    db.session.expire_all()
+    made = {u.email: u for u in db.session.query(User)}
+    assert made["c1@rd.go.th"].agency.code == "MOF-RD"
+    assert made["c1@rd.go.th"].name == "สมชาย ใจดี"
+    assert made["c1@rd.go.th"].language == "th"
+    assert (made["c2@cmi.go.th"].agency.code, made["c2@cmi.go.th"].language) == ("PROV-CMI", "en")
+    assert (made["r@dga.or.th"].role, made["r@dga.or.th"].agency) == ("reviewer", None)
+    for email, password in passwords.items():
+        assert made[email].check_password(password), email
+    events = db.session.query(AuditEvent).filter_by(action="user.create").all()
+    assert sorted(e.detail for e in events) == sorted(passwords)
+
+    # The file again, grown by one: the users already there stay as they are; the password
+    # file is never written over.
+    (tmp_path / "users.csv").write_text(USERS + "r2@dga.or.th,admin,,,\n", encoding="utf-8")
+    again = cli("user", "import", "users.csv", "-o", "passwords.csv", ok=False)
+    assert again.returncode == 1
+    assert "passwords.csv: exists already" in again.stderr
+    done = cli("user", "import", "users.csv", "-o", "more.csv")
+    assert "1 users created, 3 already there" in done.stdout
+    assert (
+        (tmp_path / "more.csv")
+        .read_text(encoding="utf-8")
+        .startswith("email,password\nr2@dga.or.th,")
+    )
+    # Another role or agency for someone already there is for the user's page.
+    (tmp_path / "moved.csv").write_text(
+        "email,role,agency\nc1@rd.go.th,coordinator,MOF\n", encoding="utf-8"
+    )
+    moved = cli("user", "import", "moved.csv", "-o", "moved-passwords.csv", ok=False)
+    assert moved.stderr.strip() == (
+        "moved.csv:2: a user with e-mail c1@rd.go.th already exists as coordinator "
+        "(agency MOF-RD); change it on the user's page"
+    )
+    assert not (tmp_path / "moved-passwords.csv").exists()
+
+
 def test_round_workflow_from_the_command_line(cli, loaded):
     round_id = loaded
     assert cli("round", "publish", round_id, ok=False).returncode == 1

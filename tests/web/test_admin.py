@@ -145,6 +145,31 @@ def test_create_user_refusals(client, auth, people):
     assert db.session.scalar(select(func.count()).select_from(User)) == 3
 
 
+def test_users_import_creates_many_and_signs_them_in(client, people):
+    """``users.import_users`` on each database: every new user can sign in with the
+    password handed back; a refused file creates nobody."""
+    from assess.services import users
+    from assess.services.errors import ServiceError
+
+    rows = "".join(f"lao{i}@example.go.th,coordinator,MOF-RD,,\n" for i in range(30))
+    data = ("email,role,agency,name,language\n" + rows).encode("utf-8")
+    refused = data + b"rd@example.go.th,coordinator,PROV-CMI,,\n"
+    with pytest.raises(ServiceError, match=r"users.csv:32: a user with e-mail rd@example.go.th"):
+        users.import_users(refused, "users.csv")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 3
+    told: list[int] = []
+    done = users.import_users(data, "users.csv", progress=told.append)
+    db.session.commit()
+    assert told == [30]
+    assert (len(done.created), done.unchanged) == (30, 0)
+    assert len({password for _email, password in done.created}) == 30
+    email, password = done.created[7]
+    reply = client.post("/login", data={"email": email, "password": password})
+    assert reply.status_code in (302, 303)
+    assert users.import_users(data, "users.csv").unchanged == 30
+
+
 def test_generated_password_is_shown_once(client, auth, people):
     auth.login("admin@example.go.th")
     response = client.post(
