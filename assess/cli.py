@@ -400,7 +400,7 @@ def user_import_command(file: Path, output: Path) -> None:
 
     def hashing(count: int) -> None:
         if count:
-            click.echo(f"hashing {count} new passwords (scrypt)…", err=True)
+            click.echo(f"hashing {count} new passwords…", err=True)
 
     try:
         done = users.import_users(file.read_bytes(), str(file), progress=hashing)
