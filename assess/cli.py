@@ -395,8 +395,11 @@ def user_import_command(file: Path, output: Path) -> None:
     from assess.services import users
     from assess.services.errors import ServiceError
 
+    # Checked first: hashing a national round's passwords takes minutes.
     if output.exists():
         fail([f"{output}: exists already; give a new file for the passwords"])
+    if not os.access(output.parent.resolve(), os.W_OK):
+        fail([f"{output}: cannot write in {output.parent.resolve()}"])
 
     def hashing(count: int) -> None:
         if count:
@@ -410,14 +413,18 @@ def user_import_command(file: Path, output: Path) -> None:
     if done.created:
         # The passwords are on disk, readable by this account alone, before the users exist:
         # no account whose password nobody has.
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["email", "password"])
-            writer.writerows(done.created)
         try:
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            db.session.rollback()
+            fail([f"{output}: cannot write: {exc.strerror}; nobody was created"])
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(["email", "password"])
+                writer.writerows(done.created)
             db.session.commit()
-        except Exception:
+        except BaseException:
             output.unlink(missing_ok=True)
             raise
     click.echo(

@@ -184,6 +184,11 @@ def test_user_import_creates_accounts_with_passwords_in_a_private_file(cli, load
     assert not (tmp_path / "passwords.csv").exists()
     db.session.expire_all()
     assert db.session.query(User).count() == 0
+    (tmp_path / "users.csv").write_text(USERS, encoding="utf-8")
+    nowhere = cli("user", "import", "users.csv", "-o", "no/such/folder/p.csv", ok=False)
+    assert nowhere.returncode == 1
+    assert "cannot write in" in nowhere.stderr
+    assert db.session.query(User).count() == 0
 
     (tmp_path / "users.csv").write_text(USERS, encoding="utf-8")
     done = cli("user", "import", "users.csv", "-o", "passwords.csv")
