@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -25,27 +26,9 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
     earlier or later in the file, or already be stored. All or nothing: any problem refuses
     the whole file, with ``FILE:LINE: message`` for each. Returns (created, updated).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ServiceError(
-            _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    problems: list[str] = []
-    unknown = [c for c in header if c not in COLUMNS]
-    if "code" not in header:
+    reader, problems = open_csv(data, source, COLUMNS)
+    if "code" not in (reader.fieldnames or []):
         raise ServiceError(_("%(file)s:1: the header has no 'code' column", file=source))
-    if unknown:
-        problems.append(
-            _(
-                "%(file)s:1: unknown column(s) %(columns)s; expected %(expected)s",
-                file=source,
-                columns=", ".join(unknown),
-                expected=",".join(COLUMNS),
-            )
-        )
     rows: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
     for row in reader:
@@ -158,6 +141,30 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
             )
         )
     return created, updated
+
+
+def open_csv(
+    data: bytes, source: str, columns: Sequence[str]
+) -> tuple[csv.DictReader[str], list[str]]:
+    """A CSV file of the central office's (UTF-8, a header) as rows by column name, and the
+    problem of its header naming columns other than ``columns``, if it does."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ServiceError(
+            _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    unknown = [c for c in reader.fieldnames or [] if c not in columns]
+    if not unknown:
+        return reader, []
+    problem = _(
+        "%(file)s:1: unknown column(s) %(columns)s; expected %(expected)s",
+        file=source,
+        columns=", ".join(unknown),
+        expected=",".join(columns),
+    )
+    return reader, [problem]
 
 
 def _tags(cell: str) -> list[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 import re
 import secrets
@@ -22,6 +20,7 @@ from assess.extensions import db
 from assess.labels import ROLE
 from assess.models import COORDINATOR, ROLES, Agency, ApiToken, User, utcnow
 from assess.services import audit
+from assess.services.agencies import open_csv
 from assess.services.errors import NotFound, ServiceError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -154,32 +153,14 @@ def import_users(
     nothing: every problem is named ``FILE:LINE: …``. ``progress`` is told how many
     passwords are about to be hashed (scrypt, some 80 ms each, on every core at once).
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ServiceError(
-            _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in ("email", "role") if c not in header]
+    reader, problems = open_csv(data, source, USER_COLUMNS)
+    missing = [c for c in ("email", "role") if c not in (reader.fieldnames or [])]
     if missing:
         raise ServiceError(
             _(
                 "%(file)s:1: the header needs the column(s) %(columns)s; expected %(expected)s",
                 file=source,
                 columns=", ".join(missing),
-                expected=",".join(USER_COLUMNS),
-            )
-        )
-    problems: list[str] = []
-    unknown = [c for c in header if c not in USER_COLUMNS]
-    if unknown:
-        problems.append(
-            _(
-                "%(file)s:1: unknown column(s) %(columns)s; expected %(expected)s",
-                file=source,
-                columns=", ".join(unknown),
                 expected=",".join(USER_COLUMNS),
             )
         )
