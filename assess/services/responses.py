@@ -515,7 +515,12 @@ def replace_many(
     try:
         claimed = db.session.execute(
             _CLAIM,
-            [{"rid": r.response_id, "seen": r.seen, "status": r.status, "now": now} for r in rows],
+            # In id order: two imports claiming the same responses lock them in one order,
+            # and neither waits for the other in a circle.
+            [
+                {"rid": r.response_id, "seen": r.seen, "status": r.status, "now": now}
+                for r in sorted(rows, key=_response_id)
+            ],
             execution_options={"synchronize_session": False},
         ).rowcount  # type: ignore[attr-defined]
     except OperationalError:
@@ -594,6 +599,10 @@ _CLAIM = (
     .where(Response.id == bindparam("rid"), Response.status == bindparam("seen"))
     .values(revision=Response.revision + 1, updated_at=bindparam("now"), status=bindparam("status"))
 )
+
+
+def _response_id(row: Replacement) -> int:
+    return row.response_id
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
