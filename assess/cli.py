@@ -324,15 +324,18 @@ def agency_import_command(file: Path) -> None:
     """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
     from assess.services import agencies, audit
 
-    def run() -> tuple[int, int]:
-        created, updated = agencies.import_csv(file.read_bytes(), str(file))
+    def run() -> tuple[int, int, int]:
+        created, updated, unchanged = agencies.import_csv(file.read_bytes(), str(file))
         audit.record(
-            "agency.import", None, new={"created": created, "updated": updated}, detail=str(file)
+            "agency.import",
+            None,
+            new={"created": created, "updated": updated, "unchanged": unchanged},
+            detail=str(file),
         )
-        return created, updated
+        return created, updated, unchanged
 
-    created, updated = _commit(run)
-    click.echo(f"{file}: {created} agencies created, {updated} updated")
+    created, updated, unchanged = _commit(run)
+    click.echo(f"{file}: {created} agencies created, {updated} updated, {unchanged} unchanged")
 
 
 @main.group()

@@ -161,11 +161,11 @@ def import_agencies() -> WerkzeugResponse | tuple[str, int]:
         return _agencies_page(form, [str(p) for p in problems], 422)
     filename = _upload_name(form.file.data, "agencies.csv")
     try:
-        created, updated = agency_service.import_csv(form.file.data.read(), filename)
+        created, updated, unchanged = agency_service.import_csv(form.file.data.read(), filename)
         audit.record(
             "agency.import",
             current_user,
-            new={"created": created, "updated": updated},
+            new={"created": created, "updated": updated, "unchanged": unchanged},
             detail=filename,
         )
         db.session.commit()
@@ -174,10 +174,12 @@ def import_agencies() -> WerkzeugResponse | tuple[str, int]:
         return _agencies_page(form, exc.problems, 422)
     flash(
         _(
-            "%(file)s imported: %(created)d agencies created, %(updated)d updated.",
+            "%(file)s imported: %(created)d agencies created, %(updated)d updated, "
+            "%(unchanged)d unchanged.",
             file=filename,
             created=created,
             updated=updated,
+            unchanged=unchanged,
         ),
         "success",
     )

@@ -19,12 +19,13 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 TAG = re.compile(r"^[\w.-]{1,40}$")
 
 
-def import_csv(data: bytes, source: str) -> tuple[int, int]:
+def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
     """Upsert agencies by code from CSV (``code,name_th,name_en,type,parent_code,province,tags``).
 
     Only ``code`` and one name are required; ``tags`` are joined by ``|``. A parent may come
     earlier or later in the file, or already be stored. All or nothing: any problem refuses
-    the whole file, with ``FILE:LINE: message`` for each. Returns (created, updated).
+    the whole file, with ``FILE:LINE: message`` for each. Returns how many agencies were
+    created, updated, and found as the file gives them already (unchanged).
     """
     reader, problems = open_csv(data, source, COLUMNS)
     if "code" not in (reader.fieldnames or []):
@@ -109,7 +110,8 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
             )
     if problems:
         raise ServiceError(problems)
-    created = updated = 0
+    created = 0
+    before: dict[str, tuple[object, ...]] = {}  # the agencies already stored, as they were
     for _line, clean in rows:
         agency = stored.get(clean["code"])
         if agency is None:
@@ -118,7 +120,7 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
             stored[agency.code] = agency
             created += 1
         else:
-            updated += 1
+            before[agency.code] = _record(agency)
         for name in ("name_th", "name_en", "province"):
             if name in clean and (clean[name] or name == "province"):
                 setattr(agency, name, clean[name])
@@ -140,7 +142,20 @@ def import_csv(data: bytes, source: str) -> tuple[int, int]:
                 cycle=" → ".join(cycle),
             )
         )
-    return created, updated
+    updated = sum(1 for code, was in before.items() if _record(stored[code]) != was)
+    return created, updated, len(before) - updated
+
+
+def _record(agency: Agency) -> tuple[object, ...]:
+    """What an import may change of an agency."""
+    return (
+        agency.name_th,
+        agency.name_en,
+        agency.type,
+        agency.province,
+        tuple(agency.tags or ()),
+        agency.parent_id,
+    )
 
 
 def open_csv(

@@ -128,7 +128,14 @@ def test_agency_import_is_all_or_nothing(cli, tmp_path):
     assert any("NOPE" in line for line in lines)
     (tmp_path / "good.csv").write_text(AGENCIES, encoding="utf-8")
     assert "3 agencies created" in cli("agency", "import", "good.csv").stdout
-    assert "0 agencies created, 3 updated" in cli("agency", "import", "good.csv").stdout
+    again = cli("agency", "import", "good.csv").stdout
+    assert "0 agencies created, 0 updated, 3 unchanged" in again
+    # One agency renamed, one given another parent: only those two are updated.
+    changed = AGENCIES.replace("Revenue Department,department,MOF", "Revenue Dept.,department,")
+    changed = changed.replace("Chiang Mai Province,province,,", "Chiang Mai Province,province,MOF,")
+    (tmp_path / "changed.csv").write_text(changed, encoding="utf-8")
+    done = cli("agency", "import", "changed.csv").stdout
+    assert "0 agencies created, 2 updated, 1 unchanged" in done
 
 
 def test_users_and_tokens(cli, loaded):

@@ -301,7 +301,7 @@ def test_agency_import_is_all_or_nothing(client, auth, people):
     dla = db.session.scalar(select(Agency).filter_by(code="MOI-DLA"))
     assert dla.parent.code == "MOI"
     assert dla.tags == ["local", "support"]
-    assert "3 agencies created" in page_of(client, "/central/agencies")
+    assert "3 agencies created, 0 updated, 0 unchanged" in page_of(client, "/central/agencies")
     # Not a CSV at all.
     response = upload(client, "/central/agencies/import", "agencies.csv", b"\xff\xfe\x00bad")
     assert response.status_code == 422
