@@ -467,7 +467,7 @@ def user(user_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         if role != COORDINATOR and agency_row is not None:
             problems.append(
                 _(
-                    "A %(role)s belongs to the central office, not to an agency.",
+                    "The %(role)s role belongs to the central office, not to an agency.",
                     role=i18n.word(role, ROLE),
                 )
             )

@@ -60,7 +60,7 @@ def create_user(
     if role != COORDINATOR and agency is not None:
         problems.append(
             _(
-                "a %(role)s belongs to the central office, not to an agency",
+                "the %(role)s role belongs to the central office, not to an agency",
                 role=i18n.word(role, ROLE),
             )
         )
@@ -195,7 +195,7 @@ def import_users(
         elif role != COORDINATOR and code:
             found.append(
                 _(
-                    "a %(role)s belongs to the central office, not to an agency",
+                    "the %(role)s role belongs to the central office, not to an agency",
                     role=i18n.word(role, ROLE),
                 )
             )

@@ -186,7 +186,7 @@ def test_user_import_creates_accounts_with_passwords_in_a_private_file(cli, load
         "bad.csv:7: role 'boss' is not one of coordinator, reviewer, admin",
         "bad.csv:7: agency NOPE: no such agency (see 'assess agency import')",
         "bad.csv:7: language 'fr' is not one of th, en",
-        "bad.csv:8: a reviewer belongs to the central office, not to an agency",
+        "bad.csv:8: the reviewer role belongs to the central office, not to an agency",
     ]
     assert not (tmp_path / "passwords.csv").exists()
     db.session.expire_all()
