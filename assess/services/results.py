@@ -449,13 +449,15 @@ def _record(result: ResponseScore) -> dict[str, Any]:
     }
 
 
-def of_round(round_: Round) -> list[Response]:
-    """Every response of a round, with what scoring and imports read loaded in bulk."""
+def of_round(round_: Round, ids: Collection[int] | None = None) -> list[Response]:
+    """Every response of a round (or those of ``ids``), with what scoring and imports read
+    loaded in bulk."""
+    query = select(Response).filter_by(round_id=round_.id)
+    if ids is not None:
+        query = query.where(Response.id.in_(list(ids)))
     return list(
         db.session.scalars(
-            select(Response)
-            .filter_by(round_id=round_.id)
-            .options(
+            query.options(
                 selectinload(Response.agency),
                 selectinload(Response.answers),
                 selectinload(Response.verified),
@@ -519,18 +521,7 @@ def recompute_responses(round_: Round, ids: Collection[int]) -> int:
     if len(ids) > SET_BASED_FROM:
         recompute_all(round_)
         return len(ids)
-    chosen = list(
-        db.session.scalars(
-            select(Response)
-            .where(Response.round_id == round_.id, Response.id.in_(list(ids)))
-            .options(
-                selectinload(Response.answers),
-                selectinload(Response.verified),
-                selectinload(Response.results),
-            )
-        )
-    )
-    return recompute_round(round_, chosen)
+    return recompute_round(round_, of_round(round_, ids))
 
 
 # -- the whole round, set-based ----------------------------------------------------------------
