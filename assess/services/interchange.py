@@ -18,12 +18,11 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
-from sqlalchemy import select
 
 from assess import i18n
 from assess.extensions import db
 from assess.labels import RESPONSE_STATUS
-from assess.models import Agency, Response, Round, User
+from assess.models import Response, Round, User
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     CSV_NA,
@@ -232,9 +231,7 @@ def import_round(
     invited = {
         code: (response_id, seen)
         for response_id, code, seen in db.session.execute(
-            select(Response.id, Agency.code, Response.status)
-            .join(Agency, Response.agency_id == Agency.id)
-            .where(Response.round_id == round_.id)
+            responses.AGENCY_STATUSES.where(Response.round_id == round_.id)
         )
     }
     problems: dict[int, str] = {}  # by the item's place in the file
@@ -312,9 +309,9 @@ def export_round(round_: Round, fmt: str) -> bytes:
     """Every started response of a round in the interchange form ``fmt`` (json, csv, xlsx)."""
     questionnaire = questionnaire_of(round_.questionnaire)
     started = db.session.execute(
-        select(Response.id, Agency.code, Response.status)
-        .join(Agency, Response.agency_id == Agency.id)
-        .where(Response.round_id == round_.id, Response.status != "not_started")
+        responses.AGENCY_STATUSES.where(
+            Response.round_id == round_.id, Response.status != "not_started"
+        )
     ).all()
     # Plain rows, each distinct stored value parsed once (answers in questionnaire order).
     answers = results.round_answer_sets(questionnaire, round_.id)

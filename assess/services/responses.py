@@ -479,6 +479,10 @@ class Replacement:
     answers: Mapping[str, AnswerValue]
 
 
+#: Each response's id, its agency's code and its status (callers add their conditions).
+AGENCY_STATUSES = select(Response.id, Agency.code, Response.status).join(
+    Agency, Response.agency_id == Agency.id
+)
 #: Ids bound per statement when a list of responses is deleted from or counted.
 _CHUNK = 1000
 #: Answers per executemany of an import where there is no COPY (SQLite).
@@ -572,11 +576,7 @@ def _moved_meanwhile(rows: Sequence[Replacement]) -> str:
     seen = {r.response_id: r.seen for r in rows}
     moved: list[str] = []
     for chunk in _chunks(list(seen)):
-        found = db.session.execute(
-            select(Response.id, Agency.code, Response.status)
-            .join(Agency, Response.agency_id == Agency.id)
-            .where(Response.id.in_(chunk))
-        )
+        found = db.session.execute(AGENCY_STATUSES.where(Response.id.in_(chunk)))
         moved += [
             f"{code} ({i18n.word(status, RESPONSE_STATUS)})"
             for rid, code, status in found
