@@ -51,19 +51,9 @@ def create_user(
     problems = []
     if not EMAIL.match(email):
         problems.append(_("%(email)s is not an e-mail address", email=repr(email)))
-    if role not in ROLES:
-        problems.append(
-            _("role %(role)s is not one of %(roles)s", role=repr(role), roles=", ".join(ROLES))
-        )
-    if role == COORDINATOR and agency is None:
-        problems.append(_("a coordinator needs an agency (--agency CODE)"))
-    if role != COORDINATOR and agency is not None:
-        problems.append(
-            _(
-                "the %(role)s role belongs to the central office, not to an agency",
-                role=i18n.word(role, ROLE),
-            )
-        )
+    problems.extend(
+        _role_problems(role, agency is not None, _("a coordinator needs an agency (--agency CODE)"))
+    )
     if password is not None:
         problems.extend(check_password_strength(password))
     if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
@@ -76,6 +66,23 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _role_problems(role: str, agency_given: bool, no_agency: str) -> list[str]:
+    """What is wrong with a new account's role and agency: a known role; a coordinator with
+    an agency (``no_agency`` tells where to give one), anyone else without."""
+    if role not in ROLES:
+        return [_("role %(role)s is not one of %(roles)s", role=repr(role), roles=", ".join(ROLES))]
+    if role == COORDINATOR and not agency_given:
+        return [no_agency]
+    if role != COORDINATOR and agency_given:
+        return [
+            _(
+                "the %(role)s role belongs to the central office, not to an agency",
+                role=i18n.word(role, ROLE),
+            )
+        ]
+    return []
 
 
 def find_user(email: str) -> User | None:
@@ -186,19 +193,9 @@ def import_users(
         elif email in seen:
             found.append(_("%(email)s repeats line %(line)s", email=email, line=seen[email]))
         seen.setdefault(email, reader.line_num)
-        if role not in ROLES:
-            found.append(
-                _("role %(role)s is not one of %(roles)s", role=repr(role), roles=", ".join(ROLES))
-            )
-        elif role == COORDINATOR and not code:
-            found.append(_("a coordinator needs an agency (the agency column)"))
-        elif role != COORDINATOR and code:
-            found.append(
-                _(
-                    "the %(role)s role belongs to the central office, not to an agency",
-                    role=i18n.word(role, ROLE),
-                )
-            )
+        found += _role_problems(
+            role, bool(code), _("a coordinator needs an agency (the agency column)")
+        )
         if code and code not in agencies:
             found.append(
                 _("agency %(agency)s: no such agency (see 'assess agency import')", agency=code)
