@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -484,3 +485,24 @@ class Job(db.Model):
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.kind} {self.status} {self.done}/{self.total}>"
+
+
+class RoundSnapshot(db.Model):
+    """A round's dashboard tables as a process last loaded them, for the next process that
+    has none: it reads them here and catches up on what changed since (a few hundredths of
+    a second) instead of loading a big round anew (see :mod:`assess.reports.data`).
+
+    Never a source of truth: ``made_for`` (the round's signature when they were made) and
+    ``agencies`` (the fingerprint of its agency records) say which state they show, and a
+    snapshot that no longer fits is loaded over.
+    """
+
+    __tablename__ = "round_snapshot"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("round.id", ondelete="CASCADE"), primary_key=True
+    )
+    made_for: Mapped[str] = mapped_column(Text)
+    agencies: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

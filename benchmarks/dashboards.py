@@ -9,9 +9,12 @@ signs in through Flask's test client and every dashboard page of round 2569 is r
 table filtered and sorted):
 
 - *first request* of the process: the questionnaires parsed (or read from the instance
-  folder's cache), templates compiled, both rounds' tables loaded;
+  folder's cache), templates compiled, both rounds' tables read from the snapshots that
+  another process kept of them (:class:`assess.models.RoundSnapshot`);
 - *cold*: the dashboards' cache emptied before each request, so both rounds (2569 and the
-  published 2568 it is compared with) are loaded from the database again;
+  published 2568 it is compared with) are read from their snapshots again and checked
+  against the database; and, for the league table, *cold with no snapshot* (the first
+  process ever to open the rounds): both loaded from the database again;
 - *warm*: the usual case, the round's tables cached in the process;
 - *after a change*: a verified value changed and the round recomputed, then the league
   table: the changed round's tables are brought up to date (only the changed response is
@@ -45,6 +48,7 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -136,11 +140,20 @@ def main() -> None:
 
         reference = min(_timed(read_results) for _ in range(3))
         figures["reference"] = reference
+        # What a process finds in production: the rounds' snapshots, kept by the last
+        # process that loaded them (made in another process, so that this one's first
+        # request still starts with nothing parsed, compiled or loaded).
+        _keep_snapshots(args.database_url, (built.before_id, built.current_id))
         client = app.test_client()
         reply = client.post("/login", data={"email": national.EMAIL, "password": national.PASSWORD})
         assert reply.status_code in (302, 303), reply.status_code
         first, size = get(client, base)
         figures["first_request"] = {"seconds": first, "bytes": size}
+
+        def forget_all() -> None:
+            cache.clear()
+            db.session.execute(text("DELETE FROM round_snapshot"))
+            db.session.commit()
 
         for name, suffix in PAGES.items():
             url = base + suffix
@@ -152,6 +165,13 @@ def main() -> None:
             for _ in range(args.requests):
                 took, size = get(client, url)
                 warm.append(took)
+            if name == "league":
+                # As the first process to open the round finds it: no snapshot either.
+                unkept = []
+                for _ in range(args.cold):
+                    forget_all()
+                    unkept.append(get(client, url)[0])
+                figures["cold_unkept"] = statistics.median(unkept)
             figures["pages"][name] = {
                 "url": url,
                 "bytes": size,
@@ -281,12 +301,17 @@ def main() -> None:
         f"   {first / reference:5.1f}× the reference"
     )
     print(f"  {'page':<26} {'cold ms':>9} {'warm ms':>9} {'worst':>8} {'KiB':>8}  warm/ref")
+    print("  (cold: the process holds nothing of the rounds, and reads their snapshots)")
     for name, page in figures["pages"].items():
         print(
             f"  {name:<26} {page['cold'] * 1000:9.1f} {page['warm'] * 1000:9.1f} "
             f"{page['warm_max'] * 1000:8.1f} {page['bytes'] / 1024:8.1f}  "
             f"{page['warm'] / reference:5.2f}×"
         )
+    print(
+        f"  league table, cold, no snapshot kept either:              "
+        f"{figures['cold_unkept'] * 1000:7.1f} ms (the first process to open the rounds)"
+    )
     print(
         f"  league table after a verified value changed (recomputed): "
         f"{figures['after_change'] * 1000:7.1f} ms"
@@ -332,8 +357,10 @@ def main() -> None:
     print(
         f"target: league table ≤ 300 ms: warm {'met' if league <= 0.3 else 'NOT met'} "
         f"({league * 1000:.0f} ms), after a change {'met' if changed <= 0.3 else 'NOT met'} "
-        f"({changed * 1000:.0f} ms), cold (in-process, cache emptied) "
-        f"{figures['pages']['league']['cold'] * 1000:.0f} ms"
+        f"({changed * 1000:.0f} ms), cold (cache emptied, from the snapshots) "
+        f"{'met' if figures['pages']['league']['cold'] <= 0.3 else 'NOT met'} "
+        f"({figures['pages']['league']['cold'] * 1000:.0f} ms), cold with no snapshot "
+        f"{figures['cold_unkept'] * 1000:.0f} ms"
         + (
             f", a new server at once {'met' if fresh['during'] <= 0.3 else 'NOT met'} "
             f"({fresh['during'] * 1000:.0f} ms)"
@@ -397,6 +424,23 @@ def new_workers(url: str, path: str, workers: int, requests: int) -> dict[str, A
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return figures
+
+
+def _keep_snapshots(url: str, round_ids: Sequence[int]) -> None:
+    """Have another process load the rounds' tables, keeping their snapshots as they are."""
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import national\n"
+        "from assess.extensions import db\n"
+        "from assess.models import Round\n"
+        "from assess.reports import data\n"
+        "with national.make_app(sys.argv[2]).app_context():\n"
+        "    for round_id in sys.argv[3:]:\n"
+        "        data.round_results(db.session.get(Round, int(round_id)))\n"
+    )
+    subprocess.run(  # noqa: S603 (this interpreter, on a script of its own)
+        [sys.executable, "-c", script, str(ROOT / "benchmarks"), url, *map(str, round_ids)],
+        check=True,
+    )
 
 
 def _timed(run: Any) -> float:

@@ -8,6 +8,7 @@ PDFs never compute scores: they call these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -304,6 +305,118 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
             for kind, block in data._stored.items()
         }
     return _assemble(round_, questionnaire, rows, marks, stored, agencies, **kept)
+
+
+#: The layout of :func:`snapshot`'s bytes; a snapshot of another layout is not read.
+SNAPSHOT_LAYOUT = 1
+
+
+class _SnapshotBlock(msgspec.Struct, array_like=True, frozen=True):
+    """A :class:`Block` as plain values: its arrays as raw bytes, and its levels as
+    positions in a list of the level codes found (one byte each rather than one string)."""
+
+    codes: list[str]
+    response_ids: bytes  # int64
+    marks: list[str]
+    scores: bytes  # float64, agency × measure
+    level_codes: list[str]
+    levels: bytes  # int8, agency × measure: a position in level_codes, -1 when not placed
+
+
+class _Snapshot(msgspec.Struct, array_like=True, frozen=True):
+    """What :func:`snapshot` writes: everything :func:`load` reads from the database."""
+
+    layout: int
+    questionnaire: str  # the content hash of the round's questionnaire version
+    measures: int
+    rows: list[
+        tuple[
+            str, int, str, float, dt.datetime | None, dt.datetime | None,
+            str, str, str, str, str, str, str, list[str],
+        ]
+    ]  # fmt: skip
+    marks: list[str]  # each row's response's, in the order of the rows
+    stored: dict[str, _SnapshotBlock]
+
+
+_SNAPSHOT_DECODER = msgspec.msgpack.Decoder(_Snapshot)
+
+
+def snapshot(data: RoundResults) -> bytes:
+    """``data``'s tables as bytes that :func:`restore` turns back into equal tables, much
+    faster than :func:`load` reads them from the database (a tenth of its time at 8,000
+    agencies). msgpack with typed fields: decoding validates them and runs no code."""
+    stored = {}
+    for kind, block in data._stored.items():
+        level_codes = sorted({level for level in block.levels.flat if level is not None})
+        position = {code: i for i, code in enumerate(level_codes)}
+        stored[kind] = _SnapshotBlock(
+            codes=block.codes.tolist(),
+            response_ids=block.response_ids.astype("<i8").tobytes(),
+            marks=block.marks.tolist(),
+            scores=block.scores.astype("<f8").tobytes(),
+            level_codes=level_codes,
+            levels=np.array(
+                [-1 if level is None else position[level] for level in block.levels.flat],
+                dtype=np.int8,
+            ).tobytes(),
+        )
+    return msgspec.msgpack.encode(
+        _Snapshot(
+            layout=SNAPSHOT_LAYOUT,
+            questionnaire=data.round.questionnaire.content_hash,
+            measures=len(data.measures),
+            rows=list(data._rows.values()),  # type: ignore[arg-type]
+            marks=[data._marks[row[1]] for row in data._rows.values()],
+            stored=stored,
+        )
+    )
+
+
+@without_collection
+def restore(blob: bytes, round_: Round) -> RoundResults | None:
+    """The tables a :func:`snapshot` of ``round_`` holds, as they were when it was made
+    (:func:`refresh` brings them up to date); ``None`` when the bytes are not a snapshot of
+    this layout, of this round's questionnaire, that holds together."""
+    try:
+        held = _SNAPSHOT_DECODER.decode(blob)
+    except msgspec.DecodeError:  # (ValidationError is one)
+        return None
+    questionnaire = questionnaire_of(round_.questionnaire)
+    width = len(questionnaire.dimensions) + 1
+    if (
+        held.layout != SNAPSHOT_LAYOUT
+        or held.questionnaire != round_.questionnaire.content_hash
+        or held.measures != width
+        or set(held.stored) != {"verified", "self"}
+    ):
+        return None
+    stored = {}
+    for kind, part in held.stored.items():
+        count = len(part.codes)
+        positions = np.frombuffer(part.levels, dtype=np.int8)
+        if (
+            len(part.marks) != count
+            or len(part.response_ids) != 8 * count
+            or len(part.scores) != 8 * width * count
+            or len(positions) != width * count
+            or (count and not -1 <= positions.min() <= positions.max() < len(part.level_codes))
+        ):
+            return None
+        # Each level code one string object, as load() makes them (None last: position -1).
+        codes = np.array([*map(sys.intern, part.level_codes), None], dtype=object)
+        stored[kind] = Block(
+            codes=np.array(part.codes, dtype=object),
+            response_ids=np.frombuffer(part.response_ids, dtype="<i8").astype(np.int64),
+            marks=np.array(part.marks, dtype=object),
+            scores=np.frombuffer(part.scores, dtype="<f8").astype(np.float64).reshape(count, width),
+            levels=codes[positions].reshape(count, width),
+        )
+    rows = {row[0]: row for row in held.rows}
+    marks = {row[1]: mark for row, mark in zip(held.rows, held.marks, strict=False)}
+    if not len(rows) == len(marks) == len(held.rows) == len(held.marks):
+        return None
+    return _assemble(round_, questionnaire, rows, marks, stored)  # type: ignore[arg-type]
 
 
 def _patched(table: pd.DataFrame, rows: Mapping[str, tuple[Any, ...]]) -> pd.DataFrame:

@@ -535,7 +535,8 @@ def _fill_rule(rule: str, values: dict[str, str]) -> str:
 
 #: Columns that a request may change without changing anyone's data.
 _VOLATILE = {"last_used_at", "last_login_at"}
-_LOGS = {"user_session", "audit_event", "alembic_version"}
+#: Tables of logs and of what is derived again at will (snapshots of dashboards' tables).
+_LOGS = {"user_session", "audit_event", "alembic_version", "round_snapshot"}
 
 
 def fingerprint(folder: Path) -> str:

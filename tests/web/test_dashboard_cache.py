@@ -9,6 +9,7 @@ must equal a fresh load, cell for cell.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -388,3 +389,147 @@ def test_the_driver_reads_give_what_sqlalchemy_gives(scene, world):
         assert got == expected
         assert [tuple(map(type, row)) for row in got] == [tuple(map(type, row)) for row in expected]
     assert len(reports._driver_rows(statements[1])) == 4  # both kinds of both responses
+
+
+def test_a_snapshot_gives_back_the_tables_it_was_made_of(scene, world):
+    """The bytes a round's tables are kept as (for a process that has none) give back equal
+    tables; bytes that are not a snapshot of this round's questionnaire give nothing."""
+    round_, agencies, reviewer = scene
+    verify_far_below(
+        world.response(round_, agencies[0]), reviewer, reports.load(round_).questionnaire
+    )
+    db.session.commit()
+    fresh = reports.load(round_)
+    blob = reports.snapshot(fresh)
+    restored = reports.restore(blob, round_)
+    assert restored is not None
+    assert_same(restored, fresh)
+    assert restored._rows == fresh._rows
+    # Each level code one object, as a load makes them (not one string per cell).
+    levels = restored._stored["verified"].levels
+    assert len({id(level) for level in levels.flat if level is not None}) <= len(
+        {level for level in levels.flat if level is not None}
+    )
+    assert restored.agencies["updated_at"].dt.tz is not None
+
+    import msgspec
+
+    layout = msgspec.msgpack.decode(blob)
+    assert reports.restore(b"not a snapshot", round_) is None
+    assert (
+        reports.restore(msgspec.msgpack.encode([*layout[:1], "another", *layout[2:]]), round_)
+        is None
+    )
+    assert reports.restore(msgspec.msgpack.encode([layout[0] + 1, *layout[1:]]), round_) is None
+    # A row of the wrong shape, or arrays that do not match the rows, are refused.
+    assert (
+        reports.restore(msgspec.msgpack.encode([*layout[:3], [["X"]], *layout[4:]]), round_) is None
+    )
+    verified = layout[5]["verified"]
+    short = {**layout[5], "verified": [verified[0], verified[1][:-8], *verified[2:]]}
+    assert reports.restore(msgspec.msgpack.encode([*layout[:5], short]), round_) is None
+    beyond = {**layout[5], "verified": [*verified[:4], [], verified[5]]}
+    assert reports.restore(msgspec.msgpack.encode([*layout[:5], beyond]), round_) is None
+
+
+@pytest.fixture
+def snapshots(app, monkeypatch):  # type: ignore[no-untyped-def]
+    """Snapshots kept for rounds of any size (they are kept on PostgreSQL alone)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("round snapshots are kept on PostgreSQL")
+    monkeypatch.setattr(cache, "SNAPSHOT_FROM", 1)
+
+
+def kept_snapshot(round_):  # type: ignore[no-untyped-def]
+    from assess.models import RoundSnapshot
+
+    db.session.expire_all()
+    return db.session.get(RoundSnapshot, round_.id)
+
+
+def test_a_process_with_nothing_starts_from_the_rounds_snapshot(
+    scene, world, snapshots, monkeypatch
+):
+    """A process that holds no tables of a round reads its snapshot and catches up on what
+    changed since, instead of loading the round; a change of agency records (which the
+    snapshot's marks cannot show) has it load the round anew."""
+    round_, agencies, reviewer = scene
+    first = cache.round_results(round_)
+    made = kept_snapshot(round_)
+    assert made is not None
+    assert made.data
+    assert json.loads(made.made_for) == cache._texts(first.made_for)
+
+    loads = []
+    real = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real(r))
+    cache.clear()  # a new process
+    again = cache.round_results(round_)
+    assert loads == []
+    assert_same(again, real(round_))
+    assert kept_snapshot(round_).made_at == made.made_at  # the same state: not written again
+
+    responses.review(world.response(round_, agencies[1]), reviewer, "accept")
+    verify_far_below(world.response(round_, agencies[0]), reviewer, first.questionnaire)
+    db.session.commit()
+    cache.clear()
+    caught_up = cache.round_results(round_)
+    assert loads == []
+    assert "DEP-B" in caught_up.accepted
+    assert_same(caught_up, real(round_))
+    assert json.loads(kept_snapshot(round_).made_for) == cache._texts(cache.signature(round_))
+
+    agencies[2].name_en = "Charlie Renamed"
+    db.session.commit()
+    cache.clear()
+    renamed = cache.round_results(round_)
+    assert loads == [round_.id]
+    assert renamed.agencies.loc["PROV-C", "name_en"] == "Charlie Renamed"
+
+
+def test_a_snapshot_that_does_not_read_back_is_loaded_over(scene, world, snapshots, monkeypatch):
+    """A damaged snapshot is no error: the round is loaded, and a good snapshot kept."""
+    from sqlalchemy import update
+
+    from assess.models import RoundSnapshot
+
+    round_, _, _ = scene
+    cache.round_results(round_)
+    db.session.execute(update(RoundSnapshot).values(data=b"\x93damaged"))
+    db.session.commit()
+    cache.clear()
+    loads = []
+    real = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real(r))
+    assert_same(cache.round_results(round_), real(round_))
+    assert loads == [round_.id]
+    assert reports.restore(kept_snapshot(round_).data, round_) is not None
+
+
+def test_a_small_round_keeps_no_snapshot(scene, world, monkeypatch):
+    round_, _, _ = scene
+    monkeypatch.setattr(cache, "SNAPSHOT_FROM", 5)  # the round has 4 responses
+    cache.round_results(round_)
+    assert kept_snapshot(round_) is None
+
+
+def test_a_snapshot_that_cannot_be_written_at_once_is_left(scene, world, snapshots, caplog):
+    """Another transaction holds the snapshot's row: the process does not wait for it (one
+    second at most), and shows the round all the same."""
+    from sqlalchemy import text
+
+    round_, _, _ = scene
+    cache.round_results(round_)
+    cache.clear()
+    saved = world.response(round_, scene[1][1])
+    saved.completeness, saved.updated_at = "0.4", dt.datetime.now(dt.UTC)  # a new state
+    db.session.commit()
+    with db.engine.connect() as other:
+        other.execute(
+            text("SELECT 1 FROM round_snapshot WHERE round_id = :id FOR UPDATE"), {"id": round_.id}
+        )
+        with caplog.at_level("WARNING", logger="assess.reports.data"):
+            data = cache.round_results(round_)
+        other.rollback()
+    assert_same(data, reports.load(round_))
+    assert "no snapshot of its tables kept" in caplog.text
