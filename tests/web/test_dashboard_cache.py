@@ -430,6 +430,8 @@ def test_a_snapshot_gives_back_the_tables_it_was_made_of(scene, world):
     assert reports.restore(msgspec.msgpack.encode([*layout[:5], short]), round_) is None
     beyond = {**layout[5], "verified": [*verified[:4], [], verified[5]]}
     assert reports.restore(msgspec.msgpack.encode([*layout[:5], beyond]), round_) is None
+    odd = {**layout[5], "verified": [*verified[:5], verified[5][:-1]]}
+    assert reports.restore(msgspec.msgpack.encode([*layout[:5], odd]), round_) is None
 
 
 @pytest.fixture
