@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import msgspec
 import numpy as np
 import pandas as pd
 import pytest
@@ -411,8 +412,6 @@ def test_a_snapshot_gives_back_the_tables_it_was_made_of(scene, world):
         {level for level in levels.flat if level is not None}
     )
     assert restored.agencies["updated_at"].dt.tz is not None
-
-    import msgspec
 
     layout = msgspec.msgpack.decode(blob)
     assert reports.restore(b"not a snapshot", round_) is None
