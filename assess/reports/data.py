@@ -462,10 +462,9 @@ def _key(round_: Round) -> tuple[Any, ...]:
 
 
 def _results_part(fingerprint: Any) -> tuple[Any, ...] | None:
-    """The part of a :func:`signature` (or of its :func:`_texts`) that tells the round's
-    stored results apart (how many, the total of their computation times); ``None`` for a
-    published round's."""
-    if not isinstance(fingerprint, tuple) or fingerprint[:1] in {("published",), ("'published'",)}:
+    """The part of a :func:`signature` that tells the round's stored results apart (how
+    many, the total of their computation times); ``None`` for a published round's."""
+    if not isinstance(fingerprint, tuple) or fingerprint[:1] == ("published",):
         return None
     return fingerprint[-2:]
 
@@ -506,30 +505,25 @@ def _from_nothing(round_: Round, fingerprint: tuple[Any, ...], agencies: Any) ->
         # writes would wait for the request's own.
         return reports.load(round_)
     made_for = _texts(fingerprint)
-    # Through the driver, in binary with psycopg 3 (the package's driver): a few MB as they
-    # are, not as hexadecimal text to decode.
-    connection = db.session.connection().connection
-    binary = {"binary": True} if db.engine.dialect.driver == "psycopg" else {}
-    cursor = connection.cursor(**binary)
-    try:
-        cursor.execute(
-            "SELECT made_for, agencies, data FROM round_snapshot WHERE round_id = %s",
-            (round_.id,),
-        )
-        kept = cursor.fetchone()
-    finally:
-        cursor.close()
+    found = reports._driver_rows(
+        select(RoundSnapshot.made_for, RoundSnapshot.agencies, RoundSnapshot.data).where(
+            RoundSnapshot.round_id == round_.id
+        ),
+        binary=True,
+    )
     data = None
-    if kept is not None and kept[1] == str(agencies):
-        data = reports.restore(kept[2], round_)
+    if found and found[0][1] == str(agencies):
+        data = reports.restore(found[0][2], round_)
     if data is None:
         data = reports.load(round_)
     else:
-        before = json.loads(kept[0])
+        before = json.loads(found[0][0])
         if before == made_for:
             return data
-        part = _results_part(tuple(before))
-        unchanged = part is not None and part == _results_part(tuple(made_for))
+        # A published round's signature ends otherwise: its last two never equal the
+        # results' part of another's.
+        part = _results_part(fingerprint)
+        unchanged = part is not None and before[-2:] == _texts(part)
         data = reports.refresh(data, round_, results_unchanged=unchanged)
     if len(data._rows) >= SNAPSHOT_FROM:
         _keep_snapshot(round_.id, made_for, agencies, data)
