@@ -272,6 +272,10 @@ class Response(db.Model):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Moved on by the database whenever a statement writes or deletes any of the response's
+    # results (triggers of migration 0006, whatever wrote them): the dashboards tell which
+    # responses' results to read again from the responses alone (assess.reports.data).
+    results_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     round: Mapped[Round] = relationship(back_populates="responses")
     agency: Mapped[Agency] = relationship()

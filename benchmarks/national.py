@@ -386,6 +386,20 @@ def _marker(url: str, count: int, seed: int, copies: int) -> National | None:
     return National(url, count, seed, row[0], row[1], row[2], row[3], copies)
 
 
+def _behind(url: str) -> bool:
+    """Whether the database at ``url`` lacks a migration of the code's."""
+    import sqlalchemy as sa
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory(str(ROOT / "assess" / "migrations")).get_heads())
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.scalars(sa.text("SELECT version_num FROM alembic_version"))) != heads
+    finally:
+        engine.dispose()
+
+
 def ensure(
     url: str = DEFAULT_URL,
     count: int = 8000,
@@ -398,6 +412,15 @@ def ensure(
     else built from scratch (the schema is replaced)."""
     found = None if rebuild else _marker(url, count, seed, copies)
     if found is not None:
+        if _behind(url):  # built before the schema's latest migration: migrated, as any is
+            app = make_app(url)
+            with app.app_context():
+                from flask_migrate import upgrade
+
+                from assess.extensions import db
+
+                upgrade()
+                db.engine.dispose()
         return found
     start = time.perf_counter()
     reset_database(url)

@@ -46,7 +46,7 @@ from functools import cached_property, reduce
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, Select, Text, bindparam, case, cast, func, select, true
+from sqlalchemy import Integer, Select, Text, bindparam, case, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
@@ -59,7 +59,6 @@ from assess.models import (
     RESPONSE_STATUSES,
     Agency,
     Response,
-    Result,
     Round,
     RoundSnapshot,
     utcnow,
@@ -359,29 +358,16 @@ def _signature_query() -> Select[Any]:
     status_number = case(
         {s: i + 1 for i, s in enumerate(RESPONSE_STATUSES)}, value=Response.status, else_=0
     )
-    responses = (
-        select(
-            func.count(Response.id).label("responses"),
-            _StampTotal(Response.updated_at).label("saved"),
-            _StampTotal(Response.submitted_at).label("submitted"),
-            _StampTotal(Response.reviewed_at).label("reviewed"),
-            func.sum(status_number * Response.id).label("statuses"),
-        )
-        .where(Response.round_id == round_id)
-        .subquery()
-    )
-    results = (
-        select(
-            func.count(Result.id).label("results"),
-            _StampTotal(Result.computed_at).label("computed"),
-        )
-        .join(Response, Result.response_id == Response.id)
-        .where(Response.round_id == round_id)
-        .subquery()
-    )
-    # Two one-row aggregates side by side: one round trip. The results' two come last
-    # (_results_part reads them there).
-    return select(*responses.c, *results.c).select_from(responses.join(results, true()))
+    return select(
+        func.count(Response.id).label("responses"),
+        _StampTotal(Response.updated_at).label("saved"),
+        _StampTotal(Response.submitted_at).label("submitted"),
+        _StampTotal(Response.reviewed_at).label("reviewed"),
+        func.sum(status_number * Response.id).label("statuses"),
+        # Moved on by the database whenever a result is written (see Response): the
+        # results need no reading of their own, whatever their number and history.
+        func.sum(Response.results_version).label("results"),
+    ).where(Response.round_id == round_id)
 
 
 #: Built once: only the round changes between requests.
@@ -394,8 +380,10 @@ def signature(round_: Round) -> tuple[Any, ...]:
     A published round's figures are final (answers and verified values can no longer
     change): its publication time is enough. Otherwise — responses: how many, the totals of
     their save, submission and review times, and a checksum of who is in which status (a
-    move without a timestamp, such as an import, still changes it); results: how many, and
-    the total of their computation times (a verified value or a recomputation changes it).
+    move without a timestamp, such as an import, still changes it), and the total of their
+    results' write counts (a verified value or a recomputation changes it). One scan of the
+    round's responses, at most a few thousand rows, however many results the database
+    holds of other rounds.
     """
     if round_.status == "published":
         return ("published", round_.published_at)
@@ -461,26 +449,15 @@ def _key(round_: Round) -> tuple[Any, ...]:
     return (str(db.engine.url), round_.id, round_.created_at)
 
 
-def _results_part(fingerprint: Any) -> tuple[Any, ...] | None:
-    """The part of a :func:`signature` that tells the round's stored results apart (how
-    many, the total of their computation times); ``None`` for a published round's."""
-    if not isinstance(fingerprint, tuple) or fingerprint[:1] == ("published",):
-        return None
-    return fingerprint[-2:]
-
-
 def _load(round_: Round, fingerprint: tuple[Any, ...]) -> RoundResults:
     """The round's results for a signature already taken. Tables held for an earlier
-    signature are brought up to date; when its results' part is the same (a review, a
-    status moved: no result written), without reading the results' marks."""
+    signature are brought up to date."""
 
     def build(held: RoundResults | None, agencies: Any) -> RoundResults:
         if held is None:
             data = _from_nothing(round_, fingerprint, agencies)
         else:
-            before = _results_part(held.made_for)
-            unchanged = before is not None and before == _results_part(fingerprint)
-            data = reports.refresh(held, round_, results_unchanged=unchanged)
+            data = reports.refresh(held, round_)
         data.made_for = fingerprint
         return data
 
@@ -517,14 +494,9 @@ def _from_nothing(round_: Round, fingerprint: tuple[Any, ...], agencies: Any) ->
     if data is None:
         data = reports.load(round_)
     else:
-        before = json.loads(found[0][0])
-        if before == made_for:
+        if json.loads(found[0][0]) == made_for:
             return data
-        # A published round's signature ends otherwise: its last two never equal the
-        # results' part of another's.
-        part = _results_part(fingerprint)
-        unchanged = part is not None and before[-2:] == _texts(part)
-        data = reports.refresh(data, round_, results_unchanged=unchanged)
+        data = reports.refresh(data, round_)
     if len(data._rows) >= SNAPSHOT_FROM:
         _keep_snapshot(round_.id, made_for, agencies, data)
     return data

@@ -52,14 +52,11 @@ class Block:
 
     ``scores`` (floats, NaN when not scored) and ``levels`` (level codes, ``None`` when not
     placed) are agency × measure arrays, the measures being overall then the dimensions in
-    questionnaire order; a score is the float of the stored decimal string. ``marks``
-    (:data:`_RESULT_MARK`: response, kind, result id and computation time, as one text) tell
-    whether a row was written again since it was read.
+    questionnaire order; a score is the float of the stored decimal string.
     """
 
     codes: npt.NDArray[np.object_]
     response_ids: npt.NDArray[np.int64]
-    marks: npt.NDArray[np.object_]
     scores: npt.NDArray[np.float64]
     levels: npt.NDArray[np.object_]
 
@@ -202,26 +199,22 @@ def load(round_: Round) -> RoundResults:
 
 
 @without_collection
-def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = False) -> RoundResults:
+def refresh(data: RoundResults, round_: Round) -> RoundResults:
     """The round's results now, reading again only what changed since ``data`` (the same
     round's, loaded earlier).
 
-    Two light queries list every response's marks (status, completeness, save and
-    submission times) and every stored result's (id, computation time), each as one text. A
-    response whose marks differ from what ``data`` holds (or that is new, or gone) has its
-    agency row read again, and its results; a response whose results were written again has
-    its results read again; the rest is kept. The outcome equals a fresh :func:`load`
-    (agency records that changed without a change to the response are not seen: callers
-    recheck those, see :mod:`assess.reports.data`). When more than a quarter of the
-    responses moved, the round is simply loaded again; when more than a quarter of them were
-    scored again (a scoring rule changed), all the results are read again but the agency
-    rows kept. ``accepted_state`` (with the accepted responses' agency × measure tables)
-    and ``agency_state`` are carried over while they stand, so that callers keep what they
-    derived from them.
-
-    ``results_unchanged``: the caller knows that no stored result of the round was written
-    since ``data`` was made (a review, a status moved): the results' marks are not read
-    (16,000 at national scale), only the results of the responses that moved.
+    One light query lists every response's marks (:data:`_RESPONSE_MARK`: status,
+    completeness, save and submission times, and how many times its results were written).
+    A response whose marks differ from what ``data`` holds other than in that count (or
+    that is new, or gone) has its agency row read again, and its results; a response whose
+    results were written again has its results read again; the rest is kept. The outcome
+    equals a fresh :func:`load` (agency records that changed without a change to the
+    response are not seen: callers recheck those, see :mod:`assess.reports.data`). When
+    more than a quarter of the responses moved, the round is simply loaded again; when more
+    than a quarter of them were scored again (a scoring rule changed), all the results are
+    read again but the agency rows kept. ``accepted_state`` (with the accepted responses'
+    agency × measure tables) and ``agency_state`` are carried over while they stand, so
+    that callers keep what they derived from them.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
     if questionnaire is not data.questionnaire:
@@ -232,28 +225,24 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
     held = data._marks
     known, current = set(held.values()), set(now)
     new_marks = [mark for mark in now if mark not in known]
-    moved = {_response_of(mark) for mark in new_marks}
-    gone = {rid for rid, mark in held.items() if mark not in current} - moved
+    moved: set[int] = set()
+    rescored: dict[int, str] = {}  # response id → its new mark
+    for mark in new_marks:
+        response_id = _response_of(mark)
+        before = held.get(response_id)
+        # The same but for the count of its results' writes (the last field): only its
+        # results were written.
+        if before is not None and _moved_part(before) == _moved_part(mark):
+            rescored[response_id] = mark
+        else:
+            moved.add(response_id)
+    gone = {rid for rid, mark in held.items() if mark not in current} - moved - rescored.keys()
     quarter = len(now) // 4
     if len(moved) + len(gone) > quarter:
         return load(round_)
-    difference: set[str] = set()
-    if not results_unchanged:
-        written = _driver_values(
-            select(_RESULT_MARK)
-            .join(Response, Result.response_id == Response.id)
-            .where(Response.round_id == round_.id, Result.kind.in_(list(data._stored)))
-        )
-        before = set().union(*(block.marks.tolist() for block in data._stored.values()))
-        difference = before.symmetric_difference(written)
-    # A result written again leaves two marks in the difference (the one held, the one
-    # read), and a response has a result of each kind at most. When even the fewest
-    # responses that many marks can mean are over a quarter (the whole round was scored
-    # again), every result is read again below, and which responses they belong to need not
-    # be worked out (some 32,000 marks).
-    wholesale = quarter > 0 and len(difference) > 2 * len(data._stored) * quarter
-    rescored = set() if wholesale else {_response_of(mark) for mark in difference}
-    changed = (moved | rescored) - gone
+    # The whole round scored again: every result is read again below.
+    wholesale = quarter > 0 and len(rescored) > quarter
+    changed = (moved | rescored.keys()) - gone
     if not changed and not gone and not wholesale:
         return data
     dimensions = [d.code for d in questionnaire.dimensions]
@@ -280,6 +269,7 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
     else:  # only results were written again: the agency table stands
         rows, marks, agencies = data._rows, held, data.agencies
         kept["agency_state"] = data.agency_state
+    marks = {**marks, **rescored}
     # A coordinator's save, the usual change in a round's busy days, touches no accepted
     # response: what the dashboards derive from the accepted ones alone is kept.
     statuses = [_status_of(held[rid]) for rid in (changed | gone) & held.keys()]
@@ -308,8 +298,9 @@ def refresh(data: RoundResults, round_: Round, *, results_unchanged: bool = Fals
 
 
 #: The layout of :func:`snapshot`'s bytes; a snapshot of another layout is not read. One
-#: more whenever :data:`AGENCY_COLUMNS`, :class:`Block` or the structs below change.
-SNAPSHOT_LAYOUT = 1
+#: more whenever :data:`AGENCY_COLUMNS`, :data:`_RESPONSE_MARK`, :class:`Block` or the
+#: structs below change.
+SNAPSHOT_LAYOUT = 2
 
 
 class _SnapshotBlock(msgspec.Struct, array_like=True, frozen=True):
@@ -318,7 +309,6 @@ class _SnapshotBlock(msgspec.Struct, array_like=True, frozen=True):
 
     codes: list[str]
     response_ids: bytes  # int64
-    marks: list[str]
     scores: bytes  # float64, agency × measure
     level_codes: list[str]
     levels: bytes  # int16, agency × measure: a position in level_codes, -1 when not placed
@@ -354,7 +344,6 @@ def snapshot(data: RoundResults) -> bytes:
         stored[kind] = _SnapshotBlock(
             codes=block.codes.tolist(),
             response_ids=block.response_ids.astype("<i8").tobytes(),
-            marks=block.marks.tolist(),
             scores=block.scores.astype("<f8").tobytes(),
             level_codes=level_codes,
             levels=np.array(
@@ -396,8 +385,7 @@ def restore(blob: bytes, round_: Round) -> RoundResults | None:
     for kind, part in held.stored.items():
         count = len(part.codes)
         if (
-            len(part.marks) != count
-            or len(part.response_ids) != 8 * count
+            len(part.response_ids) != 8 * count
             or len(part.scores) != 8 * width * count
             or len(part.levels) != 2 * width * count
         ):
@@ -410,7 +398,6 @@ def restore(blob: bytes, round_: Round) -> RoundResults | None:
         stored[kind] = Block(
             codes=np.array(part.codes, dtype=object),
             response_ids=np.frombuffer(part.response_ids, dtype="<i8").astype(np.int64),
-            marks=np.array(part.marks, dtype=object),
             scores=np.frombuffer(part.scores, dtype="<f8").astype(np.float64).reshape(count, width),
             levels=codes[positions].reshape(count, width),
         )
@@ -482,22 +469,23 @@ def _text(column: Any) -> Any:
 
 
 #: What tells that a response changed (:func:`refresh`): its id, status, completeness, save
-#: and submission times, as one text.
+#: and submission times, and last how many times its results were written (moved on by the
+#: database itself, see :class:`~assess.models.Response`), as one text.
 _RESPONSE_MARK = (
     cast(Response.id, Text) + "|" + Response.status + "|" + _text(Response.completeness)
     + "|" + _text(Response.updated_at) + "|" + _text(Response.submitted_at)
-).label("mark")  # fmt: skip
-#: What tells that a stored result was written again: its response's id, its kind, its id
-#: and computation time, as one text.
-_RESULT_MARK = (
-    cast(Result.response_id, Text) + "|" + Result.kind + "|" + cast(Result.id, Text)
-    + "|" + cast(Result.computed_at, Text)
+    + "|" + cast(Response.results_version, Text)
 ).label("mark")  # fmt: skip
 
 
 def _response_of(mark: str) -> int:
     """The response id a mark starts with."""
     return int(mark.partition("|")[0])
+
+
+def _moved_part(mark: str) -> str:
+    """A response's mark without the count of its results' writes."""
+    return mark.rpartition("|")[0]
 
 
 def _status_of(mark: str) -> str:
@@ -569,7 +557,6 @@ def _result_query(round_id: int, only: Collection[int] | None = None) -> Select[
         select(
             Result.response_id,
             Result.kind,
-            _RESULT_MARK,
             Result.overall_score,
             Result.overall_level,
             cast(Result.dimensions, Text),
@@ -650,7 +637,7 @@ def _blocks(
     out = {}
     for kind in ("verified", "self"):
         chosen = [row for row in rows if row[1] == kind and row[0] in code_of]
-        text = _json_list([row[5] for row in chosen])
+        text = _json_list([row[4] for row in chosen])
         try:
             records = known.decode(text)
         except msgspec.ValidationError:  # a level code the questionnaire does not have
@@ -661,9 +648,9 @@ def _blocks(
         scores = np.empty((n, width + 1), dtype=np.float64)
         levels_array = np.empty((n, width + 1), dtype=object)
         # float of each stored decimal string; None (not scored) becomes NaN.
-        scores[:, 0] = np.array([row[3] for row in chosen], dtype=np.float64)
+        scores[:, 0] = np.array([row[2] for row in chosen], dtype=np.float64)
         # Level codes are a handful of strings: one object each, not one per cell.
-        levels_array[:, 0] = [None if row[4] is None else sys.intern(row[4]) for row in chosen]
+        levels_array[:, 0] = [None if row[3] is None else sys.intern(row[3]) for row in chosen]
         if width:
             scores[:, 1:] = np.array(
                 [None if c is None else c.score for c in cells], dtype=np.float64
@@ -674,7 +661,6 @@ def _blocks(
         block = Block(
             codes=np.array([code_of[row[0]] for row in chosen], dtype=object),
             response_ids=np.array([row[0] for row in chosen], dtype=np.int64),
-            marks=np.array([row[2] for row in chosen], dtype=object),
             scores=scores,
             levels=levels_array,
         )

@@ -61,7 +61,7 @@ def assert_same(refreshed: reports.RoundResults, fresh: reports.RoundResults) ->
     assert refreshed._stored.keys() == fresh._stored.keys()
     for kind, block in fresh._stored.items():
         got = refreshed._stored[kind]
-        for name in ("codes", "response_ids", "marks", "scores", "levels"):
+        for name in ("codes", "response_ids", "scores", "levels"):
             np.testing.assert_array_equal(getattr(got, name), getattr(block, name))
 
 
@@ -268,25 +268,32 @@ def test_the_dashboards_read_again_only_what_changed(scene, world, client, auth,
     assert loads == []  # brought up to date, not loaded again
 
 
-def test_a_review_is_caught_up_without_reading_the_marks_of_every_result(scene, world, monkeypatch):
-    """A review moves a status and writes no result: the cache brings the round's tables up
-    to date without reading every result's mark (the signature's count and total of the
-    results' computation times stand). A result written later is seen as before."""
+def test_a_change_is_caught_up_without_reading_every_result(scene, world, monkeypatch):
+    """A review, a verified value: the cache brings the round's tables up to date from the
+    responses' marks alone (the count of each response's result writes, moved on by the
+    database, tells whose results changed); only those responses' results are read again,
+    never every result of the round."""
     round_, agencies, reviewer = scene
     held = cache.round_results(round_)
     read: list[str] = []
-    real = reports._driver_values
-    monkeypatch.setattr(reports, "_driver_values", lambda s: read.append(str(s)) or real(s))
+    real = reports._driver_rows
 
-    def marks_of_results() -> bool:
-        return any("FROM result" in statement for statement in read)
+    def reading(statement, **options):  # type: ignore[no-untyped-def]
+        read.append(str(statement))
+        return real(statement, **options)
+
+    monkeypatch.setattr(reports, "_driver_rows", reading)
+
+    def results_read() -> list[str]:
+        return [statement for statement in read if "FROM result" in statement]
 
     responses.review(world.response(round_, agencies[1]), reviewer, "accept")
     db.session.commit()
     reviewed = cache.round_results(round_)
     assert reviewed is not held
     assert read  # the responses' marks were read …
-    assert not marks_of_results()  # … not the results'
+    assert all("result.response_id IN" in statement for statement in results_read())  # … and
+    # the results of the reviewed response at most
     assert "DEP-B" in reviewed.accepted
     assert_same(reviewed, reports.load(round_))
 
@@ -296,9 +303,61 @@ def test_a_review_is_caught_up_without_reading_the_marks_of_every_result(scene, 
     verify_far_below(accepted, reviewer, held.questionnaire)
     db.session.commit()
     verified = cache.round_results(round_)
-    assert marks_of_results()
+    assert results_read()
+    assert all("result.response_id IN" in statement for statement in results_read())
     assert verified.wide().loc["DEP-A", "overall"] != before
     assert_same(verified, reports.load(round_))
+
+
+def test_every_write_of_a_result_moves_its_response_on(scene, world):
+    """The database counts the writes of each response's results (migration 0006's
+    triggers), whoever writes them: the ORM, one statement over many rows, a recomputation
+    of the whole round, a deletion, an insertion. The round's signature moves with them."""
+    from sqlalchemy import delete, select, update
+
+    from assess.services import results
+
+    round_, agencies, _ = scene
+    ids = {agency.code: world.response(round_, agency).id for agency in agencies}
+    results.recompute_all(round_)  # every response has its results, LAO-D's unstarted too
+    db.session.commit()
+
+    def versions() -> dict[str, int]:
+        found = dict(db.session.execute(select(Response.id, Response.results_version)).all())
+        return {code: found[response_id] for code, response_id in ids.items()}
+
+    def moved_on(change) -> set[str]:  # type: ignore[no-untyped-def]
+        before, signature = versions(), cache.signature(round_)
+        change()
+        db.session.commit()
+        after = versions()
+        assert all(after[code] >= before[code] for code in ids)  # never back
+        moved = {code for code in ids if after[code] != before[code]}
+        assert (cache.signature(round_) != signature) == bool(moved)
+        return moved
+
+    def one_by_the_orm() -> None:
+        result = db.session.scalars(
+            select(Result).where(Result.response_id == ids["DEP-B"], Result.kind == "self")
+        ).one()
+        result.overall_score = "1.00"
+
+    assert moved_on(one_by_the_orm) == {"DEP-B"}
+    assert moved_on(
+        lambda: db.session.execute(
+            update(Result)
+            .where(Result.response_id.in_([ids["DEP-A"], ids["PROV-C"]]))
+            .values(computed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+        )
+    ) == {"DEP-A", "PROV-C"}
+    # Scored again: only DEP-B's figures were wrong, so only its results are written.
+    assert moved_on(lambda: results.recompute_all(round_)) == {"DEP-B"}
+    assert moved_on(lambda: results.recompute_all(round_)) == set()  # nothing to write
+    assert moved_on(
+        lambda: db.session.execute(delete(Result).where(Result.response_id == ids["PROV-C"]))
+    ) == {"PROV-C"}
+    assert moved_on(lambda: results.recompute_all(round_)) == {"PROV-C"}  # inserted again
+    assert moved_on(lambda: None) == set()
 
 
 def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
@@ -336,9 +395,9 @@ def test_stored_scores_are_read_as_float_reads_their_decimal_strings():
         for text in decimals
     ]
     blocks = reports._blocks(
-        [(i, "verified", f"{i}|mark", decimals[i], "1", text) for i, text in enumerate(texts)]
-        + [(10_001, "verified", "10001|mark", None, None, None),
-           (10_002, "verified", "10002|mark", "5.00", "2", '{"a": null}')],
+        [(i, "verified", decimals[i], "1", text) for i, text in enumerate(texts)]
+        + [(10_001, "verified", None, None, None),
+           (10_002, "verified", "5.00", "2", '{"a": null}')],
         {i: f"A{i:05d}" for i in range(10_003)},
         ["a", "b"],
         ["1", "2", "3"],
@@ -358,9 +417,9 @@ def test_stored_levels_the_questionnaire_does_not_have_are_read_as_stored():
     """A stored level code outside the questionnaire's levels (one kind of a round, the
     other not) is read as it is, not refused; the rest of the kind alike."""
     blocks = reports._blocks(
-        [(1, "verified", "1|v", "50.00", "3", '{"a": {"score": "50.00", "level": "3"}}'),
-         (2, "verified", "2|v", "60.00", "9", '{"a": {"score": "60.00", "level": "old"}}'),
-         (1, "self", "1|s", "70.00", "4", '{"a": {"score": "70.00", "level": "4"}}')],
+        [(1, "verified", "50.00", "3", '{"a": {"score": "50.00", "level": "3"}}'),
+         (2, "verified", "60.00", "9", '{"a": {"score": "60.00", "level": "old"}}'),
+         (1, "self", "70.00", "4", '{"a": {"score": "70.00", "level": "4"}}')],
         {1: "A1", 2: "A2"},
         ["a"],
         ["1", "2", "3", "4", "5"],
@@ -427,9 +486,9 @@ def test_a_snapshot_gives_back_the_tables_it_was_made_of(scene, world):
     verified = layout[5]["verified"]
     short = {**layout[5], "verified": [verified[0], verified[1][:-8], *verified[2:]]}
     assert reports.restore(msgspec.msgpack.encode([*layout[:5], short]), round_) is None
-    beyond = {**layout[5], "verified": [*verified[:4], [], verified[5]]}
+    beyond = {**layout[5], "verified": [*verified[:3], [], verified[4]]}
     assert reports.restore(msgspec.msgpack.encode([*layout[:5], beyond]), round_) is None
-    odd = {**layout[5], "verified": [*verified[:5], verified[5][:-1]]}
+    odd = {**layout[5], "verified": [*verified[:4], verified[4][:-1]]}
     assert reports.restore(msgspec.msgpack.encode([*layout[:5], odd]), round_) is None
 
 
