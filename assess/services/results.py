@@ -145,12 +145,28 @@ def _store(
     existing.computed_at = now
 
 
+def lock_responses(*criteria: Any) -> None:
+    """Lock the rows of the responses ``criteria`` select, in id order (PostgreSQL), before
+    their results are written.
+
+    Writing a result also updates its response: the database counts each response's result
+    writes (``Response.results_version``, migration 0006). A save locks its response first
+    (the revision claim), then writes its results; a writer that took a result first and
+    its response after could deadlock with it, so every other writer of results locks the
+    responses first. SQLite takes one writer at a time: nothing to lock.
+    """
+    if db.session.connection().dialect.name != "postgresql":
+        return
+    db.session.execute(select(Response.id).where(*criteria).order_by(Response.id).with_for_update())
+
+
 def recompute(response: Response, *, questionnaire: Questionnaire | None = None) -> ResponseScore:
     """Score one response in full (self and verified), store both, and return the self score.
 
     An autosave scores only what its change can move: see :func:`read_state`,
     :func:`rescore` and :func:`result_writes`.
     """
+    lock_responses(Response.id == response.id)
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own, verified = answer_sets(response, questionnaire)
     mine = score_response(questionnaire, own, evidence=evidence_codes(response))
@@ -479,6 +495,7 @@ def recompute_round(round_: Round, responses: Sequence[Response] | None = None) 
         return recompute_all(round_)
     if not responses:
         return 0
+    lock_responses(Response.id.in_([response.id for response in responses]))
     questionnaire = questionnaire_of(round_.questionnaire)
     own: dict[int, dict[str, AnswerValue]] = {}
     checked: dict[int, dict[str, AnswerValue]] = {}
@@ -761,6 +778,12 @@ def recompute_all(round_: Round) -> int:
         if responses[response_id] != mine.completeness:
             moves.append((response_id, mine.completeness))
     if changed or moves:
+        written = {row[1] for row in changed} | {i for i, _ in moves}
+        # Many: the round's every response rather than a list of thousands of ids.
+        many = len(written) > 1000
+        lock_responses(
+            Response.round_id == round_.id, *([] if many else [Response.id.in_(written)])
+        )
         _write_results(changed, moves, now)
         _expire_round(round_.id)
     return len(ids)

@@ -360,6 +360,74 @@ def test_every_write_of_a_result_moves_its_response_on(scene, world):
     assert moved_on(lambda: None) == set()
 
 
+def test_a_writer_of_results_waits_for_a_save_of_their_response(app, scene, world):
+    """Writing a result also updates its response (the count above), and a save locks its
+    response (the revision claim) before it writes its results. Every other writer of
+    results therefore locks the responses first: one that took a result first would wait
+    for the save's response while the save waited for its result, a deadlock that
+    PostgreSQL ends by failing one of them. Here a reviewer records verified values while a
+    save of the same response is between its claim and its results: the reviewer waits,
+    and both commit."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: no row locks")
+    round_, agencies, reviewer = scene
+    response_id, reviewer_id = world.response(round_, agencies[0]).id, reviewer.id
+    questionnaire = reports.load(round_).questionnaire
+    db.session.commit()
+    failures: list[BaseException] = []
+
+    def review() -> None:
+        with app.app_context():
+            try:
+                verify_far_below(
+                    db.session.get(Response, response_id),
+                    db.session.get(type(reviewer), reviewer_id),
+                    questionnaire,
+                )
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    def waiting(watch) -> bool:  # type: ignore[no-untyped-def]
+        return bool(
+            watch.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+        )
+
+    reviewer_thread = threading.Thread(target=review)
+    with db.engine.connect() as save, db.engine.connect() as watch:
+        watch = watch.execution_options(isolation_level="AUTOCOMMIT")
+        claim = "UPDATE response SET revision = revision + 1 WHERE id = :id"
+        save.execute(text(claim), {"id": response_id})
+        reviewer_thread.start()
+        deadline = time.monotonic() + 10
+        while not waiting(watch) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert waiting(watch)  # the reviewer waits on the save's lock …
+        save.execute(text("SET LOCAL lock_timeout = '5s'"))
+        save.execute(
+            text("UPDATE result SET computed_at = now() WHERE response_id = :id"),
+            {"id": response_id},
+        )  # … and the save's results are free to write: no deadlock
+        save.commit()
+    reviewer_thread.join(10)
+    assert not reviewer_thread.is_alive()
+    assert failures == []
+    db.session.expire_all()
+    assert db.session.get(Response, response_id).verified
+
+
 def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
     scene, world, monkeypatch
 ):
