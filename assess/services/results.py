@@ -145,19 +145,26 @@ def _store(
     existing.computed_at = now
 
 
-def lock_responses(*criteria: Any) -> None:
+def lock_responses(*criteria: Any) -> dict[int, int] | None:
     """Lock the rows of the responses ``criteria`` select, in id order (PostgreSQL), before
-    their results are written.
+    their results are written; their ids and ``results_version`` once locked (``None`` on
+    SQLite, which takes one writer at a time: nothing to lock).
 
     Writing a result also updates its response: the database counts each response's result
     writes (``Response.results_version``, migration 0006). A save locks its response first
     (the revision claim), then writes its results; a writer that took a result first and
     its response after could deadlock with it, so every other writer of results locks the
-    responses first. SQLite takes one writer at a time: nothing to lock.
+    responses first.
     """
     if db.session.connection().dialect.name != "postgresql":
-        return
-    db.session.execute(select(Response.id).where(*criteria).order_by(Response.id).with_for_update())
+        return None
+    locked = db.session.execute(
+        select(Response.id, Response.results_version)
+        .where(*criteria)
+        .order_by(Response.id)
+        .with_for_update()
+    )
+    return {row[0]: row[1] for row in locked}
 
 
 def recompute(response: Response, *, questionnaire: Questionnaire | None = None) -> ResponseScore:
@@ -166,7 +173,10 @@ def recompute(response: Response, *, questionnaire: Questionnaire | None = None)
     An autosave scores only what its change can move: see :func:`read_state`,
     :func:`rescore` and :func:`result_writes`.
     """
-    lock_responses(Response.id == response.id)
+    db.session.flush()
+    if lock_responses(Response.id == response.id) is not None:
+        # Read again under the lock: a save that held it may have changed them since.
+        db.session.expire(response, ["answers", "evidence"])
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own, verified = answer_sets(response, questionnaire)
     mine = score_response(questionnaire, own, evidence=evidence_codes(response))
@@ -734,13 +744,14 @@ def recompute_all(round_: Round) -> int:
     db.session.flush()
     questionnaire = questionnaire_of(round_.questionnaire)
     digest = questionnaire.content_hash
-    responses = dict(
-        db.session.execute(
-            select(Response.id, Response.completeness).where(Response.round_id == round_.id)
-        ).all()
-    )
-    if not responses:
+    states = db.session.execute(
+        select(Response.id, Response.completeness, Response.results_version).where(
+            Response.round_id == round_.id
+        )
+    ).all()
+    if not states:
         return 0
+    responses = {row[0]: row[1] for row in states}
     ids = sorted(responses)
     own, checked_ids, checked = answer_tables(questionnaire, round_.id, ids)
     computed = stored_rows(score_table(questionnaire, ids, own), digest)
@@ -781,10 +792,19 @@ def recompute_all(round_: Round) -> int:
         written = {row[1] for row in changed} | {i for i, _ in moves}
         # Many: the round's every response rather than a list of thousands of ids.
         many = len(written) > 1000
-        lock_responses(
+        locked = lock_responses(
             Response.round_id == round_.id, *([] if many else [Response.id.in_(written)])
         )
-        _write_results(changed, moves, now)
+        if locked is not None:
+            # Results written since they were read here (a save of an open round, a
+            # verified value) were scored by their writer on what it read then, newer
+            # than what was read here: they stand.
+            read = {row[0]: row[2] for row in states}
+            newer = {i for i in written if locked.get(i) != read[i]}
+            changed = [row for row in changed if row[1] not in newer]
+            moves = [move for move in moves if move[0] not in newer]
+        if changed or moves:
+            _write_results(changed, moves, now)
         _expire_round(round_.id)
     return len(ids)
 

@@ -428,6 +428,48 @@ def test_a_writer_of_results_waits_for_a_save_of_their_response(app, scene, worl
     assert db.session.get(Response, response_id).verified
 
 
+def test_a_round_scored_again_keeps_the_results_a_save_wrote_meanwhile(scene, world, monkeypatch):
+    """The whole round is scored again (an import of many responses into an open round)
+    while a coordinator's save commits: the results that save wrote were scored on its
+    newer answers and stand; the round's other stale results are written."""
+    from sqlalchemy import select, text, update
+
+    from assess.services import results
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: a save cannot commit meanwhile")
+    round_, agencies, _ = scene
+    saved, other = (world.response(round_, agency).id for agency in agencies[1:3])
+    results.recompute_all(round_)
+    db.session.execute(
+        update(Result).where(Result.response_id.in_([saved, other])).values(overall_score="0.01")
+    )
+    db.session.commit()
+    read = results.answer_tables
+
+    def save_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        found = read(*args, **kwargs)
+        with db.engine.connect() as save:  # another worker's save, after the round was read
+            save.execute(
+                text("UPDATE result SET overall_score = '42.00' WHERE response_id = :id"),
+                {"id": saved},
+            )
+            save.commit()
+        return found
+
+    monkeypatch.setattr(results, "answer_tables", save_meanwhile)
+    results.recompute_all(round_)
+    db.session.commit()
+    scores = dict(
+        db.session.execute(
+            select(Result.response_id, Result.overall_score).where(Result.kind == "self")
+        ).all()
+    )
+    assert scores[saved] == "42.00"  # the save's results stand
+    assert scores[other] not in ("0.01", "42.00")  # the stale one was scored again
+    assert_same(reports.refresh(reports.load(round_), round_), reports.load(round_))
+
+
 def test_a_round_scored_again_reads_all_results_but_keeps_the_agency_rows(
     scene, world, monkeypatch
 ):
