@@ -1,5 +1,4 @@
-"""Responses count the writes of their results: the dashboards read no result to see which
-changed
+"""Responses count their results' writes: the dashboards need not read the results
 
 Revision ID: 0006
 Revises: 0005
