@@ -72,6 +72,27 @@ def hundredths_table(scores: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def prior_table(before: pd.DataFrame, new: Questionnaire, old: Questionnaire) -> pd.DataFrame:
+    """The older round's side of :func:`trend_of_tables`: for each agency of ``before`` (an
+    agency × measure table of whole hundredths, ``Int64``) and each measure of ``new``, its
+    previous score in whole hundredths (overall as it was; a dimension, the weighted average
+    of the dimensions of ``old`` it continues), missing when there is none.
+
+    It depends on the older round alone: a caller may keep it while the newer round changes.
+    """
+    old_weights = {d.code: d.weight for d in old.dimensions}
+    columns = {}
+    for measure in ["overall", *(d.code for d in new.dimensions)]:
+        if measure == "overall":
+            sources = ["overall"]
+            weights = [1]
+        else:
+            sources = [c for c in new.maps_from(measure, old) if c in old_weights]
+            weights = _integer_weights([old_weights[c] for c in sources])
+        columns[measure] = _weighted_average(before, sources, weights)
+    return pd.DataFrame(columns, index=before.index)
+
+
 def trend_of_tables(
     now: pd.DataFrame,
     before: pd.DataFrame,
@@ -80,23 +101,23 @@ def trend_of_tables(
 ) -> pd.DataFrame:
     """:func:`trend` from agency × measure tables of whole hundredths (``Int64``), agencies
     in code order: the newer round's and the older one's."""
-    agencies = now.index.intersection(before.index, sort=False)
+    return trend_of_priors(now, prior_table(before, new, old), new, old)
+
+
+def trend_of_priors(
+    now: pd.DataFrame, priors: pd.DataFrame, new: Questionnaire, old: Questionnaire
+) -> pd.DataFrame:
+    """:func:`trend_of_tables` from the older round's :func:`prior_table` for ``new``, which
+    a caller may keep while the newer round changes."""
+    agencies = now.index.intersection(priors.index, sort=False)
     now = now.reindex(agencies)
-    before = before.reindex(agencies)
+    previous = priors.reindex(agencies)
     label = comparability(new, old)
-    old_weights = {d.code: d.weight for d in old.dimensions}
 
     columns: dict[str, tuple[pd.Series, pd.Series]] = {}
     for measure in ["overall", *(d.code for d in new.dimensions)]:
         score = now[measure] if measure in now else pd.Series(pd.NA, index=agencies, dtype="Int64")
-        if measure == "overall":
-            sources = ["overall"]
-            weights = [1]
-        else:
-            sources = [c for c in new.maps_from(measure, old) if c in old_weights]
-            weights = _integer_weights([old_weights[c] for c in sources])
-        prior = _weighted_average(before, sources, weights)
-        columns[measure] = (score, prior)
+        columns[measure] = (score, previous[measure])
 
     if not columns or agencies.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
@@ -104,7 +125,7 @@ def trend_of_tables(
     scores = np.column_stack(
         [s.to_numpy(dtype="float64", na_value=np.nan) for s, _ in columns.values()]
     )
-    priors = np.column_stack(
+    prior_scores = np.column_stack(
         [p.to_numpy(dtype="float64", na_value=np.nan) for _, p in columns.values()]
     )
     changes = np.column_stack(
@@ -115,7 +136,7 @@ def trend_of_tables(
             "agency": np.repeat(agencies.to_numpy(dtype=object), len(columns)),
             "measure": np.tile(np.array(list(columns), dtype=object), len(agencies)),
             "score": scores.ravel() / 100,
-            "previous": priors.ravel() / 100,
+            "previous": prior_scores.ravel() / 100,
             "change": changes.ravel() / 100,
             "comparability": label,
         }

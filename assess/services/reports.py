@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
@@ -29,7 +29,7 @@ from assess.heap import without_collection
 from assess.models import Agency, Response, Result, Round
 from assess.questionnaires import Questionnaire
 from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark, level_distribution
-from assess.scoring.trend import TREND_COLUMNS, hundredths_table, trend_of_tables
+from assess.scoring.trend import TREND_COLUMNS, hundredths_table, prior_table, trend_of_priors
 from assess.services.questionnaires import questionnaire_of
 
 OVERALL = "overall"
@@ -98,6 +98,8 @@ class RoundResults:
     _marks: dict[int, str] = field(default_factory=dict, repr=False)
     _stored: dict[str, Block] = field(default_factory=dict, repr=False)
     _wide: dict[tuple[str, bool], pd.DataFrame] = field(default_factory=dict, repr=False)
+    #: What is made of these tables alone, for others' use (the trend's earlier side).
+    _derived: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     #: The same object as an earlier state's of the round when :func:`refresh` found that
     #: no accepted response changed since (nor any response became accepted): the tables of
     #: the accepted responses, and all that is derived from them alone, still stand.
@@ -752,11 +754,16 @@ def trend_frame(
     """Trend rows (§8) between two rounds, verified results of accepted responses (of
     every response of ``data`` that has results, when not ``accepted_only``) against the
     accepted ones of ``before``."""
-    return trend_of_tables(
-        hundredths_table(data.wide("verified", accepted_only=accepted_only)),
-        hundredths_table(before.wide("verified")),
-        data.questionnaire,
-        before.questionnaire,
+    new, old = data.questionnaire, before.questionnaire
+    # The earlier round's side is kept with its tables: it stands while they do, however
+    # often this round changes (a review, a verified value).
+    key = ("priors", new.content_hash)
+    priors = before._derived.get(key)
+    if priors is None:
+        priors = prior_table(hundredths_table(before.wide("verified")), new, old)
+        before._derived[key] = priors
+    return trend_of_priors(
+        hundredths_table(data.wide("verified", accepted_only=accepted_only)), priors, new, old
     )
 
 

@@ -478,6 +478,22 @@ def test_the_trend_of_tables_is_the_trend_of_long_results(scene, accepted_only):
     assert {"DEP-A", "PROV-C"} <= set(found["agency"])
     pd.testing.assert_frame_equal(found, expected)
 
+    # The earlier round's side is kept with its tables, and serves this round again once it
+    # changed (LAO-D accepted now).
+    assert list(before._derived) == [("priors", data.questionnaire.content_hash)]
+    returned.status = "accepted"
+    db.session.commit()
+    data = reports.load(scene.round)
+    expected = trend(
+        data.results("verified", accepted_only=accepted_only),
+        before.results("verified"),
+        data.questionnaire,
+        before.questionnaire,
+    )
+    found = reports.trend_frame(data, before, accepted_only=accepted_only)
+    assert "LAO-D" in set(found["agency"])
+    pd.testing.assert_frame_equal(found, expected)
+
 
 def test_trend_without_an_earlier_round(reviewer, scene):
     """Without an earlier published round, the trend says so instead of drawing."""
