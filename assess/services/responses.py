@@ -855,5 +855,4 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
     audit.record(
         "verify", actor, response=response, question=code, old=old, new=new, detail=reason.strip()
     )
-    db.session.flush()
-    results.recompute(response)
+    results.recompute(response)  # (which flushes the verified value first)

@@ -467,16 +467,20 @@ def test_the_trend_of_tables_is_the_trend_of_long_results(scene, accepted_only):
     returned.status = "returned"  # in both rounds, not accepted in this one
     db.session.commit()
     data, before = reports.load(scene.round), reports.load(scene.before)
-    expected = trend(
-        data.results("verified", accepted_only=accepted_only),
-        before.results("verified"),
-        data.questionnaire,
-        before.questionnaire,
-    )
+
+    def reference() -> pd.DataFrame:
+        """``scoring.trend`` over the long results of ``data`` and ``before``."""
+        return trend(
+            data.results("verified", accepted_only=accepted_only),
+            before.results("verified"),
+            data.questionnaire,
+            before.questionnaire,
+        )
+
     found = reports.trend_frame(data, before, accepted_only=accepted_only)
     assert ("LAO-D" in set(found["agency"])) is not accepted_only
     assert {"DEP-A", "PROV-C"} <= set(found["agency"])
-    pd.testing.assert_frame_equal(found, expected)
+    pd.testing.assert_frame_equal(found, reference())
 
     # The earlier round's side is kept with its tables, and serves this round again once it
     # changed (LAO-D accepted now).
@@ -484,15 +488,9 @@ def test_the_trend_of_tables_is_the_trend_of_long_results(scene, accepted_only):
     returned.status = "accepted"
     db.session.commit()
     data = reports.load(scene.round)
-    expected = trend(
-        data.results("verified", accepted_only=accepted_only),
-        before.results("verified"),
-        data.questionnaire,
-        before.questionnaire,
-    )
     found = reports.trend_frame(data, before, accepted_only=accepted_only)
     assert "LAO-D" in set(found["agency"])
-    pd.testing.assert_frame_equal(found, expected)
+    pd.testing.assert_frame_equal(found, reference())
 
 
 def test_trend_without_an_earlier_round(reviewer, scene):
