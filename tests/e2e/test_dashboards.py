@@ -94,6 +94,31 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
     assert page.locator(".league-table tbody tr").first.locator("td").first.inner_text() != ""
     reviewer.shot("dashboard-league-filtered")
 
+    # The trend's 2,000 lines are one SVG path per direction (a trace would make an element
+    # per line), and the legend still shows and hides each direction's lines: Plotly's
+    # legend hides the shapes of a legend group with its traces.
+    reviewer.goto(f"{base}/trend")
+    page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
+    chart = page.locator(".results-chart .main-svg").first
+    assert chart.locator("path").count() < 100
+    lines = chart.locator(".shapelayer path")
+    directions = lines.count()
+    assert directions >= 2
+    falling = page.locator(".legend .traces", has_text="ลดลง")
+    falling.locator(".legendtoggle").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.shapelayer path').length === {directions - 1}"
+    )
+    hidden = page.evaluate(
+        "document.querySelector('.results-chart').layout.shapes"
+        ".filter(s => s.visible === 'legendonly').map(s => s.legendgroup)"
+    )
+    assert hidden == ["ลดลง"]
+    falling.locator(".legendtoggle").click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.shapelayer path').length === {directions}"
+    )
+
     # One dimension's trend, re-based against the previous version.
     reviewer.goto(f"{base}/trend?measure=opendata")
     page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
