@@ -163,16 +163,20 @@ def test_saves_phases_refuse_threaded_workers():
     assert "--phases measures gunicorn's sync workers" in done.stderr
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
-def test_national_benchmarks_run_on_a_small_round(tmp_path):
-    """The national generator, the recompute, dashboards, downloads and imports benchmarks
-    on a round of 200 agencies (the full runs use 8,000)."""
+def _national_url() -> str:
+    """A small national round's database beside the tests' one (one per xdist worker)."""
     import sqlalchemy as sa
 
     base = sa.engine.make_url(POSTGRES_URL)
     name = f"{base.database}_national{os.environ.get('PYTEST_XDIST_WORKER', '')}"
-    url = base.set(database=name).render_as_string(hide_password=False)
-    small = ("--agencies", "200", "--database-url", url)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
+def test_national_benchmarks_run_on_a_small_round(tmp_path):
+    """The national generator, the recompute, dashboards, downloads and imports benchmarks
+    on a round of 200 agencies (the full runs use 8,000)."""
+    small = ("--agencies", "200", "--database-url", _national_url())
     reports: dict[str, str] = {}
 
     def figures(script: str, *args: str) -> dict:
@@ -246,6 +250,47 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         "target: league table ≤ 300 ms",
     ):
         assert line in reports["dashboards.py"], reports["dashboards.py"]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
+@pytest.mark.skipif(
+    not (os.environ.get("ASSESS_CHROMIUM") or Path("/usr/bin/chromium").exists()),
+    reason="no Chromium installed",
+)
+def test_the_browser_benchmark_times_every_dashboard_in_chromium(tmp_path):
+    """``browser.py`` on a round of 200 agencies: every page opened in Chromium through
+    gunicorn, its charts waited for, each figure in the order a page makes them."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from browser import PAGES
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    out = tmp_path / "browser.json"
+    done = subprocess.run(
+        [
+            sys.executable, str(ROOT / "benchmarks" / "browser.py"), "--agencies", "200",
+            "--database-url", _national_url(), "--requests", "1", "--json", str(out),
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert set(figures["pages"]) == set(PAGES)
+    charts = {"league": 0, "distributions": 1, "trend": 1, "progress": 2, "flags": 0}
+    for name, page in (
+        *figures["pages"].items(),
+        ("reference", figures["reference"]),
+        ("first visit", figures["first_visit"]),
+    ):
+        assert 0 < page["server"] < page["ready"] <= page["drawn"], name
+        assert page["busy"] > 0, name
+        assert page["elements"] > 50, name
+        assert page["bytes"] > 5_000, name
+        if name in charts:
+            assert page["charts"] == charts[name], name
+    assert figures["first_visit"]["charts"] == 1  # the trend
+    for line in ("reference: exports page", "trend, first visit", "heatmap"):
+        assert line in done.stdout, done.stdout
 
 
 #: The scripts no other test runs, in their smallest modes, with a line each must print.
