@@ -2,7 +2,7 @@
 for, from the request to the last chart drawn.
 
     python benchmarks/browser.py [--database-url URL] [--agencies 8000] [--requests 3]
-                                 [--json FILE]
+                                 [--warmup N] [--json FILE]
 
 ``dashboards.py`` times the server; a person also waits for the browser to lay the page out
 and for Plotly to draw its charts, and a chart of 8,000 agencies can cost more there than
@@ -11,8 +11,8 @@ gunicorn serves the app as in production (the project's ``gunicorn.conf.py``: it
 prepares the rounds' tables before it forks the workers), and headless Chromium (Debian's
 ``chromium``, driven by Playwright; ``ASSESS_CHROMIUM`` names another) signs the reviewer in
 through the sign-in form and opens every dashboard page of round 2569 in a window of
-1366 × 900. Each page is opened unmeasured as many times as gunicorn has workers, then
-``--requests`` times; for each the median of:
+1366 × 900. Each page is opened unmeasured ``--warmup`` times (by default as many as
+gunicorn has workers), then ``--requests`` times; for each the median of:
 
 - *server*: the time to the first byte of the page (navigation timing);
 - *ready*: the document parsed and its scripts run (``DOMContentLoaded``);
@@ -109,6 +109,12 @@ def main() -> None:
     parser.add_argument("--database-url", default=national.DEFAULT_URL)
     parser.add_argument("--agencies", type=int, default=8000)
     parser.add_argument("--requests", type=int, default=3, help="measured visits per page")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=_server.WORKERS,
+        help="unmeasured visits per page first (default: one per gunicorn worker)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here, as JSON")
     args = parser.parse_args()
     built = national.ensure(args.database_url, args.agencies)
@@ -133,9 +139,11 @@ def main() -> None:
                 figures["first_visit"] = session.visit(base + PAGES["trend"])
                 session.close()
                 session = _Session(browser, server.base)
-                figures["reference"] = session.measure(reference, args.requests)
+                figures["reference"] = session.measure(reference, args.requests, args.warmup)
                 for name, suffix in PAGES.items():
-                    figures["pages"][name] = session.measure(base + suffix, args.requests)
+                    figures["pages"][name] = session.measure(
+                        base + suffix, args.requests, args.warmup
+                    )
                 session.close()
             finally:
                 browser.close()
@@ -171,11 +179,12 @@ class _Session:
         found["busy"] = next(m["value"] for m in metrics if m["name"] == "TaskDuration") * 1000
         return found
 
-    def measure(self, path: str, requests: int) -> dict[str, float]:
-        """The median figures of ``requests`` visits after unmeasured ones, as many as the
-        server has workers: each worker computes a page's derived tables on its first
-        request (``dashboards.py`` times that), and a visit may land on any of them."""
-        for _ in range(_server.WORKERS):
+    def measure(self, path: str, requests: int, warmup: int) -> dict[str, float]:
+        """The median figures of ``requests`` visits after ``warmup`` unmeasured ones. Each
+        gunicorn worker computes a page's derived tables on its first request
+        (``dashboards.py`` times that), and a visit may land on any worker: by default as
+        many unmeasured visits as there are workers."""
+        for _ in range(warmup):
             self.visit(path)
         visits = [self.visit(path) for _ in range(max(1, requests))]
         return {key: statistics.median(v[key] for v in visits) for key in visits[0]}
