@@ -48,19 +48,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _server  # noqa: E402
 import national  # noqa: E402
+from dashboards import PAGES  # noqa: E402  (the same pages as the server's figures)
 from recompute import describe, machine  # noqa: E402
 
-#: name → the page, under the round's results unless it starts with a slash from the site.
-PAGES = {
-    "league": "",
-    "distributions": "/distributions",
-    "heatmap": "/heatmap",
-    "levels": "/levels",
-    "progress": "/progress",
-    "trend": "/trend",
-    "flags": "/flags",
-    "league, local, by change": "?type=local&sort=change",
-}
 #: The reference: a page of the app's layout with no chart and no table.
 REFERENCE = "/central/rounds/{round}/exports"
 #: Chromium's switches, as the browser tests' (tests/e2e/conftest.py).
