@@ -13,16 +13,19 @@ in Sarabun, the face the pages and PDFs ship.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from flask_babel import gettext as _
+from PIL import ImageFont
 from plotly.utils import PlotlyJSONEncoder
 
 from assess import levels as level_colours
@@ -50,6 +53,11 @@ MAX_POINTS = 300
 #: Above this many agencies the slope chart's lines carry no names (the page stays small).
 MAX_NAMED = 400
 
+#: The charts' face (regular), whose advances size the margins a chart's labels need.
+SARABUN = Path(__file__).resolve().parents[1] / "static" / "fonts" / "ttf" / "Sarabun-Regular.ttf"
+#: The charts' text size (``layout``'s font).
+TEXT_SIZE = 13
+
 LevelScale = Sequence[tuple[str, str, str]]  # (code, name, colour), lowest level first
 
 
@@ -62,6 +70,17 @@ def short(text: str, limit: int) -> str:
     while cut < len(text) and unicodedata.category(text[cut]) in ("Mn", "Mc"):
         cut += 1
     return text[:cut].rstrip() + "…"
+
+
+@functools.cache
+def _face(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(SARABUN), size)
+
+
+def text_width(text: str, size: int = TEXT_SIZE) -> float:
+    """How wide ``text`` is in pixels, set in Sarabun at ``size`` px: the font's own advances,
+    near enough to what the browser lays out to size a chart's margins."""
+    return float(_face(size).getlength(text))
 
 
 def measure_labels(
@@ -252,16 +271,31 @@ def heatmap(
         },
         hovertemplate="%{y}<br>%{x}: %{text} · %{customdata}<extra></extra>",
     )
+    ticks = [short(n, 42) for n in unique]
+    # Margins the labels fit in, from the face's advances: Plotly's automargin, kept as the
+    # safety net, then finds nothing to push.
+    slant = 35  # degrees, the measures' labels over the columns
+    margin = {
+        "l": math.ceil(max(map(text_width, ticks), default=0) + 24),
+        "t": math.ceil(
+            max((text_width(labels[m]) for m in measures), default=0)
+            * math.sin(math.radians(slant))
+            + TEXT_SIZE * math.cos(math.radians(slant))
+            + 28
+        ),
+        "r": math.ceil(max(map(text_width, trace.colorbar.ticktext or ()), default=0) + 84),
+        "b": 10,
+    }
     return go.Figure(
         data=[trace],
         layout=layout(
             height=130 + 24 * max(len(unique), 3),
-            margin={"t": 10, "b": 10},
-            xaxis={"side": "top", "tickangle": -35, "showgrid": False, "type": "category"},
+            margin=margin,
+            xaxis={"side": "top", "tickangle": -slant, "showgrid": False, "type": "category"},
             yaxis={
                 "type": "category",
                 "tickvals": unique,
-                "ticktext": [short(n, 42) for n in unique],
+                "ticktext": ticks,
                 "autorange": "reversed",
                 "showgrid": False,
             },

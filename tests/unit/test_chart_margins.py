@@ -1,0 +1,40 @@
+"""The heatmap sizes its margins from its labels (``charts.text_width``: Sarabun's own
+advances), so that Plotly need not push them and lay the chart out again. That Chromium
+agrees (nothing pushed) is checked by ``tests/e2e/test_dashboards.py``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assess.reports.charts import heatmap, short, text_width
+
+SCALE = [("1", "เริ่มต้น", "#c0392b"), ("2", "กำลังพัฒนา", "#e67e22"), ("3", "ดีเยี่ยม", "#2e86c1")]
+
+
+def test_text_width_is_the_faces_advances():
+    assert text_width("") == 0
+    assert 0 < text_width("ก") < text_width("กข") < text_width("กขคงจ")
+    # Thai marks above and below take no width of their own.
+    assert text_width("ก้า") == text_width("กา")
+    assert text_width("W", 26) == pytest.approx(2 * text_width("W", 13), rel=0.02)
+
+
+def margins(names: list[str], measures: dict[str, str]) -> dict:
+    codes = [f"A{i}" for i in range(len(names))]
+    scores = pd.DataFrame({m: [50.0] * len(codes) for m in measures}, index=codes)
+    levels = pd.DataFrame({m: ["2"] * len(codes) for m in measures}, index=codes)
+    return heatmap(scores, levels, names, measures, SCALE).to_plotly_json()["layout"]["margin"]
+
+
+def test_the_margins_hold_the_longest_labels():
+    names = ["กรมทดสอบ", "องค์การบริหารส่วนตำบลทดสอบที่ 1234 จังหวัดพระนครศรีอยุธยา"]
+    measures = {"overall": "ภาพรวม", "d1": "ความมั่นคงปลอดภัยไซเบอร์และการคุ้มครองข้อมูล"}
+    margin = margins(names, measures)
+    assert margin["l"] >= text_width(short(names[1], 42)) + 20
+    assert margin["t"] >= text_width(measures["d1"]) * 0.57  # its height at 35°
+    assert margin["r"] >= text_width("2 กำลังพัฒนา") + 80  # the colour bar and its ticks
+    # Shorter labels, smaller margins.
+    small = margins(["กรม ก", "กรม ข"], {"overall": "ภาพรวม"})
+    assert small["l"] < 100
+    assert (small["l"], small["t"]) < (margin["l"], margin["t"])
