@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import json
 import math
+import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,10 @@ from assess import thai
 from assess.questionnaires import Questionnaire
 
 FONT_FAMILY = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif"
+#: The charts' text size in pixels.
+TEXT_SIZE = 13
+#: Sarabun's regular face, whose advances size the margins a chart's labels need.
+SARABUN = Path(__file__).resolve().parents[1] / "static" / "fonts" / "ttf" / "Sarabun-Regular.ttf"
 INK = "#1d2733"
 GRID = "#e3e6ea"
 NAVY = "#1f3a5f"
@@ -53,11 +58,6 @@ MAX_POINTS = 300
 #: Above this many agencies the slope chart's lines carry no names (the page stays small).
 MAX_NAMED = 400
 
-#: The charts' face (regular), whose advances size the margins a chart's labels need.
-SARABUN = Path(__file__).resolve().parents[1] / "static" / "fonts" / "ttf" / "Sarabun-Regular.ttf"
-#: The charts' text size (``layout``'s font).
-TEXT_SIZE = 13
-
 LevelScale = Sequence[tuple[str, str, str]]  # (code, name, colour), lowest level first
 
 
@@ -77,10 +77,15 @@ def _face(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(SARABUN), size)
 
 
+#: A FreeType face is not to be used by two threads at once (gthread workers).
+_FACE_LOCK = threading.Lock()
+
+
 def text_width(text: str, size: int = TEXT_SIZE) -> float:
     """How wide ``text`` is in pixels, set in Sarabun at ``size`` px: the font's own advances,
     near enough to what the browser lays out to size a chart's margins."""
-    return float(_face(size).getlength(text))
+    with _FACE_LOCK:
+        return float(_face(size).getlength(text))
 
 
 def measure_labels(
@@ -113,8 +118,8 @@ def layout(**overrides: Any) -> dict[str, Any]:
     }
     base: dict[str, Any] = {
         "template": "none",
-        "font": {"family": FONT_FAMILY, "size": 13, "color": INK},
-        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": 13}},
+        "font": {"family": FONT_FAMILY, "size": TEXT_SIZE, "color": INK},
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": TEXT_SIZE}},
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "margin": {"l": 10, "r": 20, "t": 40, "b": 40},
