@@ -88,6 +88,15 @@ def text_width(text: str, size: int = TEXT_SIZE) -> float:
         return float(_face(size).getlength(text))
 
 
+def row_label_margins(labels: Sequence[str], **sides: int) -> dict[str, int]:
+    """Margins for a chart whose rows are named on its y axis by ``labels``: the left one
+    holds the longest as Sarabun sets it (Plotly's tick padding included), the others as
+    ``sides`` give them (``t``, ``r``, ``b``). Given margins that hold every label, Plotly's
+    automargin (kept as the safety net) pushes none, and the browser lays the chart out once
+    instead of twice."""
+    return {"l": math.ceil(max(map(text_width, labels), default=0) + 24), **sides}
+
+
 def measure_labels(
     questionnaire: Questionnaire, lang: str, overall: str, limit: int = 30
 ) -> dict[str, str]:
@@ -210,6 +219,8 @@ def distributions(
         data=[trace],
         layout=layout(
             height=90 + 46 * len(measures),
+            # Below: the score axis's ticks and title.
+            margin=row_label_margins([labels[m] for m in measures], t=40, r=24, b=50),
             showlegend=False,
             xaxis={"range": [0, 100], "title": {"text": _("Verified score (0–100)")}, "dtick": 10},
             yaxis={
@@ -280,17 +291,17 @@ def heatmap(
     # Margins the labels fit in, from the face's advances: Plotly's automargin, kept as the
     # safety net, then finds nothing to push.
     slant = 35  # degrees, the measures' labels over the columns
-    margin = {
-        "l": math.ceil(max(map(text_width, ticks), default=0) + 24),
-        "t": math.ceil(
+    margin = row_label_margins(
+        ticks,
+        t=math.ceil(
             max((text_width(labels[m]) for m in measures), default=0)
             * math.sin(math.radians(slant))
             + TEXT_SIZE * math.cos(math.radians(slant))
             + 28
         ),
-        "r": math.ceil(max(map(text_width, trace.colorbar.ticktext or ()), default=0) + 84),
-        "b": 10,
-    }
+        r=math.ceil(max(map(text_width, trace.colorbar.ticktext or ()), default=0) + 84),
+        b=10,
+    )
     return go.Figure(
         data=[trace],
         layout=layout(
@@ -342,6 +353,9 @@ def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScal
         layout=layout(
             barmode="stack",
             height=110 + 44 * len(measures),
+            # Above: the levels' legend, one line wide; right: half of "100%"; below: the
+            # share axis's ticks and title.
+            margin=row_label_margins([labels[m] for m in measures], t=54, r=30, b=50),
             uniformtext={"minsize": 10, "mode": "hide"},
             xaxis={"range": [0, 100], "ticksuffix": "%", "title": {"text": _("Share of agencies")}},
             yaxis={"autorange": "reversed"},

@@ -82,9 +82,9 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
             )
             assert page.locator(".results-chart[data-drawn='true'] .main-svg").count() >= charts
             assert "Sarabun" in (page.evaluate(TICK_FONT) or ""), name
-            if name == "heatmap":
-                # Its margins hold its labels as Chromium lays them out: Plotly pushed none
-                # of them (a push lays the chart out again).
+            if name in ("distributions", "heatmap", "levels"):
+                # The margins hold the chart's labels as Chromium lays them out: Plotly
+                # pushed none of them (a push lays the chart out again).
                 given, used = page.evaluate(MARGINS)
                 assert {side: used[side] for side in given} == given
             # Each chart can be downloaded: the mode bar's PNG button and a CSV link.

@@ -1,13 +1,14 @@
-"""The heatmap sizes its margins from its labels (``charts.text_width``: Sarabun's own
-advances), so that Plotly need not push them and lay the chart out again. That Chromium
-agrees (nothing pushed) is checked by ``tests/e2e/test_dashboards.py``."""
+"""Charts that name their rows on the y axis (heatmap, distributions, levels) size their
+margins from their labels (``charts.text_width``: Sarabun's own advances), so that Plotly
+need not push them and lay the chart out again. That Chromium agrees (nothing pushed) is
+checked by ``tests/e2e/test_dashboards.py``."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from assess.reports.charts import heatmap, short, text_width
+from assess.reports.charts import distributions, heatmap, level_bars, short, text_width
 
 SCALE = [("1", "เริ่มต้น", "#c0392b"), ("2", "กำลังพัฒนา", "#e67e22"), ("3", "ดีเยี่ยม", "#2e86c1")]
 
@@ -38,3 +39,16 @@ def test_the_margins_hold_the_longest_labels():
     small = margins(["กรม ก", "กรม ข"], {"overall": "ภาพรวม"})
     assert small["l"] < 100
     assert (small["l"], small["t"]) < (margin["l"], margin["t"])
+
+
+def test_the_distributions_and_levels_hold_their_measures_names():
+    labels = {"overall": "ภาพรวม", "d1": "ความมั่นคงปลอดภัยไซเบอร์และการคุ้มครองข้อมูล"}
+    summary = pd.DataFrame(
+        {"n": 2, "mean": 50.0, "median": 50.0, "p25": 40.0, "p75": 60.0, "min": 0.0, "max": 90.0},
+        index=list(labels),
+    )
+    counts = pd.DataFrame({"measure": ["overall", "d1"], "level": ["2", "3"], "count": [1, 1]})
+    for chart in (distributions(summary, labels), level_bars(counts, labels, SCALE)):
+        margin = chart.to_plotly_json()["layout"]["margin"]
+        assert margin["l"] == pytest.approx(text_width(labels["d1"]) + 24, abs=1)
+        assert margin["b"] >= 46  # the value axis's ticks and title, as Chromium sets them
