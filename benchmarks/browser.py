@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _server  # noqa: E402
+import imports  # noqa: E402  (its plain one-value query)
 import national  # noqa: E402
 from dashboards import PAGES  # noqa: E402  (the same pages as the server's figures)
 from recompute import describe, machine  # noqa: E402
@@ -110,7 +111,7 @@ def main() -> None:
     built = national.ensure(args.database_url, args.agencies)
     executable = chromium()
     figures: dict[str, Any] = {"machine": machine(), "agencies": args.agencies, "pages": {}}
-    figures["machine"]["postgresql"] = _postgresql_version(args.database_url)
+    figures["machine"]["postgresql"] = imports._scalar(args.database_url, "SHOW server_version")
     folder = Path(tempfile.mkdtemp(prefix="assess-browser-"))
     base = f"/central/rounds/{built.current_id}/results"
     reference = REFERENCE.format(round=built.current_id)
@@ -181,17 +182,6 @@ class _Session:
 
     def close(self) -> None:
         self.context.close()
-
-
-def _postgresql_version(url: str) -> str:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return str(connection.scalar(sa.text("SHOW server_version")))
-    finally:
-        engine.dispose()
 
 
 def report(figures: dict[str, Any]) -> None:

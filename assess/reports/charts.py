@@ -181,6 +181,7 @@ def distributions(
     them; otherwise the box is drawn from the figures, whiskers from min to max.
     """
     measures = [m for m in labels if m in summary.index]
+    names = [labels[m] for m in measures]
     fill = "rgba(31, 58, 95, 0.18)"
     if points is not None and not points.empty:
         shown = points[points["measure"].isin(measures)]
@@ -203,7 +204,7 @@ def distributions(
     else:
         rows = summary.loc[measures]
         trace = go.Box(
-            y=[labels[m] for m in measures],
+            y=names,
             q1=rows["p25"].tolist(),
             median=rows["median"].tolist(),
             q3=rows["p75"].tolist(),
@@ -221,13 +222,13 @@ def distributions(
         layout=layout(
             height=90 + 46 * len(measures),
             # Below: the score axis's ticks and title.
-            margin=row_label_margins([labels[m] for m in measures], t=40, r=24, b=50),
+            margin=row_label_margins(names, t=40, r=24, b=50),
             showlegend=False,
             xaxis={"range": [0, 100], "title": {"text": _("Verified score (0–100)")}, "dtick": 10},
             yaxis={
                 "autorange": "reversed",
                 "categoryorder": "array",
-                "categoryarray": [labels[m] for m in measures],
+                "categoryarray": names,
             },
         ),
     )
@@ -247,6 +248,7 @@ def heatmap(
     never merge into one row; cut short on the axis, whole on hover).
     """
     measures = [m for m in labels if m in scores.columns]
+    columns = [labels[m] for m in measures]
     position = {code: i for i, (code, _name, _colour) in enumerate(scale)}
     level_name = {code: name for code, name, _colour in scale}
     count = max(1, len(scale))
@@ -266,7 +268,7 @@ def heatmap(
         colourscale += [[i / count, colour], [(i + 1) / count, colour]]
     trace = go.Heatmap(
         z=z,
-        x=[labels[m] for m in measures],
+        x=columns,
         y=unique,
         text=text,
         customdata=named,
@@ -295,8 +297,7 @@ def heatmap(
     margin = row_label_margins(
         ticks,
         t=math.ceil(
-            max((text_width(labels[m]) for m in measures), default=0)
-            * math.sin(math.radians(slant))
+            max(map(text_width, columns), default=0) * math.sin(math.radians(slant))
             + TEXT_SIZE * math.cos(math.radians(slant))
             + 28
         ),
@@ -327,6 +328,7 @@ def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScal
     its colour, named in the reader's language; bars show shares, hover shows counts.
     """
     measures = [m for m in labels if m in set(counts["measure"])]
+    names = [labels[m] for m in measures]
     table = counts.pivot_table(index="measure", columns="level", values="count", aggfunc="sum")
     table = table.reindex(index=measures).fillna(0)
     totals = table.sum(axis=1).replace(0, 1)
@@ -337,7 +339,7 @@ def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScal
         traces.append(
             go.Bar(
                 name=f"{code} {name}",
-                y=[labels[m] for m in measures],
+                y=names,
                 x=share.tolist(),
                 customdata=values.astype(int).tolist(),
                 orientation="h",
@@ -356,7 +358,7 @@ def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScal
             height=110 + 44 * len(measures),
             # Above: the levels' legend, one line wide; right: half of "100%"; below: the
             # share axis's ticks and title.
-            margin=row_label_margins([labels[m] for m in measures], t=54, r=30, b=50),
+            margin=row_label_margins(names, t=54, r=30, b=50),
             uniformtext={"minsize": 10, "mode": "hide"},
             xaxis={"range": [0, 100], "ticksuffix": "%", "title": {"text": _("Share of agencies")}},
             yaxis={"autorange": "reversed"},
