@@ -259,7 +259,12 @@ class Response(db.Model):
     """One agency's response to one round, pinned to the round's questionnaire version."""
 
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("round_id", "agency_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "agency_id"),
+        # Room to rewrite a row in place (migration 0007): every result written moves its
+        # response's ``results_version`` on, a whole round's at once.
+        {"postgresql_with": {"fillfactor": 50}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
@@ -439,7 +444,12 @@ class Result(db.Model):
     """
 
     __tablename__ = "result"
-    __table_args__ = (UniqueConstraint("response_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "kind"),
+        # Room to rewrite a row in place (migration 0007): a round scored again rewrites
+        # every one of its results in one statement.
+        {"postgresql_with": {"fillfactor": 50}},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
