@@ -36,6 +36,16 @@ from assess.questionnaires import Questionnaire
 FONT_FAMILY = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif"
 #: The charts' text size in pixels.
 TEXT_SIZE = 13
+#: Pixels that chart parts take beside their text, as Chromium lays out Plotly's charts in
+#: Sarabun at TEXT_SIZE (for margins that hold them): below a horizontal axis, its tick
+#: labels; beside a vertical axis, from the axis to its tick labels' far edge; across a
+#: turned title, its line (Thai marks included); a row of a horizontal legend, and what the
+#: legend takes besides its rows (its padding, the gap below it).
+TICKS_BELOW = 28
+TICKS_BESIDE = 14
+TITLE_LINE = 22
+LEGEND_ROW = 20
+LEGEND_PAD = 23
 #: Sarabun's regular face, whose advances size the margins a chart's labels need.
 SARABUN = Path(__file__).resolve().parents[1] / "static" / "fonts" / "ttf" / "Sarabun-Regular.ttf"
 INK = "#1d2733"
@@ -394,18 +404,28 @@ def status_bars(counts: pd.DataFrame, statuses: Sequence[tuple[str, str]]) -> go
                 customdata=(values / totals.replace(0, 1) * 100).round(1).tolist(),
             )
         )
+    height = 150 + 40 * max(len(types), 2)
+    # Margins that hold the types' names, the last tick ("100%") and, below the ticks, the
+    # legend in two rows (five statuses in a half-width card): Plotly pushes none, and lays
+    # the chart out once. A card too narrow for two rows (a phone) pushes the bottom one.
+    margin = row_label_margins(names, t=20, r=30, b=TICKS_BELOW + LEGEND_PAD + 2 * LEGEND_ROW)
     return go.Figure(
         data=traces,
         layout=layout(
             barmode="stack",
             barnorm="percent",
-            height=150 + 40 * max(len(types), 2),
+            height=height,
             # No axis title: the ticks say "%" and the card's title says of what.
             xaxis={"range": [0, 100], "ticksuffix": "%"},
             yaxis={"autorange": "reversed"},
-            # Below the chart: above it, five statuses would run under the mode bar.
-            legend={"traceorder": "normal", "y": -0.12, "yanchor": "top"},
-            margin={"t": 20},
+            # Below the chart, just under its ticks: above it, five statuses would run under
+            # the mode bar.
+            legend={
+                "traceorder": "normal",
+                "y": -TICKS_BELOW / (height - margin["t"] - margin["b"]),
+                "yanchor": "top",
+            },
+            margin=margin,
         ),
     )
 
@@ -474,6 +494,10 @@ def submissions(
                 "font": {"color": DOWN},
             }
         )
+    top = max(invited, int(total.max()) if not total.empty else 0) * 1.05 or 1
+    # Thai marks above the line reach past the box Plotly gives a title: more room between
+    # the turned title and the ticks than the other charts' 8 px.
+    standoff = 14
     return go.Figure(
         data=[trace],
         layout=layout(
@@ -483,8 +507,17 @@ def submissions(
             annotations=notes,
             xaxis={"type": "date", "tickvals": tickvals, "ticktext": ticktext},
             yaxis={
-                "title": {"text": _("Submitted responses (running total)")},
-                "range": [0, max(invited, int(total.max()) if not total.empty else 0) * 1.05 or 1],
+                "title": {"text": _("Submitted responses (running total)"), "standoff": standoff},
+                "range": [0, top],
+            },
+            # Margins that hold the ticks and the turned title on the left, the days' labels
+            # (turned 30° when they crowd) below: Plotly pushes none, and lays the chart out
+            # once.
+            margin={
+                "l": math.ceil(
+                    text_width(f"{int(top):d}") + TICKS_BESIDE + standoff + TITLE_LINE + 4
+                ),
+                "b": math.ceil(max(map(text_width, ticktext), default=0) / 2 + TICKS_BELOW + 4),
             },
         ),
     )

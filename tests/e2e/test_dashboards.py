@@ -41,10 +41,8 @@ TICK_FONT = """() => {
 }"""
 
 #: The first chart's margins as the page gave them, and as Plotly laid the chart out.
-MARGINS = """() => {
-    const chart = document.querySelector('.results-chart');
-    return [chart.layout.margin, chart._fullLayout._size];
-}"""
+MARGINS = """() => Array.from(document.querySelectorAll('.results-chart'),
+    (chart) => [chart.layout.margin, chart._fullLayout._size])"""
 
 
 def builder() -> ModuleType:
@@ -82,11 +80,11 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
             )
             assert page.locator(".results-chart[data-drawn='true'] .main-svg").count() >= charts
             assert "Sarabun" in (page.evaluate(TICK_FONT) or ""), name
-            if name in ("distributions", "heatmap", "levels"):
+            if name in ("distributions", "heatmap", "levels", "progress"):
                 # The margins hold the chart's labels as Chromium lays them out: Plotly
                 # pushed none of them (a push lays the chart out again).
-                given, used = page.evaluate(MARGINS)
-                assert {side: used[side] for side in given} == given
+                for given, used in page.evaluate(MARGINS):
+                    assert {side: used[side] for side in given} == given, name
             # Each chart can be downloaded: the mode bar's PNG button and a CSV link.
             page.locator(".results-chart").first.hover()
             assert page.locator(".modebar-btn[data-title]").count() > 0

@@ -1,14 +1,25 @@
-"""Charts that name their rows on the y axis (heatmap, distributions, levels) size their
+"""Charts that name their rows on the y axis (heatmap, distributions, levels, the progress
+status bars) and the submissions timeline size their
 margins from their labels (``charts.text_width``: Sarabun's own advances), so that Plotly
 need not push them and lay the chart out again. That Chromium agrees (nothing pushed) is
 checked by ``tests/e2e/test_dashboards.py``."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
-from assess.reports.charts import distributions, heatmap, level_bars, short, text_width
+from assess.reports.charts import (
+    distributions,
+    heatmap,
+    level_bars,
+    short,
+    status_bars,
+    submissions,
+    text_width,
+)
 
 SCALE = [("1", "เริ่มต้น", "#c0392b"), ("2", "กำลังพัฒนา", "#e67e22"), ("3", "ดีเยี่ยม", "#2e86c1")]
 
@@ -52,3 +63,30 @@ def test_the_distributions_and_levels_hold_their_measures_names():
         margin = chart.to_plotly_json()["layout"]["margin"]
         assert margin["l"] == pytest.approx(text_width(labels["d1"]) + 24, abs=1)
         assert margin["b"] >= 46  # the value axis's ticks and title, as Chromium sets them
+
+
+def test_the_progress_charts_hold_their_labels_and_legend():
+    """The status bars name each type (with its count) and keep two legend rows below the
+    ticks; the submissions' left margin holds the top tick and the turned title, its bottom
+    one the days' labels turned 30°."""
+    counts = pd.DataFrame(
+        {
+            "type": ["กรม", "องค์กรปกครองส่วนท้องถิ่น", "องค์กรปกครองส่วนท้องถิ่น"],
+            "status": ["accepted", "draft", "accepted"],
+            "count": [3, 7, 7_687],
+        }
+    )
+    statuses = [("draft", "ร่าง"), ("accepted", "ยอมรับแล้ว")]
+    layout = status_bars(counts, statuses).to_plotly_json()["layout"]
+    assert layout["margin"]["l"] == pytest.approx(
+        text_width("องค์กรปกครองส่วนท้องถิ่น (7,694)") + 24, abs=1
+    )
+    assert layout["margin"]["b"] >= 28 + 2 * 20 + 20  # ticks, two rows, the legend's padding
+    plot = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    assert layout["legend"]["y"] * plot == pytest.approx(-28)  # just under the ticks
+
+    days = pd.DataFrame({"day": [dt.date(2026, 3, 1), dt.date(2026, 3, 31)], "count": [5, 7_990]})
+    layout = submissions(days, "th", invited=8_000).to_plotly_json()["layout"]
+    assert layout["margin"]["l"] >= text_width("8400") + 8 + 14 + 20
+    assert layout["margin"]["b"] >= text_width("31 มี.ค. 2569") / 2 + 28
+    assert layout["yaxis"]["title"]["standoff"] == 14
