@@ -44,6 +44,14 @@ TICK_FONT = """() => {
 MARGINS = """() => Array.from(document.querySelectorAll('.results-chart'),
     (chart) => [chart.layout.margin, chart._fullLayout._size])"""
 
+#: A chart's width, its plot area's, and the names of its rows in full and as shown.
+NARROW = """(chart) => [
+    chart._fullLayout.width,
+    chart._fullLayout._size.w,
+    chart.layout.yaxis.tickvals,
+    chart.layout.yaxis.ticktext,
+]"""
+
 
 def builder() -> ModuleType:
     """The benchmark's data builder (benchmarks/ is not a package: loaded from its file)."""
@@ -132,6 +140,30 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
     reviewer.goto(f"{base}/trend?measure=opendata")
     page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
     reviewer.shot("dashboard-trend-dimension")
+
+    # On a phone the rows' names are cut to two fifths of the chart (whole letters, then an
+    # ellipsis), leaving the rows most of it; hovering still names a row in full. The
+    # heatmap keeps its coloured cells, without the colour bar and the scores written in
+    # them.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name in ("progress", "distributions", "levels", "heatmap"):
+        suffix, charts = SECTIONS[name]
+        reviewer.goto(base + suffix)
+        page.wait_for_selector(
+            f"html[data-charts-drawn='{charts}']", state="attached", timeout=60_000
+        )
+        chart = page.locator(".results-chart").first
+        width, plot, names, shown = chart.evaluate(NARROW)
+        assert width < 400, name
+        assert plot >= 0.4 * width, name
+        assert any(text.endswith("…") for text in shown), name
+        for full, cut in zip(names, shown, strict=True):
+            assert cut == full or full.startswith(cut[:-1].rstrip()), (name, full, cut)
+        if name == "heatmap":
+            assert chart.locator(".colorbar").count() == 0
+            assert chart.locator(".heatmaplayer text").count() == 0
+        reviewer.shot(f"dashboard-{name}-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     assert not reviewer.problems, reviewer.problems
     assert not console, console

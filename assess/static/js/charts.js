@@ -69,11 +69,78 @@
     layout.height = Math.min(layout.height || 480, holder.clientWidth + 90);
   }
 
+  /* A heatmap in a narrow holder (a phone): its colour bar would take half the width, and
+   * the scores written in its cells would run over each other, and the dimensions' names
+   * slanted over the columns past the last one. Each cell keeps its colour (hovering it
+   * still tells the agency, the dimension, the score and the level), and the names stand
+   * upright. */
+  function fitNarrowHeatmap(holder, data, layout) {
+    if (holder.clientWidth >= 560 || !data.length || data[0].type !== "heatmap") {
+      return;
+    }
+    data[0].showscale = false;
+    data[0].texttemplate = "";
+    layout.margin = Object.assign({}, layout.margin || {}, { r: 10 });
+    layout.xaxis = Object.assign({}, layout.xaxis || {}, { tickangle: -90 });
+  }
+
+  /* A chart that names its rows on the y axis (bars, boxes, a heatmap) in a narrow holder
+   * (a phone): names as wide as on a desktop would leave the rows a sliver, so each name is
+   * cut to two fifths of the holder with an ellipsis (whole letters: a Thai letter keeps its
+   * marks) and the left margin shrinks to match. Hovering a row still names it in full. */
+  function fitNarrowRows(holder, data, layout) {
+    var width = holder.clientWidth;
+    var margin = layout.margin || {};
+    var room = Math.floor(width * 0.4) - 24;
+    if (width >= 560 || layout.polar || !margin.l || margin.l <= room + 24) {
+      return;
+    }
+    var seen = new Set();
+    data.forEach(function (trace) {
+      if (trace.orientation === "h" || trace.type === "heatmap") {
+        (trace.y || []).forEach(function (name) { seen.add(String(name)); });
+      }
+    });
+    if (!seen.size) {
+      return;
+    }
+    var names = Array.from(seen);
+    var context = document.createElement("canvas").getContext("2d");
+    context.font = ((layout.font && layout.font.size) || 13) + "px " + FONT;
+    var letters = window.Intl && Intl.Segmenter
+      ? function (text) {
+        var segmenter = new Intl.Segmenter(document.documentElement.lang || "th", { granularity: "grapheme" });
+        return Array.from(segmenter.segment(text), function (part) { return part.segment; });
+      }
+      : function (text) { return Array.from(text); };
+    function cut(name) {
+      if (context.measureText(name).width <= room) {
+        return name;
+      }
+      var parts = letters(name);
+      for (var kept = parts.length - 1; kept > 0; kept--) {
+        var shorter = parts.slice(0, kept).join("").trim() + "…";
+        if (context.measureText(shorter).width <= room) {
+          return shorter;
+        }
+      }
+      return "…";
+    }
+    layout.yaxis = Object.assign({}, layout.yaxis || {}, {
+      tickmode: "array",
+      tickvals: names,
+      ticktext: names.map(cut)
+    });
+    layout.margin = Object.assign({}, margin, { l: room + 24 });
+  }
+
   function draw(holder, lang) {
     var spec = JSON.parse(document.getElementById(holder.getAttribute("data-chart")).textContent);
     var layout = spec.layout || {};
     layout.font = Object.assign({ family: FONT }, layout.font || {});
     fitNarrowRadar(holder, spec.data || [], layout);
+    fitNarrowHeatmap(holder, spec.data || [], layout);
+    fitNarrowRows(holder, spec.data || [], layout);
     var config = {
       responsive: true,
       displaylogo: false,
