@@ -52,6 +52,15 @@ NARROW = """(chart) => [
     chart.layout.yaxis.ticktext,
 ]"""
 
+#: Whether the page is wider than the window (a phone would scroll sideways).
+OVERFLOWS = "() => document.scrollingElement.scrollWidth > window.innerWidth"
+#: The top of a chart's legend and the bottom of its x axis (ticks and title).
+BELOW = """(chart) => [
+    chart.querySelector('.legend').getBoundingClientRect().top,
+    Math.max(...Array.from(chart.querySelectorAll('.xtick text, .g-xtitle text'),
+        (text) => text.getBoundingClientRect().bottom)),
+]"""
+
 
 def builder() -> ModuleType:
     """The benchmark's data builder (benchmarks/ is not a package: loaded from its file)."""
@@ -145,13 +154,22 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
     # ellipsis), leaving the rows most of it; hovering still names a row in full. The
     # heatmap keeps its coloured cells, without the colour bar and the scores written in
     # them.
+    # A legend that stands above a chart goes below it, one entry a row, clear of the axis,
+    # and the trend's note becomes its title's second line. No page is wider than the phone.
     page.set_viewport_size({"width": 390, "height": 844})
-    for name in ("progress", "distributions", "levels", "heatmap"):
-        suffix, charts = SECTIONS[name]
+    for name, (suffix, charts) in SECTIONS.items():
         reviewer.goto(base + suffix)
-        page.wait_for_selector(
-            f"html[data-charts-drawn='{charts}']", state="attached", timeout=60_000
-        )
+        if charts:
+            page.wait_for_selector(
+                f"html[data-charts-drawn='{charts}']", state="attached", timeout=60_000
+            )
+        assert not page.evaluate(OVERFLOWS), name
+        if name in ("levels", "trend"):
+            legend, axis = page.locator(".results-chart").first.evaluate(BELOW)
+            assert legend >= axis, name
+        if name not in ("progress", "distributions", "levels", "heatmap"):
+            reviewer.shot(f"dashboard-{name}-phone")
+            continue
         chart = page.locator(".results-chart").first
         width, plot, names, shown = chart.evaluate(NARROW)
         assert width < 400, name

@@ -69,6 +69,46 @@
     layout.height = Math.min(layout.height || 480, holder.clientWidth + 90);
   }
 
+  /* A legend above the chart, in a narrow holder (a phone): its entries stack one under
+   * another and run over the title and the plot, so it goes below the plot's ticks. A note
+   * written above the plot (the trend's) would run past the holder's edge: it becomes the
+   * title's second line, which starts at the holder's edge. */
+  function fitNarrowLegend(holder, data, layout) {
+    if (holder.clientWidth >= 560 || layout.polar) {
+      return;
+    }
+    if (layout.legend && layout.legend.y >= 1 && layout.showlegend !== false) {
+      // One entry a row, under the ticks (and the axis's title when it has one), in a bottom
+      // margin made to hold them: a margin Plotly pushed would move the plot, and the
+      // legend with it.
+      var entries = data.filter(function (trace) {
+        return trace.showlegend !== false && trace.name && trace.type !== "heatmap";
+      }).length;
+      var titled = layout.xaxis && layout.xaxis.title && layout.xaxis.title.text;
+      var below = titled ? 64 : 36;
+      var margin = Object.assign({}, layout.margin || {});
+      margin.b = Math.max(margin.b || 0, below + 20 * entries + 16);
+      var plot = (layout.height || 450) - (margin.t || 0) - margin.b;
+      layout.margin = margin;
+      layout.legend = Object.assign({}, layout.legend, {
+        orientation: "v", x: 0, xanchor: "left", y: -below / plot, yanchor: "top"
+      });
+    }
+    if (layout.title && layout.title.text && layout.annotations) {
+      var notes = layout.annotations.filter(function (note) {
+        return note.xref === "paper" && note.yref === "paper" && note.y >= 1 && !note.x;
+      });
+      notes.forEach(function (note) {
+        layout.title = Object.assign({}, layout.title, {
+          text: layout.title.text + "<br><span style='font-size:12px'>" + note.text + "</span>"
+        });
+      });
+      layout.annotations = layout.annotations.filter(function (note) {
+        return notes.indexOf(note) < 0;
+      });
+    }
+  }
+
   /* A heatmap in a narrow holder (a phone): its colour bar would take half the width, and
    * the scores written in its cells would run over each other, and the dimensions' names
    * slanted over the columns past the last one. Each cell keeps its colour (hovering it
@@ -139,6 +179,7 @@
     var layout = spec.layout || {};
     layout.font = Object.assign({ family: FONT }, layout.font || {});
     fitNarrowRadar(holder, spec.data || [], layout);
+    fitNarrowLegend(holder, spec.data || [], layout);
     fitNarrowHeatmap(holder, spec.data || [], layout);
     fitNarrowRows(holder, spec.data || [], layout);
     var config = {
