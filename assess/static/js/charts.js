@@ -77,13 +77,13 @@
     if (holder.clientWidth >= 560 || layout.polar) {
       return;
     }
-    if (layout.legend && layout.legend.y >= 1 && layout.showlegend !== false) {
-      // One entry a row, under the ticks (and the axis's title when it has one), in a bottom
-      // margin made to hold them: a margin Plotly pushed would move the plot, and the
-      // legend with it.
-      var entries = data.filter(function (trace) {
-        return trace.showlegend !== false && trace.name && trace.type !== "heatmap";
-      }).length;
+    // One entry a row, under the ticks (and the axis's title when it has one), in a bottom
+    // margin made to hold them: a margin Plotly pushed would move the plot, and the legend
+    // with it.
+    var entries = data.filter(function (trace) {
+      return trace.showlegend !== false && trace.name && trace.type !== "heatmap";
+    }).length;
+    if (entries && layout.legend && layout.legend.y >= 1 && layout.showlegend !== false) {
       var titled = layout.xaxis && layout.xaxis.title && layout.xaxis.title.text;
       var below = titled ? 64 : 36;
       var margin = Object.assign({}, layout.margin || {});
