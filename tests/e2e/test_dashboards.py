@@ -167,6 +167,9 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
         if name in ("levels", "trend"):
             legend, axis = page.locator(".results-chart").first.evaluate(BELOW)
             assert legend >= axis, name
+            # In a bottom margin made to hold it: Plotly pushed nothing.
+            for given, used in page.evaluate(MARGINS):
+                assert {side: used[side] for side in given} == given, name
         if name not in ("progress", "distributions", "levels", "heatmap"):
             reviewer.shot(f"dashboard-{name}-phone")
             continue

@@ -82,12 +82,16 @@
     // with it.
     var entries = data.filter(function (trace) {
       return trace.showlegend !== false && trace.name && trace.type !== "heatmap";
-    }).length;
-    if (entries && layout.legend && layout.legend.y >= 1 && layout.showlegend !== false) {
+    });
+    if (entries.length && layout.legend && layout.legend.y >= 1 && layout.showlegend !== false) {
+      // A line's entry (its line and marker) stands taller than a bar's swatch.
+      var rows = entries.reduce(function (height, trace) {
+        return height + (trace.type === "scatter" ? 30 : 22);
+      }, 0);
       var titled = layout.xaxis && layout.xaxis.title && layout.xaxis.title.text;
       var below = titled ? 64 : 36;
       var margin = Object.assign({}, layout.margin || {});
-      margin.b = Math.max(margin.b || 0, below + 20 * entries + 16);
+      margin.b = Math.max(margin.b || 0, below + rows + 16);
       var plot = (layout.height || 450) - (margin.t || 0) - margin.b;
       layout.margin = margin;
       layout.legend = Object.assign({}, layout.legend, {
