@@ -40,7 +40,7 @@ TICK_FONT = """() => {
     return label ? getComputedStyle(label).fontFamily || label.style.fontFamily : null;
 }"""
 
-#: The first chart's margins as the page gave them, and as Plotly laid the chart out.
+#: Each chart's margins as the page gave them, and as Plotly laid the chart out.
 MARGINS = """() => Array.from(document.querySelectorAll('.results-chart'),
     (chart) => [chart.layout.margin, chart._fullLayout._size])"""
 
@@ -150,12 +150,12 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
     page.wait_for_selector("html[data-charts-drawn='1']", state="attached", timeout=60_000)
     reviewer.shot("dashboard-trend-dimension")
 
-    # On a phone the rows' names are cut to two fifths of the chart (whole letters, then an
-    # ellipsis), leaving the rows most of it; hovering still names a row in full. The
-    # heatmap keeps its coloured cells, without the colour bar and the scores written in
-    # them.
-    # A legend that stands above a chart goes below it, one entry a row, clear of the axis,
-    # and the trend's note becomes its title's second line. No page is wider than the phone.
+    # On a phone no page is wider than the screen. The rows' names are cut to two fifths of
+    # the chart (whole letters, then an ellipsis), leaving the rows most of it; hovering
+    # still names a row in full. The heatmap keeps its coloured cells, without the colour
+    # bar and the scores written in them. A legend that stands above a chart goes below it,
+    # one entry a row, clear of the axis, and the trend's note becomes its title's second
+    # line.
     page.set_viewport_size({"width": 390, "height": 844})
     for name, (suffix, charts) in SECTIONS.items():
         reviewer.goto(base + suffix)
