@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
+from jinja2 import FileSystemBytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -17,6 +23,48 @@ from werkzeug.routing import IntegerConverter
 from assess import __version__, config, security
 
 LANGUAGES = ("th", "en")
+
+
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """The templates as Jinja compiled them, kept in the instance folder for the next
+    process.
+
+    Jinja compiles a template into Python code the first time a process loads it: the
+    league table's page and the templates it extends take some 90 ms, every process (a
+    gunicorn worker's first page of each kind, a command that renders a scorecard, the
+    development server after each restart). The compiled code is read back in a
+    millisecond. Jinja checks it against the template source's checksum (an edited template
+    is compiled again); the folder is named after the code that could change what
+    compiling gives (:func:`_compiler_fingerprint`). A folder that cannot be written or a
+    damaged file only means compiling again.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 (a damaged file, whatever its damage: compiled again)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:  # a read-only instance folder: compiled again next time
+            pass
+
+
+@lru_cache(maxsize=1)
+def _compiler_fingerprint() -> str:
+    """What compiled templates depend on besides their source: Jinja's compiler, the
+    environment Flask and Flask-Babel set up, and the filters Jinja may apply while
+    compiling (to constant arguments: assess.thai's)."""
+    from assess import thai
+
+    digest = hashlib.sha256(__version__.encode())
+    for package in ("jinja2", "flask", "flask-babel"):
+        digest.update(f" {package} {metadata.version(package)}".encode())
+    digest.update(Path(thai.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_app(
@@ -34,6 +82,8 @@ def build_app(
         }
     )
     app = Flask("assess", instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    compiled = Path(app.instance_path, "cache", "templates", _compiler_fingerprint())
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _CompiledTemplates(str(compiled))}
     app.url_map.converters["int"] = _DatabaseInt
     app.config.update(_defaults(settings))
     app.config.update(settings)
