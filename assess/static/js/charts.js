@@ -12,6 +12,8 @@
   "use strict";
 
   var FONT = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif";
+  /* A holder narrower than this (a phone) gets the charts fitted to it (fitNarrow…). */
+  var NARROW = 560;
   var holders = Array.prototype.slice.call(document.querySelectorAll("[data-chart]"));
   if (!holders.length) {
     return;
@@ -55,7 +57,7 @@
    * so its axis shows their numbers (the dimension table numbers its rows the same way;
    * hovering still names them) and the margins kept for the names go to the chart. */
   function fitNarrowRadar(holder, data, layout) {
-    if (!layout.polar || holder.clientWidth >= 560 || !data.length || !data[0].theta) {
+    if (!layout.polar || !data.length || !data[0].theta) {
       return;
     }
     var theta = data[0].theta;
@@ -73,8 +75,8 @@
    * another and run over the title and the plot, so it goes below the plot's ticks. A note
    * written above the plot (the trend's) would run past the holder's edge: it becomes the
    * title's second line, which starts at the holder's edge. */
-  function fitNarrowLegend(holder, data, layout) {
-    if (holder.clientWidth >= 560 || layout.polar) {
+  function fitNarrowLegend(data, layout) {
+    if (layout.polar) {
       return;
     }
     // One entry a row, under the ticks (and the axis's title when it has one), in a bottom
@@ -118,8 +120,8 @@
    * slanted over the columns past the last one. Each cell keeps its colour (hovering it
    * still tells the agency, the dimension, the score and the level), and the names stand
    * upright. */
-  function fitNarrowHeatmap(holder, data, layout) {
-    if (holder.clientWidth >= 560 || !data.length || data[0].type !== "heatmap") {
+  function fitNarrowHeatmap(data, layout) {
+    if (!data.length || data[0].type !== "heatmap") {
       return;
     }
     data[0].showscale = false;
@@ -136,7 +138,7 @@
     var width = holder.clientWidth;
     var margin = layout.margin || {};
     var room = Math.floor(width * 0.4) - 24;
-    if (width >= 560 || layout.polar || !margin.l || margin.l <= room + 24) {
+    if (layout.polar || !margin.l || margin.l <= room + 24) {
       return;
     }
     var seen = new Set();
@@ -182,10 +184,13 @@
     var spec = JSON.parse(document.getElementById(holder.getAttribute("data-chart")).textContent);
     var layout = spec.layout || {};
     layout.font = Object.assign({ family: FONT }, layout.font || {});
-    fitNarrowRadar(holder, spec.data || [], layout);
-    fitNarrowLegend(holder, spec.data || [], layout);
-    fitNarrowHeatmap(holder, spec.data || [], layout);
-    fitNarrowRows(holder, spec.data || [], layout);
+    if (holder.clientWidth < NARROW) {
+      var data = spec.data || [];
+      fitNarrowRadar(holder, data, layout);
+      fitNarrowLegend(data, layout);
+      fitNarrowHeatmap(data, layout);
+      fitNarrowRows(holder, data, layout);
+    }
     var config = {
       responsive: true,
       displaylogo: false,
