@@ -24,6 +24,9 @@ table filtered and sorted):
 - *after a coordinator's save*: one answer of a draft response saved (the usual change
   during a round's busy days: no accepted response changes), then the league table, and
   then, the same way, an accepted agency's results page as the central office sees it;
+- *after an agency's record was edited* (its name): the league table once the process
+  checks the agency records again (within a minute; at once here), and in a new process,
+  whose rounds' snapshots were made for the records before the edit;
 - *after the round was scored again*: every stored result of the round rewritten (as
   when a scoring rule changed), then the league table: the round is loaded again;
 - *a new server*: gunicorn started with the project's ``gunicorn.conf.py`` (its master
@@ -258,6 +261,39 @@ def main() -> None:
         figures["after_save"] = statistics.median(saved_league) if saved_league else None
         figures["results_after_save"] = statistics.median(saved_results) if saved_results else None
 
+        # After an agency's record was edited (its name): records have no timestamp, so a
+        # process sees the edit at its next check of them (data.RECHECK, a minute; at once
+        # here), and reads the round's agency rows again. Then a new process, which finds
+        # the rounds' snapshots made for the records before the edit.
+        agency = db.session.scalar(
+            select(Agency)
+            .join(Response, Response.agency_id == Agency.id)
+            .where(Response.round_id == built.current_id)
+            .order_by(Agency.code)
+            .limit(1)
+        )
+        assert agency is not None
+        named = agency.name_en
+        recheck = cache.RECHECK
+        edited, edited_anew = [], []
+        for _ in range(args.cold):
+            get(client, base)
+            agency.name_en = f"{named} (renamed)" if agency.name_en == named else named
+            db.session.commit()
+            cache.RECHECK = 0.0
+            try:
+                edited.append(get(client, base)[0])
+            finally:
+                cache.RECHECK = recheck
+            agency.name_en = f"{named} (renamed)" if agency.name_en == named else named
+            db.session.commit()
+            cache.clear()
+            edited_anew.append(get(client, base)[0])
+        agency.name_en = named
+        db.session.commit()
+        figures["after_agency_edit"] = statistics.median(edited)
+        figures["after_agency_edit_anew"] = statistics.median(edited_anew)
+
         # After the whole round was scored again (a rule changed): every result rewritten.
         rescored = []
         for _ in range(args.cold):
@@ -330,6 +366,14 @@ def main() -> None:
             f"  league table after a reviewer accepted a response:        "
             f"{figures['after_review'] * 1000:7.1f} ms"
         )
+    print(
+        f"  league table after an agency's record was edited:         "
+        f"{figures['after_agency_edit'] * 1000:7.1f} ms (at the process's next check of them)"
+    )
+    print(
+        f"    the same, a new process (the snapshots are older):      "
+        f"{figures['after_agency_edit_anew'] * 1000:7.1f} ms"
+    )
     print(
         f"  league table after the whole round was scored again:      "
         f"{figures['after_rescoring'] * 1000:7.1f} ms"

@@ -14,17 +14,19 @@ so the first page after a save or a verified value costs a fraction of a full lo
 derived tables (trend, flags, …) are computed again from them. Agencies' own records
 (name, type, parent, province, tags) have no timestamp to aggregate: an entry older than
 :data:`RECHECK` seconds is checked against a fingerprint of the round's agency records
-(one more query) and kept if they did not change, so an edited agency shows within a
-minute without reloading a big round every minute. Each process (gunicorn worker) keeps
-its own cache of at most :data:`MAX_ROUNDS` rounds; gunicorn's master fills it for the
-rounds under way before it forks the workers (:mod:`assess.reports.warm`).
+(one more query), so an edited agency shows within a minute. When they changed, the
+round's agency records are read again and compared with those held, and the edited
+agencies' rows replaced; its results are not read again (a quarter of the time of a load
+at 8,000 agencies). Each process (gunicorn worker) keeps its own cache of at most
+:data:`MAX_ROUNDS` rounds; gunicorn's master fills it for the rounds under way before it
+forks the workers (:mod:`assess.reports.warm`).
 
 A process that holds nothing of a round (a new server's master, a command, a job worker, a
 worker asked for a round it never opened) does not load a big round anew on PostgreSQL: the
 last process to do so kept its tables in the database as a snapshot
 (:class:`~assess.models.RoundSnapshot`, a few MB at 8,000 agencies), which is read back
-in a fifth of the time and brought up to date the same way, provided the agency records
-are those it was made for (:func:`_from_nothing`).
+in a fifth of the time and brought up to date the same way, its agency records included
+(:func:`_from_nothing`).
 
 The same tables serve the agencies' results pages and scorecards (:func:`agency_results`,
 through a context whose comparison groups are indexed once per state), the API's benchmark
@@ -164,12 +166,13 @@ class Dashboard:
         all made from them alone (the trend, flags), when no accepted response changed and
         the previous round's data is the same; the filter choices and names, when no
         agency record changed. Nothing else is kept (the sections' memo counts every
-        response)."""
+        response). The previous round's data counts as the same while its accepted
+        responses' tables stand (an agency record edited in both rounds changes neither's)."""
         if earlier is None:
             return self
         if (
             earlier.data.accepted_state is self.data.accepted_state
-            and earlier.before is self.before
+            and _same_accepted(earlier.before, self.before)
             and earlier.data.questionnaire is self.data.questionnaire
         ):
             for name in _FROM_ACCEPTED:
@@ -249,6 +252,16 @@ class Dashboard:
         return self._flags[key]
 
 
+def _same_accepted(earlier: RoundResults | None, now: RoundResults | None) -> bool:
+    """Whether two states of a round (or both none) have the same accepted responses'
+    tables, and so all that is made of them alone."""
+    if earlier is None or now is None:
+        return earlier is now
+    return (
+        earlier.accepted_state is now.accepted_state and earlier.questionnaire is now.questionnaire
+    )
+
+
 #: The cached properties of a dashboard made of the accepted responses' tables alone (and
 #: the previous round's).
 _FROM_ACCEPTED = ("verified", "own", "levels", "trend", "overall_change", "comparability")
@@ -279,11 +292,16 @@ class _Cache:
         (built outside the cache's lock: a slow load blocks only requests for the same key,
         which wait for it rather than load the same thing at the same time).
 
-        ``build`` is given the value cached for an earlier signature, to bring up to date,
-        and ``None``; or, to build from nothing, ``None`` and what ``recheck()`` has just
-        given. An entry checked more than :data:`RECHECK` seconds ago is used only if
-        ``recheck()`` (a fingerprint of what the signature leaves out) still gives what it
-        gave then; otherwise it is built from nothing.
+        ``build(held, extra)`` makes the value:
+
+        - from nothing: ``held`` is ``None`` and ``extra`` what ``recheck()`` (a
+          fingerprint of what the signature leaves out) has just given;
+        - from the value cached for an earlier signature: ``held`` is that value and
+          ``extra`` is ``None``, to bring it up to date;
+        - from a cached value whose ``recheck()`` moved: an entry checked more than
+          :data:`RECHECK` seconds ago is checked again, and if ``recheck()`` no longer
+          gives what it gave then, ``held`` is the value and ``extra`` the new fingerprint,
+          to bring it up to date with what the signature leaves out as well.
         """
         with self._lock:
             building = self._building.setdefault(key, threading.Lock())
@@ -291,16 +309,17 @@ class _Cache:
             now = time.monotonic()
             with self._lock:
                 entry = self._entries.get(key)
-            if entry is not None and now - entry[1] >= RECHECK:
-                extra = recheck()
-                entry = (entry[0], now, entry[2], extra) if extra == entry[3] else None
-            if entry is not None and entry[0] == signature:
-                value, checked, extra = entry[2], entry[1], entry[3]
-            elif entry is not None:
-                value, checked, extra = build(entry[2], None), entry[1], entry[3]
-            else:
+            if entry is None:
                 extra = recheck()
                 value, checked = build(None, extra), now
+            else:
+                made_for, checked, value, extra = entry
+                if now - checked >= RECHECK:
+                    again, checked = recheck(), now
+                    if again != extra:
+                        value, extra, made_for = build(value, again), again, signature
+                if made_for != signature:
+                    value = build(value, None)
             with self._lock:
                 self._entries[key] = (signature, checked, value, extra)
                 self._entries.move_to_end(key)
@@ -457,7 +476,9 @@ def _load(round_: Round, fingerprint: tuple[Any, ...]) -> RoundResults:
         if held is None:
             data = _from_nothing(round_, fingerprint, agencies)
         else:
-            data = reports.refresh(held, round_)
+            # Agency records edited (a new fingerprint): the agency rows read again, not
+            # the round's results.
+            data = reports.refresh(held, round_, records=agencies is not None)
         data.made_for = fingerprint
         return data
 
@@ -470,12 +491,13 @@ def _from_nothing(round_: Round, fingerprint: tuple[Any, ...], agencies: Any) ->
     """The round's tables for a process that holds none (``agencies``: the fingerprint of
     the round's agency records, just taken).
 
-    On PostgreSQL, from the round's snapshot (:class:`~assess.models.RoundSnapshot`) when
-    it was made for these agency records, brought up to date by
-    :func:`~assess.services.reports.refresh` (only what changed since is read again);
-    otherwise loaded, and for a round of at least :data:`SNAPSHOT_FROM` responses a new
-    snapshot is kept for the next process. At 8,000 agencies a snapshot is read back in a
-    fifth of the time of a load.
+    On PostgreSQL, from the round's snapshot (:class:`~assess.models.RoundSnapshot`),
+    brought up to date by :func:`~assess.services.reports.refresh`: only what changed since
+    is read again, and, if it was made for other agency records, the agency records too
+    (``records``). Otherwise loaded. At 8,000 agencies a snapshot is read back in a fifth
+    of the time of a load. For a round of at least :data:`SNAPSHOT_FROM` responses, the
+    tables are kept as its new snapshot for the next process, unless they are the
+    snapshot's own state.
     """
     if db.engine.dialect.name != "postgresql":
         # The embedded SQLite database holds small rounds, and a second connection that
@@ -488,15 +510,15 @@ def _from_nothing(round_: Round, fingerprint: tuple[Any, ...], agencies: Any) ->
         ),
         binary=True,
     )
-    data = None
-    if found and found[0][1] == str(agencies):
-        data = reports.restore(found[0][2], round_)
+    data = reports.restore(found[0][2], round_) if found else None
     if data is None:
         data = reports.load(round_)
     else:
-        if json.loads(found[0][0]) == made_for:
+        records = found[0][1] != str(agencies)
+        if not records and json.loads(found[0][0]) == made_for:
             return data
-        data = reports.refresh(data, round_)
+        # Agency records edited since (another fingerprint): the agency rows read again.
+        data = reports.refresh(data, round_, records=records)
     if len(data._rows) >= SNAPSHOT_FROM:
         _keep_snapshot(round_.id, made_for, agencies, data)
     return data

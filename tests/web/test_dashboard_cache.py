@@ -209,6 +209,80 @@ def test_a_dashboard_keeps_what_the_accepted_responses_alone_make(scene, world):
     assert fifth.names("en")["PROV-C"] == "Charlie Renamed"
 
 
+def test_refresh_with_the_records_reads_edited_agencies_again(scene, world, monkeypatch):
+    """Agency records edited (which the responses' marks cannot show): ``records`` reads
+    every agency row again, not the round's results, except those of a response whose
+    agency took another code. After each edit, alone or with a save, the tables equal a
+    fresh load; what is made of the records alone is kept only while none changed."""
+    round_, agencies, reviewer = scene
+    held = reports.load(round_)
+    read: list[str] = []
+    real = reports._driver_rows
+
+    def reading(statement, **options):  # type: ignore[no-untyped-def]
+        read.append(str(statement))
+        return real(statement, **options)
+
+    monkeypatch.setattr(reports, "_driver_rows", reading)
+    loads = []
+    real_load = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real_load(r))
+
+    def results_read() -> list[str]:
+        return [statement for statement in read if "FROM result" in statement]
+
+    # Nothing changed: the same tables.
+    assert reports.refresh(held, round_, records=True) is held
+
+    def step(*, results: str = "none", records_kept: bool = False) -> None:
+        """Refresh with the records, check against a fresh load, and hold the outcome;
+        ``results``: which results must have been read again ("none", "some" responses',
+        or "all" of them: more than a quarter of this round of four changed)."""
+        nonlocal held
+        db.session.commit()
+        read.clear()
+        refreshed = reports.refresh(held, round_, records=True)
+        assert (refreshed.agency_state is held.agency_state) is records_kept
+        assert bool(results_read()) is (results != "none")
+        some = all("result.response_id IN" in statement for statement in results_read())
+        assert some is (results != "all")
+        assert_same(refreshed, real_load(round_))
+        held = refreshed
+
+    agencies[2].name_en = "Charlie Renamed"
+    step()
+    assert held.agencies.loc["PROV-C", "name_en"] == "Charlie Renamed"
+
+    agencies[0].tags = ["pilot", "east"]
+    agencies[1].type = "province"
+    agencies[0].parent = agencies[1]
+    step()
+    assert held.agencies.loc["DEP-A", "parent"] == "DEP-B"
+    assert held.groups("type").query("agency == 'DEP-B'")["group"].tolist() == ["province"]
+
+    # A draft saved, its agency's record not edited: only that response is read again.
+    draft = world.response(round_, agencies[2])
+    code = next(iter(draft.answers)).question_code
+    responses.save_answers(draft, {code: None}, revision=draft.revision, actor=reviewer)
+    step(results="some", records_kept=True)
+
+    # An agency takes another code: its results are placed by code, so they are read again.
+    agencies[0].code = "DEP-Z"
+    step(results="some")
+    assert "DEP-Z" in held.accepted
+    assert "DEP-A" not in held.agencies.index
+    assert held.wide().loc["DEP-Z", "overall"] == real_load(round_).wide().loc["DEP-Z", "overall"]
+
+    assert loads == []
+    # Two agencies trade their codes: two of four responses moved, more than a quarter, so
+    # the round is loaded again.
+    agencies[0].code, agencies[1].code = "DEP-TMP", "DEP-Z"
+    db.session.commit()
+    agencies[0].code = "DEP-B"
+    step(results="all")
+    assert loads == [round_.id]
+
+
 def test_refresh_loads_again_when_much_changed(scene, world, monkeypatch):
     round_, agencies, reviewer = scene
     held = reports.load(round_)
@@ -622,7 +696,7 @@ def test_a_process_with_nothing_starts_from_the_rounds_snapshot(
 ):
     """A process that holds no tables of a round reads its snapshot and catches up on what
     changed since, instead of loading the round; a change of agency records (which the
-    snapshot's marks cannot show) has it load the round anew."""
+    snapshot's marks cannot show) has it read the round's agency rows again."""
     round_, agencies, reviewer = scene
     first = cache.round_results(round_)
     made = kept_snapshot(round_)
@@ -649,12 +723,19 @@ def test_a_process_with_nothing_starts_from_the_rounds_snapshot(
     assert_same(caught_up, real(round_))
     assert json.loads(kept_snapshot(round_).made_for) == cache._texts(cache.signature(round_))
 
+    # Agency records edited since the snapshot: its agency rows are read again, not the
+    # round, and a snapshot of the new records is kept.
     agencies[2].name_en = "Charlie Renamed"
     db.session.commit()
     cache.clear()
     renamed = cache.round_results(round_)
-    assert loads == [round_.id]
+    assert loads == []
     assert renamed.agencies.loc["PROV-C", "name_en"] == "Charlie Renamed"
+    assert_same(renamed, real(round_))
+    assert kept_snapshot(round_).agencies == str(cache.agency_fingerprint(round_.id))
+    cache.clear()
+    assert cache.round_results(round_).agencies.loc["PROV-C", "name_en"] == "Charlie Renamed"
+    assert loads == []
 
 
 def test_a_snapshot_that_does_not_read_back_is_loaded_over(scene, world, snapshots, monkeypatch):

@@ -27,7 +27,7 @@ from assess.models import utcnow
 from assess.questionnaires.diff import comparability
 from assess.reports import data as cache
 from assess.reports.league import Filters, Options, Page, Sort, league, ranks
-from assess.services import responses, results, rounds
+from assess.services import reports, responses, results, rounds
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
 
@@ -461,7 +461,6 @@ def test_the_trend_of_tables_is_the_trend_of_long_results(scene, accepted_only):
     """§8 from the agency × measure tables (dashboards, results pages) gives the rows of
     ``scoring.trend`` over long results, of the accepted responses or of every one."""
     from assess.scoring.trend import trend
-    from assess.services import reports
 
     returned = next(r for r in scene.round.responses if r.agency.code == "LAO-D")
     returned.status = "returned"  # in both rounds, not accepted in this one
@@ -542,9 +541,39 @@ def test_an_edited_agency_shows_once_the_cache_rechecks(reviewer, scene, monkeyp
     db.session.commit()
     assert "Delta Municipality" in page(reviewer, scene.base)  # within the recheck delay
     monkeypatch.setattr(cache, "RECHECK", 0.0)
+    loads = []
+    real = reports.load
+    monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real(r))
     html = page(reviewer, scene.base)
     assert "Delta City" in html
     assert "Delta Municipality" not in html
+    assert loads == []  # the agency rows read again, not the round
+
+
+def test_an_edited_agency_keeps_what_the_accepted_results_make(scene, monkeypatch):
+    """An agency renamed, in both rounds: the dashboard's names and filter choices are made
+    again, but its trend and flags (made of the accepted responses' scores alone, in both
+    rounds) are kept, and equal those of a dashboard made anew."""
+    first = cache.dashboard(scene.round)
+    made = (first.trend, first.overall_change, first.flag_kinds(0, 0))
+    assert first.names("en")["LAO-D"] == "Delta Municipality"
+    scene.a4.name_en = "Delta City"
+    db.session.commit()
+    monkeypatch.setattr(cache, "RECHECK", 0.0)
+    again = cache.dashboard(scene.round)
+    assert again.data is not first.data
+    assert again.before is not first.before
+    assert again.names("en")["LAO-D"] == "Delta City"
+    assert all(
+        kept is now
+        for kept, now in zip(
+            made, (again.trend, again.overall_change, again.flag_kinds(0, 0)), strict=True
+        )
+    )
+    cache.clear()
+    fresh = cache.dashboard(scene.round)
+    pd.testing.assert_frame_equal(again.trend, fresh.trend)
+    assert again.flag_kinds(0, 0) == fresh.flag_kinds(0, 0)
 
 
 def test_the_agency_fingerprint_moves_with_every_shown_field(scene):
