@@ -209,6 +209,8 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     assert dashboards["after_review"] > 0
     assert dashboards["after_save"] > 0  # a coordinator's save of a draft
     assert dashboards["results_after_save"] > 0
+    assert dashboards["after_agency_edit"] > 0  # seen at the process's next check
+    assert dashboards["after_agency_edit_anew"] > 0  # a new process, older snapshots
     # A new gunicorn (the project's gunicorn.conf.py): the master prepared the dashboards,
     # then each worker brought them up to date.
     fresh = dashboards["new_worker"]
@@ -245,6 +247,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     for line in (
         "first request of the process (league table)",
         "league table after a coordinator saved a draft",
+        "league table after an agency's record was edited",
         "league table after the whole round was scored again",
         "league table the moment the new server answers",
         "target: league table ≤ 300 ms",
