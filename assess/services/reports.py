@@ -600,14 +600,6 @@ def _edited(data: RoundResults, round_id: int) -> tuple[set[int], set[int]]:
     return edited | recoded, recoded
 
 
-def _record(values: Sequence[Any], tags: Any) -> tuple[Any, ...]:
-    """An agency table row's record part (:data:`_RECORD`) from its columns as read (name
-    in Thai and English, type, parent code and names, province) and its decoded tags."""
-    name_th, name_en, kind, parent, parent_th, parent_en, province = values
-    return (name_th, name_en, kind, parent or "", parent_th or "", parent_en or "",
-            province or "", list(tags or []))  # fmt: skip
-
-
 def _driver_rows(statement: Select[Any], *, binary: bool = False) -> list[tuple[Any, ...]]:
     """The rows of ``statement`` as the database driver gives them, as tuples.
 
@@ -662,10 +654,12 @@ def _agency_rows(
     # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
     tags = _json_column([row[13] for row in rows])
     marks = {row[1]: row[14] for row in rows}
+    # The record's values as _record_query reads them (none missing).
     return {
-        row[0]: (*row[:3], float(row[3] or 0), *row[4:6], *_record(row[6:13], tagged))
+        row[0]: (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
+                 row[11] or "", row[12] or "", list(tagged or []))
         for row, tagged in zip(rows, tags, strict=True)
-    }, marks
+    }, marks  # fmt: skip
 
 
 @functools.lru_cache(maxsize=64)
