@@ -65,6 +65,19 @@ def assert_same(refreshed: reports.RoundResults, fresh: reports.RoundResults) ->
             np.testing.assert_array_equal(getattr(got, name), getattr(block, name))
 
 
+def driver_reads(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statements the tables' plain reads run (``reports._driver_rows``), from now on."""
+    read: list[str] = []
+    real = reports._driver_rows
+
+    def reading(statement, **options):  # type: ignore[no-untyped-def]
+        read.append(str(statement))
+        return real(statement, **options)
+
+    monkeypatch.setattr(reports, "_driver_rows", reading)
+    return read
+
+
 def verify_far_below(response, reviewer, questionnaire) -> None:  # type: ignore[no-untyped-def]
     """Verify every level and choice question of the first dimension of ``response`` at its
     lowest option (no evidence for what the agency claimed): its results change."""
@@ -216,14 +229,7 @@ def test_refresh_with_the_records_reads_edited_agencies_again(scene, world, monk
     fresh load; what is made of the records alone is kept only while none changed."""
     round_, agencies, reviewer = scene
     held = reports.load(round_)
-    read: list[str] = []
-    real = reports._driver_rows
-
-    def reading(statement, **options):  # type: ignore[no-untyped-def]
-        read.append(str(statement))
-        return real(statement, **options)
-
-    monkeypatch.setattr(reports, "_driver_rows", reading)
+    read = driver_reads(monkeypatch)
     loads = []
     real_load = reports.load
     monkeypatch.setattr(reports, "load", lambda r: loads.append(r.id) or real_load(r))
@@ -349,14 +355,7 @@ def test_a_change_is_caught_up_without_reading_every_result(scene, world, monkey
     never every result of the round."""
     round_, agencies, reviewer = scene
     held = cache.round_results(round_)
-    read: list[str] = []
-    real = reports._driver_rows
-
-    def reading(statement, **options):  # type: ignore[no-untyped-def]
-        read.append(str(statement))
-        return real(statement, **options)
-
-    monkeypatch.setattr(reports, "_driver_rows", reading)
+    read = driver_reads(monkeypatch)
 
     def results_read() -> list[str]:
         return [statement for statement in read if "FROM result" in statement]
