@@ -275,18 +275,22 @@ def main() -> None:
         assert agency is not None
         named = agency.name_en
         recheck = cache.RECHECK
+
+        def rename() -> None:
+            """The agency renamed, or given its name back."""
+            agency.name_en = f"{named} (renamed)" if agency.name_en == named else named
+            db.session.commit()
+
         edited, edited_anew = [], []
         for _ in range(args.cold):
             get(client, base)
-            agency.name_en = f"{named} (renamed)" if agency.name_en == named else named
-            db.session.commit()
+            rename()
             cache.RECHECK = 0.0
             try:
                 edited.append(get(client, base)[0])
             finally:
                 cache.RECHECK = recheck
-            agency.name_en = f"{named} (renamed)" if agency.name_en == named else named
-            db.session.commit()
+            rename()
             cache.clear()
             edited_anew.append(get(client, base)[0])
         agency.name_en = named

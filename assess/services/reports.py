@@ -529,43 +529,14 @@ def _status_of(mark: str) -> str:
     return mark.split("|", 2)[1]
 
 
-def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:
-    """The round's responses with their agencies' records, one row per agency."""
-    parent = aliased(Agency)
-    query = (
-        select(
-            Agency.code,
-            Response.id,
-            Response.status,
-            Response.completeness,
-            Response.updated_at,
-            Response.submitted_at,
-            Agency.name_th,
-            Agency.name_en,
-            Agency.type,
-            parent.code,
-            parent.name_th,
-            parent.name_en,
-            Agency.province,
-            cast(Agency.tags, Text),
-            _RESPONSE_MARK,
-        )
-        .join(Agency, Response.agency_id == Agency.id)
-        .outerjoin(parent, Agency.parent_id == parent.id)
-        .where(Response.round_id == round_id)
-    )
-    return query if only is None else query.where(Response.id.in_(only))
-
-
-def _record_query(round_id: int) -> Select[*tuple[Any, ...]]:
-    """The round's agency records alone (what the marks of :func:`refresh` cannot show):
-    response id, agency code, then the record's columns but its tags as an agency table row
-    holds them (:data:`_RECORD`, no value missing), and the tags as JSON text."""
+def _with_records(round_id: int, *columns: Any) -> Select[*tuple[Any, ...]]:
+    """The round's responses, one row per agency: ``columns``, then the agency's record as
+    an agency table row holds it (:data:`_RECORD`, no value missing) but its tags as JSON
+    text."""
     parent = aliased(Agency)
     return (
         select(
-            Response.id,
-            Agency.code,
+            *columns,
             Agency.name_th,
             Agency.name_en,
             Agency.type,
@@ -575,16 +546,38 @@ def _record_query(round_id: int) -> Select[*tuple[Any, ...]]:
             func.coalesce(Agency.province, ""),
             cast(Agency.tags, Text),
         )
+        .select_from(Response)
         .join(Agency, Response.agency_id == Agency.id)
         .outerjoin(parent, Agency.parent_id == parent.id)
         .where(Response.round_id == round_id)
     )
 
 
+def _agency_query(round_id: int, only: Collection[int] | None = None) -> Select[*tuple[Any, ...]]:
+    """The round's responses with their agencies' records, one row per agency, and their
+    marks."""
+    query = _with_records(
+        round_id,
+        Agency.code,
+        Response.id,
+        Response.status,
+        Response.completeness,
+        Response.updated_at,
+        Response.submitted_at,
+    ).add_columns(_RESPONSE_MARK)
+    return query if only is None else query.where(Response.id.in_(only))
+
+
+def _record_query(round_id: int) -> Select[*tuple[Any, ...]]:
+    """The round's agency records alone (what the marks of :func:`refresh` cannot show):
+    response id and agency code, then the record (:func:`_with_records`)."""
+    return _with_records(round_id, Response.id, Agency.code)
+
+
 def _edited(data: RoundResults, round_id: int) -> tuple[set[int], set[int]]:
-    """The responses of the round whose agency record (:data:`_RECORD`) differs from what
-    ``data`` holds, and those among them whose agency took another code. One query of the
-    records alone, as plain values: some half of the time of reading the agency rows."""
+    """The responses of the round whose agency record (:data:`_RECORD`) alone differs from
+    what ``data`` holds, and those whose agency took another code. One query of the records
+    alone, as plain values: some half of the time of reading the agency rows."""
     read = _driver_rows(_record_query(round_id))
     tags = _json_column([row[9] for row in read])
     held = {row[1]: row for row in data._rows.values()}
@@ -597,7 +590,7 @@ def _edited(data: RoundResults, round_id: int) -> tuple[set[int], set[int]]:
             recoded.add(row[0])
         elif row[2:9] != was[_FIELDS] or (tagged or []) != was[-1]:
             edited.add(row[0])
-    return edited | recoded, recoded
+    return edited, recoded
 
 
 def _driver_rows(statement: Select[Any], *, binary: bool = False) -> list[tuple[Any, ...]]:
@@ -654,12 +647,10 @@ def _agency_rows(
     # Every JSON value is decoded in one call (8,000 calls of json.loads cost ten times more).
     tags = _json_column([row[13] for row in rows])
     marks = {row[1]: row[14] for row in rows}
-    # The record's values as _record_query reads them (none missing).
     return {
-        row[0]: (*row[:3], float(row[3] or 0), *row[4:9], row[9] or "", row[10] or "",
-                 row[11] or "", row[12] or "", list(tagged or []))
+        row[0]: (*row[:3], float(row[3] or 0), *row[4:13], list(tagged or []))
         for row, tagged in zip(rows, tags, strict=True)
-    }, marks  # fmt: skip
+    }, marks
 
 
 @functools.lru_cache(maxsize=64)
