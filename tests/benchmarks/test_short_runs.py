@@ -174,8 +174,8 @@ def _national_url() -> str:
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
 def test_national_benchmarks_run_on_a_small_round(tmp_path):
-    """The national generator, the recompute, dashboards, downloads and imports benchmarks
-    on a round of 200 agencies (the full runs use 8,000)."""
+    """The national generator, the recompute, dashboards, downloads, imports and other
+    pages' benchmarks on a round of 200 agencies (the full runs use 8,000)."""
     small = ("--agencies", "200", "--database-url", _national_url())
     reports: dict[str, str] = {}
 
@@ -243,6 +243,15 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
             assert row[step]["peak_mib"] > 0, (fmt, step)
             assert f"{fmt:<5} {step}" in reports["imports.py"], reports["imports.py"]
     assert "reference: COPY of the same answer rows" in reports["imports.py"]
+    pages = figures("pages.py", "--requests", "1")
+    assert pages["reference"] > 0
+    assert {"round monitor", "a response's review page", "agencies", "API: scores"} <= set(
+        pages["pages"]
+    )
+    for name, page in pages["pages"].items():  # each answered 200 (the script asserts it)
+        assert page["bytes"] > 0, name
+        assert page["worst"] >= page["median"] > 0, name
+        assert name in reports["pages.py"], reports["pages.py"]
     # The printed report too: it once failed on a name the JSON path never read.
     for line in (
         "first request of the process (league table)",
