@@ -1,21 +1,21 @@
-"""Every other page and API call that grows with a round, at national scale (8,000 agencies):
-server time and payload.
+"""Every other page that grows with a round, at national scale (8,000 agencies): server time
+and payload.
 
     python benchmarks/pages.py                     # the national round (builds it first)
     python benchmarks/pages.py --agencies 200 --database-url …   # a small round
 
-The dashboards have their own script (``dashboards.py``); this one takes the rest of what
-the central office, the coordinators and the API's clients ask of a round of 8,000
-agencies, through the app's test client (server time, no network):
+The dashboards have their own script (``dashboards.py``), and so do the downloads, the
+exports and the API's long lists (``downloads.py``); this one takes the rest of the pages
+the central office and the coordinators open, and the API's short answers, on a round of
+8,000 agencies, through the app's test client (server time, no network):
 
 - the central office: the rounds, the round's monitor (first page, page 50, a status
-  filter, a search), its progress table as CSV, one response's review page (an accepted
-  response with verified values, the busiest kind), its audit trail, the agency's results
-  page, the disputes, the activity log, the agencies' register (first page, page 40, a
-  search), one agency's record, the users, the questionnaires, the exports page;
+  filter, a search), one response's review page (an accepted response with verified
+  values, the busiest kind), its audit trail, the agency's results page, the disputes, the
+  activity log, the agencies' register (first page, page 40, a search), one agency's
+  record, the users, the questionnaires, the exports page;
 - a coordinator (of an agency of the published round): the home page and the results page;
-- the API (a reviewer's token): the rounds, one response, the round's scores, and its
-  benchmark for every agency, group and measure (``by=all``, ``by=type``).
+- the API (a reviewer's token, revoked at the end): the rounds and one response.
 
 Each is requested ``--requests`` times after a first request (which also compiles its
 templates and, for the results pages, reads the rounds' tables into the process); the median
@@ -23,8 +23,8 @@ and the worst of those and the first are printed with the payload. Beside them, 
 reference of the same run: reading the round's responses with their agencies (the monitor's
 data) with a plain ``SELECT`` into a list. ``--json FILE`` also writes the figures.
 
-Accounts for the coordinator, an administrator and the API are added to the national
-database the first time (the national build makes only the reviewer).
+A coordinator's and an administrator's accounts are added to the national database the
+first time (the national build makes only the reviewer's).
 """
 
 from __future__ import annotations
@@ -132,7 +132,6 @@ def main() -> None:
             ("round monitor, page 50", central, f"{round_}?page=50", {}),
             ("round monitor, accepted", central, f"{round_}?status=accepted", {}),
             ("round monitor, a search", central, f"{round_}?q=12", {}),
-            ("progress table, CSV", central, f"{round_}/responses.csv", {}),
             ("a response's review page", central, f"{round_}/responses/{code}", {}),
             ("its audit trail", central, f"{round_}/responses/{code}/audit", {}),
             ("its results page", central, f"{round_}/responses/{code}/results", {}),
@@ -149,9 +148,6 @@ def main() -> None:
             ("coordinator: results", coordinator, f"/rounds/{before}/results", {}),
             ("API: rounds", api, "/api/v1/rounds", bearer),
             ("API: a response", api, f"/api/v1/rounds/{current}/responses/{code}", bearer),
-            ("API: scores", api, f"/api/v1/rounds/{current}/scores", bearer),
-            ("API: benchmark, by=all", api, f"/api/v1/rounds/{current}/benchmark", bearer),
-            ("API: benchmark, by=type", api, f"/api/v1/rounds/{current}/benchmark?by=type", bearer),
         ]
         for name, who, url, headers in pages:
             times, size = [], 0

@@ -245,7 +245,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     assert "reference: COPY of the same answer rows" in reports["imports.py"]
     pages = figures("pages.py", "--requests", "1")
     assert pages["reference"] > 0
-    assert {"round monitor", "a response's review page", "agencies", "API: scores"} <= set(
+    assert {"round monitor", "a response's review page", "agencies", "API: a response"} <= set(
         pages["pages"]
     )
     for name, page in pages["pages"].items():  # each answered 200 (the script asserts it)
