@@ -25,7 +25,10 @@ gunicorn has workers), then ``--requests`` times; for each the median of:
 
 Beside them, the physical reference of the same run: the browser's own fixed cost of a page
 of the app, the exports page (the same layout, scripts and web fonts, a few links, no chart
-and no table). And once, a first visit with an empty browser cache: the trend page right
+and no table). After the dashboards, the two pages a reviewer works in between them: the
+round's monitor, and the review page of the accepted response with the most verified
+values (every question with its answer, evidence and verification form: the biggest page
+of the app). And once, a first visit with an empty browser cache: the trend page right
 after signing in, Plotly's script downloaded and compiled. There is no target for the
 browser in issue 8; these figures show where a dashboard still makes a person wait. The
 browser and the server share the machine's cores here, as they would not in use.
@@ -54,6 +57,19 @@ from recompute import describe, machine  # noqa: E402
 
 #: The reference: a page of the app's layout with no chart and no table.
 REFERENCE = "/central/rounds/{round}/exports"
+#: The pages a reviewer works in between the dashboards: the round's monitor, and the review
+#: page of the accepted response with the most verified values (``{agency}``), the biggest.
+REVIEW_PAGES = {
+    "round monitor": "/central/rounds/{round}",
+    "a response's review page": "/central/rounds/{round}/responses/{agency}",
+}
+#: The agency of that review page.
+BUSIEST = (
+    "SELECT a.code FROM response p JOIN agency a ON a.id = p.agency_id "
+    "LEFT JOIN verified_answer v ON v.response_id = p.id "
+    "WHERE p.round_id = %s AND p.status = 'accepted' "
+    "GROUP BY p.id, a.code ORDER BY count(v.id) DESC, p.id LIMIT 1"
+)
 #: Chromium's switches, as the browser tests' (tests/e2e/conftest.py).
 SWITCHES = [
     "--headless",
@@ -110,8 +126,16 @@ def main() -> None:
     args = parser.parse_args()
     built = national.ensure(args.database_url, args.agencies)
     executable = chromium()
-    figures: dict[str, Any] = {"machine": machine(), "agencies": args.agencies, "pages": {}}
+    figures: dict[str, Any] = {
+        "machine": machine(),
+        "agencies": args.agencies,
+        "pages": {},
+        "review": {},
+    }
     figures["machine"]["postgresql"] = imports._scalar(args.database_url, "SHOW server_version")
+    busiest = imports._scalar(args.database_url, BUSIEST, (built.current_id,))
+    if busiest is None:
+        raise SystemExit(f"round {built.current_id} has no accepted response to review")
     folder = Path(tempfile.mkdtemp(prefix="assess-browser-"))
     base = f"/central/rounds/{built.current_id}/results"
     reference = REFERENCE.format(round=built.current_id)
@@ -135,6 +159,9 @@ def main() -> None:
                     figures["pages"][name] = session.measure(
                         base + suffix, args.requests, args.warmup
                     )
+                for name, path in REVIEW_PAGES.items():
+                    url = path.format(round=built.current_id, agency=busiest)
+                    figures["review"][name] = session.measure(url, args.requests, args.warmup)
                 session.close()
             finally:
                 browser.close()
@@ -202,6 +229,8 @@ def report(figures: dict[str, Any]) -> None:
 
     line("reference: exports page", figures["reference"])
     for name, found in figures["pages"].items():
+        line(name, found)
+    for name, found in figures["review"].items():
         line(name, found)
     line("trend, first visit", figures["first_visit"])
     print("  (first visit: a new browser, Plotly's script not yet cached)")

@@ -60,7 +60,7 @@ def main() -> None:
     app = national.make_app(args.database_url)
     gc.freeze()  # as gunicorn's master does before it forks (gunicorn.conf.py)
 
-    from sqlalchemy import select, text
+    from sqlalchemy import func, select, text
 
     from assess.extensions import db
     from assess.models import Response, User, VerifiedAnswer
@@ -81,10 +81,10 @@ def main() -> None:
         # The busiest review page: an accepted response with the most verified values.
         busiest = db.session.execute(
             select(Response)
-            .join(VerifiedAnswer, VerifiedAnswer.response_id == Response.id)
+            .outerjoin(VerifiedAnswer, VerifiedAnswer.response_id == Response.id)
             .where(Response.round_id == current, Response.status == "accepted")
             .group_by(Response.id)
-            .order_by(text("count(*) DESC"), Response.id)
+            .order_by(func.count(VerifiedAnswer.id).desc(), Response.id)
             .limit(1)
         ).scalar_one()
         code = busiest.agency.code

@@ -270,11 +270,12 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     reason="no Chromium installed",
 )
 def test_the_browser_benchmark_times_every_dashboard_in_chromium(tmp_path):
-    """``browser.py`` on a round of 200 agencies: every page opened in Chromium through
-    gunicorn, its charts waited for, each figure in the order a page makes them."""
+    """``browser.py`` on a round of 200 agencies: every dashboard and the two review pages
+    opened in Chromium through gunicorn, its charts waited for, each figure in the order a
+    page makes them."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from browser import PAGES
+        from browser import PAGES, REVIEW_PAGES
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     out = tmp_path / "browser.json"
@@ -289,9 +290,11 @@ def test_the_browser_benchmark_times_every_dashboard_in_chromium(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert set(figures["pages"]) == set(PAGES)
+    assert set(figures["review"]) == set(REVIEW_PAGES)
     charts = {"league": 0, "distributions": 1, "trend": 1, "progress": 2, "flags": 0}
     for name, page in (
         *figures["pages"].items(),
+        *figures["review"].items(),
         ("reference", figures["reference"]),
         ("first visit", figures["first_visit"]),
     ):
@@ -302,7 +305,7 @@ def test_the_browser_benchmark_times_every_dashboard_in_chromium(tmp_path):
         if name in charts:
             assert page["charts"] == charts[name], name
     assert figures["first_visit"]["charts"] == 1  # the trend
-    for line in ("reference: exports page", "trend, first visit", "heatmap"):
+    for line in ("reference: exports page", "trend, first visit", "heatmap", "review page"):
         assert line in done.stdout, done.stdout
 
 
