@@ -77,11 +77,9 @@ def main() -> None:
     # of the collector's full scans.
     gc.freeze()
 
-    from sqlalchemy import select, text
+    from sqlalchemy import text
 
     from assess.extensions import db
-    from assess.models import ApiToken, User
-    from assess.services import users
 
     downloads = DOWNLOADS | (WORKBOOKS if args.workbooks else {})
     figures: dict[str, Any] = {"machine": machine(), "agencies": args.agencies, "downloads": {}}
@@ -100,14 +98,10 @@ def main() -> None:
                 cursor.fetchall()
 
         figures["reference"] = best(3, read_results)
-        reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
-        assert reviewer is not None
-        token = users.issue_token(reviewer, "downloads benchmark")
-        db.session.commit()
         client = app.test_client()
         reply = client.post("/login", data={"email": national.EMAIL, "password": national.PASSWORD})
         assert reply.status_code in (302, 303), reply.status_code
-        try:
+        with national.api_token(national.EMAIL, "downloads benchmark") as token:
             for name, (path, api) in downloads.items():
                 url = path.format(round=built.current_id)
                 headers = {"Authorization": f"Bearer {token}"} if api else {}
@@ -129,14 +123,6 @@ def main() -> None:
                     "seconds": statistics.median(times),
                     "worst": max(times),
                 }
-        finally:
-            for row in db.session.scalars(
-                select(ApiToken).where(
-                    ApiToken.user_id == reviewer.id, ApiToken.label == "downloads benchmark"
-                )
-            ):
-                db.session.delete(row)
-            db.session.commit()
         db.engine.dispose()
 
     if args.json:

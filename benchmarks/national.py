@@ -39,12 +39,13 @@ records what was built; a later run with the same parameters finds it and builds
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import random
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,30 @@ def make_app(url: str, folder: Path | None = None) -> Flask:
     folder = folder or ROOT / "instance" / "bench" / "national"
     folder.mkdir(parents=True, exist_ok=True)
     return league_table.make_app(url, folder)
+
+
+@contextlib.contextmanager
+def api_token(email: str, label: str) -> Iterator[str]:
+    """An API token of the user ``email`` for the ``with`` block, deleted after it, and any
+    of the same ``label`` that a failed run left (within an app context)."""
+    from sqlalchemy import delete, select
+
+    from assess.extensions import db
+    from assess.models import ApiToken, User
+    from assess.services import users
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None, email
+    token = users.issue_token(user, label)
+    db.session.commit()
+    try:
+        yield token
+    finally:
+        db.session.rollback()
+        db.session.execute(
+            delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.label == label)
+        )
+        db.session.commit()
 
 
 def compact() -> None:

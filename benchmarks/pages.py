@@ -15,7 +15,7 @@ the central office and the coordinators open, and the API's short answers, on a 
   activity log, the agencies' register (first page, page 40, a search), one agency's
   record, the users, the questionnaires, the exports page;
 - a coordinator (of an agency of the published round): the home page and the results page;
-- the API (a reviewer's token, revoked at the end): the rounds and one response.
+- the API (a reviewer's token, deleted at the end): the rounds and one response.
 
 Each is requested ``--requests`` times after a first request (which also compiles its
 templates and, for the results pages, reads the rounds' tables into the process); the median
@@ -30,6 +30,7 @@ first time (the national build makes only the reviewer's).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import statistics
@@ -68,7 +69,7 @@ def main() -> None:
 
     figures: dict[str, Any] = {"machine": machine(), "agencies": args.agencies, "pages": {}}
     current, before = built.current_id, built.before_id
-    with app.app_context():
+    with app.app_context(), contextlib.ExitStack() as stack:
         figures["machine"]["postgresql"] = db.session.scalar(text("SHOW server_version"))
 
         def account(email: str, role: str, agency: Any = None) -> User:
@@ -94,9 +95,6 @@ def main() -> None:
         ).one()
         account(COORDINATOR, "coordinator", published.agency)
         account(ADMIN, "admin")
-        reviewer = account(national.EMAIL, "reviewer")
-        token = users.issue_token(reviewer, "pages.py")
-        db.session.commit()
 
         def read_responses() -> None:
             connection = db.session.connection().connection.driver_connection
@@ -118,6 +116,7 @@ def main() -> None:
             assert reply.status_code in (302, 303), (email, reply.status_code)
             return signed_in
 
+        token = stack.enter_context(national.api_token(national.EMAIL, "pages benchmark"))
         central, admin, coordinator, api = (
             client(national.EMAIL),
             client(ADMIN),
@@ -164,10 +163,6 @@ def main() -> None:
                 "median": statistics.median(times[1:]),
                 "worst": max(times[1:]),
             }
-        for kept in users.tokens_of(reviewer):  # this run's token, and any a failed run left
-            if kept.label == "pages.py":
-                users.revoke_token(reviewer, kept.id)
-        db.session.commit()
         db.engine.dispose()
 
     if args.json:
