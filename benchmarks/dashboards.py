@@ -20,7 +20,8 @@ table filtered and sorted):
   table: the changed round's tables are brought up to date (only the changed response is
   read again) and the derived tables (trend, flags) computed again;
 - *after a review*: the same after a reviewer accepted a submitted response (its status
-  moves);
+  moves), then, the same way, an accepted agency's results page as the central office
+  sees it (its peer groups figured again);
 - *after a coordinator's save*: one answer of a draft response saved (the usual change
   during a round's busy days: no accepted response changes), then the league table, and
   then, the same way, an accepted agency's results page as the central office sees it;
@@ -217,22 +218,7 @@ def main() -> None:
                 .limit(args.cold)
             ).all()
 
-        # After a review: a submitted response accepted (then put back, for the next run).
-        reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
-        reviews = []
-        for response in in_status("submitted"):
-            get(client, base)
-            responses.review(response, reviewer, "accept")
-            db.session.commit()
-            reviews.append(get(client, base)[0])
-            responses.set_status(response, "submitted", None)
-            db.session.commit()
-        figures["after_review"] = statistics.median(reviews) if reviews else None
-
-        # After a coordinator's save (the usual change during a round's busy days): one
-        # answer of a draft response removed or put back, then the league table, and a
-        # results page of an accepted agency as the central office sees it.
-        drafts = in_status("draft")
+        # A results page of an accepted agency as the central office sees it.
         accepted_code = db.session.scalar(
             select(Agency.code)
             .join(Response, Response.agency_id == Agency.id)
@@ -241,6 +227,28 @@ def main() -> None:
             .limit(1)
         )
         results_url = f"/central/rounds/{built.current_id}/responses/{accepted_code}/results"
+
+        # After a review: a submitted response accepted (then put back, for the next run),
+        # then the league table, and the same way the results page.
+        reviewer = db.session.scalar(select(User).where(User.email == national.EMAIL))
+        reviewed_league, reviewed_results = [], []
+        for page_url, timings in ((base, reviewed_league), (results_url, reviewed_results)):
+            for response in in_status("submitted"):
+                get(client, page_url)
+                responses.review(response, reviewer, "accept")
+                db.session.commit()
+                timings.append(get(client, page_url)[0])
+                responses.set_status(response, "submitted", None)
+                db.session.commit()
+        figures["after_review"] = statistics.median(reviewed_league) if reviewed_league else None
+        figures["results_after_review"] = (
+            statistics.median(reviewed_results) if reviewed_results else None
+        )
+
+        # After a coordinator's save (the usual change during a round's busy days): one
+        # answer of a draft response removed or put back, then the league table, and the
+        # results page.
+        drafts = in_status("draft")
         saved_league, saved_results = [], []
         for page_url, timings in ((base, saved_league), (results_url, saved_results)):
             for response in drafts:
@@ -369,6 +377,10 @@ def main() -> None:
         print(
             f"  league table after a reviewer accepted a response:        "
             f"{figures['after_review'] * 1000:7.1f} ms"
+        )
+        print(
+            f"  an accepted agency's results page after that review:     "
+            f"{figures['results_after_review'] * 1000:7.1f} ms"
         )
     print(
         f"  league table after an agency's record was edited:         "

@@ -188,43 +188,55 @@ class PeerIndex:
     """Every comparison group's sorted verified scores (§7), so that one agency's peer
     figures come from a few binary searches instead of a benchmark of its groups.
 
-    Built once per state of a round's data: at 8,000 agencies 70–80 ms and well under a
-    megabyte, where the benchmark of one agency's groups (its type, its province,
+    Built once per state of a round's agency records: at 8,000 agencies 65–80 ms and a few
+    megabytes, where the benchmark of one agency's groups (its type, its province,
     everyone…) took 150 ms, and the figures of every agency at once 250–300 ms and 124 MB.
-    The figures are those :func:`assess.scoring.benchmark.benchmark` gives, to the
-    hundredth: the same whole-number arithmetic on the same sorted hundredths.
+    A review or a verified value then has only the groups of the agencies it moved figured
+    again (:meth:`updated`). The figures are those :func:`assess.scoring.benchmark.benchmark`
+    gives, to the hundredth: the same whole-number arithmetic on the same sorted hundredths.
     """
 
     def __init__(self, data: reports.RoundResults) -> None:
         """The groups of the accepted responses of ``data``, and their figures."""
         self._data = data
         self._accepted = set(data.accepted)
-        wide = data.wide("verified")
-        values = wide.to_numpy(dtype=np.float64)
-        scored = ~np.isnan(values)
-        whole = np.rint(np.where(scored, values, 0) * 100).astype(np.int64)
-        row = {code: i for i, code in enumerate(wide.index.tolist())}
+        self._wide = wide = data.wide("verified")
+        whole, scored = _hundredths(wide)
         measures = list(wide.columns)
         self._groups: dict[tuple[str, str], dict[str, _Group]] = {}
-        # Every agency's groups (members or not), groupings in the order of §7.
+        # Every agency's groups (members or not), groupings in the order of §7, and every
+        # group's agencies. A grouping lists each agency and group once (peer_groups).
         self._memberships: dict[str, list[tuple[str, str]]] = {}
+        self._members: dict[tuple[str, str], npt.NDArray[np.object_]] = {}
         for by in reports.GROUPINGS:
             everyone = data.groups(by)
-            for code, group in zip(
-                everyone["agency"].tolist(), everyone["group"].tolist(), strict=True
-            ):
-                mine = self._memberships.setdefault(code, [])
-                if (by, str(group)) not in mine:
-                    mine.append((by, str(group)))
-            members = everyone[everyone["agency"].isin(self._accepted)]
-            for group, codes in members.groupby("group", sort=False)["agency"]:
-                rows = [row[c] for c in dict.fromkeys(codes.tolist()) if c in row]
-                figures = {}
-                for j, measure in enumerate(measures):
-                    column = np.sort(whole[rows, j][scored[rows, j]])
-                    if len(column):
-                        figures[measure] = _Group.of(column)
-                self._groups[(by, str(group))] = figures
+            codes = everyone["agency"].to_numpy(dtype=object)
+            labels = [str(group) for group in everyone["group"].tolist()]
+            for code, label in zip(codes.tolist(), labels, strict=True):
+                self._memberships.setdefault(code, []).append((by, label))
+            # Each row's group as a number; the rows of each group together.
+            numbers, names = pd.factorize(np.array(labels, dtype=object))
+            names = names.tolist()
+            order = np.argsort(numbers, kind="stable")
+            bounds = np.searchsorted(numbers[order], np.arange(len(names) + 1))
+            for k, name in enumerate(names):
+                self._members[(by, name)] = codes[order[bounds[k] : bounds[k + 1]]]
+            # The members' rows in the table of scores.
+            rows = _member_rows(wide, codes, self._accepted)
+            numbers = numbers[rows >= 0]
+            rows = rows[rows >= 0]
+            for j, measure in enumerate(measures):
+                # Each group's scores of the measure, sorted, as one slice of one array:
+                # ordered by group, then by score.
+                kept = scored[rows, j]
+                group, score = numbers[kept], whole[rows[kept], j]
+                order = np.lexsort((score, group))
+                group, score = group[order], score[order]
+                bounds = np.searchsorted(group, np.arange(len(names) + 1))
+                for k, name in enumerate(names):
+                    if bounds[k] < bounds[k + 1]:
+                        figures = self._groups.setdefault((by, name), {})
+                        figures[measure] = _Group.of(score[bounds[k] : bounds[k + 1]])
 
     def on(self, data: reports.RoundResults) -> PeerIndex:
         """This index for a later state of the same round's data in which no accepted
@@ -232,6 +244,42 @@ class PeerIndex:
         agency's own scores are read from ``data``)."""
         index = copy.copy(self)
         index._data = data
+        return index
+
+    def updated(self, data: reports.RoundResults) -> PeerIndex:
+        """This index for a later state of the same round's data in which no agency record
+        changed but accepted responses did (a review, a verified value, a round reopened):
+        the groups of every agency that joined or left the accepted responses or whose
+        verified scores moved are figured again, the others kept. The same index as one
+        made anew from ``data``, in a few milliseconds (the group of everyone, 8,000
+        agencies, is always among them)."""
+        wide = data.wide("verified")
+        before = self._wide
+        if list(wide.columns) != list(before.columns):
+            return PeerIndex(data)
+        moved = set(wide.index.symmetric_difference(before.index).tolist())
+        common = wide.index.intersection(before.index)
+        now = wide.loc[common].to_numpy(dtype=np.float64)
+        then = before.loc[common].to_numpy(dtype=np.float64)
+        same = (now == then) | (np.isnan(now) & np.isnan(then))
+        moved.update(common[~same.all(axis=1)].tolist())
+        index = copy.copy(self)
+        index._data, index._accepted, index._wide = data, set(data.accepted), wide
+        index._groups = dict(self._groups)
+        whole, scored = _hundredths(wide)
+        measures = list(wide.columns)
+        for key in {key for code in moved for key in self._memberships.get(code, ())}:
+            rows = _member_rows(wide, self._members[key], index._accepted)
+            rows = rows[rows >= 0]
+            figures = {}
+            for j, measure in enumerate(measures):
+                column = np.sort(whole[rows[scored[rows, j]], j])
+                if len(column):
+                    figures[measure] = _Group.of(column)
+            if figures:
+                index._groups[key] = figures
+            else:
+                index._groups.pop(key, None)
         return index
 
     def figures(self, code: str) -> dict[str, list[PeerFigures]]:
@@ -259,6 +307,23 @@ class PeerIndex:
         for items in out.values():
             items.sort(key=lambda p: (order[p.by], p.group))
         return out
+
+
+def _hundredths(wide: pd.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """An agency × measure table of scores as whole hundredths, and where it is scored."""
+    values = wide.to_numpy(dtype=np.float64)
+    scored = ~np.isnan(values)
+    return np.rint(np.where(scored, values, 0) * 100).astype(np.int64), scored
+
+
+def _member_rows(
+    wide: pd.DataFrame, codes: npt.NDArray[np.object_], accepted: set[str]
+) -> npt.NDArray[np.intp]:
+    """The rows in ``wide`` of the agencies ``codes`` that are members of their groups
+    (accepted, with verified scores); -1 for the others."""
+    rows = wide.index.get_indexer(codes)
+    rows[~pd.Index(codes).isin(accepted)] = -1
+    return rows
 
 
 @dataclass(frozen=True)
@@ -334,18 +399,21 @@ class RoundContext:
 
     def keeping(self, earlier: RoundContext | None) -> RoundContext:
         """This context, with the comparison groups' index of ``earlier`` (the same round's,
-        for an earlier state of its data) when it still stands: no accepted response and no
-        agency record changed since (:attr:`reports.RoundResults.accepted_state`,
-        :attr:`~reports.RoundResults.agency_state`). The trend is made again: it holds
-        every response's scores."""
+        for an earlier state of its data) when no agency record changed since
+        (:attr:`~reports.RoundResults.agency_state`): as it was when no accepted response
+        changed either (:attr:`reports.RoundResults.accepted_state`), else brought up to
+        date (:meth:`PeerIndex.updated`). The trend is made again: it holds every
+        response's scores."""
         if (
             earlier is not None
             and earlier._index is not None
             and earlier.peers_visible == self.peers_visible
-            and earlier.data.accepted_state is self.data.accepted_state
             and earlier.data.agency_state is self.data.agency_state
         ):
-            self._index = earlier._index.on(self.data)
+            if earlier.data.accepted_state is self.data.accepted_state:
+                self._index = earlier._index.on(self.data)
+            else:  # a review or a verified value: the groups it moved figured again
+                self._index = earlier._index.updated(self.data)
         return self
 
     def trend(self) -> pd.DataFrame | None:

@@ -207,6 +207,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
         assert page["cold"] > 0
     assert dashboards["after_change"] > 0
     assert dashboards["after_review"] > 0
+    assert dashboards["results_after_review"] > 0
     assert dashboards["after_save"] > 0  # a coordinator's save of a draft
     assert dashboards["results_after_save"] > 0
     assert dashboards["after_agency_edit"] > 0  # seen at the process's next check
@@ -256,6 +257,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     for line in (
         "first request of the process (league table)",
         "league table after a coordinator saved a draft",
+        "an accepted agency's results page after that review",
         "league table after an agency's record was edited",
         "league table after the whole round was scored again",
         "league table the moment the new server answers",

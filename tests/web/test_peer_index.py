@@ -169,7 +169,8 @@ def test_pages_and_scorecards_use_one_context_per_state_of_the_round(crowd, worl
 
 def test_a_context_keeps_its_index_while_no_accepted_response_or_agency_changed(crowd, world):
     """A draft saved: the next context reuses the comparison groups' index, and every
-    agency's figures are still those of an index made afresh. An acceptance: made again."""
+    agency's figures are still those of an index made afresh. An acceptance: brought up to
+    date (:func:`test_an_index_brought_up_to_date_equals_one_made_anew`)."""
     round_, reviewer = crowd
     first = cache.round_context(round_, peers_visible=True)
     first.prepare()
@@ -190,10 +191,98 @@ def test_a_context_keeps_its_index_while_no_accepted_response_or_agency_changed(
     )
     db.session.commit()
     third = cache.round_context(round_, peers_visible=True)
-    assert third._index is None  # made on first use, for the new population
+    assert third._index is not None  # brought up to date for the new population
+    assert third._index._groups is not second._index._groups
     fresh = PeerIndex(reports.load(round_))
     for agency in third.data.agencies.index:
         assert third.peers(agency) == fresh.figures(agency), agency
+
+
+def _same_as_anew(context: RoundContext) -> None:
+    """Every agency's figures and every group of ``context``'s index are those of an index
+    made anew from the round's tables."""
+    assert context._index is not None
+    fresh = PeerIndex(context.data)
+    assert context._index._groups.keys() == fresh._groups.keys()
+    for key, figures in fresh._groups.items():
+        held = context._index._groups[key]
+        assert held.keys() == figures.keys(), key
+        for measure, group in figures.items():
+            assert held[measure].scores.tolist() == group.scores.tolist(), (key, measure)
+    for agency in context.data.agencies.index:
+        assert context.peers(agency) == fresh.figures(agency), agency
+
+
+def test_an_index_brought_up_to_date_equals_one_made_anew(crowd, world, monkeypatch):
+    """After each change of the accepted responses (one accepted, one returned, a verified
+    value recorded, one more accepted with no verified value yet) the next context's index
+    is the earlier one brought up to date, not one made anew: only the groups of the agency
+    that moved are figured again, and the index equals one made anew. An agency's record
+    edited: made anew."""
+    round_, reviewer = crowd
+    made = []
+    real = PeerIndex.__init__
+
+    def counted(self, data):  # type: ignore[no-untyped-def]
+        made.append(data)
+        real(self, data)
+
+    monkeypatch.setattr(PeerIndex, "__init__", counted)
+    context = cache.round_context(round_, peers_visible=True)
+    context.prepare()
+    assert len(made) == 1
+    submitted = [r for r in round_.responses if r.status == "submitted"]
+    accepted = [r for r in round_.responses if r.status == "accepted"]
+    assert len(submitted) >= 2
+    assert len(accepted) >= 2
+    # A verified value worth other points than the answer of a scored question.
+    answered = {a.question_code: a.value for a in accepted[0].answers}
+    question, value = next(
+        (q, o.value)
+        for d in context.data.questionnaire.dimensions
+        for q in d.questions
+        if q.type.value in ("level", "choice") and q.is_scored and not q.show_if_source
+        for o in q.options
+        if o.points != next((p.points for p in q.options if p.value == answered.get(q.code)), None)
+    )
+
+    def accept() -> None:
+        responses.review(submitted.pop(), reviewer, "accept")
+
+    def give_back() -> None:
+        responses.set_status(accepted.pop(), "returned", reviewer)
+
+    def verify() -> None:
+        responses.verify(accepted[0], reviewer, question.code, value, "checked")
+
+    for change in (accept, give_back, verify, accept):
+        before, count = context._index, len(made)
+        change()
+        db.session.commit()
+        context = cache.round_context(round_, peers_visible=True)
+        assert context._index is not None
+        assert context._index is not before
+        assert len(made) == count, change.__name__  # brought up to date, not made anew
+        if change is verify:  # the agency's verified scores moved
+            code = accepted[0].agency.code
+            assert not context._index._wide.loc[code].equals(before._wide.loc[code])
+        # Groups that no change touched are the same objects.
+        assert any(
+            context._index._groups[key] is figures for key, figures in before._groups.items()
+        ), change.__name__
+        _same_as_anew(context)
+    # An agency's record edited (its type: its groups move): the index is made anew.
+    agency = accepted[0].agency
+    agency.type = "province" if agency.type != "province" else "local"
+    db.session.commit()
+    cache.RECHECK, recheck = 0.0, cache.RECHECK
+    try:
+        context = cache.round_context(round_, peers_visible=True)
+    finally:
+        cache.RECHECK = recheck
+    assert context._index is None  # made anew on first use
+    context.prepare()
+    _same_as_anew(context)
 
 
 def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
