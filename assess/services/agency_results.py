@@ -263,6 +263,8 @@ class PeerIndex:
         then = before.loc[common].to_numpy(dtype=np.float64)
         same = (now == then) | (np.isnan(now) & np.isnan(then))
         moved.update(common[~same.all(axis=1)].tolist())
+        if len(moved) > len(wide) // 4:  # the round scored again: every group moved
+            return PeerIndex(data)
         index = copy.copy(self)
         index._data, index._accepted, index._wide = data, set(data.accepted), wide
         index._groups = dict(self._groups)
