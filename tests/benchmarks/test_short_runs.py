@@ -174,8 +174,8 @@ def _national_url() -> str:
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="the national round is COPY-loaded into PostgreSQL")
 def test_national_benchmarks_run_on_a_small_round(tmp_path):
-    """The national generator, the recompute, dashboards, downloads, imports and other
-    pages' benchmarks on a round of 200 agencies (the full runs use 8,000)."""
+    """The national generator, the recompute, dashboards, downloads, imports, scorecard and
+    other pages' benchmarks on a round of 200 agencies (the full runs use 8,000)."""
     small = ("--agencies", "200", "--database-url", _national_url())
     reports: dict[str, str] = {}
 
@@ -244,6 +244,19 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
             assert row[step]["peak_mib"] > 0, (fmt, step)
             assert f"{fmt:<5} {step}" in reports["imports.py"], reports["imports.py"]
     assert "reference: COPY of the same answer rows" in reports["imports.py"]
+    # One scorecard in the national round (no JSON: its printed report).
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scorecards.py"), "--national", *small,
+         "--sample", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for line in (
+        "whole scorecard / bare render",
+        "agency data, first after a draft saved",
+        "agency data, first after a review",
+    ):
+        assert line in done.stdout, done.stdout
     pages = figures("pages.py", "--requests", "1")
     assert pages["reference"] > 0
     assert {"round monitor", "a response's review page", "agencies", "API: a response"} <= set(
