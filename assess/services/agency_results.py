@@ -397,7 +397,8 @@ class RoundContext:
             self.previous_round, self._before = previous or (None, None)
         self._trend: pd.DataFrame | None = None
         self._index: PeerIndex | None = None
-        self._rows: dict[str, npt.NDArray[np.intp]] | None = None
+        # The trend's agency column when in code order, else the rows of each agency.
+        self._rows: npt.NDArray[np.object_] | dict[str, npt.NDArray[np.intp]] | None = None
 
     def keeping(self, earlier: RoundContext | None) -> RoundContext:
         """This context, with the comparison groups' index of ``earlier`` (the same round's,
@@ -441,11 +442,22 @@ class RoundContext:
         return self._index.figures(code)
 
     def _trend_rows(self, trend: pd.DataFrame, code: str) -> pd.DataFrame:
-        """The agency's trend rows (the rows of each agency found once)."""
+        """The agency's trend rows. The trend comes in agency code order (the tables it is
+        made from are): two binary searches in its agency column, which is read once (at
+        8,000 agencies 1 ms, where finding every agency's rows took 8-15 ms). Otherwise the
+        rows of each agency are found once."""
         if self._rows is None:
-            self._rows = trend.groupby("agency", sort=False).indices
-        rows = self._rows.get(code)
-        return trend.iloc[0:0] if rows is None else trend.take(rows)
+            column = trend["agency"]
+            if column.is_monotonic_increasing:
+                self._rows = column.to_numpy(dtype=object)
+            else:
+                self._rows = trend.groupby("agency", sort=False).indices
+        if isinstance(self._rows, dict):
+            rows = self._rows.get(code)
+            return trend.iloc[0:0] if rows is None else trend.take(rows)
+        start = int(np.searchsorted(self._rows, code, side="left"))
+        end = int(np.searchsorted(self._rows, code, side="right"))
+        return trend.iloc[start:end]
 
     def agency(self, response: Response, previous_round: Round | None = None) -> AgencyResults:
         """One agency's results (the response must belong to this round). The rounds in them

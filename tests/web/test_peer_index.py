@@ -338,3 +338,28 @@ def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
     assert not any(row.mine for row in outside)
     assert [row.hidden for row in outside if row.hidden] == [5000 - 1 - TOP]
     assert not any(row.mine for row in table(WHOLE, 3, accepted=False))
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_an_agency_s_trend_rows_are_found_in_order_or_not(in_order):
+    """A context finds an agency's trend rows by binary search when the trend is in agency
+    code order (as trend_frame makes it), else through the rows of each agency: the same
+    rows either way, none for an agency the trend does not hold."""
+    codes = ["DEP-0001", "DEP-0002", "LAO-0001", "LAO-0010", "PRV-0003"]
+    trend = pd.DataFrame(
+        {
+            "agency": [code for code in codes for _ in range(3)],
+            "measure": ["overall", "ea", "pay"] * len(codes),
+            "change": [float(i) for i in range(3 * len(codes))],
+        }
+    )
+    if not in_order:
+        trend = trend.sample(frac=1, random_state=3).reset_index(drop=True)
+    context = RoundContext.__new__(RoundContext)
+    context._rows = None
+    for code in [*codes, "DEP-0000", "ZZZ"]:
+        found = context._trend_rows(trend, code)
+        expected = trend[trend["agency"] == code]
+        assert found["change"].tolist() == expected["change"].tolist(), code
+        assert found["measure"].tolist() == expected["measure"].tolist(), code
+    assert isinstance(context._rows, dict) is not in_order
