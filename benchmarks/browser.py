@@ -58,18 +58,12 @@ from recompute import describe, machine  # noqa: E402
 #: The reference: a page of the app's layout with no chart and no table.
 REFERENCE = "/central/rounds/{round}/exports"
 #: The pages a reviewer works in between the dashboards: the round's monitor, and the review
-#: page of the accepted response with the most verified values (``{agency}``), the biggest.
+#: page of the accepted response with the most verified values (``{agency}``, found by
+#: national.BUSIEST_REVIEW), the biggest.
 REVIEW_PAGES = {
     "round monitor": "/central/rounds/{round}",
     "a response's review page": "/central/rounds/{round}/responses/{agency}",
 }
-#: The agency of that review page.
-BUSIEST = (
-    "SELECT a.code FROM response p JOIN agency a ON a.id = p.agency_id "
-    "LEFT JOIN verified_answer v ON v.response_id = p.id "
-    "WHERE p.round_id = %s AND p.status = 'accepted' "
-    "GROUP BY p.id, a.code ORDER BY count(v.id) DESC, p.id LIMIT 1"
-)
 #: Chromium's switches, as the browser tests' (tests/e2e/conftest.py).
 SWITCHES = [
     "--headless",
@@ -133,7 +127,7 @@ def main() -> None:
         "review": {},
     }
     figures["machine"]["postgresql"] = imports._scalar(args.database_url, "SHOW server_version")
-    busiest = imports._scalar(args.database_url, BUSIEST, (built.current_id,))
+    busiest = imports._scalar(args.database_url, national.BUSIEST_REVIEW, (built.current_id,))
     if busiest is None:
         raise SystemExit(f"round {built.current_id} has no accepted response to review")
     folder = Path(tempfile.mkdtemp(prefix="assess-browser-"))

@@ -63,6 +63,14 @@ from league_table import PLACE_HEAD, PLACE_TAIL, TAGS  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/assess_national"
 EMAIL, PASSWORD = "bench-reviewer@example.go.th", "bench-password-1"
+#: The agency of a round's biggest review page (``%s``: the round's id): the accepted
+#: response with the most verified values.
+BUSIEST_REVIEW = (
+    "SELECT a.code FROM response p JOIN agency a ON a.id = p.agency_id "
+    "LEFT JOIN verified_answer v ON v.response_id = p.id "
+    "WHERE p.round_id = %s AND p.status = 'accepted' "
+    "GROUP BY p.id, a.code ORDER BY count(v.id) DESC, p.id LIMIT 1"
+)
 #: Bumped when what the generator makes changes, so older databases are rebuilt.
 GENERATOR = 1
 

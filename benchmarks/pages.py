@@ -42,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import imports  # noqa: E402  (its plain one-value query)
 import national  # noqa: E402
 from recompute import describe, machine  # noqa: E402
 
@@ -61,10 +62,10 @@ def main() -> None:
     app = national.make_app(args.database_url)
     gc.freeze()  # as gunicorn's master does before it forks (gunicorn.conf.py)
 
-    from sqlalchemy import func, select, text
+    from sqlalchemy import select, text
 
     from assess.extensions import db
-    from assess.models import Response, User, VerifiedAnswer
+    from assess.models import Response, User
     from assess.services import users
 
     figures: dict[str, Any] = {"machine": machine(), "agencies": args.agencies, "pages": {}}
@@ -79,16 +80,9 @@ def main() -> None:
                 db.session.commit()
             return found
 
-        # The busiest review page: an accepted response with the most verified values.
-        busiest = db.session.execute(
-            select(Response)
-            .outerjoin(VerifiedAnswer, VerifiedAnswer.response_id == Response.id)
-            .where(Response.round_id == current, Response.status == "accepted")
-            .group_by(Response.id)
-            .order_by(func.count(VerifiedAnswer.id).desc(), Response.id)
-            .limit(1)
-        ).scalar_one()
-        code = busiest.agency.code
+        # The busiest review page.
+        code = imports._scalar(args.database_url, national.BUSIEST_REVIEW, (current,))
+        assert code is not None, f"round {current} has no accepted response to review"
         # A coordinator of an agency in the published round.
         published = db.session.scalars(
             select(Response).where(Response.round_id == before).order_by(Response.id).limit(1)
