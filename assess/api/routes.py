@@ -6,11 +6,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import marshmallow as ma
 import msgspec
 from flask import current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assess.api.schemas import (
@@ -28,6 +30,7 @@ from assess.api.schemas import (
     VerifiedSchema,
     VerifySchema,
 )
+from assess.app import LANGUAGES
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
 from assess.reports import data as cache
@@ -44,6 +47,17 @@ class _Parser(FlaskParser):  # type: ignore[misc]
     """
 
     DEFAULT_VALIDATION_STATUS = 400
+    # A query parameter the endpoint does not take is refused, not ignored: ``?group_by=``
+    # for ``?by=`` would otherwise quietly give the default.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def load_querystring(self, req: Any, schema: Any) -> Any:
+        args = req.args
+        if EVERY_QUERY.keys() & args.keys() and not EVERY_QUERY.keys() <= schema.fields.keys():
+            args = MultiDict(
+                (name, value) for name, value in args.items(multi=True) if name not in EVERY_QUERY
+            )
+        return self._makeproxy(args, schema)
 
     def load_json(self, req: Any, schema: Any) -> Any:
         data = req.get_data(cache=True)
@@ -79,6 +93,10 @@ class _Parser(FlaskParser):  # type: ignore[misc]
             )
             message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ApiError(400, "malformed JSON", f"not valid JSON: {message}{where}") from None
+
+
+#: Query parameters every endpoint takes, and their values: the language of the messages.
+EVERY_QUERY = {"lang": LANGUAGES}
 
 
 def _not_json(name: str) -> Any:
@@ -149,6 +167,30 @@ def _authenticate() -> None:
         raise NotAllowed(CENTRAL_ONLY[request.endpoint])
     if request.endpoint in COORDINATOR_ONLY and user.role != "coordinator":
         raise NotAllowed(COORDINATOR_ONLY[request.endpoint])
+    _check_query(request.args, _takes_query(request.endpoint))
+
+
+def _check_query(args: Any, declared: bool) -> None:
+    """400 naming each parameter outside :data:`EVERY_QUERY` when the endpoint declares
+    none (the parser refuses what a declared query schema lacks), and each of
+    :data:`EVERY_QUERY` given a value it does not take."""
+    problems = {
+        name: [f"Must be one of: {', '.join(EVERY_QUERY[name])}."]
+        for name in sorted(EVERY_QUERY.keys() & args.keys())
+        if any(value not in EVERY_QUERY[name] for value in args.getlist(name))
+    }
+    if not declared:
+        problems |= {name: ["Unknown field."] for name in sorted(args.keys() - EVERY_QUERY.keys())}
+    if problems:
+        raise ApiError(400, "Bad Request", {"query": dict(sorted(problems.items()))})
+
+
+def _takes_query(endpoint: str | None) -> bool:
+    """Whether the endpoint declares query parameters (``@bp.arguments(..., location="query")``,
+    which flask-smorest records on the view for its OpenAPI document)."""
+    view = current_app.view_functions.get(endpoint or "")
+    arguments = getattr(view, "_apidoc", {}).get("arguments", {})
+    return any(p.get("in") == "query" for p in arguments.get("parameters", ()))
 
 
 CENTRAL_ONLY = {

@@ -446,6 +446,41 @@ def test_benchmark_shape(api: ApiScene):
     assert api.call("GET", url + "?by=nonsense", api.token_r).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("tail", "unknown"),
+    [
+        ("/benchmark?group_by=type", ["group_by"]),  # ?by= misspelt: not all agencies instead
+        ("/benchmark?by=type&limit=5", ["limit"]),
+        ("/scores?kind=self", ["kind"]),  # /scores has no kinds: not verified scores instead
+        ("/responses/AG-A?fields=answers&page=2", ["fields", "page"]),
+        ("/responses/AG-A/scorecard.pdf?language=en", ["language"]),
+    ],
+)
+def test_a_query_parameter_the_endpoint_does_not_take_is_400_naming_it(
+    api: ApiScene, tail: str, unknown: list[str]
+):
+    _accepted_round(api)
+    api.round.status = "published"
+    db.session.commit()
+    reply = api.call("GET", f"/api/v1/rounds/{api.round.id}{tail}", api.token_r)
+    assert reply.status_code == 400
+    assert reply.get_json()["details"] == {"query": {name: ["Unknown field."] for name in unknown}}
+    # The endpoints' own parameters still work, and so does no parameter at all.
+    base = f"/api/v1/rounds/{api.round.id}"
+    for known in ("/benchmark?by=type", "/scores", "/responses/AG-A/scorecard.pdf?lang=en"):
+        assert api.call("GET", base + known, api.token_r).status_code == 200
+    assert api.call("GET", "/api/v1/rounds?x=1", api.token_r).get_json() == {
+        "error": "Bad Request",
+        "details": {"query": {"x": ["Unknown field."]}},
+    }
+
+
+def test_a_query_parameter_does_not_reveal_another_agencys_response(api: ApiScene):
+    """What the caller may not see is 404 before any parameter is looked at."""
+    reply = api.call("GET", api.url("AG-B", "?x=1"), api.token_a)
+    assert reply.status_code == 404
+
+
 def test_long_lists_are_what_their_schemas_would_dump(api: ApiScene):
     """Scores and benchmark rows skip marshmallow's dump: the JSON is the same as the
     schema's, with Thai text as it is."""
@@ -549,6 +584,23 @@ def test_reference_page_is_served_locally(api: ApiScene):
 def test_api_errors_are_english_by_default(api: ApiScene):
     reply = api.call("GET", api.url("AG-A", round_id=9999), api.token_r)
     assert "no such round" in reply.get_json()["error"]
+
+
+def test_lang_th_gives_thai_messages_on_any_endpoint(api: ApiScene):
+    body = {"revision": 0, "answers": {"mgmt.process_digital": "lots"}}
+    english = api.call("PATCH", api.url(tail="/answers"), api.token_a, json=body)
+    thai = api.call("PATCH", api.url(tail="/answers?lang=th"), api.token_a, json=body)
+    assert english.status_code == thai.status_code == 422
+    reason = thai.get_json()["details"]["mgmt.process_digital"]
+    assert reason != english.get_json()["details"]["mgmt.process_digital"]
+    assert any("\u0e00" <= char <= "\u0e7f" for char in reason), reason
+    # Beside an endpoint's own parameters too, and refused when it is not a language.
+    _accepted_round(api)
+    url = f"/api/v1/rounds/{api.round.id}/benchmark?by=type&lang=th"
+    assert api.call("GET", url, api.token_r).status_code == 200
+    wrong = api.call("GET", f"/api/v1/rounds/{api.round.id}/scores?lang=fr", api.token_r)
+    assert wrong.status_code == 400
+    assert wrong.get_json()["details"] == {"query": {"lang": ["Must be one of: th, en."]}}
 
 
 def test_web_error_pages_stay_html(client):
