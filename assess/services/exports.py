@@ -566,6 +566,21 @@ def anonymous_ids(round_: Round, codes: Iterable[str], secret: str | bytes) -> d
     return {code: f"anon-{digest[:length]}" for code, digest in digests.items()}
 
 
+#: The order of anonymised records (:func:`anonymised`): a benchmark's, its ties by id.
+BENCHMARK_ORDER = ("by", "group", "measure", "rank", "agency")
+
+
+def anonymised(
+    records: Iterable[Mapping[str, Any]], ids: Mapping[str, str], order: Sequence[str]
+) -> list[dict[str, Any]]:
+    """``records`` (``agency`` a code) with each agency under its id in ``ids``, those of an
+    agency without one left out, sorted by the fields ``order``: never in the order of the
+    codes they hide, which a list of the codes would match row for row."""
+    out = [{**r, "agency": ids[r["agency"]]} for r in records if r["agency"] in ids]
+    out.sort(key=lambda record: tuple(record[field] for field in order))
+    return out
+
+
 @dataclass
 class _Package:
     """What every resource of one package is written from."""
@@ -751,8 +766,8 @@ def _scores(pkg: _Package) -> dict[str, Any]:
 def _benchmark(pkg: _Package) -> dict[str, Any]:
     """Benchmark figures (scoring.md §7) among all agencies and among agencies of a type."""
     records = [r for by in PACKAGE_GROUPINGS for r in reports.benchmark_records(pkg.data, by)]
-    for record in records:
-        record["agency"] = pkg.ids[record["agency"]]
+    if pkg.anonymous:  # ties of rank are in code order
+        records = anonymised(records, pkg.ids, BENCHMARK_ORDER)
     fields = [
         _agency_field(pkg.anonymous),
         *_grouping_fields(),
@@ -887,6 +902,9 @@ def datapackage(round_: Round, directory: Path | str, *, secret: str | bytes | N
     if anonymous:
         key = secret if secret is not None else current_app.config["SECRET_KEY"]
         ids = anonymous_ids(round_, accepted, key)
+        # Every resource in the order of the ids: in the codes' order, the rows would line
+        # up with any list of the agencies' codes.
+        accepted.sort(key=ids.__getitem__)
     else:
         ids = {code: code for code in accepted}
     folder = Path(directory)

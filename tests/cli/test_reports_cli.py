@@ -392,6 +392,14 @@ def test_anonymised_round_publishes_no_names(cli, scene, tmp_path):  # noqa: F81
     ids = [a["code"] for a in agencies]
     assert len(set(ids)) == len(AGENCIES) - 1
     assert all(i.startswith("anon-") for i in ids)
+    # Rows in the order of the ids, never of the codes they hide (which a list of the
+    # agencies' codes would match row for row), ties of rank too.
+    assert ids == sorted(ids)
+    scores = list(csv.DictReader(io.StringIO((folder / "scores.csv").read_text("utf-8"))))
+    assert [r["agency"] for r in scores] == sorted(ids)
+    rows = list(csv.DictReader(io.StringIO((folder / "benchmark.csv").read_text("utf-8"))))
+    keys = [(r["by"], r["group"], r["measure"], int(r["rank"]), r["agency"]) for r in rows]
+    assert keys == sorted(keys)
     descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
     assert "anonymised" in descriptor["description"]
     # Stable: the same ids on the next export.
