@@ -34,7 +34,7 @@ from assess.app import LANGUAGES
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
 from assess.reports import data as cache
-from assess.services import agencies, reports, responses, results, rounds, users
+from assess.services import agencies, exports, reports, responses, results, rounds, users
 from assess.services.errors import NotAllowed, NotFound
 
 
@@ -395,7 +395,11 @@ def scores(round_id: int) -> Any:
     if not user.is_central and round_.status != "published":
         assert user.agency_id is not None
         mine = {user.agency_id}
-    return _json_rows(results.score_records(round_, verified=True, agency_ids=mine))
+    rows = results.score_records(round_, verified=True, agency_ids=mine)
+    if mine is None and _peers_hidden(round_):
+        accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
+        rows = exports.anonymised(rows, _anonymous_ids(round_, accepted), ("agency",))
+    return _json_rows(rows)
 
 
 @bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])
@@ -411,7 +415,31 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     round_ = _round()
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
-    return _json_rows(reports.benchmark_records(cache.round_results(round_), query["by"]))
+    data = cache.round_results(round_)
+    rows = reports.benchmark_records(data, query["by"])
+    if _peers_hidden(round_):
+        # Groups by parent agency, province or tag would tell who is who, ids or not.
+        ids = _anonymous_ids(
+            round_, data.accepted if query["by"] in exports.PACKAGE_GROUPINGS else []
+        )
+        rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)
+    return _json_rows(rows)
+
+
+def _peers_hidden(round_: Round) -> bool:
+    """Whether the caller sees other agencies only anonymised (a coordinator, in a round
+    that anonymises peers)."""
+    return bool(round_.anonymise_peers) and not _user().is_central
+
+
+def _anonymous_ids(round_: Round, codes: list[str]) -> dict[str, str]:
+    """The ids of the open-data package for ``codes`` (the round's accepted agencies, or
+    none), and the caller's own agency under its code."""
+    ids = exports.anonymous_ids(round_, codes, current_app.config["SECRET_KEY"]) if codes else {}
+    agency = _user().agency
+    if agency is not None:
+        ids[agency.code] = agency.code
+    return ids
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> Any:

@@ -481,6 +481,41 @@ def test_a_query_parameter_does_not_reveal_another_agencys_response(api: ApiScen
     assert reply.status_code == 404
 
 
+def test_an_anonymised_round_shows_coordinators_other_agencies_only_as_anonymous_ids(
+    api: ApiScene, app
+):
+    """As the open-data package names them; groupings that would tell who is who
+    (parent agency, province, tag) give only the agency's own rows."""
+    from assess.services.exports import anonymous_ids
+
+    _accepted_round(api)
+    api.round.status = "published"
+    api.round.anonymise_peers = True
+    db.session.commit()
+    other = anonymous_ids(api.round, ["AG-A", "AG-B"], app.config["SECRET_KEY"])["AG-B"]
+    base = f"/api/v1/rounds/{api.round.id}"
+    scores = api.call("GET", base + "/scores", api.token_a).get_json()
+    assert [r["agency"] for r in scores] == sorted(["AG-A", other])
+    central = {r["agency"]: r for r in api.call("GET", base + "/scores", api.token_r).get_json()}
+    assert {r["agency"]: r for r in scores}[other] == {**central["AG-B"], "agency": other}
+    for by in ("all", "type"):
+        rows = api.call("GET", f"{base}/benchmark?by={by}", api.token_a).get_json()
+        assert {r["agency"] for r in rows} == {"AG-A", other}, by
+    own = 0
+    for by in ("parent", "province", "tag"):
+        rows = api.call("GET", f"{base}/benchmark?by={by}", api.token_a).get_json()
+        whole = api.call("GET", f"{base}/benchmark?by={by}", api.token_r).get_json()
+        assert rows == [r for r in whole if r["agency"] == "AG-A"], by
+        own += len(rows)
+    assert own  # AG-A has a tag
+    everyone = api.call("GET", base + "/benchmark?by=type", api.token_r).get_json()
+    assert {r["agency"] for r in everyone} == {"AG-A", "AG-B"}  # the central office: codes
+    api.round.anonymise_peers = False
+    db.session.commit()
+    scores = api.call("GET", base + "/scores", api.token_a).get_json()
+    assert [r["agency"] for r in scores] == ["AG-A", "AG-B"]
+
+
 def test_long_lists_are_what_their_schemas_would_dump(api: ApiScene):
     """Scores and benchmark rows skip marshmallow's dump: the JSON is the same as the
     schema's, with Thai text as it is."""
