@@ -26,6 +26,7 @@ from assess.api.schemas import (
     SavedSchema,
     ScorecardQuerySchema,
     ScoreSchema,
+    ScoresQuerySchema,
     StatusSchema,
     VerifiedSchema,
     VerifySchema,
@@ -382,12 +383,14 @@ def put_verified(body: dict[str, Any], round_id: int, agency_code: str, question
 
 
 @bp.route("/rounds/<int:round_id>/scores", methods=["GET"])
+@bp.arguments(ScoresQuerySchema, location="query")
 @bp.response(200, ScoreSchema(many=True))
-@_errors(404)
-def scores(round_id: int) -> Any:
+@_errors(400, 404)
+def scores(query: dict[str, Any], round_id: int) -> Any:
     """Verified scores of the round's responses, as ``assess scores --format json``.
 
     Coordinators see their own agency's record until the round is published, then all.
+    ``?agency=``: that agency's record alone (404 if the caller sees no such agency).
     """
     user = _user()
     round_ = _round()
@@ -399,7 +402,7 @@ def scores(round_id: int) -> Any:
     if mine is None and _peers_hidden(round_):
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
         rows = exports.anonymised(rows, _anonymous_ids(round_, accepted), ("agency",))
-    return _json_rows(rows)
+    return _json_rows(_of_agency(rows, query.get("agency"), {row["agency"] for row in rows}))
 
 
 @bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])
@@ -409,7 +412,9 @@ def scores(round_id: int) -> Any:
 def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     """Benchmark figures of the accepted responses (verified results), by comparison group.
 
-    Coordinators only once the round is published.
+    Coordinators only once the round is published. ``?agency=``: that agency's rows alone
+    (none for an agency whose response was not accepted; 404 if the caller sees no such
+    agency).
     """
     user = _user()
     round_ = _round()
@@ -417,13 +422,25 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
         raise NotAllowed("the benchmark is available once the round is published")
     data = cache.round_results(round_)
     rows = reports.benchmark_records(data, query["by"])
+    visible = set(data.agencies.index)
     if _peers_hidden(round_):
-        # Groups by parent agency, province or tag would tell who is who, ids or not.
-        ids = _anonymous_ids(
-            round_, data.accepted if query["by"] in exports.PACKAGE_GROUPINGS else []
-        )
+        ids = _anonymous_ids(round_, data.accepted)
+        visible = set(ids.values())
+        if query["by"] not in exports.PACKAGE_GROUPINGS:
+            # Groups by parent agency, province or tag would tell who is who, ids or not.
+            ids = {code: name for code, name in ids.items() if code == name}  # its own
         rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)
-    return _json_rows(rows)
+    return _json_rows(_of_agency(rows, query.get("agency"), visible))
+
+
+def _of_agency(rows: list[dict[str, Any]], agency: str | None, visible: set[str]) -> Any:
+    """The rows of ``agency`` (as the caller sees it named: ``visible``), or all rows when
+    none is asked for; :class:`NotFound` for an agency the caller does not see."""
+    if agency is None:
+        return rows
+    if agency not in visible:
+        raise NotFound(f"agency {agency}: none such in round {_round().id}")
+    return [row for row in rows if row["agency"] == agency]
 
 
 def _peers_hidden(round_: Round) -> bool:

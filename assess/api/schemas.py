@@ -115,8 +115,22 @@ class ScoreSchema(ma.Schema):
     )
 
 
+def _agency_filter() -> fields.String:
+    return fields.String(
+        metadata={
+            "description": "only this agency's rows: its code (or the anonymous id a "
+            "coordinator sees another agency under when the round anonymises them)"
+        }
+    )
+
+
+class ScoresQuerySchema(ma.Schema):
+    agency = _agency_filter()
+
+
 class BenchmarkQuerySchema(ma.Schema):
     by = fields.String(load_default="all", validate=validate.OneOf(BENCHMARK_GROUPINGS))
+    agency = _agency_filter()
 
 
 class BenchmarkRowSchema(ma.Schema):

@@ -516,6 +516,42 @@ def test_an_anonymised_round_shows_coordinators_other_agencies_only_as_anonymous
     assert [r["agency"] for r in scores] == ["AG-A", "AG-B"]
 
 
+def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app):
+    from assess.services.exports import anonymous_ids
+
+    _accepted_round(api)
+    base = f"/api/v1/rounds/{api.round.id}"
+
+    def get(tail: str, token: str):  # type: ignore[no-untyped-def]
+        return api.call("GET", base + tail, token)
+
+    whole = get("/scores", api.token_r).get_json()
+    assert get("/scores?agency=AG-B", api.token_r).get_json() == [whole[1]]
+    missing = get("/scores?agency=AG-NOPE", api.token_r)
+    assert missing.status_code == 404
+    assert "AG-NOPE" in missing.get_json()["error"]
+    # A coordinator before publication sees its own agency alone: another is not found.
+    assert get("/scores?agency=AG-A", api.token_a).get_json() == [whole[0]]
+    assert get("/scores?agency=AG-B", api.token_a).status_code == 404
+    everyone = get("/benchmark?by=type", api.token_r).get_json()
+    mine = get("/benchmark?by=type&agency=AG-A", api.token_r).get_json()
+    assert mine
+    assert mine == [r for r in everyone if r["agency"] == "AG-A"]
+    assert get("/benchmark?agency=AG-NOPE", api.token_r).status_code == 404
+    # Published and anonymised: another agency is asked for by the id the coordinator sees.
+    api.round.status = "published"
+    api.round.anonymise_peers = True
+    db.session.commit()
+    other = anonymous_ids(api.round, ["AG-A", "AG-B"], app.config["SECRET_KEY"])["AG-B"]
+    rows = get(f"/benchmark?agency={other}", api.token_a).get_json()
+    assert rows
+    assert {r["agency"] for r in rows} == {other}
+    assert [r["agency"] for r in get(f"/scores?agency={other}", api.token_a).get_json()] == [other]
+    assert get("/benchmark?agency=AG-B", api.token_a).status_code == 404
+    assert get(f"/benchmark?by=province&agency={other}", api.token_a).get_json() == []
+    assert get("/scores?agency=AG-B", api.token_r).get_json()[0]["agency"] == "AG-B"
+
+
 def test_long_lists_are_what_their_schemas_would_dump(api: ApiScene):
     """Scores and benchmark rows skip marshmallow's dump: the JSON is the same as the
     schema's, with Thai text as it is."""
