@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import national  # noqa: E402
 from recompute import best, describe, machine  # noqa: E402
 
-#: name → (path under the round or the site, with ``{round}`` for the round's id; by API)
+#: name → (path under the round or the site, with ``{round}`` for the round's id and
+#: ``{agency}`` for an accepted agency's code; by API)
 DOWNLOADS: dict[str, tuple[str, bool]] = {
     "progress, every response (CSV)": ("/central/rounds/{round}/responses.csv", False),
     "progress, pending, with e-mails (CSV)": (
@@ -53,6 +54,9 @@ DOWNLOADS: dict[str, tuple[str, bool]] = {
     "API: scores": ("/api/v1/rounds/{round}/scores", True),
     "API: benchmark, all": ("/api/v1/rounds/{round}/benchmark", True),
     "API: benchmark, by province": ("/api/v1/rounds/{round}/benchmark?by=province", True),
+    # An agency's own system asking for its figures alone (an accepted agency's).
+    "API: scores, one agency": ("/api/v1/rounds/{round}/scores?agency={agency}", True),
+    "API: benchmark, one agency": ("/api/v1/rounds/{round}/benchmark?agency={agency}", True),
 }
 WORKBOOKS: dict[str, tuple[str, bool]] = {
     "export: scores (workbook)": ("/central/rounds/{round}/exports/scores.xlsx", False),
@@ -101,9 +105,14 @@ def main() -> None:
         client = app.test_client()
         reply = client.post("/login", data={"email": national.EMAIL, "password": national.PASSWORD})
         assert reply.status_code in (302, 303), reply.status_code
+        agency = (
+            db.session.connection()
+            .exec_driver_sql(national.BUSIEST_REVIEW, (built.current_id,))
+            .scalar_one()
+        )
         with national.api_token(national.EMAIL, "downloads benchmark") as token:
             for name, (path, api) in downloads.items():
-                url = path.format(round=built.current_id)
+                url = path.format(round=built.current_id, agency=agency)
                 headers = {"Authorization": f"Bearer {token}"} if api else {}
 
                 def get(url: str = url, headers: dict[str, str] = headers) -> int:

@@ -35,6 +35,7 @@ from assess.app import LANGUAGES
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
 from assess.reports import data as cache
+from assess.scoring.benchmark import BENCHMARK_COLUMNS
 from assess.services import agencies, exports, reports, responses, results, rounds, users
 from assess.services.errors import NotAllowed, NotFound
 
@@ -394,15 +395,22 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
     """
     user = _user()
     round_ = _round()
+    agency = query.get("agency")
     mine = None
     if not user.is_central and round_.status != "published":
         assert user.agency_id is not None
         mine = {user.agency_id}
+    hidden = mine is None and _peers_hidden(round_)
+    if agency is not None and not hidden:
+        # Its record alone read (all of them take some 0.3 s at 8,000 agencies).
+        found = agencies.find_agency(agency)
+        visible = found is not None and (mine is None or found.id in mine)
+        mine = {found.id} if found is not None and visible else set()
     rows = results.score_records(round_, verified=True, agency_ids=mine)
-    if mine is None and _peers_hidden(round_):
+    if hidden:
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
         rows = exports.anonymised(rows, _anonymous_ids(round_, accepted), ("agency",))
-    return _json_rows(_of_agency(rows, query.get("agency"), {row["agency"] for row in rows}))
+    return _json_rows(_of_agency(rows, query.get("agency")))
 
 
 @bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])
@@ -421,26 +429,35 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     if not user.is_central and round_.status != "published":
         raise NotAllowed("the benchmark is available once the round is published")
     data = cache.round_results(round_)
-    rows = reports.benchmark_records(data, query["by"])
-    visible = set(data.agencies.index)
-    if _peers_hidden(round_):
-        ids = _anonymous_ids(round_, data.accepted)
-        visible = set(ids.values())
-        if query["by"] not in exports.PACKAGE_GROUPINGS:
+    by, agency = query["by"], query.get("agency")
+    # Each agency's code and the name the caller sees it under.
+    ids = _anonymous_ids(round_, data.accepted) if _peers_hidden(round_) else None
+    frame = reports.benchmark_frame(data, by)
+    if agency is not None:
+        # Made into rows for that agency alone (all of them take some 160 ms at 8,000
+        # agencies, a fifth of a second of an agency's system asking for its own).
+        codes = [c for c, name in ids.items() if name == agency] if ids else [agency]
+        if not codes or codes[0] not in data.agencies.index:
+            raise NotFound(f"agency {agency}: none such in round {round_.id}")
+        frame = frame[frame["agency"] == codes[0]]
+    rows = reports.records(frame, BENCHMARK_COLUMNS)
+    if ids is not None:
+        if by not in exports.PACKAGE_GROUPINGS:
             # Groups by parent agency, province or tag would tell who is who, ids or not.
             ids = {code: name for code, name in ids.items() if code == name}  # its own
         rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)
-    return _json_rows(_of_agency(rows, query.get("agency"), visible))
+    return _json_rows(rows)
 
 
-def _of_agency(rows: list[dict[str, Any]], agency: str | None, visible: set[str]) -> Any:
-    """The rows of ``agency`` (as the caller sees it named: ``visible``), or all rows when
-    none is asked for; :class:`NotFound` for an agency the caller does not see."""
+def _of_agency(rows: list[dict[str, Any]], agency: str | None) -> Any:
+    """The rows of ``agency`` (as the caller sees it named), or all rows when none is asked
+    for; :class:`NotFound` when there is none."""
     if agency is None:
         return rows
-    if agency not in visible:
+    found = [row for row in rows if row["agency"] == agency]
+    if not found:
         raise NotFound(f"agency {agency}: none such in round {_round().id}")
-    return [row for row in rows if row["agency"] == agency]
+    return found
 
 
 def _peers_hidden(round_: Round) -> bool:

