@@ -16,6 +16,9 @@ scorecards use a context kept per state of the round's data
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,26 +191,33 @@ class PeerIndex:
     """Every comparison group's sorted verified scores (§7), so that one agency's peer
     figures come from a few binary searches instead of a benchmark of its groups.
 
-    Built once per state of a round's agency records: at 8,000 agencies 65–80 ms and a few
-    megabytes, where the benchmark of one agency's groups (its type, its province,
-    everyone…) took 150 ms, and the figures of every agency at once 250–300 ms and 124 MB.
-    A review or a verified value then has only the groups of the agencies it moved figured
-    again (:meth:`updated`). The figures are those :func:`assess.scoring.benchmark.benchmark`
-    gives, to the hundredth: the same whole-number arithmetic on the same sorted hundredths.
+    Who is in which group is laid out when the index is made (at 8,000 agencies some 20
+    ms); each group's sorted scores and figures are made the first time an agency of it
+    asks (a few milliseconds for the agencies' own groups: everyone, their type, parent,
+    province and tags), or all at once by :meth:`figure_all` (65–80 ms for the 187 groups
+    of a national round, where the benchmark of one agency's groups took 150 ms and the
+    figures of every agency at once 250–300 ms and 124 MB). A review or a verified value
+    then has only the groups of the agencies it moved figured again (:meth:`updated`).
+    The figures are those :func:`assess.scoring.benchmark.benchmark` gives, to the
+    hundredth: the same whole-number arithmetic on the same sorted hundredths.
     """
 
     def __init__(self, data: reports.RoundResults) -> None:
-        """The groups of the accepted responses of ``data``, and their figures."""
+        """The groups of the accepted responses of ``data``, laid out, none yet figured."""
         self._data = data
         self._accepted = set(data.accepted)
         self._wide = wide = data.wide("verified")
-        whole, scored = _hundredths(wide)
-        measures = list(wide.columns)
+        self._whole, self._scored = _hundredths(wide)
+        # Each group's figures per measure, once figured ({} for a group with no member).
         self._groups: dict[tuple[str, str], dict[str, _Group]] = {}
         # Every agency's groups (members or not), groupings in the order of §7, and every
         # group's agencies. A grouping lists each agency and group once (peer_groups).
         self._memberships: dict[str, list[tuple[str, str]]] = {}
         self._members: dict[tuple[str, str], npt.NDArray[np.object_]] = {}
+        # Per grouping, the agencies it lists, each one's group as a number, and the names
+        # of the groups.
+        self._layout: dict[str, tuple[npt.NDArray[np.object_], npt.NDArray[np.intp], list[str]]]
+        self._layout = {}
         for by in reports.GROUPINGS:
             everyone = data.groups(by)
             codes = everyone["agency"].to_numpy(dtype=object)
@@ -221,10 +231,21 @@ class PeerIndex:
             bounds = np.searchsorted(numbers[order], np.arange(len(names) + 1))
             for k, name in enumerate(names):
                 self._members[(by, name)] = codes[order[bounds[k] : bounds[k + 1]]]
+            self._layout[by] = (codes, numbers, names)
+
+    def figure_all(self) -> None:
+        """Figure every group not figured yet (a process that will serve many agencies: the
+        warm-up, bulk scorecards), a grouping and measure at a time."""
+        measures = list(self._wide.columns)
+        whole, scored = self._whole, self._scored
+        for by, (codes, numbers, names) in self._layout.items():
+            keys = [(by, name) for name in names]
+            if all(key in self._groups for key in keys):
+                continue
+            figured: dict[tuple[str, str], dict[str, _Group]] = {key: {} for key in keys}
             # The members' rows in the table of scores.
-            rows = _member_rows(wide, codes, self._accepted)
-            numbers = numbers[rows >= 0]
-            rows = rows[rows >= 0]
+            rows = _member_rows(self._wide, codes, self._accepted)
+            numbers, rows = numbers[rows >= 0], rows[rows >= 0]
             for j, measure in enumerate(measures):
                 # Each group's scores of the measure, sorted, as one slice of one array:
                 # ordered by group, then by score.
@@ -233,15 +254,32 @@ class PeerIndex:
                 order = np.lexsort((score, group))
                 group, score = group[order], score[order]
                 bounds = np.searchsorted(group, np.arange(len(names) + 1))
-                for k, name in enumerate(names):
+                for k, key in enumerate(keys):
                     if bounds[k] < bounds[k + 1]:
-                        figures = self._groups.setdefault((by, name), {})
-                        figures[measure] = _Group.of(score[bounds[k] : bounds[k + 1]])
+                        figured[key][measure] = _Group.of(score[bounds[k] : bounds[k + 1]])
+            for key, figures in figured.items():
+                self._groups.setdefault(key, figures)
+
+    def group(self, key: tuple[str, str]) -> dict[str, _Group]:
+        """One group's figures per measure (figured now if not yet; ``{}`` for a group
+        with no member)."""
+        found = self._groups.get(key)
+        if found is None:
+            rows = _member_rows(self._wide, self._members[key], self._accepted)
+            rows = rows[rows >= 0]
+            found = {}
+            for j, measure in enumerate(self._wide.columns):
+                column = np.sort(self._whole[rows[self._scored[rows, j]], j])
+                if len(column):
+                    found[str(measure)] = _Group.of(column)
+            # Two threads may both figure it: the same figures, either kept.
+            found = self._groups.setdefault(key, found)
+        return found
 
     def on(self, data: reports.RoundResults) -> PeerIndex:
         """This index for a later state of the same round's data in which no accepted
-        response and no agency record changed (the groups and their figures stand; an
-        agency's own scores are read from ``data``)."""
+        response and no agency record changed (the groups and their figures stand, and
+        are shared with this index; an agency's own scores are read from ``data``)."""
         index = copy.copy(self)
         index._data = data
         return index
@@ -250,9 +288,8 @@ class PeerIndex:
         """This index for a later state of the same round's data in which no agency record
         changed but accepted responses did (a review, a verified value, a round reopened):
         the groups of every agency that joined or left the accepted responses or whose
-        verified scores moved are figured again, the others kept. The same index as one
-        made anew from ``data``, in a few milliseconds (the group of everyone, 8,000
-        agencies, is always among them)."""
+        verified scores moved are left to be figured again, the others kept. The same
+        index as one made anew from ``data``, in a few milliseconds."""
         wide = data.wide("verified")
         before = self._wide
         if list(wide.columns) != list(before.columns):
@@ -267,21 +304,9 @@ class PeerIndex:
             return PeerIndex(data)
         index = copy.copy(self)
         index._data, index._accepted, index._wide = data, set(data.accepted), wide
-        index._groups = dict(self._groups)
-        whole, scored = _hundredths(wide)
-        measures = list(wide.columns)
-        for key in {key for code in moved for key in self._memberships.get(code, ())}:
-            rows = _member_rows(wide, self._members[key], index._accepted)
-            rows = rows[rows >= 0]
-            figures = {}
-            for j, measure in enumerate(measures):
-                column = np.sort(whole[rows[scored[rows, j]], j])
-                if len(column):
-                    figures[measure] = _Group.of(column)
-            if figures:
-                index._groups[key] = figures
-            else:
-                index._groups.pop(key, None)
+        index._whole, index._scored = _hundredths(wide)
+        stale = {key for code in moved for key in self._memberships.get(code, ())}
+        index._groups = {key: figures for key, figures in self._groups.items() if key not in stale}
         return index
 
     def figures(self, code: str) -> dict[str, list[PeerFigures]]:
@@ -298,7 +323,7 @@ class PeerIndex:
         included = code in self._accepted
         out: dict[str, list[PeerFigures]] = {}
         for by, group in self._memberships.get(code, ()):
-            groups = self._groups.get((by, group), {})
+            groups = self.group((by, group))
             for measure, score in mine.items():
                 figures = groups.get(str(measure))
                 if figures is None or pd.isna(score):
@@ -432,8 +457,10 @@ class RoundContext:
     def prepare(self) -> None:
         """Index the comparison groups and compute the trend now, not for the first agency."""
         self.trend()
-        if self.peers_visible and self._index is None:
-            self._index = PeerIndex(self.data)
+        if self.peers_visible:
+            if self._index is None:
+                self._index = PeerIndex(self.data)
+            self._index.figure_all()
 
     def peers(self, code: str) -> dict[str, list[PeerFigures]]:
         """Peer figures per measure for one agency, in every group it belongs to."""
@@ -503,10 +530,36 @@ class RoundContext:
             peers_visible=self.peers_visible,
             previous_round=previous_round or self.previous_round,
             comparability=comparability,
-            lifts=lift(questionnaire, verified_answers),
+            lifts=_lifts(questionnaire, verified_answers),
             answers=own_answers,
             verified_answers=verified_answers,
         )
+
+
+#: What would lift each dimension, by questionnaire and answers: a results page asks on
+#: every view (20-30 ms for the built-in questionnaire's 150 questions), and the answers
+#: change far less often. Each entry keeps its questionnaire, so that its id stays its own.
+_LIFTS: OrderedDict[tuple[int, frozenset[Any]], tuple[Questionnaire, dict[str, Lift]]]
+_LIFTS = OrderedDict()
+#: Entries kept (some 30 KB each at 150 questions).
+LIFTS_KEPT = 256
+_lifts_lock = threading.Lock()
+
+
+def _lifts(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> dict[str, Lift]:
+    """:func:`~assess.scoring.whatif.lift` of ``answers``, figured once per set of answers."""
+    key = (id(questionnaire), frozenset(answers.items()))
+    with _lifts_lock:
+        found = _LIFTS.get(key)
+        if found is not None and found[0] is questionnaire:
+            _LIFTS.move_to_end(key)
+            return dict(found[1])
+    lifts = lift(questionnaire, answers)
+    with _lifts_lock:
+        _LIFTS[key] = (questionnaire, lifts)
+        while len(_LIFTS) > LIFTS_KEPT:
+            _LIFTS.popitem(last=False)
+    return dict(lifts)
 
 
 def for_response(response: Response, *, peers_visible: bool) -> AgencyResults:

@@ -137,6 +137,22 @@ def test_every_agency_gets_what_a_benchmark_of_its_groups_gives(crowd):
     # Ties: some agencies share a rank.
     overall = [p.rank for code in accepted for p in index.figures(code)["overall"] if p.by == "all"]
     assert len(set(overall)) < len(overall)
+    # Every group figured at once (the warm-up, bulk scorecards) gives the groups that each
+    # agency's asking figured one by one.
+    whole = PeerIndex(data)
+    whole.figure_all()
+    assert whole._groups.keys() == index._groups.keys() == whole._members.keys()
+    for key, figures in whole._groups.items():
+        one_by_one = index._groups[key]
+        assert figures.keys() == one_by_one.keys(), key
+        for measure, group in figures.items():
+            other = one_by_one[measure]
+            assert group.scores.tolist() == other.scores.tolist(), (key, measure)
+            assert (group.mean, group.median, group.p25, group.p75) == (
+                other.mean, other.median, other.p25, other.p75
+            ), (key, measure)  # fmt: skip
+    for code in data.agencies.index:
+        assert whole.figures(code) == index.figures(code), code
 
 
 def test_pages_and_scorecards_use_one_context_per_state_of_the_round(crowd, world, monkeypatch):
@@ -203,6 +219,8 @@ def _same_as_anew(context: RoundContext) -> None:
     made anew from the round's tables."""
     assert context._index is not None
     fresh = PeerIndex(context.data)
+    fresh.figure_all()
+    context._index.figure_all()  # what the change left to figure again
     assert context._index._groups.keys() == fresh._groups.keys()
     for key, figures in fresh._groups.items():
         held = context._index._groups[key]
@@ -266,10 +284,13 @@ def test_an_index_brought_up_to_date_equals_one_made_anew(crowd, world, monkeypa
         if change is verify:  # the agency's verified scores moved
             code = accepted[0].agency.code
             assert not context._index._wide.loc[code].equals(before._wide.loc[code])
-        # Groups that no change touched are the same objects.
-        assert any(
-            context._index._groups[key] is figures for key, figures in before._groups.items()
-        ), change.__name__
+        # Groups that no change touched are the same objects; the others are left to be
+        # figured again, the group of everyone always among them.
+        kept = context._index._groups
+        assert any(kept.get(key) is figures for key, figures in before._groups.items()), (
+            change.__name__
+        )
+        assert ("all", "all") not in kept, change.__name__
         _same_as_anew(context)
     # An agency's record edited (its type: its groups move): the index is made anew.
     agency = accepted[0].agency
@@ -363,3 +384,43 @@ def test_an_agency_s_trend_rows_are_found_in_order_or_not(in_order):
         assert found["change"].tolist() == expected["change"].tolist(), code
         assert found["measure"].tolist() == expected["measure"].tolist(), code
     assert isinstance(context._rows, dict) is not in_order
+
+
+def test_what_would_lift_each_dimension_is_figured_once_per_set_of_answers(crowd, monkeypatch):
+    """A results page asks on every view: the what-if is figured again only when the
+    answers it is figured from (the verified ones) changed."""
+    from collections import OrderedDict
+
+    from assess.services import agency_results
+
+    round_, reviewer = crowd
+    figured = []
+    real = agency_results.lift
+
+    def counted(questionnaire, answers):  # type: ignore[no-untyped-def]
+        figured.append(dict(answers))
+        return real(questionnaire, answers)
+
+    monkeypatch.setattr(agency_results, "lift", counted)
+    monkeypatch.setattr(agency_results, "_LIFTS", OrderedDict())
+    response = next(r for r in round_.responses if r.status == "accepted")
+    first = cache.agency_results(response, peers_visible=True)
+    again = cache.agency_results(response, peers_visible=True)
+    assert len(figured) == 1
+    assert again.lifts == first.lifts
+    assert again.lifts is not first.lifts  # each caller its own dict
+    answered = {a.question_code: a.value for a in response.answers}
+    question, value = next(
+        (q.code, o.value)
+        for d in first.questionnaire.dimensions
+        for q in d.questions
+        if q.type.value in ("level", "choice") and q.is_scored and not q.show_if_source
+        for o in q.options
+        if q.code in answered and o.value != answered[q.code]
+    )
+    responses.verify(response, reviewer, question, value, "checked")
+    db.session.commit()
+    changed = cache.agency_results(response, peers_visible=True)
+    assert len(figured) == 2
+    assert figured[-1][question] == changed.verified_answers[question]
+    assert changed.lifts == real(first.questionnaire, changed.verified_answers)
