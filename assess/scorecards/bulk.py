@@ -79,6 +79,7 @@ def export(
     if lang not in render.LANGUAGES:
         raise ValueError(f"language {lang!r}: one of {', '.join(render.LANGUAGES)}")
     context = RoundContext(round_, peers_visible=True)
+    context.prepare()  # every comparison group figured at once: all agencies will ask
     chosen = responses_of(round_)
     total = len(chosen)
     generated = utcnow()
