@@ -436,7 +436,7 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     if agency is not None:
         # Made into rows for that agency alone (all of them take some 160 ms at 8,000
         # agencies, a fifth of a second of an agency's system asking for its own).
-        codes = [c for c, name in ids.items() if name == agency] if ids else [agency]
+        codes = [agency] if ids is None else [c for c, name in ids.items() if name == agency]
         if not codes or codes[0] not in data.agencies.index:
             raise NotFound(f"agency {agency}: none such in round {round_.id}")
         frame = frame[frame["agency"] == codes[0]]
