@@ -31,6 +31,17 @@ class AssessApi(Api):  # type: ignore[misc]
         return None
 
 
+#: The query parameter every endpoint takes (the scorecard's own ``lang`` also chooses the
+#: PDF's language).
+LANG_PARAMETER = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "description": "The language of the messages: th or en (English by default)",
+    "schema": {"type": "string", "enum": ["th", "en"]},
+}
+
+
 def rate_key() -> str:
     """Rate limits count per token (its hash: the token itself is never kept), else per address."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -83,7 +94,8 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     api = AssessApi(app)
     csrf.exempt(bp)
-    api.register_blueprint(bp)
+    # Every endpoint takes ?lang= for the language of its messages (assess.api.routes).
+    api.register_blueprint(bp, parameters=[LANG_PARAMETER])
     # Swagger UI's scripts and styles, served from the installed package.
     assets = PlainBlueprint(
         "api_assets",

@@ -622,6 +622,16 @@ def test_openapi_document_is_valid_and_lists_every_route(api: ApiScene, app):
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 routed.add((method, path))
     assert routed == documented
+    # Every path documents the messages' ?lang= and every query parameter it takes.
+    for path, item in spec["paths"].items():
+        assert {"name": "lang", "in": "query"}.items() <= item["parameters"][0].items(), path
+    query = {
+        path: {p["name"] for p in item["get"].get("parameters", []) if p["in"] == "query"}
+        for path, item in spec["paths"].items()
+        if "get" in item
+    }
+    assert query["/api/v1/rounds/{round_id}/scores"] == {"agency"}
+    assert query["/api/v1/rounds/{round_id}/benchmark"] == {"by", "agency"}
     expected = {
         ("GET", "/api/v1/rounds"),
         ("GET", "/api/v1/rounds/{round_id}/responses/{agency_code}"),
