@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy import Row, Select, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
@@ -196,7 +196,7 @@ def load(round_: Round) -> RoundResults:
     the JSON numbers of the contract.
     """
     questionnaire = questionnaire_of(round_.questionnaire)
-    rows, marks = _agency_rows(db.session.execute(_agency_query(round_.id)).all())
+    rows, marks = _agency_rows(core_rows(_agency_query(round_.id)))
     code_of = {row[1]: code for code, row in rows.items()}
     stored = _blocks(
         _driver_rows(_result_query(round_.id)),
@@ -276,9 +276,7 @@ def refresh(data: RoundResults, round_: Round, *, records: bool = False) -> Roun
         # the results still only where they changed.
         every = len(reread) > quarter
         again, remarked = _agency_rows(
-            db.session.execute(_agency_query(round_.id, None if every else reread)).all()
-            if reread
-            else []
+            core_rows(_agency_query(round_.id, None if every else reread)) if reread else []
         )
         dropped = held.keys() if every else reread | gone
         rows = {code: row for code, row in data._rows.items() if row[1] not in dropped}
@@ -591,6 +589,15 @@ def _edited(data: RoundResults, round_id: int) -> tuple[set[int], set[int]]:
         elif row[2:9] != was[_FIELDS] or (tagged or []) != was[-1]:
             edited.add(row[0])
     return edited, recoded
+
+
+def core_rows(statement: Select[Any]) -> Sequence[Row[Any]]:
+    """The rows of a select of plain columns, through SQLAlchemy's Core: their types
+    processed (timestamps made aware), without the ORM's layer around the execution, which
+    costs some 10 ms more for a round's 8,000 agency rows. The session's pending changes
+    are flushed first, as its own execution does."""
+    db.session.flush()
+    return db.session.connection().execute(statement).all()
 
 
 def _driver_rows(statement: Select[Any], *, binary: bool = False) -> list[tuple[Any, ...]]:

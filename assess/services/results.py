@@ -58,6 +58,7 @@ from assess.scoring.engine import (
     visibility,
 )
 from assess.services.questionnaires import questionnaire_of
+from assess.services.reports import core_rows
 
 KINDS = ("self", "verified")
 
@@ -744,11 +745,11 @@ def recompute_all(round_: Round) -> int:
     db.session.flush()
     questionnaire = questionnaire_of(round_.questionnaire)
     digest = questionnaire.content_hash
-    states = db.session.execute(
+    states = core_rows(
         select(Response.id, Response.completeness, Response.results_version).where(
             Response.round_id == round_.id
         )
-    ).all()
+    )
     if not states:
         return 0
     responses = {row[0]: row[1] for row in states}
@@ -759,7 +760,7 @@ def recompute_all(round_: Round) -> int:
         stored_rows(score_table(questionnaire, checked_ids, checked), digest) if checked_ids else {}
     )
     existing: dict[tuple[int, str], tuple[int, StoredRow]] = {}
-    for found_row in db.session.execute(
+    for found_row in core_rows(
         select(
             Result.id,
             Result.response_id,
@@ -928,7 +929,7 @@ def score_records(
     empty: Result | None = None
     records = []
     # Sorted here, by code point, whatever the database's collation.
-    for row in sorted(db.session.execute(query), key=lambda row: row[0]):
+    for row in sorted(core_rows(query), key=lambda row: row[0]):
         code, status, result_id, completeness, overall_score, overall_level, dimensions = row
         if result_id is None:  # never scored: the figures of an empty response
             empty = empty or _empty(questionnaire)
