@@ -210,28 +210,38 @@ class PeerIndex:
         self._whole, self._scored = _hundredths(wide)
         # Each group's figures per measure, once figured ({} for a group with no member).
         self._groups: dict[tuple[str, str], dict[str, _Group]] = {}
-        # Every agency's groups (members or not), groupings in the order of §7, and every
-        # group's agencies. A grouping lists each agency and group once (peer_groups).
-        self._memberships: dict[str, list[tuple[str, str]]] = {}
+        # Every group's agencies (members or not). A grouping lists each agency and group
+        # once (peer_groups).
         self._members: dict[tuple[str, str], npt.NDArray[np.object_]] = {}
-        # Per grouping, the agencies it lists, each one's group as a number, and the names
-        # of the groups.
+        # Per grouping, the agencies it lists in code order, each one's group as a number,
+        # and the names of the groups: an agency's groups are found by binary search.
         self._layout: dict[str, tuple[npt.NDArray[np.object_], npt.NDArray[np.intp], list[str]]]
         self._layout = {}
         for by in reports.GROUPINGS:
             everyone = data.groups(by)
             codes = everyone["agency"].to_numpy(dtype=object)
-            labels = [str(group) for group in everyone["group"].tolist()]
-            for code, label in zip(codes.tolist(), labels, strict=True):
-                self._memberships.setdefault(code, []).append((by, label))
+            labels = np.array([str(group) for group in everyone["group"].tolist()], dtype=object)
+            if len(codes) > 1 and not (codes[:-1] <= codes[1:]).all():
+                order = np.argsort(codes, kind="stable")
+                codes, labels = codes[order], labels[order]
             # Each row's group as a number; the rows of each group together.
-            numbers, names = pd.factorize(np.array(labels, dtype=object))
+            numbers, names = pd.factorize(labels)
             names = names.tolist()
             order = np.argsort(numbers, kind="stable")
             bounds = np.searchsorted(numbers[order], np.arange(len(names) + 1))
             for k, name in enumerate(names):
                 self._members[(by, name)] = codes[order[bounds[k] : bounds[k + 1]]]
             self._layout[by] = (codes, numbers, names)
+
+    def memberships(self, code: str) -> list[tuple[str, str]]:
+        """The groups an agency belongs to (a member or not), groupings in the order of
+        §7, each grouping's in the order it lists them."""
+        out = []
+        for by, (codes, numbers, names) in self._layout.items():
+            start = int(np.searchsorted(codes, code, side="left"))
+            end = int(np.searchsorted(codes, code, side="right"))
+            out += [(by, names[number]) for number in numbers[start:end].tolist()]
+        return out
 
     def figure_all(self) -> None:
         """Figure every group not figured yet (a process that will serve many agencies: the
@@ -305,7 +315,7 @@ class PeerIndex:
         index = copy.copy(self)
         index._data, index._accepted, index._wide = data, set(data.accepted), wide
         index._whole, index._scored = _hundredths(wide)
-        stale = {key for code in moved for key in self._memberships.get(code, ())}
+        stale = {key for code in moved for key in self.memberships(code)}
         index._groups = {key: figures for key, figures in self._groups.items() if key not in stale}
         return index
 
@@ -322,7 +332,7 @@ class PeerIndex:
         mine = scores.loc[code]
         included = code in self._accepted
         out: dict[str, list[PeerFigures]] = {}
-        for by, group in self._memberships.get(code, ()):
+        for by, group in self.memberships(code):
             groups = self.group((by, group))
             for measure, score in mine.items():
                 figures = groups.get(str(measure))
