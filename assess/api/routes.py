@@ -438,7 +438,7 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
         # agencies, a fifth of a second of an agency's system asking for its own).
         codes = [agency] if ids is None else [c for c, name in ids.items() if name == agency]
         if not codes or codes[0] not in data.agencies.index:
-            raise NotFound(f"agency {agency}: none such in round {round_.id}")
+            raise NotFound(f"agency {agency}: no such agency in round {round_.id}")
         frame = frame[frame["agency"] == codes[0]]
     rows = reports.records(frame, BENCHMARK_COLUMNS)
     if ids is not None:
@@ -456,7 +456,7 @@ def _of_agency(rows: list[dict[str, Any]], agency: str | None) -> Any:
         return rows
     found = [row for row in rows if row["agency"] == agency]
     if not found:
-        raise NotFound(f"agency {agency}: none such in round {_round().id}")
+        raise NotFound(f"agency {agency}: no such agency in round {_round().id}")
     return found
 
 
