@@ -17,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api
 
 from assess.api.schemas import ErrorSchema
+from assess.app import LANGUAGES
 from assess.config import API_PREFIX
 
 
@@ -38,7 +39,7 @@ LANG_PARAMETER = {
     "in": "query",
     "required": False,
     "description": "The language of the messages: th or en (English by default)",
-    "schema": {"type": "string", "enum": ["th", "en"]},
+    "schema": {"type": "string", "enum": list(LANGUAGES)},
 }
 
 

@@ -266,7 +266,7 @@ class PeerIndex:
                 bounds = np.searchsorted(group, np.arange(len(names) + 1))
                 for k, key in enumerate(keys):
                     if bounds[k] < bounds[k + 1]:
-                        figured[key][measure] = _Group.of(score[bounds[k] : bounds[k + 1]])
+                        figured[key][str(measure)] = _Group.of(score[bounds[k] : bounds[k + 1]])
             for key, figures in figured.items():
                 self._groups.setdefault(key, figures)
 
