@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assess.extensions import db
+from assess.questionnaires.answers import lone_surrogate
 from assess.services.errors import ServiceError
 
 
@@ -41,8 +42,9 @@ def check_body() -> None:
     """Refuse a page's request body that the views would misread (the API checks its own).
 
     Werkzeug decodes forms with replacement characters: a form sent in another encoding
-    (TIS-620, say) would be saved as garbage. A JSON body must be UTF-8, and nested no
-    deeper than the parser can go; whether it is valid JSON each view says itself.
+    (TIS-620, say) would be saved as garbage. A JSON body must be UTF-8, nested no deeper
+    than the parser can go, and hold whole characters (:func:`lone_surrogate`); whether it is
+    valid JSON each view says itself.
     """
     if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.path.startswith("/api/"):
         return
@@ -51,8 +53,9 @@ def check_body() -> None:
         return
     data = request.get_data(cache=True)
     limit = request.max_content_length
-    if limit is not None and len(data) >= limit:
-        # A chunked body (no length given) is cut off at the limit, not refused.
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        # A chunked body (no length given) is cut off at the limit, not refused; one of a
+        # given length over it was refused as it was read.
         raise RequestEntityTooLarge()
     if mimetype == "application/x-www-form-urlencoded":
         if not _urlencoded_is_utf8(data):
@@ -69,13 +72,22 @@ def check_body() -> None:
                 _("The request was not sent as UTF-8 text, so nothing was saved.")
             ) from None
         try:
-            json.loads(text)
+            body = json.loads(text)
         except RecursionError:
             raise ServiceError(
                 _("The request is nested too deeply, so nothing was saved.")
             ) from None
         except ValueError:
             return  # not JSON: the view tells what it expects
+        bad = lone_surrogate(body) if "\\u" in text else None
+        if bad is not None:
+            raise ServiceError(
+                _(
+                    "The request holds the escape %(escape)s, half of a character, so nothing "
+                    "was saved.",
+                    escape=bad,
+                )
+            )
 
 
 def init_app(app: Flask) -> None:

@@ -34,6 +34,7 @@ from assess.api.schemas import (
 from assess.app import LANGUAGES
 from assess.extensions import db
 from assess.models import Agency, Response, Round, User
+from assess.questionnaires.answers import lone_surrogate
 from assess.reports import data as cache
 from assess.scoring.benchmark import BENCHMARK_COLUMNS
 from assess.services import agencies, exports, reports, responses, results, rounds, users
@@ -64,8 +65,9 @@ class _Parser(FlaskParser):  # type: ignore[misc]
     def load_json(self, req: Any, schema: Any) -> Any:
         data = req.get_data(cache=True)
         limit = req.max_content_length
-        if limit is not None and len(data) >= limit:
-            # A chunked body (no length given) is cut off at the limit, not refused.
+        if limit is not None and req.content_length is None and len(data) >= limit:
+            # A chunked body (no length given) is cut off at the limit, not refused; a body
+            # of a given length over it was refused before it was read.
             raise RequestEntityTooLarge(f"the request body is limited to {limit} bytes")
         if not is_json_request(req):
             if data:
@@ -84,7 +86,9 @@ class _Parser(FlaskParser):  # type: ignore[misc]
                 400, "malformed JSON", f"the body is not UTF-8 text (byte {exc.start})"
             ) from None
         try:
-            return json.loads(text, parse_constant=_not_json)
+            # Numbers as the decimals written (as the command line reads them): a float
+            # would round 19.99999999999999999 up to 20 before it was checked.
+            body = json.loads(text, parse_float=Decimal, parse_constant=_not_json)
         except RecursionError:
             raise ApiError(400, "malformed JSON", "the JSON is nested too deeply") from None
         except ValueError as exc:
@@ -95,6 +99,14 @@ class _Parser(FlaskParser):  # type: ignore[misc]
             )
             message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ApiError(400, "malformed JSON", f"not valid JSON: {message}{where}") from None
+        bad = lone_surrogate(body) if "\\u" in text else None
+        if bad is not None:
+            raise ApiError(
+                400,
+                "malformed JSON",
+                f"the escape {bad} is half of a character (a lone UTF-16 surrogate)",
+            )
+        return body
 
 
 #: Query parameters every endpoint takes, and their values: the language of the messages.
@@ -211,7 +223,8 @@ def _user() -> User:
 
 
 ERRORS = {
-    400: "Malformed request: not JSON, or a body or query that does not fit the schema",
+    400: "Malformed request: not JSON, or a body or query that does not fit the schema "
+    "(an unknown query parameter or language included)",
     401: "No token, or an unknown or revoked token",
     403: "Not allowed for the caller's role",
     404: "Unknown (also whatever the caller may not know exists)",
@@ -224,10 +237,11 @@ ERRORS = {
 
 
 def _errors(*codes: int) -> Any:
-    """Document the error responses of an endpoint (401 and 429 apply to all)."""
+    """Document the error responses of an endpoint (400, 401 and 429 apply to all: every
+    endpoint refuses an unknown query parameter or language)."""
 
     def decorate(view: Any) -> Any:
-        for code in sorted({401, 429, *codes}, reverse=True):
+        for code in sorted({400, 401, 429, *codes}, reverse=True):
             view = bp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(view)
         return view
 
@@ -432,6 +446,10 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
     by, agency = query["by"], query.get("agency")
     # Each agency's code and the name the caller sees it under.
     ids = _anonymous_ids(round_, data.accepted) if _peers_hidden(round_) else None
+    if ids is not None and by not in exports.PACKAGE_GROUPINGS:
+        # Groups by parent agency, province or tag would tell who is who, ids or not: the
+        # caller's own rows alone (its code is its own name).
+        ids = {code: name for code, name in ids.items() if code == name}
     frame = reports.benchmark_frame(data, by)
     if agency is not None:
         # Made into rows for that agency alone (all of them take some 160 ms at 8,000
@@ -442,9 +460,6 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
         frame = frame[frame["agency"] == codes[0]]
     rows = reports.records(frame, BENCHMARK_COLUMNS)
     if ids is not None:
-        if by not in exports.PACKAGE_GROUPINGS:
-            # Groups by parent agency, province or tag would tell who is who, ids or not.
-            ids = {code: name for code, name in ids.items() if code == name}  # its own
         rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)
     return _json_rows(rows)
 

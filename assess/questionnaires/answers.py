@@ -57,6 +57,10 @@ AnswerValue = OptionValue | tuple[OptionValue, ...] | bool | Decimal | str | Not
 Answers = Mapping[str, AnswerValue]
 
 CSV_NA = "#NA"
+#: A number answer holds at most this many significant digits and decimal places, and is
+#: smaller than 10 to this power: what a double (SQLite's REAL, a workbook's cell, the JSON
+#: readers) keeps exactly, so an answer reads back from any store as it was written.
+NUMBER_DIGITS = 15
 _CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _RESERVED_COLUMNS = ("agency", "status")
 
@@ -124,6 +128,10 @@ class AnswerError(ValueError):
 
 #: The reason for a file that is not UTF-8 text.
 NOT_UTF8: Final = Message(N_("the file is not UTF-8 text (save it as UTF-8)"))
+LONE_SURROGATE: Final = N_(
+    "the text escape %(escape)s is half of a character (a lone UTF-16 surrogate); "
+    "write the whole character"
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -195,7 +203,7 @@ def parse_json_value(question: Question, raw: object) -> AnswerValue | None:
     if raw is None:
         return None
     if isinstance(raw, dict):
-        if raw == {"na": True}:
+        if raw.keys() == {"na"} and raw["na"] is True:  # not 1, which equals True
             return _not_applicable(question)
         raise AnswerError(N_('an object is only allowed as {"na": true} (not applicable)'))
     qtype = question.type
@@ -348,6 +356,18 @@ def _multi(question: Question, values: list[OptionValue]) -> tuple[OptionValue, 
 def _number(question: Question, value: Decimal) -> Decimal:
     if not value.is_finite():
         raise AnswerError(N_("expected a finite number"))
+    if value and value.adjusted() >= NUMBER_DIGITS:
+        raise AnswerError(
+            N_("%(value)s is too large: a number must be smaller than 10^%(digits)s"),
+            value=_shown_number(value),
+            digits=NUMBER_DIGITS,
+        )
+    if max(_digits_and_places(value)) > NUMBER_DIGITS:
+        raise AnswerError(
+            N_("%(value)s has more than %(digits)s significant digits or decimal places"),
+            value=_shown_number(value),
+            digits=NUMBER_DIGITS,
+        )
     if question.integer and value != value.to_integral_value():
         raise AnswerError(N_("%(value)s is not a whole number"), value=value)
     if question.min is not None and value < question.min:
@@ -359,6 +379,24 @@ def _number(question: Question, value: Decimal) -> Decimal:
             N_("%(value)s is above the maximum %(max)s"), value=value, max=question.max
         )
     return value
+
+
+def _digits_and_places(value: Decimal) -> tuple[int, int]:
+    """The significant digits and the decimal places of ``value``, trailing zeros aside."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite number
+    written = "".join(map(str, digits))
+    significant = written.rstrip("0")
+    if not significant:
+        return 0, 0  # zero, however written
+    exponent += len(written) - len(significant)
+    return len(significant.lstrip("0")), max(0, -exponent)
+
+
+def _shown_number(value: Decimal) -> str:
+    """``value`` for a message: as written, or shortened when very long."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{value:.6e}"
 
 
 def _text(question: Question, value: str) -> str | None:
@@ -490,6 +528,33 @@ def read_answers(path: str | Path, questionnaire: Questionnaire) -> list[Respons
     return read_csv_answers(text, questionnaire, str(path))
 
 
+#: A UTF-16 surrogate: only a JSON ``\\uXXXX`` escape can put one, alone, in a decoded text.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(value: object) -> str | None:
+    """The first lone surrogate in the texts (keys included) of a decoded JSON value, as its
+    escape (``"\\ud800"``), or ``None``.
+
+    JSON's escapes can write half of a UTF-16 pair alone (``"\\ud800"``); Python decodes it
+    into a text that no UTF-8 store (the database, a CSV or JSON file) can hold, so such a
+    text is refused where it comes in. (A whole pair is decoded into its one character.)
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return f"\\u{ord(found.group()):04x}"
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
 def read_json_answers(
     text: str, questionnaire: Questionnaire, source: str = "<json>"
 ) -> list[ResponseAnswers]:
@@ -500,6 +565,10 @@ def read_json_answers(
 
     try:
         records = json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+    except RecursionError:
+        raise AnswersFileError(
+            [AnswerProblem.of(source, 1, "", "", Message(N_("the JSON is nested too deeply")))]
+        ) from None
     except ValueError as exc:
         line = getattr(exc, "lineno", 0)
         message = getattr(exc, "msg", str(exc))
@@ -510,6 +579,12 @@ def read_json_answers(
                 )
             ]
         ) from None
+    surrogate = lone_surrogate(records) if "\\u" in text else None
+    if surrogate is not None:
+        line = text.count("\n", 0, max(0, text.lower().find(surrogate))) + 1
+        raise AnswersFileError(
+            [AnswerProblem.of(source, line, "", "", Message(LONE_SURROGATE, escape=surrogate))]
+        )
     if isinstance(records, dict) and "agency" in records:
         records = [records]
     if not isinstance(records, list):

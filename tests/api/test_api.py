@@ -227,6 +227,120 @@ def test_too_large_is_413(api: ApiScene):
     assert reply.get_json()["error"]
 
 
+def test_a_body_of_exactly_the_limit_is_read(api: ApiScene, app):
+    """413 is for a body larger than the limit; one of exactly its size is read."""
+    app.config["API_MAX_CONTENT_LENGTH"] = 200
+    start = '{"revision": 0, "answers": {"mgmt.leadership": 3}, "x": "'
+    body = (start + "a" * (200 - len(start) - 2) + '"}').encode()
+    assert len(body) == 200
+    reply = api.call(
+        "PATCH", api.url(tail="/answers"), api.token_a, data=body, content_type="application/json"
+    )
+    assert reply.status_code == 400  # read, and refused for its unknown field
+    assert reply.get_json()["details"] == {"json": {"x": ["Unknown field."]}}
+    reply = api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        data=body[:-2] + b'a"}',
+        content_type="application/json",
+    )
+    assert reply.status_code == 413
+
+
+def _answers_patch(api: ApiScene, text: str):  # type: ignore[no-untyped-def]
+    """PATCH the answers with a body written by hand (the JSON number as written)."""
+    return api.call(
+        "PATCH",
+        api.url(tail="/answers"),
+        api.token_a,
+        data=text.encode(),
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("1" + "0" * 400, "1.000000e+400 is too large"),
+        ("12345678901234567891", "12345678901234567891 is too large"),
+        ("19.99999999999999999", "19.99999999999999999 has more than 15 significant digits"),
+        ("100.0000000000000001", "100.0000000000000001 has more than 15 significant digits"),
+    ],
+)
+def test_a_number_the_store_would_change_is_422_and_nothing_is_saved(
+    api: ApiScene, number: str, reason: str
+):
+    """Read as the decimal written (never a float that rounds 19.99999999999999999 to 20)
+    and refused beyond 15 digits: stored, it would come back changed, or as infinity."""
+    code = "people.headcount" if "." not in number else "mgmt.process_digital"
+    reply = _answers_patch(api, f'{{"revision": 0, "answers": {{"{code}": {number}}}}}')
+    assert reply.status_code == 422, reply.get_json()
+    assert reason in reply.get_json()["details"][code]
+    db.session.expire_all()
+    assert responses.current_json(api.response_a) == {}
+    assert api.response_a.revision == 0
+    # The response can still be edited and read.
+    assert (
+        _answers_patch(api, '{"revision": 0, "answers": {"people.headcount": 1}}').status_code
+        == 200
+    )
+
+
+def test_numbers_of_15_digits_come_back_as_written(api: ApiScene):
+    body = (
+        '{"revision": 0, "answers": {"people.headcount": 999999999999999,'
+        ' "mgmt.process_digital": 19.9999999999999}}'
+    )
+    assert _answers_patch(api, body).status_code == 200
+    reply = api.call("GET", api.url(), api.token_a)
+    assert reply.get_data(as_text=True).count("999999999999999") == 1
+    answers = json.loads(reply.get_data(as_text=True), parse_float=str)["answers"]
+    assert answers == {
+        "people.headcount": 999999999999999,
+        "mgmt.process_digital": "19.9999999999999",
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "tail", "token", "body"),
+    [
+        ("PATCH", "/answers", "a", '{"revision": 0, "answers": {"mgmt.comment": "a\\ud800b"}}'),
+        ("POST", "/review", "r", '{"action": "return", "comment": "x\\uDC00"}'),
+        ("PUT", "/verified/mgmt.leadership", "r", '{"value": 2, "reason": "r\\ud800"}'),
+        ("PATCH", "/answers", "a", '{"revision": 0, "answers": {"\\ud800": 1}}'),
+    ],
+)
+def test_a_lone_surrogate_escape_is_400_and_nothing_is_saved(
+    api: ApiScene, method: str, tail: str, token: str, body: str
+):
+    """``"\\ud800"`` is valid JSON but half of a character: no UTF-8 store can hold it."""
+    if token == "r":
+        responses.save_answers(
+            api.response_a, {"mgmt.leadership": 3}, revision=0, actor=api.coordinator_a
+        )
+        api.response_a.status = "submitted"
+        db.session.commit()
+    before = responses.current_json(api.response_a), api.response_a.revision
+    reply = api.call(
+        method,
+        api.url(tail=tail),
+        api.token_a if token == "a" else api.token_r,
+        data=body.encode(),
+        content_type="application/json",
+    )
+    assert reply.status_code == 400, reply.get_json()
+    assert reply.get_json()["error"] == "malformed JSON"
+    assert "half of a character" in reply.get_json()["details"]
+    db.session.expire_all()
+    assert (responses.current_json(api.response_a), api.response_a.revision) == before
+    assert api.response_a.status == ("submitted" if token == "r" else "not_started")
+    # A whole character written as its escaped pair is fine.
+    if token == "a":
+        pair = '{"revision": 0, "answers": {"mgmt.comment": "\\ud83d\\ude00"}}'
+        assert _answers_patch(api, pair).status_code == 200
+
+
 def test_too_many_requests_is_429(api: ApiScene, app):
     app.config["API_RATE_LIMIT"] = "2/minute"
     codes = [api.call("GET", "/api/v1/rounds", api.token_a).status_code for _ in range(3)]
@@ -548,7 +662,13 @@ def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app):
     assert {r["agency"] for r in rows} == {other}
     assert [r["agency"] for r in get(f"/scores?agency={other}", api.token_a).get_json()] == [other]
     assert get("/benchmark?agency=AG-B", api.token_a).status_code == 404
-    assert get(f"/benchmark?by=province&agency={other}", api.token_a).get_json() == []
+    # By province the coordinator sees no other agency, under any id: not found, as above.
+    hidden = get(f"/benchmark?by=province&agency={other}", api.token_a)
+    assert hidden.status_code == 404
+    assert other in hidden.get_json()["error"]
+    own = get("/benchmark?by=province&agency=AG-A", api.token_a).get_json()
+    assert own
+    assert {r["agency"] for r in own} == {"AG-A"}
     assert get("/scores?agency=AG-B", api.token_r).get_json()[0]["agency"] == "AG-B"
 
 

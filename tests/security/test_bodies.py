@@ -166,6 +166,7 @@ def test_api_a_body_over_the_limit_is_413_even_without_a_length(scene):
         (b'{"revision": "1", "answers": {}}', "revision"),
         ('{"revision": 1, "answers": {"mgmt.comment": "ข้อความ"}}'.encode("cp874"), "UTF-8"),
         (DEEP, "nested too deeply"),
+        (b'{"revision": 1, "answers": {"mgmt.comment": "a\\ud800"}}', "\\ud800, half of"),
     ],
 )
 def test_autosave_malformed_bodies_are_400_json(scene, data, words):
@@ -186,6 +187,35 @@ def test_autosave_invalid_values_are_422_naming_the_question(scene):
     assert reply.status_code == 422
     assert "mgmt.leadership" in reply.get_json()["message"]
     scene.intact()
+
+
+@pytest.mark.parametrize(
+    ("number", "words"),
+    [("1" + "0" * 400, "is too large"), ("19.99999999999999999", "more than 15 significant")],
+)
+def test_autosave_numbers_that_would_be_stored_changed_are_422(scene, number, words):
+    data = f'{{"revision": 1, "answers": {{"mgmt.process_digital": {number}}}}}'.encode()
+    reply = scene.client.post(
+        scene.save, data=data, headers={**FETCH, "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 422
+    assert "mgmt.process_digital" in reply.get_json()["message"]
+    assert words in reply.get_json()["message"]
+    scene.intact()
+
+
+def test_autosave_of_exactly_the_request_limit_is_read(app, scene):
+    data = json.dumps({"revision": 1, "answers": {"mgmt.comment": "ok"}}).encode()
+    app.config["MAX_CONTENT_LENGTH"] = len(data)
+    reply = scene.client.post(
+        scene.save, data=data, headers={**FETCH, "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 200, reply.get_data(as_text=True)[:300]
+    app.config["MAX_CONTENT_LENGTH"] = len(data) - 1
+    reply = scene.client.post(
+        scene.save, data=data, headers={**FETCH, "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 413
 
 
 def test_autosave_over_the_request_limit_is_413_json(app, scene):

@@ -156,6 +156,12 @@ def test_json_syntax_error_names_the_line(q: Any) -> None:
     assert str(caught.value).startswith("a.json:3: not valid JSON")
 
 
+def test_json_nested_too_deeply_is_a_problem_not_a_crash(q: Any) -> None:
+    with pytest.raises(AnswersFileError) as caught:
+        read_json_answers("[" * 100_000 + "]" * 100_000, q, "deep.json")
+    assert str(caught.value) == "deep.json:1: the JSON is nested too deeply"
+
+
 def test_json_refuses_nan(q: Any) -> None:
     with pytest.raises(AnswersFileError, match="NaN is not a number JSON allows"):
         read_json_answers('[{"agency": "A", "answers": {"pay.share": NaN}}]', q)
@@ -223,3 +229,88 @@ def test_file_kinds(q: Any, tmp_path: Path) -> None:
     bad.write_bytes("agency,pay.note\nA,ทดสอบ\n".encode("cp874"))  # a Thai Windows export
     with pytest.raises(AnswersFileError, match="not UTF-8"):
         read_answers(bad, q)
+
+
+# -- numbers a double holds, texts of whole characters --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unbounded() -> Any:
+    """A number question with no minimum or maximum (a headcount, say)."""
+    from tests.unit.builders import dimension, questionnaire
+
+    return questionnaire(dimension("d", {"code": "d.n", "type": "number", "text": "n"})).question(
+        "d.n"
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "999999999999999",  # the largest whole number of 15 digits
+        "-999999999999999",
+        "123456789.012345",  # 15 significant digits
+        "0.000000000000001",  # 15 decimal places
+        "1.500000000000000000000",  # trailing zeros are not digits of the value
+        "0E-1000",  # zero, however written
+        "1E+3",
+    ],
+)
+def test_numbers_of_up_to_15_digits_are_kept_exactly(unbounded: Any, raw: str) -> None:
+    value = parse_json_value(unbounded, Decimal(raw))
+    assert value == Decimal(raw)
+    # As the stores give them back: a double (SQLite's REAL, a workbook's cell) holds it.
+    assert Decimal(repr(float(value))) == value
+    assert parse_csv_value(unbounded, format(Decimal(raw), "f")) == Decimal(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("1000000000000000", "1000000000000000 is too large: a number must be smaller than 10^15"),
+        ("1" + "0" * 400, "1.000000e+400 is too large"),
+        ("1E+999999", "1E+999999 is too large"),
+        ("-1" + "0" * 20, "-100000000000000000000 is too large"),
+        ("1234567890.123456", "1234567890.123456 has more than 15 significant digits"),
+        ("19.99999999999999999", "19.99999999999999999 has more than 15 significant digits"),
+        ("100.0000000000000001", "has more than 15 significant digits or decimal places"),
+        ("0.0000000000000001", "1E-16 has more than 15"),
+        ("1E-999999", "1E-999999 has more than 15"),
+    ],
+)
+def test_numbers_a_double_would_change_are_refused(unbounded: Any, raw: str, reason: str) -> None:
+    """Stored as JSON, a number of more digits would come back from SQLite's REAL (or a
+    JSON reader's float) as another number, or as infinity, which no JSON reader takes."""
+    with pytest.raises(AnswerError) as caught:
+        parse_json_value(unbounded, Decimal(raw))
+    assert reason in str(caught.value)
+
+
+def test_a_json_whole_number_too_large_is_refused(unbounded: Any) -> None:
+    with pytest.raises(AnswerError, match=r"1\.000000e\+400 is too large"):
+        parse_json_value(unbounded, 10**400)
+
+
+@pytest.mark.parametrize("raw", [{"na": 1}, {"na": 1.0}, {"na": Decimal(1)}, {"na": True, "x": 1}])
+def test_not_applicable_is_only_na_true(q: Any, raw: Any) -> None:
+    with pytest.raises(AnswerError, match='only allowed as {"na": true}'):
+        parse_json_value(q.question("id.kyc"), raw)
+
+
+def test_lone_surrogates_are_found_in_any_text() -> None:
+    from assess.questionnaires.answers import lone_surrogate
+
+    assert lone_surrogate(json.loads('{"a": ["x", {"b": "\\ud83d\\ude00"}], "c": 1}')) is None
+    assert lone_surrogate(json.loads('{"a": ["x", {"b": "ok\\udc00"}]}')) == "\\udc00"
+    assert lone_surrogate(json.loads('{"\\ud800": 1}')) == "\\ud800"
+    assert lone_surrogate("plain ไทย") is None
+
+
+def test_a_json_file_with_a_lone_surrogate_names_its_line(q: Any) -> None:
+    text = '[\n {"agency": "A",\n  "answers": {"pay.note": "a\\uD800b"}}]'
+    with pytest.raises(AnswersFileError) as caught:
+        read_json_answers(text, q, "a.json")
+    assert str(caught.value) == (
+        "a.json:3: the text escape \\ud800 is half of a character (a lone UTF-16 surrogate); "
+        "write the whole character"
+    )

@@ -467,9 +467,10 @@ def test_overall_tie_rounds_up() -> None:
 
 
 def test_band_threshold_a_hair_away_is_exact() -> None:
-    # 59.99999999999999999 is below the band at 60 though its float equals 60.0
+    # 59.99999999999999999 is below the band at 60 though its float equals 60.0. (An answer
+    # of more than 15 digits is refused as it comes in; the engine is exact all the same.)
     q = questionnaire(dimension("d", BANDS_Q))
-    below = answers(q, {"d.share": Decimal("59.99999999999999999")})
+    below: dict[str, Any] = {"d.share": Decimal("59.99999999999999999")}
     batch = score_many(q, {"X": below})
     assert batch.as_dict("X")["dimensions"]["d"]["score"] == 33.33
     assert batch.exact_rows == 1
@@ -478,11 +479,11 @@ def test_band_threshold_a_hair_away_is_exact() -> None:
 def test_show_if_threshold_a_hair_away_is_exact() -> None:
     number = {"code": "d.n", "type": "number", "text": "n"}
     q = questionnaire(dimension("d", number, yesno("d.b", show_if="d.n >= 1")))
-    hair = answers(q, {"d.n": Decimal("0.99999999999999999999"), "d.b": True})
+    hair: dict[str, Any] = {"d.n": Decimal("0.99999999999999999999"), "d.b": True}
     assert score_many(q, {"X": hair}).as_dict("X") == score_response(q, hair).as_dict()
     assert score_response(q, hair).dimensions["d"].score is None  # d.b hidden: nothing scored
     # Its float would show d.b, whose answer is missing: the exact engine counts again.
-    missing = answers(q, {"d.n": Decimal("0.99999999999999999999")})
+    missing: dict[str, Any] = {"d.n": Decimal("0.99999999999999999999")}
     batch = score_many(q, {"X": missing})
     assert batch.exact_rows == 1
     assert batch.unanswered is not None
