@@ -99,7 +99,18 @@ def build_app(
         from assess.auth import throttle
 
         throttle.init_app(app)  # limits on failed sign-ins (needs the registered views)
+    _add_commands(app)
     return app
+
+
+def _add_commands(app: Flask) -> None:
+    """The ``assess`` commands on the app's own command group too, so that ``flask --app
+    assess round open 3`` runs what ``assess round open 3`` runs (interfaces.md)."""
+    from assess.cli import main
+
+    for name, command in main.commands.items():
+        if name not in app.cli.commands:
+            app.cli.add_command(command, name)
 
 
 def _defaults(settings: dict[str, Any]) -> dict[str, Any]:

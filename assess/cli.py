@@ -76,6 +76,36 @@ class _Group(FlaskGroup):
     def _load_plugin_commands(self) -> None:
         pass
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a file it cannot read or write, or a database it cannot use,
+        is one line on stderr and exit status 1, not a traceback."""
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            fail([_database_problem(exc)])
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            fail([f"{exc.filename}: {exc.strerror or exc}"])
+
+
+#: What a database without assess's tables (or with older ones) answers, by engine.
+_NO_SCHEMA = ("no such table", "no such column", "UndefinedTable", "UndefinedColumn")
+
+
+def _database_problem(exc: Exception) -> str:
+    """One line for a database error: the usual cause (no schema yet) named, with its cure."""
+    original = getattr(exc, "orig", None) or exc
+    text = f"{type(original).__name__}: {original}"
+    if any(sign in text for sign in _NO_SCHEMA):
+        return (
+            "the database has no tables of assess, or older ones: run `assess db upgrade` "
+            f"(ASSESS_DATABASE_URL, ASSESS_INSTANCE_PATH name the database) [{text.splitlines()[0]}]"
+        )
+    return f"the database cannot be used: {text.splitlines()[0]}"
+
 
 @click.group(cls=_Group, create_app=command_app, add_version_option=False)
 @click.version_option(__version__, prog_name="assess")
@@ -277,6 +307,9 @@ def import_command(files: tuple[Path, ...]) -> None:
     def run() -> list[str]:
         problems: list[str] = []
         keys = []
+        # Each version's first file: another file of it must hold the same content (else
+        # the last one would be stored, and both printed as imported).
+        first: dict[str, tuple[bytes, Path]] = {}
         for path in files:
             try:
                 data = path.read_bytes()
@@ -287,6 +320,13 @@ def import_command(files: tuple[Path, ...]) -> None:
                 version, what = stored_versions.import_text(data, str(path))
             except ServiceError as exc:
                 problems.extend(exc.problems)
+                continue
+            earlier, earlier_path = first.setdefault(version.key, (data, path))
+            if earlier != data:
+                problems.append(
+                    f"{path}: {version.key} is also in {earlier_path}, with different content; "
+                    "import one of them"
+                )
                 continue
             if what != "unchanged":
                 audit.record(
@@ -319,7 +359,7 @@ def agency() -> None:
 
 
 @agency.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def agency_import_command(file: Path) -> None:
     """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
     from assess.services import agencies, audit
@@ -359,9 +399,15 @@ def user_create_command(
 
     generated = None
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            line = click.get_binary_stream("stdin").readline().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            fail(["the password on standard input is not UTF-8 text; nobody was created"])
+        password = line.rstrip("\r\n")
     else:
         password = generated = secrets.token_urlsafe(12)
+    if role == "coordinator" and not agency_code:
+        fail(["a coordinator needs an agency: give --agency CODE"])
     found = None
     if agency_code:
         found = agencies.find_agency(agency_code)
@@ -382,7 +428,7 @@ def user_create_command(
 
 
 @user.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -597,7 +643,7 @@ def answers() -> None:
 
 @answers.command("import")
 @click.argument("round_id", metavar="ROUND")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--status",
     type=click.Choice(["draft", "submitted", "accepted"]),
@@ -623,11 +669,10 @@ def answers_export_command(round_id: str, fmt: str, output: Path | None) -> None
     """Export ROUND's answers in an interchange form."""
     from assess.services import interchange
 
+    _needs_output(fmt, output)
     data = interchange.export_round(_round(round_id), fmt)
     if output is not None:
         output.write_bytes(data)
-    elif fmt == "xlsx":
-        fail(["--format xlsx needs -o FILE.xlsx"])
     else:
         click.echo(data.decode("utf-8"), nl=False)
 
@@ -760,6 +805,14 @@ def trend_command(round_id: str, against: str, fmt: str, output: Path | None) ->
     newer, older = _round(round_id), _round(against)
     if newer.id == older.id:
         fail([f"round {newer.id}: compare it with another round (--against)"])
+    if older.fiscal_year > newer.fiscal_year:
+        fail(
+            [
+                f"round {older.id} (fiscal year {older.fiscal_year}) is later than round "
+                f"{newer.id} ({newer.fiscal_year}): --against takes the earlier round "
+                f"(assess trend {older.id} --against {newer.id})"
+            ]
+        )
     data, before = reports.load(newer), reports.load(older)
     records = reports.trend_records(data, before)
     table = partial(exports.trend_table, data, before)

@@ -200,7 +200,7 @@ def _agency_fields(form: AgencyForm, problems: list[str]) -> dict[str, Any]:
     problems += [
         _("Tag %(tag)s: use letters, digits, '.', '_' or '-' only.", tag=t)
         for t in tags
-        if not agency_service.TAG.match(t)
+        if not agency_service.is_tag(t)
     ]
     return {
         "name_th": (form.name_th.data or "").strip(),

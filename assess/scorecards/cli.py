@@ -6,6 +6,7 @@ published), with peer figures, as the central office does.
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -81,11 +82,13 @@ def scorecards_command(round_id: str, output: Path, lang: str, processes: int | 
     found = _check_round(round_id)
     partial = output.with_name(output.name + ".part")
     total = len(bulk.responses_of(found))
+    # A bar on a terminal; nothing when the output goes to a file or a pipe (interfaces.md).
+    shown = sys.stdout.isatty()
     try:
         with click.progressbar(
             length=total,
             label=f"round {found.id}: {total} scorecards",
-            file=sys.stderr,
+            file=sys.stdout if shown else io.StringIO(),
             show_pos=True,
             show_eta=True,
         ) as bar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
@@ -16,7 +17,21 @@ from assess.services.errors import ServiceError
 
 COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
-TAG = re.compile(r"^[\w.-]{1,40}$")
+
+
+#: Combining marks: Thai vowel and tone marks (and other scripts'), which ``\w`` does not match.
+_MARKS = ("Mn", "Mc")
+
+
+def is_tag(text: str) -> bool:
+    """Whether ``text`` is a tag: 1 to 40 letters of any script (with their combining marks),
+    digits, '.', '_' and '-', not starting with a mark; no space, '|' or other punctuation."""
+    category = unicodedata.category
+    return (
+        0 < len(text) <= 40
+        and category(text[0]) not in _MARKS
+        and all(ch.isalnum() or ch in "._-" or category(ch) in _MARKS for ch in text)
+    )
 
 
 def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
@@ -30,14 +45,28 @@ def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
     reader, problems = open_csv(data, source, COLUMNS)
     if "code" not in (reader.fieldnames or []):
         raise ServiceError(_("%(file)s:1: the header has no 'code' column", file=source))
+    header = reader.fieldnames or []
     rows: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            problems.append(_("%(where)s: more cells than columns", where=f"{source}:{line}"))
+    # The rows as read (not as DictReader gives them), so that a short row is told from one
+    # that leaves its last cells empty: a short row would clear a stored agency's province,
+    # tags and parent.
+    for cells in reader.reader:
+        if not cells:  # an entirely empty line (DictReader skips them too)
             continue
-        clean = {k: (v or "").strip() for k, v in row.items() if k in COLUMNS}
+        line = reader.reader.line_num
+        if len(cells) != len(header):
+            problems.append(
+                _(
+                    "%(where)s: expected %(expected)s cells, found %(found)s",
+                    where=f"{source}:{line}",
+                    expected=len(header),
+                    found=len(cells),
+                )
+            )
+            continue
+        row = dict(zip(header, cells, strict=True))
+        clean = {k: v.strip() for k, v in row.items() if k in COLUMNS}
         code = clean.get("code", "")
         where = f"{source}:{line}"
         if not code:
@@ -77,7 +106,7 @@ def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
                 )
             )
         for tag in _tags(clean.get("tags", "")):
-            if not TAG.match(tag):
+            if not is_tag(tag):
                 problems.append(
                     _(
                         "%(where)s: agency %(code)s: tag %(tag)s is not a plain word",

@@ -23,7 +23,7 @@ from assess.models import (
 )
 from assess.services import audit
 from assess.services.errors import NotFound, ServiceError, WrongState
-from assess.thai import BANGKOK
+from assess.thai import BANGKOK, BE_OFFSET
 
 #: Allowed moves: target status → statuses it may be reached from. ``closed → open``
 #: reopens a round (say, to extend the deadline); it is audited like every move.
@@ -98,9 +98,24 @@ def _problems(
                 year=fiscal_year,
             )
         )
-    if opens_on and closes_on and closes_on < opens_on:
+    buddhist = [day for day in (opens_on, closes_on) if day is not None and day.year >= BE_YEARS]
+    for day in buddhist:
+        problems.append(
+            _(
+                "%(date)s: %(year)s is a Buddhist Era year; write dates in the Gregorian "
+                "calendar (%(gregorian)s)",
+                date=day.isoformat(),
+                year=day.year,
+                gregorian=f"{day.year - BE_OFFSET:04d}-{day.month:02d}-{day.day:02d}",
+            )
+        )
+    if opens_on and closes_on and closes_on < opens_on and not buddhist:
         problems.append(_("the round closes before it opens"))
     return problems
+
+
+#: A date's year from this one on is taken for a Buddhist Era year (Gregorian + 543).
+BE_YEARS = 2400
 
 
 def check_round(
@@ -115,9 +130,11 @@ def check_round(
 def get_round(round_id: int | str) -> Round:
     """A round by id; :class:`NotFound` otherwise."""
     try:
-        found = db.session.get(Round, int(round_id))
+        ident = int(round_id)
     except (TypeError, ValueError):
-        found = None
+        ident = 0
+    # Beyond what an id column holds the drivers raise (OverflowError, a range error).
+    found = db.session.get(Round, ident) if 0 < ident < 2**31 else None
     if found is None:
         raise NotFound(_("round %(id)s: no such round", id=round_id))
     return found

@@ -48,6 +48,7 @@ def cli(database_url: str, tmp_path: Path):
             assert done.returncode == 0, done.stderr
         return done
 
+    run.env = env  # type: ignore[attr-defined]
     return run
 
 
@@ -138,6 +139,87 @@ def test_agency_import_is_all_or_nothing(cli, tmp_path):
     assert "0 agencies created, 2 updated, 1 unchanged" in done
 
 
+def _agency(code: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from assess.extensions import db
+    from assess.models import Agency
+
+    db.session.expire_all()
+    return db.session.scalar(select(Agency).filter_by(code=code))
+
+
+def test_agency_import_refuses_a_row_of_other_length(app):
+    from assess.extensions import db
+    from assess.services import agencies
+    from assess.services.errors import ServiceError
+
+    agencies.import_csv(AGENCIES.encode("utf-8"), "agencies.csv")
+    db.session.commit()
+    # A short row would clear MOF-RD's province, tags and parent; a long one is no better.
+    header = AGENCIES.splitlines()[0]
+    bad = f"{header}\nMOF-RD,กรมสรรพากร\n\nNEW-1,ใหม่,,,,,,x\nNEW-2,ใหม่สอง,,,,,\n"
+    with pytest.raises(ServiceError) as refused:
+        agencies.import_csv(bad.encode("utf-8"), "short.csv")
+    db.session.rollback()
+    assert refused.value.problems == [
+        "short.csv:2: expected 7 cells, found 2",
+        "short.csv:4: expected 7 cells, found 8",
+    ]
+    revenue = _agency("MOF-RD")
+    assert (revenue.province, revenue.tags) == ("Bangkok", ["revenue", "pilot"])
+    assert revenue.parent.code == "MOF"
+    assert _agency("NEW-2") is None
+    # A header may leave out optional columns (they are kept), and empty lines are skipped.
+    short_header = "code,name_th\nMOF-RD,กรมสรรพากร\n\nNEW-1,ใหม่\n"
+    assert agencies.import_csv(short_header.encode("utf-8"), "names.csv") == (1, 0, 1)
+    db.session.commit()
+    revenue = _agency("MOF-RD")
+    assert (revenue.province, revenue.tags) == ("Bangkok", ["revenue", "pilot"])
+    assert revenue.parent.code == "MOF"
+
+
+def test_agency_tags_may_be_thai(app):
+    from assess.extensions import db
+    from assess.services import agencies
+    from assess.services.errors import ServiceError
+
+    for tag in ("ดิจิทัล", "นำร่อง", "ปี2569", "pilot", "e-gov_1.0", "क्षेत्र", "x" * 40):
+        assert agencies.is_tag(tag), tag
+    for tag in ("", "x" * 41, "ดิจิทัล นำร่อง", "a|b", "a,b", "a/b", "#ดิจิทัล", "ดิจิทัล!", "ิ"):
+        assert not agencies.is_tag(tag), tag
+    for code in ("กรม-1", "ดิจิทัล", "DEP\u0301", "BAD CODE", "-DEP"):
+        assert not agencies.CODE.match(code), code
+    thai = AGENCIES.replace("revenue|pilot", "ดิจิทัล|นำร่อง")
+    assert agencies.import_csv(thai.encode("utf-8"), "agencies.csv") == (3, 0, 0)
+    db.session.commit()
+    assert _agency("MOF-RD").tags == ["ดิจิทัล", "นำร่อง"]
+    bad = AGENCIES.replace("revenue|pilot", "ดิจิทัล|นำ ร่อง")
+    with pytest.raises(ServiceError) as refused:
+        agencies.import_csv(bad.encode("utf-8"), "bad.csv")
+    db.session.rollback()
+    assert refused.value.problems == ["bad.csv:3: agency MOF-RD: tag 'นำ ร่อง' is not a plain word"]
+
+
+def test_questionnaire_import_refuses_two_contents_of_one_version(cli, tmp_path):
+    cli("db", "upgrade")
+    text = builtin_path("dg-readiness", "2569").read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(text.replace("เริ่มต้น", "เริ่ม"), encoding="utf-8")
+    (tmp_path / "copy.yaml").write_text(text, encoding="utf-8")
+    done = cli("questionnaire", "import", "a.yaml", "b.yaml", ok=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "b.yaml: dg-readiness@2569 is also in a.yaml, with different content; import one of them"
+    ]
+    assert cli("questionnaire", "list").stdout == ""
+    # Identical files of one version are one import; a later import may change it (unused).
+    done = cli("questionnaire", "import", "a.yaml", "copy.yaml")
+    assert done.stdout.split() == ["dg-readiness@2569", "dg-readiness@2569"]
+    assert cli("questionnaire", "import", "b.yaml").stdout.strip() == "dg-readiness@2569"
+
+
 def test_users_and_tokens(cli, loaded):
     done = cli("user", "create", "c@rd.go.th", "--role", "coordinator", "--agency", "MOF-RD")
     assert "password:" in done.stdout
@@ -150,7 +232,25 @@ def test_users_and_tokens(cli, loaded):
         "--password-stdin",
         input="a long enough pass\n",
     )
-    assert cli("user", "create", "x@rd.go.th", "--role", "coordinator", ok=False).returncode == 1
+    done = cli("user", "create", "x@rd.go.th", "--role", "coordinator", ok=False)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "a coordinator needs an agency: give --agency CODE\n",
+    )
+    # A password that is not UTF-8 text: one line, nobody created (it was a traceback).
+    done = subprocess.run(
+        [assess_executable(), "user", "create", "u@rd.go.th", "--role", "reviewer",
+         "--password-stdin"],
+        input=b"\xe9" * 12 + b"abc\n", capture_output=True, env=cli.env, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        1,
+        b"the password on standard input is not UTF-8 text; nobody was created\n",
+    )
+    done = cli(
+        "user", "create", "t@rd.go.th", "--role", "reviewer", "--password-stdin",
+        input="รหัสผ่านภาษาไทยยาวพอ\n",
+    )  # fmt: skip
     assert cli("user", "create", "c@rd.go.th", "--role", "reviewer", ok=False).returncode == 1
     assert cli("user", "create", "y@rd.go.th", "--role", "boss", ok=False).returncode == 2
     token = cli("user", "token", "r@dga.or.th").stdout.strip().splitlines()[-1]
@@ -287,6 +387,46 @@ def test_round_create_refuses_bad_input(cli, loaded):
     )  # fmt: skip
     assert "NOPE" in done.stderr
     assert "2026" in done.stderr
+
+
+def test_round_dates_with_a_buddhist_era_year_are_refused(cli, loaded):
+    done = cli(
+        "round", "create", "--questionnaire", "dg-readiness@2569", "--name", "x",
+        "--fiscal-year", "2569", "--opens", "2569-01-15", "--closes", "2026-03-31", ok=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        1,
+        "2569-01-15: 2569 is a Buddhist Era year; write dates in the Gregorian calendar "
+        "(2026-01-15)\n",
+    )
+
+
+def test_a_database_without_the_schema_is_one_line(database_url, tmp_path):
+    """The usual mistake (no `assess db upgrade` yet, or another instance folder): one line
+    naming the cure, not a traceback of SQLAlchemy's. (An empty instance folder: SQLite.)"""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the same on every engine: run once")
+    env = {**os.environ, "ASSESS_INSTANCE_PATH": str(tmp_path / "new")}
+    env.pop("ASSESS_DATABASE_URL", None)
+    done = subprocess.run(
+        [assess_executable(), "questionnaire", "list"], capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "the database has no tables of assess, or older ones: run `assess db upgrade`"
+    )
+    assert len(done.stderr.splitlines()) == 1
+    assert "no such table" in done.stderr
+
+
+def test_a_missing_input_file_is_bad_input(cli, loaded, tmp_path):
+    for args in (("agency", "import", "nope.csv"), ("answers", "import", loaded, "nope.json")):
+        done = cli(*args, ok=False)
+        assert (done.returncode, done.stderr) == (
+            1,
+            "nope.csv: No such file or directory\n".replace("nope.csv", args[-1]),
+        ), args
 
 
 def _answers(tmp_path: Path) -> Path:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -74,6 +75,28 @@ def test_routes_lists_the_pages(tmp_path):
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "/rounds/<int:round_id>/answers" in shown.stdout
+
+
+def test_flask_runs_the_same_commands(tmp_path, examples):
+    """interfaces.md: a Flask CLI group, so ``flask --app assess …`` works too."""
+    flask = Path(assess_executable()).parent / "flask"
+    env = {**os.environ, "ASSESS_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(flask), "--app", "assess", *args], cwd=tmp_path, env=env, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+
+    assert run("db", "upgrade").returncode == 0
+    imported = run("questionnaire", "import", str(examples / "worked-example.yaml"))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == "worked-example@1"
+    listed = run("questionnaire", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "worked-example@1" in listed.stdout
+    refused = run("round", "open", "9")
+    assert (refused.returncode, refused.stderr.strip()) == (1, "round 9: no such round")
 
 
 @pytest.mark.parametrize(

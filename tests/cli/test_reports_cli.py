@@ -232,7 +232,7 @@ def test_benchmark_equals_the_api_for_every_grouping(cli, scene, client):  # noq
 
 
 @sqlite_only
-def test_refusals_and_usage(cli, scene):  # noqa: F811
+def test_refusals_and_usage(cli, scene, tmp_path):  # noqa: F811
     # Each command starts a Python process: one case per kind of mistake.
     new, old = str(scene.new.id), str(scene.old.id)
     done = cli("benchmark", "999", "--format", "json", ok=False)
@@ -247,6 +247,26 @@ def test_refusals_and_usage(cli, scene):  # noqa: F811
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1
     assert cli("export", old, "--format", "datapackage", ok=False).returncode == 2  # no -o
+    done = cli("trend", old, "--against", new, ok=False)  # backwards
+    assert (done.returncode, done.stderr) == (
+        1,
+        f"round {new} (fiscal year 2569) is later than round {old} (2568): --against takes "
+        f"the earlier round (assess trend {new} --against {old})\n",
+    )
+    # An output that cannot be written: one line naming it, not a traceback.
+    (tmp_path / "afile").write_text("")
+    for args in (("scores", new, "--format", "csv"), ("answers", "export", new, "--format", "csv"),
+                 ("benchmark", new, "--format", "xlsx")):  # fmt: skip
+        done = cli(*args, "-o", str(tmp_path / "afile" / "x.out"), ok=False)
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"{tmp_path / 'afile' / 'x.out'}: Not a directory\n",
+        ), args
+    done = cli("answers", "export", new, "--format", "xlsx", ok=False)
+    assert done.returncode == 2  # a workbook needs -o: wrong usage, as for the reports
+    assert "-o" in done.stderr
+    done = cli("scores", "99999999999999999999", ok=False)
+    assert (done.returncode, done.stderr) == (1, "round 99999999999999999999: no such round\n")
 
 
 # -- trend ------------------------------------------------------------------------------------

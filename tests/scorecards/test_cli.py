@@ -42,6 +42,7 @@ def cli(app, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
             assert done.returncode == 0, done.stderr
         return done
 
+    run.env = env  # type: ignore[attr-defined]
     return run
 
 
@@ -74,9 +75,37 @@ def test_one_scorecard_refusals(cli, scene, world, tmp_path):
 def test_every_scorecard_in_one_archive_with_a_progress_bar(cli, scene, tmp_path):
     out = tmp_path / "all.zip"
     done = cli("scorecards", str(scene.round.id), "-o", str(out))
-    assert "5 scorecards" in done.stdout
-    # click's progress bar goes to stderr; off a terminal it prints its label alone.
-    assert f"round {scene.round.id}: 5 scorecards" in done.stderr
+    # Off a terminal, no bar: the one line of what was written, nothing on stderr.
+    assert done.stdout == f"{out}: 5 scorecards of round {scene.round.id} (th)\n"
+    assert done.stderr == ""
     names = zipfile.ZipFile(out).namelist()
     assert sorted(names) == [f"scorecard-2569-AG-{c}-th.pdf" for c in "ABCPX"]
     assert not (tmp_path / "all.zip.part").exists()
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(cli, scene, tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    out = tmp_path / "all.zip"
+    env = {**cli.env, "COLUMNS": "120"}
+    with subprocess.Popen(
+        [assess_executable(), "scorecards", str(scene.round.id), "-o", str(out)],
+        stdout=follower, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    ) as running:  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the command ended: its terminal closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert running.wait(timeout=300) == 0
+    os.close(leader)
+    text = shown.decode()
+    assert f"round {scene.round.id}: 5 scorecards" in text
+    assert "5/5" in text  # the bar's position, drawn as it moved
+    assert f"{out}: 5 scorecards" in text
