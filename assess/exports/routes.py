@@ -23,7 +23,7 @@ from assess.models import Round
 from assess.reports import data as cache
 from assess.services import exports, interchange, reports
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Werkzeug adds "; charset=utf-8" to a text/* type
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON = "application/json"
 ZIP = "application/zip"

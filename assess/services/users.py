@@ -51,9 +51,7 @@ def create_user(
     problems = []
     if not EMAIL.match(email):
         problems.append(_("%(email)s is not an e-mail address", email=repr(email)))
-    problems.extend(
-        _role_problems(role, agency is not None, _("a coordinator needs an agency (--agency CODE)"))
-    )
+    problems.extend(_role_problems(role, agency is not None, _("a coordinator needs an agency")))
     if password is not None:
         problems.extend(check_password_strength(password))
     if db.session.scalar(select(User.id).filter_by(email=email)) is not None:

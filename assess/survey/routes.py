@@ -29,6 +29,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, select
@@ -41,7 +42,7 @@ from assess.errors import wants_json
 from assess.extensions import db, login
 from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
 from assess.questionnaires import Questionnaire
-from assess.questionnaires.answers import AnswerError, parse_json_value
+from assess.questionnaires.answers import N_, NUMBER_DIGITS, AnswerError, parse_json_value
 from assess.questionnaires.conditions import (
     And,
     Answered,
@@ -71,6 +72,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The no-JS form's value for "not applicable" among a question's choices.
 NA_SENTINEL = "__na__"
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+#: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
+#: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
+DECIMAL_COMMA = N_("Write decimals with a point (12.5); a comma may only group thousands (1,250).")
+TOO_MANY_DIGITS = N_("Enter at most %(digits)s digits.")
+_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -285,6 +291,8 @@ def _page_data(state: State, editable: bool) -> dict[str, Any]:
             "not_saved": _("Not saved"),
             "retry": _("Retry"),
             "number": _("Enter a number, such as 12 or 12.5."),
+            "decimal_comma": _(DECIMAL_COMMA),
+            "digits": _(TOO_MANY_DIGITS, digits=NUMBER_DIGITS),
             "conflict": _("Not saved: this answer was changed elsewhere."),
             "offline": _("Not saved: the server could not be reached."),
             "session": _("Not saved yet: sign in again, then retry."),
@@ -356,8 +364,12 @@ def _form_field(question: Question, form: MultiDict[str, str]) -> dict[str, Any]
 
 
 def _parse_number(text: str) -> Decimal:
-    cleaned = text.strip().replace(",", "").replace(" ", "")
+    cleaned = text.strip()
+    if _GROUPED.match(cleaned):
+        cleaned = re.sub(r"[,\s]", "", cleaned)
     if not _NUMBER.match(cleaned):
+        if "," in cleaned:
+            raise AnswerError(_(DECIMAL_COMMA))
         raise AnswerError(_("Enter a number, such as 12 or 12.5."))
     try:
         return Decimal(cleaned)
@@ -1020,7 +1032,11 @@ def workbook(round_id: int) -> Any:
             else:
                 db.session.commit()
                 flash(
-                    _("The workbook was imported: %(count)d answers changed.", count=changed),
+                    ngettext(
+                        "The workbook was imported: %(num)d answer changed.",
+                        "The workbook was imported: %(num)d answers changed.",
+                        changed,
+                    ),
                     "success",
                 )
                 return redirect(_dimension_url(response, _first_to_answer(response).code))

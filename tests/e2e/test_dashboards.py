@@ -105,6 +105,15 @@ def test_dashboards_with_2000_agencies(app, person):  # type: ignore[no-untyped-
             # Each chart can be downloaded: the mode bar's PNG button and a CSV link.
             page.locator(".results-chart").first.hover()
             assert page.locator(".modebar-btn[data-title]").count() > 0
+            titles = (
+                page.locator(".results-chart")
+                .first.locator(".modebar-btn")
+                .evaluate_all("buttons => buttons.map(b => b.getAttribute('data-title'))")
+            )
+            assert "ดาวน์โหลดแผนภูมิ (PNG)" in titles, titles  # in Thai, as the page
+            # Nothing offers to send an agency's figures to Plotly's cloud.
+            assert not [t for t in titles if "Share" in t or "Chart Studio" in t], titles
+            assert page.locator("[data-attr='sendDataToCloud'], .modebar-btn--share").count() == 0
             assert page.locator("a[download][href*='.csv']").count() >= charts
             page.mouse.move(0, 0)  # the screenshot shows the charts at rest
             page.wait_for_timeout(300)

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.e2e
 REVIEWER = "reviewer@central.go.th"
 COORDINATOR = "coordinator@dga-a.go.th"
 VERIFY_REASON = "หลักฐานแสดงเพียงรายงานรายไตรมาสที่จัดทำด้วยมือ ยังไม่มีแดชบอร์ดที่ผู้บริหารใช้ติดตาม"
+GENERAL_COMMENT = "กรุณาทบทวนหลักฐานของมิติสถาปัตยกรรมองค์กร"
 RETURN_COMMENT = "โปรดแนบแผนปฏิบัติการดิจิทัลที่ผู้บริหารลงนามแล้ว"
 EXPLANATION = "หน่วยงานเปิดใช้แดชบอร์ดติดตามตัวชี้วัดตั้งแต่ ม.ค. 2568 ดูหลักฐานที่แนบไว้ในข้อนี้"
 DECISION = "ตรวจสอบหลักฐานเพิ่มเติมแล้ว แดชบอร์ดใช้งานจริง ยืนตามคำตอบของหน่วยงาน"
@@ -130,9 +131,24 @@ def test_reviewer_opens_reviews_publishes_with_a_dispute(app, world, person):  #
     open_response("AG-B")
     page.locator('details.review-tool:has([id="c-ea.plan_approved"]) summary').click()
     page.fill('[id="c-ea.plan_approved"]', RETURN_COMMENT)
+    page.fill("#review-comment", GENERAL_COMMENT)
+    # A verified value tried meanwhile (refused: no reason) loads the page again: what was
+    # typed for the return is still there.
+    tool = page.locator(f'[id="q-{QUESTION}"] details.review-tool:has(form.verify-form)')
+    tool.locator("summary").click()
+    tool.locator("[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(f'[id="q-{QUESTION}"] .verify-form .text-danger').count() == 1
+    assert page.input_value('[id="c-ea.plan_approved"]') == RETURN_COMMENT
+    assert page.locator('[id="c-ea.plan_approved"]').is_visible()  # its details opened
+    assert page.input_value("#review-comment") == GENERAL_COMMENT
     page.locator('#review-form button[name=action][value="return"]').click()
     page.locator("h1 .status-badge.status-returned").wait_for()
     assert page.locator(".comment-box", has_text=RETURN_COMMENT).is_visible()
+    assert page.locator(".comment-history", has_text=GENERAL_COMMENT).is_visible()
+    # Sent: the comment boxes are empty again, not refilled from the draft.
+    page.reload()
+    assert page.locator("#review-comment").count() == 0 or page.input_value("#review-comment") == ""
     journey.step(rev, "returned")
 
     # -- 6. the third response: accepted as it is

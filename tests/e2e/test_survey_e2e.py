@@ -105,6 +105,16 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     page.locator('[id="q-service.service_count"] [data-role="error"]').filter(
         has_text="Enter a number"
     ).wait_for()
+    # A decimal comma is not dropped (1,5 was saved as 15), nor a number rounded past 15
+    # digits (the browser's numbers would save 19.99999999999999999 as 20).
+    for typed, words in (("1,5", "a comma may only group thousands"),
+                         ("19.99999999999999999", "at most 15 digits")):  # fmt: skip
+        page.fill('[id="i-service.service_count"]', typed)
+        page.press('[id="i-service.service_count"]', "Tab")
+        page.locator('[id="q-service.service_count"] [data-role="error"]').filter(
+            has_text=words
+        ).wait_for()
+        assert "service.service_count" not in stored(response)
 
     # The session ends: the value stays in the browser until signing in again and retrying.
     context.clear_cookies()
@@ -160,3 +170,33 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
 
     assert errors == []
     context.close()
+
+
+def test_without_javascript_a_phone_still_reaches_the_menu_and_the_dimensions(world, live, browser):  # type: ignore[no-untyped-def]
+    """Bootstrap's collapse needs scripts: without them the phone's menu and the list of
+    dimensions are shown open (nothing to unfold), and with them folded behind buttons."""
+    agency = world.agency("AG-1")
+    world.user("coord@example.go.th", agency=agency)
+    round_ = world.round(agencies=[agency])
+    answer = f"{live}/rounds/{round_.id}/answer/service"
+    for scripts in (False, True):
+        context = browser.new_context(
+            java_script_enabled=scripts, viewport={"width": 390, "height": 844}
+        )
+        page = context.new_page()
+        page.goto(f"{live}/login")
+        page.fill("input[name=email]", "coord@example.go.th")
+        page.fill("input[name=password]", "correct horse battery")
+        page.press("input[name=password]", "Enter")
+        page.wait_for_url("**/my")
+        page.goto(answer)
+        menu = page.locator('#nav a[href$="/my"]')
+        dimensions = page.locator("#survey-aside .dim-nav a").first
+        assert menu.first.is_visible() is not scripts
+        assert dimensions.is_visible() is not scripts
+        assert page.locator(".navbar-toggler").is_visible() is scripts
+        assert page.locator('[data-bs-target="#survey-aside"]').is_visible() is scripts
+        if scripts:
+            page.locator(".navbar-toggler").click()
+            menu.first.wait_for(state="visible")
+        context.close()

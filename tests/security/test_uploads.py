@@ -54,7 +54,7 @@ class Scene:
         self.auth = auth
         auth.login("coord@example.go.th")
 
-    def upload(self, client, data: bytes, name: str, *, fetch: bool = True):  # type: ignore[no-untyped-def]
+    def upload(self, client, data: bytes, name: str, *, fetch: bool = True, **headers: str):  # type: ignore[no-untyped-def]
         # The body is encoded here, in memory: the test client would spool a large one to
         # a temporary file that it does not always close.
         boundary, body = encode_multipart(
@@ -63,7 +63,7 @@ class Scene:
         return client.post(
             f"/rounds/{self.round.id}/evidence",
             data=body,
-            headers=FETCH if fetch else {},
+            headers={**(FETCH if fetch else {}), **headers},
             content_type=f"multipart/form-data; boundary={boundary}",
         )
 
@@ -215,6 +215,25 @@ def test_a_body_over_the_request_limit_is_413_and_loses_nothing(app, client, sce
         assert reply.get_json()["error"]
     else:
         assert "The file is too large" in reply.get_data(as_text=True)
+    scene.intact()
+
+
+def test_the_413_page_says_nothing_was_saved_and_goes_back_in_history(app, client, scene):
+    """Without the page's script a form sends its answers with its files: the page says
+    that none of it was saved, and its Back goes back in the browser's history, which keeps
+    what was typed (a link to the page would load it afresh)."""
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["EVIDENCE_MAX_BYTES"] = 1024 * 1024
+    page = f"http://{app.config['SERVER_NAME']}/rounds/{scene.round.id}/answer/mgmt"
+    reply = scene.upload(
+        client, PDF + b"0" * (2 * 1024 * 1024), "huge.pdf", fetch=False, Referer=page
+    )
+    assert reply.status_code == 413
+    html = reply.get_data(as_text=True)
+    assert "larger than 1 MB, so none of it was saved" in html
+    assert "attach files of at most 1 MB each" in html
+    assert f'href="{page}" data-action="history-back"' in html
+    assert "js/back.js" in html
     scene.intact()
 
 

@@ -142,6 +142,7 @@ def test_create_user_refusals(client, auth, people):
         response = client.post("/central/users/new", data={**base, **extra})
         assert response.status_code == 422, extra
         assert message in response.get_data(as_text=True), extra
+        assert "--agency" not in response.get_data(as_text=True)  # the command line's words
     assert db.session.scalar(select(func.count()).select_from(User)) == 3
 
 

@@ -408,6 +408,40 @@ def test_form_post_saves_a_dimension(client, s):
     assert "mgmt.comment" not in s.stored()
 
 
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("1,5", "Write decimals with a point (12.5); a comma may only group thousands (1,250)."),
+        ("12,34", "a comma may only group thousands"),
+        ("1,2345", "a comma may only group thousands"),
+        ("19.99999999999999999", "has more than 15 significant digits or decimal places"),
+    ],
+)
+def test_form_post_refuses_a_decimal_comma_and_too_many_digits(client, s, typed, problem):
+    """1,5 was read as 15 (commas dropped): a comma only groups thousands."""
+    reply = client.post(
+        s.url("answer/mgmt"), data=mgmt_form(0, **{"ans-mgmt.process_digital": typed})
+    )
+    assert reply.status_code == 422
+    one = card(text(reply), "mgmt.process_digital")
+    assert f'value="{typed}"' in one  # kept as typed
+    assert problem in one
+    assert s.stored() == {}
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "value"),
+    [("people.headcount", "1,250", 1250), ("people.headcount", "12 500", 12500),
+     ("mgmt.process_digital", " 12.5 ", 12.5)],
+)  # fmt: skip
+def test_form_post_takes_thousands_grouped(client, s, field, typed, value):
+    dim = field.partition(".")[0]
+    form = mgmt_form(0) if dim == "mgmt" else {"revision": "0", "save": "1"}
+    reply = client.post(s.url(f"answer/{dim}"), data={**form, f"ans-{field}": typed})
+    assert reply.status_code in (302, 303), text(reply)[:500]
+    assert s.stored()[field] == value
+
+
 def test_form_post_conflict_shows_current_values(client, s):
     assert save(client, s, {"mgmt.leadership": 4}, revision=0).status_code == 200
     reply = client.post(s.url("answer/mgmt"), data=mgmt_form(0))
@@ -800,6 +834,13 @@ def test_workbook_round_trip(client, s):
     assert reply.status_code == 302
     assert s.stored() == {"mgmt.leadership": 3, "mgmt.awards": True}
     assert "2 answers changed" in text(client.get(reply.headers["Location"]))
+    # One more change: "1 answer", not "1 answers".
+    again = client.get(s.url("workbook.xlsx")).data
+    reply = send_workbook(client, s, workbook_with(again, {"mgmt.leadership": 2}))
+    assert reply.status_code == 302
+    assert "The workbook was imported: 1 answer changed." in text(
+        client.get(reply.headers["Location"])
+    )
 
 
 def test_workbook_keeps_text_that_looks_like_an_excel_escape(client, s):

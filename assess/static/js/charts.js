@@ -194,7 +194,13 @@
     var config = {
       responsive: true,
       displaylogo: false,
-      modeBarButtonsToRemove: ["select2d", "lasso2d", "toggleSpikelines"],
+      // Never offer to upload an agency's figures to Plotly's cloud (its "Share chart"
+      // button and dialog), nor to edit them there.
+      showSendToCloud: false,
+      showEditInChartStudio: false,
+      modeBarButtonsToRemove: [
+        "select2d", "lasso2d", "toggleSpikelines", "sendDataToCloud", "editInChartStudio"
+      ],
       toImageButtonOptions: {
         format: "png",
         filename: holder.getAttribute("data-filename") || "chart",

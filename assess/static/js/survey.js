@@ -216,12 +216,29 @@
       if (na && na.checked) return { na: true };
       var input = card.querySelector("input[data-number], textarea");
       if (type === "number") {
-        var raw = input.value.replace(/[\s,]/g, "");
+        var raw = input.value.trim();
         if (raw === "") return null;
-        if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(raw)) throw new Error(msg.number);
+        // Thousands may be grouped by commas or spaces (1,250.5); a comma anywhere else is
+        // not a decimal point (1,5 is refused, never read as 15). As the server reads it.
+        if (/^[-+]?\d{1,3}([,\s]\d{3})+(\.\d*)?$/.test(raw)) raw = raw.replace(/[,\s]/g, "");
+        if (!/^[-+]?(\d+(\.\d*)?|\.\d+)$/.test(raw)) {
+          throw new Error(raw.indexOf(",") >= 0 ? msg.decimal_comma : msg.number);
+        }
+        // Past 15 digits a JavaScript number is no longer the one typed (it would save
+        // 19.99999999999999999 as 20): refused here, as the server refuses it.
+        if (digits(raw) > 15) throw new Error(msg.digits);
         return Number(raw);
       }
       return input.value.trim() === "" ? null : input.value;
+    }
+
+    // The most digits of a plain decimal's value: significant, whole or decimal places.
+    function digits(raw) {
+      var parts = /^[-+]?(\d*)(?:\.(\d*))?$/.exec(raw);
+      var whole = parts[1].replace(/^0+/, "");
+      var places = (parts[2] || "").replace(/0+$/, "");
+      var significant = (whole + places).replace(/^0+/, "");
+      return Math.max(significant.length, whole.length, places.length);
     }
 
     function writeValue(card, value) {
