@@ -319,8 +319,9 @@ def _page_data(state: State, editable: bool) -> dict[str, Any]:
 
 
 def _field(question: Question, value: Any) -> dict[str, Any]:
-    """How a stored JSON value fills a question's inputs: chosen options, N/A, text."""
-    state: dict[str, Any] = {"selected": set(), "na": False, "text": ""}
+    """How a stored JSON value fills a question's inputs: chosen options, N/A, text (and no
+    evidence link being added)."""
+    state: dict[str, Any] = {"selected": set(), "na": False, "text": "", "url": ""}
     if value is None:
         return state
     if isinstance(value, dict):
@@ -350,10 +351,12 @@ def _number_text(value: Any) -> str:
 
 
 def _form_field(question: Question, form: MultiDict[str, str]) -> dict[str, Any]:
-    """The inputs as the user sent them (to show them again after a refusal)."""
+    """The inputs as the user sent them (to show them again after a refusal), with the
+    evidence link being added."""
     name = f"ans-{question.code}"
     values = form.getlist(name)
-    state: dict[str, Any] = {"selected": set(), "na": False, "text": ""}
+    url = form.get(f"url-{question.code}", "").strip()
+    state: dict[str, Any] = {"selected": set(), "na": False, "text": "", "url": url}
     if question.has_options or question.type is QuestionType.YESNO:
         state["na"] = NA_SENTINEL in values
         state["selected"] = {v for v in values if v != NA_SENTINEL}
@@ -634,12 +637,19 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
     else:
         cleared = ""
     if problems:
+        # A browser does not send a chosen file again: say so (a typed link is kept).
+        chosen = any(f.filename for name in request.files for f in request.files.getlist(name))
         return _render_answer(
             response,
             dim,
             fields=typed,
             errors=problems,
-            notice=_("Nothing was saved. Correct the answers marked below."),
+            notice=_(
+                "Nothing was saved, and the files chosen were not attached: correct the "
+                "answers marked below, then choose the files again."
+            )
+            if chosen
+            else _("Nothing was saved. Correct the answers marked below."),
             status=422,
         )
     try:

@@ -442,6 +442,23 @@ def test_form_post_takes_thousands_grouped(client, s, field, typed, value):
     assert s.stored()[field] == value
 
 
+def test_form_post_invalid_keeps_the_link_being_added_and_tells_of_files(client, s):
+    link = "https://www.dga.or.th/evidence-nojs.pdf"
+    form = mgmt_form(0, **{"ans-mgmt.process_digital": "abc", "url-mgmt.pmqa_level": link})
+    reply = client.post(s.url("answer/mgmt"), data=form)
+    assert reply.status_code == 422
+    one = card(text(reply), "mgmt.pmqa_level")
+    assert f'value="{link}"' in one
+    assert re.search(r'<details class="evidence-add" open>', one)
+    assert "Nothing was saved. Correct the answers marked below." in text(reply)
+    # A chosen file cannot be shown again: the page says to choose it again.
+    with_file = {**form, "file-mgmt.pmqa_level": (io.BytesIO(b"%PDF-1.4\n"), "plan.pdf")}
+    reply = client.post(s.url("answer/mgmt"), data=with_file, content_type="multipart/form-data")
+    assert reply.status_code == 422
+    assert "the files chosen were not attached" in text(reply)
+    assert s.stored() == {}
+
+
 def test_form_post_conflict_shows_current_values(client, s):
     assert save(client, s, {"mgmt.leadership": 4}, revision=0).status_code == 200
     reply = client.post(s.url("answer/mgmt"), data=mgmt_form(0))
