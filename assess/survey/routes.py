@@ -366,8 +366,12 @@ def _form_field(question: Question, form: MultiDict[str, str]) -> dict[str, Any]
     return state
 
 
+#: Thai digits (๐–๙), as a Thai keyboard types them, read as 0–9 (survey.js alike).
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
 def _parse_number(text: str) -> Decimal:
-    cleaned = text.strip()
+    cleaned = text.strip().translate(THAI_DIGITS)
     if _GROUPED.match(cleaned):
         cleaned = re.sub(r"[,\s]", "", cleaned)
     if not _NUMBER.match(cleaned):

@@ -132,6 +132,11 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     assert stored(response)["service.service_count"] == 12
     assert page.locator('[id="q-service.e2e_share"]').is_visible()
     assert page.evaluate("Object.keys(window.localStorage).length") == 0
+    # Thai digits, as a Thai keyboard types them, are numbers.
+    page.fill('[id="i-service.service_count"]', "๑๕")
+    page.press('[id="i-service.service_count"]', "Tab")
+    state_of("service.service_count").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.service_count"] == 15
 
     # Values left in the browser are offered back on the next visit.
     key = f"assess-unsaved:{round_.id}:{agency.id}"

@@ -432,7 +432,8 @@ def test_form_post_refuses_a_decimal_comma_and_too_many_digits(client, s, typed,
 @pytest.mark.parametrize(
     ("field", "typed", "value"),
     [("people.headcount", "1,250", 1250), ("people.headcount", "12 500", 12500),
-     ("mgmt.process_digital", " 12.5 ", 12.5)],
+     ("mgmt.process_digital", " 12.5 ", 12.5), ("people.headcount", "๑,๒๕๐", 1250),
+     ("mgmt.process_digital", "๔๕.๕", 45.5)],
 )  # fmt: skip
 def test_form_post_takes_thousands_grouped(client, s, field, typed, value):
     dim = field.partition(".")[0]
