@@ -837,6 +837,7 @@ def _review_context(
         "next_up": next_up,
         "verified_count": len(verified_rows),
         "CSV_NA": CSV_NA,
+        "previewed": previewed,
     }
 
 
@@ -941,9 +942,22 @@ def review_action(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[s
     return render_template("review/response.html", **context), 422
 
 
+#: Evidence the review page shows in the browser (``?view=1``): pictures, drawn beside the
+#: answer, and PDFs, opened in the browser's viewer. Their first bytes were checked at upload
+#: (``evidence.TYPES``); every other kind is only downloaded.
+PREVIEWED = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+
+
+def previewed(item: Evidence) -> bool:
+    """Whether the review page shows ``item`` in the browser (a picture or a PDF)."""
+    return bool(item.stored_name) and item.content_type in PREVIEWED
+
+
 @bp.route("/evidence/<int:evidence_id>", endpoint="evidence")
 @central_required
 def evidence_download(evidence_id: int) -> WerkzeugResponse:
+    """An evidence file: a download, or with ``?view=1`` (a picture or a PDF) shown in the
+    browser."""
     item = db.session.get(Evidence, evidence_id)
     if item is None:
         abort(404)
@@ -952,15 +966,19 @@ def evidence_download(evidence_id: int) -> WerkzeugResponse:
     path = evidence_service.path_of(item, current_app.config["EVIDENCE_FOLDER"])
     if not path.is_file():
         abort(404)
+    view = request.args.get("view") == "1" and previewed(item)
     sent = send_file(
         path,
         download_name=item.filename or path.name,
-        as_attachment=True,
+        as_attachment=not view,
         mimetype=item.content_type or "application/octet-stream",
     )
     sent.headers["X-Content-Type-Options"] = "nosniff"
-    # As the coordinator's download: an uploaded file never runs as a page of this site.
-    sent.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # As the coordinator's download: an uploaded file never runs as a page of this site. A
+    # PDF shown in the browser's viewer is not sandboxed (a sandbox stops the viewer), and
+    # cannot reach anything of the site either (no source of any kind is allowed).
+    sandbox = "" if view and item.content_type == "application/pdf" else "; sandbox"
+    sent.headers["Content-Security-Policy"] = f"default-src 'none'{sandbox}"
     sent.headers["Cache-Control"] = "private, no-store"
     return sent
 

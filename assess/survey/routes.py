@@ -72,10 +72,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The no-JS form's value for "not applicable" among a question's choices.
 NA_SENTINEL = "__na__"
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
-#: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
-#: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
 DECIMAL_COMMA = N_("Write decimals with a point (12.5); a comma may only group thousands (1,250).")
 TOO_MANY_DIGITS = N_("Enter at most %(digits)s digits.")
+#: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
+#: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
 _GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
 
 

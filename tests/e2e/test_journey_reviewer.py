@@ -210,3 +210,41 @@ def test_reviewer_opens_reviews_publishes_with_a_dispute(app, world, person):  #
     assert len(journey.steps) >= 18
     for someone in (rev, coord):
         assert someone.problems == [], "\n".join(someone.problems)
+
+
+def test_the_reviewer_sees_evidence_pictures_and_opens_pdfs(app, world, person):  # type: ignore[no-untyped-def]
+    """pages.md: a response's answers with evidence previews, in Chromium: the picture is
+    drawn beside its answer (the page's and the file's policies allow it), the PDF opens."""
+    import io
+
+    from assess.services import evidence
+    from tests.web.test_review import PNG
+
+    agency = world.agency("AG-A")
+    coordinator = world.user(COORDINATOR, agency=agency)
+    world.user(REVIEWER, role="reviewer")
+    round_ = world.round(agencies=[agency])
+    response = responses.get_response(round_, agency)
+    folder = app.config["EVIDENCE_FOLDER"]
+    limit = app.config["EVIDENCE_MAX_BYTES"]
+    for name, data in (("screen.png", PNG), ("plan.pdf", b"%PDF-1.4\n%%EOF\n")):
+        evidence.add_file(
+            response, coordinator, "mgmt.leadership", name, io.BytesIO(data), folder=folder,
+            max_bytes=limit,
+        )  # fmt: skip
+    db.session.commit()
+    rev = person()
+    page = rev.page
+    rev.login(REVIEWER, lands_on="**/central/rounds")
+    rev.goto(f"/central/rounds/{round_.id}/responses/AG-A")
+    picture = page.locator('[id="q-mgmt.leadership"] .evidence-preview img')
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle()
+    )
+    link = page.locator('[id="q-mgmt.leadership"] a[data-kind="pdf"]')
+    reply = page.request.get(rev.url(link.get_attribute("href") or ""))
+    assert reply.status == 200
+    assert reply.headers["content-disposition"].startswith("inline")
+    assert reply.headers["content-type"] == "application/pdf"
+    rev.check_page()

@@ -652,6 +652,62 @@ def test_evidence_file_download(app, client, auth, scene):
     assert client.get("/central/evidence/9999").status_code == 404
 
 
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_evidence_pictures_and_pdfs_are_previewed_others_downloaded(app, client, auth, scene):
+    """pages.md: answers by dimension *with evidence previews*. A picture is drawn beside
+    the answer and a PDF opens in the browser's viewer; an office file is downloaded only,
+    whatever ``?view=1`` asks; every one of them with no script of any kind allowed."""
+    questionnaire = questionnaire_of(scene.version)
+    code = next(
+        q.code for q in questionnaire.iter_questions() if q.evidence is not EvidencePolicy.NONE
+    )
+    folder, limit = app.config["EVIDENCE_FOLDER"], app.config["EVIDENCE_MAX_BYTES"]
+
+    def add(name: str, data: bytes):  # type: ignore[no-untyped-def]
+        item = evidence.add_file(
+            scene.response, scene.coordinator, code, name, io.BytesIO(data), folder=folder,
+            max_bytes=limit,
+        )  # fmt: skip
+        db.session.commit()
+        return item
+
+    picture = add("หน้าจอระบบ.png", PNG)
+    pdf = add("แผน.pdf", b"%PDF-1.4 plan")
+    sheet = add("บันทึก.txt", b"notes, not shown in the browser")
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
+    section = html.split(f'id="q-{code}"')[1].split('class="list-group-item review-q')[0]
+    assert (
+        f'<img src="/central/evidence/{picture.id}?view=1" alt="Picture: หน้าจอระบบ.png"' in section
+    )
+    assert (
+        f'href="/central/evidence/{pdf.id}?view=1" target="_blank" rel="noopener" data-kind="pdf"'
+        in section
+    )
+    assert f"/central/evidence/{sheet.id}?view=1" not in section
+    for item, kind, inline in ((picture, "image/png", True), (pdf, "application/pdf", True),
+                               (sheet, sheet.content_type, False)):  # fmt: skip
+        reply = client.get(f"/central/evidence/{item.id}?view=1")
+        try:
+            assert reply.status_code == 200
+            assert reply.mimetype == kind
+            disposition = reply.headers["Content-Disposition"]
+            assert disposition.startswith("inline" if inline else "attachment"), disposition
+            assert reply.headers["X-Content-Type-Options"] == "nosniff"
+            policy = reply.headers["Content-Security-Policy"]
+            assert policy.startswith("default-src 'none'")
+            # The PDF viewer does not run in a sandbox; everything else is sandboxed.
+            assert ("sandbox" in policy) is (kind != "application/pdf")
+        finally:
+            reply.close()
+
+
 def test_file_sizes_are_written_for_people(app):
     from assess.formatting import file_size
 
