@@ -25,7 +25,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -175,10 +175,14 @@ class AnswerProblem:
 
 
 class AnswersFileError(Exception):
-    """An answers file was refused; ``problems`` lists every reason."""
+    """An answers file was refused; ``problems`` lists every reason, and ``records`` the
+    agencies' records read all the same (so a caller can add its own problems of them)."""
 
-    def __init__(self, problems: list[AnswerProblem]) -> None:
+    def __init__(
+        self, problems: list[AnswerProblem], records: Sequence[ResponseAnswers] = ()
+    ) -> None:
         self.problems = problems
+        self.records = list(records)
         super().__init__("\n".join(str(p) for p in problems))
 
 
@@ -667,7 +671,7 @@ def read_json_answers(
         problems.extend(AnswerProblem.of(source, 0, agency, code, error) for code, error in bad)
         out.append(ResponseAnswers(agency, answers, status))
     if problems:
-        raise AnswersFileError(problems)
+        raise AnswersFileError(problems, out)
     return out
 
 
@@ -763,7 +767,7 @@ def read_csv_answers(
     except csv.Error as exc:
         problems.append(AnswerProblem.of(source, reader.line_num, "", "", _not_csv(exc)))
     if problems:
-        raise AnswersFileError(problems)
+        raise AnswersFileError(problems, out)
     return out
 
 

@@ -207,6 +207,15 @@ def _xlsx_as_csv(data: bytes, filename: str) -> str:
     return buffer.getvalue()
 
 
+def _not_invited(item: ResponseAnswers, filename: str, round_: Round) -> str:
+    return _(
+        "%(where)s: agency %(agency)s: not invited to round %(round)s",
+        where=_where(item, filename),
+        agency=item.agency,
+        round=round_.id,
+    )
+
+
 def import_round(
     round_: Round, data: bytes, filename: str, *, status: str = "draft", actor: User | None = None
 ) -> int:
@@ -224,16 +233,24 @@ def import_round(
             _("round %(round)s is published: its answers can no longer change", round=round_.id)
         )
     questionnaire = questionnaire_of(round_.questionnaire)
-    try:
-        batch = read_file(data, filename, questionnaire)
-    except AnswersFileError as exc:
-        raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
     invited = {
         code: (response_id, seen)
         for response_id, code, seen in db.session.execute(
             responses.AGENCY_STATUSES.where(Response.round_id == round_.id)
         )
     }
+    try:
+        batch = read_file(data, filename, questionnaire)
+    except AnswersFileError as exc:
+        # Every problem in one pass: the agencies not invited among those read, too.
+        raise ServiceError(
+            [i18n.problem(p) for p in exc.problems]
+            + [
+                _not_invited(item, filename, round_)
+                for item in exc.records
+                if item.agency not in invited
+            ]
+        ) from None
     problems: dict[int, str] = {}  # by the item's place in the file
     targets: list[responses.Replacement] = []
     complete: dict[int, int] = {}  # place in the file → place in targets, of those complete
@@ -241,12 +258,7 @@ def import_round(
         where = _where(item, filename)
         found = invited.get(item.agency)
         if found is None:
-            problems[place] = _(
-                "%(where)s: agency %(agency)s: not invited to round %(round)s",
-                where=where,
-                agency=item.agency,
-                round=round_.id,
-            )
+            problems[place] = _not_invited(item, filename, round_)
             continue
         wanted = item.status or status
         if wanted not in FILE_STATUSES:

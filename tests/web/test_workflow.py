@@ -284,6 +284,26 @@ def test_round_import_is_all_or_nothing(setup, tmp_path):
     with pytest.raises(ServiceError, match="agency AG-9: not invited"):
         interchange.import_round(round_, data, "answers.json")
     db.session.rollback()
+    # Bad values and agencies not invited are told in one pass, not one after the other.
+    data = _round_file(
+        tmp_path,
+        [{"agency": "AG-1", "answers": {"mgmt.leadership": 99}}, {"agency": "AG-9", "answers": {}}],
+    )
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, data, "answers.json")
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency AG-1: question mgmt.leadership: 99 is not an option (options: 0, 1, 2, 3, 4)",
+        f"answers.json: agency AG-9: not invited to round {round_.id}",
+    ]
+    csv_data = b"agency,mgmt.leadership\nAG-1,99\nAG-9,1\n"
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, csv_data, "answers.csv")
+    db.session.rollback()
+    assert [p.partition(": agency ")[2][:4] for p in caught.value.problems] == ["AG-1", "AG-9"]
+    assert (
+        caught.value.problems[1] == f"answers.csv:3: agency AG-9: not invited to round {round_.id}"
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
 
 
