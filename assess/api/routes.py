@@ -424,7 +424,7 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
     if hidden:
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
         rows = exports.anonymised(rows, _anonymous_ids(round_, accepted), ("agency",))
-    return _json_rows(_of_agency(rows, query.get("agency")))
+    return _json_rows(_of_agency(rows, agency))
 
 
 @bp.route("/rounds/<int:round_id>/benchmark", methods=["GET"])

@@ -85,6 +85,10 @@ def create_round(
     return round_
 
 
+#: A date's year from this one on is taken for a Buddhist Era year (Gregorian + 543).
+BE_YEARS = 2400
+
+
 def _problems(
     name: str, fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
 ) -> list[str]:
@@ -112,10 +116,6 @@ def _problems(
     if opens_on and closes_on and closes_on < opens_on and not buddhist:
         problems.append(_("the round closes before it opens"))
     return problems
-
-
-#: A date's year from this one on is taken for a Buddhist Era year (Gregorian + 543).
-BE_YEARS = 2400
 
 
 def check_round(

@@ -279,6 +279,7 @@ def _page_data(state: State, editable: bool) -> dict[str, Any]:
         "dims": {d.code: d.title.get(lang) for d in questionnaire.dimensions},
         "statuses": {code: str(label) for code, label in labels.RESPONSE_STATUS.items()},
         "max_bytes": current_app.config["EVIDENCE_MAX_BYTES"],
+        "max_digits": NUMBER_DIGITS,
         "urls": {
             "save": url_for("survey.save", round_id=round_id),
             "csrf": url_for("survey.csrf_token"),

@@ -229,7 +229,7 @@
         }
         // Past 15 digits a JavaScript number is no longer the one typed (it would save
         // 19.99999999999999999 as 20): refused here, as the server refuses it.
-        if (digits(raw) > 15) throw new Error(msg.digits);
+        if (digits(raw) > data.max_digits) throw new Error(msg.digits);
         return Number(raw);
       }
       return input.value.trim() === "" ? null : input.value;
