@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from assess import levels
+from assess import levels, provinces
 from assess.questionnaires import Questionnaire
 
 RESPONSE_STATUS = {
@@ -72,6 +72,28 @@ def level_name(questionnaire: Questionnaire, code: str | None) -> str:
         return code
 
 
+def province_label(value: str | None) -> str:
+    """A stored province in the request's language ("Chiang Mai" → "เชียงใหม่" in Thai)."""
+    from assess.app import current_language
+
+    return provinces.label(value, current_language())
+
+
+def province_options(values: list[str]) -> list[tuple[str, str]]:
+    """A province filter's choices, ``(stored value, label)``, in the request's language."""
+    from assess.app import current_language
+
+    return provinces.options(values, current_language())
+
+
+def province_names() -> list[str]:
+    """The 77 provinces' names in the request's language, in dictionary order."""
+    from assess.app import current_language
+
+    lang = current_language()
+    return [name for _value, name in provinces.options(provinces.ENGLISH_NAMES, lang)]
+
+
 def init_app(app: Flask) -> None:
     """Make the labels available to every template."""
     app.jinja_env.globals.update(
@@ -83,6 +105,10 @@ def init_app(app: Flask) -> None:
         dispute_status_label=lambda c: _get(DISPUTE_STATUS, c),
         grouping_label=lambda c: _get(GROUPING, c),
         level_name=level_name,
+        province_label=province_label,
+        province_options=province_options,
+        province_canonical=provinces.canonical,
+        province_names=province_names,
         level_index=levels.palette_index,
         level_colour=levels.colour,
         RESPONSE_STATUSES=list(RESPONSE_STATUS),

@@ -61,6 +61,8 @@ import league_table  # noqa: E402
 from _server import reset_database  # noqa: E402
 from league_table import PLACE_HEAD, PLACE_TAIL, TAGS  # noqa: E402
 
+from assess import provinces  # noqa: E402
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/assess_national"
 EMAIL, PASSWORD = "bench-reviewer@example.go.th", "bench-password-1"
 #: The agency of a round's biggest review page (``%s``: the round's id): the accepted
@@ -75,34 +77,7 @@ BUSIEST_REVIEW = (
 GENERATOR = 1
 
 #: The 77 provinces (Bangkok first): English and Thai names.
-PROVINCES = (
-    ("Bangkok", "กรุงเทพมหานคร"), ("Amnat Charoen", "อำนาจเจริญ"), ("Ang Thong", "อ่างทอง"),
-    ("Bueng Kan", "บึงกาฬ"), ("Buri Ram", "บุรีรัมย์"), ("Chachoengsao", "ฉะเชิงเทรา"),
-    ("Chai Nat", "ชัยนาท"), ("Chaiyaphum", "ชัยภูมิ"), ("Chanthaburi", "จันทบุรี"),
-    ("Chiang Mai", "เชียงใหม่"), ("Chiang Rai", "เชียงราย"), ("Chon Buri", "ชลบุรี"),
-    ("Chumphon", "ชุมพร"), ("Kalasin", "กาฬสินธุ์"), ("Kamphaeng Phet", "กำแพงเพชร"),
-    ("Kanchanaburi", "กาญจนบุรี"), ("Khon Kaen", "ขอนแก่น"), ("Krabi", "กระบี่"),
-    ("Lampang", "ลำปาง"), ("Lamphun", "ลำพูน"), ("Loei", "เลย"), ("Lop Buri", "ลพบุรี"),
-    ("Mae Hong Son", "แม่ฮ่องสอน"), ("Maha Sarakham", "มหาสารคาม"), ("Mukdahan", "มุกดาหาร"),
-    ("Nakhon Nayok", "นครนายก"), ("Nakhon Pathom", "นครปฐม"), ("Nakhon Phanom", "นครพนม"),
-    ("Nakhon Ratchasima", "นครราชสีมา"), ("Nakhon Sawan", "นครสวรรค์"),
-    ("Nakhon Si Thammarat", "นครศรีธรรมราช"), ("Nan", "น่าน"), ("Narathiwat", "นราธิวาส"),
-    ("Nong Bua Lam Phu", "หนองบัวลำภู"), ("Nong Khai", "หนองคาย"), ("Nonthaburi", "นนทบุรี"),
-    ("Pathum Thani", "ปทุมธานี"), ("Pattani", "ปัตตานี"), ("Phangnga", "พังงา"),
-    ("Phatthalung", "พัทลุง"), ("Phayao", "พะเยา"), ("Phetchabun", "เพชรบูรณ์"),
-    ("Phetchaburi", "เพชรบุรี"), ("Phichit", "พิจิตร"), ("Phitsanulok", "พิษณุโลก"),
-    ("Phra Nakhon Si Ayutthaya", "พระนครศรีอยุธยา"), ("Phrae", "แพร่"), ("Phuket", "ภูเก็ต"),
-    ("Prachin Buri", "ปราจีนบุรี"), ("Prachuap Khiri Khan", "ประจวบคีรีขันธ์"),
-    ("Ranong", "ระนอง"), ("Ratchaburi", "ราชบุรี"), ("Rayong", "ระยอง"), ("Roi Et", "ร้อยเอ็ด"),
-    ("Sa Kaeo", "สระแก้ว"), ("Sakon Nakhon", "สกลนคร"), ("Samut Prakan", "สมุทรปราการ"),
-    ("Samut Sakhon", "สมุทรสาคร"), ("Samut Songkhram", "สมุทรสงคราม"), ("Saraburi", "สระบุรี"),
-    ("Satun", "สตูล"), ("Si Sa Ket", "ศรีสะเกษ"), ("Sing Buri", "สิงห์บุรี"),
-    ("Songkhla", "สงขลา"), ("Sukhothai", "สุโขทัย"), ("Suphan Buri", "สุพรรณบุรี"),
-    ("Surat Thani", "สุราษฎร์ธานี"), ("Surin", "สุรินทร์"), ("Tak", "ตาก"), ("Trang", "ตรัง"),
-    ("Trat", "ตราด"), ("Ubon Ratchathani", "อุบลราชธานี"), ("Udon Thani", "อุดรธานี"),
-    ("Uthai Thani", "อุทัยธานี"), ("Uttaradit", "อุตรดิตถ์"), ("Yala", "ยะลา"),
-    ("Yasothon", "ยโสธร"),
-)  # fmt: skip
+PROVINCES = tuple((p.name_en, p.name_th) for p in provinces.PROVINCES)
 #: Mean latent maturity by kind of agency (0–1): central agencies ahead, subdistricts behind.
 MATURITY = {
     "ministry": 0.62, "department": 0.58, "public_org": 0.64, "state_enterprise": 0.66,

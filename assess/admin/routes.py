@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assess import i18n
+from assess import i18n, provinces
 from assess.admin import bp
 from assess.admin.forms import (
     AgencyForm,
@@ -87,7 +87,7 @@ def _filtered(query: Select[Any], tags_by_id: dict[int, list[str]] | None = None
     kind = args.get("type", "")
     if kind in AGENCY_TYPES:
         query = query.where(Agency.type == kind)
-    province = args.get("province", "").strip()
+    province = provinces.canonical(args.get("province", ""))
     if province:
         query = query.where(Agency.province == province)
     tag = args.get("tag", "").strip()
@@ -207,7 +207,7 @@ def _agency_fields(form: AgencyForm, problems: list[str]) -> dict[str, Any]:
         "name_en": (form.name_en.data or "").strip(),
         "type": form.type.data,
         "parent_id": parent_id,
-        "province": (form.province.data or "").strip(),
+        "province": form.province.data or "",
         "tags": tags,
         "active": bool(form.active.data),
     }
@@ -272,7 +272,7 @@ def agency(code: str) -> str | WerkzeugResponse | tuple[str, int]:
             name_en=found.name_en,
             type=found.type,
             parent_code=found.parent.code if found.parent else "",
-            province=found.province,
+            province=provinces.label(found.province, current_language()),
             tags="|".join(found.tags or []),
             active=found.active,
         )

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from assess import provinces
 from assess.models import AGENCY_TYPES
 
 #: Filter fields, in the order the form shows them.
@@ -92,6 +93,8 @@ class Filters:
         chosen = {}
         for name in FILTER_FIELDS:
             value = (args.get(name) or "").strip()
+            if name == "province":  # "เชียงใหม่" or "Chiang Mai": the stored spelling
+                value = provinces.canonical(value)
             chosen[name] = value if value in allowed[name] else ""
         return cls(**chosen)
 

@@ -27,7 +27,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assess import i18n, thai
+from assess import i18n, provinces, thai
 from assess.app import current_language
 from assess.auth import central_required
 from assess.extensions import db
@@ -363,7 +363,7 @@ class MonitorFilters:
         return cls(
             status=status if status in (*RESPONSE_STATUSES, "pending") else "",
             type=kind if kind in AGENCY_TYPES else "",
-            province=args.get("province", "").strip(),
+            province=provinces.canonical(args.get("province", "")),
             q=args.get("q", "").strip(),
             sort=sort if sort in ("code", "activity", "status") else "code",
         )

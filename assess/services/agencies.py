@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from assess import provinces
 from assess.extensions import db
 from assess.models import AGENCY_TYPES, Agency
 from assess.services.errors import ServiceError
@@ -150,9 +151,11 @@ def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
             created += 1
         else:
             before[agency.code] = _record(agency)
-        for name in ("name_th", "name_en", "province"):
-            if name in clean and (clean[name] or name == "province"):
+        for name in ("name_th", "name_en"):
+            if clean.get(name):
                 setattr(agency, name, clean[name])
+        if "province" in clean:
+            agency.province = provinces.canonical(clean["province"])
         if clean.get("type"):
             agency.type = clean["type"]
         if "tags" in clean:
@@ -238,7 +241,8 @@ def find_agency(code: str) -> Agency | None:
 
 
 def update_agency(agency: Agency, **fields: object) -> None:
-    """Edit an agency's names, type, parent, province and tags (validated)."""
+    """Edit an agency's names, type, parent, province and tags (validated; a province is
+    stored in its one spelling, :func:`assess.provinces.canonical`)."""
     kind = fields.get("type")
     if kind is not None and kind not in AGENCY_TYPES:
         raise ServiceError(
@@ -251,6 +255,8 @@ def update_agency(agency: Agency, **fields: object) -> None:
     parent_id = fields.get("parent_id")
     if parent_id is not None and parent_id == agency.id:
         raise ServiceError(_("an agency cannot be its own parent"))
+    if isinstance(fields.get("province"), str):
+        fields["province"] = provinces.canonical(str(fields["province"]))
     for name, value in fields.items():
         setattr(agency, name, value)
     if not agency.name_th and not agency.name_en:

@@ -361,6 +361,55 @@ def test_agency_edit(client, auth, people):
     assert client.get("/central/agencies/NOPE").status_code == 404
 
 
+def test_provinces_are_stored_in_one_spelling_and_shown_in_the_readers_language(
+    client, auth, people
+):
+    """ "จังหวัดเชียงใหม่", "Chiangmai" and "Chiang Mai" are one province, shown in Thai."""
+    reviewer, _admin = people
+    reviewer.language = "th"
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    data = (
+        "code,name_th,name_en,type,parent_code,province,tags\n"
+        "LAO-CMI-1,เทศบาลนครเชียงใหม่,,local,,จังหวัดเชียงใหม่,\n"
+        "LAO-CMI-2,เทศบาลเมืองแม่โจ้,,local,,Chiangmai,\n"
+        "LAO-X,หน่วยงานทดลอง,,local,,Atlantis,\n"
+    ).encode()
+    assert upload(client, "/central/agencies/import", "agencies.csv", data).status_code == 302
+    stored = {
+        code: province
+        for code, province in db.session.execute(select(Agency.code, Agency.province))
+    }
+    assert stored["LAO-CMI-1"] == stored["LAO-CMI-2"] == "Chiang Mai"
+    assert stored["LAO-X"] == "Atlantis"  # no known province: kept as given
+    html = page_of(client, "/central/agencies")
+    # The filter offers each province once, by its Thai name, in dictionary order.
+    assert html.count('<option value="Chiang Mai"') == 1
+    assert '<option value="Chiang Mai" >เชียงใหม่</option>' in html
+    assert html.index(">กรุงเทพมหานคร<") < html.index(">เชียงใหม่<")
+    assert '<td class="small">เชียงใหม่</td>' in html
+    assert '<td class="small">Chiang Mai</td>' not in html
+    # Filtering by the Thai name finds the stored English spelling.
+    by_thai = page_of(client, "/central/agencies?province=เชียงใหม่")
+    assert "LAO-CMI-1" in by_thai
+    assert "MOF-RD" not in by_thai
+    # The form shows the Thai name, offers the 77 names, and stores the one spelling.
+    form = page_of(client, "/central/agencies/MOF-RD")
+    assert 'name="province" type="text" value="กรุงเทพมหานคร"' in form
+    assert form.count("<option value=", form.index('<datalist id="province-names">')) >= 77
+    response = client.post(
+        "/central/agencies/MOF-RD",
+        data={"name_th": "กรมสรรพากร", "type": "department", "province": "จ.น่าน"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(Agency.province).filter_by(code="MOF-RD")) == "Nan"
+    # English pages show the English names.
+    reviewer.language = "en"
+    db.session.commit()
+    assert '<td class="small">Chiang Mai</td>' in page_of(client, "/central/agencies")
+
+
 def test_new_agency(client, auth, people):
     auth.login("reviewer@example.go.th")
     assert page_of(client, "/central/agencies/new")

@@ -370,3 +370,18 @@ def test_the_central_office_sees_any_agency_results_page(scene, client, auth):
     text = _text(reply)
     assert "Bravo Department" in text
     assert "Rank in peer group" in text
+
+
+def test_the_province_peer_group_is_named_in_the_readers_language(scene, client, auth):
+    """Peers by province: the group is the province's Thai name on a Thai page."""
+    for agency in (scene.a, scene.b, scene.c):
+        agency.province = "Chiang Mai"
+    rounds.move(scene.round, "published")
+    scene.coordinator.language = "th"
+    db.session.commit()
+    auth.login("a@example.go.th")
+    text = _text(client.get(f"/rounds/{scene.round.id}/results"))
+    assert "จังหวัดเดียวกัน: เชียงใหม่" in text
+    assert "Chiang Mai" not in text
+    english(scene.coordinator)
+    assert "Same province: Chiang Mai" in _text(client.get(f"/rounds/{scene.round.id}/results"))

@@ -659,3 +659,19 @@ def test_plotly_is_served_from_the_installed_package(reviewer):
     assert gzip.decompress(compressed.data) == original
     again = reviewer.get(url, headers={"If-None-Match": reply.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_provinces_are_named_in_the_readers_language(client, auth, scene):
+    """The province filter and the league table name provinces in Thai on a Thai page;
+    the Thai name in a link filters as the stored spelling does."""
+    scene.reviewer.language = "th"
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    html = page(client, scene.base)
+    assert '<option value="Chiang Mai" selected>' not in html
+    assert ">เชียงใหม่</option>" in html
+    assert "· เชียงใหม่</div>" in html
+    assert "· Chiang Mai</div>" not in html
+    thai = page(client, f"{scene.base}?province=เชียงใหม่")
+    assert league_codes(thai) == ["PROV-C", "LAO-D"]
+    assert '<option value="Chiang Mai" selected>เชียงใหม่</option>' in thai

@@ -779,3 +779,22 @@ def test_the_audit_trail_has_no_editing_routes(app, client, auth, scene):
     url = f"/central/rounds/{scene.round.id}/responses/MOF-RD/audit"
     assert client.post(url).status_code == 405
     assert client.delete(url).status_code == 405
+
+
+def test_the_monitor_and_review_name_provinces_in_the_readers_language(client, auth, scene):
+    """Thai pages show "กรุงเทพมหานคร" for the stored "Bangkok": in the filter, the table
+    and the review's heading; a Thai name in the query filters as the stored one."""
+    submit(scene.response, scene.coordinator)
+    scene.reviewer.language = "th"
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{scene.round.id}"
+    html = page_of(client, base)
+    assert ">กรุงเทพมหานคร</option>" in html
+    assert '<td class="small">กรุงเทพมหานคร</td>' in html
+    assert '<td class="small">Bangkok</td>' not in html
+    by_thai = page_of(client, f"{base}?province=เชียงใหม่")
+    assert "PROV-CMI" in by_thai.split("<tbody>")[-1]
+    assert "MOF-RD" not in by_thai.split("<tbody>")[-1]
+    review = page_of(client, f"{base}/responses/MOF-RD")
+    assert " · กรุงเทพมหานคร" in review
