@@ -4,8 +4,8 @@ The language is chosen per request (:func:`assess.app.select_locale`); outside a
 is English, so the command line prints the same English as always. Templates and views
 translate with ``_()``; services translate their messages with ``flask_babel.gettext`` when
 they raise. These helpers cover the rest: messages of the pure core
-(:class:`~assess.questionnaires.answers.Message`), words and dates inside messages, and
-WTForms' own messages (WTForms ships no Thai).
+(:class:`~assess.questionnaires.answers.Message`, the problems of answers and questionnaire
+files), words and dates inside messages, and WTForms' own messages (WTForms ships no Thai).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import get_locale, get_translations, gettext
 from flask_wtf import FlaskForm
 
+from assess.questionnaires import Problem
 from assess.questionnaires.answers import AnswerError, AnswerProblem, Message
 
 
@@ -36,8 +37,9 @@ def reason(error: AnswerError) -> str:
     return translate(error.message)
 
 
-def problem(item: AnswerProblem) -> str:
-    """``FILE:LINE: agency A: question Q: reason`` in the current language."""
+def problem(item: AnswerProblem | Problem) -> str:
+    """A problem of an answers file (``FILE:LINE: agency A: question Q: reason``) or of a
+    questionnaire file (``FILE:LINE: message``) in the current language."""
     return item.render(gettext)
 
 

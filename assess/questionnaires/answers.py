@@ -31,6 +31,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from assess.questionnaires.messages import N_ as N_
+from assess.questionnaires.messages import Message as Message
+from assess.questionnaires.messages import same as _same
 from assess.questionnaires.model import OptionValue, Question, Questionnaire, QuestionType
 
 
@@ -63,55 +66,6 @@ CSV_NA = "#NA"
 NUMBER_DIGITS = 15
 _CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 _RESERVED_COLUMNS = ("agency", "status")
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for translation (``pybabel extract -k N_``); returns it unchanged."""
-    return message
-
-
-def _same(text: str) -> str:
-    return text
-
-
-class Message:
-    """A message template with named parameters (``%(name)s``), translatable later.
-
-    ``str()`` is the English text. :meth:`translate` looks the template up with the given
-    ``gettext`` and fills in the same parameters; a parameter that is itself a
-    :class:`Message` is translated too. Values (numbers, codes, option values) are formatted
-    the same way in every language.
-    """
-
-    __slots__ = ("params", "template")
-
-    def __init__(self, template: str, /, **params: object) -> None:
-        self.template = template
-        self.params = params
-
-    def translate(self, gettext: Callable[[str], str]) -> str:
-        """The message in the language of ``gettext`` (``str()`` gives the English)."""
-        text = gettext(self.template)
-        if not self.params:
-            return text
-        return text % {
-            name: value.translate(gettext) if isinstance(value, Message) else value
-            for name, value in self.params.items()
-        }
-
-    def __str__(self) -> str:
-        return self.translate(_same)
-
-    def __repr__(self) -> str:
-        return f"Message({self.template!r}, **{self.params!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Message):
-            return NotImplemented
-        return (self.template, self.params) == (other.template, other.params)
-
-    def __hash__(self) -> int:
-        return hash(self.template)
 
 
 class AnswerError(ValueError):

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from assess.questionnaires.messages import N_, Message
+
 if TYPE_CHECKING:
     from assess.questionnaires.model import Question
 
@@ -40,7 +42,15 @@ ORDERING = frozenset({"<", "<=", ">", ">="})
 
 
 class ConditionError(ValueError):
-    """A condition that does not parse or does not fit the questionnaire."""
+    """A condition that does not parse or does not fit the questionnaire.
+
+    ``str()`` is the reason in English; ``message`` keeps its template and parameters, for
+    the reason in another language (as :class:`~assess.questionnaires.answers.AnswerError`).
+    """
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.message = Message(template, **params)
+        super().__init__(str(self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +136,20 @@ def _tokenize(source: str) -> list[_Token]:
         if match is None:
             char = source[pos]
             if char == "'":
-                raise ConditionError(f"unterminated string at column {pos + 1}")
-            hint = ""
+                raise ConditionError(N_("unterminated string at column %(column)s"), column=pos + 1)
+            template = N_("unexpected %(char)s at column %(column)s")
             if char == '"':
-                hint = " (strings take single quotes: 'text')"
+                template = N_(
+                    "unexpected %(char)s at column %(column)s (strings take single quotes: 'text')"
+                )
             elif char == "=":
-                hint = " (equality is ==)"
+                template = N_("unexpected %(char)s at column %(column)s (equality is ==)")
             elif char.isupper():
-                hint = " (question codes and keywords are lower case)"
-            raise ConditionError(f"unexpected {char!r} at column {pos + 1}{hint}")
+                template = N_(
+                    "unexpected %(char)s at column %(column)s (question codes and keywords are "
+                    "lower case)"
+                )
+            raise ConditionError(template, char=repr(char), column=pos + 1)
         kind = match.lastgroup
         assert kind is not None
         if kind != "space":
@@ -192,23 +207,29 @@ class _Parser:
         token = self.current
         return token.kind == kind and (text is None or token.text == text)
 
-    def expect(self, kind: str, text: str, what: str) -> _Token:
+    def expect(self, kind: str, text: str, what: Message | str) -> _Token:
         if not self.at(kind, text):
-            raise ConditionError(f"expected {what} {self._where()}")
+            raise ConditionError(N_("expected %(what)s %(where)s"), what=what, where=self._where())
         return self.take()
 
-    def _where(self) -> str:
+    def _where(self) -> Message:
         token = self.current
         if token.kind == "end":
-            return "at the end"
-        return f"at column {token.column}, found {token.text!r}"
+            return Message(N_("at the end"))
+        return Message(
+            N_("at column %(column)s, found %(found)s"),
+            column=token.column,
+            found=repr(token.text),
+        )
 
     def parse(self) -> RawCondition:
         if self.at("end"):
-            raise ConditionError("the condition is empty")
+            raise ConditionError(N_("the condition is empty"))
         expr = self.parse_or()
         if not self.at("end"):
-            raise ConditionError(f"expected 'and', 'or' or the end {self._where()}")
+            raise ConditionError(
+                N_("expected 'and', 'or' or the end %(where)s"), where=self._where()
+            )
         return expr
 
     def parse_or(self) -> RawCondition:
@@ -239,7 +260,7 @@ class _Parser:
             return expr
         if self.at("name", "answered"):
             column = self.take().column
-            self.expect("punct", "(", "'(' after answered")
+            self.expect("punct", "(", Message(N_("'(' after answered")))
             ref = self.parse_ref()
             self.expect("punct", ")", "')'")
             return _RawAnswered(ref, column)
@@ -250,29 +271,31 @@ class _Parser:
             return _RawCompare(ref, op, (self.parse_literal(),), column)
         if self.at("name", "in"):
             self.take()
-            self.expect("punct", "[", "'[' after in")
+            self.expect("punct", "[", Message(N_("'[' after in")))
             literals = [self.parse_literal()]
             while self.at("punct", ","):
                 self.take()
                 literals.append(self.parse_literal())
-            self.expect("punct", "]", "',' or ']'")
+            self.expect("punct", "]", Message(N_("',' or ']'")))
             return _RawCompare(ref, "in", tuple(literals), column)
         if self.at("name", "contains"):
             self.take()
             return _RawCompare(ref, "contains", (self.parse_literal(),), column)
         raise ConditionError(
-            f"expected an operator (==, !=, <, <=, >, >=, in, contains) after {ref!r} "
-            f"{self._where()}"
+            N_("expected an operator (==, !=, <, <=, >, >=, in, contains) after %(ref)s %(where)s"),
+            ref=repr(ref),
+            where=self._where(),
         )
 
     def parse_ref(self) -> str:
         token = self.current
         if token.kind != "name":
-            raise ConditionError(f"expected a question code {self._where()}")
+            raise ConditionError(N_("expected a question code %(where)s"), where=self._where())
         if token.text in KEYWORDS:
             raise ConditionError(
-                f"expected a question code at column {token.column}, found the keyword "
-                f"{token.text!r}"
+                N_("expected a question code at column %(column)s, found the keyword %(keyword)s"),
+                column=token.column,
+                keyword=repr(token.text),
             )
         self.take()
         return token.text
@@ -288,11 +311,17 @@ class _Parser:
         if token.kind == "name" and token.text in ("yes", "no"):
             self.take()
             return token.text == "yes"
-        hint = ""
         if token.kind == "name":
-            hint = f" (a text value takes quotes: '{token.text}')"
+            raise ConditionError(
+                N_(
+                    "expected a number, a 'quoted string', yes or no %(where)s (a text value "
+                    "takes quotes: %(quoted)s)"
+                ),
+                where=self._where(),
+                quoted=f"'{token.text}'",
+            )
         raise ConditionError(
-            f"expected a number, a 'quoted string', yes or no {self._where()}{hint}"
+            N_("expected a number, a 'quoted string', yes or no %(where)s"), where=self._where()
         )
 
 
@@ -323,7 +352,9 @@ def bind(raw: RawCondition, earlier: Mapping[str, Question]) -> Condition:
         return And(operands) if raw.op == "and" else Or(operands)
     question = earlier.get(raw.ref)
     if question is None:
-        raise ConditionError(f"refers to {raw.ref!r}, which is not an earlier question")
+        raise ConditionError(
+            N_("refers to %(ref)s, which is not an earlier question"), ref=repr(raw.ref)
+        )
     if isinstance(raw, _RawAnswered):
         return Answered(raw.ref)
     return _bind_compare(raw, question)
@@ -334,17 +365,37 @@ def _bind_compare(raw: _RawCompare, question: Question) -> Condition:
 
     code, op, kind = raw.ref, raw.op, question.type
     if kind is QuestionType.TEXT:
-        raise ConditionError(f"{code!r} is a text question: only answered({code}) can test it")
+        raise ConditionError(
+            N_("%(code)s is a text question: only answered(%(ref)s) can test it"),
+            code=repr(code),
+            ref=code,
+        )
     if kind is QuestionType.MULTI and op != "contains":
-        raise ConditionError(f"{code!r} is a multi question: test it with '{code} contains …'")
+        raise ConditionError(
+            N_("%(code)s is a multi question: test it with '%(ref)s contains …'"),
+            code=repr(code),
+            ref=code,
+        )
     if op == "contains" and kind is not QuestionType.MULTI:
-        raise ConditionError(f"'contains' works only on multi questions, and {code!r} is {kind}")
+        raise ConditionError(
+            N_("'contains' works only on multi questions, and %(code)s is %(type)s"),
+            code=repr(code),
+            type=f"{kind}",
+        )
     if op in ORDERING:
         if kind is QuestionType.YESNO:
-            raise ConditionError(f"{op} cannot compare yes/no question {code!r}; use == or !=")
+            raise ConditionError(
+                N_("%(op)s cannot compare yes/no question %(code)s; use == or !="),
+                op=op,
+                code=repr(code),
+            )
         if question.has_options and not question.integer_options:
             raise ConditionError(
-                f"{op} needs integer option values, and {code!r} has text values; use == or in"
+                N_(
+                    "%(op)s needs integer option values, and %(code)s has text values; use == or in"
+                ),
+                op=op,
+                code=repr(code),
             )
     literals = tuple(_bind_literal(lit, question, ordering=op in ORDERING) for lit in raw.literals)
     if op == "in":
@@ -360,34 +411,55 @@ def _bind_literal(literal: Literal, question: Question, *, ordering: bool) -> Bo
     code = question.code
     if question.type is QuestionType.YESNO:
         if not isinstance(literal, bool):
-            raise ConditionError(f"{code!r} is a yes/no question: compare it with yes or no")
+            raise ConditionError(
+                N_("%(code)s is a yes/no question: compare it with yes or no"), code=repr(code)
+            )
         return literal
     if question.type is QuestionType.NUMBER:
         if not isinstance(literal, Decimal):
-            raise ConditionError(f"{code!r} is a number question: compare it with a number")
+            raise ConditionError(
+                N_("%(code)s is a number question: compare it with a number"), code=repr(code)
+            )
         return literal
     # level / choice / multi: a literal names an option value.
     if ordering:
         if not isinstance(literal, Decimal):
-            raise ConditionError(f"{op_name(literal)} cannot be ordered against {code!r}")
+            raise ConditionError(
+                N_("%(value)s cannot be ordered against %(code)s"),
+                value=op_name(literal),
+                code=repr(code),
+            )
         return literal
     if isinstance(literal, bool):
         literal = "yes" if literal else "no"
     if isinstance(literal, Decimal):
         if literal != literal.to_integral_value():
-            raise ConditionError(f"{literal} is not an option of {code!r} ({_options(question)})")
+            raise ConditionError(
+                N_("%(value)s is not an option of %(code)s (%(options)s)"),
+                value=f"{literal}",
+                code=repr(code),
+                options=_options(question),
+            )
         candidate: str | int = int(literal)
     else:
         candidate = literal
     if question.option(candidate) is None:
-        hint = ""
         as_other: str | int = str(candidate) if isinstance(candidate, int) else candidate
         if isinstance(candidate, str) and candidate.lstrip("-").isdigit():
             as_other = int(candidate)
         if as_other != candidate and question.option(as_other) is not None:
-            hint = f"; write {as_other!r}" if isinstance(as_other, str) else f"; write {as_other}"
+            raise ConditionError(
+                N_("%(value)s is not an option of %(code)s (%(options)s); write %(suggestion)s"),
+                value=_show(candidate),
+                code=repr(code),
+                options=_options(question),
+                suggestion=repr(as_other) if isinstance(as_other, str) else str(as_other),
+            )
         raise ConditionError(
-            f"{_show(candidate)} is not an option of {code!r} ({_options(question)}){hint}"
+            N_("%(value)s is not an option of %(code)s (%(options)s)"),
+            value=_show(candidate),
+            code=repr(code),
+            options=_options(question),
         )
     return candidate
 
@@ -403,8 +475,10 @@ def _show(value: object) -> str:
     return f"'{value}'" if isinstance(value, str) else str(value)
 
 
-def _options(question: Question) -> str:
-    return "options: " + ", ".join(_show(o.value) for o in question.options)
+def _options(question: Question) -> Message:
+    return Message(
+        N_("options: %(options)s"), options=", ".join(_show(o.value) for o in question.options)
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,12 +13,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from assess.questionnaires import conditions
+from assess.questionnaires.messages import N_, Message, same
 from assess.questionnaires.model import (
     SCHEMA,
     Band,
@@ -67,13 +68,34 @@ TYPE_KEYS: dict[QuestionType, set[str]] = {
 ALL_TYPE_KEYS = set().union(*TYPE_KEYS.values())
 
 
+#: Where a problem is in the file: a key (kept as written) or a translatable description
+#: such as ``question 'q1'``.
+Where = Message | str
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
-    """One problem of a file, printed as ``FILE:LINE: message``."""
+    """One problem of a file, printed as ``FILE:LINE: message``.
+
+    ``message`` is the English text (what the command line prints); ``translatable`` keeps
+    its template and parameters, for :meth:`render` in another language.
+    """
 
     file: str
     line: int
     message: str
+    #: The message as a translatable :class:`Message` (``message`` is its English text).
+    translatable: Message | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, file: str, line: int, message: Message) -> Problem:
+        """A problem whose message is translatable."""
+        return cls(file, line, str(message), message)
+
+    def render(self, gettext: Callable[[str], str] = same) -> str:
+        """``FILE:LINE: message`` in the language of ``gettext``."""
+        text = self.message if self.translatable is None else self.translatable.translate(gettext)
+        return f"{self.file}:{self.line}: {text}"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -93,7 +115,9 @@ def load(path: str | Path) -> Questionnaire:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise QuestionnaireError([Problem(str(path), 0, f"cannot read: {exc.strerror}")]) from None
+        raise QuestionnaireError(
+            [Problem.of(str(path), 0, Message(N_("cannot read: %(why)s"), why=exc.strerror))]
+        ) from None
     return loads(data, source=str(path))
 
 
@@ -105,12 +129,12 @@ def loads(data: str | bytes, source: str = "<string>") -> Questionnaire:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise QuestionnaireError(
-            [Problem(source, line, "the file is not UTF-8 text (save it as UTF-8)")]
+            [Problem.of(source, line, Message(N_("the file is not UTF-8 text (save it as UTF-8)")))]
         ) from None
     try:
         tree, source_problems = parse(text)
     except SourceError as exc:
-        raise QuestionnaireError([Problem(source, exc.line, exc.message)]) from None
+        raise QuestionnaireError([Problem.of(source, exc.line, exc.message)]) from None
     builder = _Builder(source)
     for line, message in source_problems:
         builder.error(line, message)
@@ -145,34 +169,41 @@ class _Builder:
     #: The line where each question code first appears, for duplicate messages.
     first_lines: dict[str, int] = field(default_factory=dict)
 
-    def error(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.source, line, message))
+    def error(self, line: int, template: str | Message, /, **params: object) -> None:
+        """Report a problem: a template (marked with ``N_``) and its parameters, or a message."""
+        message = template if isinstance(template, Message) else Message(template, **params)
+        self.problems.append(Problem.of(self.source, line, message))
 
     # -- generic checks -------------------------------------------------------------------
 
-    def keys(self, node: Node, allowed: Iterable[str], required: Iterable[str], where: str) -> bool:
+    def keys(
+        self, node: Node, allowed: Iterable[str], required: Iterable[str], where: Where
+    ) -> bool:
         """Report unknown and missing keys; False when ``node`` is not a mapping."""
         if not node.is_map:
-            self.error(node.line, f"{where} must be a mapping of keys to values")
+            self.error(node.line, N_("%(where)s must be a mapping of keys to values"), where=where)
             return False
         allowed = set(allowed)
         for key in node.value:
             if key not in allowed:
-                self.error(
-                    node.key_lines[key], f"{where}: unknown key {key!r}{_suggest(key, allowed)}"
-                )
+                self.error(node.key_lines[key], _unknown_key(where, key, allowed))
         for key in required:
             if key not in node.value:
-                self.error(node.line, f"{where}: missing required key {key!r}")
+                self.error(
+                    node.line,
+                    N_("%(where)s: missing required key %(key)s"),
+                    where=where,
+                    key=repr(key),
+                )
         return True
 
-    def text(self, node: Node | None, where: str) -> LocalizedText | None:
+    def text(self, node: Node | None, where: Where) -> LocalizedText | None:
         """A localized text: a plain string or a mapping with ``th`` and/or ``en``."""
         if node is None:
             return None
         if isinstance(node.value, str):
             if not node.value.strip():
-                self.error(node.line, f"{where} is empty")
+                self.error(node.line, N_("%(where)s is empty"), where=where)
                 return None
             return LocalizedText(th=node.value, en=node.value)
         if node.is_map:
@@ -180,7 +211,9 @@ class _Builder:
             for key in unknown:
                 self.error(
                     node.key_lines[key],
-                    f"{where}: unknown language {key!r} (localized text takes th and en)",
+                    N_("%(where)s: unknown language %(key)s (localized text takes th and en)"),
+                    where=where,
+                    key=repr(key),
                 )
             values: dict[str, str] = {}
             for lang in ("th", "en"):
@@ -188,21 +221,26 @@ class _Builder:
                 if item is None:
                     continue
                 if not isinstance(item.value, str) or not item.value.strip():
-                    self.error(item.line, f"{where}: {lang} must be non-empty text")
+                    self.error(
+                        item.line,
+                        N_("%(where)s: %(lang)s must be non-empty text"),
+                        where=where,
+                        lang=lang,
+                    )
                 else:
                     values[lang] = item.value
             if not values and not unknown:
-                self.error(node.line, f"{where} needs th or en")
+                self.error(node.line, N_("%(where)s needs th or en"), where=where)
             if not values:
                 return None
             return LocalizedText(th=values.get("th"), en=values.get("en"))
-        self.error(node.line, f"{where} must be text or a mapping with th and en")
+        self.error(node.line, N_("%(where)s must be text or a mapping with th and en"), where=where)
         return None
 
     def number(
         self,
         node: Node,
-        where: str,
+        where: Where,
         *,
         minimum: Decimal | None = None,
         greater_than: Decimal | None = None,
@@ -210,23 +248,38 @@ class _Builder:
         """A finite number (never a boolean or a quoted string), optionally bounded."""
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self.error(node.line, f"{where} must be a number, not {_show(node)}")
+            self.error(
+                node.line,
+                N_("%(where)s must be a number, not %(value)s"),
+                where=where,
+                value=_show(node),
+            )
             return None
         number = Decimal(value)
         if not number.is_finite():
-            self.error(node.line, f"{where} must be a finite number")
+            self.error(node.line, N_("%(where)s must be a finite number"), where=where)
             return None
         if minimum is not None and number < minimum:
-            self.error(node.line, f"{where} must be at least {minimum}, not {_fmt(number)}")
+            self.error(
+                node.line,
+                N_("%(where)s must be at least %(min)s, not %(value)s"),
+                where=where,
+                min=f"{minimum}",
+                value=_fmt(number),
+            )
             return None
         if greater_than is not None and number <= greater_than:
             self.error(
-                node.line, f"{where} must be greater than {greater_than}, not {_fmt(number)}"
+                node.line,
+                N_("%(where)s must be greater than %(min)s, not %(value)s"),
+                where=where,
+                min=f"{greater_than}",
+                value=_fmt(number),
             )
             return None
         return number
 
-    def flag(self, node: Node | None, where: str, default: bool) -> bool:
+    def flag(self, node: Node | None, where: Where, default: bool) -> bool:
         """A boolean flag; ``yes``/``no`` are accepted beside ``true``/``false``."""
         if node is None:
             return default
@@ -235,35 +288,38 @@ class _Builder:
             return value
         if value in ("yes", "no"):
             return bool(value == "yes")
-        self.error(node.line, f"{where} must be true or false, not {_show(node)}")
+        self.error(
+            node.line,
+            N_("%(where)s must be true or false, not %(value)s"),
+            where=where,
+            value=_show(node),
+        )
         return default
 
-    def word(self, node: Node, where: str) -> str | None:
+    def word(self, node: Node, where: Where) -> str | None:
         """A code-like string; an unquoted integer is taken as its text (``code: 3``)."""
         if isinstance(node.value, str):
             return node.value
         if isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.text if node.text is not None else str(node.value)
-        self.error(node.line, f"{where} must be text, not {_show(node)}")
+        self.error(
+            node.line, N_("%(where)s must be text, not %(value)s"), where=where, value=_show(node)
+        )
         return None
 
-    def choice(self, node: Node | None, where: str, allowed: Iterable[str], default: str) -> str:
+    def choice(self, node: Node | None, where: Where, allowed: Iterable[str], default: str) -> str:
         if node is None:
             return default
         allowed = list(allowed)
         if node.value not in allowed:
-            self.error(
-                node.line,
-                f"{where} must be one of {', '.join(allowed)}, not {_show(node)}"
-                f"{_suggest(str(node.value), allowed)}",
-            )
+            self.error(node.line, _not_one_of(where, allowed, node))
             return default
         return str(node.value)
 
     # -- the file ---------------------------------------------------------------------------
 
     def build(self, tree: Node, content_hash: str) -> Questionnaire | None:
-        if not self.keys(tree, TOP_KEYS, ("schema",), "the file"):
+        if not self.keys(tree, TOP_KEYS, ("schema",), Message(N_("the file"))):
             return None
         top: dict[str, Node] = tree.value
         schema = top.get("schema")
@@ -272,13 +328,17 @@ class _Builder:
         if schema.value != SCHEMA:
             self.error(
                 schema.line,
-                f"schema must be {SCHEMA!r}, not {_show(schema)}: this file is not in a "
-                "format this version of assess reads",
+                N_(
+                    "schema must be %(schema)s, not %(value)s: this file is not in a format this "
+                    "version of assess reads"
+                ),
+                schema=repr(SCHEMA),
+                value=_show(schema),
             )
             return None
         for key in ("code", "version", "title", "levels", "dimensions"):
             if key not in top:
-                self.error(tree.line, f"missing required key {key!r}")
+                self.error(tree.line, N_("missing required key %(key)s"), key=repr(key))
 
         code = None
         if "code" in top:
@@ -286,14 +346,19 @@ class _Builder:
             if code is not None and not CODE_RE.match(code):
                 self.error(
                     top["code"].line,
-                    f"code {code!r} must be 2–64 lower-case letters, digits, '-' or '_', "
-                    "starting with a letter",
+                    N_(
+                        "code %(code)s must be 2–64 lower-case letters, digits, '-' or '_', "
+                        "starting with a letter"
+                    ),
+                    code=repr(code),
                 )
         version = self.version(top.get("version"), "version")
         supersedes = self.version(top.get("supersedes"), "supersedes")
         if version is not None and supersedes == version:
             self.error(
-                top["supersedes"].line, f"supersedes names this version itself ({version!r})"
+                top["supersedes"].line,
+                N_("supersedes names this version itself (%(version)s)"),
+                version=repr(version),
             )
         title = self.text(top.get("title"), "title")
         description = self.text(top.get("description"), "description")
@@ -322,16 +387,25 @@ class _Builder:
             source=self.source,
         )
 
-    def version(self, node: Node | None, where: str) -> str | None:
+    def version(self, node: Node | None, where: Where) -> str | None:
         if node is None:
             return None
         if isinstance(node.value, bool) or node.value is None or not node.is_scalar:
-            self.error(node.line, f'{where} must be text such as "2569", not {_show(node)}')
+            self.error(
+                node.line,
+                N_('%(where)s must be text such as "2569", not %(value)s'),
+                where=where,
+                value=_show(node),
+            )
             return None
         # An unquoted 2569 or 2569.10 is taken exactly as written.
         text = node.value if isinstance(node.value, str) else node.text
         if not text or not text.strip() or text != text.strip():
-            self.error(node.line, f"{where} must be non-empty text without surrounding spaces")
+            self.error(
+                node.line,
+                N_("%(where)s must be non-empty text without surrounding spaces"),
+                where=where,
+            )
             return None
         return text
 
@@ -339,49 +413,62 @@ class _Builder:
 
     def levels(self, node: Node) -> tuple[Level, ...]:
         if not node.is_seq:
-            self.error(node.line, "levels must be a list, lowest level first")
+            self.error(node.line, N_("levels must be a list, lowest level first"))
             return ()
         if len(node.value) < 2:
-            self.error(node.line, "levels: at least two levels are needed")
+            self.error(node.line, N_("levels: at least two levels are needed"))
         levels: list[Level] = []
         seen: dict[str, int] = {}
         previous_min: Decimal | None = None
         for index, item in enumerate(node.value):
-            where = f"level {index + 1}"
+            where: Where = Message(N_("level %(number)s"), number=index + 1)
             if not self.keys(item, LEVEL_KEYS, ("code", "min", "name"), where):
                 continue
             entry: dict[str, Node] = item.value
-            code = self.word(entry["code"], f"{where}: code") if "code" in entry else None
+            code = self.word(entry["code"], _at(where, "code")) if "code" in entry else None
             if code is not None:
-                where = f"level {code!r}"
+                where = Message(N_("level %(code)s"), code=repr(code))
                 if not code.strip():
-                    self.error(entry["code"].line, "level code is empty")
+                    self.error(entry["code"].line, N_("level code is empty"))
                     code = None
                 elif code in seen:
                     self.error(
                         entry["code"].line,
-                        f"duplicate level code {code!r} (first at line {seen[code]})",
+                        N_("duplicate level code %(code)s (first at line %(line)s)"),
+                        code=repr(code),
+                        line=seen[code],
                     )
                 else:
                     seen[code] = entry["code"].line
                     self.level_codes.append(code)
             minimum = None
             if "min" in entry:
-                minimum = self.number(entry["min"], f"{where}: min", minimum=Decimal(0))
+                minimum = self.number(entry["min"], _at(where, "min"), minimum=Decimal(0))
                 if minimum is not None:
                     if minimum > 100:
-                        self.error(entry["min"].line, f"{where}: min must be at most 100")
+                        self.error(
+                            entry["min"].line, N_("%(where)s: min must be at most 100"), where=where
+                        )
                     if index == 0 and minimum != 0:
-                        self.error(entry["min"].line, f"{where}: the first level's min must be 0")
+                        self.error(
+                            entry["min"].line,
+                            N_("%(where)s: the first level's min must be 0"),
+                            where=where,
+                        )
                     if previous_min is not None and minimum <= previous_min:
                         self.error(
                             entry["min"].line,
-                            f"{where}: min {_fmt(minimum)} must be greater than the previous "
-                            f"level's {_fmt(previous_min)} (levels are listed lowest first)",
+                            N_(
+                                "%(where)s: min %(min)s must be greater than the previous level's "
+                                "%(previous)s (levels are listed lowest first)"
+                            ),
+                            where=where,
+                            min=_fmt(minimum),
+                            previous=_fmt(previous_min),
                         )
                     previous_min = minimum
-            name = self.text(entry.get("name"), f"{where}: name")
-            level_description = self.text(entry.get("description"), f"{where}: description")
+            name = self.text(entry.get("name"), _at(where, "name"))
+            level_description = self.text(entry.get("description"), _at(where, "description"))
             if code is not None and minimum is not None and name is not None:
                 levels.append(Level(code, minimum, name, level_description))
         return tuple(levels)
@@ -390,7 +477,7 @@ class _Builder:
 
     def dimensions(self, node: Node) -> tuple[Dimension, ...]:
         if not node.is_seq or not node.value:
-            self.error(node.line, "dimensions must be a list of at least one dimension")
+            self.error(node.line, N_("dimensions must be a list of at least one dimension"))
             return ()
         self.collect_order(node)
         dimensions: list[Dimension] = []
@@ -415,39 +502,50 @@ class _Builder:
                     self.order.setdefault(code.value, position)
 
     def dimension(self, node: Node, index: int, seen: dict[str, int]) -> Dimension | None:
-        where = f"dimension {index + 1}"
+        where: Where = Message(N_("dimension %(number)s"), number=index + 1)
         if not self.keys(node, DIMENSION_KEYS, ("code", "title", "questions"), where):
             return None
         entry: dict[str, Node] = node.value
         code = None
         if "code" in entry:
-            code = self.word(entry["code"], f"{where}: code")
+            code = self.word(entry["code"], _at(where, "code"))
             if code is not None:
                 line = entry["code"].line
                 if not DIMENSION_RE.match(code):
                     self.error(
                         line,
-                        f"dimension code {code!r} must be 1–32 lower-case letters, digits or "
-                        "'_', starting with a letter",
+                        N_(
+                            "dimension code %(code)s must be 1–32 lower-case letters, digits or "
+                            "'_', starting with a letter"
+                        ),
+                        code=repr(code),
                     )
                     code = None
                 elif code in RESERVED_DIMENSIONS:
-                    self.error(line, f"dimension code {code!r} is reserved for the overall score")
+                    self.error(
+                        line,
+                        N_("dimension code %(code)s is reserved for the overall score"),
+                        code=repr(code),
+                    )
                     code = None
                 elif code in seen:
                     self.error(
-                        line, f"duplicate dimension code {code!r} (first at line {seen[code]})"
+                        line,
+                        N_("duplicate dimension code %(code)s (first at line %(line)s)"),
+                        code=repr(code),
+                        line=seen[code],
                     )
                     code = None
                 else:
                     seen[code] = line
-                    where = f"dimension {code!r}"
-        title = self.text(entry.get("title"), f"{where}: title")
-        description = self.text(entry.get("description"), f"{where}: description")
+                    where = Message(N_("dimension %(code)s"), code=repr(code))
+        title = self.text(entry.get("title"), _at(where, "title"))
+        description = self.text(entry.get("description"), _at(where, "description"))
         weight = Decimal(1)
         if "weight" in entry:
             weight = (
-                self.number(entry["weight"], f"{where}: weight", greater_than=Decimal(0)) or weight
+                self.number(entry["weight"], _at(where, "weight"), greater_than=Decimal(0))
+                or weight
             )
         maps_from = self.maps_from(entry.get("maps_from"), where)
         questions: list[Question] = []
@@ -455,7 +553,9 @@ class _Builder:
             qnode = entry["questions"]
             if not qnode.is_seq or not qnode.value:
                 self.error(
-                    qnode.line, f"{where}: questions must be a list of at least one question"
+                    qnode.line,
+                    N_("%(where)s: questions must be a list of at least one question"),
+                    where=where,
                 )
             else:
                 for qitem in qnode.value:
@@ -474,21 +574,33 @@ class _Builder:
             line=node.line,
         )
 
-    def maps_from(self, node: Node | None, where: str) -> tuple[str, ...] | None:
+    def maps_from(self, node: Node | None, where: Where) -> tuple[str, ...] | None:
         if node is None:
             return None
         if not node.is_seq:
-            self.error(node.line, f"{where}: maps_from must be a list of dimension codes")
+            self.error(
+                node.line, N_("%(where)s: maps_from must be a list of dimension codes"), where=where
+            )
             return None
         codes: list[str] = []
         for item in node.value:
-            code = self.word(item, f"{where}: maps_from")
+            code = self.word(item, _at(where, "maps_from"))
             if code is None:
                 continue
             if not DIMENSION_RE.match(code):
-                self.error(item.line, f"{where}: maps_from: {code!r} is not a dimension code")
+                self.error(
+                    item.line,
+                    N_("%(where)s: maps_from: %(code)s is not a dimension code"),
+                    where=where,
+                    code=repr(code),
+                )
             elif code in codes:
-                self.error(item.line, f"{where}: maps_from lists {code!r} twice")
+                self.error(
+                    item.line,
+                    N_("%(where)s: maps_from lists %(code)s twice"),
+                    where=where,
+                    code=repr(code),
+                )
             else:
                 codes.append(code)
         return tuple(codes)
@@ -497,52 +609,64 @@ class _Builder:
 
     def question(self, node: Node, dimension: str) -> Question | None:
         if not node.is_map:
-            self.error(node.line, f"dimension {dimension!r}: a question must be a mapping")
+            self.error(
+                node.line,
+                N_("%(where)s: a question must be a mapping"),
+                where=Message(N_("dimension %(code)s"), code=repr(dimension)),
+            )
             return None
         entry: dict[str, Node] = node.value
         code = None
-        where = f"question at line {node.line}"
+        where: Where = Message(N_("question at line %(line)s"), line=node.line)
         if "code" in entry:
-            code = self.word(entry["code"], "question code")
+            code = self.word(entry["code"], Message(N_("question code")))
             if code is not None:
-                where = f"question {code!r}"
+                where = Message(N_("question %(code)s"), code=repr(code))
                 if not QUESTION_RE.match(code):
                     self.error(
                         entry["code"].line,
-                        f"question code {code!r} must be 1–64 lower-case letters, digits, '_' "
-                        "or '.', starting with a letter",
+                        N_(
+                            "question code %(code)s must be 1–64 lower-case letters, digits, '_' "
+                            "or '.', starting with a letter"
+                        ),
+                        code=repr(code),
                     )
                     code = None
                 elif code in conditions.KEYWORDS:
                     self.error(
                         entry["code"].line,
-                        f"question code {code!r} is a word of the show_if language, so no "
-                        "condition could refer to it; choose another code",
+                        N_(
+                            "question code %(code)s is a word of the show_if language, so no "
+                            "condition could refer to it; choose another code"
+                        ),
+                        code=repr(code),
                     )
                     code = None
                 elif code in self.earlier:
                     first = self.first_lines.get(code, 0)
                     self.error(
                         entry["code"].line,
-                        f"duplicate question code {code!r} (first at line {first})",
+                        N_("duplicate question code %(code)s (first at line %(line)s)"),
+                        code=repr(code),
+                        line=first,
                     )
                     code = None
         else:
-            self.error(node.line, "question: missing required key 'code'")
+            self.error(node.line, N_("question: missing required key 'code'"))
 
         qtype: QuestionType | None = None
         if "type" in entry:
-            raw_type = entry["type"].value
             try:
-                qtype = QuestionType(raw_type)
+                qtype = QuestionType(entry["type"].value)
             except ValueError:
                 self.error(
                     entry["type"].line,
-                    f"{where}: type must be one of {', '.join(t.value for t in QuestionType)}, "
-                    f"not {_show(entry['type'])}{_suggest(str(raw_type), [t.value for t in QuestionType])}",
+                    _not_one_of(_at(where, "type"), [t.value for t in QuestionType], entry["type"]),
                 )
         else:
-            self.error(node.line, f"{where}: missing required key 'type'")
+            self.error(
+                node.line, N_("%(where)s: missing required key %(key)s"), where=where, key="'type'"
+            )
 
         allowed = COMMON_QUESTION_KEYS | (TYPE_KEYS[qtype] if qtype else ALL_TYPE_KEYS)
         for key in entry:
@@ -550,26 +674,34 @@ class _Builder:
                 continue
             line = node.key_lines[key]
             if key in ALL_TYPE_KEYS and qtype is not None:
-                self.error(line, f"{where}: {key!r} does not apply to a {qtype} question")
+                self.error(
+                    line,
+                    N_("%(where)s: %(key)s does not apply to a %(type)s question"),
+                    where=where,
+                    key=repr(key),
+                    type=f"{qtype}",
+                )
             else:
-                self.error(line, f"{where}: unknown key {key!r}{_suggest(key, allowed)}")
+                self.error(line, _unknown_key(where, key, allowed))
         before = len(self.problems)
-        text = self.text(entry.get("text"), f"{where}: text")
+        text = self.text(entry.get("text"), _at(where, "text"))
         if "text" not in entry:
-            self.error(node.line, f"{where}: missing required key 'text'")
-        help_text = self.text(entry.get("help"), f"{where}: help")
+            self.error(
+                node.line, N_("%(where)s: missing required key %(key)s"), where=where, key="'text'"
+            )
+        help_text = self.text(entry.get("help"), _at(where, "help"))
         weight = Decimal(1)
         if "weight" in entry:
             weight = self.number(
-                entry["weight"], f"{where}: weight", minimum=Decimal(0)
+                entry["weight"], _at(where, "weight"), minimum=Decimal(0)
             ) or Decimal(0)
         required = self.flag(
-            entry.get("required"), f"{where}: required", qtype is not QuestionType.TEXT
+            entry.get("required"), _at(where, "required"), qtype is not QuestionType.TEXT
         )
-        allow_na = self.flag(entry.get("allow_na"), f"{where}: allow_na", False)
+        allow_na = self.flag(entry.get("allow_na"), _at(where, "allow_na"), False)
         evidence = Evidence(
             self.choice(
-                entry.get("evidence"), f"{where}: evidence", [e.value for e in Evidence], "none"
+                entry.get("evidence"), _at(where, "evidence"), [e.value for e in Evidence], "none"
             )
         )
         tags = self.tags(entry.get("tags"), where)
@@ -584,11 +716,13 @@ class _Builder:
             fields["max_length"] = DEFAULT_TEXT_MAX_LENGTH
             if "max_length" in entry:
                 length = self.number(
-                    entry["max_length"], f"{where}: max_length", greater_than=Decimal(0)
+                    entry["max_length"], _at(where, "max_length"), greater_than=Decimal(0)
                 )
                 if length is not None and length != length.to_integral_value():
                     self.error(
-                        entry["max_length"].line, f"{where}: max_length must be a whole number"
+                        entry["max_length"].line,
+                        N_("%(where)s: max_length must be a whole number"),
+                        where=where,
                     )
                 elif length is not None:
                     fields["max_length"] = int(length)
@@ -618,8 +752,11 @@ class _Builder:
             if gate is not None and not question.is_scored:
                 self.error(
                     entry["gate"].line,
-                    f"{where}: a gate on an unscored question (weight 0, text, or number "
-                    "without scoring) can never cap the level",
+                    N_(
+                        "%(where)s: a gate on an unscored question (weight 0, text, or number "
+                        "without scoring) can never cap the level"
+                    ),
+                    where=where,
                 )
                 question = None
         position = self.positions.get(id(node), len(self.positions))
@@ -635,27 +772,37 @@ class _Builder:
             self.first_lines.setdefault(code, entry["code"].line)
         return question
 
-    def tags(self, node: Node | None, where: str) -> tuple[str, ...]:
+    def tags(self, node: Node | None, where: Where) -> tuple[str, ...]:
         if node is None:
             return ()
         if not node.is_seq:
-            self.error(node.line, f"{where}: tags must be a list of text")
+            self.error(node.line, N_("%(where)s: tags must be a list of text"), where=where)
             return ()
         tags: list[str] = []
         for item in node.value:
             tag = item.value
             if not isinstance(tag, str) or not tag.strip():
-                self.error(item.line, f"{where}: a tag must be non-empty text, not {_show(item)}")
+                self.error(
+                    item.line,
+                    N_("%(where)s: a tag must be non-empty text, not %(value)s"),
+                    where=where,
+                    value=_show(item),
+                )
             elif tag in tags:
-                self.error(item.line, f"{where}: tag {tag!r} is listed twice")
+                self.error(
+                    item.line,
+                    N_("%(where)s: tag %(tag)s is listed twice"),
+                    where=where,
+                    tag=repr(tag),
+                )
             else:
                 tags.append(tag)
         return tuple(tags)
 
-    def gate(self, node: Node | None, where: str) -> str | None:
+    def gate(self, node: Node | None, where: Where) -> str | None:
         if node is None:
             return None
-        code = self.word(node, f"{where}: gate")
+        code = self.word(node, _at(where, "gate"))
         if code is None:
             return None
         if not self.level_codes:
@@ -663,42 +810,60 @@ class _Builder:
         if code not in self.level_codes:
             self.error(
                 node.line,
-                f"{where}: gate {code!r} is not a level (levels: {', '.join(self.level_codes)})",
+                N_("%(where)s: gate %(code)s is not a level (levels: %(levels)s)"),
+                where=where,
+                code=repr(code),
+                levels=", ".join(self.level_codes),
             )
             return None
         if code == self.level_codes[0]:
             self.error(
                 node.line,
-                f"{where}: gate {code!r} is the lowest level, which every dimension reaches",
+                N_("%(where)s: gate %(code)s is the lowest level, which every dimension reaches"),
+                where=where,
+                code=repr(code),
             )
             return None
         return code
 
     def show_if(
-        self, node: Node | None, code: str | None, position: int, where: str
+        self, node: Node | None, code: str | None, position: int, where: Where
     ) -> conditions.Condition | None:
         if node is None:
             return None
         if not isinstance(node.value, str):
-            self.error(node.line, f"{where}: show_if must be a condition written as text")
+            self.error(
+                node.line, N_("%(where)s: show_if must be a condition written as text"), where=where
+            )
             return None
         try:
             raw = conditions.parse(node.value)
         except conditions.ConditionError as exc:
-            self.error(node.line, f"{where}: show_if: {exc}")
+            self.error(node.line, _show_if_error(where, exc))
             return None
         for ref in conditions.references(raw):
             if ref == code:
-                self.error(node.line, f"{where}: show_if refers to the question itself")
+                self.error(
+                    node.line, N_("%(where)s: show_if refers to the question itself"), where=where
+                )
                 return None
             if ref not in self.order:
-                self.error(node.line, f"{where}: show_if refers to unknown question {ref!r}")
+                self.error(
+                    node.line,
+                    N_("%(where)s: show_if refers to unknown question %(ref)s"),
+                    where=where,
+                    ref=repr(ref),
+                )
                 return None
             if self.order[ref] > position:
                 self.error(
                     node.line,
-                    f"{where}: show_if refers to {ref!r}, which comes after this question "
-                    "(a condition may only use earlier questions)",
+                    N_(
+                        "%(where)s: show_if refers to %(ref)s, which comes after this question "
+                        "(a condition may only use earlier questions)"
+                    ),
+                    where=where,
+                    ref=repr(ref),
                 )
                 return None
             if self.earlier.get(ref) is None:
@@ -707,19 +872,34 @@ class _Builder:
         try:
             return conditions.bind(raw, earlier)
         except conditions.ConditionError as exc:
-            self.error(node.line, f"{where}: show_if: {exc}")
+            self.error(node.line, _show_if_error(where, exc))
             return None
 
     def options(
-        self, entry: Mapping[str, Node], qtype: QuestionType, weight: Decimal, where: str, line: int
+        self,
+        entry: Mapping[str, Node],
+        qtype: QuestionType,
+        weight: Decimal,
+        where: Where,
+        line: int,
     ) -> dict[str, object]:
         node = entry.get("options")
         if node is None:
-            self.error(line, f"{where}: a {qtype} question needs options")
+            self.error(
+                line,
+                N_("%(where)s: a %(type)s question needs options"),
+                where=where,
+                type=f"{qtype}",
+            )
             return {}
         minimum = 1 if qtype is QuestionType.MULTI else 2
         if not node.is_seq or len(node.value) < minimum:
-            self.error(node.line, f"{where}: options must be a list of at least {minimum}")
+            self.error(
+                node.line,
+                N_("%(where)s: options must be a list of at least %(count)s"),
+                where=where,
+                count=minimum,
+            )
             return {}
         allowed = {"value", "label", "points", "description"}
         if qtype is QuestionType.MULTI:
@@ -728,31 +908,33 @@ class _Builder:
         seen: dict[str, int] = {}
         ok = True
         for index, item in enumerate(node.value):
-            owhere = f"{where}: option {index + 1}"
+            owhere = _at(where, Message(N_("option %(number)s"), number=index + 1))
             if not self.keys(item, allowed, ("value", "label", "points"), owhere):
                 ok = False
                 continue
             opt: dict[str, Node] = item.value
             value = self.option_value(opt.get("value"), owhere)
             if value is not None:
-                owhere = f"{where}: option {_quote(value)}"
+                owhere = _at(where, Message(N_("option %(value)s"), value=_quote(value)))
                 if str(value) in seen:
                     self.error(
                         opt["value"].line,
-                        f"{where}: duplicate option value {_quote(value)} (first at line "
-                        f"{seen[str(value)]})",
+                        N_("%(where)s: duplicate option value %(value)s (first at line %(line)s)"),
+                        where=where,
+                        value=_quote(value),
+                        line=seen[str(value)],
                     )
                     value = None
                 else:
                     seen[str(value)] = opt["value"].line
-            label = self.text(opt.get("label"), f"{owhere}: label")
+            label = self.text(opt.get("label"), _at(owhere, "label"))
             points = (
-                self.number(opt["points"], f"{owhere}: points", minimum=Decimal(0))
+                self.number(opt["points"], _at(owhere, "points"), minimum=Decimal(0))
                 if "points" in opt
                 else None
             )
-            description = self.text(opt.get("description"), f"{owhere}: description")
-            exclusive = self.flag(opt.get("exclusive"), f"{owhere}: exclusive", False)
+            description = self.text(opt.get("description"), _at(owhere, "description"))
+            exclusive = self.flag(opt.get("exclusive"), _at(owhere, "exclusive"), False)
             if value is None or label is None or points is None:
                 ok = False
                 continue
@@ -766,127 +948,175 @@ class _Builder:
                 if higher.points <= lower.points:
                     self.error(
                         node.value[index].value["points"].line,
-                        f"{where}: a level rubric lists options lowest first with strictly "
-                        f"increasing points; {_quote(higher.value)} has {_fmt(higher.points)} "
-                        f"after {_fmt(lower.points)}",
+                        N_(
+                            "%(where)s: a level rubric lists options lowest first with strictly "
+                            "increasing points; %(value)s has %(points)s after %(previous)s"
+                        ),
+                        where=where,
+                        value=_quote(higher.value),
+                        points=_fmt(higher.points),
+                        previous=_fmt(lower.points),
                     )
         if qtype is QuestionType.MULTI:
             total = sum((o.points for o in options), Decimal(0))
             if "max_points" in entry:
-                cap = self.number(entry["max_points"], f"{where}: max_points", minimum=Decimal(0))
+                cap = self.number(entry["max_points"], _at(where, "max_points"), minimum=Decimal(0))
                 if cap is not None:
                     if cap == 0 and weight > 0:
                         self.error(
-                            entry["max_points"].line, f"{where}: max_points must be greater than 0"
+                            entry["max_points"].line,
+                            N_("%(where)s: max_points must be greater than 0"),
+                            where=where,
                         )
                     elif cap > total:
                         self.error(
                             entry["max_points"].line,
-                            f"{where}: max_points {_fmt(cap)} is more than all options give "
-                            f"together ({_fmt(total)}): no answer could score fully",
+                            N_(
+                                "%(where)s: max_points %(cap)s is more than all options give "
+                                "together (%(total)s): no answer could score fully"
+                            ),
+                            where=where,
+                            cap=_fmt(cap),
+                            total=_fmt(total),
                         )
                     fields["max_points"] = cap
             elif total == 0 and weight > 0:
                 self.error(
-                    node.line, f"{where}: the options' points add up to 0; give points or weight: 0"
+                    node.line,
+                    N_("%(where)s: the options' points add up to 0; give points or weight: 0"),
+                    where=where,
                 )
             if all(o.exclusive for o in options):
-                self.error(node.line, f"{where}: every option is exclusive; use a choice question")
+                self.error(
+                    node.line,
+                    N_("%(where)s: every option is exclusive; use a choice question"),
+                    where=where,
+                )
         elif weight > 0 and max(o.points for o in options) <= 0:
             self.error(
                 node.line,
-                f"{where}: the largest option points must be greater than 0 (or weight: 0)",
+                N_("%(where)s: the largest option points must be greater than 0 (or weight: 0)"),
+                where=where,
             )
         return fields
 
-    def option_value(self, node: Node | None, where: str) -> OptionValue | None:
+    def option_value(self, node: Node | None, where: Where) -> OptionValue | None:
         if node is None:
             return None
         value = node.value
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.error(
-                node.line, f"{where}: value must be text or a whole number, not {_show(node)}"
+                node.line,
+                N_("%(where)s: value must be text or a whole number, not %(value)s"),
+                where=where,
+                value=_show(node),
             )
             return None
         if isinstance(value, str):
             if not value.strip():
-                self.error(node.line, f"{where}: value is empty")
+                self.error(node.line, N_("%(where)s: value is empty"), where=where)
                 return None
             if value.startswith("#"):
                 self.error(
                     node.line,
-                    f"{where}: value {value!r} must not start with '#' (reserved for #NA)",
+                    N_("%(where)s: value %(value)s must not start with '#' (reserved for #NA)"),
+                    where=where,
+                    value=repr(value),
                 )
                 return None
             if "|" in value:
                 self.error(
                     node.line,
-                    f"{where}: value {value!r} must not contain '|' (the CSV separator of multi answers)",
+                    N_(
+                        "%(where)s: value %(value)s must not contain '|' (the CSV separator of "
+                        "multi answers)"
+                    ),
+                    where=where,
+                    value=repr(value),
                 )
                 return None
             if value != value.strip():
-                self.error(node.line, f"{where}: value {value!r} has spaces around it")
+                self.error(
+                    node.line,
+                    N_("%(where)s: value %(value)s has spaces around it"),
+                    where=where,
+                    value=repr(value),
+                )
                 return None
         return value
 
-    def number_fields(self, entry: Mapping[str, Node], where: str) -> dict[str, object]:
+    def number_fields(self, entry: Mapping[str, Node], where: Where) -> dict[str, object]:
         fields: dict[str, object] = {}
-        low = self.number(entry["min"], f"{where}: min") if "min" in entry else None
-        high = self.number(entry["max"], f"{where}: max") if "max" in entry else None
+        low = self.number(entry["min"], _at(where, "min")) if "min" in entry else None
+        high = self.number(entry["max"], _at(where, "max")) if "max" in entry else None
         if low is not None and high is not None and low >= high:
             self.error(
-                entry["max"].line, f"{where}: max {_fmt(high)} must be greater than min {_fmt(low)}"
+                entry["max"].line,
+                N_("%(where)s: max %(max)s must be greater than min %(min)s"),
+                where=where,
+                max=_fmt(high),
+                min=_fmt(low),
             )
         fields["min"], fields["max"] = low, high
-        fields["unit"] = self.text(entry.get("unit"), f"{where}: unit")
-        fields["integer"] = self.flag(entry.get("integer"), f"{where}: integer", False)
+        fields["unit"] = self.text(entry.get("unit"), _at(where, "unit"))
+        fields["integer"] = self.flag(entry.get("integer"), _at(where, "integer"), False)
         if "scoring" in entry:
             fields["scoring"] = self.scoring(entry["scoring"], low, where)
         return fields
 
-    def scoring(self, node: Node, low: Decimal | None, where: str) -> NumberScoring | None:
-        if not self.keys(node, ("bands", "linear"), (), f"{where}: scoring"):
+    def scoring(self, node: Node, low: Decimal | None, where: Where) -> NumberScoring | None:
+        if not self.keys(node, ("bands", "linear"), (), _at(where, "scoring")):
             return None
         kinds = [k for k in ("bands", "linear") if k in node.value]
         if len(kinds) != 1:
-            self.error(node.line, f"{where}: scoring takes exactly one of bands or linear")
+            self.error(
+                node.line,
+                N_("%(where)s: scoring takes exactly one of bands or linear"),
+                where=where,
+            )
             return None
         if kinds == ["linear"]:
             linear = node.value["linear"]
-            if not self.keys(linear, ("from", "to"), ("from", "to"), f"{where}: linear"):
+            if not self.keys(linear, ("from", "to"), ("from", "to"), _at(where, "linear")):
                 return None
             start = (
-                self.number(linear.value["from"], f"{where}: linear from")
+                self.number(linear.value["from"], _at(where, "linear from"))
                 if "from" in linear.value
                 else None
             )
             end = (
-                self.number(linear.value["to"], f"{where}: linear to")
+                self.number(linear.value["to"], _at(where, "linear to"))
                 if "to" in linear.value
                 else None
             )
             if start is None or end is None:
                 return None
             if start == end:
-                self.error(linear.line, f"{where}: linear from and to must differ")
+                self.error(
+                    linear.line, N_("%(where)s: linear from and to must differ"), where=where
+                )
                 return None
             return LinearScoring(start, end)
         bands_node = node.value["bands"]
         if not bands_node.is_seq or not bands_node.value:
             self.error(
-                bands_node.line, f"{where}: bands must be a list of at least one {{min, points}}"
+                bands_node.line,
+                N_("%(where)s: bands must be a list of at least one {min, points}"),
+                where=where,
             )
             return None
         bands: list[Band] = []
         ok = True
         for index, item in enumerate(bands_node.value):
-            bwhere = f"{where}: band {index + 1}"
+            bwhere = _at(where, Message(N_("band %(number)s"), number=index + 1))
             if not self.keys(item, ("min", "points"), ("min", "points"), bwhere):
                 ok = False
                 continue
-            bmin = self.number(item.value["min"], f"{bwhere}: min") if "min" in item.value else None
+            bmin = (
+                self.number(item.value["min"], _at(bwhere, "min")) if "min" in item.value else None
+            )
             points = (
-                self.number(item.value["points"], f"{bwhere}: points", minimum=Decimal(0))
+                self.number(item.value["points"], _at(bwhere, "points"), minimum=Decimal(0))
                 if "points" in item.value
                 else None
             )
@@ -896,22 +1126,35 @@ class _Builder:
             if bands and bmin <= bands[-1].min:
                 self.error(
                     item.value["min"].line,
-                    f"{bwhere}: min {_fmt(bmin)} must be greater than the previous band's "
-                    f"{_fmt(bands[-1].min)}",
+                    N_(
+                        "%(where)s: min %(min)s must be greater than the previous band's %(previous)s"
+                    ),
+                    where=bwhere,
+                    min=_fmt(bmin),
+                    previous=_fmt(bands[-1].min),
                 )
                 ok = False
             if index == 0 and low is not None and bmin > low:
                 self.error(
                     item.value["min"].line,
-                    f"{bwhere}: the first band's min {_fmt(bmin)} is above the question's min "
-                    f"{_fmt(low)}, so some allowed answers fall below every band",
+                    N_(
+                        "%(where)s: the first band's min %(min)s is above the question's min "
+                        "%(question_min)s, so some allowed answers fall below every band"
+                    ),
+                    where=bwhere,
+                    min=_fmt(bmin),
+                    question_min=_fmt(low),
                 )
                 ok = False
             bands.append(Band(bmin, points))
         if not ok or not bands:
             return None
         if max(b.points for b in bands) <= 0:
-            self.error(bands_node.line, f"{where}: the largest band points must be greater than 0")
+            self.error(
+                bands_node.line,
+                N_("%(where)s: the largest band points must be greater than 0"),
+                where=where,
+            )
             return None
         return BandScoring(tuple(bands))
 
@@ -922,18 +1165,49 @@ def _replace(question: Question, **changes: object) -> Question:
     return replace(question, **changes)  # type: ignore[arg-type]
 
 
-def _suggest(word: str, candidates: Iterable[str]) -> str:
+def _at(where: Where, part: Where) -> Message:
+    """A place inside another: ``question 'q1': weight``."""
+    return Message(N_("%(where)s: %(part)s"), where=where, part=part)
+
+
+def _suggest(message: Message, word: str, candidates: Iterable[str]) -> Message:
+    """The message, with the closest candidate to ``word`` suggested when one is close."""
     close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    if not close:
+        return message
+    return Message(
+        N_("%(problem)s (did you mean %(suggestion)s?)"), problem=message, suggestion=repr(close[0])
+    )
 
 
-def _show(node: Node) -> str:
+def _unknown_key(where: Where, key: str, allowed: Iterable[str]) -> Message:
+    unknown = Message(N_("%(where)s: unknown key %(key)s"), where=where, key=repr(key))
+    return _suggest(unknown, key, allowed)
+
+
+def _not_one_of(where: Where, allowed: Iterable[str], node: Node) -> Message:
+    allowed = list(allowed)
+    wrong = Message(
+        N_("%(where)s must be one of %(allowed)s, not %(value)s"),
+        where=where,
+        allowed=", ".join(allowed),
+        value=_show(node),
+    )
+    return _suggest(wrong, str(node.value), allowed)
+
+
+def _show_if_error(where: Where, exc: conditions.ConditionError) -> Message:
+    return Message(N_("%(where)s: show_if: %(reason)s"), where=where, reason=exc.message)
+
+
+def _show(node: Node) -> Message | str:
+    """A value of the file inside a message: quoted text, a number, or what it is."""
     if node.is_map:
-        return "a mapping"
+        return Message(N_("a mapping"))
     if node.is_seq:
-        return "a list"
+        return Message(N_("a list"))
     if node.value is None:
-        return "nothing"
+        return Message(N_("nothing"))
     if isinstance(node.value, bool):
         return "true" if node.value else "false"
     if isinstance(node.value, str):

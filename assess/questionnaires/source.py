@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from assess.questionnaires.messages import N_, Message
+
 Scalar = str | int | Decimal | bool | None
 
 _INT = "tag:yaml.org,2002:int"
@@ -40,10 +42,13 @@ MAX_DEPTH = 100
 
 
 class SourceError(Exception):
-    """The file cannot be read as YAML at all (syntax error, several documents, …)."""
+    """The file cannot be read as YAML at all (syntax error, several documents, …).
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    ``str()`` is the English text; ``message`` keeps it translatable.
+    """
+
+    def __init__(self, line: int, message: Message) -> None:
+        super().__init__(str(message))
         self.line = line
         self.message = message
 
@@ -116,27 +121,28 @@ class Node:
 class _Converter:
     """Turns composed YAML nodes into :class:`Node` trees, collecting problems."""
 
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[tuple[int, Message]] = field(default_factory=list)
     count: int = 0
     active: set[int] = field(default_factory=set)
 
     def convert(self, node: yaml.Node) -> Node:
         self.count += 1
         if self.count > MAX_NODES:
-            raise SourceError(_line(node), f"the file has more than {MAX_NODES:,} values")
-        if id(node) in self.active:
-            raise SourceError(_line(node), "an alias refers to itself")
-        if len(self.active) >= MAX_DEPTH:
             raise SourceError(
-                _line(node), f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+                _line(node),
+                Message(N_("the file has more than %(count)s values"), count=f"{MAX_NODES:,}"),
             )
+        if id(node) in self.active:
+            raise SourceError(_line(node), Message(N_("an alias refers to itself")))
+        if len(self.active) >= MAX_DEPTH:
+            raise SourceError(_line(node), _too_deep())
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node)
         if isinstance(node, yaml.SequenceNode):
             self.active.add(id(node))
             try:
                 if node.tag != _SEQ:
-                    self.problems.append((_line(node), f"unsupported tag {node.tag}"))
+                    self.problems.append((_line(node), _unsupported(node.tag)))
                 return Node([self.convert(item) for item in node.value], _line(node))
             finally:
                 self.active.discard(id(node))
@@ -147,19 +153,28 @@ class _Converter:
         self.active.add(id(node))
         try:
             if node.tag != _MAP:
-                self.problems.append((_line(node), f"unsupported tag {node.tag}"))
+                self.problems.append((_line(node), _unsupported(node.tag)))
             out: dict[str, Node] = {}
             lines: dict[str, int] = {}
             for key_node, value_node in node.value:
                 key_line = _line(key_node)
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
                     shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                    self.problems.append((key_line, f"key {shown!r} must be text"))
+                    self.problems.append(
+                        (key_line, Message(N_("key %(key)s must be text"), key=repr(shown)))
+                    )
                     continue
                 key = key_node.value
                 if key in out:
                     self.problems.append(
-                        (key_line, f"duplicate key {key!r} (first at line {lines[key]})")
+                        (
+                            key_line,
+                            Message(
+                                N_("duplicate key %(key)s (first at line %(line)s)"),
+                                key=repr(key),
+                                line=lines[key],
+                            ),
+                        )
                     )
                     continue
                 value = self.convert(value_node)
@@ -189,7 +204,9 @@ class _Converter:
                     return int(text, 0)
                 return int(text)
             except ValueError:
-                self.problems.append((_line(node), f"{text!r} is not an integer"))
+                self.problems.append(
+                    (_line(node), Message(N_("%(text)s is not an integer"), text=repr(text)))
+                )
                 return None
         if tag == _FLOAT:
             lowered = text.lower().lstrip("+")
@@ -198,9 +215,11 @@ class _Converter:
             try:
                 return Decimal(text)
             except InvalidOperation:
-                self.problems.append((_line(node), f"{text!r} is not a number"))
+                self.problems.append(
+                    (_line(node), Message(N_("%(text)s is not a number"), text=repr(text)))
+                )
                 return None
-        self.problems.append((_line(node), f"unsupported tag {tag}"))
+        self.problems.append((_line(node), _unsupported(tag)))
         return text
 
 
@@ -208,7 +227,17 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def parse(text: str) -> tuple[Node, list[tuple[int, str]]]:
+def _unsupported(tag: str) -> Message:
+    return Message(N_("unsupported tag %(tag)s"), tag=tag)
+
+
+def _too_deep() -> Message:
+    return Message(
+        N_("lists and mappings are nested more than %(depth)s levels deep"), depth=MAX_DEPTH
+    )
+
+
+def parse(text: str) -> tuple[Node, list[tuple[int, Message]]]:
     """Parse YAML (or JSON) text into a :class:`Node` tree.
 
     Returns the tree and the problems found while converting it (duplicate keys, keys that
@@ -223,23 +252,27 @@ def parse(text: str) -> tuple[Node, list[tuple[int, str]]]:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else 1
         message = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise SourceError(line, f"not valid YAML: {message}") from None
+        raise SourceError(line, _not_yaml(message)) from None
     except yaml.YAMLError as exc:
-        raise SourceError(1, f"not valid YAML: {exc}") from None
+        raise SourceError(1, _not_yaml(str(exc))) from None
     except RecursionError:
-        raise SourceError(
-            1, f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
-        ) from None
+        raise SourceError(1, _too_deep()) from None
     documents = [d for d in documents if d is not None]
     if not documents:
-        raise SourceError(1, "the file is empty")
+        raise SourceError(1, Message(N_("the file is empty")))
     if len(documents) > 1:
         raise SourceError(
-            _line(documents[1]), "the file holds several YAML documents; one file is one version"
+            _line(documents[1]),
+            Message(N_("the file holds several YAML documents; one file is one version")),
         )
     converter = _Converter()
     tree = converter.convert(documents[0])
     return tree, converter.problems
+
+
+def _not_yaml(detail: str) -> Message:
+    # PyYAML's own wording (the context and the problem) stays English in every language.
+    return Message(N_("not valid YAML: %(detail)s"), detail=detail)
 
 
 def _json_tabs_to_spaces(text: str) -> str:

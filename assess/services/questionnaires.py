@@ -14,6 +14,7 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from assess import i18n
 from assess.extensions import db
 from assess.models import QuestionnaireVersion, Round
 from assess.questionnaires import Questionnaire, QuestionnaireError, loads
@@ -122,7 +123,7 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
     try:
         questionnaire = _parse_bytes(data, digest, source)
     except QuestionnaireError as exc:
-        raise ServiceError([str(p) for p in exc.problems]) from None
+        raise ServiceError([i18n.problem(p) for p in exc.problems]) from None
     text = data.decode("utf-8-sig")
     stored = db.session.scalar(
         select(QuestionnaireVersion).filter_by(

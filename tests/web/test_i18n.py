@@ -1,5 +1,6 @@
 """Thai first, English one click away: the catalogue, the default language, messages of the
-services and of answer validation in the user's language, Buddhist Era dates."""
+services, of answer validation and of questionnaire files in the user's language, Buddhist Era
+dates."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from openpyxl import load_workbook
 
 from assess.extensions import db
 from assess.services import responses, rounds
-from assess.services.errors import WrongState
-from assess.services.questionnaires import questionnaire_of
+from assess.services.errors import ServiceError, WrongState
+from assess.services.questionnaires import import_text, questionnaire_of
 from assess.thai import BANGKOK, MONTHS_EN_SHORT, MONTHS_TH_SHORT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,6 +290,77 @@ def test_workbook_problems_in_thai(client, world, auth) -> None:  # type: ignore
         content_type="multipart/form-data",
     )
     assert "ตอบ.xlsx: ไม่ใช่ไฟล์ Excel (.xlsx)" in text(reply)
+
+
+#: A questionnaire file with three problems: a type and a key mistyped, a show_if with "=".
+BAD_QUESTIONNAIRE = """\
+schema: assess/questionnaire@1
+code: demo
+version: "1"
+title: {th: ทดสอบ}
+levels:
+  - {code: "1", min: 0, name: เริ่มต้น}
+  - {code: "2", min: 50, name: พัฒนา}
+dimensions:
+  - code: mgmt
+    title: บริหาร
+    questions:
+      - code: mgmt.lead
+        type: leve
+        text: ผู้นำ
+        wieght: 2
+      - code: mgmt.plan
+        type: yesno
+        text: แผน
+        show_if: mgmt.lead = 1
+""".encode()
+
+
+def test_questionnaire_file_problems_in_the_users_language(client, world, auth) -> None:  # type: ignore[no-untyped-def]
+    world.user("central@example.go.th", role="reviewer")
+    auth.login("central@example.go.th")
+
+    def upload(url: str) -> str:
+        reply = client.post(
+            url,
+            data={"file": (io.BytesIO(BAD_QUESTIONNAIRE), "แบบทดสอบ.yaml")},
+            content_type="multipart/form-data",
+        )
+        assert reply.status_code == 422
+        return text(reply)
+
+    html = upload("/central/questionnaires/import")
+    for problem in (
+        "แบบทดสอบ.yaml:13: ข้อคำถาม 'mgmt.lead': type ต้องเป็นค่าใดค่าหนึ่งต่อไปนี้: level, "
+        "choice, multi, yesno, number, text (ค่าที่พบ: 'leve') (หมายถึง 'level' หรือไม่)",
+        "แบบทดสอบ.yaml:15: ข้อคำถาม 'mgmt.lead': ไม่รู้จักคีย์ 'wieght' (หมายถึง 'weight' หรือไม่)",
+        "แบบทดสอบ.yaml:19: ข้อคำถาม 'mgmt.plan': show_if: พบ '=' ที่คอลัมน์ 11 ซึ่งไม่ถูกต้อง "
+        "(การเปรียบเทียบว่าเท่ากันใช้ ==)",
+    ):
+        assert problem in html
+    assert "did you mean" not in html
+    assert "unexpected" not in html
+    # The same file on the English page: the English of the command line.
+    english = upload("/central/questionnaires/import?lang=en")
+    for problem in (
+        "แบบทดสอบ.yaml:13: question 'mgmt.lead': type must be one of level, choice, multi, "
+        "yesno, number, text, not 'leve' (did you mean 'level'?)",
+        "แบบทดสอบ.yaml:15: question 'mgmt.lead': unknown key 'wieght' (did you mean 'weight'?)",
+        "แบบทดสอบ.yaml:19: question 'mgmt.plan': show_if: unexpected '=' at column 11 "
+        "(equality is ==)",
+    ):
+        assert problem in english
+    assert "ข้อคำถาม 'mgmt.lead'" not in english
+    # Outside a request (the command line's `questionnaire import`) the service speaks English.
+    client.get("/my?lang=th")
+    with pytest.raises(ServiceError) as caught:
+        import_text(BAD_QUESTIONNAIRE, "bad.yaml")
+    assert caught.value.problems == [
+        "bad.yaml:13: question 'mgmt.lead': type must be one of level, choice, multi, yesno, "
+        "number, text, not 'leve' (did you mean 'level'?)",
+        "bad.yaml:15: question 'mgmt.lead': unknown key 'wieght' (did you mean 'weight'?)",
+        "bad.yaml:19: question 'mgmt.plan': show_if: unexpected '=' at column 11 (equality is ==)",
+    ]
 
 
 # -- Buddhist Era dates ---------------------------------------------------------------------
