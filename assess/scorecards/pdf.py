@@ -11,6 +11,10 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import gc
+import hashlib
+import io
+import logging
+import re
 import threading
 import zlib
 from dataclasses import dataclass
@@ -93,6 +97,114 @@ def _use_default_compression() -> None:
         pydyf.zlib = _Deflate()
 
 
+THAI = re.compile("[\u0e00-\u0e7f]+")
+#: NIKHAHIT (the circle of SARA AM) drawn before a tone mark: logically it comes after.
+_NIKHAHIT_FIRST = re.compile("(\u0e4d)([\u0e48-\u0e4b]+)")
+#: :func:`_glyph_texts` by font file (a hash of its bytes) and face.
+_texts: dict[tuple[bytes, int], dict[int, str]] = {}
+
+
+def _glyph_texts(data: bytes, index: int) -> dict[int, str]:
+    """The Thai text each glyph of a font file draws, as its character map and its glyph
+    substitutions (single, alternate, ligature) give it; read once per file and process.
+
+    A glyph that a substitution makes from others draws their text: a tone mark made
+    smaller or lower draws that tone mark, a ligature of NIKHAHIT and a tone mark draws
+    both (in their logical order: the tone mark first).
+    """
+    key = (hashlib.blake2b(data, digest_size=16).digest(), index)
+    found = _texts.get(key)
+    if found is None:
+        try:
+            found = _read_glyph_texts(data, index)
+        except Exception:  # a font fontTools cannot read keeps WeasyPrint's own mapping
+            logging.getLogger(__name__).warning("cannot read a font's glyphs", exc_info=True)
+            found = {}
+        _texts[key] = found
+    return found
+
+
+def _read_glyph_texts(data: bytes, index: int) -> dict[int, str]:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(data), fontNumber=index, lazy=True)
+    text: dict[str, str] = {}
+    for codepoint, name in sorted((font.getBestCmap() or {}).items()):
+        text.setdefault(name, chr(codepoint))
+    singles: list[dict[str, list[str]]] = []
+    ligatures: list[dict[str, list[Any]]] = []
+    lookup_list = font["GSUB"].table.LookupList if "GSUB" in font else None
+    for lookup in lookup_list.Lookup if lookup_list else []:
+        for subtable in lookup.SubTable:
+            kind = lookup.LookupType
+            if kind == 7:  # an extension: the real subtable is inside
+                kind, subtable = subtable.ExtensionLookupType, subtable.ExtSubTable
+            if kind == 1:
+                singles.append({k: [v] for k, v in subtable.mapping.items()})
+            elif kind == 3:
+                singles.append(subtable.alternates)
+            elif kind == 4:
+                ligatures.append(subtable.ligatures)
+    for _pass in range(4):  # a substitution of a substitution, and so on
+        before = len(text)
+        for mapping in singles:
+            for source, targets in mapping.items():
+                if source in text:
+                    for target in targets:
+                        text.setdefault(target, text[source])
+        for by_first in ligatures:
+            for first, made in by_first.items():
+                for ligature in made:
+                    parts = [first, *ligature.Component]
+                    if all(part in text for part in parts):
+                        drawn = "".join(text[part] for part in parts)
+                        text.setdefault(ligature.LigGlyph, _NIKHAHIT_FIRST.sub(r"\2\1", drawn))
+        if len(text) == before:
+            break
+    return {font.getGlyphID(name): drawn for name, drawn in text.items() if THAI.fullmatch(drawn)}
+
+
+class _OwnText(dict[int, str]):
+    """A font's glyph → text map (WeasyPrint's ``Font.to_unicode``) that records each Thai
+    glyph with the text it draws, whatever cluster WeasyPrint first met it in."""
+
+    def __init__(self, mapping: dict[int, str], own: dict[int, str]) -> None:
+        super().__init__(mapping)
+        self.own = own
+
+    def __setitem__(self, glyph: int, text: str) -> None:
+        super().__setitem__(glyph, self.own.get(glyph, text))
+
+
+def _map_glyphs_to_their_own_text() -> None:
+    """Make Thai read back from the PDF's text layer as it was written.
+
+    HarfBuzz draws SARA AM (ำ) with Sarabun as two glyphs, NIKHAHIT and SARA AA, and with a
+    tone mark before it (น้ำ) as a ligature of the tone mark and NIKHAHIT, then SARA AA, all
+    in one cluster. WeasyPrint maps each glyph to text once, the first time it draws it,
+    and gives the first glyphs of a cluster no text and the last the whole cluster. So ำ
+    vanished (ประจำปี read as ประจาปี, น้ำ as นา), and had a document's first ำ come before its
+    first า, every later า would have read as ำ. Here each Thai glyph is mapped to the text
+    it draws (:func:`_glyph_texts`): ำ reads as "ํา", its compatibility decomposition
+    (NFKC gives the same for both, and they look the same), า as า, น้ำ as "น้ํา". Other
+    glyphs keep WeasyPrint's mapping, and what is drawn and embedded is unchanged.
+    """
+    from weasyprint.pdf.stream import Stream
+
+    if getattr(Stream.add_font, "maps_own_text", False):
+        return
+    original = Stream.add_font
+
+    def add_font(self: Stream, pango_font: Any) -> Any:
+        font, size = original(self, pango_font)
+        if type(font.to_unicode) is dict:
+            font.to_unicode = _OwnText(font.to_unicode, _glyph_texts(font.file_content, font.index))
+        return font, size
+
+    add_font.maps_own_text = True  # type: ignore[attr-defined]
+    Stream.add_font = add_font  # type: ignore[method-assign]
+
+
 def styles() -> tuple[FontConfiguration, CSS]:
     """The process's font configuration and parsed stylesheet, made on first use.
 
@@ -107,6 +219,7 @@ def styles() -> tuple[FontConfiguration, CSS]:
     with _lock:
         if _styles is None:
             _use_default_compression()
+            _map_glyphs_to_their_own_text()
             fonts = FontConfiguration()
             css = CSS(
                 string=STYLESHEET.read_text(encoding="utf-8"),
