@@ -26,7 +26,11 @@ class AgencyForm(Form):
         validators=[Length(max=40)],
         description=_l("Empty for none."),
     )
-    province = StringField(_l("Province"), validators=[Length(max=100)])
+    province = StringField(
+        _l("Province"),
+        validators=[Length(max=100)],
+        description=_l("In Thai or English: each province is stored in one spelling."),
+    )
     tags = StringField(
         _l("Tags"), validators=[Length(max=1000)], description=_l("Joined by |, e.g. pilot|north")
     )
