@@ -330,6 +330,18 @@ class World:
 
         return responses.get_response(round_, agency)
 
+    def invite(self, round_, agency):  # type: ignore[no-untyped-def]
+        """Invite one more agency to a round (of any status): its response, not started."""
+        from assess.extensions import db
+        from assess.models import Response
+
+        response = Response(
+            round_id=round_.id, agency_id=agency.id, questionnaire_id=round_.questionnaire_id
+        )
+        db.session.add(response)
+        db.session.commit()
+        return response
+
 
 @pytest.fixture
 def world(app) -> World:  # type: ignore[no-untyped-def]

@@ -520,12 +520,18 @@ def scorecard(query: dict[str, Any], round_id: int, agency_code: str) -> Any:
 
     Coordinators: their own agency's, once the round's results are preliminary or
     published (peer figures once published). The central office: any response of a
-    closed, preliminary or published round. 409 while the results are not out yet.
+    closed, preliminary or published round. 409 while the results are not out yet, and
+    for a response never started (it has no scores).
     """
+    from assess.scorecards.bulk import has_scores
     from assess.scorecards.routes import allowed, pdf_reply
 
     found = _loaded()
     user = _user()
     if not allowed(user, found):
         raise ApiError(409, "no scorecard yet", "the round's results are not available yet")
+    if not has_scores(found):
+        raise ApiError(
+            409, "no scorecard", "the response was never started: it has no scores to show"
+        )
     return pdf_reply(found, user, query["lang"])

@@ -34,9 +34,15 @@ def default_processes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def has_scores(response: Response) -> bool:
+    """Whether a response has a scorecard: it has stored results (one never started has
+    none, and neither a page of scores nor a PDF would say anything)."""
+    return bool(response.results)
+
+
 def responses_of(round_: Round) -> list[Response]:
     """The round's responses that have stored results, by agency code."""
-    found = [r for r in results.of_round(round_) if r.results]
+    found = [r for r in results.of_round(round_) if has_scores(r)]
     return sorted(found, key=lambda r: r.agency.code)
 
 

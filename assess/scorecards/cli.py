@@ -50,13 +50,20 @@ def _check_round(round_id: str):  # type: ignore[no-untyped-def]
 @with_appcontext
 def scorecard_command(round_id: str, agency_code: str, output: Path, lang: str) -> None:
     """Write AGENCY's PDF scorecard for ROUND to -o FILE.pdf."""
-    from assess.scorecards import render
+    from assess.scorecards import bulk, render
     from assess.scorecards.routes import find_response
 
     found = _check_round(round_id)
     response = find_response(found.id, agency_code)
     if response is None:
         fail([f"agency {agency_code}: no response in round {found.id}"])
+    if not bulk.has_scores(response):
+        fail(
+            [
+                f"agency {agency_code}: its response to round {found.id} was never started: "
+                "no scores, so no scorecard ('assess scorecards' leaves it out too)"
+            ]
+        )
     _name, data = render.scorecard(response, lang, peers_visible=True)
     output.write_bytes(data)
     click.echo(

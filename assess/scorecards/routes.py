@@ -27,6 +27,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -38,6 +39,7 @@ from assess.models import Agency, Job, Response, Round, User
 from assess.reports import data as cache
 from assess.scorecards import bulk, codes, render
 from assess.services import rounds
+from assess.services.errors import NotFound
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
 
@@ -97,6 +99,14 @@ def download(round_id: int, agency_code: str) -> Any:
     response = find_response(round_id, agency_code)
     if response is None or not allowed(current_user, response):
         abort(404)
+    if not bulk.has_scores(response):
+        raise NotFound(
+            _(
+                "%(agency)s never started its response to this round: it has no scores, so no "
+                "scorecard.",
+                agency=response.agency.code,
+            )
+        )
     return pdf_reply(response, current_user, requested_language())
 
 

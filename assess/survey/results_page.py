@@ -220,6 +220,7 @@ def render(response: Response, *, central: bool) -> str:
                 ),
             )
             for code in ("th", "en")
+            if response.results
         ],
         plotly_url=url_for("assets.plotly_js"),
     )

@@ -88,3 +88,14 @@ def test_documented_as_a_pdf(api: ApiScene):
     content = operation["get"]["responses"]["200"]["content"]
     assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
     assert {p["name"] for p in operation["get"]["parameters"]} >= {"lang"}
+
+
+def test_409_for_a_response_never_started(api: ApiScene, world):
+    quiet = world.agency("AG-N", name_en="Never Started Office")
+    world.invite(api.round, quiet)
+    db.session.commit()
+    _results(api, "published")
+    reply = api.call("GET", api.url("AG-N", "/scorecard.pdf"), api.token_r)
+    assert reply.status_code == 409
+    assert reply.get_json()["error"] == "no scorecard"
+    assert "never started" in reply.get_json()["details"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from assess.extensions import db
 from tests.conftest import assess_executable
 
 # Subprocesses are slow to start: SQLite only (the commands read what the tests on both
@@ -109,3 +110,15 @@ def test_the_progress_bar_is_drawn_on_a_terminal(cli, scene, tmp_path):
     assert f"round {scene.round.id}: 5 scorecards" in text
     assert "5/5" in text  # the bar's position, drawn as it moved
     assert f"{out}: 5 scorecards" in text
+
+
+def test_no_scorecard_for_a_response_never_started(cli, scene, world, tmp_path):
+    quiet = world.agency("AG-N", name_en="Never Started Office")
+    world.invite(scene.round, quiet)
+    db.session.commit()
+    out = tmp_path / "card.pdf"
+    done = cli("scorecard", str(scene.round.id), "AG-N", "-o", str(out), ok=False)
+    assert done.returncode == 1
+    assert "AG-N" in done.stderr
+    assert "never started" in done.stderr
+    assert not out.exists()

@@ -174,3 +174,25 @@ def test_the_round_page_include_shows_the_button(app, client, auth, scene):
     assert "scorecards-bulk" in html
     assert f"/central/rounds/{scene.round.id}/scorecards" in html
     assert "d-none" in html  # no job yet: no progress bar
+
+
+def test_a_response_never_started_has_no_scorecard(client, auth, scene, world):
+    """No scores, no scorecard: a clear 404, and neither page offers one (as the bulk
+    export leaves it out)."""
+    quiet = world.agency("AG-N", name_en="Never Started Office")
+    response = world.invite(scene.round, quiet)
+    db.session.commit()
+    assert response.status == "not_started"
+    assert not response.results
+    auth.login("r@example.go.th")
+    reply = client.get(_url(scene, "AG-N", "en"))
+    assert reply.status_code == 404
+    assert "AG-N never started its response to this round" in reply.get_data(as_text=True)
+    review = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N").get_data(as_text=True)
+    assert "scorecard.pdf" not in review
+    page = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N/results")
+    assert page.status_code == 200
+    assert "scorecard.pdf" not in page.get_data(as_text=True)
+    # An agency that answered still has its scorecard, and the links to it.
+    review = client.get(f"/central/rounds/{scene.round.id}/responses/AG-B").get_data(as_text=True)
+    assert "/responses/AG-B/scorecard.pdf" in review
