@@ -107,7 +107,7 @@ def init_app(app: Flask) -> None:
         level_name=level_name,
         province_label=province_label,
         province_options=province_options,
-        province_canonical=provinces.canonical,
+        province_spellings=provinces.spellings,
         province_names=province_names,
         level_index=levels.palette_index,
         level_colour=levels.colour,

@@ -108,6 +108,12 @@ def canonical(text: str) -> str:
     return found.name_en if found else text.strip()
 
 
+def spellings(text: str) -> set[str]:
+    """What a filter for ``text`` matches: the text as given and its stored spelling (a
+    record stored before :func:`canonical` was applied keeps its own)."""
+    return {text.strip(), canonical(text)}
+
+
 def label(text: str | None, lang: str) -> str:
     """A stored province as a reader of ``lang`` calls it (unknown text as it is)."""
     found = find(text)

@@ -87,9 +87,9 @@ def _filtered(query: Select[Any], tags_by_id: dict[int, list[str]] | None = None
     kind = args.get("type", "")
     if kind in AGENCY_TYPES:
         query = query.where(Agency.type == kind)
-    province = provinces.canonical(args.get("province", ""))
+    province = args.get("province", "").strip()
     if province:
-        query = query.where(Agency.province == province)
+        query = query.where(Agency.province.in_(provinces.spellings(province)))
     tag = args.get("tag", "").strip()
     if tag:
         # Tags are a JSON list; matching them in Python works the same on every database.

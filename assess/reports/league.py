@@ -93,8 +93,8 @@ class Filters:
         chosen = {}
         for name in FILTER_FIELDS:
             value = (args.get(name) or "").strip()
-            if name == "province":  # "เชียงใหม่" or "Chiang Mai": the stored spelling
-                value = provinces.canonical(value)
+            if name == "province" and value not in allowed[name]:
+                value = provinces.canonical(value)  # "เชียงใหม่" for the stored "Chiang Mai"
             chosen[name] = value if value in allowed[name] else ""
         return cls(**chosen)
 

@@ -363,7 +363,7 @@ class MonitorFilters:
         return cls(
             status=status if status in (*RESPONSE_STATUSES, "pending") else "",
             type=kind if kind in AGENCY_TYPES else "",
-            province=provinces.canonical(args.get("province", "")),
+            province=args.get("province", "").strip(),
             q=args.get("q", "").strip(),
             sort=sort if sort in ("code", "activity", "status") else "code",
         )
@@ -396,7 +396,7 @@ def _monitored(query: Select[Any], round_: Round, filters: MonitorFilters) -> Se
     if filters.type:
         query = query.where(Agency.type == filters.type)
     if filters.province:
-        query = query.where(Agency.province == filters.province)
+        query = query.where(Agency.province.in_(provinces.spellings(filters.province)))
     if filters.q:
         query = query.where(
             or_(

@@ -99,3 +99,37 @@ def test_no_two_provinces_share_a_spelling():
         for alias in aliases:
             key = provinces._key(alias)
             assert keys.setdefault(key, english) == english, alias
+
+
+def test_the_migration_gives_stored_provinces_their_one_spelling(tmp_path):
+    """Migration 0008: agencies stored before keep their province, in its one spelling."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from assess import create_app
+    from assess.extensions import db
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.db"})
+    with app.app_context():
+        upgrade(revision="0007")
+        rows = {"A": "จังหวัดเชียงใหม่", "B": "Chiangmai", "C": "Chiang Mai", "D": "Atlantis", "E": ""}
+        with db.engine.begin() as connection:
+            for code, province in rows.items():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO agency (code, name_th, name_en, type, province, tags, active) "
+                        "VALUES (:code, :code, :code, 'department', :province, '[]', 1)"
+                    ),
+                    {"code": code, "province": province},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            stored = dict(connection.execute(sa.text("SELECT code, province FROM agency")).all())
+        db.engine.dispose()
+    assert stored == {
+        "A": "Chiang Mai",
+        "B": "Chiang Mai",
+        "C": "Chiang Mai",
+        "D": "Atlantis",
+        "E": "",
+    }

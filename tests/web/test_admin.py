@@ -389,10 +389,15 @@ def test_provinces_are_stored_in_one_spelling_and_shown_in_the_readers_language(
     assert html.index(">กรุงเทพมหานคร<") < html.index(">เชียงใหม่<")
     assert '<td class="small">เชียงใหม่</td>' in html
     assert '<td class="small">Chiang Mai</td>' not in html
-    # Filtering by the Thai name finds the stored English spelling.
+    # Filtering by the Thai name finds the stored English spelling, and a record stored
+    # in Thai before (the migration gives it the one spelling; this one came in around it).
+    db.session.add(Agency(code="OLD-CMI", name_th="บันทึกเก่า", province="เชียงใหม่", tags=[]))
+    db.session.commit()
     by_thai = page_of(client, "/central/agencies?province=เชียงใหม่")
     assert "LAO-CMI-1" in by_thai
+    assert "OLD-CMI" in by_thai
     assert "MOF-RD" not in by_thai
+    assert '<option value="เชียงใหม่" selected>เชียงใหม่</option>' in by_thai
     # The form shows the Thai name, offers the 77 names, and stores the one spelling.
     form = page_of(client, "/central/agencies/MOF-RD")
     assert 'name="province" type="text" value="กรุงเทพมหานคร"' in form
