@@ -343,3 +343,32 @@ def _my_rounds():  # type: ignore[no-untyped-def]
     from flask_babel import lazy_gettext
 
     return lazy_gettext("My rounds")
+
+
+def platform_fonts(page, selector: str) -> set[str]:  # type: ignore[no-untyped-def]
+    """The fonts Chromium really drew an element's text with (DevTools: CSS.getPlatformFontsForNode)."""
+    session = page.context.new_cdp_session(page)
+    session.send("DOM.enable")
+    session.send("CSS.enable")
+    root = session.send("DOM.getDocument")["root"]["nodeId"]
+    node = session.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = session.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    return {font["familyName"] for font in fonts}
+
+
+def test_thai_in_code_is_drawn_in_sarabun_not_boxes(world, person, tmp_path):  # type: ignore[no-untyped-def]
+    """A questionnaire file's problems on the Thai page: FILE:LINE: in a monospace font,
+    the Thai message in Sarabun (the monospace fonts have no Thai: boxes before)."""
+    world.user("admin@example.go.th", role="admin")
+    admin = person()
+    admin.login("admin@example.go.th", lands_on="**/central/**")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("schema: assess/questionnaire@1\ncode: X\nversion: '1'\ntitle: t\n")
+    admin.goto("/central/questionnaires")
+    admin.page.set_input_files("input[type=file]", str(bad))
+    admin.page.locator("form[action$='/questionnaires/import'] [type=submit]").click()
+    admin.page.wait_for_selector(".alert-danger code")
+    assert "bad.yaml:" in admin.page.inner_text(".alert-danger code")
+    admin.page.evaluate("document.fonts.ready")
+    assert "Sarabun" in platform_fonts(admin.page, ".alert-danger code")
+    assert not admin.problems
