@@ -38,6 +38,7 @@ from assess.questionnaires.answers import lone_surrogate
 from assess.reports import data as cache
 from assess.scoring.benchmark import BENCHMARK_COLUMNS
 from assess.services import agencies, exports, reports, responses, results, rounds, users
+from assess.services.agency_results import MIN_ANONYMOUS_GROUP
 from assess.services.errors import NotAllowed, NotFound
 
 
@@ -423,7 +424,11 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
     rows = results.score_records(round_, verified=True, agency_ids=mine)
     if hidden:
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
-        rows = exports.anonymised(rows, _anonymous_ids(round_, accepted), ("agency",))
+        ids = _anonymous_ids(round_, accepted)
+        if len(accepted) < MIN_ANONYMOUS_GROUP:
+            # So few that their scores would tell who is who: the caller's own record alone.
+            ids = {code: name for code, name in ids.items() if code == name}
+        rows = exports.anonymised(rows, ids, ("agency",))
     return _json_rows(_of_agency(rows, agency))
 
 
@@ -458,6 +463,9 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
         if not codes or codes[0] not in data.agencies.index:
             raise NotFound(f"agency {agency}: no such agency in round {round_.id}")
         frame = frame[frame["agency"] == codes[0]]
+    if ids is not None:
+        # A group of a few agencies would tell who scored what: left out, as on the pages.
+        frame = frame[frame["n"] >= MIN_ANONYMOUS_GROUP]
     rows = reports.records(frame, BENCHMARK_COLUMNS)
     if ids is not None:
         rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)

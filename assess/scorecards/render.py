@@ -258,6 +258,8 @@ def context(
         "dimensions": dims,
         "radar": Markup(radar),  # noqa: S704  (svg.radar escapes every text it holds)
         "peers_visible": result.peers_visible,
+        # Left out for a reader who sees the other agencies anonymised (a small group).
+        "peers_withheld": result.peers_visible and not group and result.round.anonymise_peers,
         "peer_group": str(AGENCY_TYPE.get(group, group)) if group else "",
         "previous_round": result.previous_round,
         "comparability": result.comparability,

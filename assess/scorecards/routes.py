@@ -39,6 +39,7 @@ from assess.models import Agency, Job, Response, Round, User
 from assess.reports import data as cache
 from assess.scorecards import bulk, codes, render
 from assess.services import rounds
+from assess.services.agency_results import without_small_groups
 from assess.services.errors import NotFound
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
@@ -80,6 +81,8 @@ def find_response(round_id: int, agency_code: str) -> Response | None:
 def pdf_reply(response: Response, user: User, lang: str) -> Any:
     """The scorecard as a PDF download."""
     result = cache.agency_results(response, peers_visible=peers_visible(user, response.round))
+    if response.round.anonymise_peers and not user.is_central:
+        result = without_small_groups(result)  # as on the results page
     prepared = render.prepare(result, lang)
     data = render.write_pdf(prepared)
     reply = current_app.response_class(data, mimetype="application/pdf")

@@ -19,7 +19,7 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,14 @@ from assess.services.results import answer_sets
 #: The comparison group the radar chart and the scorecard's table use: agencies of the
 #: same type (a department with departments, a province with provinces).
 PRIMARY_GROUPING = "type"
+
+
+#: The fewest agencies a comparison group must have for its figures to be shown to someone
+#: who sees the other agencies anonymised (a coordinator, in a round that anonymises them).
+#: In a smaller group a median and a best, beside one's own score, tell the others' scores,
+#: and who is in a province or under a parent agency is public: together they would tell who
+#: scored what.
+MIN_ANONYMOUS_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,8 @@ class AgencyResults:
                 data["best"].append(peer.best if peer else None)
                 if peer and data["group"] is None:
                     data["group"] = peer.group
+            if data["group"] is None:  # no figures of that group (left out, or none)
+                data["median"], data["best"] = [], []
         return data
 
     def as_json(self) -> dict[str, Any]:
@@ -185,6 +195,19 @@ class AgencyResults:
             "previous_round": self.previous_round.id if self.previous_round else None,
             "comparability": self.comparability,
         }  # fmt: skip
+
+
+def without_small_groups(result: AgencyResults) -> AgencyResults:
+    """``result`` as someone who sees the other agencies anonymised gets it: the figures
+    of comparison groups of fewer than :data:`MIN_ANONYMOUS_GROUP` agencies left out."""
+
+    def kept(measure: Measure) -> Measure:
+        peers = tuple(p for p in measure.peers if p.n >= MIN_ANONYMOUS_GROUP)
+        return measure if len(peers) == len(measure.peers) else replace(measure, peers=peers)
+
+    return replace(
+        result, overall=kept(result.overall), dimensions=[kept(m) for m in result.dimensions]
+    )
 
 
 class PeerIndex:

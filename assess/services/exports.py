@@ -32,6 +32,7 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +48,7 @@ from assess.models import AGENCY_TYPES, Round
 from assess.scoring.benchmark import BENCHMARK_COLUMNS
 from assess.scoring.trend import TREND_COLUMNS
 from assess.services import interchange, reports, results
+from assess.services.agency_results import MIN_ANONYMOUS_GROUP
 from assess.services.errors import WrongState
 
 #: First characters a spreadsheet takes as the start of a formula (or, for tab and carriage
@@ -592,6 +594,13 @@ class _Package:
     accepted: list[str]
     ids: dict[str, str]
 
+    def shown(self, agencies: int) -> bool:
+        """Whether the figures of a comparison group of ``agencies`` go in the package:
+        always, unless agencies are anonymised and the group has fewer than
+        ``MIN_ANONYMOUS_GROUP`` (its figures, or its one member's type, would say whose
+        scores are whose)."""
+        return not self.anonymous or agencies >= MIN_ANONYMOUS_GROUP
+
     def write(
         self,
         name: str,
@@ -655,6 +664,12 @@ def _agencies(pkg: _Package) -> dict[str, Any]:
     columns = [f["name"] for f in fields]
     table = pkg.data.agencies
     rows = [[pkg.ids[code], *(table.at[code, c] for c in columns[1:])] for code in pkg.accepted]
+    if pkg.anonymous:  # the one state enterprise, say, would be known by its type
+        at = columns.index("type")
+        counts = Counter(row[at] for row in rows)
+        for row in rows:
+            if not pkg.shown(counts[row[at]]):
+                row[at] = ""
     return pkg.write(
         "agencies",
         ("หน่วยงาน", "Agencies"),
@@ -765,7 +780,12 @@ def _scores(pkg: _Package) -> dict[str, Any]:
 
 def _benchmark(pkg: _Package) -> dict[str, Any]:
     """Benchmark figures (scoring.md §7) among all agencies and among agencies of a type."""
-    records = [r for by in PACKAGE_GROUPINGS for r in reports.benchmark_records(pkg.data, by)]
+    records = [
+        r
+        for by in PACKAGE_GROUPINGS
+        for r in reports.benchmark_records(pkg.data, by)
+        if pkg.shown(int(r["n"]))
+    ]
     if pkg.anonymous:  # ties of rank are in code order
         records = anonymised(records, pkg.ids, BENCHMARK_ORDER)
     fields = [
@@ -801,6 +821,11 @@ def _level_distribution(pkg: _Package) -> dict[str, Any]:
         for by in PACKAGE_GROUPINGS
         for r in reports.records(reports.level_counts(pkg.data, by), columns)
     ]
+    if pkg.anonymous:
+        sizes = Counter[tuple[Any, ...]]()
+        for r in records:
+            sizes[r["by"], r["group"], r["measure"]] += int(r["count"])
+        records = [r for r in records if pkg.shown(sizes[r["by"], r["group"], r["measure"]])]
     fields = [
         *_grouping_fields(),
         _measure_field(pkg.data.measures),
@@ -843,11 +868,15 @@ def _describe(pkg: _Package, resources: list[dict[str, Any]]) -> dict[str, Any]:
     if pkg.anonymous:
         about_th += (
             " ชุดข้อมูลนี้ไม่เปิดเผยตัวหน่วยงาน: แต่ละหน่วยงานแสดงด้วยรหัสนิรนามที่คงที่ (anon-…) "
-            "โดยไม่มีชื่อ หน่วยงานต้นสังกัด หรือจังหวัด"
+            "โดยไม่มีชื่อ หน่วยงานต้นสังกัด หรือจังหวัด "
+            f"และไม่แสดงตัวเลขของกลุ่มที่มีน้อยกว่า {MIN_ANONYMOUS_GROUP} หน่วยงาน "
+            "(รวมถึงประเภทของหน่วยงานในกลุ่มนั้น) เพราะจะทำให้ระบุตัวหน่วยงานได้"
         )
         about_en += (
             " Agencies are anonymised: each appears under a stable anonymous id (anon-…), "
-            "with no name, parent agency or province."
+            "with no name, parent agency or province; a group of fewer than "
+            f"{MIN_ANONYMOUS_GROUP} agencies has no figures, and its agencies no type, since "
+            "they would tell who is who."
         )
     # The publication time, not the time of the export: exporting a published (final) round
     # twice gives the same package, byte for byte.

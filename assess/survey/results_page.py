@@ -19,7 +19,11 @@ from assess.models import Response
 from assess.questionnaires.model import Question
 from assess.scoring.whatif import Lift, Step
 from assess.services import rounds
-from assess.services.agency_results import AgencyResults
+from assess.services.agency_results import (
+    MIN_ANONYMOUS_GROUP,
+    AgencyResults,
+    without_small_groups,
+)
 from assess.services.reports import RoundResults
 
 
@@ -191,6 +195,13 @@ def render(response: Response, *, central: bool) -> str:
 
     result, data = cache.agency_results_and_round(response, peers_visible=peers_visible)
     anonymise = round_.anonymise_peers and not central
+    peers = peer_table(data, result, anonymise=anonymise) if peers_visible else []
+    if anonymise:
+        # Small groups would tell who is who: their figures are left out, and so is the
+        # table of the agency's type when it is one of them.
+        result = without_small_groups(result)
+        if len(peers) < MIN_ANONYMOUS_GROUP:
+            peers = []
     can_dispute = not central and rounds.disputes_open(round_) and response.status == "accepted"
     return render_template(
         "survey/results.html",
@@ -200,8 +211,9 @@ def render(response: Response, *, central: bool) -> str:
         questionnaire=result.questionnaire,
         central=central,
         lifts=lift_views(result, lang),
-        peers=peer_table(data, result, anonymise=anonymise) if peers_visible else [],
+        peers=peers,
         anonymise=anonymise,
+        min_anonymous_group=MIN_ANONYMOUS_GROUP,
         verified_rows=verified_changes(result, lang),
         radar=radar_figure(result, lang),
         can_dispute=can_dispute,

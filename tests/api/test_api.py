@@ -11,6 +11,7 @@ from assess.extensions import db
 from assess.models import Answer, ApiToken
 from assess.services import responses, rounds, users
 from tests.api.conftest import ApiScene
+from tests.conftest import fill
 from tests.web.test_workflow import complete
 
 # -- authentication ------------------------------------------------------------------------------
@@ -512,6 +513,18 @@ def _accepted_round(api: ApiScene) -> None:
     db.session.commit()
 
 
+def _three_more_accepted(api: ApiScene, world) -> list[str]:  # type: ignore[no-untyped-def]
+    """Three more departments invited and accepted: five agencies in all, as many as an
+    anonymised round needs to show a group's figures (MIN_ANONYMOUS_GROUP)."""
+    codes = []
+    for n in range(3):
+        agency = world.agency(f"AG-X{n}", name_en=f"Extra {n}")
+        fill(world.invite(api.round, agency), api.reviewer, 0.5 + n / 10)
+        codes.append(agency.code)
+    db.session.commit()
+    return codes
+
+
 def test_scores_shape_and_coordinator_visibility(api: ApiScene):
     _accepted_round(api)
     url = f"/api/v1/rounds/{api.round.id}/scores"
@@ -596,44 +609,61 @@ def test_a_query_parameter_does_not_reveal_another_agencys_response(api: ApiScen
 
 
 def test_an_anonymised_round_shows_coordinators_other_agencies_only_as_anonymous_ids(
-    api: ApiScene, app
+    api: ApiScene, app, world
 ):
-    """As the open-data package names them; groupings that would tell who is who
-    (parent agency, province, tag) give only the agency's own rows."""
+    """As the open-data package names them. Groupings that would tell who is who (parent
+    agency, province, tag) give only the agency's own rows, and a group of fewer than five
+    agencies none: its median and best beside one's own score would tell the others'."""
     from assess.services.exports import anonymous_ids
 
     _accepted_round(api)
+    extra = _three_more_accepted(api, world)
     api.round.status = "published"
     api.round.anonymise_peers = True
     db.session.commit()
-    other = anonymous_ids(api.round, ["AG-A", "AG-B"], app.config["SECRET_KEY"])["AG-B"]
+    ids = anonymous_ids(api.round, ["AG-A", "AG-B", *extra], app.config["SECRET_KEY"])
+    other = ids["AG-B"]
+    others = {ids[code] for code in ("AG-B", *extra)}
     base = f"/api/v1/rounds/{api.round.id}"
     scores = api.call("GET", base + "/scores", api.token_a).get_json()
-    assert [r["agency"] for r in scores] == sorted(["AG-A", other])
+    assert [r["agency"] for r in scores] == sorted(["AG-A", *others])
     central = {r["agency"]: r for r in api.call("GET", base + "/scores", api.token_r).get_json()}
     assert {r["agency"]: r for r in scores}[other] == {**central["AG-B"], "agency": other}
     for by in ("all", "type"):
         rows = api.call("GET", f"{base}/benchmark?by={by}", api.token_a).get_json()
-        assert {r["agency"] for r in rows} == {"AG-A", other}, by
-    own = 0
+        assert {r["agency"] for r in rows} == {"AG-A", *others}, by
     for by in ("parent", "province", "tag"):
         rows = api.call("GET", f"{base}/benchmark?by={by}", api.token_a).get_json()
         whole = api.call("GET", f"{base}/benchmark?by={by}", api.token_r).get_json()
-        assert rows == [r for r in whole if r["agency"] == "AG-A"], by
-        own += len(rows)
-    assert own  # AG-A has a tag
+        assert rows == [r for r in whole if r["agency"] == "AG-A" and r["n"] >= 5], by
+    tagged = api.call("GET", f"{base}/benchmark?by=tag", api.token_r).get_json()
+    assert [r for r in tagged if r["agency"] == "AG-A"]  # AG-A alone in its tag: left out
     everyone = api.call("GET", base + "/benchmark?by=type", api.token_r).get_json()
-    assert {r["agency"] for r in everyone} == {"AG-A", "AG-B"}  # the central office: codes
+    assert {r["agency"] for r in everyone} == {"AG-A", "AG-B", *extra}  # the central office
     api.round.anonymise_peers = False
     db.session.commit()
     scores = api.call("GET", base + "/scores", api.token_a).get_json()
-    assert [r["agency"] for r in scores] == ["AG-A", "AG-B"]
+    assert [r["agency"] for r in scores] == ["AG-A", "AG-B", *extra]
 
 
-def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app):
+def test_an_anonymised_round_of_a_few_agencies_shows_only_ones_own(api: ApiScene):
+    """Two agencies: the other's scores, anonymised or not, would say whose they are."""
+    _accepted_round(api)
+    api.round.status = "published"
+    api.round.anonymise_peers = True
+    db.session.commit()
+    base = f"/api/v1/rounds/{api.round.id}"
+    scores = api.call("GET", base + "/scores", api.token_a).get_json()
+    assert [r["agency"] for r in scores] == ["AG-A"]
+    for by in ("all", "type", "province", "tag"):
+        assert api.call("GET", f"{base}/benchmark?by={by}", api.token_a).get_json() == [], by
+
+
+def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app, world):
     from assess.services.exports import anonymous_ids
 
     _accepted_round(api)
+    extra = _three_more_accepted(api, world)
     base = f"/api/v1/rounds/{api.round.id}"
 
     def get(tail: str, token: str):  # type: ignore[no-untyped-def]
@@ -656,7 +686,8 @@ def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app):
     api.round.status = "published"
     api.round.anonymise_peers = True
     db.session.commit()
-    other = anonymous_ids(api.round, ["AG-A", "AG-B"], app.config["SECRET_KEY"])["AG-B"]
+    ids = anonymous_ids(api.round, ["AG-A", "AG-B", *extra], app.config["SECRET_KEY"])
+    other = ids["AG-B"]
     rows = get(f"/benchmark?agency={other}", api.token_a).get_json()
     assert rows
     assert {r["agency"] for r in rows} == {other}
@@ -666,7 +697,9 @@ def test_agency_narrows_scores_and_benchmark_to_one_agency(api: ApiScene, app):
     hidden = get(f"/benchmark?by=province&agency={other}", api.token_a)
     assert hidden.status_code == 404
     assert other in hidden.get_json()["error"]
-    own = get("/benchmark?by=province&agency=AG-A", api.token_a).get_json()
+    # Its own rows by province: AG-A is alone in Chiang Mai, a group too small to show.
+    assert get("/benchmark?by=province&agency=AG-A", api.token_a).get_json() == []
+    own = get("/benchmark?by=type&agency=AG-A", api.token_a).get_json()
     assert own
     assert {r["agency"] for r in own} == {"AG-A"}
     assert get("/scores?agency=AG-B", api.token_r).get_json()[0]["agency"] == "AG-B"

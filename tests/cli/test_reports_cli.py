@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import random
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -420,8 +421,21 @@ def test_anonymised_round_publishes_no_names(cli, scene, tmp_path):  # noqa: F81
     rows = list(csv.DictReader(io.StringIO((folder / "benchmark.csv").read_text("utf-8"))))
     keys = [(r["by"], r["group"], r["measure"], int(r["rank"]), r["agency"]) for r in rows]
     assert keys == sorted(keys)
+    # A group of fewer than five agencies would tell who is who (the one ministry, say):
+    # no figures of it, and its agencies without their type.
+    types = Counter(a["type"] for a in agencies)
+    assert all(count >= 5 for kind, count in types.items() if kind), types
+    assert types[""]
+    assert "ministry" not in types
+    assert rows
+    assert all(int(r["n"]) >= 5 for r in rows)  # a dimension scored by four: left out
+    levels = list(
+        csv.DictReader(io.StringIO((folder / "level_distribution.csv").read_text("utf-8")))
+    )
+    assert {r["group"] for r in levels} <= {"all", "department"}
     descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
     assert "anonymised" in descriptor["description"]
+    assert "fewer than 5 agencies" in descriptor["description"]
     # Stable: the same ids on the next export.
     again = tmp_path / "again"
     cli("export", str(scene.old.id), "--format", "datapackage", "-o", str(again))
