@@ -490,6 +490,11 @@ def user(user_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             after = _user_snapshot(target)
             if password:
                 after["password_reset"] = True
+            # A token made before a new password, role or agency must not outlive it.
+            if password or (before["role"], before["agency"]) != (after["role"], after["agency"]):
+                revoked = users.revoke_all_tokens(target)
+                if revoked:
+                    after["tokens_revoked"] = revoked
             audit.record("user.update", current_user, old=before, new=after, detail=target.email)
             db.session.commit()
             if password and myself:

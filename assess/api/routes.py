@@ -405,7 +405,9 @@ def put_verified(body: dict[str, Any], round_id: int, agency_code: str, question
 def scores(query: dict[str, Any], round_id: int) -> Any:
     """Verified scores of the round's responses, as ``assess scores --format json``.
 
-    Coordinators see their own agency's record until the round is published, then all.
+    Coordinators see their own agency's record until the round is published, then all;
+    until the round's results are out (preliminary), their own record is self-assessed: a
+    reviewer's verified values are not shown before the central office releases them.
     ``?agency=``: that agency's record alone (404 if the caller sees no such agency).
     """
     user = _user()
@@ -421,7 +423,8 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
         found = agencies.find_agency(agency)
         visible = found is not None and (mine is None or found.id in mine)
         mine = {found.id} if found is not None and visible else set()
-    rows = results.score_records(round_, verified=True, agency_ids=mine)
+    verified = user.is_central or rounds.results_visible(round_)
+    rows = results.score_records(round_, verified=verified, agency_ids=mine)
     if hidden:
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
         ids = _anonymous_ids(round_, accepted)

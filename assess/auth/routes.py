@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh
+from flask_babel import ngettext, refresh
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -148,10 +148,23 @@ def profile() -> str | WerkzeugResponse:
                 # Every session of the user ends, here and elsewhere (the epoch changed too);
                 # this browser signs in again with a new session id.
                 sessions.end_all(user)
+                # So do its API tokens: one copied before must not outlive the new password.
+                revoked = users.revoke_all_tokens(user)
                 db.session.commit()
                 session.pop(sessions.SESSION_KEY, None)
                 login_user(user)
                 flash(_("Your password has been changed."), "success")
+                if revoked:
+                    flash(
+                        ngettext(
+                            "Your API token was revoked with the old password: make a new one "
+                            "where it was used.",
+                            "Your %(num)d API tokens were revoked with the old password: make "
+                            "new ones where they were used.",
+                            revoked,
+                        ),
+                        "warning",
+                    )
                 return redirect(url_for("auth.profile"))
     elif language_form.submit.data and language_form.validate_on_submit():
         current_user.language = language_form.language.data or "th"

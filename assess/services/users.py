@@ -128,6 +128,15 @@ def revoke_token(user: User, token_id: int) -> None:
     row.revoked = True
 
 
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every token of the user (a new password, a new role or agency: a token made
+    before must not outlive it); how many were revoked."""
+    rows = tokens_of(user)
+    for row in rows:
+        row.revoked = True
+    return len(rows)
+
+
 # -- many users at once ---------------------------------------------------------------------
 
 #: The columns of a users file: ``email`` and ``role`` required; ``agency`` (its code) for a

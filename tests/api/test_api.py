@@ -841,3 +841,21 @@ def test_web_error_pages_stay_html(client):
     reply = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert reply.status_code == 404
     assert reply.content_type.startswith("text/html")
+
+
+def test_a_coordinator_sees_no_verified_value_before_the_results_are_out(api: ApiScene):
+    """A reviewer's verified value moves the agency's verified score at once, but its
+    coordinator is shown it (as on the pages) only once the results are preliminary."""
+    _accepted_round(api)
+    url = f"/api/v1/rounds/{api.round.id}/scores"
+    before = api.call("GET", url, api.token_a).get_json()[0]
+    path = api.url("AG-A", "/verified/mgmt.leadership")
+    reply = api.call("PUT", path, api.token_r, json={"value": 0, "reason": "no evidence"})
+    assert reply.status_code == 200, reply.get_json()
+    central = api.call("GET", url, api.token_r).get_json()[0]
+    assert central["dimensions"]["mgmt"]["score"] < before["dimensions"]["mgmt"]["score"]
+    assert api.call("GET", url, api.token_a).get_json()[0] == before  # self-assessed
+    rounds.move(api.round, "closed")
+    rounds.move(api.round, "preliminary", api.reviewer)
+    db.session.commit()
+    assert api.call("GET", url, api.token_a).get_json()[0] == central

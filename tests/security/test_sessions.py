@@ -228,3 +228,61 @@ def test_the_session_cookie_is_written_at_sign_in_not_on_every_request(client, u
         assert "session=" not in reply.headers.get("Set-Cookie", ""), path
     # A change to the session (the language) writes it again.
     assert "session=" in client.get("/profile?lang=th").headers.get("Set-Cookie", "")
+
+
+def _api_ok(client, token: str) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        client.get("/api/v1/rounds", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+
+
+def test_a_password_change_revokes_the_users_api_tokens(app, client, user):
+    """A token copied before the password changed must not outlive it."""
+    from assess.services import users
+
+    token = users.issue_token(user, "integration")
+    db.session.commit()
+    assert _api_ok(app.test_client(), token)
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    reply = client.post(
+        "/profile",
+        data={
+            "pw-current": PASSWORD,
+            "pw-new": "a brand new passphrase",
+            "pw-again": "a brand new passphrase",
+            "pw-submit": "1",
+        },
+        follow_redirects=True,
+    )
+    assert "API token was revoked" in reply.get_data(as_text=True)
+    assert not _api_ok(app.test_client(), token)
+
+
+def test_an_admin_reset_or_a_new_role_revokes_the_users_api_tokens(app, client, world, user):
+    from assess.services import users
+
+    world.user("admin@example.go.th", role="admin")
+    client.post("/login", data={"email": "admin@example.go.th", "password": PASSWORD})
+    form = {"name": "Coordinator", "role": "coordinator", "agency_code": "AG-1", "language": "en"}
+    kept = users.issue_token(user, "kept")
+    db.session.commit()
+    # A new name alone keeps the token.
+    assert client.post(f"/central/users/{user.id}", data={**form, "active": "y"}).status_code == 302
+    assert _api_ok(app.test_client(), kept)
+    # A new password ends it.
+    reply = client.post(
+        f"/central/users/{user.id}",
+        data={**form, "active": "y", "password": "reset by the admin 1"},
+    )
+    assert reply.status_code == 302
+    assert not _api_ok(app.test_client(), kept)
+    # So does a new role: a coordinator's token would read every agency as a reviewer's.
+    promoted = users.issue_token(user, "promoted")
+    db.session.commit()
+    reply = client.post(
+        f"/central/users/{user.id}",
+        data={**form, "role": "reviewer", "agency_code": "", "active": "y"},
+    )
+    assert reply.status_code == 302
+    assert not _api_ok(app.test_client(), promoted)
