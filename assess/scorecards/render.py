@@ -102,8 +102,9 @@ def _change(value: float | None) -> str:
 
 
 def _percentile(value: float | None) -> str:
-    """A percentile with one decimal ("81.7"); "–" when there is none."""
-    return "–" if value is None else f"{value:.1f}"
+    """A percentile as every other output gives it (scoring.md §7: two decimals, "81.71");
+    "–" when there is none."""
+    return "–" if value is None else thai.format_score(value)
 
 
 def _row(result: AgencyResults, measure: Measure, lang: str, number: int | None) -> dict[str, Any]:

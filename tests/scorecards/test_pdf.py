@@ -247,3 +247,19 @@ def test_sara_am_reads_back_from_the_text_layer(tmp_path):
     assert "ประจําปี" in text  # NIKHAHIT and SARA AA, as drawn
     assert "น้ํา" in text  # the tone mark before NIKHAHIT, in the order typed
     assert "มา" in text.split()  # not "มำ"
+
+
+def test_percentiles_read_as_everywhere_else(published, tmp_path):
+    """Two decimals, the stored figure (scoring.md §7), as the pages, the API and the
+    command line give it: "79.55", not "79.5"."""
+    data, _result = _make(published, "en")
+    record = json.loads(result_attachment(data))
+    text = pdftotext(data, tmp_path)
+    peers = [p for p in record["overall"]["peers"] if p["by"] == "type"]
+    assert peers
+    assert peers[0]["percentile"] is not None
+    assert f"{peers[0]['percentile']:.2f}" in text
+    for measure in record["dimensions"].values():
+        for peer in measure["peers"]:
+            if peer["by"] == "type" and peer["percentile"] is not None:
+                assert f"{peer['percentile']:.2f}" in text
