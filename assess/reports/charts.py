@@ -186,34 +186,18 @@ def distributions(
     """Score distribution per measure: a horizontal box per measure, overall on top.
 
     ``summary`` has one row per measure with the §7 figures ``n, mean, median, p25, p75,
-    min, max`` (index: measure). With ``points`` (``measure, score, name``: every agency,
-    for small populations) each agency is a dot beside its box and Plotly draws the box from
-    them; otherwise the box is drawn from the figures, whiskers from min to max.
+    min, max`` (index: measure): the box is always drawn from them (p25 to p75, the median,
+    the mean, whiskers from min to max), so that it shows the figures the page's table and
+    CSV give. With ``points`` (``measure, score, name``: every agency, for small
+    populations) each agency is also a dot beside its box: a second box trace whose own
+    box is not drawn (Plotly would draw it at quartiles of its own method).
     """
     measures = [m for m in labels if m in summary.index]
     names = [labels[m] for m in measures]
     fill = "rgba(31, 58, 95, 0.18)"
-    if points is not None and not points.empty:
-        shown = points[points["measure"].isin(measures)]
-        trace = go.Box(
-            x=shown["score"].tolist(),
-            y=[labels[m] for m in shown["measure"]],
-            hovertext=shown["name"].tolist(),
-            orientation="h",
-            boxpoints="all",
-            jitter=0.5,
-            pointpos=-1.8,
-            boxmean=True,
-            marker={"color": NAVY, "size": 5, "opacity": 0.65},
-            line={"color": NAVY},
-            fillcolor=fill,
-            hoveron="points",
-            hovertemplate="%{hovertext}<br>%{x:.2f}<extra></extra>",
-            name="",
-        )
-    else:
-        rows = summary.loc[measures]
-        trace = go.Box(
+    rows = summary.loc[measures]
+    traces = [
+        go.Box(
             y=names,
             q1=rows["p25"].tolist(),
             median=rows["median"].tolist(),
@@ -227,10 +211,32 @@ def distributions(
             boxpoints=False,
             name="",
         )
+    ]
+    if points is not None and not points.empty:
+        shown = points[points["measure"].isin(measures)]
+        traces.append(
+            go.Box(
+                x=shown["score"].tolist(),
+                y=[labels[m] for m in shown["measure"]],
+                hovertext=shown["name"].tolist(),
+                orientation="h",
+                boxpoints="all",
+                jitter=0.5,
+                pointpos=-1.8,
+                marker={"color": NAVY, "size": 5, "opacity": 0.65},
+                line={"color": "rgba(0, 0, 0, 0)", "width": 0},
+                fillcolor="rgba(0, 0, 0, 0)",
+                whiskerwidth=0,
+                hoveron="points",
+                hovertemplate="%{hovertext}<br>%{x:.2f}<extra></extra>",
+                name="",
+            )
+        )
     return go.Figure(
-        data=[trace],
+        data=traces,
         layout=layout(
             height=90 + 46 * len(measures),
+            boxmode="overlay",  # the dots' trace beside the figures' box, not a second row
             # Below: the score axis's ticks and title.
             margin=row_label_margins(names, t=40, r=24, b=50),
             showlegend=False,

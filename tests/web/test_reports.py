@@ -364,10 +364,12 @@ def test_distributions_show_each_measure(reviewer, scene):
     """A box per measure with every agency as a dot; its CSV holds the §7 figures."""
     html = page(reviewer, f"{scene.base}/distributions")
     spec = figures(html)["chart-distributions"]
-    box = spec["data"][0]
-    assert box["type"] == "box"
-    assert box["boxpoints"] == "all"  # few agencies: every one is a dot
-    assert len(box["x"]) == 4 * (1 + len(scene.questionnaire.dimensions))
+    box, dots = spec["data"]
+    assert box["type"] == dots["type"] == "box"
+    assert dots["boxpoints"] == "all"  # few agencies: every one is a dot
+    assert len(dots["x"]) == 4 * (1 + len(scene.questionnaire.dimensions))
+    assert dots["fillcolor"] == "rgba(0, 0, 0, 0)"  # its own box (Plotly's quartiles) unseen
+    assert spec["layout"]["boxmode"] == "overlay"
     assert spec["layout"]["font"]["family"].startswith("Sarabun")
     assert f"/assets/plotly-{plotly.__version__}.min.js" in html
     assert "js/charts.js" in html
@@ -378,6 +380,16 @@ def test_distributions_show_each_measure(reviewer, scene):
     assert (overall["min"], overall["max"]) == (f"{scores[0]:.2f}", f"{scores[-1]:.2f}")
     median = ((scores[1] + scores[2]) / 2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert overall["median"] == str(median)
+    # The box is drawn at the §7 figures of the table and the CSV, whatever the population.
+    by_measure = {row["measure"]: row for row in rows}
+    labels = box["y"]
+    assert len(labels) == len(by_measure)
+    for name in ("q1", "median", "q3", "lowerfence", "upperfence"):
+        column = {"q1": "p25", "q3": "p75", "lowerfence": "min", "upperfence": "max"}.get(
+            name, name
+        )
+        drawn = [round(v, 2) for v in array(box[name])]
+        assert drawn == [float(by_measure[m][column]) for m in by_measure], name
 
 
 def test_heatmap_orders_agencies_by_overall_score(reviewer, scene):
