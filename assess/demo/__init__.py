@@ -1,8 +1,10 @@
 """Demo data for ``assess demo``: real Thai agencies, demo users, and two rounds of answers.
 
-Round 2568 is published (accepted answers of every agency, a few with verified values);
-round 2569 is open, with agencies at every step of the workflow. Deterministic, and a no-op
-when run again on the same database.
+The round of the current Thai fiscal year is open, with agencies at every step of the
+workflow (``dg-readiness@2569``); the round of the year before is published (accepted
+answers of every agency, a few with verified values; ``dg-readiness@2568``). Each round's
+dates lie in its fiscal year (:func:`calendar`). Deterministic for a given fiscal year, and a
+no-op when run again on the same database in the same fiscal year.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from dataclasses import dataclass
 from importlib import resources
 
 import click
@@ -22,9 +25,9 @@ from assess.questionnaires import Questionnaire
 from assess.services import agencies, questionnaires, responses, results, rounds, users
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
-from assess.thai import BANGKOK
+from assess.thai import BANGKOK, BE_OFFSET, fiscal_year, fiscal_year_bounds
 
-#: (role, e-mail, password, agency code or None, name, what the account shows in round 2569)
+#: (role, e-mail, password, agency code or None, name, what the account shows in the open round)
 DEMO_USERS = (
     ("admin", "admin@demo.assess.go.th", "demo-admin-2569", None, "ผู้ดูแลระบบ (สาธิต)"),
     ("reviewer", "reviewer@demo.assess.go.th", "demo-review-2569", None, "ผู้ตรวจสอบ (สาธิต)"),
@@ -39,7 +42,7 @@ DEMO_USERS = (
     ),
     ("coordinator", "bma@demo.assess.go.th", "demo-bma-2569", "LAO-BKK", "ผู้ประสานงาน กทม."),
 )
-#: Where each demo coordinator's agency stands in round 2569.
+#: Where each demo coordinator's agency stands in the open round.
 DEMO_STATES = {
     "PO-DGA": "not_started",
     "MOF-RD": "returned",
@@ -56,8 +59,33 @@ BASE_MATURITY = {
     "local": 0.33,
     "independent": 0.5,
 }
-ROUND_2568 = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. 2568"
-ROUND_2569 = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. 2569"
+ROUND_NAME = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. {year}"
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The demo's two rounds in time: the published one of the fiscal year before today's,
+    the open one of today's, each from its first to its last day."""
+
+    published_year: int
+    published: tuple[dt.date, dt.date]
+    open_year: int
+    open: tuple[dt.date, dt.date]
+
+
+def calendar(today: dt.date) -> Calendar:
+    """The demo's rounds for ``today``: the open one from 30 days before to 45 days after it,
+    within today's fiscal year (October–September); the published one from 6 January to 31
+    March of the year before's."""
+    year = fiscal_year(today)
+    first, last = fiscal_year_bounds(year)
+    gregorian = year - 1 - BE_OFFSET  # the calendar year holding January of the year before
+    return Calendar(
+        published_year=year - 1,
+        published=(dt.date(gregorian, 1, 6), dt.date(gregorian, 3, 31)),
+        open_year=year,
+        open=(max(today - dt.timedelta(days=30), first), min(today + dt.timedelta(days=45), last)),
+    )
 
 
 def _maturity(agency: Agency, year_bonus: float) -> float:
@@ -91,13 +119,16 @@ def load_demo(progress: bool = False) -> list[tuple[str, str, str, str | None]]:
     db.session.commit()
     reviewer = users.find_user(DEMO_USERS[1][1])
     assert reviewer is not None
-    if db.session.scalar(select(Round).filter_by(name=ROUND_2568)) is None:
-        _say(progress, "Round 2568: answers of every agency, reviewed and published…")
-        _round_2568(reviewer)
+    when = calendar(dt.datetime.now(BANGKOK).date())
+    name = ROUND_NAME.format(year=when.published_year)
+    if db.session.scalar(select(Round).filter_by(name=name)) is None:
+        _say(progress, f"Round {when.published_year}: every agency's answers, reviewed, published…")
+        _published_round(reviewer, name, when)
         db.session.commit()
-    if db.session.scalar(select(Round).filter_by(name=ROUND_2569)) is None:
-        _say(progress, "Round 2569: open, agencies at every step…")
-        _round_2569(reviewer)
+    name = ROUND_NAME.format(year=when.open_year)
+    if db.session.scalar(select(Round).filter_by(name=name)) is None:
+        _say(progress, f"Round {when.open_year}: open, agencies at every step…")
+        _open_round(reviewer, name, when)
         db.session.commit()
     return [(role, email, password, code) for role, email, password, code, _ in DEMO_USERS]
 
@@ -147,15 +178,16 @@ def _attach_evidence(response: Response) -> None:
         )
 
 
-def _round_2568(reviewer: User) -> None:
+def _published_round(reviewer: User, name: str, when: Calendar) -> None:
     version = questionnaires.find_version("dg-readiness@2568")
     questionnaire = questionnaire_of(version)
+    opens_on, closes_on = when.published
     round_ = rounds.create_round(
         version,
-        ROUND_2568,
-        2568,
-        opens_on=dt.date(2025, 1, 6),
-        closes_on=dt.date(2025, 3, 31),
+        name,
+        when.published_year,
+        opens_on=opens_on,
+        closes_on=closes_on,
         agencies=_all_agencies(),
         actor=reviewer,
     )
@@ -169,7 +201,7 @@ def _round_2568(reviewer: User) -> None:
         for status in ("draft", "submitted", "accepted"):
             responses.set_status(response, status, None, detail="demo")
         response.submitted_at = response.reviewed_at = dt.datetime(
-            2025, 3, 20, 9, 0, tzinfo=BANGKOK
+            closes_on.year, 3, 20, 9, 0, tzinfo=BANGKOK
         )
     db.session.flush()
     # A reviewer's corrections: a few agencies claimed more than their evidence showed.
@@ -188,16 +220,16 @@ def _round_2568(reviewer: User) -> None:
     rounds.move(round_, "published", reviewer)
 
 
-def _round_2569(reviewer: User) -> None:
+def _open_round(reviewer: User, name: str, when: Calendar) -> None:
     version = questionnaires.find_version("dg-readiness@2569")
     questionnaire = questionnaire_of(version)
-    today = dt.datetime.now(BANGKOK).date()
+    opens_on, closes_on = when.open
     round_ = rounds.create_round(
         version,
-        ROUND_2569,
-        2569,
-        opens_on=today - dt.timedelta(days=30),
-        closes_on=today + dt.timedelta(days=45),
+        name,
+        when.open_year,
+        opens_on=opens_on,
+        closes_on=closes_on,
         agencies=_all_agencies(),
         live_preview=True,
         actor=reviewer,
@@ -227,7 +259,8 @@ def _round_2569(reviewer: User) -> None:
         responses.set_status(response, "draft", None, detail="demo")
         if state != "draft":
             responses.set_status(response, "submitted", None, detail="demo")
-            days_ago = pick.randint(1, 20)
+            # Since the round opened (at the start of a fiscal year, that is days ago only).
+            days_ago = min(pick.randint(1, 20), (dt.datetime.now(BANGKOK).date() - opens_on).days)
             response.submitted_at = dt.datetime.now(BANGKOK) - dt.timedelta(days=days_ago)
         if state == "returned":
             dims = questionnaire.dimensions
