@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, Request, current_app, g, has_request_context, request, session
 from flask_login import current_user
 from jinja2 import FileSystemBytecodeCache
 from jinja2.bccache import Bucket
@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 from assess import __version__, config, security
@@ -85,6 +86,7 @@ def build_app(
     compiled = Path(app.instance_path, "cache", "templates", _compiler_fingerprint())
     app.jinja_options = {**app.jinja_options, "bytecode_cache": _CompiledTemplates(str(compiled))}
     app.url_map.converters["int"] = _DatabaseInt
+    app.request_class = _Request
     app.config.update(_defaults(settings))
     app.config.update(settings)
     # Production cookies, and refuse unsafe or invalid settings before anything starts.
@@ -240,6 +242,50 @@ class _DatabaseInt(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+#: What an integer column holds (PostgreSQL's ``integer``; SQLite's are wider).
+DATABASE_INT = (-(2**31), 2**31 - 1)
+
+
+def database_int(text: str) -> int:
+    """``int(text)``, refused with :exc:`ValueError` beyond what an integer column holds."""
+    number = int(text)
+    if not DATABASE_INT[0] <= number <= DATABASE_INT[1]:
+        raise ValueError(f"{text[:20]}: beyond an integer column")
+    return number
+
+
+class _Arguments(ImmutableMultiDict[str, str]):
+    """Query arguments (and form fields) whose ``get(name, type=int)`` is bounded as
+    ``<int:…>`` in URLs is (:class:`_DatabaseInt`): ``?round=99999999999999999999`` is a
+    malformed number (the default) instead of an error from the database driver."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key, default, database_int if type is int else type)
+
+
+class _Request(Request):
+    parameter_storage_class = _Arguments
+
+
+#: The keyword arguments of ``url_for`` itself, never taken from a query string (those
+#: that start with ``_`` are left out whatever their name).
+URL_FOR_NAMES = frozenset({"endpoint", "_anchor", "_method", "_scheme", "_external"})
+
+
+def carried_args(endpoint: str) -> dict[str, str]:
+    """The current request's query arguments that a link to ``endpoint`` may keep: not the
+    view's own arguments (``?round_id=5`` would clash with the round's id in
+    ``url_for``), nor ``url_for``'s (``?endpoint=``, ``?_external=``)."""
+    own: set[str] = set()
+    for rule in current_app.url_map.iter_rules(endpoint):
+        own |= rule.arguments
+    return {
+        name: value
+        for name, value in request.args.items()
+        if name not in own and name not in URL_FOR_NAMES and not name.startswith("_")
+    }
 
 
 def _register_blueprints(app: Flask) -> None:

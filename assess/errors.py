@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -41,6 +41,12 @@ def _urlencoded_is_utf8(data: bytes) -> bool:
 def check_body() -> None:
     """Refuse a page's request body that the views would misread (the API checks its own).
 
+    A body that is not a form (the autosave's JSON, whatever its declared type) is held to
+    the API's limit (``API_MAX_CONTENT_LENGTH``, 1 MB), refused with 413 before it is read
+    when its length says so, else before it is parsed: the 25 MB allowed for evidence
+    uploads would let a JSON body cost seconds of parsing. Forms keep the general limit
+    (uploads are multipart forms).
+
     Werkzeug decodes forms with replacement characters: a form sent in another encoding
     (TIS-620, say) would be saved as garbage. A JSON body must be UTF-8, nested no deeper
     than the parser can go, and hold whole characters (:func:`lone_surrogate`); whether it is
@@ -49,22 +55,28 @@ def check_body() -> None:
     if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.path.startswith("/api/"):
         return
     mimetype = request.mimetype
-    if mimetype != "application/x-www-form-urlencoded" and not _is_json(mimetype):
+    if mimetype == "multipart/form-data":
         return
+    form = mimetype == "application/x-www-form-urlencoded"
+    if not form:
+        json_limit = int(current_app.config["API_MAX_CONTENT_LENGTH"])
+        if request.content_length is not None and request.content_length > json_limit:
+            raise _too_large(json_limit)
+        request.max_content_length = min(json_limit, request.max_content_length or json_limit)
     data = request.get_data(cache=True)
     limit = request.max_content_length
     if limit is not None and request.content_length is None and len(data) >= limit:
         # A chunked body (no length given) is cut off at the limit, not refused; one of a
         # given length over it was refused as it was read.
-        raise RequestEntityTooLarge()
-    if mimetype == "application/x-www-form-urlencoded":
+        raise _too_large(limit) if not form else RequestEntityTooLarge()
+    if form:
         if not _urlencoded_is_utf8(data):
             raise ServiceError(
                 _(
                     "The form was not sent as UTF-8 text, so nothing was saved. Reload the page and try again."
                 )
             )
-    else:
+    elif _is_json(mimetype):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -88,6 +100,15 @@ def check_body() -> None:
                     escape=bad,
                 )
             )
+
+
+def _too_large(limit: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(
+        _(
+            "The request is larger than %(size)s KB, so nothing was saved.",
+            size=f"{limit // 1024:,}",
+        )
+    )
 
 
 def init_app(app: Flask) -> None:

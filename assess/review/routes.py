@@ -23,12 +23,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assess import i18n, provinces, thai
-from assess.app import current_language
+from assess.app import carried_args, current_language
 from assess.auth import central_required
 from assess.extensions import db
 from assess.labels import RESPONSE_STATUS, ROUND_STATUS
@@ -125,9 +126,26 @@ AUDIT_ACTIONS = {
 # -- shared helpers (the admin pages use them too) --------------------------------------------
 
 
+#: The highest ``?page=`` read: a larger number would overflow the database's OFFSET.
+MAX_PAGE = 2**31 - 1
+
+
 def page_number() -> int:
-    """The ``page`` query argument (1 when missing or wrong)."""
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    """The ``page`` query argument: 1 when missing or wrong, at most :data:`MAX_PAGE`."""
+    try:
+        number = int(request.args.get("page", ""))
+    except ValueError:
+        return 1
+    return min(max(1, number), MAX_PAGE)
+
+
+def paginate(query: Select[Any], per_page: int = PER_PAGE) -> Pagination:
+    """The page of ``query`` that ``?page=`` asks for; a page past the end shows the last
+    one (the count says it is past the end: one more query then, none otherwise)."""
+    page = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
+    if not page.items and page.total and page.page > page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
 
 
 def _safe_cell(value: Any) -> Any:
@@ -201,13 +219,13 @@ def figures(counts: dict[str, int]) -> dict[str, Any]:
 @central_required
 def rounds_overview() -> str:
     status = request.args.get("status", "")
-    fiscal = request.args.get("fiscal_year", type=int)
+    fiscal = request.args.get("fiscal_year", type=int)  # None beyond a column (assess.app)
     query = select(Round).order_by(Round.fiscal_year.desc(), Round.id.desc())
     if status in ROUND_STATUSES:
         query = query.where(Round.status == status)
     if fiscal:
         query = query.where(Round.fiscal_year == fiscal)
-    page = db.paginate(query, page=page_number(), per_page=25, error_out=False)
+    page = paginate(query, per_page=25)
     years = db.session.scalars(
         select(Round.fiscal_year).distinct().order_by(Round.fiscal_year.desc())
     ).all()
@@ -456,9 +474,7 @@ def _coordinators(round_: Round) -> dict[int, list[str]]:
 def round_page(round_id: int) -> str:
     round_ = _round_or_404(round_id)
     filters = MonitorFilters.from_request()
-    page = db.paginate(
-        _monitor_query(round_, filters), page=page_number(), per_page=PER_PAGE, error_out=False
-    )
+    page = paginate(_monitor_query(round_, filters))
     provinces = db.session.scalars(
         select(Agency.province)
         .join(Response, Response.agency_id == Agency.id)
@@ -1047,7 +1063,7 @@ def audit_trail(round_id: int, agency_code: str) -> str | HttpResponse:
     query = _audit_query(found)
     if request.args.get("format") == "csv":
         return _audit_csv(query, "question", f"audit-{round_.id}-{agency_code}.csv")
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = paginate(query)
     actions = db.session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.response_id == found.id)
@@ -1074,13 +1090,13 @@ def activity() -> str | HttpResponse:
     action = request.args.get("action", "")
     if action:
         query = query.where(AuditEvent.action == action)
-    round_id = request.args.get("round", type=int)
+    round_id = request.args.get("round", type=int)  # None beyond a column (assess.app)
     if round_id:
         query = query.where(AuditEvent.round_id == round_id)
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if request.args.get("format") == "csv":
         return _audit_csv(query, "round", "activity.csv")
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = paginate(query)
     actions = db.session.scalars(
         select(AuditEvent.action)
         .where(AuditEvent.response_id.is_(None))
@@ -1099,8 +1115,9 @@ def activity() -> str | HttpResponse:
 
 @bp.app_template_global("central_url")
 def central_url(**changes: Any) -> str:
-    """The current page's URL with some query arguments changed (``None`` or "" drops one)."""
-    args = request.args.to_dict()
+    """The current page's URL with some query arguments changed (``None`` or "" drops one);
+    the query arguments named like the view's own or ``url_for``'s are dropped."""
+    args: dict[str, Any] = carried_args(request.endpoint or "")
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)

@@ -6,9 +6,26 @@ so the command line reads as before).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
+
+#: How many problems one refusal lists; one more line counts the rest. A crafted save or
+#: file with a hundred thousand bad values gets a short answer, made quickly.
+MAX_PROBLEMS = 50
+
+
+def capped(problems: Iterable[str], total: int | None = None) -> list[str]:
+    """The first :data:`MAX_PROBLEMS` of ``problems``, then "… and N more problems" for
+    the rest: of ``total`` problems, when only the first were made into messages."""
+    items = problems if isinstance(problems, Sequence) else list(problems)
+    shown = list(items[:MAX_PROBLEMS])
+    more = (len(items) if total is None else total) - len(shown)
+    if more > 0:
+        shown.append(ngettext("… and %(num)d more problem", "… and %(num)d more problems", more))
+    return shown
 
 
 class ServiceError(Exception):
@@ -59,16 +76,24 @@ class StaleRevision(ServiceError):
 
 
 class InvalidAnswers(ServiceError):
-    """Some values do not fit their questions; ``by_question`` maps code → reason."""
+    """Some values do not fit their questions; ``by_question`` maps code → reason.
+
+    At most :data:`MAX_PROBLEMS` questions are named (``total``: how many had a problem,
+    when the caller kept only the first); a last line counts the others.
+    """
 
     status = 422
 
-    def __init__(self, by_question: dict[str, str]) -> None:
+    def __init__(self, by_question: dict[str, str], *, total: int | None = None) -> None:
+        shown = dict(islice(by_question.items(), MAX_PROBLEMS))
         super().__init__(
-            [
-                _("question %(code)s: %(reason)s", code=code, reason=reason)
-                for code, reason in by_question.items()
-            ],
-            details=by_question,
+            capped(
+                [
+                    _("question %(code)s: %(reason)s", code=code, reason=reason)
+                    for code, reason in shown.items()
+                ],
+                len(by_question) if total is None else total,
+            ),
+            details=shown,
         )
-        self.by_question = by_question
+        self.by_question = shown

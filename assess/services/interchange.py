@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from flask_babel import gettext as _
@@ -42,7 +43,13 @@ from assess.questionnaires.answers import (
 )
 from assess.questionnaires.model import QuestionType
 from assess.services import responses, results
-from assess.services.errors import ServiceError, StaleRevision, WrongState
+from assess.services.errors import (
+    MAX_PROBLEMS,
+    ServiceError,
+    StaleRevision,
+    WrongState,
+    capped,
+)
 from assess.services.questionnaires import questionnaire_of
 
 #: What ``--status`` may set; a file's own ``status`` column may also say ``returned`` (an
@@ -53,6 +60,10 @@ FILE_STATUSES = ("draft", "submitted", "returned", "accepted")
 #: coordinator is changing them (and may clear one to answer it again).
 COMPLETE_STATUSES = ("submitted", "accepted")
 SHEET = "answers"
+#: The most rows below the header an agency's workbook may hold: it has one row per
+#: question, and no questionnaire comes near this many (one that did may have twice its
+#: count). A larger sheet is refused before its rows are looked at one by one.
+MAX_WORKBOOK_ROWS = 5000
 
 
 def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[ResponseAnswers]:
@@ -242,14 +253,15 @@ def import_round(
     try:
         batch = read_file(data, filename, questionnaire)
     except AnswersFileError as exc:
-        # Every problem in one pass: the agencies not invited among those read, too.
+        # Every problem in one pass: the agencies not invited among those read, too (the
+        # first MAX_PROBLEMS of them told, the rest counted).
+        outsiders = [item for item in exc.records if item.agency not in invited]
         raise ServiceError(
-            [i18n.problem(p) for p in exc.problems]
-            + [
-                _not_invited(item, filename, round_)
-                for item in exc.records
-                if item.agency not in invited
-            ]
+            capped(
+                [i18n.problem(p) for p in exc.problems[:MAX_PROBLEMS]]
+                + [_not_invited(item, filename, round_) for item in outsiders[:MAX_PROBLEMS]],
+                len(exc.problems) + len(outsiders),
+            )
         ) from None
     problems: dict[int, str] = {}  # by the item's place in the file
     targets: list[responses.Replacement] = []
@@ -275,7 +287,7 @@ def import_round(
         targets.append(responses.Replacement(found[0], found[1], wanted, item.answers))
     problems.update(_incomplete(questionnaire, batch, targets, complete, filename))
     if problems:
-        raise ServiceError([problems[place] for place in sorted(problems)])
+        raise ServiceError(capped([problems[place] for place in sorted(problems)]))
     responses.replace_many(round_.id, targets, actor=actor, source=filename)
     results.recompute_responses(round_, [target.response_id for target in targets])
     return len(targets)
@@ -502,11 +514,35 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
     for key, value in expected.items():
         if str(meta.get(key)) != str(value):
             raise ServiceError(_wrong_workbook(key, filename, meta.get(key), value))
-    downloaded = int(meta.get("revision") or 0)
+    try:
+        downloaded = int(meta.get("revision") or 0)
+    except (TypeError, ValueError, OverflowError):
+        raise ServiceError(
+            _(
+                "%(file)s: this workbook's revision %(found)s is not a number; download the "
+                "workbook of this response",
+                file=filename,
+                found=str(meta.get("revision"))[:40],
+            )
+        ) from None
+    limit = max(MAX_WORKBOOK_ROWS, 2 * len(questionnaire.questions))
+    rows = list(islice(book[SHEET].iter_rows(min_row=2, values_only=True), limit + 1))
+    if len(rows) > limit:
+        book.close()
+        raise ServiceError(
+            _(
+                "%(file)s: the sheet '%(sheet)s' has more than %(limit)s rows; the workbook "
+                "of this questionnaire has one row per question (%(count)s). Download the "
+                "workbook of this response again and fill it in.",
+                file=filename,
+                sheet=SHEET,
+                limit=f"{limit:,}",
+                count=len(questionnaire.questions),
+            )
+        )
     cells: dict[str, str] = {}
     rows_of: dict[str, int] = {}
     problems: list[str] = []
-    rows = book[SHEET].iter_rows(min_row=2, values_only=True)
     for number, row in enumerate(rows, start=2):
         if not row or row[0] is None:
             continue
@@ -538,7 +574,7 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
         for c, error in bad
     ]
     if problems:
-        raise ServiceError(problems)
+        raise ServiceError(capped(problems))
     if response.revision != downloaded:
         raise StaleRevision(response.revision, responses.current_json(response))
     raw = {code: (to_json_value(parsed[code]) if code in parsed else None) for code in cells}

@@ -48,6 +48,7 @@ from assess.questionnaires.model import Question
 from assess.scoring.engine import ResponseScore
 from assess.services import audit, results, rounds, writes
 from assess.services.errors import (
+    MAX_PROBLEMS,
     InvalidAnswers,
     NotAllowed,
     NotFound,
@@ -218,18 +219,20 @@ def save(
         raise StaleRevision(response.revision, current_json(response))
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     parsed: dict[str, AnswerValue | None] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, str] = {}  # the first MAX_PROBLEMS, as messages
+    count = 0  # and how many there are
     for code, value in raw.items():
         question = questionnaire.questions.get(code)
-        if question is None:
-            problems[code] = i18n.reason(unknown_question(questionnaire))
-            continue
         try:
+            if question is None:
+                raise unknown_question(questionnaire)
             parsed[code] = parse_json_value(question, value)
         except AnswerError as exc:
-            problems[code] = i18n.reason(exc)
+            count += 1
+            if count <= MAX_PROBLEMS:
+                problems[code] = i18n.reason(exc)
     if problems:
-        raise InvalidAnswers(problems)
+        raise InvalidAnswers(problems, total=count)
     if revision is None:
         # No check asked (scripts): the current revision, its row locked first (PostgreSQL)
         # so that the state read next is the one this save changes.

@@ -37,7 +37,7 @@ from sqlalchemy.orm import contains_eager
 from werkzeug.datastructures import MultiDict
 
 from assess import i18n, labels, levels, thai
-from assess.app import current_language
+from assess.app import carried_args, current_language
 from assess.errors import wants_json
 from assess.extensions import db, login
 from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
@@ -538,7 +538,7 @@ def answer(round_id: int, dim_code: str | None = None) -> Any:
                     "survey.answer",
                     round_id=response.round_id,
                     dim_code=dim.code,
-                    **request.args.to_dict(),
+                    **carried_args("survey.answer"),
                 )
             )
     else:

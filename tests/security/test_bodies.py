@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -283,3 +284,94 @@ def test_a_form_page_sent_json_instead_of_a_form_is_400_and_clears_nothing(scene
     assert reply.status_code == 400
     assert reply.mimetype == "text/html"
     scene.intact()
+
+
+# -- the size of a page's JSON body and of the reply to it ---------------------------------------------
+
+MEGABYTE = 1024 * 1024
+
+
+def _big_json(size: int) -> bytes:
+    """A JSON autosave body of ``size`` bytes or a little more."""
+    head, tail = b'{"revision": 1, "answers": {"mgmt.comment": "', b'"}}'
+    return head + b"a" * (size - len(head) - len(tail)) + tail
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_page_body_that_is_not_a_form_is_held_to_the_api_limit(
+    app, scene, monkeypatch, content_type, chunked
+):
+    """The JSON API's limit (1 MB), not the 25 MB of evidence uploads: refused with 413
+    before it is parsed, to anyone (the sign-in page too), declared JSON or not."""
+    assert app.config["API_MAX_CONTENT_LENGTH"] == MEGABYTE
+    assert app.config["MAX_CONTENT_LENGTH"] > 20 * MEGABYTE
+
+    def parsed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("parsed")
+
+    unparsed = SimpleNamespace(loads=parsed)
+    monkeypatch.setattr("assess.errors.json", unparsed)
+    monkeypatch.setattr("assess.survey.routes.json", unparsed)
+    data = _big_json(MEGABYTE + 1)
+    headers = {**FETCH, **({"Content-Type": content_type} if content_type else {})}
+    extra = {}
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+        extra = {"environ_overrides": {"wsgi.input_terminated": True}}
+    for path in (scene.save, "/login"):
+        if chunked:
+            reply = scene.client.post(path, input_stream=io.BytesIO(data), headers=headers, **extra)
+        else:
+            reply = scene.client.post(path, data=data, headers=headers)
+        assert reply.status_code == 413, (path, reply.status_code)
+        assert "1,024 KB" in reply.get_json()["details"]
+    scene.intact()
+
+
+def test_a_page_json_body_of_exactly_the_api_limit_is_read(app, scene):
+    data = json.dumps({"revision": 1, "answers": {"mgmt.comment": "ok"}}).encode()
+    app.config["API_MAX_CONTENT_LENGTH"] = len(data)
+    reply = scene.client.post(
+        scene.save, data=data, headers={**FETCH, "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 200, reply.get_data(as_text=True)[:300]
+    app.config["API_MAX_CONTENT_LENGTH"] = len(data) - 1
+    reply = scene.client.post(
+        scene.save, data=data, headers={**FETCH, "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 413
+
+
+def test_forms_keep_the_general_limit(scene):
+    """A no-JS answer form over 1 MB is read (its comment is too long: 422, not 413)."""
+    reply = _form(scene, b"revision=1&ans-mgmt.comment=" + b"a" * (MEGABYTE + 10))
+    assert reply.status_code == 422
+    scene.intact()
+
+
+def test_the_problems_of_one_save_are_capped(scene):
+    """A save of 20,000 unknown questions: the first 50 named, the rest counted in one
+    line; a short reply."""
+    answers = {f"q{i}": 1 for i in range(20_000)}
+    answers["mgmt.leadership"] = 99
+    reply = scene.client.post(scene.save, json={"revision": 1, "answers": answers}, headers=FETCH)
+    assert reply.status_code == 422
+    assert len(reply.data) < 20_000
+    body = reply.get_json()
+    lines = body["message"].split("; ")
+    assert len(lines) == 51
+    assert lines[0].startswith("question mgmt.leadership: 99 is not an option")
+    assert lines[1] == "question q0: no such question in dg-readiness@2569"
+    assert lines[-1] == "… and 19951 more problems"
+    assert len(body["details"]) == 50
+    scene.intact()
+
+
+def test_a_few_problems_are_all_named(scene):
+    answers = {"mgmt.leadership": 99, "nope": 1}
+    reply = scene.client.post(scene.save, json={"revision": 1, "answers": answers}, headers=FETCH)
+    assert reply.status_code == 422
+    body = reply.get_json()
+    assert set(body["details"]) == {"mgmt.leadership", "nope"}
+    assert "more problem" not in body["message"]

@@ -895,6 +895,61 @@ def test_bad_workbook_is_refused_whole(client, s):
     assert client.post(s.url("workbook"), data={}).status_code == 400
 
 
+def workbook_plus(data: bytes, rows: int, code: str = "x") -> bytes:
+    """The workbook with ``rows`` more rows of question ``code`` below its own."""
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["answers"]
+    for _ in range(rows):
+        sheet.append([code, "", "", "", "", "1", ""])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_with_too_many_rows_is_refused_in_one_message(client, s):
+    """More rows than any questionnaire needs: one problem naming the sheet and the limit,
+    told before the rows are looked at one by one."""
+    download = client.get(s.url("workbook.xlsx")).data
+    reply = send_workbook(client, s, workbook_plus(download, 5_000))
+    assert reply.status_code == 422
+    html = text(reply)
+    assert "answers.xlsx: the sheet 'answers' has more than 5,000 rows" in html
+    assert "no such question" not in html
+    assert s.stored() == {}
+
+
+def test_the_problems_of_a_workbook_are_capped(client, s):
+    download = client.get(s.url("workbook.xlsx")).data
+    reply = send_workbook(client, s, workbook_plus(download, 300))
+    assert reply.status_code == 422
+    html = text(reply)
+    assert html.count("no such question in dg-readiness@2569") == 50
+    assert "… and 250 more problems" in html
+    assert s.stored() == {}
+    # Below the limit of rows, the workbook's own rows and a few more are read as before.
+    reply = send_workbook(
+        client, s, workbook_plus(workbook_with(download, {"mgmt.leadership": 3}), 2)
+    )
+    assert reply.status_code == 422
+    assert text(reply).count("no such question") == 2
+    assert "more problem" not in text(reply)
+
+
+@pytest.mark.parametrize("revision", ["abc", "9" * 5000, "1e400"])
+def test_a_workbook_whose_revision_is_not_a_number_is_refused(client, s, revision):
+    book = load_workbook(io.BytesIO(client.get(s.url("workbook.xlsx")).data))
+    for row in book["meta"].iter_rows():
+        if row[0].value == "revision":
+            row[1].value = revision
+    out = io.BytesIO()
+    book.save(out)
+    reply = send_workbook(client, s, workbook_with(out.getvalue(), {"mgmt.leadership": 3}))
+    assert reply.status_code == 422
+    assert "answers.xlsx: this workbook's revision " in text(reply)
+    assert "is not a number" in text(reply)
+    assert s.stored() == {}
+
+
 def test_workbook_refused_after_changes_on_the_web(client, s):
     download = client.get(s.url("workbook.xlsx")).data
     save(client, s, {"mgmt.leadership": 4}, revision=0)

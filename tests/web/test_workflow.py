@@ -307,6 +307,30 @@ def test_round_import_is_all_or_nothing(setup, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
 
 
+def test_round_import_tells_the_first_50_problems_and_counts_the_rest(setup, tmp_path):
+    """A whole round's file may hold thousands of rows (no cap on them); its problems are
+    told up to 50, then counted in one line."""
+    round_, _, _, _ = setup
+    rows = [{"agency": "AG-1", "answers": {"mgmt.leadership": 99}}]
+    rows += [{"agency": f"X-{i}", "answers": {}} for i in range(120)]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
+    db.session.rollback()
+    problems = caught.value.problems
+    assert len(problems) == 51
+    assert problems[0].startswith("answers.json: agency AG-1: question mgmt.leadership: 99")
+    assert problems[1] == f"answers.json: agency X-0: not invited to round {round_.id}"
+    assert problems[-1] == "… and 71 more problems"
+    # The file read, its agencies all invited: the problems of the round, capped too.
+    csv_data = "agency,mgmt.leadership\n" + "AG-1,1\n" + "".join(f"X-{i},1\n" for i in range(60))
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, csv_data.encode(), "answers.csv")
+    db.session.rollback()
+    assert len(caught.value.problems) == 51
+    assert caught.value.problems[-1] == "… and 10 more problems"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
+
+
 def test_round_import_and_export_round_trip(setup, tmp_path):
     round_, response, _, _ = setup
     text = next(
