@@ -41,7 +41,7 @@ from assess.models import (
 )
 from assess.questionnaires.diff import diff as questionnaire_diff_of
 from assess.questionnaires.model import BandScoring, LinearScoring
-from assess.review.routes import csv_response, flash_problems, iso_local, page_number
+from assess.review.routes import csv_response, flash_problems, iso_local, paginate
 from assess.services import agencies as agency_service
 from assess.services import audit, questionnaires, users
 from assess.services.errors import ServiceError
@@ -109,9 +109,7 @@ def _agencies_page(
     import_form: AgencyImportForm, problems: list[str] | None = None, status: int = 200
 ) -> tuple[str, int]:
     tags_by_id = _tag_index()
-    page = db.paginate(
-        _agency_query(tags_by_id), page=page_number(), per_page=PER_PAGE, error_out=False
-    )
+    page = paginate(_agency_query(tags_by_id), per_page=PER_PAGE)
     provinces = db.session.scalars(
         select(Agency.province).where(Agency.province != "").distinct().order_by(Agency.province)
     ).all()
@@ -370,7 +368,7 @@ def users_list() -> str | HttpResponse:
             for u in db.session.scalars(_user_query())
         ]
         return csv_response(rows, "users.csv")
-    page = db.paginate(_user_query(), page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = paginate(_user_query(), per_page=PER_PAGE)
     return render_template("admin/users.html", page=page, roles=ROLES)
 
 
@@ -517,7 +515,7 @@ def _questionnaires_page(
     query = select(QuestionnaireVersion).order_by(
         QuestionnaireVersion.code, QuestionnaireVersion.version.desc()
     )
-    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     all_versions = questionnaires.versions()
     usage = dict(
         db.session.execute(

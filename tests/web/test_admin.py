@@ -520,3 +520,10 @@ def test_diff_between_the_builtin_versions(client, auth, world, people):
     assert "No differences" in same
     assert client.get(f"/central/questionnaires/diff?old={old.id}&new=999").status_code == 404
     assert page_of(client, "/central/questionnaires/diff")
+
+
+def test_a_page_past_the_end_of_a_register_shows_its_last_page(client, auth, people):
+    """As the review pages do (agencies and users; questionnaire versions the same way)."""
+    auth.login("admin@example.go.th")
+    assert "PROV-CMI" in page_of(client, "/central/agencies?page=99")
+    assert "reviewer@example.go.th" in page_of(client, "/central/users?page=99")
