@@ -174,6 +174,14 @@ def test_rounds_overview_shows_status_and_figures(client, auth, scene):
     assert "Round 2569" in html
     assert "dg-readiness@2569" in html
     assert "Fiscal year 2569 (2025–26)" in html
+    # The response rate by agency type (pages.md): a department of one, answered; a
+    # province and a local administration of one each, not.
+    by_type = html.split('<details class="small mt-1 by-type">')[1].split("</details>")[0]
+    assert re.findall(r">([^<]+)</a> <span[^>]*>([^<]+)</span>", by_type) == [
+        ("Department", "100.0% (1/1)"),
+        ("Province", "0.0% (0/1)"),
+        ("Local administration", "0.0% (0/1)"),
+    ]
     rows = read_csv(client.get("/central/rounds.csv"))
     assert rows[0]["invited"] == "3"
     assert rows[0]["started"] == "1"
