@@ -16,12 +16,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -397,6 +399,18 @@ class Dispute(db.Model):
     """
 
     __tablename__ = "dispute"
+    #: One undecided dispute per question (migration 0009): two requests at once cannot
+    #: both pass the service's check and open two.
+    __table_args__ = (
+        Index(
+            "uq_dispute_open_question",
+            "response_id",
+            "question_code",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from assess import i18n
 from assess.extensions import db
@@ -61,18 +62,24 @@ def raise_dispute(
             problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems)
+    waiting = WrongState(
+        _("question %(code)s already has a dispute waiting for a decision", code=code)
+    )
     if any(d.question_code == code and d.status == "open" for d in response.disputes):
-        raise WrongState(
-            _("question %(code)s already has a dispute waiting for a decision", code=code)
-        )
+        raise waiting
     dispute = Dispute(
+        response_id=response.id,
         question_code=code,
         explanation=text,
         proposed=None if parsed is None else responses.stored(parsed),
         raised_by_id=actor.id,
     )
-    response.disputes.append(dispute)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(dispute)
+    except IntegrityError:  # another request opened one a moment before (migration 0009)
+        raise waiting from None
+    db.session.expire(response, ["disputes"])
     audit.record(
         "dispute.raise",
         actor,

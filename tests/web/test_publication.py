@@ -387,3 +387,28 @@ def test_the_province_peer_group_is_named_in_the_readers_language(scene, client,
     assert "Chiang Mai" not in text
     english(scene.coordinator)
     assert "Same province: Chiang Mai" in _text(client.get(f"/rounds/{scene.round.id}/results"))
+
+
+def test_two_disputes_of_one_question_at_once_open_one(scene):
+    """The database holds one undecided dispute per question (migration 0009): a second
+    request that passed the service's check a moment after the first is refused as the
+    check would have refused it, and a decided dispute leaves room for a new one."""
+    from sqlalchemy import func, insert, select
+
+    scene.preliminary()
+    code = scene.question.code
+    assert scene.response.disputes == []  # what the second request read, before the first
+    db.session.execute(  # the first request's dispute, written meanwhile
+        insert(Dispute).values(
+            response_id=scene.response.id, question_code=code, explanation="first", status="open"
+        )
+    )
+    with pytest.raises(WrongState, match="already has a dispute"):
+        disputes.raise_dispute(scene.response, scene.coordinator, code, "second")
+    count = select(func.count()).select_from(Dispute).filter_by(question_code=code)
+    assert db.session.scalar(count) == 1
+    first = db.session.scalar(select(Dispute).filter_by(question_code=code))
+    disputes.decide(first, scene.reviewer, uphold=False, note="no")
+    disputes.raise_dispute(scene.response, scene.coordinator, code, "again, with evidence")
+    db.session.commit()
+    assert db.session.scalar(count) == 2
