@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from assess import thai
+
 
 @dataclass(frozen=True, slots=True)
 class Province:
@@ -120,13 +122,7 @@ def label(text: str | None, lang: str) -> str:
     return found.name(lang) if found else (text or "")
 
 
-def thai_sort_key(text: str) -> str:
-    """A key that sorts Thai words as a dictionary does: a leading vowel (เ แ โ ใ ไ) is
-    read after the consonant it precedes, so "เชียงใหม่" comes among the ช, not after ฮ."""
-    return re.sub("([\u0e40-\u0e44])(.)", r"\2\1", text)
-
-
 def options(values: Iterable[str], lang: str) -> list[tuple[str, str]]:
     """``(stored value, label)`` for a filter's choices, sorted by label in ``lang``."""
     labelled = {(value, label(value, lang)) for value in values if value}
-    return sorted(labelled, key=lambda item: (thai_sort_key(item[1].casefold()), item[0]))
+    return sorted(labelled, key=lambda item: (thai.sort_key(item[1].casefold()), item[0]))

@@ -6,6 +6,7 @@ Pure functions, plus :func:`init_app` to make them Jinja filters.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,6 +49,12 @@ def fiscal_year_label(fy: int, lang: str = "th") -> str:
         start, end = fiscal_year_bounds(fy)
         return f"Fiscal year {fy} ({start.year}–{str(end.year)[-2:]})"
     return f"ปีงบประมาณ พ.ศ. {fy}"
+
+
+def sort_key(text: str) -> str:
+    """A key that sorts Thai words as a dictionary does: a leading vowel (เ แ โ ใ ไ) is
+    read after the consonant it precedes, so "เชียงใหม่" comes among the ช, not after ฮ."""
+    return re.sub("([\u0e40-\u0e44])(.)", r"\2\1", text)
 
 
 def local(moment: dt.datetime) -> dt.datetime:

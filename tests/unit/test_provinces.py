@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assess import provinces
-from assess.provinces import PROVINCES, canonical, find, label, options, thai_sort_key
+from assess.provinces import PROVINCES, canonical, find, label, options
+from assess.thai import sort_key as thai_sort_key
 
 
 def test_seventy_seven_provinces_each_found_by_both_its_names():
