@@ -200,7 +200,7 @@ def render(response: Response, *, central: bool) -> str:
         # Small groups would tell who is who: their figures are left out, and so is the
         # table of the agency's type when it is one of them.
         result = without_small_groups(result)
-        if len(peers) < MIN_ANONYMOUS_GROUP:
+        if result.overall.peer() is None:  # the table is of the agency's type group
             peers = []
     can_dispute = not central and rounds.disputes_open(round_) and response.status == "accepted"
     return render_template(
