@@ -1,20 +1,40 @@
 """One colour per maturity level, used everywhere: badges, charts and PDFs.
 
 Questionnaires name their own levels; colours go by a level's position, spread over the
-palette so that the lowest is always red and the highest always blue.
+palette so that the lowest is always red and the highest always blue. The palette has nine
+steps, so that a questionnaire of up to nine levels (grade bands AA…F are seven) gives each
+level a colour of its own; five levels take every other step, the five colours of the
+built-in questionnaire. The steps between the five are their midpoints in OKLab, nudged
+where needed so that dark or white text reads on them (WCAG AA, 4.5:1).
 """
 
 from __future__ import annotations
 
 from assess.questionnaires import Questionnaire
 
-#: Lowest to highest; ``assess.css`` defines the same as ``--level-1`` … ``--level-5``.
-PALETTE = ("#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#1e6fb8")
+#: Lowest to highest; ``assess.css`` defines the same as ``--level-1`` … ``--level-9`` and
+#: ``scorecard.css`` as ``.lv-1`` … ``.lv-9``.
+PALETTE = (
+    "#c0392b",  # red
+    "#dc6532",
+    "#e67e22",  # orange
+    "#eda21c",
+    "#f1c40f",  # yellow
+    "#a0bb4a",
+    "#27ae60",  # green
+    "#229799",
+    "#1e6fb8",  # blue
+)
 NONE = "#9e9e9e"
+#: The dark text on light colours; the light one is white.
+DARK_INK = "#1d1d1d"
 
 
 def palette_index(questionnaire: Questionnaire, code: str | None) -> int:
-    """1…5 for a level of the questionnaire, 0 when there is none (or it is unknown)."""
+    """1…9 for a level of the questionnaire, 0 when there is none (or it is unknown).
+
+    The levels are spread evenly from the first step to the last; with more than nine
+    levels neighbours share a colour."""
     if code is None:
         return 0
     try:
@@ -31,3 +51,24 @@ def colour(questionnaire: Questionnaire, code: str | None) -> str:
     """The colour of a level (grey when there is none)."""
     index = palette_index(questionnaire, code)
     return PALETTE[index - 1] if index else NONE
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def ink(colour: str, dark: str = DARK_INK) -> str:
+    """``dark`` or white text, whichever reads better on ``colour``."""
+    try:
+        return dark if contrast(colour, dark) >= contrast(colour, "#ffffff") else "#ffffff"
+    except ValueError:
+        return "#ffffff"

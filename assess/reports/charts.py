@@ -61,8 +61,6 @@ STATUS_COLOURS = {
     "returned": "#dc3545",
     "accepted": "#198754",
 }
-#: Text on a level's colour: dark on the light fills (as the badges in assess.css).
-DARK_TEXT_ON = {"#e67e22", "#f1c40f"}
 #: Above this many agencies a distribution shows its box only, not every agency as a point.
 MAX_POINTS = 300
 #: Above this many agencies the slope chart's lines carry no names (the page stays small).
@@ -363,7 +361,7 @@ def level_bars(counts: pd.DataFrame, labels: Mapping[str, str], scale: LevelScal
                 text=[f"{int(v)}" if v else "" for v in values],
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"color": INK if colour in DARK_TEXT_ON else "#ffffff"},
+                textfont={"color": level_colours.ink(colour)},
                 hovertemplate=f"{name}<br>%{{y}}: %{{customdata}} (%{{x:.1f}}%)<extra></extra>",
             )
         )

@@ -15,6 +15,8 @@ from typing import Any
 
 from markupsafe import escape
 
+from assess import levels
+
 #: The agency's line, the peer median's and the best's (the web radar's colours).
 AGENCY = "#1f4e8c"
 MEDIAN = "#6c757d"
@@ -35,12 +37,7 @@ class Band:
 
 def ink(colour: str) -> str:
     """Dark or white text, whichever reads better on ``colour`` (``#rrggbb``)."""
-    try:
-        r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except ValueError:
-        return "#ffffff"
-    # Relative luminance (sRGB weights): the yellow level takes dark text, the others white.
-    return "#222222" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "#ffffff"
+    return levels.ink(colour, dark="#222222")
 
 
 def _num(value: float) -> str:

@@ -19,7 +19,7 @@ DATA = {
     "best": [90.0, 95.0, 80.0, 100.0],
     "group": "department",
 }
-BANDS = [svg.Band(m, c) for m, c in zip((0, 20, 40, 60, 80), levels.PALETTE, strict=True)]
+BANDS = [svg.Band(m, c) for m, c in zip((0, 20, 40, 60, 80), levels.PALETTE[::2], strict=True)]
 
 
 def _radar(data=DATA, **kw):  # type: ignore[no-untyped-def]
@@ -81,4 +81,5 @@ def test_the_stylesheet_has_the_level_palette():
     css = (STATIC / "css" / "scorecard.css").read_text(encoding="utf-8")
     for index, colour in enumerate(levels.PALETTE, start=1):
         assert re.search(rf"\.lv-{index} {{ background: {colour};", css), colour
+        assert re.search(rf"\.edge-{index} {{ border-left-color: {colour};", css), colour
     assert f".lv-0 {{ background: {levels.NONE};" in css
