@@ -44,6 +44,7 @@ import xlsxwriter
 from flask import current_app
 from flask_babel import gettext as _
 
+from assess import provinces
 from assess.models import AGENCY_TYPES, Round
 from assess.scoring.benchmark import BENCHMARK_COLUMNS
 from assess.scoring.trend import TREND_COLUMNS
@@ -659,11 +660,18 @@ def _agencies(pkg: _Package) -> dict[str, Any]:
                 ("หน่วยงานต้นสังกัด", "Parent agency"),
                 ("รหัสหน่วยงานต้นสังกัด (อาจไม่อยู่ในชุดข้อมูลนี้)", "Code of the parent agency (which may not be in this package)"),
             ),
-            _field("province", "string", ("จังหวัด", "Province")),
+            _field("province", "string", ("จังหวัด", "Province"), ("ชื่อจังหวัดภาษาอังกฤษ (ISO 3166-2:TH)", "English name of the province (ISO 3166-2:TH)")),
+            _field("province_th", "string", ("จังหวัด (ภาษาไทย)", "Province in Thai")),
         ]  # fmt: skip
     columns = [f["name"] for f in fields]
     table = pkg.data.agencies
-    rows = [[pkg.ids[code], *(table.at[code, c] for c in columns[1:])] for code in pkg.accepted]
+
+    def cell(code: str, column: str) -> Any:
+        if column == "province_th":
+            return provinces.label(table.at[code, "province"], "th")
+        return table.at[code, column]
+
+    rows = [[pkg.ids[code], *(cell(code, c) for c in columns[1:])] for code in pkg.accepted]
     if pkg.anonymous:  # the one state enterprise, say, would be known by its type
         at = columns.index("type")
         counts = Counter(row[at] for row in rows)

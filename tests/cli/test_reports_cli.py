@@ -360,6 +360,7 @@ def test_export_datapackage_validates_with_frictionless(cli, scene, tmp_path):  
     assert {a["code"] for a in agencies} == set(AGENCIES) - {"NEW-1"}
     dep3 = next(a for a in agencies if a["code"] == "DEP-3")
     assert (dep3["type"], dep3["parent"], dep3["province"]) == ("department", "MIN-1", "Chiang Mai")
+    assert dep3["province_th"] == "เชียงใหม่"  # for data.go.th's readers
     # Formula injection: names and provinces are neutralised in the package's CSV too.
     inj1 = next(a for a in agencies if a["code"] == "INJ-1")
     assert (inj1["name_th"], inj1["name_en"]) == ("'" + INJECTIONS[0], "'" + INJECTIONS[1])
