@@ -364,18 +364,23 @@ def agency_import_command(file: Path) -> None:
     """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
     from assess.services import agencies, audit
 
-    def run() -> tuple[int, int, int]:
-        created, updated, unchanged = agencies.import_csv(file.read_bytes(), str(file))
+    def run() -> agencies.Imported:
+        done = agencies.import_csv(file.read_bytes(), str(file))
         audit.record(
             "agency.import",
             None,
-            new={"created": created, "updated": updated, "unchanged": unchanged},
+            new={"created": done.created, "updated": done.updated, "unchanged": done.unchanged},
             detail=str(file),
         )
-        return created, updated, unchanged
+        return done
 
-    created, updated, unchanged = _commit(run)
-    click.echo(f"{file}: {created} agencies created, {updated} updated, {unchanged} unchanged")
+    done = _commit(run)
+    for note in done.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"{file}: {done.created} agencies created, {done.updated} updated, "
+        f"{done.unchanged} unchanged"
+    )
 
 
 @main.group()

@@ -11,6 +11,7 @@ shown as it was given.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -101,6 +102,16 @@ def _index() -> dict[str, Province]:
 def find(text: str | None) -> Province | None:
     """The province ``text`` names, in any of its usual spellings, or ``None``."""
     return _index().get(_key(text)) if text else None
+
+
+def likely(text: str) -> Province | None:
+    """The province ``text`` most likely misspells ("Chaing Mai", "เชียงไหม่"), or ``None``
+    when it is not close to any."""
+    key = _key(text)
+    if not key:
+        return None
+    close = difflib.get_close_matches(key, list(_index()), n=1, cutoff=0.75)
+    return _index()[close[0]] if close else None
 
 
 def canonical(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -150,6 +151,10 @@ def agencies() -> str | HttpResponse | tuple[str, int]:
     return _agencies_page(AgencyImportForm(formdata=None))
 
 
+#: Notes on an imported file shown on the next page (the command line prints them all).
+NOTES_SHOWN = 5
+
+
 @bp.route("/agencies/import", methods=["POST"])
 @central_required
 def import_agencies() -> WerkzeugResponse | tuple[str, int]:
@@ -159,11 +164,11 @@ def import_agencies() -> WerkzeugResponse | tuple[str, int]:
         return _agencies_page(form, [str(p) for p in problems], 422)
     filename = _upload_name(form.file.data, "agencies.csv")
     try:
-        created, updated, unchanged = agency_service.import_csv(form.file.data.read(), filename)
+        done = agency_service.import_csv(form.file.data.read(), filename)
         audit.record(
             "agency.import",
             current_user,
-            new={"created": created, "updated": updated, "unchanged": unchanged},
+            new={"created": done.created, "updated": done.updated, "unchanged": done.unchanged},
             detail=filename,
         )
         db.session.commit()
@@ -175,12 +180,18 @@ def import_agencies() -> WerkzeugResponse | tuple[str, int]:
             "%(file)s imported: %(created)d agencies created, %(updated)d updated, "
             "%(unchanged)d unchanged.",
             file=filename,
-            created=created,
-            updated=updated,
-            unchanged=unchanged,
+            created=done.created,
+            updated=done.updated,
+            unchanged=done.unchanged,
         ),
         "success",
     )
+    # A few notes (they ride in the session cookie to the next page), then how many more.
+    for note in done.notes[:NOTES_SHOWN]:
+        flash(note, "warning")
+    if len(done.notes) > NOTES_SHOWN:
+        more = len(done.notes) - NOTES_SHOWN
+        flash(ngettext("… and %(num)d more note", "… and %(num)d more notes", more), "warning")
     return redirect(url_for(".agencies"))
 
 
@@ -209,6 +220,13 @@ def _agency_fields(form: AgencyForm, problems: list[str]) -> dict[str, Any]:
         "tags": tags,
         "active": bool(form.active.data),
     }
+
+
+def _flash_province_note(code: str, province: str) -> None:
+    """A warning when the saved province names none of Thailand's 77 (kept as typed)."""
+    note = agency_service.province_note(province)
+    if note:
+        flash(_("Agency %(code)s: %(note)s", code=code, note=note), "warning")
 
 
 def _snapshot(agency: Agency) -> dict[str, Any]:
@@ -249,6 +267,7 @@ def new_agency() -> str | WerkzeugResponse | tuple[str, int]:
                 problems = exc.problems
             else:
                 flash(_("Agency %(code)s created.", code=code), "success")
+                _flash_province_note(code, fields["province"])
                 return redirect(url_for(".agency", code=code))
         flash_problems(problems)
         return render_template("admin/agency.html", form=form, agency=None), 422
@@ -295,6 +314,7 @@ def agency(code: str) -> str | WerkzeugResponse | tuple[str, int]:
                 problems = exc.problems
             else:
                 flash(_("Agency %(code)s saved.", code=code), "success")
+                _flash_province_note(code, fields["province"])
                 return redirect(url_for(".agency", code=code))
         flash_problems(problems)
         status = 422

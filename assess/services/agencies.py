@@ -7,11 +7,12 @@ import io
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from assess import provinces
+from assess import i18n, provinces
 from assess.extensions import db
 from assess.models import AGENCY_TYPES, Agency
 from assess.services.errors import ServiceError
@@ -35,13 +36,47 @@ def is_tag(text: str) -> bool:
     )
 
 
-def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
+@dataclass
+class Imported:
+    """What an import did: agencies created, updated, and found as the file gives them
+    already; and notes on what it kept that may be a mistake (``FILE:LINE: message``)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        return self.created, self.updated, self.unchanged
+
+
+def province_note(text: str) -> str | None:
+    """Why ``text`` may be a mistake for a province (it names none of the 77, and may
+    misspell one), or ``None`` when it names one or is empty. Such text is kept as given."""
+    if not text.strip() or provinces.find(text) is not None:
+        return None
+    near = provinces.likely(text)
+    if near is None:
+        return _(
+            "province %(province)s is not one of Thailand's 77 provinces; kept as given",
+            province=repr(text.strip()),
+        )
+    return _(
+        "province %(province)s is not one of Thailand's 77 provinces; kept as given "
+        "(did you mean %(likely)s?)",
+        province=repr(text.strip()),
+        likely=near.name(i18n.language()),
+    )
+
+
+def import_csv(data: bytes, source: str) -> Imported:
     """Upsert agencies by code from CSV (``code,name_th,name_en,type,parent_code,province,tags``).
 
     Only ``code`` and one name are required; ``tags`` are joined by ``|``. A parent may come
     earlier or later in the file, or already be stored. All or nothing: any problem refuses
-    the whole file, with ``FILE:LINE: message`` for each. Returns how many agencies were
-    created, updated, and found as the file gives them already (unchanged).
+    the whole file, with ``FILE:LINE: message`` for each. A province that names none of
+    Thailand's 77 is kept (the column is free text) with a note naming its line.
     """
     reader, problems = open_csv(data, source, COLUMNS)
     if "code" not in (reader.fieldnames or []):
@@ -140,6 +175,18 @@ def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
             )
     if problems:
         raise ServiceError(problems)
+    notes = []
+    for line, clean in rows:
+        note = province_note(clean.get("province", ""))
+        if note:
+            notes.append(
+                _(
+                    "%(where)s: agency %(code)s: %(note)s",
+                    where=f"{source}:{line}",
+                    code=clean["code"],
+                    note=note,
+                )
+            )
     created = 0
     before: dict[str, tuple[object, ...]] = {}  # the agencies already stored, as they were
     for _line, clean in rows:
@@ -175,7 +222,7 @@ def import_csv(data: bytes, source: str) -> tuple[int, int, int]:
             )
         )
     updated = sum(1 for code, was in before.items() if _record(stored[code]) != was)
-    return created, updated, len(before) - updated
+    return Imported(created, updated, len(before) - updated, notes)
 
 
 def _record(agency: Agency) -> tuple[object, ...]:

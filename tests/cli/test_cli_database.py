@@ -139,6 +139,27 @@ def test_agency_import_is_all_or_nothing(cli, tmp_path):
     assert "0 agencies created, 2 updated, 1 unchanged" in done
 
 
+def test_agency_import_notes_a_province_it_does_not_know(cli, tmp_path):
+    """Free text, so kept; but a typo would make a peer group of its own: each is named
+    with its line, and the province it most likely means."""
+    cli("db", "upgrade")
+    typos = (
+        AGENCIES
+        + "LAO-1,อบต. หนึ่ง,,local,,Chaing Mai,\nABROAD,สำนักงานต่างประเทศ,,independent,,Overseas,\n"
+    )
+    (tmp_path / "typos.csv").write_text(typos, encoding="utf-8")
+    done = cli("agency", "import", "typos.csv")
+    assert "5 agencies created" in done.stdout
+    assert done.stderr.splitlines() == [
+        "note: typos.csv:5: agency LAO-1: province 'Chaing Mai' is not one of Thailand's 77 "
+        "provinces; kept as given (did you mean Chiang Mai?)",
+        "note: typos.csv:6: agency ABROAD: province 'Overseas' is not one of Thailand's 77 "
+        "provinces; kept as given",
+    ]
+    (tmp_path / "good.csv").write_text(AGENCIES, encoding="utf-8")  # every province known
+    assert cli("agency", "import", "good.csv").stderr == ""
+
+
 def _agency(code: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
@@ -172,7 +193,7 @@ def test_agency_import_refuses_a_row_of_other_length(app):
     assert _agency("NEW-2") is None
     # A header may leave out optional columns (they are kept), and empty lines are skipped.
     short_header = "code,name_th\nMOF-RD,กรมสรรพากร\n\nNEW-1,ใหม่\n"
-    assert agencies.import_csv(short_header.encode("utf-8"), "names.csv") == (1, 0, 1)
+    assert agencies.import_csv(short_header.encode("utf-8"), "names.csv").counts == (1, 0, 1)
     db.session.commit()
     revenue = _agency("MOF-RD")
     assert (revenue.province, revenue.tags) == ("Bangkok", ["revenue", "pilot"])
@@ -191,7 +212,7 @@ def test_agency_tags_may_be_thai(app):
     for code in ("กรม-1", "ดิจิทัล", "DEP\u0301", "BAD CODE", "-DEP"):
         assert not agencies.CODE.match(code), code
     thai = AGENCIES.replace("revenue|pilot", "ดิจิทัล|นำร่อง")
-    assert agencies.import_csv(thai.encode("utf-8"), "agencies.csv") == (3, 0, 0)
+    assert agencies.import_csv(thai.encode("utf-8"), "agencies.csv").counts == (3, 0, 0)
     db.session.commit()
     assert _agency("MOF-RD").tags == ["ดิจิทัล", "นำร่อง"]
     bad = AGENCIES.replace("revenue|pilot", "ดิจิทัล|นำ ร่อง")

@@ -381,8 +381,13 @@ def test_provinces_are_stored_in_one_spelling_and_shown_in_the_readers_language(
         for code, province in db.session.execute(select(Agency.code, Agency.province))
     }
     assert stored["LAO-CMI-1"] == stored["LAO-CMI-2"] == "Chiang Mai"
-    assert stored["LAO-X"] == "Atlantis"  # no known province: kept as given
+    assert stored["LAO-X"] == "Atlantis"  # no known province: kept as given, with a note
     html = page_of(client, "/central/agencies")
+    assert (
+        "agencies.csv:4: หน่วยงาน LAO-X: จังหวัด &#39;Atlantis&#39; ไม่ใช่หนึ่งใน 77 จังหวัดของ"
+        "ประเทศไทย จึงเก็บไว้ตามที่ระบุ"
+    ) in html
+    assert "หมายเหตุอื่น" not in html
     # The filter offers each province once, by its Thai name, in dictionary order.
     assert html.count('<option value="Chiang Mai"') == 1
     assert '<option value="Chiang Mai" >เชียงใหม่</option>' in html
@@ -409,6 +414,26 @@ def test_provinces_are_stored_in_one_spelling_and_shown_in_the_readers_language(
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(Agency.province).filter_by(code="MOF-RD")) == "Nan"
+    assert "ไม่ใช่หนึ่งใน 77" not in page_of(client, "/central/agencies/MOF-RD")
+    # A typo is kept as typed (the field is free text), with a warning that suggests the name.
+    response = client.post(
+        "/central/agencies/MOF-RD",
+        data={"name_th": "กรมสรรพากร", "type": "department", "province": "เชียงไหม่"},
+    )
+    assert response.status_code == 302
+    assert (
+        "หน่วยงาน MOF-RD: จังหวัด &#39;เชียงไหม่&#39; ไม่ใช่หนึ่งใน 77 จังหวัดของประเทศไทย "
+        "จึงเก็บไว้ตามที่ระบุ (หมายถึง เชียงใหม่ หรือไม่)"
+    ) in page_of(client, "/central/agencies/MOF-RD")
+    db.session.expire_all()
+    assert db.session.scalar(select(Agency.province).filter_by(code="MOF-RD")) == "เชียงไหม่"
+    # Many: the first five, then how many more.
+    rows = "".join(f"LAO-Z{i},อบต. {i},,local,,Nowhere {i},\n" for i in range(8))
+    data = f"code,name_th,name_en,type,parent_code,province,tags\n{rows}".encode()
+    assert upload(client, "/central/agencies/import", "more.csv", data).status_code == 302
+    html = page_of(client, "/central/agencies")
+    assert html.count("ไม่ใช่หนึ่งใน 77") == 5
+    assert "… และหมายเหตุอื่นอีก 3 รายการ" in html
     # English pages show the English names.
     reviewer.language = "en"
     db.session.commit()
