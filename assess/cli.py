@@ -652,10 +652,11 @@ def answers() -> None:
 @click.option(
     "--status",
     type=click.Choice(["draft", "submitted", "accepted"]),
-    default="draft",
-    show_default=True,
+    default=None,
+    help="The status of every agency in FILE (default: the file's own status column or "
+    "key, else draft; a file that gives another is refused).",
 )
-def answers_import_command(round_id: str, file: Path, status: str) -> None:
+def answers_import_command(round_id: str, file: Path, status: str | None) -> None:
     """Import answers (.json, .csv, .xlsx) into ROUND; all or nothing."""
     from assess.services import interchange
 

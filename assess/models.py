@@ -7,6 +7,8 @@ views read them, and never compute scores.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from itertools import chain
 from typing import Any
 
 from flask_login import UserMixin
@@ -23,10 +25,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     text,
 )
+from sqlalchemy import inspect as inspect_
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assess.extensions import db
@@ -534,3 +538,59 @@ class RoundSnapshot(db.Model):
     agencies: Mapped[str] = mapped_column(Text)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Text the database cannot hold is refused, with its field named, before anything is
+# written: PostgreSQL refuses a NUL character in any text and text longer than its column
+# (SQLite would store both, so a file that imports on one would fail on the other). A net
+# under the services' own checks, which name the file and line; a refusal is a
+# ServiceError, so pages, the API and the command line report it as any other.
+
+
+@cache
+def _text_columns(kind: type) -> tuple[tuple[str, int | None, str], ...]:
+    """``(attribute, length, "table.column")`` of a model's text columns."""
+    mapper = inspect_(kind)
+    return tuple(
+        (attr.key, column.type.length, f"{column.table.name}.{column.name}")
+        for attr in mapper.column_attrs
+        for column in attr.columns[:1]
+        if isinstance(column.type, String)
+    )
+
+
+def unstorable(value: str, limit: int | None, field: str) -> str | None:
+    """Why ``value`` cannot be stored in ``field`` (a column of ``limit`` characters), if
+    it cannot."""
+    from flask_babel import gettext as _
+
+    if "\x00" in value:
+        return _(
+            "%(field)s: the text contains a NUL character (\\0), which cannot be stored",
+            field=field,
+        )
+    if limit is not None and len(value) > limit:
+        return _(
+            "%(field)s: the text has %(length)s characters; at most %(limit)s fit",
+            field=field,
+            length=f"{len(value):,}",
+            limit=f"{limit:,}",
+        )
+    return None
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_unstorable_text(session: Session, _context: UOWTransaction, _objects: Any) -> None:
+    problems = []
+    for obj in chain(session.new, session.dirty):
+        values = inspect_(obj).dict  # loaded values only: never a query inside a flush
+        for key, limit, field in _text_columns(type(obj)):
+            value = values.get(key)
+            if isinstance(value, str) and ("\x00" in value or (limit and len(value) > limit)):
+                problem = unstorable(value, limit, field)
+                if problem:
+                    problems.append(problem)
+    if problems:
+        from assess.services.errors import Unstorable
+
+        raise Unstorable(problems)

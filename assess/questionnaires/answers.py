@@ -65,6 +65,23 @@ CSV_NA = "#NA"
 #: readers) keeps exactly, so an answer reads back from any store as it was written.
 NUMBER_DIGITS = 15
 _CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+#: Thai digits, as people type them, as Arabic ones.
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+#: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
+#: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
+_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
+
+
+def typed_number(text: str) -> str:
+    """A number as a person types it on a page or in a workbook ("๑,๒๕๐.๕", "1 250") as
+    the interchange form writes it ("1250.5"); other text comes back trimmed, to be
+    refused as it is. Files exchanged between systems are read strictly (no grouping)."""
+    cleaned = text.strip().translate(THAI_DIGITS)
+    if _GROUPED.match(cleaned):
+        cleaned = re.sub(r"[,\s]", "", cleaned)
+    return cleaned
+
+
 _RESERVED_COLUMNS = ("agency", "status")
 
 
@@ -357,7 +374,16 @@ def _shown_number(value: Decimal) -> str:
     return text if len(text) <= 40 else f"{value:.6e}"
 
 
+#: Line breaks that word processors paste (Word's Shift+Enter is a vertical tab), as "\n".
+_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\u2028\u2029", "\n"))
+#: Other control characters: invisible, refused by PostgreSQL (NUL) and by spreadsheets.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _text(question: Question, value: str) -> str | None:
+    """A text answer: pasted line breaks made plain, invisible control characters dropped
+    (tabs and line breaks stay), within the question's ``max_length``."""
+    value = _CONTROLS.sub("", value.translate(_BREAKS))
     if not value.strip():
         return None
     limit = question.max_length
@@ -603,7 +629,18 @@ def read_json_answers(
             )
             continue
         seen[agency] = index
-        raw = record.get("answers", {})
+        if "answers" not in record:  # each record replaces the agency's answers: never by accident
+            problems.append(
+                AnswerProblem.of(
+                    source,
+                    0,
+                    agency,
+                    "",
+                    Message(N_("'answers' is missing (give {} to clear the agency's answers)")),
+                )
+            )
+            continue
+        raw = record["answers"]
         if not isinstance(raw, dict):
             problems.append(
                 AnswerProblem.of(

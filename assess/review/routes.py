@@ -57,6 +57,7 @@ from assess.questionnaires.answers import (
     AnswerValue,
     parse_csv_value,
     parse_json_value,
+    typed_number,
 )
 from assess.review import bp
 from assess.review.forms import (
@@ -759,6 +760,8 @@ def parse_verify_input(question: Question, values: Sequence[str]) -> Any:
         raise AnswerError(_("give one value"))
     else:
         cell = given[0]
+    if question.type is QuestionType.NUMBER:
+        cell = typed_number(cell)  # as the answer page takes it: ๑,๒๕๐ is 1250
     parsed = parse_csv_value(question, cell)
     return None if parsed is None else responses.stored(parsed)
 

@@ -57,6 +57,12 @@ class WrongState(ServiceError):
     status = 409
 
 
+class Unstorable(ServiceError):
+    """Text the database cannot hold: longer than its column, or with a NUL character."""
+
+    status = 422
+
+
 class StaleRevision(ServiceError):
     """A save named an older revision than the current one; nothing was saved."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -38,6 +39,7 @@ from assess.questionnaires.answers import (
     read_json_answers,
     to_csv_cell,
     to_json_value,
+    typed_number,
     write_csv_answers,
     write_json_answers,
 )
@@ -101,8 +103,13 @@ _ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 def _excel_text(value: Any) -> Any:
     """A cell's value for openpyxl, which writes text as it is: text that Excel would read as
     one of its escapes (``_x0041_`` shows as "A") escaped, so it shows and comes back as
-    typed (:func:`_cell_text` undoes the escape)."""
-    if isinstance(value, str) and "_x" in value:
+    typed (:func:`_cell_text` undoes the escape); control characters a workbook cannot hold
+    (a text saved before answers dropped them) as line breaks or left out."""
+    if not isinstance(value, str):
+        return value
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value.replace("\x0b", "\n").replace("\x0c", "\n"))
+    if "_x" in value:
         return _ESCAPE_LIKE.sub("_x005F_", value)
     return value
 
@@ -228,14 +235,21 @@ def _not_invited(item: ResponseAnswers, filename: str, round_: Round) -> str:
 
 
 def import_round(
-    round_: Round, data: bytes, filename: str, *, status: str = "draft", actor: User | None = None
+    round_: Round,
+    data: bytes,
+    filename: str,
+    *,
+    status: str | None = None,
+    actor: User | None = None,
 ) -> int:
     """Import answers for many agencies of a round; returns how many responses changed.
 
-    Each agency's answers replace its stored ones. ``submitted`` and ``accepted`` imports
-    must be complete. All or nothing.
+    Each agency's answers replace its stored ones. An agency's status is ``status`` when
+    given (a file that gives another for an agency is refused: which one was meant?),
+    else the file's own (its ``status`` column or key), else ``draft``. ``submitted`` and
+    ``accepted`` imports must be complete. All or nothing.
     """
-    if status not in IMPORT_STATUSES:
+    if status is not None and status not in IMPORT_STATUSES:
         raise ServiceError(
             _("--status must be one of %(statuses)s", statuses=", ".join(IMPORT_STATUSES))
         )
@@ -272,7 +286,17 @@ def import_round(
         if found is None:
             problems[place] = _not_invited(item, filename, round_)
             continue
-        wanted = item.status or status
+        if status is not None and item.status and item.status != status:
+            problems[place] = _(
+                "%(where)s: agency %(agency)s: the file gives status %(file)s but --status "
+                "gives %(option)s; leave out one of them",
+                where=where,
+                agency=item.agency,
+                file=repr(item.status),
+                option=repr(status),
+            )
+            continue
+        wanted = status or item.status or "draft"
         if wanted not in FILE_STATUSES:
             problems[place] = _(
                 "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
@@ -559,8 +583,23 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
                 )
             )
             continue
-        cells[code] = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
-        rows_of[code] = number
+        cell = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
+        if questionnaire.questions[code].type is QuestionType.NUMBER:
+            cell = typed_number(cell)  # a person's typing, as on the answer page
+        if code in cells and cells[code] != cell:  # which one was meant?
+            problems.append(
+                _(
+                    "%(file)s: row %(row)s: question %(code)s is answered again, differently "
+                    "(first in row %(first)s); keep one row per question",
+                    file=filename,
+                    row=number,
+                    code=code,
+                    first=rows_of[code],
+                )
+            )
+            continue
+        cells[code] = cell
+        rows_of.setdefault(code, number)
     book.close()
     parsed, bad = check_answer_errors(questionnaire, cells, form="csv")
     problems += [

@@ -42,7 +42,13 @@ from assess.errors import wants_json
 from assess.extensions import db, login
 from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
 from assess.questionnaires import Questionnaire
-from assess.questionnaires.answers import N_, NUMBER_DIGITS, AnswerError, parse_json_value
+from assess.questionnaires.answers import (
+    N_,
+    NUMBER_DIGITS,
+    AnswerError,
+    parse_json_value,
+    typed_number,
+)
 from assess.questionnaires.conditions import (
     And,
     Answered,
@@ -74,9 +80,6 @@ NA_SENTINEL = "__na__"
 _NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 DECIMAL_COMMA = N_("Write decimals with a point (12.5); a comma may only group thousands (1,250).")
 TOO_MANY_DIGITS = N_("Enter at most %(digits)s digits.")
-#: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
-#: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
-_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -368,13 +371,8 @@ def _form_field(question: Question, form: MultiDict[str, str]) -> dict[str, Any]
 
 
 #: Thai digits (๐–๙), as a Thai keyboard types them, read as 0–9 (survey.js alike).
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
-
 def _parse_number(text: str) -> Decimal:
-    cleaned = text.strip().translate(THAI_DIGITS)
-    if _GROUPED.match(cleaned):
-        cleaned = re.sub(r"[,\s]", "", cleaned)
+    cleaned = typed_number(text)
     if not _NUMBER.match(cleaned):
         if "," in cleaned:
             raise AnswerError(_(DECIMAL_COMMA))

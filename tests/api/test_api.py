@@ -472,6 +472,42 @@ def test_put_verified(api: ApiScene):
     assert [v.value for v in api.response_a.verified] == [1]
 
 
+def test_text_the_database_cannot_hold_is_422_naming_the_field(api: ApiScene):
+    """A NUL character (PostgreSQL refuses it in any text) in a reason or a comment: a
+    refusal that names the field, not a 500; nothing is stored."""
+    _submitted(api)
+    reply = api.call(
+        "PUT",
+        api.url(tail="/verified/mgmt.leadership"),
+        api.token_r,
+        json={"value": 1, "reason": "no\u0000plan"},
+    )
+    assert reply.status_code == 422, reply.get_json()
+    assert "NUL" in reply.get_json()["error"]
+    assert "reason" in reply.get_json()["error"]
+    reply = api.call(
+        "POST",
+        api.url(tail="/review"),
+        api.token_r,
+        json={"action": "return", "comment": "see\u0000this"},
+    )
+    assert reply.status_code == 422, reply.get_json()
+    assert "NUL" in reply.get_json()["error"]
+    db.session.expire_all()
+    assert api.response_a.status == "submitted"
+    assert api.response_a.verified == []
+    # A text answer loses its invisible characters instead (a paste from a word processor).
+    reply = api.call(
+        "PATCH",
+        api.url(agency="AG-B", tail="/answers"),
+        api.token_b,
+        json={"revision": api.response_b.revision, "answers": {"mgmt.comment": "a\u0000b\u000bc"}},
+    )
+    assert reply.status_code == 200, reply.get_json()
+    db.session.expire_all()
+    assert responses.current_json(api.response_b)["mgmt.comment"] == "ab\nc"
+
+
 def test_put_verified_invalid_value_is_422_unknown_question_404(api: ApiScene):
     _submitted(api)
     url = api.url(tail="/verified/mgmt.leadership")

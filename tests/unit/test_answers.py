@@ -314,3 +314,14 @@ def test_a_json_file_with_a_lone_surrogate_names_its_line(q: Any) -> None:
         "a.json:3: the text escape \\ud800 is half of a character (a lone UTF-16 surrogate); "
         "write the whole character"
     )
+
+
+def test_typed_numbers_are_read_as_people_type_them():
+    from assess.questionnaires.answers import typed_number
+
+    assert typed_number(" ๑,๒๕๐.๕ ") == "1250.5"
+    assert typed_number("1 250") == "1250"
+    assert typed_number("-12,345,678") == "-12345678"
+    assert typed_number("1,5") == "1,5"  # not a thousands group: refused later, as it is
+    assert typed_number("12,50") == "12,50"
+    assert typed_number("abc") == "abc"

@@ -601,6 +601,8 @@ def check_verify_input(world):
     assert parse_verify_input(by_type["yesno"], ["no"]) is False
     number = by_type["number"]
     assert parse_verify_input(number, ["42"]) == 42
+    assert parse_verify_input(number, ["๔๒"]) == 42  # as the answer page takes it
+    assert parse_verify_input(number, [" 4.5 "]) == 4.5
     assert parse_verify_input(by_type["text"], ["Checked on site"]) == "Checked on site"
     assert parse_verify_input(level, ["", "  "]) is None
     with_na = next(q for q in questionnaire.iter_questions() if q.allow_na)

@@ -876,6 +876,70 @@ def test_workbook_keeps_text_that_looks_like_an_excel_escape(client, s):
     assert s.stored() == {"mgmt.comment": typed, "mgmt.leadership": 2}
 
 
+def test_pasted_control_characters_are_cleaned_and_the_workbook_still_downloads(client, s):
+    """Word's Shift+Enter pastes a vertical tab; a NUL cannot be stored in PostgreSQL; a
+    workbook can hold neither. Line breaks stay line breaks, the invisible rest is dropped."""
+    typed = "บรรทัดหนึ่ง\x0bบรรทัดสอง\x00\x07\tแท็บ\r\nสาม\u2028สี่"
+    assert save(client, s, {"mgmt.comment": typed}, revision=0).status_code == 200
+    assert s.stored() == {"mgmt.comment": "บรรทัดหนึ่ง\nบรรทัดสอง\tแท็บ\r\nสาม\nสี่"}
+    reply = client.post(
+        s.url("answer/mgmt"), data=mgmt_form(1, **{"ans-mgmt.comment": "ก\x0cข\x1f"})
+    )
+    assert reply.status_code == 302
+    assert s.stored()["mgmt.comment"] == "ก\nข"
+    assert save(client, s, {"mgmt.comment": "\x00\x01 "}, revision=2).status_code == 200
+    assert "mgmt.comment" not in s.stored()  # nothing visible: no answer
+    # A text stored before (as an older version kept it) still gives a workbook.
+    db.session.add(
+        Answer(response_id=s.response.id, question_code="mgmt.comment", value="a\x0bb\x01c")
+    )
+    db.session.commit()
+    download = client.get(s.url("workbook.xlsx"))
+    assert download.status_code == 200
+    sheet = zipfile.ZipFile(io.BytesIO(download.data)).read("xl/worksheets/sheet1.xml").decode()
+    assert ">a\nbc<" in sheet
+
+
+def test_a_workbook_takes_numbers_as_people_type_them(client, s):
+    """Thai digits and grouped thousands, as on the answer page; a decimal comma is not a
+    number there either."""
+    download = client.get(s.url("workbook.xlsx")).data
+    reply = send_workbook(client, s, workbook_with(download, {"mgmt.process_digital": "๔๕.๕"}))
+    assert reply.status_code == 302
+    assert s.stored() == {"mgmt.process_digital": 45.5}
+    download = client.get(s.url("workbook.xlsx")).data
+    reply = send_workbook(client, s, workbook_with(download, {"mgmt.process_digital": "45,5"}))
+    assert reply.status_code == 422
+    assert s.stored() == {"mgmt.process_digital": 45.5}
+
+
+def test_a_question_answered_twice_differently_in_a_workbook_is_refused(client, s):
+    download = client.get(s.url("workbook.xlsx")).data
+    book = load_workbook(io.BytesIO(workbook_with(download, {"mgmt.leadership": 2})))
+    sheet = book["answers"]
+    first = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "mgmt.leadership")
+    sheet.append([c.value for c in first])  # the row copied at the end…
+    out = io.BytesIO()
+    book.save(out)
+    same = out.getvalue()
+    assert send_workbook(client, s, same).status_code == 302  # …the same answer: no doubt
+    assert s.stored() == {"mgmt.leadership": 2}
+    download = client.get(s.url("workbook.xlsx")).data
+    book = load_workbook(io.BytesIO(download))
+    sheet = book["answers"]
+    first = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "mgmt.leadership")
+    sheet.append([c.value for c in first[:5]] + [3])  # …another answer: which one?
+    out = io.BytesIO()
+    book.save(out)
+    reply = send_workbook(client, s, out.getvalue())
+    assert reply.status_code == 422
+    assert (
+        f"row {sheet.max_row}: question mgmt.leadership is answered again, differently "
+        f"(first in row {first[0].row}); keep one row per question"
+    ) in text(reply)
+    assert s.stored() == {"mgmt.leadership": 2}
+
+
 def test_bad_workbook_is_refused_whole(client, s):
     download = client.get(s.url("workbook.xlsx")).data
     bad = workbook_with(download, {"mgmt.leadership": 99, "mgmt.strategy": 2})

@@ -262,6 +262,56 @@ def _round_file(tmp_path, rows):
     return path.read_bytes()
 
 
+def test_round_import_refuses_a_record_without_answers(setup, tmp_path):
+    """Each record replaces the agency's answers: a record that forgot its "answers" key
+    would clear them all. Refused; an explicit {} still clears them."""
+    round_, response, _, _ = setup
+    interchange.import_round(
+        round_,
+        _round_file(tmp_path, [{"agency": "AG-1", "answers": {"mgmt.leadership": 3}}]),
+        "a.json",
+    )
+    db.session.commit()
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(
+            round_, _round_file(tmp_path, [{"agency": "AG-1"}]), "answers.json"
+        )
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency AG-1: 'answers' is missing (give {} to clear the agency's answers)"
+    ]
+    assert responses.current_json(response) == {"mgmt.leadership": 3}
+    interchange.import_round(
+        round_, _round_file(tmp_path, [{"agency": "AG-1", "answers": {}}]), "a.json"
+    )
+    db.session.commit()
+    assert responses.current_json(response) == {}
+
+
+def test_round_import_status_option_and_file_status_must_agree(setup, tmp_path):
+    round_, response, _, _ = setup
+    rows = [{"agency": "AG-1", "status": "draft", "answers": {"mgmt.leadership": 3}}]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(
+            round_, _round_file(tmp_path, rows), "answers.json", status="submitted"
+        )
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency AG-1: the file gives status 'draft' but --status gives "
+        "'submitted'; leave out one of them"
+    ]
+    # The same status, or none in the file: --status; no --status: the file's, else draft.
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json", status="draft")
+    assert response.status == "draft"
+    rows[0]["status"] = "returned"
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
+    assert response.status == "returned"
+    del rows[0]["status"]
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
+    assert response.status == "draft"
+    db.session.rollback()
+
+
 def test_round_import_is_all_or_nothing(setup, tmp_path):
     round_, response, _, _ = setup
     data = _round_file(
