@@ -588,10 +588,14 @@ def round_create_command(
 
 def _move(ident: str, target: str, **options: Any) -> None:
     from assess.services import results, rounds
+    from assess.services.errors import ServiceError
 
     found = _round(ident)
 
     def run() -> None:
+        late = rounds.deadline_passed(found) if target == "open" else None
+        if late:
+            raise ServiceError(late)
         rounds.move(found, target, **options)
         if target in ("preliminary", "published"):
             # Published figures are recomputed once more from the stored answers.

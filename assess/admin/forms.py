@@ -29,7 +29,10 @@ class AgencyForm(Form):
     province = StringField(
         _l("Province"),
         validators=[Length(max=100)],
-        description=_l("In Thai or English: each province is stored in one spelling."),
+        description=_l(
+            "In Thai or English: each of the 77 provinces is stored in one spelling; other "
+            "text is kept as typed, with a warning."
+        ),
     )
     tags = StringField(
         _l("Tags"), validators=[Length(max=1000)], description=_l("Joined by |, e.g. pilot|north")

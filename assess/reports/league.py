@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from assess import provinces
+from assess import provinces, thai
 from assess.models import AGENCY_TYPES
 
 #: Filter fields, in the order the form shows them.
@@ -66,7 +66,7 @@ class Options:
         tags = sorted({t for tags in agencies["tags"].tolist() for t in (tags or [])})
         return cls(
             types=types,
-            parents=sorted(named, key=lambda p: (p[1], p[0])),
+            parents=sorted(named, key=lambda p: (thai.sort_key(p[1].casefold()), p[0])),
             provinces=provinces,
             tags=tags,
         )
@@ -318,8 +318,8 @@ def league_frame(
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index()
     column = frame[sort.key if sort.key in ("rank", "name", "change") else MEASURE + sort.key]
-    if sort.key == "name":
-        column = column.str.casefold()
+    if sort.key == "name":  # in Thai dictionary order (thai.sort_key)
+        column = column.fillna("").str.casefold().map(thai.sort_key)
     positions = column.reset_index(drop=True).sort_values(
         ascending=not sort.descending, na_position="last", kind="stable"
     )

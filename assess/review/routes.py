@@ -606,6 +606,9 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
             flash_problems(e for errors in form.errors.values() for e in errors)
             return redirect(url_for(".round", round_id=round_.id))
         try:
+            late = round_service.deadline_passed(round_) if target == "open" else None
+            if late:
+                raise ServiceError(late)
             round_service.move(
                 round_,
                 target,
@@ -646,6 +649,7 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
         sources=", ".join(str(ROUND_STATUS[s]) for s in round_service.TRANSITIONS[target]),
         figures=figures(round_service.status_counts(round_)),
         form=form,
+        deadline_passed=round_service.deadline_passed(round_) if target == "open" else None,
     )
 
 

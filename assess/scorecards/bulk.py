@@ -35,9 +35,10 @@ def default_processes() -> int:
 
 
 def has_scores(response: Response) -> bool:
-    """Whether a response has a scorecard: it has stored results (one never started has
-    none, and neither a page of scores nor a PDF would say anything)."""
-    return bool(response.results)
+    """Whether a response has a scorecard: it was started and has stored results. One never
+    started has nothing to show (a round scored as a whole gives it zeros, which neither a
+    page of scores nor a PDF should present as its results)."""
+    return response.status != "not_started" and bool(response.results)
 
 
 def responses_of(round_: Round) -> list[Response]:

@@ -23,7 +23,7 @@ from assess.models import (
 )
 from assess.services import audit
 from assess.services.errors import NotFound, ServiceError, WrongState
-from assess.thai import BANGKOK, BE_OFFSET
+from assess.thai import BANGKOK, BE_OFFSET, fiscal_year_bounds
 
 #: Allowed moves: target status → statuses it may be reached from. ``closed → open``
 #: reopens a round (say, to extend the deadline); it is audited like every move.
@@ -115,7 +115,46 @@ def _problems(
         )
     if opens_on and closes_on and closes_on < opens_on and not buddhist:
         problems.append(_("the round closes before it opens"))
+    if 2500 <= fiscal_year <= 2700 and not buddhist:
+        problems += _far_from_fiscal_year(fiscal_year, opens_on, closes_on)
     return problems
+
+
+def _far_from_fiscal_year(
+    fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
+) -> list[str]:
+    """Dates more than a year before the round's fiscal year begins: a mistyped year (a
+    round of 2570 dated 2024). A round may be prepared before its year and may run on
+    after it (an assessment of the year is often answered once the year has ended), so
+    later dates are taken as they are."""
+    first, last = fiscal_year_bounds(fiscal_year)
+    earliest = first.replace(year=first.year - 1)
+    return [
+        _(
+            "%(date)s is more than a year before fiscal year %(year)s begins (%(first)s to "
+            "%(last)s): check the year",
+            date=i18n.day(day),
+            year=fiscal_year,
+            first=i18n.day(first),
+            last=i18n.day(last),
+        )
+        for day in dict.fromkeys(d for d in (opens_on, closes_on) if d is not None)
+        if day < earliest
+    ]
+
+
+def deadline_passed(round_: Round, today: dt.date | None = None) -> str | None:
+    """Why ``round_`` should not be opened: its deadline has passed (no agency could answer
+    it), or ``None``. The opening actions refuse it; a round's dates change on its page."""
+    today = today or utcnow().astimezone(BANGKOK).date()
+    if round_.closes_on is None or round_.closes_on >= today:
+        return None
+    return _(
+        "round %(round)s closes on %(day)s, which has passed: set a later closing date "
+        "before opening it",
+        round=round_.id,
+        day=i18n.day(round_.closes_on),
+    )
 
 
 def check_round(

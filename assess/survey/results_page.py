@@ -24,6 +24,7 @@ from assess.services.agency_results import (
     AgencyResults,
     without_small_groups,
 )
+from assess.services.errors import NotFound
 from assess.services.reports import RoundResults
 
 
@@ -186,7 +187,16 @@ def radar_figure(result: AgencyResults, lang: str) -> str:
 
 
 def render(response: Response, *, central: bool) -> str:
-    """The results page of one response."""
+    """The results page of one response (none for a response never started: 404)."""
+    from assess.scorecards.bulk import has_scores
+
+    if not has_scores(response):
+        raise NotFound(
+            _(
+                "%(agency)s never started its response to this round: it has no results.",
+                agency=response.agency.code,
+            )
+        )
     round_ = response.round
     lang = current_language()
     peers_visible = central or round_.status == "published"
@@ -232,7 +242,7 @@ def render(response: Response, *, central: bool) -> str:
                 ),
             )
             for code in ("th", "en")
-            if response.results
+            if has_scores(response)
         ],
         plotly_url=url_for("assets.plotly_js"),
     )

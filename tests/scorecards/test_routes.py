@@ -191,8 +191,19 @@ def test_a_response_never_started_has_no_scorecard(client, auth, scene, world):
     review = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N").get_data(as_text=True)
     assert "scorecard.pdf" not in review
     page = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N/results")
-    assert page.status_code == 200
-    assert "scorecard.pdf" not in page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert "AG-N ไม่ได้เริ่มตอบแบบประเมินของรอบนี้ จึงไม่มีผลการประเมิน" in page.get_data(as_text=True)
+    assert "/responses/AG-N/results" not in review
+    # Scoring the whole round gives it zeros: still nothing to show as its results.
+    from assess.scorecards.bulk import responses_of
+    from assess.services import results
+
+    results.recompute_round(scene.round)
+    db.session.commit()
+    db.session.refresh(response)
+    assert response.results
+    assert client.get(_url(scene, "AG-N", "en")).status_code == 404
+    assert "AG-N" not in [r.agency.code for r in responses_of(scene.round)]
     # An agency that answered still has its scorecard, and the links to it.
     review = client.get(f"/central/rounds/{scene.round.id}/responses/AG-B").get_data(as_text=True)
     assert "/responses/AG-B/scorecard.pdf" in review

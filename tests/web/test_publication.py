@@ -269,6 +269,35 @@ def test_preliminary_page_shows_own_results_but_no_peers(scene, client, auth):
     assert "Dispute the result of a question" in text
 
 
+def test_agencies_not_accepted_are_told_what_their_page_shows(scene, client, auth):
+    """A draft when the results came out: its self-assessment as it stood, said so, with no
+    invitation to dispute; an agency that never started: no results at all."""
+    scene.preliminary()
+    quiet = scene.world.agency("AG-Q", name_en="Quiet Office")
+    scene.world.invite(scene.round, quiet)
+    quiet_user = scene.world.user("q@example.go.th", agency=quiet)
+    english(scene.coordinator_p, quiet_user)
+    auth.login("p@example.go.th")
+    home = _text(client.get("/my"))
+    assert (
+        "Not accepted before the results were published (status: Draft): not compared with "
+        "other agencies."
+    ) in home
+    assert "View results" in home
+    text = _text(client.get(f"/rounds/{scene.round.id}/results"))
+    assert "This response was not submitted (status: Draft, " in text
+    assert "the scores below are its self-assessment as it stood, not results of the round" in text
+    assert "dispute the question" not in text
+    auth.logout()
+    auth.login("q@example.go.th")
+    home = _text(client.get("/my"))
+    assert "Not answered in this round: no results." in home
+    assert "View results" not in home
+    reply = client.get(f"/rounds/{scene.round.id}/results")
+    assert reply.status_code == 404
+    assert "AG-Q never started its response to this round: it has no results." in _text(reply)
+
+
 def test_published_page_shows_peers_with_names_or_anonymised(scene, client, auth):
     rounds.move(scene.round, "published")
     db.session.commit()
