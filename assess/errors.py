@@ -8,6 +8,7 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -111,6 +112,29 @@ def _too_large(limit: int) -> RequestEntityTooLarge:
     )
 
 
+#: What an HTTP error means, in the reader's language, for the pages' own requests (their
+#: scripts show ``message``; ``error`` stays the status's English name, for programs).
+HTTP_MESSAGES = {
+    400: _l("The request could not be read; nothing was saved."),
+    403: _l("You do not have access to this."),
+    404: _l("Not found: it may have been removed, or the address is wrong."),
+    405: _l("This action is not possible here."),
+    409: _l("This changed in the meantime; reload the page."),
+    413: _l("The request is too large, so nothing was saved."),
+    415: _l("The request is not in a form the server reads; nothing was saved."),
+    429: _l("Too many requests: wait a moment and try again."),
+}
+
+
+def http_message(exc: HTTPException) -> str:
+    """A person's explanation of ``exc``: its own description when the app gave one (already
+    translated), else the meaning of its status."""
+    code = exc.code or 500
+    if exc.description and exc.description != type(exc).description:
+        return str(exc.description)
+    return str(HTTP_MESSAGES.get(code, exc.name))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
@@ -136,7 +160,7 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
         if wants_json():
-            return jsonify(error=exc.name, details=exc.description), code
+            return jsonify(error=exc.name, message=http_message(exc), details=exc.description), code
         return render_template("errors/error.html", code=code, reason=None), code
 
     @app.errorhandler(500)

@@ -1208,6 +1208,13 @@ def disputes(round_id: int) -> str:
     status = request.args.get("status", "")
     if status not in ("", *DISPUTE_STATUSES):
         status = ""
+    return _disputes_page(round_, status)
+
+
+def _disputes_page(
+    round_: Round, status: str = "", typed: dict[int, dict[str, str]] | None = None
+) -> str:
+    """The disputes page; ``typed``: a refused decision's inputs by dispute, shown again."""
     found = dispute_service.of_round(round_, status or None)
     return render_template(
         "review/disputes.html",
@@ -1219,19 +1226,22 @@ def disputes(round_id: int) -> str:
         form=DecisionForm(),
         decidable=round_.status == "preliminary",
         statuses=DISPUTE_STATUSES,
+        typed=typed or {},
     )
 
 
 @bp.route("/rounds/<int:round_id>/disputes/<int:dispute_id>", methods=["POST"])
 @central_required
-def decide_dispute(round_id: int, dispute_id: int) -> WerkzeugResponse:
-    """Uphold or reject one dispute (upholding recomputes the agency's verified scores)."""
+def decide_dispute(round_id: int, dispute_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """Uphold or reject one dispute (upholding recomputes the agency's verified scores).
+    A refused decision shows the page again with what was typed, never losing it."""
     round_ = _round_or_404(round_id)
     form = DecisionForm()
     back = url_for(".disputes", round_id=round_.id, _anchor=f"dispute-{dispute_id}")
+    typed = {dispute_id: {"decision": form.decision.data or "", "note": form.note.data or ""}}
     if not form.validate_on_submit():
         flash_problems(e for errors in form.errors.values() for e in errors)
-        return redirect(back)
+        return _disputes_page(round_, typed=typed), 422
     try:
         found = dispute_service.get_dispute(round_, dispute_id)
         dispute_service.decide(
@@ -1243,7 +1253,7 @@ def decide_dispute(round_id: int, dispute_id: int) -> WerkzeugResponse:
         if exc.status == 404:
             abort(404)
         flash_problems(exc.problems)
-        return redirect(back)
+        return _disputes_page(round_, typed=typed), 422
     flash(
         _("Dispute %(id)d upheld: the scores were recomputed.", id=dispute_id)
         if found.status == "upheld"

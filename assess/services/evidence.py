@@ -109,6 +109,16 @@ def add_file(
     ext = Path(name).suffix.lower()
     if not name:
         raise ServiceError(_("question %(code)s: the file has no name", code=code))
+    if not ext:  # ".pdf" alone is a name without one, as on every system
+        raise ServiceError(
+            _(
+                "question %(code)s: %(name)s: the file's name has no type such as .pdf; "
+                "rename it (PDF, images, office documents: %(types)s)",
+                code=code,
+                name=repr(filename.strip()),
+                types=", ".join(sorted(TYPES)),
+            )
+        )
     if ext not in TYPES:
         raise ServiceError(
             _(
@@ -116,7 +126,7 @@ def add_file(
                 "(PDF, images, office documents: %(types)s)",
                 code=code,
                 name=name,
-                type=ext or _("(none)"),
+                type=ext,
                 types=", ".join(sorted(TYPES)),
             )
         )

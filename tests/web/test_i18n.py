@@ -109,6 +109,20 @@ def test_the_compiled_catalogue_is_up_to_date(thai) -> None:  # type: ignore[no-
     assert committed.plural_forms == fresh.plural_forms
 
 
+def test_http_errors_of_the_pages_own_requests_say_what_happened_in_thai(client, world, auth):
+    """The scripts show ``message``: a status's meaning in the reader's language (``error``
+    stays the status's name, for programs)."""
+    me = Coordinator(world, auth)
+    reply = client.get("/rounds/999999/answers-nowhere", headers=FETCH)
+    assert reply.status_code == 404
+    body = reply.get_json()
+    assert body["error"] == "Not Found"
+    assert body["message"] == "ไม่พบรายการนี้ อาจถูกลบไปแล้ว หรือที่อยู่ไม่ถูกต้อง"
+    english = client.get("/rounds/999999/answers-nowhere?lang=en", headers=FETCH).get_json()
+    assert english["message"] == "Not found: it may have been removed, or the address is wrong."
+    del me
+
+
 # -- Thai by default, English one click away ------------------------------------------------
 
 

@@ -355,6 +355,17 @@ def test_dispute_journey_through_the_pages(scene, client, auth):
     assert "Alpha Department" in page or "หน่วยงาน AG-A" in page
     blocked = client.post(f"/central/rounds/{scene.round.id}/move/published", follow_redirects=True)
     assert "undecided disputes" in _text(blocked)
+    # A refused decision (a note too long for the page's own limit) keeps what was typed.
+    refused = client.post(
+        f"/central/rounds/{scene.round.id}/disputes/{dispute.id}",
+        data={"decision": "reject", "note": "ยาว" * 1400},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "ยาว" * 1400 + "</textarea>" in html
+    assert f'id="rej-{dispute.id}" value="reject" checked' in html
+    db.session.refresh(dispute)
+    assert dispute.status == "open"
     decided = client.post(
         f"/central/rounds/{scene.round.id}/disputes/{dispute.id}",
         data={"decision": "uphold", "note": "The launch notice proves it."},

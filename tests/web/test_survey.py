@@ -645,6 +645,11 @@ def test_evidence_refusals(app, client, s):
     assert "not really a PDF" in reply.get_json()["message"]
     reply = upload(client, s, "mgmt.pmqa_level", b"#!/bin/sh", "run.sh")
     assert reply.status_code == 400
+    reply = upload(client, s, "mgmt.pmqa_level", PDF, ".pdf")  # a name, not a type
+    assert reply.status_code == 400
+    assert (
+        "'.pdf': the file's name has no type such as .pdf; rename it" in reply.get_json()["message"]
+    )
     app.config["EVIDENCE_MAX_BYTES"] = 20
     reply = upload(client, s, "mgmt.pmqa_level", PDF, "big.pdf")
     assert reply.status_code == 400
