@@ -522,7 +522,8 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 @round_group.command("create")
 @click.option("--questionnaire", "key", required=True, help="CODE@VERSION of a stored version.")
-@click.option("--name", required=True)
+@click.option("--name", required=True, help="The round's name (Thai).")
+@click.option("--name-en", default="", help="Its English name (default: the Thai one).")
 @click.option("--fiscal-year", type=int, required=True, help="Buddhist Era fiscal year, e.g. 2569.")
 @click.option("--opens", help="YYYY-MM-DD")
 @click.option("--closes", help="YYYY-MM-DD: the last day answers are accepted (Bangkok time).")
@@ -535,6 +536,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
 def round_create_command(
     key: str,
     name: str,
+    name_en: str,
     fiscal_year: int,
     opens: str | None,
     closes: str | None,
@@ -574,6 +576,7 @@ def round_create_command(
                 closes_on=closes_on,
                 agencies=invited,
                 live_preview=live_preview,
+                name_en=name_en,
             )
         except ServiceError as exc:
             raise ServiceError(

@@ -234,6 +234,8 @@ class Round(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: The round's name on English pages and scorecards (empty: its Thai ``name``).
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     status: Mapped[str] = mapped_column(String(20), default="draft")
@@ -256,6 +258,10 @@ class Round(db.Model):
 
     questionnaire: Mapped[QuestionnaireVersion] = relationship(back_populates="rounds")
     responses: Mapped[list[Response]] = relationship(back_populates="round")
+
+    def title(self, lang: str) -> str:
+        """The round's name in ``lang`` (the Thai name when it has no English one)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
     def __repr__(self) -> str:
         return f"<Round {self.id} {self.name} {self.status}>"

@@ -312,6 +312,7 @@ def list_rounds() -> Any:
         {
             "id": r.id,
             "name": r.name,
+            "name_en": r.name_en,
             "fiscal_year": r.fiscal_year,
             "questionnaire": f"{r.questionnaire.code}@{r.questionnaire.version}",
             "status": r.status,

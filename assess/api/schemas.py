@@ -26,7 +26,10 @@ class ErrorSchema(ma.Schema):
 
 class RoundSchema(ma.Schema):
     id = fields.Integer(required=True)
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "the round's name (Thai)"})
+    name_en = fields.String(
+        required=True, metadata={"description": "its English name (empty when it has none)"}
+    )
     fiscal_year = fields.Integer(required=True, metadata={"description": "Buddhist Era"})
     questionnaire = fields.String(required=True, metadata={"description": "CODE@VERSION"})
     status = fields.String(required=True, validate=validate.OneOf(ROUND_STATUSES))

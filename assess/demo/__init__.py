@@ -60,6 +60,7 @@ BASE_MATURITY = {
     "independent": 0.5,
 }
 ROUND_NAME = "การประเมินความพร้อมรัฐบาลดิจิทัล ปีงบประมาณ พ.ศ. {year}"
+ROUND_NAME_EN = "Digital Government Readiness Assessment, fiscal year {year}"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def _published_round(reviewer: User, name: str, when: Calendar) -> None:
         closes_on=closes_on,
         agencies=_all_agencies(),
         actor=reviewer,
+        name_en=ROUND_NAME_EN.format(year=when.published_year),
     )
     rounds.move(round_, "open", reviewer)
     batch = results.of_round(round_)
@@ -233,6 +235,7 @@ def _open_round(reviewer: User, name: str, when: Calendar) -> None:
         agencies=_all_agencies(),
         live_preview=True,
         actor=reviewer,
+        name_en=ROUND_NAME_EN.format(year=when.open_year),
     )
     rounds.move(round_, "open", reviewer)
     batch = results.of_round(round_)

@@ -48,7 +48,12 @@ class RoundForm(Form):
     questionnaire = SelectField(
         _l("Questionnaire version"), coerce=int, validators=[InputRequired()]
     )
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name (Thai)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(
+        _l("Name (English)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Shown on English pages and scorecards; without it, the Thai name."),
+    )
     fiscal_year = IntegerField(
         _l("Fiscal year (B.E.)"),
         validators=[InputRequired(), NumberRange(min=2500, max=2700)],
@@ -93,6 +98,11 @@ class MoveForm(Form):
 
 
 class SettingsForm(Form):
+    name_en = StringField(
+        _l("Name (English)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Shown on English pages and scorecards; without it, the Thai name."),
+    )
     opens_on = DateField(_l("Opens"), validators=[Optional()])
     closes_on = DateField(
         _l("Deadline (last day)"),

@@ -341,6 +341,7 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                     agencies=invited,
                     live_preview=bool(form.live_preview.data),
                     actor=current_user,
+                    name_en=form.name_en.data or "",
                 )
                 db.session.commit()
             except ServiceError as exc:
@@ -350,7 +351,7 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                 flash(
                     _(
                         "Round “%(name)s” created in draft with %(n)d invited agencies.",
-                        name=round_.name,
+                        name=round_.title(current_language()),
                         n=len(round_.responses),
                     ),
                     "success",
@@ -510,6 +511,7 @@ def round_page(round_id: int) -> str:
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
         settings_form=SettingsForm(
+            name_en=round_.name_en,
             live_preview=round_.live_preview,
             opens_on=round_.opens_on,
             closes_on=round_.closes_on,
@@ -677,6 +679,7 @@ def round_settings(round_id: int) -> WerkzeugResponse:
             if round_.status == "preliminary"
             else None,
             actor=current_user,
+            name_en=form.name_en.data or "",
         )
         db.session.commit()
     except ServiceError as exc:

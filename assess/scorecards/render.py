@@ -234,7 +234,7 @@ def context(
         "agency_code": agency.code,
         "agency_type": str(AGENCY_TYPE.get(agency.type, agency.type)),
         "parent_name": agency.parent.name(lang) if agency.parent is not None else "",
-        "round_name": round_.name,
+        "round_name": round_.title(lang),
         "fiscal_year": thai.fiscal_year_label(round_.fiscal_year, lang),
         "round_status": str(ROUND_STATUS.get(round_.status, round_.status)),
         "preliminary": round_.status != "published",

@@ -182,7 +182,7 @@ class AgencyResults:
             return item
 
         return {
-            "round": {"id": self.round.id, "name": self.round.name,
+            "round": {"id": self.round.id, "name": self.round.name, "name_en": self.round.name_en,
                       "fiscal_year": self.round.fiscal_year, "status": self.round.status},
             "questionnaire": {"code": self.questionnaire.code,
                               "version": self.questionnaire.version},

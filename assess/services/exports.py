@@ -866,7 +866,7 @@ def _describe(pkg: _Package, resources: list[dict[str, Any]]) -> dict[str, Any]:
         "ข้อความที่ขึ้นต้นด้วย = + - @ มีเครื่องหมาย ' นำหน้า เพื่อไม่ให้โปรแกรมตารางคำนวณตีความเป็นสูตร"
     )
     about_en = (
-        f"Published results of the round “{round_.name}”, fiscal year B.E. {year} "
+        f"Published results of the round “{round_.title('en')}”, fiscal year B.E. {year} "
         f"(questionnaire {key}): verified scores and levels of the {count} agencies whose "
         "assessment was accepted, benchmark figures among all agencies and among agencies of "
         "the same type, and the distribution of levels. Numbers are the stored figures, "

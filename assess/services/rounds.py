@@ -52,10 +52,13 @@ def create_round(
     agencies: Sequence[Agency] | None = None,
     live_preview: bool = False,
     actor: User | None = None,
+    name_en: str = "",
 ) -> Round:
     """Create a round in ``draft`` and invite agencies (all active ones when ``None``).
 
-    Each invited agency gets a response in ``not_started``, pinned to the version.
+    ``name`` is the Thai name; ``name_en`` the English one (empty: the Thai name is shown on
+    English pages too). Each invited agency gets a response in ``not_started``, pinned to
+    the version.
     """
     problems = _problems(name, fiscal_year, opens_on, closes_on)
     if agencies is None:
@@ -68,6 +71,7 @@ def create_round(
         raise ServiceError(problems)
     round_ = Round(
         name=name.strip(),
+        name_en=name_en.strip(),
         fiscal_year=fiscal_year,
         questionnaire=version,
         opens_on=opens_on,
@@ -80,7 +84,10 @@ def create_round(
         Response(round_id=round_.id, agency_id=a.id, questionnaire_id=version.id) for a in agencies
     )
     audit.record(
-        "round.create", actor, round=round_, new={"name": round_.name, "agencies": len(agencies)}
+        "round.create",
+        actor,
+        round=round_,
+        new={"name": round_.name, "name_en": round_.name_en, "agencies": len(agencies)},
     )
     return round_
 
@@ -285,10 +292,11 @@ def update_settings(
     flag_verified_gap: int | None = None,
     disputes_close_on: dt.date | None = None,
     actor: User | None = None,
+    name_en: str | None = None,
 ) -> bool:
-    """Change a round's dates, live preview and result settings; audited.
+    """Change a round's dates, live preview, English name and result settings; audited.
 
-    ``None`` for a result setting keeps it. The dispute window's closing day can move only
+    ``None`` for a result setting or the English name keeps it. The dispute window's closing day can move only
     while the results are preliminary. A published round is final. Returns whether anything
     changed.
     """
@@ -318,6 +326,7 @@ def update_settings(
         "flag_change": round_.flag_change,
         "flag_verified_gap": round_.flag_verified_gap,
         "disputes_close_on": iso(round_.disputes_close_on),
+        "name_en": round_.name_en,
     }
     new = {
         "opens_on": iso(opens_on),
@@ -331,6 +340,7 @@ def update_settings(
         "disputes_close_on": old["disputes_close_on"]
         if disputes_close_on is None
         else iso(disputes_close_on),
+        "name_en": old["name_en"] if name_en is None else name_en.strip(),
     }
     if old == new:
         return False
@@ -340,6 +350,7 @@ def update_settings(
     round_.flag_verified_gap = int(new["flag_verified_gap"])  # type: ignore[call-overload]
     if disputes_close_on is not None:
         round_.disputes_close_on = disputes_close_on
+    round_.name_en = str(new["name_en"])
     changed = {k: v for k, v in new.items() if old[k] != v}
     audit.record(
         "round.settings", actor, round=round_, old={k: old[k] for k in changed}, new=changed

@@ -73,3 +73,62 @@ def test_a_round_whose_deadline_passed_is_not_opened(client, auth, world):
     client.post(f"/central/rounds/{round_.id}/move/open")
     db.session.expire_all()
     assert db.session.get(Round, round_.id).status == "open"
+
+
+def test_a_round_has_an_english_name_for_english_pages(client, auth, world):
+    """Thai pages show the round's Thai name, English pages its English one (or the Thai
+    one when it has none); the API gives both."""
+    agency = world.agency("AG-1")
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    db.session.commit()
+    auth.login("r@example.go.th")
+    version = world.questionnaire()
+    reply = client.post(
+        "/central/rounds/new",
+        data={
+            "questionnaire": version.id,
+            "name": "การประเมินปี 2570",
+            "name_en": "Assessment 2570",
+            "fiscal_year": 2570,
+            "invite": "codes",
+            "agency_codes": "AG-1",
+        },
+    )
+    assert reply.status_code == 302, reply.get_data(as_text=True)[:2000]
+    made = db.session.scalars(db.select(Round).filter_by(name="การประเมินปี 2570")).one()
+    assert made.name_en == "Assessment 2570"
+    page = client.get(f"/central/rounds/{made.id}").get_data(as_text=True)
+    assert "<title>Assessment 2570" in page
+    assert "การประเมินปี 2570" not in page
+    reviewer.language = "th"
+    db.session.commit()
+    page = client.get(f"/central/rounds/{made.id}?lang=th").get_data(as_text=True)
+    assert "<title>การประเมินปี 2570" in page
+    # The settings form changes it; an empty one shows the Thai name on English pages.
+    reply = client.post(
+        f"/central/rounds/{made.id}/settings",
+        data={"name_en": "", "opens_on": "", "closes_on": ""},
+    )
+    assert reply.status_code == 302
+    db.session.refresh(made)
+    assert made.name_en == ""
+    assert made.title("en") == "การประเมินปี 2570"
+    del agency
+
+
+def test_the_api_gives_both_names_of_a_round(app, world):
+    from assess.services import users
+
+    agency = world.agency("AG-1")
+    round_ = world.round(agencies=[agency], name="รอบทดสอบ", name_en="Test round")
+    reviewer = world.user("api@example.go.th", role="reviewer")
+    token = users.issue_token(reviewer, "test")
+    db.session.commit()
+    listed = (
+        app.test_client()
+        .get("/api/v1/rounds", headers={"Authorization": f"Bearer {token}"})
+        .get_json()
+    )
+    mine = next(r for r in listed if r["id"] == round_.id)
+    assert (mine["name"], mine["name_en"]) == ("รอบทดสอบ", "Test round")
