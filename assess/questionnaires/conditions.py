@@ -39,6 +39,13 @@ BoundLiteral = Decimal | str | int | bool
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "answered", "yes", "no"})
 ORDERING = frozenset({"<", "<=", ">", ">="})
+#: Parentheses and ``not`` nest at most this deep. A real condition needs three or four
+#: levels; the limit keeps the parser, :func:`bind`, :func:`evaluate` (and every other walk
+#: of a condition tree) far from Python's recursion limit, whatever the text.
+MAX_DEPTH = 32
+#: A number literal is bounded as a number answer is (``answers.NUMBER_DIGITS``): smaller
+#: than 10^15, with at most 15 significant digits and decimal places.
+LITERAL_DIGITS = 15
 
 
 class ConditionError(ValueError):
@@ -193,6 +200,21 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
         self.pos = 0
+        #: How many parentheses and ``not`` enclose the current token.
+        self.depth = 0
+
+    def enter(self, token: _Token) -> None:
+        """One more level of nesting (``(`` or ``not`` at ``token``), within :data:`MAX_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                N_(
+                    "parentheses and 'not' are nested more than %(depth)s levels deep (at "
+                    "column %(column)s)"
+                ),
+                depth=MAX_DEPTH,
+                column=token.column,
+            )
 
     @property
     def current(self) -> _Token:
@@ -247,16 +269,22 @@ class _Parser:
         return operands[0] if len(operands) == 1 else _RawBool("and", tuple(operands))
 
     def parse_not(self) -> RawCondition:
-        if self.at("name", "not"):
-            self.take()
-            return _RawNot(self.parse_not())
-        return self.parse_atom()
+        count = 0
+        while self.at("name", "not"):
+            self.enter(self.take())
+            count += 1
+        expr = self.parse_atom()
+        for _ in range(count):
+            expr = _RawNot(expr)
+        self.depth -= count
+        return expr
 
     def parse_atom(self) -> RawCondition:
         if self.at("punct", "("):
-            self.take()
+            self.enter(self.take())
             expr = self.parse_or()
             self.expect("punct", ")", "')'")
+            self.depth -= 1
             return expr
         if self.at("name", "answered"):
             column = self.take().column
@@ -304,7 +332,7 @@ class _Parser:
         token = self.current
         if token.kind == "number":
             self.take()
-            return Decimal(token.text)
+            return _number(token)
         if token.kind == "string":
             self.take()
             return token.text[1:-1].replace("''", "'")
@@ -323,6 +351,34 @@ class _Parser:
         raise ConditionError(
             N_("expected a number, a 'quoted string', yes or no %(where)s"), where=self._where()
         )
+
+
+def _number(token: _Token) -> Decimal:
+    """A number literal, bounded as a number answer is (:data:`LITERAL_DIGITS`)."""
+    whole, _, fraction = token.text.lstrip("-").partition(".")
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    shown = token.text if len(token.text) <= 40 else f"{token.text[:20]}…{token.text[-10:]}"
+    if len(whole) > LITERAL_DIGITS:
+        raise ConditionError(
+            N_(
+                "%(value)s at column %(column)s is too large: a number must be smaller than "
+                "10^%(digits)s"
+            ),
+            value=shown,
+            column=token.column,
+            digits=LITERAL_DIGITS,
+        )
+    if len(fraction) > LITERAL_DIGITS or len((whole + fraction).lstrip("0")) > LITERAL_DIGITS:
+        raise ConditionError(
+            N_(
+                "%(value)s at column %(column)s has more than %(digits)s significant digits or "
+                "decimal places"
+            ),
+            value=shown,
+            column=token.column,
+            digits=LITERAL_DIGITS,
+        )
+    return Decimal(token.text)
 
 
 def parse(source: str) -> RawCondition:

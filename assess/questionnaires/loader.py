@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from assess.questionnaires import conditions
+from assess.questionnaires.answers import NUMBER_DIGITS
 from assess.questionnaires.messages import N_, Message, same
 from assess.questionnaires.model import (
     SCHEMA,
@@ -46,6 +47,17 @@ QUESTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 #: Dimension codes that would collide with the name of the overall measure in reports.
 RESERVED_DIMENSIONS = frozenset({"overall"})
 DEFAULT_TEXT_MAX_LENGTH = 5000
+
+#: Every number of a file has at most ``answers.NUMBER_DIGITS`` (15) significant digits and
+#: decimal places, as a number answer does. Weights and points (and ``max_points``) are at
+#: most this; every other number (a number question's ``min``, ``max``, band ``min``, linear
+#: ``from`` and ``to``, an integer option value) is smaller than 10^15 in size, as an answer
+#: is, so that each can be compared with any answer exactly. Scoring then never meets a
+#: number whose arithmetic could overflow or take unbounded time.
+MAX_WEIGHT = Decimal(1_000_000)
+MAX_NUMBER = Decimal(10**NUMBER_DIGITS - 1)
+#: The largest ``max_length`` of a text question.
+MAX_TEXT_LENGTH = Decimal(1_000_000)
 
 TOP_KEYS = {
     "schema", "code", "version", "supersedes", "title", "description", "levels",
@@ -93,12 +105,18 @@ class Problem:
         return cls(file, line, str(message), message)
 
     def render(self, gettext: Callable[[str], str] = same) -> str:
-        """``FILE:LINE: message`` in the language of ``gettext``."""
+        """``FILE:LINE: message`` in the language of ``gettext`` (``FILE: message`` for a
+        problem of the whole file, such as one that cannot be read: line 0)."""
         text = self.message if self.translatable is None else self.translatable.translate(gettext)
-        return f"{self.file}:{self.line}: {text}"
+        return f"{self.where}: {text}"
+
+    @property
+    def where(self) -> str:
+        """``FILE:LINE``, or ``FILE`` alone for a problem of the whole file (line 0)."""
+        return f"{self.file}:{self.line}" if self.line > 0 else self.file
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.where}: {self.message}"
 
 
 class QuestionnaireError(Exception):
@@ -110,13 +128,18 @@ class QuestionnaireError(Exception):
 
 
 def load(path: str | Path) -> Questionnaire:
-    """Load and validate a questionnaire file (YAML or JSON)."""
+    """Load and validate a questionnaire file (YAML or JSON).
+
+    A file that cannot be read is one problem of the whole file (line 0, printed
+    ``FILE: cannot read: reason``).
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
+        why = exc.strerror or str(exc)
         raise QuestionnaireError(
-            [Problem.of(str(path), 0, Message(N_("cannot read: %(why)s"), why=exc.strerror))]
+            [Problem.of(str(path), 0, Message(N_("cannot read: %(why)s"), why=why))]
         ) from None
     return loads(data, source=str(path))
 
@@ -244,8 +267,17 @@ class _Builder:
         *,
         minimum: Decimal | None = None,
         greater_than: Decimal | None = None,
+        maximum: Decimal = MAX_NUMBER,
     ) -> Decimal | None:
-        """A finite number (never a boolean or a quoted string), optionally bounded."""
+        """A finite number (never a boolean or a quoted string) within bounds.
+
+        Below ``minimum`` (or not above ``greater_than``) and above ``maximum`` (without a
+        lower bound: outside ±``maximum``) is refused, as are more than
+        :data:`NUMBER_DIGITS` significant digits or decimal places (trailing zeros aside, as
+        for answers). The checks only compare and read digits, so ``1e999999999`` is refused
+        without any arithmetic on it; a number written with trailing zeros past those
+        decimals (``0.50000000000000000``) is kept without them.
+        """
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
             self.error(
@@ -265,7 +297,7 @@ class _Builder:
                 N_("%(where)s must be at least %(min)s, not %(value)s"),
                 where=where,
                 min=f"{minimum}",
-                value=_fmt(number),
+                value=_written(node),
             )
             return None
         if greater_than is not None and number <= greater_than:
@@ -274,10 +306,50 @@ class _Builder:
                 N_("%(where)s must be greater than %(min)s, not %(value)s"),
                 where=where,
                 min=f"{greater_than}",
-                value=_fmt(number),
+                value=_written(node),
             )
             return None
-        return number
+        if number > maximum or (minimum is None and greater_than is None and number < -maximum):
+            if greater_than is not None:
+                self.error(
+                    node.line,
+                    N_("%(where)s must be greater than %(min)s and at most %(max)s, not %(value)s"),
+                    where=where,
+                    min=f"{greater_than}",
+                    max=f"{maximum:,}",
+                    value=_written(node),
+                )
+            else:
+                self.error(
+                    node.line,
+                    N_("%(where)s must be between %(min)s and %(max)s, not %(value)s"),
+                    where=where,
+                    min=f"{minimum:,}" if minimum is not None else f"{-maximum:,}",
+                    max=f"{maximum:,}",
+                    value=_written(node),
+                )
+            return None
+        if max(_digits_and_places(number)) > NUMBER_DIGITS:
+            self.error(
+                node.line,
+                N_(
+                    "%(where)s must have at most %(digits)s significant digits and decimal "
+                    "places, not %(value)s"
+                ),
+                where=where,
+                digits=NUMBER_DIGITS,
+                value=_written(node),
+            )
+            return None
+        return _without_trailing_zeros(number, NUMBER_DIGITS)
+
+    def amount(
+        self, node: Node, where: Where, *, greater_than_zero: bool = False
+    ) -> Decimal | None:
+        """A weight or points: 0 (or more than 0) to :data:`MAX_WEIGHT`."""
+        if greater_than_zero:
+            return self.number(node, where, greater_than=Decimal(0), maximum=MAX_WEIGHT)
+        return self.number(node, where, minimum=Decimal(0), maximum=MAX_WEIGHT)
 
     def flag(self, node: Node | None, where: Where, default: bool) -> bool:
         """A boolean flag; ``yes``/``no`` are accepted beside ``true``/``false``."""
@@ -443,12 +515,10 @@ class _Builder:
                     self.level_codes.append(code)
             minimum = None
             if "min" in entry:
-                minimum = self.number(entry["min"], _at(where, "min"), minimum=Decimal(0))
+                minimum = self.number(
+                    entry["min"], _at(where, "min"), minimum=Decimal(0), maximum=Decimal(100)
+                )
                 if minimum is not None:
-                    if minimum > 100:
-                        self.error(
-                            entry["min"].line, N_("%(where)s: min must be at most 100"), where=where
-                        )
                     if index == 0 and minimum != 0:
                         self.error(
                             entry["min"].line,
@@ -544,8 +614,7 @@ class _Builder:
         weight = Decimal(1)
         if "weight" in entry:
             weight = (
-                self.number(entry["weight"], _at(where, "weight"), greater_than=Decimal(0))
-                or weight
+                self.amount(entry["weight"], _at(where, "weight"), greater_than_zero=True) or weight
             )
         maps_from = self.maps_from(entry.get("maps_from"), where)
         questions: list[Question] = []
@@ -692,9 +761,7 @@ class _Builder:
         help_text = self.text(entry.get("help"), _at(where, "help"))
         weight = Decimal(1)
         if "weight" in entry:
-            weight = self.number(
-                entry["weight"], _at(where, "weight"), minimum=Decimal(0)
-            ) or Decimal(0)
+            weight = self.amount(entry["weight"], _at(where, "weight")) or Decimal(0)
         required = self.flag(
             entry.get("required"), _at(where, "required"), qtype is not QuestionType.TEXT
         )
@@ -716,7 +783,10 @@ class _Builder:
             fields["max_length"] = DEFAULT_TEXT_MAX_LENGTH
             if "max_length" in entry:
                 length = self.number(
-                    entry["max_length"], _at(where, "max_length"), greater_than=Decimal(0)
+                    entry["max_length"],
+                    _at(where, "max_length"),
+                    greater_than=Decimal(0),
+                    maximum=MAX_TEXT_LENGTH,
                 )
                 if length is not None and length != length.to_integral_value():
                     self.error(
@@ -928,11 +998,7 @@ class _Builder:
                 else:
                     seen[str(value)] = opt["value"].line
             label = self.text(opt.get("label"), _at(owhere, "label"))
-            points = (
-                self.number(opt["points"], _at(owhere, "points"), minimum=Decimal(0))
-                if "points" in opt
-                else None
-            )
+            points = self.amount(opt["points"], _at(owhere, "points")) if "points" in opt else None
             description = self.text(opt.get("description"), _at(owhere, "description"))
             exclusive = self.flag(opt.get("exclusive"), _at(owhere, "exclusive"), False)
             if value is None or label is None or points is None:
@@ -960,7 +1026,7 @@ class _Builder:
         if qtype is QuestionType.MULTI:
             total = sum((o.points for o in options), Decimal(0))
             if "max_points" in entry:
-                cap = self.number(entry["max_points"], _at(where, "max_points"), minimum=Decimal(0))
+                cap = self.amount(entry["max_points"], _at(where, "max_points"))
                 if cap is not None:
                     if cap == 0 and weight > 0:
                         self.error(
@@ -1010,6 +1076,19 @@ class _Builder:
                 N_("%(where)s: value must be text or a whole number, not %(value)s"),
                 where=where,
                 value=_show(node),
+            )
+            return None
+        if isinstance(value, int) and abs(value) > MAX_NUMBER:
+            self.error(
+                node.line,
+                N_(
+                    "%(where)s: value %(value)s must be between %(min)s and %(max)s (a longer "
+                    "code is written as text, in quotes)"
+                ),
+                where=where,
+                value=_written(node),
+                min=f"{-MAX_NUMBER:,}",
+                max=f"{MAX_NUMBER:,}",
             )
             return None
         if isinstance(value, str):
@@ -1116,7 +1195,7 @@ class _Builder:
                 self.number(item.value["min"], _at(bwhere, "min")) if "min" in item.value else None
             )
             points = (
-                self.number(item.value["points"], _at(bwhere, "points"), minimum=Decimal(0))
+                self.amount(item.value["points"], _at(bwhere, "points"))
                 if "points" in item.value
                 else None
             )
@@ -1217,6 +1296,37 @@ def _show(node: Node) -> Message | str:
 
 def _quote(value: OptionValue) -> str:
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _written(node: Node) -> str:
+    """A number of the file inside a message, as written (shortened when very long)."""
+    text = node.text or str(node.value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]}"
+
+
+def _digits_and_places(number: Decimal) -> tuple[int, int]:
+    """The significant digits and the decimal places of a finite number, trailing zeros
+    aside (as ``answers`` counts them), read from its digits alone: no arithmetic."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # a finite number
+    written = "".join(map(str, digits))
+    significant = written.rstrip("0")
+    if not significant:
+        return 0, 0  # zero, however written
+    exponent += len(written) - len(significant)
+    return len(significant.lstrip("0")), max(0, -exponent)
+
+
+def _without_trailing_zeros(number: Decimal, places: int) -> Decimal:
+    """``number`` with at most ``places`` decimals written, when only zeros are dropped."""
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # a finite number
+    if exponent >= -places:
+        return number
+    if not any(digits):
+        return Decimal(0)
+    drop = min(-places - exponent, len(digits) - len("".join(map(str, digits)).rstrip("0")))
+    return Decimal((sign, digits[: len(digits) - drop], exponent + drop))
 
 
 def _fmt(number: Decimal) -> str:

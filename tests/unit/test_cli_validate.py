@@ -7,6 +7,8 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import assess_executable
 
 GOOD = textwrap.dedent(
@@ -65,9 +67,21 @@ BAD_PROBLEMS = [
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    return run_command("validate", *args, cwd=cwd)
+
+
+def run_command(command: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``assess questionnaire COMMAND ARGS`` with its own instance folder and database, so a
+    command that opens the database (import, diff) touches nothing outside ``cwd``."""
+    env = {
+        **os.environ,
+        "PYTHONIOENCODING": "utf-8",
+        "NO_COLOR": "1",
+        "ASSESS_INSTANCE_PATH": str(cwd / "instance"),
+        "ASSESS_DATABASE_URL": f"sqlite:///{cwd / 'instance' / 'assess.db'}",
+    }
     return subprocess.run(
-        [assess_executable(), "questionnaire", "validate", *map(str, args)],
+        [assess_executable(), "questionnaire", command, *map(str, args)],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -142,7 +156,115 @@ def test_missing_file(tmp_path: Path) -> None:
     result = run(tmp_path / "nope.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"{tmp_path / 'nope.yaml'}:0: cannot read: No such file or directory"
+        f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
+    ]
+
+
+def test_missing_file_beside_a_bad_one_keeps_the_order_of_files(tmp_path: Path) -> None:
+    _, bad = write(tmp_path)
+    result = run("bad.yaml", "nope.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        *(f"bad.yaml:{p}" for p in BAD_PROBLEMS),
+        "nope.yaml: cannot read: No such file or directory",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "nope.yaml"),
+        ("import", "nope.yaml"),
+        ("diff", "nope.yaml", "good.yaml"),
+        ("diff", "good.yaml", "nope.yaml"),
+        ("score", "nope.yaml", "answers.json"),
+    ],
+    ids=["validate", "import", "diff-old", "diff-new", "score"],
+)
+def test_a_missing_file_reads_alike_in_every_command(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """``FILE: cannot read: reason``: no line number, as the file has no lines."""
+    write(tmp_path)
+    (tmp_path / "answers.json").write_text('[{"agency": "A", "answers": {}}]', encoding="utf-8")
+    result = run_command(*args, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.splitlines() == ["nope.yaml: cannot read: No such file or directory"]
+    assert "Traceback" not in result.stderr
+
+
+#: Numbers the scoring engine could not take, and conditions nested past Python's recursion
+#: limit: each refused by validate with its line, before any command tries to use them.
+LIMITS = [
+    (
+        "    title: Dimension\n",
+        "    title: Dimension\n    weight: 1e20\n",
+        "11: dimension 'dim': weight must be greater than 0 and at most 1,000,000, not 1e20",
+    ),
+    (
+        "    title: Dimension\n",
+        "    title: Dimension\n    weight: 1e99999999\n",
+        "11: dimension 'dim': weight must be greater than 0 and at most 1,000,000, not 1e99999999",
+    ),
+    (
+        "        type: yesno\n",
+        "        type: number\n        max: 1e999999999\n",
+        "14: question 'q1': max must be between -999,999,999,999,999 and 999,999,999,999,999, "
+        "not 1e999999999",
+    ),
+    (
+        "        text: First question\n",
+        "        text: First question\n"
+        "      - {code: q2, type: yesno, text: Q2, show_if: '"
+        + "(" * 260
+        + "q1 == yes"
+        + ")" * 260
+        + "'}\n",
+        "15: question 'q2': show_if: parentheses and 'not' are nested more than 32 levels deep "
+        "(at column 33)",
+    ),
+    (
+        "        text: First question\n",
+        "        text: First question\n"
+        "      - {code: q2, type: yesno, text: Q2, show_if: '" + "not " * 1000 + "q1 == yes'}\n",
+        "15: question 'q2': show_if: parentheses and 'not' are nested more than 32 levels deep "
+        "(at column 129)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    LIMITS,
+    ids=["weight-1e20", "weight-1e99999999", "max-1e999999999", "parentheses-260", "not-1000"],
+)
+def test_numbers_and_conditions_beyond_the_limits(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    assert old in GOOD
+    path = tmp_path / "limits.yaml"
+    path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
+    result = run(path, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"{path}:{problem}"]
+    assert result.stdout == ""
+
+
+def test_a_huge_number_never_reaches_score(tmp_path: Path) -> None:
+    """``score`` refuses the file as validate does (it used to hang on Fraction arithmetic)."""
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        GOOD.replace(
+            "        type: yesno\n",
+            "        type: number\n        scoring: {linear: {from: 0, to: 1e999999999}}\n",
+        ),
+        encoding="utf-8",
+    )
+    answers = tmp_path / "answers.json"
+    answers.write_text('[{"agency": "A", "answers": {"q1": 5}}]', encoding="utf-8")
+    result = run_command("score", path, answers, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:14: question 'q1': linear to must be between -999,999,999,999,999 and "
+        "999,999,999,999,999, not 1e999999999"
     ]
 
 

@@ -15,7 +15,10 @@ from decimal import Decimal
 import pytest
 
 from assess.questionnaires import Question, loads
+from assess.questionnaires.answers import NUMBER_DIGITS
 from assess.questionnaires.conditions import (
+    LITERAL_DIGITS,
+    MAX_DEPTH,
     And,
     Answered,
     Compare,
@@ -514,3 +517,87 @@ def test_evaluate_is_pure(earlier: Mapping[str, Question]) -> None:
     first = evaluate(condition, answers.get)
     assert all(evaluate(condition, answers.get) is first for _ in range(3))
     assert first is True
+
+
+# ---------------------------------------------------------------------------------------
+# Limits: no text, however deep or long, reaches Python's recursion limit or a huge number
+
+
+def nested(depth: int, inner: str = "a == yes") -> str:
+    return "(" * depth + inner + ")" * depth
+
+
+def test_nesting_up_to_the_limit_parses_binds_and_evaluates(
+    earlier: Mapping[str, Question],
+) -> None:
+    assert MAX_DEPTH == 32
+    assert run(nested(MAX_DEPTH), earlier, a=True) is True
+    nots = "not " * MAX_DEPTH + "a == yes"  # an even number of nots
+    assert run(nots, earlier, a=True) is True
+    mixed = "(" * 16 + "not " * 16 + "a == yes" + ")" * 16
+    assert run(mixed, earlier, a=False) is False
+    assert run("not (not (not a == yes))", earlier, a=True) is False
+
+
+# fmt: off
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        (nested(33), 33),
+        (nested(260), 33),
+        (nested(100_000), 33),
+        ("not " * 33 + "a == yes", 129),
+        ("not " * 1000 + "a == yes", 129),
+        ("not " * 100_000 + "a == yes", 129),
+        ("(" * 20 + "not " * 13 + "a == yes" + ")" * 20, 69),
+        ("b == no and " + nested(40, "not a == yes"), 45),
+        ("(" * 200_000, 33),
+        ("not (" * 50_000, 81),
+    ],
+)
+# fmt: on
+def test_nesting_beyond_the_limit_is_refused_with_its_column(source: str, column: int) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse(source)
+    assert str(info.value) == (
+        f"parentheses and 'not' are nested more than 32 levels deep (at column {column})"
+    )
+
+
+def test_long_flat_conditions_are_fine(earlier: Mapping[str, Question]) -> None:
+    """``and``/``or`` chains and ``in`` lists are flat: any length parses and evaluates."""
+    chain = " or ".join(["a == yes"] * 20_000)
+    assert run(chain, earlier, a=True) is True
+    grouped = " and ".join(["(a == yes)"] * 20_000)
+    assert run(grouped, earlier, a=True) is True
+    many = "lv in [" + ", ".join(["1"] * 20_000) + "]"
+    assert run(many, earlier, lv=1) is True
+
+
+# fmt: off
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("n > 1000000000000000", "1000000000000000 at column 5 is too large: a number must be smaller than 10^15"),
+        ("n > -1000000000000000", "-1000000000000000 at column 5 is too large: a number must be smaller than 10^15"),
+        ("lv == " + "9" * 5000, "99999999999999999999…9999999999 at column 7 is too large: a number must be smaller than 10^15"),
+        ("ch == " + "9" * 5000, "99999999999999999999…9999999999 at column 7 is too large: a number must be smaller than 10^15"),
+        ("n > 0.0000000000000001", "0.0000000000000001 at column 5 has more than 15 significant digits or decimal places"),
+        ("n > 1234567890.1234567", "1234567890.1234567 at column 5 has more than 15 significant digits or decimal places"),
+    ],
+)
+# fmt: on
+def test_number_literals_are_bounded_as_answers_are(source: str, message: str) -> None:
+    with pytest.raises(ConditionError) as info:
+        parse(source)
+    assert str(info.value) == message
+
+
+def test_number_literals_at_the_bounds(earlier: Mapping[str, Question]) -> None:
+    largest = "9" * 15
+    assert run(f"n <= {largest}", earlier, n=Decimal(largest)) is True
+    assert run(f"n >= -{largest}", earlier, n=Decimal(-1)) is True
+    assert run("n > 0.000000000000001", earlier, n=Decimal("0.000000000000002")) is True
+    # Leading zeros and trailing decimal zeros are not digits of the number.
+    assert run("n == 000000000000000000012.50000000000000000000", earlier, n=Decimal("12.5"))
+    assert LITERAL_DIGITS == NUMBER_DIGITS

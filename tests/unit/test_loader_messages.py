@@ -108,6 +108,20 @@ EDITS = [
         ("type: text", "type: texts"),
     ],
     [("- code: mgmt.kind", "- code: mgmt.lead"), ("code: service.note", "code: and")],
+    # Bounds of numbers and conditions.
+    [
+        ("title: Management", "title: Management\n    weight: 1e20"),
+        ("{value: b, label: B, points: 1}", "{value: b, label: B, points: 1e30}"),
+        ("max: 100", "max: 1e999999999"),
+        ("weight: 0", "weight: 0.0000000000000001"),
+        (
+            "{value: 1, label: Some, points: 1}",
+            "{value: 10000000000000000, label: Some, points: 1}",
+        ),
+    ],
+    [("show_if: mgmt.lead >= 1", "show_if: " + "(" * 33 + "mgmt.lead >= 1" + ")" * 33)],
+    [("show_if: mgmt.lead >= 1", "show_if: mgmt.lead >= 10000000000000000")],
+    [("show_if: service.count > 3", "show_if: service.count > 0.0000000000000001")],
 ]
 
 #: Files that are not questionnaires at all.
@@ -221,3 +235,46 @@ def test_condition_errors_keep_their_message(thai) -> None:  # type: ignore[no-u
     assert caught.value.message.translate(thai.gettext) == (
         "ต้องมีตัวเลข 'ข้อความในเครื่องหมายคำพูด' yes หรือ no แต่พบจุดสิ้นสุดของเงื่อนไข"
     )
+
+
+def test_a_file_that_cannot_be_read_has_no_line(tmp_path: Path, thai) -> None:  # type: ignore[no-untyped-def]
+    """A problem of the whole file (line 0) reads ``FILE: message``, in every language."""
+    from assess.questionnaires import load, validate
+
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(QuestionnaireError) as caught:
+        load(missing)
+    [problem] = caught.value.problems
+    assert problem.line == 0
+    assert str(problem) == f"{missing}: cannot read: No such file or directory"
+    assert problem.render() == str(problem) == str(caught.value)
+    assert problem.render(thai.gettext) == f"{missing}: อ่านไฟล์ไม่ได้: No such file or directory"
+    assert validate(missing) == [problem]
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    assert [str(p) for p in validate(folder)] == [f"{folder}: cannot read: Is a directory"]
+    assert str(Problem("q.yaml", 0, "x")) == Problem("q.yaml", 0, "x").render() == "q.yaml: x"
+    assert Problem("q.yaml", 0, "x").where == "q.yaml"
+    assert Problem("q.yaml", 1, "x").where == "q.yaml:1"
+
+
+def test_messages_of_the_limits_name_the_allowed_range() -> None:
+    found = [str(p) for p in problems()]
+    for expected in [
+        "q.yaml:11: dimension 'mgmt': weight must be greater than 0 and at most 1,000,000, not 1e20",
+        "question 'mgmt.kind': option 'b': points must be between 0 and 1,000,000, not 1e30",
+        "question 'service.count': max must be between -999,999,999,999,999 and "
+        "999,999,999,999,999, not 1e999999999",
+        "question 'service.note': weight must have at most 15 significant digits and decimal "
+        "places, not 0.0000000000000001",
+        "question 'mgmt.lead': option 2: value 10000000000000000 must be between "
+        "-999,999,999,999,999 and 999,999,999,999,999 (a longer code is written as text, in "
+        "quotes)",
+        "question 'mgmt.kind': show_if: parentheses and 'not' are nested more than 32 levels "
+        "deep (at column 33)",
+        "question 'mgmt.kind': show_if: 10000000000000000 at column 14 is too large: a number "
+        "must be smaller than 10^15",
+        "question 'service.note': show_if: 0.0000000000000001 at column 17 has more than 15 "
+        "significant digits or decimal places",
+    ]:
+        assert any(expected in problem for problem in found), expected

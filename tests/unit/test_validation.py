@@ -246,7 +246,7 @@ def level(code: str, minimum: str, name: str = "Name", extra: str = "") -> str:
     ("first-min-not-0", doc(edits={6: level('"1"', "10")}), [(6, "level '1': the first level's min must be 0")]),
     ("min-equal", doc(edits={8: level('"3"', "50")}), [(8, "level '3': min 50 must be greater than the previous level's 50")]),
     ("min-decreasing", doc(edits={7: level('"2"', "90")}), [(8, "level '3': min 80 must be greater than the previous level's 90")]),
-    ("min-above-100", doc(edits={8: level('"3"', "101")}), [(8, "level '3': min must be at most 100")]),
+    ("min-above-100", doc(edits={8: level('"3"', "101")}), [(8, "level '3': min must be between 0 and 100, not 101")]),
     ("min-negative", doc(edits={7: level('"2"', "-5")}), [(7, "level '2': min must be at least 0, not -5")]),
     ("min-quoted", doc(edits={7: level('"2"', '"50"')}), [(7, "level '2': min must be a number, not '50'")]),
     ("min-missing", doc(edits={7: '  - {code: "2", name: Developing}'}), [(7, "level 2: missing required key 'min'")]),
@@ -674,6 +674,172 @@ def test_number_question_values() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Bounds of numbers: what scoring can take, refused before any arithmetic on the number
+
+RANGE = "between -999,999,999,999,999 and 999,999,999,999,999"
+
+
+def dimension_weight(value: str) -> str:
+    """The base document with a dimension weight (line 12)."""
+    return doc(edits={11: f"    title: D\n    weight: {value}"})
+
+
+def choice_points(value: str) -> str:
+    """A choice question whose option 'b' has these points (line 18)."""
+    return doc(options_question("choice", A, f"{{value: b, label: B, points: {value}}}"))
+
+
+# fmt: off
+@cases(
+    ("dimension-weight-1e20", dimension_weight("1e20"), [(12, "dimension 'dim': weight must be greater than 0 and at most 1,000,000, not 1e20")]),
+    ("dimension-weight-1e400", dimension_weight("1e400"), [(12, "weight must be greater than 0 and at most 1,000,000, not 1e400")]),
+    ("dimension-weight-huge-exponent", dimension_weight("1e99999999"), [(12, "at most 1,000,000, not 1e99999999")]),
+    ("dimension-weight-beyond-decimal", dimension_weight("1e999999999999999999999"), [(12, "'1e999999999999999999999' is not a number"), (12, "weight must be a number, not nothing")]),
+    ("dimension-weight-just-above", dimension_weight("1000000.000001"), [(12, "at most 1,000,000, not 1000000.000001")]),
+    ("dimension-weight-big-integer", dimension_weight("1" + "0" * 400), [(12, "at most 1,000,000, not 10000000000000000000…0000000000")]),
+    ("dimension-weight-tiny", dimension_weight("1e-99999999"), [(12, "dimension 'dim': weight must have at most 15 significant digits and decimal places, not 1e-99999999")]),
+    ("dimension-weight-16-places", dimension_weight("0.0000000000000001"), [(12, "at most 15 significant digits and decimal places, not 0.0000000000000001")]),
+    ("dimension-weight-16-digits", dimension_weight("1.234567890123456"), [(12, "at most 15 significant digits and decimal places, not 1.234567890123456")]),
+    ("dimension-weight-negative-huge", dimension_weight("-1e99999999"), [(12, "weight must be greater than 0, not -1e99999999")]),
+    ("question-weight-1e20", doc(YESNO + "  weight: 1e20\n"), [(16, "question 'q1': weight must be between 0 and 1,000,000, not 1e20")]),
+    ("question-weight-17-places", doc(YESNO + "  weight: 0.00000000000000001\n"), [(16, "question 'q1': weight must have at most 15 significant digits and decimal places")]),
+    ("points-1e30", choice_points("1e30"), [(18, "question 'q1': option 'b': points must be between 0 and 1,000,000, not 1e30")]),
+    ("points-1e18", choice_points("1e18"), [(18, "points must be between 0 and 1,000,000, not 1e18")]),
+    ("points-tiny", choice_points("1e-999999999"), [(18, "option 'b': points must have at most 15 significant digits and decimal places, not 1e-999999999")]),
+    ("max-points-huge", doc(options_question("multi", A, B, extra="  max_points: 1e99999999\n")), [(19, "question 'q1': max_points must be between 0 and 1,000,000, not 1e99999999")]),
+    ("band-points-huge", doc(number_question("scoring:", "  bands:", "    - {min: 0, points: 0}", "    - {min: 50, points: 2e6}")), [(19, "question 'q1': band 2: points must be between 0 and 1,000,000, not 2e6")]),
+    ("number-max-1e999999999", doc(number_question("min: 0", "max: 1e999999999")), [(17, f"question 'q1': max must be {RANGE}, not 1e999999999")]),
+    ("number-min-negative-huge", doc(number_question("min: -1e15")), [(16, f"question 'q1': min must be {RANGE}, not -1e15")]),
+    ("number-max-10-to-15", doc(number_question("max: 1000000000000000")), [(16, f"max must be {RANGE}, not 1000000000000000")]),
+    ("number-max-16-digits", doc(number_question("max: 99999999999999.99")), [(16, "question 'q1': max must have at most 15 significant digits and decimal places, not 99999999999999.99")]),
+    ("number-min-16-places", doc(number_question("min: 0.0000000000000001")), [(16, "min must have at most 15 significant digits and decimal places")]),
+    ("linear-to-1e999999999", doc(number_question("min: 0", "max: 100", "scoring:", "  linear: {from: 0, to: 1e999999999}")), [(19, f"question 'q1': linear to must be {RANGE}, not 1e999999999")]),
+    ("linear-from-huge-negative", doc(number_question("scoring:", "  linear: {from: -1e20, to: 0}")), [(17, f"question 'q1': linear from must be {RANGE}, not -1e20")]),
+    ("band-min-huge", doc(number_question("scoring:", "  bands:", "    - {min: 0, points: 0}", "    - {min: 1e16, points: 1}")), [(19, f"question 'q1': band 2: min must be {RANGE}, not 1e16")]),
+    ("level-min-huge", doc(edits={8: level('"3"', "1e99999999")}), [(8, "level '3': min must be between 0 and 100, not 1e99999999")]),
+    ("level-min-17-places", doc(edits={8: level('"3"', "80.00000000000000001")}), [(8, "level '3': min must have at most 15 significant digits and decimal places")]),
+    ("max-length-huge", doc("- code: q1\n  type: text\n  text: Q\n  max_length: 1e99999999\n"), [(16, "question 'q1': max_length must be greater than 0 and at most 1,000,000, not 1e99999999")]),
+    ("max-length-just-above", doc("- code: q1\n  type: text\n  text: Q\n  max_length: 1000001\n"), [(16, "max_length must be greater than 0 and at most 1,000,000, not 1000001")]),
+    ("option-value-huge", doc(options_question("level", "{value: 0, label: Z, points: 0}", "{value: 1000000000000000, label: O, points: 1}")), [(18, "question 'q1': option 2: value 1000000000000000 must be between -999,999,999,999,999 and 999,999,999,999,999 (a longer code is written as text, in quotes)")]),
+    ("option-value-huge-negative", doc(options_question("choice", A, "{value: -1000000000000000, label: X, points: 1}")), [(18, "option 2: value -1000000000000000 must be between")]),
+    ("option-value-huge-hex", doc(options_question("choice", A, "{value: 0x10000000000000000, label: X, points: 1}")), [(18, "option 2: value 0x10000000000000000 must be between")]),
+)
+# fmt: on
+def test_number_bounds(text: str, expected: list[tuple[int, str]]) -> None:
+    assert_problems(text, expected)
+
+
+def test_every_number_at_its_bounds_is_valid() -> None:
+    text = doc(
+        options_question(
+            "multi",
+            "{value: -999999999999999, label: Lowest, points: 0.000000000000001}",
+            "{value: 999999999999999, label: Highest, points: 1000000}",
+            "{value: c, label: C, points: 999999.999999999}",
+            extra="  weight: 1000000\n  max_points: 1000000\n",
+        )
+        + number_question(
+            "weight: 0.000000000000001",
+            "min: -999999999999999",
+            "max: 999999999999999",
+            "scoring:",
+            "  linear: {from: 0.000000000000001, to: -999999999999999}",
+        ).replace("code: q1", "code: q2")
+        + "- code: q3\n  type: text\n  text: T\n  max_length: 1000000\n",
+        edits={8: level('"3"', "99.9999999999999"), 11: "    title: D\n    weight: 1000000"},
+    )
+    questionnaire = load_ok(text)
+    dimension = questionnaire.dimensions[0]
+    assert dimension.weight == 1_000_000
+    multi, number, free = (questionnaire.question(c) for c in ("q1", "q2", "q3"))
+    assert [o.value for o in multi.options[:2]] == [-999999999999999, 999999999999999]
+    assert multi.options[0].points == Decimal("1e-15")
+    assert (multi.weight, multi.max_points) == (1_000_000, 1_000_000)
+    assert (number.min, number.max) == (-(10**15) + 1, 10**15 - 1)
+    assert free.max_length == 1_000_000
+    assert questionnaire.levels[2].min == Decimal("99.9999999999999")
+
+
+def test_exponents_and_trailing_zeros_within_the_bounds_are_valid() -> None:
+    """Any way of writing a number in range is fine; zeros past 15 decimals are dropped
+    (they would only make scoring scale the weights by a larger power of ten)."""
+    text = doc(
+        YESNO.rstrip("\n") + "\n  weight: 0.50000000000000000000000000000\n"
+        + "- code: q2\n  type: yesno\n  text: Q\n  weight: 1e5\n"
+        + "- code: q3\n  type: yesno\n  text: Q\n  weight: 0e-99999999\n"
+        + "- code: q4\n  type: yesno\n  text: Q\n  weight: 2.5E-3\n",
+        edits={11: "    title: D\n    weight: 1.000000000000000000000000000000000000000"},
+    )
+    questionnaire = load_ok(text)
+    weights = [questionnaire.question(c).weight for c in ("q1", "q2", "q3", "q4")]
+    assert weights == [Decimal("0.5"), 100_000, 0, Decimal("0.0025")]
+    for number in [*weights, questionnaire.dimensions[0].weight]:
+        assert int(number.as_tuple().exponent) >= -15, number
+    assert questionnaire.dimensions[0].weight == 1
+
+
+def test_a_huge_number_is_refused_at_once() -> None:
+    """The checks read digits and exponents: no Decimal or Fraction arithmetic blows up."""
+    import time
+
+    started = time.monotonic()
+    texts = [
+        dimension_weight("1e999999999"),
+        dimension_weight("9" * 4000),
+        doc(number_question("max: 1e999999999", "scoring:", "  linear: {from: 0, to: 1e999999999}")),
+        doc(number_question("min: -1e999999999", "scoring:", "  bands: [{min: -1e999999999, points: 1e999999999}]")),
+        choice_points("0." + "0" * 100_000 + "1"),
+    ]
+    for text in texts:
+        assert problems_of(text)
+    assert time.monotonic() - started < 5
+
+
+def test_the_bounds_keep_scoring_exact_and_quick() -> None:
+    """A questionnaire at the bounds scores with both engines, identically and quickly."""
+    from assess.scoring.batch import score_many
+    from assess.scoring.engine import score_response
+
+    text = doc(
+        options_question(
+            "choice",
+            "{value: a, label: A, points: 0.000000000000001}",
+            "{value: b, label: B, points: 1000000}",
+            extra="  weight: 999999.999999999\n",
+        )
+        + number_question(
+            "weight: 0.000000000000001",
+            "min: -999999999999999",
+            "max: 999999999999999",
+            "scoring:",
+            "  linear: {from: -999999999999999, to: 0.000000000000001}",
+        ).replace("code: q1", "code: q2")
+        + number_question(
+            "weight: 0.123456789012345",
+            "scoring:",
+            "  bands:",
+            "    - {min: -999999999999999, points: 0.000000000000001}",
+            "    - {min: 0.000000000000001, points: 999999.999999999}",
+        ).replace("code: q1", "code: q3"),
+        edits={11: "    title: D\n    weight: 0.000000000000001"},
+        tail=SECOND_DIMENSION.replace("title: Second", "weight: 1000000\n  title: Second").replace(
+            "code: q2", "code: q4"
+        ),
+    )
+    questionnaire = load_ok(text)
+    answers = {
+        "low": {"q1": "a", "q2": Decimal("-999999999999999"), "q3": Decimal("-1")},
+        "high": {"q1": "b", "q2": Decimal("999999999999999"), "q3": Decimal("1"), "q4": True},
+        "mid": {"q1": "b", "q2": Decimal("-0.000000000000001"), "q3": Decimal("0.000000000000001")},
+    }
+    answers = {k: {c: v for c, v in a.items() if c in questionnaire.questions} for k, a in answers.items()}
+    batch = {r["agency"]: r for r in score_many(questionnaire, answers).records()}
+    for agency, given in answers.items():
+        exact = score_response(questionnaire, given)
+        assert batch[agency]["overall"]["score"] == float(exact.overall), agency
+
+
+# ---------------------------------------------------------------------------------------
 # text
 
 
@@ -847,11 +1013,26 @@ def test_show_if_valid(condition: str) -> None:
         ("q1 == 1", "'q1' is a yes/no question"),
         ("q5 == 'x'", "show_if: 'q5' is a number question: compare it with a number"),
         ("q5 > yes", "'q5' is a number question"),
+        # limits
+        ("(" * 33 + "q1 == yes" + ")" * 33, "question 'target': show_if: parentheses and 'not' are nested more than 32 levels deep (at column 33)"),
+        ("(" * 260 + "q1 == yes" + ")" * 260, "show_if: parentheses and 'not' are nested more than 32 levels deep (at column 33)"),
+        ("not " * 1000 + "q1 == yes", "show_if: parentheses and 'not' are nested more than 32 levels deep (at column 129)"),
+        ("q5 > 1e5", "show_if: expected 'and', 'or' or the end at column 7, found 'e5'"),
+        ("q5 > 1000000000000000", "show_if: 1000000000000000 at column 6 is too large: a number must be smaller than 10^15"),
+        ("q3 == " + "9" * 5000, "show_if: 99999999999999999999…9999999999 at column 7 is too large: a number must be smaller than 10^15"),
+        ("q2 == " + "9" * 5000, "at column 7 is too large"),
+        ("q5 > 0.1234567890123456", "show_if: 0.1234567890123456 at column 6 has more than 15 significant digits or decimal places"),
     ],
 )
 # fmt: on
 def test_show_if_problems(condition: str, message: str) -> None:
     assert_problems(with_condition(condition), [(SHOW_IF_LINE, message)])
+
+
+def test_show_if_nested_to_the_limit_is_valid() -> None:
+    condition = "(" * 16 + "not " * 16 + "q1 == yes" + ")" * 16
+    question = load_ok(with_condition(condition)).question("target")
+    assert question.show_if is not None
 
 
 def test_show_if_error_message_without_a_hint() -> None:
