@@ -8,9 +8,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapper
 
 from assess import i18n, provinces
 from assess.extensions import db
@@ -19,6 +23,43 @@ from assess.services.errors import ServiceError
 
 COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+#: The columns of free text, checked against their column's length in the database.
+FREE_TEXT = ("name_th", "name_en", "province")
+#: C0 control characters but tab: no name, e-mail or province has one (a line break in a
+#: cell is a mistake of the file), and PostgreSQL cannot store a NUL at all.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f]")
+
+
+@cache
+def column_length(model: type, name: str) -> int | None:
+    """How many characters the text column ``name`` of ``model`` holds in the database
+    (``None``: no such column, or no limit)."""
+    mapper: Mapper[Any] = sa_inspect(model)
+    kind = mapper.columns[name].type if name in mapper.columns else None
+    return kind.length if isinstance(kind, String) else None
+
+
+def text_problem(label: str, value: str, limit: int | None = None) -> str | None:
+    """Why ``value`` cannot be the text of a field: a control character (tab aside), or
+    more than ``limit`` characters; ``None`` when it can. The message starts with ``label``,
+    the field's name."""
+    found = _CONTROL.search(value)
+    if found:
+        return _(
+            "%(field)s: the text contains a control character, %(char)s, at character "
+            "%(position)s; remove it",
+            field=label,
+            char=f"U+{ord(found.group()):04X}",
+            position=found.start() + 1,
+        )
+    if limit is not None and len(value) > limit:
+        return _(
+            "%(field)s: the text has %(length)s characters; at most %(limit)s fit",
+            field=label,
+            length=f"{len(value):,}",
+            limit=f"{limit:,}",
+        )
+    return None
 
 
 #: Combining marks: Thai vowel and tone marks (and other scripts'), which ``\w`` does not match.
@@ -78,25 +119,21 @@ def import_csv(data: bytes, source: str) -> Imported:
     the whole file, with ``FILE:LINE: message`` for each. A province that names none of
     Thailand's 77 is kept (the column is free text) with a note naming its line.
     """
-    reader, problems = open_csv(data, source, COLUMNS)
-    if "code" not in (reader.fieldnames or []):
+    table, problems = open_csv(data, source, COLUMNS)
+    if "code" not in table.columns:
         raise ServiceError(_("%(file)s:1: the header has no 'code' column", file=source))
-    header = reader.fieldnames or []
+    header = table.columns
     rows: list[tuple[int, dict[str, str]]] = []
     seen: dict[str, int] = {}
-    # The rows as read (not as DictReader gives them), so that a short row is told from one
-    # that leaves its last cells empty: a short row would clear a stored agency's province,
-    # tags and parent.
-    for cells in reader.reader:
-        if not cells:  # an entirely empty line (DictReader skips them too)
-            continue
-        line = reader.reader.line_num
+    # A short row is told from one that leaves its last cells empty: a short row would clear
+    # a stored agency's province, tags and parent.
+    for line, cells in table.rows:
         if len(cells) != len(header):
             problems.append(
                 _(
                     "%(where)s: expected %(expected)s cells, found %(found)s",
                     where=f"{source}:{line}",
-                    expected=len(header),
+                    expected=table.width if len(cells) > table.width else len(header),
                     found=len(cells),
                 )
             )
@@ -126,12 +163,23 @@ def import_csv(data: bytes, source: str) -> Imported:
                 )
             )
         seen[code] = line
+        # Text the database can hold (the code's rule above sees to the code's): a cell
+        # refused here is not checked further.
+        refused: set[str] = set()
+        for name, value in clean.items():
+            limit = column_length(Agency, name) if name in FREE_TEXT else None
+            problem = None if name == "code" else text_problem(name, value, limit)
+            if problem:
+                refused.add(name)
+                problems.append(
+                    _("%(where)s: agency %(code)s: %(note)s", where=where, code=code, note=problem)
+                )
         if not clean.get("name_th") and not clean.get("name_en"):
             problems.append(
                 _("%(where)s: agency %(code)s: give name_th or name_en", where=where, code=code)
             )
         kind = clean.get("type", "")
-        if kind and kind not in AGENCY_TYPES:
+        if kind and kind not in AGENCY_TYPES and "type" not in refused:
             problems.append(
                 _(
                     "%(where)s: agency %(code)s: type %(type)s is not one of %(types)s",
@@ -141,7 +189,7 @@ def import_csv(data: bytes, source: str) -> Imported:
                     types=", ".join(AGENCY_TYPES),
                 )
             )
-        for tag in _tags(clean.get("tags", "")):
+        for tag in [] if "tags" in refused else _tags(clean.get("tags", "")):
             if not is_tag(tag):
                 problems.append(
                     _(
@@ -156,7 +204,7 @@ def import_csv(data: bytes, source: str) -> Imported:
     for line, clean in rows:
         parent = clean.get("parent_code", "")
         where = f"{source}:{line}"
-        if parent and parent not in seen and parent not in stored:
+        if parent and parent not in seen and parent not in stored and not _CONTROL.search(parent):
             problems.append(
                 _(
                     "%(where)s: agency %(code)s: parent_code %(parent)s is not a known agency",
@@ -237,28 +285,111 @@ def _record(agency: Agency) -> tuple[object, ...]:
     )
 
 
-def open_csv(
-    data: bytes, source: str, columns: Sequence[str]
-) -> tuple[csv.DictReader[str], list[str]]:
-    """A CSV file of the central office's (UTF-8, a header) as rows by column name, and the
-    problem of its header naming columns other than ``columns``, if it does."""
+@dataclass
+class CsvRows:
+    """A CSV file as :func:`open_csv` reads it."""
+
+    #: The header's column names, spaces around them removed; the empty cells that end a
+    #: header (Excel writes them) left out.
+    columns: list[str]
+    #: How many cells the header has, those empty ones counted.
+    width: int
+    #: The rows with text in a cell: the line each starts on, and its cells (the empty
+    #: cells under the header's empty ones left out).
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def open_csv(data: bytes, source: str, columns: Sequence[str]) -> tuple[CsvRows, list[str]]:
+    """A CSV file of the central office's (UTF-8, a header), and the problems found reading
+    it: columns other than ``columns`` (or without a name), a row with text under a column
+    without a name, text that is not valid CSV (``FILE:LINE: message`` each). Refused at
+    once: a file that is not UTF-8, a header that is not valid CSV or names a column twice.
+    Rows of empty cells are left out, as Excel writes them."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ServiceError(
             _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
         ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    unknown = [c for c in reader.fieldnames or [] if c not in columns]
-    if not unknown:
-        return reader, []
-    problem = _(
-        "%(file)s:1: unknown column(s) %(columns)s; expected %(expected)s",
-        file=source,
-        columns=", ".join(unknown),
-        expected=",".join(columns),
-    )
-    return reader, [problem]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise ServiceError(_not_csv(f"{source}:1", exc)) from None
+    width = len(header)
+    while header and not header[-1]:
+        header.pop()
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    twice = False
+    for number, name in enumerate(header, 1):
+        if not name:
+            problems.append(
+                _(
+                    "%(file)s:1: column %(number)s has no name; expected %(expected)s",
+                    file=source,
+                    number=number,
+                    expected=",".join(columns),
+                )
+            )
+        elif name in first:
+            twice = True
+            problems.append(
+                _(
+                    "%(file)s:1: column %(column)s appears twice (columns %(first)s and "
+                    "%(second)s)",
+                    file=source,
+                    column=name,
+                    first=first[name],
+                    second=number,
+                )
+            )
+        elif name not in columns:
+            problems.append(
+                _(
+                    "%(file)s:1: unknown column %(column)s (column %(number)s); "
+                    "expected %(expected)s",
+                    file=source,
+                    column=repr(name),
+                    number=number,
+                    expected=",".join(columns),
+                )
+            )
+        first.setdefault(name, number)
+    if twice:
+        # Which of the two cells would a row mean? Its other problems would mislead.
+        raise ServiceError(problems)
+    table = CsvRows(header, width)
+    named = len(header)
+    end = reader.line_num  # the line the header ends on
+    try:
+        for cells in reader:
+            start, end = end + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if named < len(cells) <= width:
+                # Cells under the empty ones that end the header: empty too, or refused.
+                extra = [n for n, cell in enumerate(cells[named:], named + 1) if cell.strip()]
+                if extra:
+                    problems.append(
+                        _(
+                            "%(where)s: column %(number)s has no name in the header, but "
+                            "this row has text there",
+                            where=f"{source}:{start}",
+                            number=extra[0],
+                        )
+                    )
+                    continue
+                cells = cells[:named]
+            table.rows.append((start, cells))
+    except csv.Error as exc:
+        problems.append(_not_csv(f"{source}:{end + 1}", exc))
+    return table, problems
+
+
+def _not_csv(where: str, exc: csv.Error) -> str:
+    problem = _("not valid CSV: %(why)s", why=str(exc))
+    return f"{where}: {problem}"
 
 
 def _tags(cell: str) -> list[str]:
@@ -284,6 +415,8 @@ def _cycle(agencies: object) -> list[str]:
 
 def find_agency(code: str) -> Agency | None:
     """The agency with this code, if any."""
+    if "\x00" in code:  # no code has one, and PostgreSQL refuses it in a query
+        return None
     return db.session.scalar(select(Agency).filter_by(code=code))
 
 
@@ -304,6 +437,14 @@ def update_agency(agency: Agency, **fields: object) -> None:
         raise ServiceError(_("an agency cannot be its own parent"))
     if isinstance(fields.get("province"), str):
         fields["province"] = provinces.canonical(str(fields["province"]))
+    problems = [
+        problem
+        for name in FREE_TEXT
+        if isinstance(value := fields.get(name), str)
+        and (problem := text_problem(name, value, column_length(Agency, name)))
+    ]
+    if problems:
+        raise ServiceError(problems)
     for name, value in fields.items():
         setattr(agency, name, value)
     if not agency.name_th and not agency.name_en:

@@ -20,7 +20,7 @@ from assess.extensions import db
 from assess.labels import ROLE
 from assess.models import COORDINATOR, ROLES, Agency, ApiToken, User, utcnow
 from assess.services import audit
-from assess.services.agencies import open_csv
+from assess.services.agencies import column_length, open_csv, text_problem
 from assess.services.errors import NotFound, ServiceError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -49,12 +49,18 @@ def create_user(
     """Create a user; coordinators belong to exactly one agency, others to none."""
     email = email.strip().lower()
     problems = []
-    if not EMAIL.match(email):
+    bad_email = text_problem("email", email, column_length(User, "email"))
+    if bad_email:
+        problems.append(bad_email)
+    elif not EMAIL.match(email):
         problems.append(_("%(email)s is not an e-mail address", email=repr(email)))
+    bad_name = text_problem("name", name, column_length(User, "name"))
+    if bad_name:
+        problems.append(bad_name)
     problems.extend(_role_problems(role, agency is not None, _("a coordinator needs an agency")))
     if password is not None:
         problems.extend(check_password_strength(password))
-    if db.session.scalar(select(User.id).filter_by(email=email)) is not None:
+    if not bad_email and db.session.scalar(select(User.id).filter_by(email=email)) is not None:
         problems.append(_("a user with e-mail %(email)s already exists", email=email))
     if problems:
         raise ServiceError(problems)
@@ -85,6 +91,8 @@ def _role_problems(role: str, agency_given: bool, no_agency: str) -> list[str]:
 
 def find_user(email: str) -> User | None:
     """The user with this e-mail (case-insensitive), if any."""
+    if "\x00" in email:  # no e-mail has one, and PostgreSQL refuses it in a query
+        return None
     return db.session.scalar(select(User).filter_by(email=email.strip().lower()))
 
 
@@ -142,6 +150,8 @@ def revoke_all_tokens(user: User) -> int:
 #: The columns of a users file: ``email`` and ``role`` required; ``agency`` (its code) for a
 #: coordinator; ``name``; ``language`` (``th`` or ``en``, Thai by default).
 USER_COLUMNS = ("email", "role", "agency", "name", "language")
+#: The columns of free text, checked against their column's length in the database.
+USER_FREE_TEXT = ("email", "name")
 USER_LANGUAGES = ("th", "en")
 
 
@@ -167,8 +177,8 @@ def import_users(
     nothing: every problem is named ``FILE:LINE: …``. ``progress`` is told how many
     passwords are about to be hashed (scrypt, some 80 ms each, on every core at once).
     """
-    reader, problems = open_csv(data, source, USER_COLUMNS)
-    missing = [c for c in ("email", "role") if c not in (reader.fieldnames or [])]
+    table, problems = open_csv(data, source, USER_COLUMNS)
+    missing = [c for c in ("email", "role") if c not in table.columns]
     if missing:
         raise ServiceError(
             _(
@@ -183,31 +193,40 @@ def import_users(
     seen: dict[str, int] = {}
     new: list[tuple[str, str, Agency | None, str, str]] = []
     unchanged = 0
-    for row in reader:
-        where = f"{source}:{reader.line_num}"
-        if None in row:
+    for line, cells in table.rows:  # rows of empty cells left out
+        where = f"{source}:{line}"
+        if len(cells) > len(table.columns):
             problems.append(_("%(where)s: more cells than columns", where=where))
             continue
-        cell = {k: (v or "").strip() for k, v in row.items()}
+        # A short row leaves its last columns empty.
+        cell = {k: v.strip() for k, v in zip(table.columns, cells, strict=False)}
         email = cell.get("email", "").lower()
-        if not email and not any(cell.values()):
-            continue  # an empty line
+        cell["email"] = email
         role, code = cell.get("role", ""), cell.get("agency", "")
         language = cell.get("language", "") or "th"
         found: list[str] = []
-        if not EMAIL.match(email):
+        # Text the database can hold: a cell refused here is not checked further.
+        refused: set[str] = set()
+        for name in USER_COLUMNS:
+            limit = column_length(User, name) if name in USER_FREE_TEXT else None
+            problem = text_problem(name, cell.get(name, ""), limit)
+            if problem:
+                refused.add(name)
+                found.append(problem)
+        if "email" not in refused and not EMAIL.match(email):
             found.append(_("%(email)s is not an e-mail address", email=repr(email)))
-        elif email in seen:
+        elif "email" not in refused and email in seen:
             found.append(_("%(email)s repeats line %(line)s", email=email, line=seen[email]))
-        seen.setdefault(email, reader.line_num)
-        found += _role_problems(
-            role, bool(code), _("a coordinator needs an agency (the agency column)")
-        )
-        if code and code not in agencies:
+        seen.setdefault(email, line)
+        if "role" not in refused:
+            found += _role_problems(
+                role, bool(code), _("a coordinator needs an agency (the agency column)")
+            )
+        if code and code not in agencies and "agency" not in refused:
             found.append(
                 _("agency %(agency)s: no such agency (see 'assess agency import')", agency=code)
             )
-        if language not in USER_LANGUAGES:
+        if language not in USER_LANGUAGES and "language" not in refused:
             found.append(
                 _(
                     "language %(language)s is not one of %(languages)s",

@@ -365,6 +365,203 @@ def test_user_import_creates_accounts_with_passwords_in_a_private_file(cli, load
     assert not (tmp_path / "moved-passwords.csv").exists()
 
 
+# -- files as people and Excel write them ---------------------------------------------------
+
+
+def _agencies(*codes: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from assess.extensions import db
+    from assess.models import Agency
+
+    db.session.expire_all()
+    return db.session.scalars(select(Agency.code).filter(Agency.code.in_(codes))).all()
+
+
+def test_imports_refuse_a_cell_too_long_for_csv(cli, loaded, tmp_path):
+    """A cell over Python's CSV limit (131,072 characters) is one line naming the file and
+    line (it was a traceback); nothing of the file is imported."""
+    from assess.extensions import db
+    from assess.models import User
+
+    huge = "ก" * 131_073
+    header = AGENCIES.splitlines()[0]
+    (tmp_path / "big.csv").write_text(
+        f"{header}\nNEW-1,ใหม่,,,,,\nNEW-2,{huge},,,,,\nNEW-3,ใหม่สาม,,,,,\n", encoding="utf-8"
+    )
+    done = cli("agency", "import", "big.csv", ok=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "big.csv:3: not valid CSV: field larger than field limit (131072)\n"
+    assert _agencies("NEW-1", "NEW-2", "NEW-3") == []
+
+    (tmp_path / "ubig.csv").write_text(
+        f"email,role,agency,name\nok@rd.go.th,reviewer,,\nz@rd.go.th,reviewer,,{huge}\n",
+        encoding="utf-8",
+    )
+    done = cli("user", "import", "ubig.csv", "-o", "passwords.csv", ok=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "ubig.csv:3: not valid CSV: field larger than field limit (131072)\n"
+    assert not (tmp_path / "passwords.csv").exists()
+    db.session.expire_all()
+    assert db.session.query(User).count() == 0
+
+
+def test_agency_import_refuses_text_the_database_cannot_hold(cli, loaded, tmp_path):
+    """PostgreSQL refuses a NUL character and text longer than its column, with a message
+    naming no file, line or field (SQLite stores both): the import refuses them first, each
+    with its line and field, and keeps what was saved."""
+    header = AGENCIES.splitlines()[0]
+    bad = (
+        f"{header}\n"
+        f"MOF,{'ก' * 301},,ministry,,Bangkok,\n"
+        f"MOF-RD,กรมสรรพากร,{'R' * 400},department,MOF,{'จ' * 101},revenue\n"
+        "NEW-1,ชื่อ\x00ใหม่,,,,,\n"
+        "NEW-2,ใหม่,,depart\x00ment,MOF\x00,,a|b\x00\n"
+        '"NEW-3","สอง\nบรรทัด",,,,,\n'
+        "NEW-4,ใหม่,\x07Bell,,,,\n"
+    )
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    done = cli("agency", "import", "bad.csv", ok=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        "bad.csv:2: agency MOF: name_th: the text has 301 characters; at most 300 fit",
+        "bad.csv:3: agency MOF-RD: name_en: the text has 400 characters; at most 300 fit",
+        "bad.csv:3: agency MOF-RD: province: the text has 101 characters; at most 100 fit",
+        "bad.csv:4: agency NEW-1: name_th: the text contains a control character, U+0000, "
+        "at character 5; remove it",
+        "bad.csv:5: agency NEW-2: type: the text contains a control character, U+0000, "
+        "at character 7; remove it",
+        "bad.csv:5: agency NEW-2: parent_code: the text contains a control character, "
+        "U+0000, at character 4; remove it",
+        "bad.csv:5: agency NEW-2: tags: the text contains a control character, U+0000, "
+        "at character 4; remove it",
+        "bad.csv:6: agency NEW-3: name_th: the text contains a control character, U+000A, "
+        "at character 4; remove it",
+        "bad.csv:8: agency NEW-4: name_en: the text contains a control character, U+0007, "
+        "at character 1; remove it",
+    ]
+    assert _agencies("NEW-1", "NEW-2", "NEW-3", "NEW-4") == []
+    assert _agency("MOF").name_th == "กระทรวงการคลัง"
+    assert _agency("MOF-RD").province == "Bangkok"
+    # As long as the columns hold, and a tab, are kept.
+    good = f"{header}\nMOF,{'ก' * 300},,ministry,,Bangkok,\nNEW-5,ใหม่\tห้า,,,,{'จ' * 100},\n"
+    (tmp_path / "good.csv").write_text(good, encoding="utf-8")
+    assert "1 agencies created, 1 updated" in cli("agency", "import", "good.csv").stdout
+    assert _agency("MOF").name_th == "ก" * 300
+    assert (_agency("NEW-5").name_th, _agency("NEW-5").province) == ("ใหม่\tห้า", "จ" * 100)
+
+
+def test_user_import_and_create_refuse_text_the_database_cannot_hold(cli, loaded, tmp_path):
+    from assess.extensions import db
+    from assess.models import User
+
+    long_email = "a" * 250 + "@x.th"  # 255 characters
+    bad = (
+        "email,role,agency,name\n"
+        f"{long_email},reviewer,,\n"
+        f"ok@rd.go.th,coordinator,MOF-RD,{'น' * 201}\n"
+        "nul\x00@rd.go.th,reviewer,,\n"
+        "two@rd.go.th,reviewer,,สอง\x00ชื่อ\n"
+        "three@rd.go.th,admin\x00,,\n"
+        "four@rd.go.th,coordinator,MOF\x00,\n"
+    )
+    (tmp_path / "bad.csv").write_text(bad, encoding="utf-8")
+    done = cli("user", "import", "bad.csv", "-o", "passwords.csv", ok=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        "bad.csv:2: email: the text has 255 characters; at most 254 fit",
+        "bad.csv:3: name: the text has 201 characters; at most 200 fit",
+        "bad.csv:4: email: the text contains a control character, U+0000, at character 4; "
+        "remove it",
+        "bad.csv:5: name: the text contains a control character, U+0000, at character 4; remove it",
+        "bad.csv:6: role: the text contains a control character, U+0000, at character 6; remove it",
+        "bad.csv:7: agency: the text contains a control character, U+0000, at character 4; "
+        "remove it",
+    ]
+    assert not (tmp_path / "passwords.csv").exists()
+    db.session.expire_all()
+    assert db.session.query(User).count() == 0
+
+    done = cli("user", "create", long_email, "--role", "reviewer", ok=False)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "email: the text has 255 characters; at most 254 fit\n",
+    )
+    done = cli("user", "create", "n@rd.go.th", "--role", "reviewer", "--name", "น" * 201, ok=False)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "name: the text has 201 characters; at most 200 fit\n",
+    )
+    db.session.expire_all()
+    assert db.session.query(User).count() == 0
+    # As long as the columns hold is fine.
+    email = "a" * 249 + "@x.th"
+    cli("user", "create", email, "--role", "reviewer", "--name", "น" * 200)
+    db.session.expire_all()
+    assert db.session.query(User).one().name == "น" * 200
+
+
+def test_csv_headers_and_rows_as_excel_writes_them(cli, loaded, tmp_path):
+    """Spaces around column names, empty cells at the end of the header and of each row,
+    rows of empty cells (Excel writes all three), a BOM and CRLF: the file imports."""
+    excel = (
+        "\ufeffcode , name_th,name_en ,,\r\n"
+        "NEW-1,ใหม่หนึ่ง,New One,,\r\n"
+        ",,,,\r\n"
+        "NEW-2, ใหม่สอง ,,,\r\n"
+        "   ,,, ,\r\n"
+        "NEW-3,ใหม่สาม,\r\n"
+    )
+    (tmp_path / "excel.csv").write_text(excel, encoding="utf-8")
+    done = cli("agency", "import", "excel.csv")
+    assert "3 agencies created, 0 updated, 0 unchanged" in done.stdout
+    assert (_agency("NEW-1").name_en, _agency("NEW-2").name_th) == ("New One", "ใหม่สอง")
+    users = "email , role ,agency,\r\nc@rd.go.th,coordinator,MOF-RD,\r\n,,,\r\n"
+    (tmp_path / "users.csv").write_text(users, encoding="utf-8")
+    assert "1 users created" in cli("user", "import", "users.csv", "-o", "p.csv").stdout
+
+
+def test_csv_header_problems_are_named_with_their_column(cli, loaded, tmp_path):
+    expected = "expected code,name_th,name_en,type,parent_code,province,tags"
+    cases = {
+        # A column twice: which cell would a row mean? Refused, before any row is read.
+        "code,code,name_th\nAUD-16,AUD-17,x\n": [
+            "bad.csv:1: column code appears twice (columns 1 and 2)"
+        ],
+        "code,name_th, name_th\nAUD-16,x,y\n": [
+            "bad.csv:1: column name_th appears twice (columns 2 and 3)"
+        ],
+        # An unknown column, or one without a name before others, by number and name.
+        "code,name_th,Province\nAUD-16,x,Nan\n": [
+            f"bad.csv:1: unknown column 'Province' (column 3); {expected}"
+        ],
+        "code,,name_th\nAUD-16,,x\n": [f"bad.csv:1: column 2 has no name; {expected}"],
+        # Text under an empty cell that ends the header.
+        "code,name_th,,\nAUD-16,x,,\nAUD-17,y,,Nan\nAUD-18,z,,,\n": [
+            "bad.csv:3: column 4 has no name in the header, but this row has text there",
+            "bad.csv:4: expected 4 cells, found 5",
+        ],
+    }
+    for text, lines in cases.items():
+        (tmp_path / "bad.csv").write_text(text, encoding="utf-8")
+        done = cli("agency", "import", "bad.csv", ok=False)
+        assert (done.returncode, done.stderr.splitlines()) == (1, lines), text
+    assert _agencies("AUD-16", "AUD-17", "AUD-18") == []
+    (tmp_path / "users.csv").write_text(
+        "email,role,email\nc@rd.go.th,reviewer,d@rd.go.th\n", encoding="utf-8"
+    )
+    done = cli("user", "import", "users.csv", "-o", "p.csv", ok=False)
+    assert done.stderr == "users.csv:1: column email appears twice (columns 1 and 3)\n"
+    (tmp_path / "users.csv").write_text(
+        "email,role,agency,\nc@rd.go.th,coordinator,MOF-RD,MOF\n", encoding="utf-8"
+    )
+    done = cli("user", "import", "users.csv", "-o", "p.csv", ok=False)
+    assert done.stderr == (
+        "users.csv:2: column 4 has no name in the header, but this row has text there\n"
+    )
+    assert not (tmp_path / "p.csv").exists()
+
+
 def test_round_workflow_from_the_command_line(cli, loaded):
     round_id = loaded
     assert cli("round", "publish", round_id, ok=False).returncode == 1

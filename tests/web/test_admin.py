@@ -309,6 +309,85 @@ def test_agency_import_is_all_or_nothing(client, auth, people):
     assert "not UTF-8" in response.get_data(as_text=True)
 
 
+def test_agency_import_refuses_a_file_that_is_not_csv(client, auth, people):
+    """A cell over Python's CSV limit (131,072 characters) was a 500: now the page names
+    the file and line, and nothing of the file is stored."""
+    auth.login("reviewer@example.go.th")
+    before = agency_count()
+    data = ("code,name_th\nNEW-1,ใหม่\nNEW-2," + "ก" * 131_073 + "\nNEW-3,ใหม่สาม\n").encode()
+    response = upload(client, "/central/agencies/import", "big.csv", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "big.csv:3: not valid CSV: field larger than field limit (131072)" in html
+    assert agency_count() == before
+    # Duplicate columns, and text the database cannot hold, are named on the page too.
+    response = upload(client, "/central/agencies/import", "dup.csv", b"code,code\nA,B\n")
+    assert response.status_code == 422
+    assert "dup.csv:1: column code appears twice (columns 1 and 2)" in response.get_data(
+        as_text=True
+    )
+    response = upload(client, "/central/agencies/import", "nul.csv", b"code,name_th\nA,x\x00y\n")
+    assert response.status_code == 422
+    assert (
+        "nul.csv:2: agency A: name_th: the text contains a control character, U+0000, "
+        "at character 2; remove it"
+    ) in response.get_data(as_text=True)
+    assert agency_count() == before
+
+
+def test_agency_and_user_forms_refuse_a_control_character(client, auth, people):
+    """A NUL typed (or posted) into a form is named with its field (PostgreSQL would refuse
+    it with a message naming neither); nothing is saved."""
+    auth.login("admin@example.go.th")
+    refused = client.post(
+        "/central/agencies/MOF-RD",
+        data={"name_th": "กรม\x00สรรพากร", "type": "department", "province": "Bangkok"},
+    )
+    assert refused.status_code == 422
+    assert (
+        "name_th: the text contains a control character, U+0000, at character 4; remove it"
+        in refused.get_data(as_text=True)
+    )
+    refused = client.post(
+        "/central/agencies/new",
+        data={"code": "NEW-1", "name_th": "ใหม่", "type": "department", "province": "Nan\x00"},
+    )
+    assert refused.status_code == 422
+    assert "province: the text contains a control character, U+0000, at character 4" in (
+        refused.get_data(as_text=True)
+    )
+    db.session.expire_all()
+    assert db.session.scalar(select(Agency).filter_by(code="MOF-RD")).name_th != "กรม\x00สรรพากร"
+    assert db.session.scalar(select(Agency).filter_by(code="NEW-1")) is None
+    refused = client.post(
+        "/central/users/new",
+        data={
+            "email": "new@example.go.th",
+            "name": "ชื่อ\x00",
+            "role": "reviewer",
+            "language": "th",
+            "password": "a long enough password",
+        },
+    )
+    assert refused.status_code == 422
+    assert "name: the text contains a control character, U+0000, at character 5" in (
+        refused.get_data(as_text=True)
+    )
+    refused = client.post(
+        "/central/users/new",
+        data={
+            "email": "n\x00@example.go.th",
+            "role": "coordinator",
+            "agency_code": "MOF\x00",
+            "language": "th",
+            "password": "a long enough password",
+        },
+    )
+    assert refused.status_code == 422  # not a 500 from the database (PostgreSQL)
+    assert "no such agency" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 3
+
+
 def test_agency_edit(client, auth, people):
     auth.login("reviewer@example.go.th")
     html = page_of(client, "/central/agencies/MOF-RD")
