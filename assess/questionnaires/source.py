@@ -270,8 +270,38 @@ def parse(text: str) -> tuple[Node, list[tuple[int, Message]]]:
     return tree, converter.problems
 
 
+#: What PyYAML's usual problems mean, in words an author can act on (in any language);
+#: PyYAML's own wording follows in brackets, in English.
+_YAML_HINTS = (
+    (("found character '\\t'", "found a tab character"), N_("a tab: indent with spaces only")),
+    (
+        ("mapping values are not allowed here",),
+        N_("text with ': ' in it: put the text in quotes"),
+    ),
+    (
+        ("expected ',' or '}'", "expected ',' or ']'"),
+        N_("inside { … } or [ … ], text with , ? [ ] { } needs quotes"),
+    ),
+    (
+        ("while scanning a quoted scalar", "found unexpected end of stream"),
+        N_("a quote is opened and not closed"),
+    ),
+    (
+        ("expected <block end>", "could not find expected ':'", "did not find expected key",
+         "expected <block mapping start>"),
+        N_("the indentation does not line up with the lines above"),
+    ),
+)  # fmt: skip
+
+
 def _not_yaml(detail: str) -> Message:
-    # PyYAML's own wording (the context and the problem) stays English in every language.
+    # PyYAML's own wording (the context and the problem) stays English in every language;
+    # a usual problem is explained first, in the reader's language.
+    for signs, hint in _YAML_HINTS:
+        if any(sign in detail for sign in signs):
+            return Message(
+                N_("not valid YAML: %(hint)s (%(detail)s)"), hint=Message(hint), detail=detail
+            )
     return Message(N_("not valid YAML: %(detail)s"), detail=detail)
 
 

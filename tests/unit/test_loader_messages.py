@@ -278,3 +278,35 @@ def test_messages_of_the_limits_name_the_allowed_range() -> None:
         "significant digits or decimal places",
     ]:
         assert any(expected in problem for problem in found), expected
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "thai_hint"),
+    [
+        (
+            "title: หมายเหตุ: ระบุ\n",
+            "text with ': ' in it: put the text in quotes",
+            "ใส่เครื่องหมายคำพูด",
+        ),
+        ("code: x\n\tversion: '1'\n", "a tab: indent with spaces only", "ย่อหน้าด้วยเว้นวรรค"),
+        (
+            "levels:\n  - code: '1'\n    min: 0\n   name: x\n",
+            "the indentation does not line up",
+            "ย่อหน้า",
+        ),
+        ("title: {th: เชื่อมต่อ?, en: x}\n", "inside { … } or [ … ]", "เครื่องหมายคำพูด"),
+        ('title: "abc\nx: 1\n', "a quote is opened and not closed", "เครื่องหมายคำพูด"),
+    ],
+)
+def test_yaml_mistakes_are_explained_in_the_readers_language(
+    text, english, thai_hint, thai
+) -> None:  # type: ignore[no-untyped-def]
+    """PyYAML's English jargon stays, in brackets, after what it usually means."""
+    with pytest.raises(QuestionnaireError) as caught:
+        loads(text, source="q.yaml")
+    (problem,) = caught.value.problems
+    assert f"not valid YAML: {english}" in str(problem)
+    rendered = problem.render(thai.gettext)
+    assert rendered.startswith("q.yaml:")
+    assert "รูปแบบ YAML ไม่ถูกต้อง: " in rendered
+    assert thai_hint in rendered.split("(")[0]
