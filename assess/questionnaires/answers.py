@@ -692,8 +692,17 @@ def read_csv_answers(
                 )
             ]
         )
+    while header and not header[-1]:  # the empty cells that end a header, as Excel writes
+        header.pop()
     seen_columns: set[str] = set()
-    for name in header:
+    for number, name in enumerate(header, 1):
+        if not name:
+            problems.append(
+                AnswerProblem.of(
+                    source, 1, "", "", Message(N_("column %(number)s has no name"), number=number)
+                )
+            )
+            continue
         if name in seen_columns:
             problems.append(
                 AnswerProblem.of(source, 1, "", name, Message(N_("column appears twice")))
@@ -711,6 +720,8 @@ def read_csv_answers(
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
+            if len(row) > len(header) and not any(cell.strip() for cell in row[len(header) :]):
+                row = row[: len(header)]  # empty cells under the header's empty ones
             if len(row) != len(header):
                 problems.append(
                     AnswerProblem.of(

@@ -202,6 +202,15 @@ def test_csv_cells_repeated_down_the_file_each_give_their_answer_or_problem(q: A
     ]
 
 
+def test_csv_header_as_excel_writes_it(q: Any) -> None:
+    """Empty cells that end the header (and the rows) are ignored; an empty name between
+    columns is told by its number, not as an unknown question."""
+    (response,) = read_csv_answers("agency,pay.share,,\nA,50,,\n", q, "a.csv")
+    assert response.answers == {"pay.share": Decimal(50)}
+    assert csv_problems("agency,,pay.share\nA,,50\n", q) == ["a.csv:1: column 2 has no name"]
+    assert csv_problems("agency,pay.share,\nA,50,7\n", q) == ["a.csv:2: expected 2 cells, found 3"]
+
+
 def test_csv_with_excel_bom_and_status(q: Any) -> None:
     text = "\ufeffagency,status,pay.recon\nA,submitted,yes\n"
     (response,) = read_csv_answers(text, q)
