@@ -15,6 +15,14 @@ engine (:func:`~assess.scoring.engine.score_response`), row by row:
 
 Everything else is far from any discontinuity, where float error (≈1e-12 here) cannot change
 a rounded result. Such rows are rare in real data; the tests force them on purpose.
+
+The rest of the arithmetic is in whole numbers: weights and points scaled by a power of ten
+(then divided by their greatest common divisor) keep their exact ratios. Those arrays are
+64-bit integers only when a bound computed beforehand, in Python's integers, proves that every
+value, product, sum and rounding step made from them fits (weights written with 15 decimals
+do not: 2 × 10000 × 10^15 is past 2^63). Otherwise the same arithmetic runs on arrays of
+Python integers (``dtype=object``): slower, never wrong. Ordinary weights and points (small
+whole numbers, short decimals) always take the 64-bit path.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_PREC, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -62,6 +71,8 @@ NOT_APPLICABLE = -2
 TIE_TOLERANCE = 1e-6
 #: A numeric answer within this relative distance of a threshold goes to the exact engine.
 NEAR_TOLERANCE = 1e-9
+#: The largest int64. A whole-number array is int64 only when its bound is at most this.
+INT64_MAX = 2**63 - 1
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "==": lambda a, b: a == b,
@@ -200,9 +211,12 @@ def _wide_from_frame(
 
 @dataclass(frozen=True)
 class _Scores:
-    """q of one question over all rows: ``points / cap`` (whole numbers) or a float ``q``."""
+    """q of one question over all rows: ``points / cap`` (whole numbers) or a float ``q``.
 
-    points: IntArray | None
+    ``points`` is int64 when ``cap`` fits in it, else an array of Python integers.
+    """
+
+    points: npt.NDArray[Any] | None
     cap: int
     q: FloatArray | None
     full: BoolArray
@@ -344,14 +358,18 @@ class _Batch:
             cap = question.option_cap
             if qtype is QuestionType.MULTI:
                 points_of = {o.value: o.points for o in question.options}
-                earned = [min(sum((points_of[v] for v in c), Decimal(0)), cap) for c in enc.combos]
+                # Summed exactly, as the engine does (a decimal context rounds past 28 digits).
+                with localcontext(prec=MAX_PREC):
+                    earned = [
+                        min(sum((points_of[v] for v in c), Decimal(0)), cap) for c in enc.combos
+                    ]
             else:
                 earned = [o.points for o in question.options]
             scaled = _integers([*earned, cap])
-            table = np.array([*scaled[:-1], 0], dtype=np.int64)
+            table = np.array([*scaled[:-1], 0], dtype=_dtype_for(scaled[-1]))
             slot = np.where(enc.index >= 0, enc.index, len(earned))
             points = table[slot]
-            return _Scores(points, scaled[-1], None, points == scaled[-1])
+            return _Scores(points, scaled[-1], None, _bools(points == scaled[-1]))
         if qtype is QuestionType.YESNO:
             yes = enc.index == 1
             return _Scores(yes.astype(np.int64), 1, None, yes)
@@ -359,11 +377,14 @@ class _Batch:
         values = enc.number
         if isinstance(scoring, BandScoring):
             scaled = _integers([*(b.points for b in scoring.bands), scoring.max_points])
-            points = np.zeros(self.n, dtype=np.int64)
-            for band, band_points in zip(scoring.bands, scaled, strict=False):
+            # The last band whose min the answer reaches (bands ascend); none: points 0.
+            slot = np.full(self.n, len(scoring.bands), dtype=np.int64)
+            for i, band in enumerate(scoring.bands):
                 self.flag_near(enc, present, band.min)
-                points = np.where(values >= float(band.min), band_points, points)
-            return _Scores(points, scaled[-1], None, points == scaled[-1])
+                slot = np.where(values >= float(band.min), i, slot)
+            table = np.array([*scaled[:-1], 0], dtype=_dtype_for(scaled[-1]))
+            points = table[slot]
+            return _Scores(points, scaled[-1], None, _bools(points == scaled[-1]))
         assert isinstance(scoring, LinearScoring)
         exact = self.linear_exactly(enc, present, scoring)
         if exact is not None:
@@ -410,6 +431,14 @@ class _Batch:
         multiple of the Cᵢ, S in hundredths is 10000 × Σ Wᵢ·Pᵢ·(D/Cᵢ) ÷ (D × Σ Wᵢ): whole
         numbers, rounded exactly. Only linear-scored answers strictly between 0 and 1 add a
         float part; their rows are checked for a near tie.
+
+        As Pᵢ ≤ Cᵢ, no whole number computed here exceeds 20001 × D × Σ Wᵢ (the rounding
+        step, 2 × 10000 × numerator + denominator). When that fits in int64, so does all of
+        the above. When only 20001 × Σ Wᵢ fits, D is left out: every q becomes a float and
+        each row with a q strictly between 0 and 1 is checked for a near tie. When neither
+        fits, the whole numbers are Python integers (exact, slower), and the rows with a float
+        part go to the exact engine (rare: it takes such weights and linear answers with more
+        than 6 decimals).
         """
         n = self.n
         levels = self.q.levels
@@ -422,13 +451,12 @@ class _Batch:
                 enc, self.visible[question.code] & (enc.state == 1)
             )
         common = math.lcm(*(r.cap for r in results.values() if r.points is not None))
-        # int64 must hold 10000 × D × Σ W; beyond that, fall back to floats (and tie checks).
-        exact = 10000 * common * max(sum(weights), 1) < 2**62
-        scale = common if exact else 1
-        whole = np.zeros(n, dtype=np.int64)
+        dtype, scale, exact = _arithmetic(sum(weights), common)
+        floats = dtype.kind != "O"
+        whole = np.zeros(n, dtype=dtype)
         part = np.zeros(n, dtype=np.float64)
         fractional = np.zeros(n, dtype=bool)
-        denominator = np.zeros(n, dtype=np.int64)
+        denominator = np.zeros(n, dtype=dtype)
         cap = np.full(n, len(levels) - 1, dtype=np.int64)
         for question, weight in zip(scored_questions, weights, strict=True):
             enc = self.encoded[question.code]
@@ -437,31 +465,38 @@ class _Batch:
             na = enc.state == 2
             applicable = self.visible[question.code] & ~(na & exclude_na)
             full = np.where(answered, result.full, na)
-            denominator += np.where(applicable, weight, 0)
+            denominator += _take(applicable, weight, dtype)
             if result.points is not None and exact:
-                points = np.where(answered, result.points, np.where(na, result.cap, 0))
-                whole += np.where(applicable, weight * points * (common // result.cap), 0)
+                points = np.where(
+                    answered, np.asarray(result.points, dtype=dtype), _take(na, result.cap, dtype)
+                )
+                whole += _take(applicable, weight * points * (common // result.cap), dtype)
             else:
                 # q = 1 (N/A under "full", or fully met) is exact; so is q = 0.
                 if result.points is not None:
-                    q = np.where(answered, result.points / result.cap, 0.0)
+                    ratio = np.asarray(result.points / result.cap, dtype=np.float64)
+                    q = np.where(answered, ratio, 0.0)
                 else:
                     q = np.where(answered, result.q, 0.0)  # type: ignore[arg-type]
-                whole += np.where(applicable & full, weight * scale, 0)
+                whole += _take(applicable & full, weight * scale, dtype)
                 partial = applicable & ~full & (q > 0)
-                part += np.where(partial, weight * scale * q, 0.0)
+                if floats:
+                    part += np.where(partial, weight * scale * q, 0.0)
                 fractional |= partial
             if question.gate is not None:
                 limit = self.q.level_index(question.gate) - 1
                 cap = np.where(applicable & ~full, np.minimum(cap, limit), cap)
-        scored = denominator > 0
+        scored = _bools(denominator > 0)
         total = np.maximum(denominator, 1) * scale
         hundredths = _round_div(10000 * whole, total)
         if fractional.any():
-            raw = 10000.0 * (whole + part) / total
-            self.suspect |= scored & fractional & _near_tie(raw)
-            hundredths = np.where(fractional, np.floor(raw + 0.5).astype(np.int64), hundredths)
-        return hundredths, _bools(scored), cap
+            if floats:
+                raw = 10000.0 * (whole + part) / total
+                self.suspect |= scored & fractional & _near_tie(raw)
+                hundredths = np.where(fractional, np.floor(raw + 0.5).astype(np.int64), hundredths)
+            else:
+                self.suspect |= scored & fractional
+        return hundredths, scored, cap
 
     # -- the whole batch --------------------------------------------------------------------
 
@@ -497,11 +532,14 @@ class _Batch:
             dim_scored[:, d] = scored
             dim_level[:, d] = np.where(scored, np.minimum(level, cap), -1)
 
-        # Overall: a weighted mean of whole hundredths with whole-number weights, exact.
-        weights = np.array(_integers([dim.weight for dim in q.dimensions]), dtype=np.int64)
-        total_weight = dim_scored.astype(np.int64) @ weights
-        any_scored = total_weight > 0
-        weighted = np.where(dim_scored, dim_h, 0) @ weights
+        # Overall: a weighted mean of whole hundredths (0 to 10000) with whole-number weights,
+        # exact. Its rounding step is at most 20001 × Σ W: int64 if that fits, else Python's.
+        dim_weights = _integers([dim.weight for dim in q.dimensions])
+        dtype = _dtype_for(20001 * max(sum(dim_weights), 1))
+        weights = np.array(dim_weights, dtype=dtype)
+        total_weight = dim_scored.astype(np.int64).astype(dtype, copy=False) @ weights
+        any_scored = _bools(total_weight > 0)
+        weighted = np.where(dim_scored, dim_h, 0).astype(dtype, copy=False) @ weights
         overall_h = _round_div(weighted, np.maximum(total_weight, 1))
         if q.overall_level is OverallLevelMode.LOWEST:
             overall_level = np.where(dim_scored, dim_level, len(level_codes)).min(axis=1)
@@ -583,15 +621,44 @@ def _near_tie(raw: FloatArray) -> BoolArray:
 
 
 def _integers(values: Iterable[Decimal]) -> list[int]:
-    """Decimals scaled by one power of ten to whole numbers with the same ratios."""
+    """Decimals as the smallest whole numbers with the same ratios: scaled by one power of
+    ten (exactly, in Python's integers: a decimal context would round past 28 digits), then
+    divided by their greatest common divisor."""
     values = list(values)
-    places = max((-int(v.normalize().as_tuple().exponent) for v in values), default=0)
-    factor = Decimal(10) ** max(places, 0)
-    return [int(v * factor) for v in values]
+    places = max([0, *(-int(v.as_tuple().exponent) for v in values)])
+    whole = [int(Fraction(v) * 10**places) for v in values]
+    divisor = math.gcd(*whole)
+    return [w // divisor for w in whole] if divisor > 1 else whole
 
 
-def _round_div(numerator: IntArray, denominator: IntArray) -> IntArray:
-    """numerator ÷ denominator rounded half away from zero, for numerator ≥ 0, denominator > 0."""
+def _arithmetic(weights: int, common: int) -> tuple[np.dtype[Any], int, bool]:
+    """How :meth:`_Batch.dimension` computes, from Σ Wᵢ and D: the whole numbers' dtype, the
+    scale of its numerator and denominator, and whether q = P ÷ C stays whole."""
+    bound = 20001 * max(weights, 1)
+    if bound * common <= INT64_MAX:
+        return np.dtype(np.int64), common, True
+    if bound <= INT64_MAX:
+        return np.dtype(np.int64), 1, False
+    return np.dtype(object), common, True
+
+
+def _dtype_for(bound: int) -> np.dtype[Any]:
+    """int64 for whole numbers that never exceed ``bound``, when it fits; else Python's."""
+    return np.dtype(np.int64) if bound <= INT64_MAX else np.dtype(object)
+
+
+def _take(mask: BoolArray, value: Any, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """``value`` (a whole number or an array of them) where ``mask``, else 0, as ``dtype``.
+
+    ``np.where(mask, value, 0)`` would refuse a Python integer beyond int64."""
+    return np.where(mask, np.asarray(value, dtype=dtype), np.zeros((), dtype=dtype))
+
+
+def _round_div(numerator: npt.NDArray[Any], denominator: npt.NDArray[Any]) -> IntArray:
+    """numerator ÷ denominator rounded half away from zero, for numerator ≥ 0, denominator > 0.
+
+    The quotient fits in int64 (it is whole hundredths, at most 10000), the operands may be
+    Python integers."""
     return np.asarray((2 * numerator + denominator) // (2 * denominator), dtype=np.int64)
 
 

@@ -8,7 +8,10 @@ or re-based.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,10 +38,13 @@ def _wide(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _integer_weights(weights: list[Decimal]) -> list[int]:
-    """Decimal weights scaled to whole numbers with the same ratios (exact)."""
-    exponent = max((-w.as_tuple().exponent for w in weights), default=0)  # type: ignore[operator]
-    scale = Decimal(10) ** max(exponent, 0)
-    return [int(w * scale) for w in weights]
+    """Decimal weights as the smallest whole numbers with the same ratios (exact): scaled by
+    one power of ten in Python's integers (a decimal context would round past 28 digits),
+    then divided by their greatest common divisor."""
+    places = max([0, *(-int(w.as_tuple().exponent) for w in weights)])
+    whole = [int(Fraction(w) * 10**places) for w in weights]
+    divisor = math.gcd(*whole)
+    return [w // divisor for w in whole] if divisor > 1 else whole
 
 
 def trend(
@@ -144,20 +150,31 @@ def trend_of_priors(
 
 
 def _weighted_average(before: pd.DataFrame, sources: list[str], weights: list[int]) -> pd.Series:
-    """Weighted average of the scored ``sources`` per agency, rounded to whole hundredths."""
+    """Weighted average of the scored ``sources`` per agency, rounded to whole hundredths.
+
+    In int64 when the rounding step, 2 × Σ W·S + Σ W ≤ (2 × max S + 1) × Σ W, provably fits
+    (it does for ordinary weights); otherwise in Python's integers (weights written with many
+    decimals: 15 make Σ W about 10^15, and 10^15 × 2 × 10000 is past int64)."""
     index = before.index
-    numerator = np.zeros(len(index), dtype=np.int64)
-    denominator = np.zeros(len(index), dtype=np.int64)
-    for code, weight in zip(sources, weights, strict=True):
-        if code not in before:
-            continue
-        column = before[code]
-        scored = column.notna().to_numpy()
-        values = column.fillna(0).to_numpy(dtype=np.int64)
-        numerator += np.where(scored, weight * values, 0)
-        denominator += np.where(scored, weight, 0)
+    present = [
+        (code, weight) for code, weight in zip(sources, weights, strict=True) if code in before
+    ]
+    columns = [before[code] for code, _ in present]
+    scored = [column.notna().to_numpy() for column in columns]
+    values = [column.fillna(0).to_numpy(dtype=np.int64) for column in columns]
+    largest = max((int(np.abs(v).max(initial=0)) for v in values), default=0)
+    bound = (2 * largest + 1) * max(sum(w for _, w in present), 1)
+    dtype: np.dtype[Any] = np.dtype(np.int64) if bound < 2**63 else np.dtype(object)
+    zero = np.zeros((), dtype=dtype)
+    numerator = np.zeros(len(index), dtype=dtype)
+    denominator = np.zeros(len(index), dtype=dtype)
+    for (_, weight), is_scored, value in zip(present, scored, values, strict=True):
+        w = np.asarray(weight, dtype=dtype)
+        numerator += np.where(is_scored, w * value.astype(dtype, copy=False), zero)
+        denominator += np.where(is_scored, w, zero)
     safe = np.maximum(denominator, 1)
     rounded = (2 * numerator + safe) // (2 * safe)  # scores are ≥ 0: half up is away from zero
-    return pd.Series(
-        pd.array(np.where(denominator > 0, rounded, 0), dtype="Int64"), index=index
-    ).mask(denominator == 0)
+    whole = np.asarray(np.where(denominator > 0, rounded, 0), dtype=np.int64)
+    return pd.Series(pd.array(whole, dtype="Int64"), index=index).mask(
+        np.asarray(denominator == 0, dtype=bool)
+    )

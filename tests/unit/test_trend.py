@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assess.questionnaires.diff import comparability
-from assess.scoring.trend import TREND_COLUMNS, trend
+from assess.scoring import round_half_away
+from assess.scoring.trend import TREND_COLUMNS, _integer_weights, trend
 from tests.unit.builders import dimension, questionnaire, yesno
+from tests.unit.test_batch_weights import reweighed
+from tests.unit.test_properties import long_decimals
 
 OLD = questionnaire(
     dimension("a", yesno("a.1")),
@@ -141,3 +148,93 @@ def test_comparability() -> None:
     assert comparability(explicit, OLD) == "comparable"
     assert comparability(renamed, OLD) == "re-based"
     assert comparability(NEW, OLD) == "re-based"
+
+
+def _merging(weights: list[Decimal]) -> tuple[Any, Any]:
+    """An older version with one dimension per weight (``s0``, ``s1``, …) and a newer one
+    whose single dimension ``m`` maps from all of them. The weights go into the loaded
+    questionnaire: the trend must be exact whatever the loader accepts."""
+    codes = [f"s{i}" for i in range(len(weights))]
+    old = reweighed(
+        questionnaire(*(dimension(c, yesno(f"{c}.1")) for c in codes), version="1"),
+        dimensions=dict(zip(codes, weights, strict=True)),
+    )
+    new = questionnaire(dimension("m", yesno("m.1"), maps_from=codes), version="2", supersedes="1")
+    return new, old
+
+
+def test_merged_dimension_with_weights_in_thirds() -> None:
+    # 0.333333333333333 and 0.666666666666667 scale to about 10^15: 10^15 × 8000 × 2 used to
+    # wrap around in 64 bits (previous −12.23).
+    new, old = _merging([Decimal("0.333333333333333"), Decimal("0.666666666666667")])
+    current = long({"A": {"overall": 90.0, "m": 90.0}})
+    previous = long({"A": {"overall": 80.0, "s0": 80.0, "s1": 80.0}})
+    merged = get(trend(current, previous, new, old), "A", "m")
+    assert (merged["previous"], merged["change"]) == (80.0, 10.0)
+
+
+def test_merged_dimension_tie_with_weights_past_int64() -> None:
+    # 12345k : 87655k with k = 1.000000000000001: about 10^19 each once scaled by 10^15.
+    # (12345 × 100.00 + 87655 × 0.00) / 100000 = 12.345 → 12.35.
+    k = Decimal("1.000000000000001")
+    new, old = _merging([12345 * k, 87655 * k])
+    current = long({"A": {"overall": 20.0, "m": 20.0}})
+    previous = long({"A": {"overall": 1.0, "s0": 100.0, "s1": 0.0}})
+    merged = get(trend(current, previous, new, old), "A", "m")
+    assert merged["previous"] == 12.35
+    assert merged["change"] == pytest.approx(7.65)
+
+
+def test_integer_weights_are_exact_and_smallest() -> None:
+    assert _integer_weights([Decimal("0.5"), Decimal("1.5")]) == [1, 3]
+    assert _integer_weights([Decimal("1E+3"), Decimal("1.000")]) == [1000, 1]
+    assert _integer_weights([Decimal("0.333333333333333"), Decimal("0.666666666666667")]) == [
+        333333333333333,
+        666666666666667,
+    ]
+    # Past the 28 digits of the default decimal context.
+    assert _integer_weights([Decimal("123456789012345678901234567890.1"), Decimal(1)]) == [
+        1234567890123456789012345678901,
+        10,
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    weights=st.lists(long_decimals(), min_size=1, max_size=4),
+    scores=st.lists(
+        st.lists(st.none() | st.integers(0, 10000), min_size=4, max_size=4),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_merged_previous_is_the_exact_weighted_average(
+    weights: list[Decimal], scores: list[list[int | None]]
+) -> None:
+    """previous = Σ w·S ÷ Σ w over the scored sources, exactly, rounded half away from zero."""
+    new, old = _merging(weights)
+    codes = [f"s{i}" for i in range(len(weights))]
+    rows = {
+        f"A{i}": {
+            "overall": 50.0,
+            **{
+                c: None if h is None else h / 100
+                for c, h in zip(codes, row[: len(codes)], strict=True)
+            },
+        }
+        for i, row in enumerate(scores)
+    }
+    current = long({agency: {"overall": 50.0, "m": 50.0} for agency in rows})
+    out = trend(current, long(rows), new, old)
+    for i, row in enumerate(scores):
+        scored = [
+            (Fraction(w), Fraction(h, 100))
+            for w, h in zip(weights, row[: len(weights)], strict=True)
+            if h is not None
+        ]
+        previous = get(out, f"A{i}", "m")["previous"]
+        if not scored:
+            assert math.isnan(previous)
+            continue
+        exact = sum(w * s for w, s in scored) / sum(w for w, _ in scored)
+        assert previous == float(round_half_away(exact, 2)), (weights, row)
