@@ -337,7 +337,7 @@ def _number(question: Question, value: Decimal) -> Decimal:
             value=_shown_number(value),
             digits=NUMBER_DIGITS,
         )
-    if max(_digits_and_places(value)) > NUMBER_DIGITS:
+    if max(digits_and_places(value)) > NUMBER_DIGITS:
         raise AnswerError(
             N_("%(value)s has more than %(digits)s significant digits or decimal places"),
             value=_shown_number(value),
@@ -356,8 +356,9 @@ def _number(question: Question, value: Decimal) -> Decimal:
     return value
 
 
-def _digits_and_places(value: Decimal) -> tuple[int, int]:
-    """The significant digits and the decimal places of ``value``, trailing zeros aside."""
+def digits_and_places(value: Decimal) -> tuple[int, int]:
+    """The significant digits and the decimal places of a finite ``value``, trailing zeros
+    aside, read from its digits alone (no arithmetic: safe for any exponent)."""
     _, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # a finite number
     written = "".join(map(str, digits))

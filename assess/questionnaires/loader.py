@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from assess.questionnaires import conditions
-from assess.questionnaires.answers import NUMBER_DIGITS
+from assess.questionnaires.answers import NUMBER_DIGITS, digits_and_places
 from assess.questionnaires.messages import N_, Message, same
 from assess.questionnaires.model import (
     SCHEMA,
@@ -329,7 +329,7 @@ class _Builder:
                     value=_written(node),
                 )
             return None
-        if max(_digits_and_places(number)) > NUMBER_DIGITS:
+        if max(digits_and_places(number)) > NUMBER_DIGITS:
             self.error(
                 node.line,
                 N_(
@@ -1302,19 +1302,6 @@ def _written(node: Node) -> str:
     """A number of the file inside a message, as written (shortened when very long)."""
     text = node.text or str(node.value)
     return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]}"
-
-
-def _digits_and_places(number: Decimal) -> tuple[int, int]:
-    """The significant digits and the decimal places of a finite number, trailing zeros
-    aside (as ``answers`` counts them), read from its digits alone: no arithmetic."""
-    _, digits, exponent = number.as_tuple()
-    assert isinstance(exponent, int)  # a finite number
-    written = "".join(map(str, digits))
-    significant = written.rstrip("0")
-    if not significant:
-        return 0, 0  # zero, however written
-    exponent += len(written) - len(significant)
-    return len(significant.lstrip("0")), max(0, -exponent)
 
 
 def _without_trailing_zeros(number: Decimal, places: int) -> Decimal:
