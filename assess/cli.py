@@ -511,13 +511,15 @@ def round_group() -> None:
     """Rounds: create, open, close, publish."""
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
+def _date(value: str | None, option: str, problems: list[str]) -> dt.date | None:
+    """The date of ``option``; a malformed one goes into ``problems`` (told with the rest)."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        fail([f"{option} {value!r}: give a date as YYYY-MM-DD (Gregorian calendar)"])
+        problems.append(f"{option} {value!r}: give a date as YYYY-MM-DD (Gregorian calendar)")
+        return None
 
 
 @round_group.command("create")
@@ -548,11 +550,13 @@ def round_create_command(
     from assess.services import questionnaires as stored_versions
     from assess.services.errors import ServiceError
 
-    opens_on, closes_on = _date(opens, "--opens"), _date(closes, "--closes")
+    malformed: list[str] = []
+    opens_on, closes_on = _date(opens, "--opens", malformed), _date(closes, "--closes", malformed)
 
     def run() -> int:
-        # Every problem at once: the version, unknown agencies, and the round's own checks.
-        problems: list[str] = []
+        # Every problem at once: the dates, the version, unknown agencies, and the round's
+        # own checks.
+        problems: list[str] = list(malformed)
         try:
             version = stored_versions.find_version(key)
         except ServiceError as exc:

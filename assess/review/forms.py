@@ -97,6 +97,16 @@ class MoveForm(Form):
     submit = SubmitField(_l("Confirm"))
 
 
+class RoundNameForm(Form):
+    """A published round's English name, its one setting that may still change."""
+
+    name_en = StringField(
+        _l("Name (English)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Shown on English pages and scorecards; without it, the Thai name."),
+    )
+
+
 class SettingsForm(Form):
     name_en = StringField(
         _l("Name (English)"),

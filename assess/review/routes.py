@@ -65,6 +65,7 @@ from assess.review.forms import (
     MoveForm,
     ReviewForm,
     RoundForm,
+    RoundNameForm,
     SettingsForm,
     VerifyForm,
     choices,
@@ -510,6 +511,7 @@ def round_page(round_id: int) -> str:
         move_labels=MOVES,
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
+        name_form=RoundNameForm(name_en=round_.name_en),
         settings_form=SettingsForm(
             name_en=round_.name_en,
             live_preview=round_.live_preview,
@@ -688,6 +690,22 @@ def round_settings(round_id: int) -> WerkzeugResponse:
             flash(problem, "danger")
         return redirect(url_for(".round", round_id=round_.id))
     flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for(".round", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/name", methods=["POST"])
+@central_required
+def round_name(round_id: int) -> WerkzeugResponse:
+    """A published round's English name (its other settings are final)."""
+    round_ = _round_or_404(round_id)
+    form = RoundNameForm()
+    if not form.validate_on_submit():
+        flash_problems(str(e) for errors in form.errors.values() for e in errors)
+    elif round_service.rename(round_, form.name_en.data or "", current_user):
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+    else:
+        flash(_("Nothing changed."), "success")
     return redirect(url_for(".round", round_id=round_.id))
 
 

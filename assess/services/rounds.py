@@ -296,9 +296,9 @@ def update_settings(
 ) -> bool:
     """Change a round's dates, live preview, English name and result settings; audited.
 
-    ``None`` for a result setting or the English name keeps it. The dispute window's closing day can move only
-    while the results are preliminary. A published round is final. Returns whether anything
-    changed.
+    ``None`` for a result setting or the English name keeps it. The dispute window's
+    closing day can move only while the results are preliminary. A published round is
+    final. Returns whether anything changed.
     """
     if round_.status == "published":
         raise WrongState(
@@ -355,6 +355,24 @@ def update_settings(
     audit.record(
         "round.settings", actor, round=round_, old={k: old[k] for k in changed}, new=changed
     )
+    return True
+
+
+def rename(round_: Round, name_en: str, actor: User | None = None) -> bool:
+    """Give a round its English name, in any status (a published round keeps its results,
+    dates and settings; only the name its English readers see changes); audited. Returns
+    whether it changed."""
+    name_en = name_en.strip()
+    if name_en == round_.name_en:
+        return False
+    audit.record(
+        "round.settings",
+        actor,
+        round=round_,
+        old={"name_en": round_.name_en},
+        new={"name_en": name_en},
+    )
+    round_.name_en = name_en
     return True
 
 

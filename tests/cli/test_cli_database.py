@@ -605,6 +605,22 @@ def test_round_create_refuses_bad_input(cli, loaded):
     )  # fmt: skip
     assert "NOPE" in done.stderr
     assert "2026" in done.stderr
+    # A malformed date hides nothing else: every problem in one go.
+    done = cli(
+        "round", "create", "--questionnaire", "dg-readiness@2569", "--name", " ",
+        "--fiscal-year", "2026", "--opens", "2026-31-01", ok=False,
+    )  # fmt: skip
+    assert done.stderr.splitlines() == [
+        "--opens '2026-31-01': give a date as YYYY-MM-DD (Gregorian calendar)",
+        "the round needs a name",
+        "fiscal year 2026 is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)",
+    ]
+    # Text longer than the database holds: the field named, on every engine.
+    done = cli(
+        "round", "create", "--questionnaire", "dg-readiness@2569", "--name", "ก" * 201,
+        "--fiscal-year", "2569", ok=False,
+    )  # fmt: skip
+    assert done.stderr == "round.name: the text has 201 characters; at most 200 fit\n"
 
 
 def test_round_dates_with_a_buddhist_era_year_are_refused(cli, loaded):

@@ -132,3 +132,25 @@ def test_the_api_gives_both_names_of_a_round(app, world):
     )
     mine = next(r for r in listed if r["id"] == round_.id)
     assert (mine["name"], mine["name_en"]) == ("รอบทดสอบ", "Test round")
+
+
+def test_a_published_round_may_still_be_given_its_english_name(client, auth, world):
+    agency = world.agency("AG-1")
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    round_ = world.round(agencies=[agency], status="published", name="รอบที่ประกาศผลแล้ว")
+    auth.login("r@example.go.th")
+    page = client.get(f"/central/rounds/{round_.id}").get_data(as_text=True)
+    assert f'action="/central/rounds/{round_.id}/name"' in page
+    assert "Change dates and settings" not in page  # the rest is final
+    reply = client.post(f"/central/rounds/{round_.id}/name", data={"name_en": " Published round "})
+    assert reply.status_code == 302
+    db.session.refresh(round_)
+    assert (round_.name_en, round_.status) == ("Published round", "published")
+    assert "<title>Published round" in client.get(f"/central/rounds/{round_.id}").get_data(
+        as_text=True
+    )
+    refused = client.post(f"/central/rounds/{round_.id}/name", data={"name_en": "x" * 201})
+    assert refused.status_code == 302
+    db.session.refresh(round_)
+    assert round_.name_en == "Published round"
