@@ -199,4 +199,9 @@ def init_app(app: Flask) -> None:
                 headers["Content-Security-Policy"] = CSP
         if is_production(app):
             headers.setdefault("Strict-Transport-Security", HSTS)
+        if "Cache-Control" not in headers and not (request.endpoint or "").endswith("static"):
+            # Pages and JSON hold an agency's data: never kept by a shared cache, and asked
+            # for again rather than shown from the browser's cache (no-store would also take
+            # the back button's instant page away; files that must not stay set it).
+            headers["Cache-Control"] = "private, no-cache"
         return response

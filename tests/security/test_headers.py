@@ -43,7 +43,19 @@ def test_every_reply_has_the_headers(client, path):
     assert "camera=()" in headers["Permissions-Policy"]
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers  # development: plain http is fine
+    if path.startswith("/static/"):
+        assert "private" not in headers.get("Cache-Control", "")  # the app's own files
+    else:  # pages and JSON: no shared cache keeps them, the browser asks again
+        assert headers["Cache-Control"] == "private, no-cache"
     reply.close()
+
+
+@sqlite_only
+def test_json_and_signed_in_pages_are_never_kept_by_a_shared_cache(client, auth, world):
+    world.user("r@example.go.th", role="reviewer")
+    auth.login("r@example.go.th")
+    for path in ("/central/rounds", "/api/v1/openapi.json"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-cache", path
 
 
 # An executable inline script: <script> without src whose type is not a data block.
