@@ -127,6 +127,7 @@ KINDS: dict[str, str] = {
             "review.new_round",
             "review.move_round",
             "review.round_settings",
+            "review.round_name",
             "review.round_csv",
             "review.response",
             "review.audit",
