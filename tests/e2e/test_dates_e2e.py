@@ -19,7 +19,7 @@ def test_a_date_field_echoes_its_day_in_the_buddhist_era(app, world, person):  #
     assert closes.get_attribute("type") == "date"
     closes.fill("2027-03-31")
     echo = page.locator("#closes_on-be")
-    assert echo.text_content() == "พ.ศ. 31 มี.ค. 2570"
+    assert echo.text_content() == "31 มี.ค. 2570"  # as the pages write dates
     assert "closes_on-be" in (closes.get_attribute("aria-describedby") or "")
     closes.fill("")
     assert echo.text_content() == ""
