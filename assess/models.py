@@ -11,6 +11,7 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -554,7 +555,7 @@ class RoundSnapshot(db.Model):
 
 
 @cache
-def _text_columns(kind: type) -> tuple[tuple[str, int | None, str], ...]:
+def text_columns(kind: type) -> tuple[tuple[str, int | None, str], ...]:
     """``(attribute, length, "table.column")`` of a model's text columns."""
     mapper = inspect_(kind)
     return tuple(
@@ -568,8 +569,6 @@ def _text_columns(kind: type) -> tuple[tuple[str, int | None, str], ...]:
 def unstorable(value: str, limit: int | None, field: str) -> str | None:
     """Why ``value`` cannot be stored in ``field`` (a column of ``limit`` characters), if
     it cannot."""
-    from flask_babel import gettext as _
-
     if "\x00" in value:
         return _(
             "%(field)s: the text contains a NUL character (\\0), which cannot be stored",
@@ -590,12 +589,10 @@ def _refuse_unstorable_text(session: Session, _context: UOWTransaction, _objects
     problems = []
     for obj in chain(session.new, session.dirty):
         values = inspect_(obj).dict  # loaded values only: never a query inside a flush
-        for key, limit, field in _text_columns(type(obj)):
+        for key, limit, field in text_columns(type(obj)):
             value = values.get(key)
-            if isinstance(value, str) and ("\x00" in value or (limit and len(value) > limit)):
-                problem = unstorable(value, limit, field)
-                if problem:
-                    problems.append(problem)
+            if isinstance(value, str) and (problem := unstorable(value, limit, field)):
+                problems.append(problem)
     if problems:
         from assess.services.errors import Unstorable
 

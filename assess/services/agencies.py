@@ -8,17 +8,13 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, select
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapper
+from sqlalchemy import select
 
 from assess import i18n, provinces
 from assess.extensions import db
-from assess.models import AGENCY_TYPES, Agency
+from assess.models import AGENCY_TYPES, Agency, text_columns, unstorable
 from assess.services.errors import ServiceError
 
 COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
@@ -30,13 +26,10 @@ FREE_TEXT = ("name_th", "name_en", "province")
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f]")
 
 
-@cache
 def column_length(model: type, name: str) -> int | None:
     """How many characters the text column ``name`` of ``model`` holds in the database
     (``None``: no such column, or no limit)."""
-    mapper: Mapper[Any] = sa_inspect(model)
-    kind = mapper.columns[name].type if name in mapper.columns else None
-    return kind.length if isinstance(kind, String) else None
+    return next((length for key, length, _field in text_columns(model) if key == name), None)
 
 
 def text_problem(label: str, value: str, limit: int | None = None) -> str | None:
@@ -52,14 +45,7 @@ def text_problem(label: str, value: str, limit: int | None = None) -> str | None
             char=f"U+{ord(found.group()):04X}",
             position=found.start() + 1,
         )
-    if limit is not None and len(value) > limit:
-        return _(
-            "%(field)s: the text has %(length)s characters; at most %(limit)s fit",
-            field=label,
-            length=f"{len(value):,}",
-            limit=f"{limit:,}",
-        )
-    return None
+    return unstorable(value, limit, label)  # no NUL left: its length
 
 
 #: Combining marks: Thai vowel and tone marks (and other scripts'), which ``\w`` does not match.
