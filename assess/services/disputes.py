@@ -20,7 +20,7 @@ from assess import i18n
 from assess.extensions import db
 from assess.models import Dispute, Response, Round, User, utcnow
 from assess.questionnaires.answers import AnswerError, parse_json_value
-from assess.services import audit, responses, rounds
+from assess.services import audit, locks, responses, rounds
 from assess.services.errors import InvalidAnswers, NotAllowed, NotFound, ServiceError, WrongState
 
 #: The longest explanation kept (about four pages of text).
@@ -41,6 +41,7 @@ def raise_dispute(
     """
     if actor.is_central or actor.agency_id != response.agency_id:
         raise NotAllowed(_("only the agency's coordinator can dispute its results"))
+    locks.hold(response)  # not after the final publication, which counts the open ones
     if not rounds.disputes_open(response.round):
         raise WrongState(_("the dispute window of this round is not open"))
     if response.status != "accepted":
@@ -101,6 +102,8 @@ def decide(dispute: Dispute, actor: User, *, uphold: bool, note: str) -> None:
     if not actor.is_central:
         raise NotAllowed(_("only the central office decides disputes"))
     response = dispute.response
+    locks.hold(response)  # two decisions of one dispute: the second sees the first
+    db.session.refresh(dispute)
     if response.round.status != "preliminary":
         raise WrongState(_("disputes are decided while the results are preliminary"))
     if dispute.status != "open":

@@ -13,10 +13,13 @@ from typing import BinaryIO
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
+from assess.extensions import db
 from assess.models import Evidence, Response, User
 from assess.questionnaires.model import Evidence as EvidencePolicy
-from assess.services import audit, responses
+from assess.services import audit, locks, responses
 from assess.services.errors import NotFound, ServiceError, WrongState
 
 #: Allowed extensions and the content types we serve them back with.
@@ -87,6 +90,9 @@ def _check_question(response: Response, code: str) -> None:
 def _check_editable(response: Response, actor: User) -> None:
     if actor.role == "coordinator" and actor.agency_id != response.agency_id:
         raise NotFound(_("no such response"))
+    # Checked on the response as it is now, and kept so to the commit: evidence removed
+    # while the response is submitted would leave it submitted without its evidence.
+    locks.hold(response)
     why = responses.blocked(response)
     if why is not None:
         raise WrongState(responses.refusal("evidence", response, why))
@@ -158,6 +164,7 @@ def add_file(
     # Exclusive create: a random name never overwrites anything.
     with open(path, "xb") as handle:
         handle.write(data)
+    _written(path)
     item = Evidence(
         question_code=code,
         filename=name[:255],
@@ -272,6 +279,27 @@ def remove(
     # The file goes only once the row is gone for good: a stray file is harmless, a row
     # pointing at a deleted file is not.
     return Path(folder) / item.stored_name if item.stored_name else None
+
+
+#: The files written in a session's transaction (``Session.info``): kept when it commits,
+#: deleted when it ends otherwise, so that a refused upload leaves no file without its row.
+_NEW_FILES = "assess.evidence.new_files"
+
+
+def _written(path: Path) -> None:
+    db.session.info.setdefault(_NEW_FILES, []).append(path)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_files(session: Session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_files(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended, and not by a commit
+        for path in session.info.pop(_NEW_FILES, ()):
+            path.unlink(missing_ok=True)
 
 
 def path_of(item: Evidence, folder: str | os.PathLike[str]) -> Path:

@@ -44,7 +44,7 @@ from assess.questionnaires.answers import (
     write_json_answers,
 )
 from assess.questionnaires.model import QuestionType
-from assess.services import responses, results
+from assess.services import locks, responses, results
 from assess.services.errors import (
     MAX_PROBLEMS,
     ServiceError,
@@ -253,6 +253,8 @@ def import_round(
         raise ServiceError(
             _("--status must be one of %(statuses)s", statuses=", ".join(IMPORT_STATUSES))
         )
+    if locks.share_round(round_.id):  # no publication while the file goes in
+        db.session.expire(round_)
     if round_.status == "published":
         raise WrongState(
             _("round %(round)s is published: its answers can no longer change", round=round_.id)

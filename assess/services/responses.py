@@ -17,8 +17,18 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, delete, func, insert, inspect, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assess import i18n
@@ -46,7 +56,7 @@ from assess.questionnaires.answers import (
 )
 from assess.questionnaires.model import Question
 from assess.scoring.engine import ResponseScore
-from assess.services import audit, results, rounds, writes
+from assess.services import audit, locks, results, rounds, writes
 from assess.services.errors import (
     MAX_PROBLEMS,
     InvalidAnswers,
@@ -233,10 +243,14 @@ def save(
                 problems[code] = i18n.reason(exc)
     if problems:
         raise InvalidAnswers(problems, total=count)
-    if revision is None:
-        # No check asked (scripts): the current revision, its row locked first (PostgreSQL)
-        # so that the state read next is the one this save changes.
-        revision = db.session.connection().execute(_LOCK, {"c_id": response.id}).scalar_one()
+    held = locks.hold_for_save(response)
+    if held is not None:
+        # PostgreSQL: the round and the response are now this save's until it commits; the
+        # checks above saw them before, so they are made again on what holds now.
+        revision = _recheck(response, held, revision, now, check_state)
+    elif revision is None:
+        # No check asked (scripts): the current revision (SQLite: one writer at a time).
+        revision = db.session.connection().execute(_REVISION, {"c_id": response.id}).scalar_one()
     state = results.read_state(response.id)
     values = dict(state.answers)
     changes: dict[str, tuple[Any, Any]] = {}  # code → (old, new) stored JSON values
@@ -260,24 +274,28 @@ def save(
             if answer is not None:
                 own[code] = answer
     mine, checked = results.rescore(questionnaire, state, own, changes, previous)
-    now_ = utcnow()
-    completeness = results.completeness_text(mine)
-    _write(
-        response,
-        revision,
-        now_,
-        completeness,
-        [
-            *_answer_writes(response, changes, state.answers, actor, now_),
-            *results.result_writes(
-                response.id, state, mine, checked, questionnaire.content_hash, now_
-            ),
-        ],
-    )
-    _forget_answers(response, changes)
-    for row in response.__dict__.get("results") or ():
-        db.session.expire(row)
-    db.session.expire(response, ["results"])
+    if changes:
+        # (A save that changes nothing writes nothing: its revision stays, so other tabs
+        # are not told of a change that was not made.)
+        now_ = utcnow()
+        completeness = results.completeness_text(mine)
+        _write(
+            response,
+            revision,
+            now_,
+            completeness,
+            [
+                *_answer_writes(response, changes, state.answers, actor, now_),
+                *results.result_writes(
+                    response.id, state, mine, checked, questionnaire.content_hash, now_
+                ),
+            ],
+            editable_only=check_state,
+        )
+        _forget_answers(response, changes)
+        for row in response.__dict__.get("results") or ():
+            db.session.expire(row)
+        db.session.expire(response, ["results"])
     if response.status == "not_started":
         set_status(response, "draft", actor)
     return Saved(mine, values, own)
@@ -371,9 +389,33 @@ def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> 
         return None
 
 
-def _revision_claims() -> tuple[Any, Any]:
+def _recheck(
+    response: Response,
+    held: Any,
+    revision: int | None,
+    now: dt.datetime | None,
+    check_state: bool,
+) -> int:
+    """The revision a save claims, once its round and response are held (``held``: the
+    response's status and revision as they are now); :class:`WrongState` or
+    :class:`StaleRevision` as :func:`save`'s first checks, on what holds now. (The round's
+    status is checked again by the claim.)"""
+    set_committed_value(response, "status", held.status)
+    if check_state:
+        why = blocked(response, now)
+        if why is not None:
+            raise WrongState(refusal("answers", response, why))
+    if revision is not None and revision != held.revision:
+        set_committed_value(response, "revision", held.revision)
+        db.session.expire(response, ["answers"])
+        raise StaleRevision(held.revision, current_json(response))
+    return int(held.revision)
+
+
+def _revision_claims() -> tuple[Any, Any, Any]:
     """The statements of :func:`save`'s revision, built once: the next revision if the
-    current one is the expected one; the current one, its row locked."""
+    current one is the expected one (and, for a coordinator's save, if the response may
+    still be changed and its round is open); the current one."""
     table = Response.__table__
     mine = table.c.id == bindparam("c_id")
     expected = bindparam("c_expected", type_=Integer)
@@ -386,18 +428,33 @@ def _revision_claims() -> tuple[Any, Any]:
             completeness=bindparam("c_completeness"),
         )
     )
-    return claim, select(table.c.revision).where(mine).with_for_update()
+    rounds_ = Round.__table__
+    open_round = (
+        select(rounds_.c.id)
+        .where(rounds_.c.id == table.c.round_id, rounds_.c.status == "open")
+        .exists()
+    )
+    # (The statuses written out: the pipeline of writes takes no list of values.)
+    statuses = [literal_column(f"'{status}'") for status in EDITABLE_STATUSES]
+    editable = claim.where(table.c.status.in_(statuses), open_round)
+    return claim, editable, select(table.c.revision).where(mine)
 
 
-_CLAIM_REVISION, _LOCK = _revision_claims()
+_CLAIM_REVISION, _CLAIM_EDITABLE, _REVISION = _revision_claims()
 
 
 def _claim_write(
-    response: Response, expected: int, now: dt.datetime, completeness: str
+    response: Response,
+    expected: int,
+    now: dt.datetime,
+    completeness: str,
+    *,
+    editable_only: bool = False,
 ) -> tuple[Any, dict[str, Any]]:
     """The revision claim: the response moves to its next revision, stamped ``now`` with its
-    new ``completeness``, if it is still at ``expected``."""
-    return _CLAIM_REVISION, {
+    new ``completeness``, if it is still at ``expected`` (and with ``editable_only``, still
+    open to its coordinator: checked as it is written, whatever the database)."""
+    return _CLAIM_EDITABLE if editable_only else _CLAIM_REVISION, {
         "c_id": response.id,
         "c_at": now,
         "c_completeness": completeness,
@@ -411,6 +468,8 @@ def _write(
     now: dt.datetime,
     completeness: str,
     found: list[tuple[Any, Any]],
+    *,
+    editable_only: bool = False,
 ) -> None:
     """Run a save's writes after its revision claim (:func:`_claim_write`), atomically with
     the move to the next revision.
@@ -418,13 +477,17 @@ def _write(
     Two tabs saving at once both pass the revision check above; the conditional UPDATE
     lets only the first through (the database serialises the two writes), so the second
     gets :class:`StaleRevision` instead of silently overwriting the first (its other writes
-    are rolled back with it).
+    are rolled back with it). A claim refused because the response was submitted, or its
+    round closed, meanwhile gets :class:`WrongState`, as if the save had come after.
     """
     busy: OperationalError | None = None
     try:
         claimed = writes.run(
             db.session.connection(),
-            [_claim_write(response, expected, now, completeness), *found],
+            [
+                _claim_write(response, expected, now, completeness, editable_only=editable_only),
+                *found,
+            ],
         )
     except OperationalError as exc:
         # SQLite refuses to write from a snapshot older than another tab's commit.
@@ -434,8 +497,14 @@ def _write(
         current = db.session.get(Response, response.id)
         assert current is not None
         db.session.refresh(current)
-        if busy is not None and current.revision == expected:
-            raise busy  # not a conflict: the database stayed busy too long
+        if current.revision == expected:
+            if editable_only:
+                db.session.refresh(current.round)
+                why = blocked(current)
+                if why is not None:
+                    raise WrongState(refusal("answers", current, why)) from busy
+            if busy is not None:
+                raise busy  # not a conflict: the database stayed busy too long
         raise StaleRevision(current.revision, current_json(current))
     set_committed_value(response, "revision", expected + 1)
     set_committed_value(response, "updated_at", now)
@@ -508,6 +577,7 @@ def replace_many(
     if not rows:
         return
     db.session.flush()
+    locks.share_round(round_id)  # before its responses' rows (see assess.services.locks)
     now = utcnow()
     ids = [row.response_id for row in rows]
     before: dict[int, int] = {}
@@ -669,18 +739,29 @@ def _forget(ids: set[int]) -> None:
             db.session.expire(obj)
 
 
-def set_status(response: Response, status: str, actor: User | None, detail: str = "") -> None:
+def set_status(
+    response: Response,
+    status: str,
+    actor: User | None,
+    detail: str = "",
+    *,
+    revision: int | None = None,
+) -> None:
     """Move a response to ``status``, on the audit trail (callers check the move is allowed).
 
-    The move is a conditional UPDATE on the status the caller saw: of two reviewers (or a
-    double click) acting at once, only the first moves the response; the other gets
-    :class:`WrongState` instead of a second, contradictory move.
+    The move is a conditional UPDATE on the status the caller saw (and on ``revision``, the
+    answers it checked, when given): of two reviewers (or a double click) acting at once,
+    only the first moves the response; the other gets :class:`WrongState` instead of a
+    second, contradictory move.
     """
     old = response.status
+    seen = [Response.id == response.id, Response.status == old]
+    if revision is not None:
+        seen.append(Response.revision == revision)
     try:
         moved = db.session.execute(
             update(Response)
-            .where(Response.id == response.id, Response.status == old)
+            .where(*seen)
             .values(status=status)
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
@@ -697,6 +778,7 @@ def submit(response: Response, actor: User, now: dt.datetime | None = None) -> R
     """Submit for review: only complete, with every required evidence, before the deadline."""
     if actor.role == "coordinator" and actor.agency_id != response.agency_id:
         raise NotFound(_("no such response"))
+    locks.hold(response)  # what is scored below is what is submitted
     if response.status not in ("draft", "returned", "not_started"):
         raise WrongState(
             _(
@@ -721,7 +803,7 @@ def submit(response: Response, actor: User, now: dt.datetime | None = None) -> R
             },
         )
     response.submitted_at = utcnow()
-    set_status(response, "submitted", actor)
+    set_status(response, "submitted", actor, revision=response.revision)
     return result
 
 
@@ -735,6 +817,7 @@ def review(
     """Accept a submitted response, or return it with comments (general or per question)."""
     if not actor.is_central:
         raise NotAllowed(_("only the central office reviews responses"))
+    locks.hold(response)
     if response.round.status not in ("open", "closed"):
         raise WrongState(
             _(
@@ -824,6 +907,9 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
     """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
     if not actor.is_central:
         raise NotAllowed(_("only the central office records verified values"))
+    # Two reviewers' verified values of one response are scored one after the other, each
+    # with the other's; and none after the round was published.
+    locks.hold(response)
     if response.round.status == "draft":
         raise WrongState(_("the round has not opened"))
     if response.round.status == "published":
@@ -858,4 +944,10 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
     audit.record(
         "verify", actor, response=response, question=code, old=old, new=new, detail=reason.strip()
     )
-    results.recompute(response)  # (which flushes the verified value first)
+    try:
+        results.recompute(response)  # (which flushes the verified value first)
+    except IntegrityError:  # SQLite: another reviewer's value for the question came first
+        db.session.rollback()
+        raise WrongState(
+            _("the response changed meanwhile; reload the page and try again")
+        ) from None

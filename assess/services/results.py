@@ -175,9 +175,10 @@ def recompute(response: Response, *, questionnaire: Questionnaire | None = None)
     :func:`rescore` and :func:`result_writes`.
     """
     db.session.flush()
-    if lock_responses(Response.id == response.id) is not None:
-        # Read again under the lock: a save that held it may have changed them since.
-        db.session.expire(response, ["answers", "evidence"])
+    lock_responses(Response.id == response.id)
+    # Read again (under the lock, on PostgreSQL): another request may have changed them
+    # since this one read them, a second reviewer's verified value say.
+    db.session.expire(response, ["answers", "evidence", "verified"])
     questionnaire = questionnaire or questionnaire_of(response.questionnaire)
     own, verified = answer_sets(response, questionnaire)
     mine = score_response(questionnaire, own, evidence=evidence_codes(response))

@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assess import i18n
 from assess.extensions import db
@@ -21,7 +23,7 @@ from assess.models import (
     User,
     utcnow,
 )
-from assess.services import audit
+from assess.services import audit, locks
 from assess.services.errors import NotFound, ServiceError, WrongState
 from assess.thai import BANGKOK, BE_OFFSET, fiscal_year_bounds
 
@@ -201,6 +203,10 @@ def move(
     allowed = TRANSITIONS.get(target)
     if allowed is None:
         raise ServiceError(_("unknown round status %(status)s", status=repr(target)))
+    if locks.own_round(round_.id):
+        # The changes of its responses under way end first; the round is then read again,
+        # as a move of it at the same moment may have left it.
+        db.session.expire(round_)
     if round_.status not in allowed:
         raise WrongState(_refused_move(round_, target, allowed))
     now = utcnow()
@@ -222,7 +228,7 @@ def move(
                 )
             )
     old = round_.status
-    round_.status = target
+    _claim_move(round_, old, target)
     if target == "open":
         round_.opened_at = now
     elif target == "closed":
@@ -235,6 +241,24 @@ def move(
     if target == "preliminary":
         new = {"status": target, "disputes_close_on": round_.disputes_close_on.isoformat()}  # type: ignore[union-attr]
     audit.record(f"round.{target}", actor, round=round_, old=old, new=new)
+
+
+def _claim_move(round_: Round, old: str, target: str) -> None:
+    """Move the round from ``old`` to ``target``, if it is still ``old`` (SQLite, where
+    nothing is locked: two moves at once, only the first); :class:`WrongState` otherwise."""
+    try:
+        moved = db.session.execute(
+            update(Round)
+            .where(Round.id == round_.id, Round.status == old)
+            .values(status=target)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    except OperationalError:
+        moved = 0  # SQLite: another transaction wrote since this one read
+    if moved != 1:
+        db.session.rollback()
+        raise WrongState(_("the round changed meanwhile; reload the page and try again"))
+    set_committed_value(round_, "status", target)
 
 
 def open_disputes(round_: Round) -> int:

@@ -1,0 +1,130 @@
+"""One change at a time: a round's responses against the round's moves, and each response
+against itself.
+
+Every change checks a state, then writes: an autosave checks that the response is a draft
+and the round open; a submission scores the answers and the evidence it finds; a verified
+value scores the answers with the other verified values. Two requests at once could each
+check, then each write, and the second would act on what the first changed: an answer
+written after the submission, a round closed under a save that then wrote, two verified
+values each scored without the other.
+
+On PostgreSQL a change therefore takes, before it reads what it checks,
+
+1. its round's lock in **shared** mode: a transaction-level advisory lock, held to the
+   commit or rollback and writing nothing, so the saves of a busy round do not queue
+   behind one another; a move of the round (:func:`own_round`) takes it exclusively, so
+   it waits for the changes under way, and every change after it sees the moved round;
+2. its response's row (``FOR UPDATE``): two changes of one response run one after the
+   other, the second reading what the first wrote.
+
+Always in that order, round then response (a move then locks the round's responses to
+score them): nothing waits in a circle.
+
+SQLite takes one writer at a time; there the writes carry their conditions themselves (the
+revision claim names the status and the round's; a status moves only from the one seen),
+evaluated as they write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, func, select
+
+from assess.extensions import db
+from assess.models import Response, Round
+from assess.services.errors import WrongState
+
+#: The advisory locks' first key: which kind of object the second key names.
+ROUND = 0x726E64  # "rnd"
+
+
+def _postgresql() -> bool:
+    return db.session.connection().dialect.name == "postgresql"
+
+
+def share_round(round_id: int) -> bool:
+    """Take round ``round_id``'s lock in shared mode (PostgreSQL); whether it was taken.
+    (A response's change takes it with :func:`hold`.)"""
+    if not _postgresql():
+        return False
+    db.session.execute(select(func.pg_advisory_xact_lock_shared(ROUND, round_id)))
+    return True
+
+
+def own_round(round_id: int) -> bool:
+    """Take round ``round_id``'s lock exclusively, for a move (PostgreSQL); whether it was
+    taken."""
+    if not _postgresql():
+        return False
+    db.session.execute(select(func.pg_advisory_xact_lock(ROUND, round_id)))
+    return True
+
+
+def hold(response: Response) -> None:
+    """Take ``response``'s round (shared) and its row, then forget what the session knew of
+    both: what the caller reads next is what the database holds now. Once per transaction:
+    a second call (evidence sent with the answers' form) keeps what the first one read
+    and what the transaction changed since.
+    """
+    if _held(response.id):
+        return
+    db.session.flush()
+    seen = response.__dict__.get("status")  # what the request saw, if it looked
+    now = hold_for_save(response)
+    if now is None:
+        return
+    if seen is not None and now.status != seen:
+        # Another reviewer (or tab) moved it first: what was decided on what the request
+        # saw is not applied to what it has become.
+        db.session.rollback()
+        raise WrongState(_("the response changed meanwhile; reload the page and try again"))
+    db.session.expire(response)
+    round_ = db.session.get(Round, response.round_id)
+    if round_ is not None:
+        db.session.expire(round_)
+
+
+def hold_for_save(response: Response) -> Any | None:
+    """Take the round (shared) and the response's row with one statement, and read the
+    response's revision and status as they are now; ``None`` on SQLite (nothing to lock).
+
+    An autosave checks its round's status in the revision claim, a later statement that
+    sees what holds once the round is held.
+    """
+    if not _postgresql():
+        return None
+    _mark_held(response.id)
+    return db.session.execute(_HOLD, {"r_id": response.id}).one()
+
+
+#: The round's shared lock is taken as the response's row is read, before the row is locked
+#: (the function is computed by the scan, below the plan's LockRows): round, then response.
+_HOLD = (
+    select(
+        Response.revision,
+        Response.status,
+        func.pg_advisory_xact_lock_shared(ROUND, Response.round_id),
+    )
+    .where(Response.id == bindparam("r_id"))
+    .with_for_update()
+)
+
+
+_HELD = "assess.locks.held"
+
+
+def _held(response_id: int) -> bool:
+    found = db.session.info.get(_HELD)
+    return (
+        found is not None and found[0] is db.session().get_transaction() and response_id in found[1]
+    )
+
+
+def _mark_held(response_id: int) -> None:
+    transaction = db.session().get_transaction()
+    found = db.session.info.get(_HELD)
+    if found is None or found[0] is not transaction:
+        found = db.session.info[_HELD] = (transaction, set())
+    found[1].add(response_id)
