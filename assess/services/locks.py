@@ -62,11 +62,16 @@ def own_round(round_id: int) -> bool:
     return True
 
 
-def hold(response: Response) -> None:
+def hold(response: Response, *, same_status: bool = False) -> None:
     """Take ``response``'s round (shared) and its row, then forget what the session knew of
     both: what the caller reads next is what the database holds now. Once per transaction:
     a second call (evidence sent with the answers' form) keeps what the first one read
     and what the transaction changed since.
+
+    ``same_status``: a decision taken on the status the request saw (a review): refused
+    with :class:`WrongState` if the response has moved since. Other changes check what
+    they need on what holds now (a response started meanwhile by another tab is still a
+    draft one may attach evidence to).
     """
     if _held(response.id):
         return
@@ -75,7 +80,7 @@ def hold(response: Response) -> None:
     now = hold_for_save(response)
     if now is None:
         return
-    if seen is not None and now.status != seen:
+    if same_status and seen is not None and now.status != seen:
         # Another reviewer (or tab) moved it first: what was decided on what the request
         # saw is not applied to what it has become.
         db.session.rollback()

@@ -817,7 +817,7 @@ def review(
     """Accept a submitted response, or return it with comments (general or per question)."""
     if not actor.is_central:
         raise NotAllowed(_("only the central office reviews responses"))
-    locks.hold(response)
+    locks.hold(response, same_status=True)
     if response.round.status not in ("open", "closed"):
         raise WrongState(
             _(

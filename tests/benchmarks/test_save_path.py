@@ -316,10 +316,16 @@ def test_pipelined_writes_store_exactly_what_writes_one_by_one_store(world, monk
 def test_a_pipelined_save_that_loses_the_revision_writes_nothing(scene, monkeypatch):
     """Another tab's save commits between this save's read and its claim: the claim changes
     no row, and what the pipeline sent after it (here the insert of an answer the other tab
-    has just inserted, which the unique constraint refuses) is rolled back with it."""
+    has just inserted, which the unique constraint refuses) is rolled back with it.
+
+    The save's lock (assess.services.locks) keeps other tabs out from its read to its
+    commit; without it (as on SQLite), the claim is what catches them: tested here."""
+    from assess.services import locks
+
     response, coordinator = scene
     revision = response.revision
     read_state = results.read_state
+    monkeypatch.setattr(locks, "hold_for_save", lambda response: None)
 
     def other_tab_saves_after_the_read(response_id: int) -> results.SaveState:
         state = read_state(response_id)
@@ -350,6 +356,48 @@ def test_a_pipelined_save_that_loses_the_revision_writes_nothing(scene, monkeypa
     assert written["answers"] == [("people.headcount", "7")]
     assert written["events"] == []
     assert written["response"][0][0] == revision + 1
+
+
+@postgresql_only
+@on_postgresql
+def test_a_save_whose_revision_moved_before_its_lock_writes_nothing(scene, monkeypatch):
+    """Another tab's save commits after this request read the response, before its save
+    took the response's row: the save, once holding it, sees the new revision and refuses
+    with the other tab's values before it reads or writes anything else."""
+    from assess.services import locks
+
+    response, coordinator = scene
+    revision = response.revision
+    hold_for_save = locks.hold_for_save
+
+    def other_tab_saves_first(held):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as other:
+            other.execute(
+                text("UPDATE response SET revision = revision + 1 WHERE id = :r"),
+                {"r": held.id},
+            )
+            other.execute(
+                text(
+                    "INSERT INTO answer (response_id, question_code, value, updated_at) "
+                    "VALUES (:r, 'people.headcount', '7', now())"
+                ),
+                {"r": held.id},
+            )
+            other.commit()
+        return hold_for_save(held)
+
+    monkeypatch.setattr(locks, "hold_for_save", other_tab_saves_first)
+    with pytest.raises(responses.StaleRevision) as stale:
+        responses.save_answers(
+            response, {"people.headcount": 100}, revision=revision, actor=coordinator
+        )
+    monkeypatch.undo()
+    db.session.rollback()
+    assert stale.value.current == revision + 1
+    assert stale.value.answers == {"people.headcount": 7}
+    written = _written(response.id)
+    assert written["answers"] == [("people.headcount", "7")]
+    assert written["events"] == []
 
 
 def _claim_then_insert(response, coordinator, expected: int) -> list:  # type: ignore[no-untyped-def,type-arg]

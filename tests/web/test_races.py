@@ -277,3 +277,18 @@ def test_a_save_waits_for_the_rounds_move_under_way_then_sees_it(app, setup, dat
     assert "closed" in outcome.get("refused", ""), outcome
     db.session.expire_all()
     assert responses.current_json(response) == {"mgmt.leadership": 3}
+
+
+def test_evidence_for_a_response_another_tab_started_meanwhile_is_attached(setup, database_url):
+    postgresql_only(database_url)
+    _, response, coordinator, _ = setup
+    questionnaire = questionnaire_of(response.questionnaire)
+    code = next(q.code for q in questionnaire.iter_questions() if q.evidence.value != "none")
+    assert response.status == "not_started"  # what this request saw
+    # Another tab's first save starts the response and commits.
+    meanwhile(database_url, "UPDATE response SET status = 'draft' WHERE id = :id", id=response.id)
+    evidence.add_url(response, coordinator, code, "https://example.go.th/plan")
+    db.session.commit()
+    db.session.expire_all()
+    assert response.status == "draft"
+    assert [e.url for e in response.evidence] == ["https://example.go.th/plan"]
