@@ -20,6 +20,7 @@ show what a central office waits for when it loads a round from another system.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -34,6 +35,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import national  # noqa: E402
 from recompute import describe, machine  # noqa: E402
+
+from assess.thai import BANGKOK, fiscal_year  # noqa: E402
 
 #: The copy's name: the national database's, with this suffix.
 COPY_SUFFIX = "_imports"
@@ -66,7 +69,10 @@ def main() -> None:
             "each command a process of its own (its start included)"
         )
         with tempfile.TemporaryDirectory(prefix="assess-imports-") as folder:
-            for year, fmt in enumerate(args.formats.split(","), start=2601):
+            # Each import into a round of its own, of a coming fiscal year (new rounds
+            # belong to years near today's).
+            first = fiscal_year(dt.datetime.now(BANGKOK).date()) + 1
+            for year, fmt in enumerate(args.formats.split(","), start=first):
                 figures["formats"][fmt] = _one_format(url, built.current_id, fmt, year, folder)
         # Last: the rows it holds would count in the commands' peak memory (a child
         # process starts with its parent's, and Linux keeps that peak across exec).

@@ -179,6 +179,11 @@ def _attach_evidence(response: Response) -> None:
         )
 
 
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A moment of ``day``, Bangkok time."""
+    return dt.datetime.combine(day, dt.time(hour, minute), BANGKOK)
+
+
 def _published_round(reviewer: User, name: str, when: Calendar) -> None:
     version = questionnaires.find_version("dg-readiness@2568")
     questionnaire = questionnaire_of(version)
@@ -194,6 +199,11 @@ def _published_round(reviewer: User, name: str, when: Calendar) -> None:
         name_en=ROUND_NAME_EN.format(year=when.published_year),
     )
     rounds.move(round_, "open", reviewer)
+    # The demo loads in seconds what took the round weeks; its timeline is the round's own:
+    # opened on its first day, answered on 20 March, closed the day after its deadline,
+    # published a month on. (The audit trail is append-only: it keeps the loading times.)
+    submitted = _at(closes_on.replace(day=20), 9)
+    round_.opened_at = _at(opens_on, 9)
     batch = results.of_round(round_)
     for response in batch:
         answers = _complete(questionnaire, _answers(questionnaire, response.agency, 0.0))
@@ -202,9 +212,7 @@ def _published_round(reviewer: User, name: str, when: Calendar) -> None:
         # Through the same audited steps as a real round: draft, submitted, accepted.
         for status in ("draft", "submitted", "accepted"):
             responses.set_status(response, status, None, detail="demo")
-        response.submitted_at = response.reviewed_at = dt.datetime(
-            closes_on.year, 3, 20, 9, 0, tzinfo=BANGKOK
-        )
+        response.submitted_at = response.reviewed_at = submitted
     db.session.flush()
     # A reviewer's corrections: a few agencies claimed more than their evidence showed.
     first_level = next(q for q in questionnaire.iter_questions() if q.type.value == "level")
@@ -220,6 +228,8 @@ def _published_round(reviewer: User, name: str, when: Calendar) -> None:
     results.recompute_round(round_, batch)
     rounds.move(round_, "closed", reviewer)
     rounds.move(round_, "published", reviewer)
+    round_.closed_at = _at(closes_on + dt.timedelta(days=1), 9)
+    round_.published_at = _at(closes_on + dt.timedelta(days=30), 10)
 
 
 def _open_round(reviewer: User, name: str, when: Calendar) -> None:
@@ -238,6 +248,9 @@ def _open_round(reviewer: User, name: str, when: Calendar) -> None:
         name_en=ROUND_NAME_EN.format(year=when.open_year),
     )
     rounds.move(round_, "open", reviewer)
+    # Opened on its first day (this morning, at the latest): before every answer in it.
+    now = dt.datetime.now(BANGKOK)
+    round_.opened_at = min(_at(opens_on, 8, 30), now)
     batch = results.of_round(round_)
     pick = random.Random(2569)  # noqa: S311 (demo data)
     for response in batch:
@@ -263,8 +276,9 @@ def _open_round(reviewer: User, name: str, when: Calendar) -> None:
         if state != "draft":
             responses.set_status(response, "submitted", None, detail="demo")
             # Since the round opened (at the start of a fiscal year, that is days ago only).
-            days_ago = min(pick.randint(1, 20), (dt.datetime.now(BANGKOK).date() - opens_on).days)
-            response.submitted_at = dt.datetime.now(BANGKOK) - dt.timedelta(days=days_ago)
+            days_ago = min(pick.randint(1, 20), (now.date() - opens_on).days)
+            submitted = now - dt.timedelta(days=days_ago)
+            response.submitted_at = max(submitted, round_.opened_at)
         if state == "returned":
             dims = questionnaire.dimensions
             comments = {

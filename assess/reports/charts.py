@@ -453,7 +453,7 @@ def submissions(
     """
     days = days.sort_values("day")
     total = days["count"].cumsum()
-    first = days["day"].min() if not days.empty else deadline or dt.date.today()
+    first = days["day"].min() if not days.empty else deadline or thai.today()
     last = max(
         [d for d in (days["day"].max() if not days.empty else None, deadline) if d] or [first]
     )

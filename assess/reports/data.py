@@ -94,6 +94,11 @@ class RoundInfo:
     name: str
     fiscal_year: int
     questionnaire_key: str
+    name_en: str = ""
+
+    def title(self, lang: str) -> str:
+        """The round's name in ``lang``, as :meth:`assess.models.Round.title` gives it."""
+        return self.name_en if lang == "en" and self.name_en else self.name
 
 
 @dataclass
@@ -459,7 +464,9 @@ def agency_fingerprint(round_id: int) -> Any:
 
 def info(round_: Round) -> RoundInfo:
     """A round's identity as plain values."""
-    return RoundInfo(round_.id, round_.name, round_.fiscal_year, round_.questionnaire.key)
+    return RoundInfo(
+        round_.id, round_.name, round_.fiscal_year, round_.questionnaire.key, round_.name_en
+    )
 
 
 def _key(round_: Round) -> tuple[Any, ...]:

@@ -54,9 +54,11 @@ class RoundForm(Form):
         validators=[Optional(), Length(max=200)],
         description=_l("Shown on English pages and scorecards; without it, the Thai name."),
     )
+    # The year's range is the round service's (a Gregorian year is named as such, a B.E.
+    # year far from today's gets the range): the same words as on the command line.
     fiscal_year = IntegerField(
         _l("Fiscal year (B.E.)"),
-        validators=[InputRequired(), NumberRange(min=2500, max=2700)],
+        validators=[InputRequired()],
         description=_l("Buddhist Era, e.g. 2569 for October 2025 to September 2026."),
     )
     opens_on = DateField(_l("Opens on"), validators=[Optional()])

@@ -175,8 +175,10 @@ def flash_problems(problems: Iterable[str]) -> None:
 
 
 def iso_local(moment: dt.datetime | None) -> str:
-    """A timestamp in Bangkok time for exports ("2026-01-23 10:42")."""
-    return thai.local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    """A timestamp for exports in ISO 8601, Bangkok time with its offset and seconds
+    ("2026-01-23T10:42:07+07:00"): spreadsheets and scripts read it without guessing the
+    time zone, and two events of the same minute stay in order."""
+    return thai.local(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def today() -> dt.date:
@@ -290,6 +292,24 @@ def _split_codes(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in text.replace(",", " ").split() if t))
 
 
+def _round_dates(round_: Round) -> str:
+    """The dates a new round was given, as its pages write them ("Opens 1 ธ.ค. 2569.
+    Deadline 31 มี.ค. 2570."): a date the browser could not read (30 February) reaches the
+    server empty, so the confirmation says what was actually stored."""
+    lang = current_language()
+    opens = (
+        _("Opens %(day)s.", day=thai.format_date(round_.opens_on, lang))
+        if round_.opens_on
+        else _("No opening day: answers are accepted once the round is opened.")
+    )
+    closes = (
+        _("Deadline %(day)s.", day=thai.format_date(round_.closes_on, lang))
+        if round_.closes_on
+        else _("No deadline.")
+    )
+    return f"{opens} {closes}"
+
+
 @bp.route("/rounds/new", methods=["GET", "POST"])
 @central_required
 def new_round() -> str | WerkzeugResponse | tuple[str, int]:
@@ -349,14 +369,12 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                 db.session.rollback()
                 problems = exc.problems
             else:
-                flash(
-                    _(
-                        "Round “%(name)s” created in draft with %(n)d invited agencies.",
-                        name=round_.title(current_language()),
-                        n=len(round_.responses),
-                    ),
-                    "success",
+                created = _(
+                    "Round “%(name)s” created in draft with %(n)d invited agencies.",
+                    name=round_.title(current_language()),
+                    n=len(round_.responses),
                 )
+                flash(f"{created} {_round_dates(round_)}", "success")
                 return redirect(url_for(".round", round_id=round_.id))
         flash_problems(problems)
         return render_template("review/round_new.html", form=form), 422
@@ -485,7 +503,8 @@ def _coordinators(round_: Round) -> dict[int, list[str]]:
 
 @bp.route("/rounds/<int:round_id>", endpoint="round")
 @central_required
-def round_page(round_id: int) -> str:
+def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
+    """The round's page; ``settings_form`` is a refused settings form, shown as typed."""
     round_ = _round_or_404(round_id)
     filters = MonitorFilters.from_request()
     page = paginate(_monitor_query(round_, filters))
@@ -512,7 +531,8 @@ def round_page(round_id: int) -> str:
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
         name_form=RoundNameForm(name_en=round_.name_en),
-        settings_form=SettingsForm(
+        settings_form=settings_form
+        or SettingsForm(
             name_en=round_.name_en,
             live_preview=round_.live_preview,
             opens_on=round_.opens_on,
@@ -659,15 +679,17 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
 
 @bp.route("/rounds/<int:round_id>/settings", methods=["POST"])
 @central_required
-def round_settings(round_id: int) -> WerkzeugResponse:
-    """Change a round's dates (extend the deadline, say) and its live preview."""
+def round_settings(round_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """Change a round's dates (extend the deadline, say) and its live preview.
+
+    Refused settings are shown again as typed, each error under its field (status 422):
+    a redirect would lose what was typed, and a bare "Not a valid date value." would not
+    say which date."""
     round_ = _round_or_404(round_id)
     form = SettingsForm()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "danger")
-        return redirect(url_for(".round", round_id=round_.id))
+        flash(_("The settings were not saved: see the fields marked in the settings."), "danger")
+        return round_page(round_.id, settings_form=form), 422
     try:
         changed = round_service.update_settings(
             round_,
@@ -686,9 +708,8 @@ def round_settings(round_id: int) -> WerkzeugResponse:
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
-        for problem in exc.problems:
-            flash(problem, "danger")
-        return redirect(url_for(".round", round_id=round_.id))
+        flash_problems(exc.problems)
+        return round_page(round_.id, settings_form=form), 422
     flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".round", round_id=round_.id))
 

@@ -854,6 +854,17 @@ def _level_distribution(pkg: _Package) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def _package_title(round_: Round) -> str:
+    """The open-data package's title: the round's names, Thai / English. The questionnaire's
+    title names the year of its version (2568), which need not be the round's (2569); the
+    round's fiscal year is added only when its name does not already say it."""
+    year = str(round_.fiscal_year)
+    th, en = round_.title("th"), round_.title("en")
+    th_year = "" if year in th else f" ปีงบประมาณ พ.ศ. {year}"
+    en_year = "" if year in en else f", fiscal year B.E. {year}"
+    return f"{th}{th_year}: ผลการประเมิน / {en}{en_year}: results"
+
+
 def _describe(pkg: _Package, resources: list[dict[str, Any]]) -> dict[str, Any]:
     """The Data Package descriptor: name, bilingual title and description, licence, …"""
     round_, questionnaire = pkg.round, pkg.data.questionnaire
@@ -891,14 +902,10 @@ def _describe(pkg: _Package, resources: list[dict[str, Any]]) -> dict[str, Any]:
     published = round_.published_at or dt.datetime.now(dt.UTC)
     if published.tzinfo is None:
         published = published.replace(tzinfo=dt.UTC)
-    title = questionnaire.title
     return {
         "profile": "tabular-data-package",
         "name": re.sub(r"[^a-z0-9._-]+", "-", f"{key}-round-{round_.id}".lower()).strip("-"),
-        "title": (
-            f"{title.th or title.en} ปีงบประมาณ พ.ศ. {year}: ผลการประเมิน / "
-            f"{title.en or title.th}, fiscal year B.E. {year}: results"
-        ),
+        "title": _package_title(round_),
         "description": f"{about_th}\n\n{about_en}",
         "version": "1.0.0",
         "created": published.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -21,12 +21,12 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Row, Select, Text, cast, func, select
+from sqlalchemy import Row, Select, Text, case, cast, func, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
 from assess.heap import without_collection
-from assess.models import Agency, Response, Result, Round
+from assess.models import Agency, QuestionnaireVersion, Response, Result, Round
 from assess.questionnaires import Questionnaire
 from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark, level_distribution
 from assess.scoring.trend import TREND_COLUMNS, hundredths_table, prior_table, trend_of_priors
@@ -811,15 +811,34 @@ def level_counts(data: RoundResults, by: str = "all") -> pd.DataFrame:
 
 
 def previous_round(round_: Round) -> Round | None:
-    """The round to compare with: the latest published round of an earlier fiscal year."""
+    """The round to compare with: a published round of an earlier fiscal year.
+
+    A year may hold several (the national round and a small pilot of a few agencies), and
+    the national one is the comparison readers expect; so: the same questionnaire (code)
+    first, then the nearest earlier year, then the round that invited the most agencies,
+    then the latest.
+    """
+    invited = (
+        select(func.count(Response.id))
+        .where(Response.round_id == Round.id)
+        .correlate(Round)
+        .scalar_subquery()
+    )
+    same_code = QuestionnaireVersion.code == round_.questionnaire.code
     return db.session.scalar(
         select(Round)
+        .join(QuestionnaireVersion, Round.questionnaire_id == QuestionnaireVersion.id)
         .where(
             Round.fiscal_year < round_.fiscal_year,
             Round.status == "published",
             Round.id != round_.id,
         )
-        .order_by(Round.fiscal_year.desc(), Round.id.desc())
+        .order_by(
+            case((same_code, 0), else_=1),
+            Round.fiscal_year.desc(),
+            invited.desc(),
+            Round.id.desc(),
+        )
         .limit(1)
     )
 

@@ -26,6 +26,7 @@ from assess.models import (
 from assess.services import audit, locks
 from assess.services.errors import NotFound, ServiceError, WrongState
 from assess.thai import BANGKOK, BE_OFFSET, fiscal_year_bounds
+from assess.thai import fiscal_year as thai_fiscal_year
 
 #: Allowed moves: target status → statuses it may be reached from. ``closed → open``
 #: reopens a round (say, to extend the deadline); it is audited like every move.
@@ -96,60 +97,141 @@ def create_round(
 
 #: A date's year from this one on is taken for a Buddhist Era year (Gregorian + 543).
 BE_YEARS = 2400
+#: The last year a typed date may plausibly hold as a Buddhist Era one; later years are out
+#: of range (a B.E. suggestion for 3000, "2457", would only mislead).
+BE_YEARS_LAST = 2700
+#: New rounds belong to a fiscal year this close to today's (B.E., either side).
+NEW_ROUND_YEARS = 5
 
 
 def _problems(
-    name: str, fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
+    name: str,
+    fiscal_year: int,
+    opens_on: dt.date | None,
+    closes_on: dt.date | None,
+    *,
+    existing: bool = False,
 ) -> list[str]:
+    """Every problem of a round's name, fiscal year and dates. A new round's fiscal year is
+    also held near today's; an ``existing`` round keeps the year it was created with."""
     problems = []
     if not name.strip():
         problems.append(_("the round needs a name"))
+    problems += _fiscal_year_problems(fiscal_year, existing)
+    years = [_year_problem(day) for day in dict.fromkeys((opens_on, closes_on)) if day]
+    problems += [problem for problem in years if problem]
+    if opens_on and closes_on and closes_on < opens_on and not any(years):
+        problems.append(_("the round closes before it opens"))
+    if 2500 <= fiscal_year <= 2700 and not any(years):
+        problems += _far_from_fiscal_year(fiscal_year, opens_on, closes_on)
+    return problems
+
+
+def _fiscal_year_problems(fiscal_year: int, existing: bool) -> list[str]:
+    """A fiscal year that is no B.E. year (2026 for 2569), or, for a new round, one further
+    than :data:`NEW_ROUND_YEARS` from today's: a typing slip (2500, 2596) that would file
+    the round, its results and its trends under a year nobody looks at."""
     if not 2500 <= fiscal_year <= 2700:
-        problems.append(
+        return [
             _(
                 "fiscal year %(year)s is not a Buddhist Era year (e.g. 2569 for Oct 2025–Sep 2026)",
                 year=fiscal_year,
             )
+        ]
+    current = thai_fiscal_year(utcnow().astimezone(BANGKOK).date())
+    first, last = current - NEW_ROUND_YEARS, current + NEW_ROUND_YEARS
+    if existing or first <= fiscal_year <= last:
+        return []
+    return [
+        _(
+            "fiscal year %(year)s is out of range: a new round belongs to a fiscal year from "
+            "%(first)s to %(last)s (this fiscal year, %(current)s, give or take %(n)d years)",
+            year=fiscal_year,
+            first=first,
+            last=last,
+            current=current,
+            n=NEW_ROUND_YEARS,
         )
-    buddhist = [day for day in (opens_on, closes_on) if day is not None and day.year >= BE_YEARS]
-    for day in buddhist:
-        problems.append(
-            _(
-                "%(date)s: %(year)s is a Buddhist Era year; write dates in the Gregorian "
-                "calendar (%(gregorian)s)",
-                date=day.isoformat(),
-                year=day.year,
-                gregorian=f"{day.year - BE_OFFSET:04d}-{day.month:02d}-{day.day:02d}",
-            )
-        )
-    if opens_on and closes_on and closes_on < opens_on and not buddhist:
-        problems.append(_("the round closes before it opens"))
-    if 2500 <= fiscal_year <= 2700 and not buddhist:
-        problems += _far_from_fiscal_year(fiscal_year, opens_on, closes_on)
-    return problems
+    ]
+
+
+def _year_problem(day: dt.date) -> str | None:
+    """A date whose year was typed in the Buddhist Era (2569-01-15: the B.E. year, and the
+    Gregorian date meant), or whose year no round can have (3000)."""
+    if day.year < BE_YEARS:
+        return None
+    if day.year > BE_YEARS_LAST:
+        return _("%(date)s: the year %(year)s is out of range", date=day.isoformat(), year=day.year)
+    return _(
+        "%(date)s: %(year)s is a Buddhist Era year; write dates in the Gregorian "
+        "calendar (%(gregorian)s)",
+        date=day.isoformat(),
+        year=day.year,
+        gregorian=f"{day.year - BE_OFFSET:04d}-{day.month:02d}-{day.day:02d}",
+    )
 
 
 def _far_from_fiscal_year(
     fiscal_year: int, opens_on: dt.date | None, closes_on: dt.date | None
 ) -> list[str]:
-    """Dates more than a year before the round's fiscal year begins: a mistyped year (a
-    round of 2570 dated 2024). A round may be prepared before its year and may run on
-    after it (an assessment of the year is often answered once the year has ended), so
-    later dates are taken as they are."""
+    """Dates that do not fit the round's fiscal year: a mistyped year (a round of 2570 dated
+    2024, or 2099). A round must run during its fiscal year, give or take a year: it may be
+    prepared and opened up to a year before the year begins, and answered up to a year
+    after it ends (an assessment of a year is often answered once the year is over); a
+    round over before its year begins belongs to another year."""
     first, last = fiscal_year_bounds(fiscal_year)
-    earliest = first.replace(year=first.year - 1)
-    return [
-        _(
-            "%(date)s is more than a year before fiscal year %(year)s begins (%(first)s to "
-            "%(last)s): check the year",
-            date=i18n.day(day),
-            year=fiscal_year,
-            first=i18n.day(first),
-            last=i18n.day(last),
+    earliest, latest = first.replace(year=first.year - 1), last.replace(year=last.year + 1)
+    rule = {"year": fiscal_year, "first": i18n.day(first), "last": i18n.day(last)}
+    problems = []
+    for day in dict.fromkeys(d for d in (opens_on, closes_on) if d is not None):
+        if day < earliest:
+            problems.append(
+                _(
+                    "%(date)s is more than a year before fiscal year %(year)s begins: a round "
+                    "of fiscal year %(year)s (%(first)s to %(last)s) runs during that year, "
+                    "give or take a year; check the year",
+                    date=i18n.day(day),
+                    **rule,
+                )
+            )
+        elif day > latest:
+            problems.append(
+                _(
+                    "%(date)s is more than a year after fiscal year %(year)s ends: a round of "
+                    "fiscal year %(year)s (%(first)s to %(last)s) runs during that year, give "
+                    "or take a year; check the year",
+                    date=i18n.day(day),
+                    **rule,
+                )
+            )
+    end = closes_on or opens_on
+    if not problems and closes_on is not None and end is not None and end < first:
+        problems.append(
+            _(
+                "the round closes on %(date)s, before fiscal year %(year)s begins: a round of "
+                "fiscal year %(year)s (%(first)s to %(last)s) runs during that year, give or "
+                "take a year; check the year",
+                date=i18n.day(end),
+                **rule,
+            )
         )
-        for day in dict.fromkeys(d for d in (opens_on, closes_on) if d is not None)
-        if day < earliest
-    ]
+    return problems
+
+
+def _disputes_problems(round_: Round, day: dt.date | None, today: dt.date) -> list[str]:
+    """What is wrong with the last day of a round's dispute window, when one is given: a
+    B.E. year (2570-01-15 would read as 15 Jan 3113), a day already past, or a day more
+    than a year after the round's fiscal year (the range of its deadline). The field is
+    named, since the date stands alone in the message."""
+    if day is None:
+        return []
+    problem = _year_problem(day)
+    if problem is None and day < today:
+        return [_("the dispute window cannot close before today")]
+    if problem is None:
+        far = _far_from_fiscal_year(round_.fiscal_year, day, None)
+        problem = far[0] if far else None
+    return [_("the last day of disputes: %(problem)s", problem=problem)] if problem else []
 
 
 def deadline_passed(round_: Round, today: dt.date | None = None) -> str | None:
@@ -213,8 +295,8 @@ def move(
     if target == "preliminary":
         today = now.astimezone(BANGKOK).date()
         close_on = disputes_close_on or today + dt.timedelta(days=DISPUTE_DAYS)
-        if close_on < today:
-            raise ServiceError(_("the dispute window cannot close before today"))
+        if problems := _disputes_problems(round_, disputes_close_on, today):
+            raise ServiceError(problems)
         round_.disputes_close_on = close_on
     if target == "published":
         pending = open_disputes(round_)
@@ -328,7 +410,7 @@ def update_settings(
         raise WrongState(
             _("round %(round)s is published: it can no longer change", round=round_.id)
         )
-    problems = _problems(round_.name, round_.fiscal_year, opens_on, closes_on)
+    problems = _problems(round_.name, round_.fiscal_year, opens_on, closes_on, existing=True)
     for name, value in (("flag_change", flag_change), ("flag_verified_gap", flag_verified_gap)):
         if value is not None and not 0 < value <= 100:
             problems.append(
@@ -336,6 +418,10 @@ def update_settings(
             )
     if disputes_close_on is not None and round_.status != "preliminary":
         problems.append(_("the dispute window exists only while results are preliminary"))
+    elif disputes_close_on != round_.disputes_close_on:
+        problems += _disputes_problems(
+            round_, disputes_close_on, utcnow().astimezone(BANGKOK).date()
+        )
     if problems:
         raise ServiceError(problems)
 

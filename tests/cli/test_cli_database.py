@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assess.questionnaires.builtin import builtin_path
+from assess.thai import BANGKOK
 from tests.conftest import assess_executable
 
 # Subprocesses are slow to start: the commands are tested on SQLite here, and the ones that
@@ -74,7 +76,7 @@ def test_setup_commands(cli, tmp_path):
     assert "3 agencies created" in cli("agency", "import", "agencies.csv").stdout
     done = cli(
         "round", "create", "--questionnaire", "dg-readiness@2569", "--name", "รอบทดสอบ",
-        "--fiscal-year", "2569", "--opens", "2025-11-01", "--closes", "2099-01-31",
+        "--fiscal-year", "2569", "--opens", "2025-11-01", "--closes", "2027-01-31",
         "--agencies", "MOF,MOF-RD",
     )  # fmt: skip
     assert done.stdout.strip().splitlines()[-1] == "1"
@@ -587,7 +589,19 @@ def test_preliminary_publication_from_the_command_line(cli, loaded):
     )
     assert past.returncode == 1
     assert "the dispute window cannot close before today" in past.stderr
-    done = cli("round", "publish", round_id, "--preliminary", "--disputes-until", "2099-01-31")
+    far = cli(
+        "round", "publish", round_id, "--preliminary", "--disputes-until", "2099-01-31", ok=False
+    )
+    assert "the last day of disputes: 2099-01-31 is more than a year after" in far.stderr
+    buddhist = cli(
+        "round", "publish", round_id, "--preliminary", "--disputes-until", "2570-01-15", ok=False
+    )
+    assert buddhist.stderr == (
+        "the last day of disputes: 2570-01-15: 2570 is a Buddhist Era year; write dates in "
+        "the Gregorian calendar (2027-01-15)\n"
+    )
+    soon = (dt.datetime.now(BANGKOK).date() + dt.timedelta(days=20)).isoformat()
+    done = cli("round", "publish", round_id, "--preliminary", "--disputes-until", soon)
     assert f"round {round_id} is preliminary" in done.stdout
     assert "preliminary" in cli("questionnaire", "list").stdout
     cli("round", "publish", round_id)

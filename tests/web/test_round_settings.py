@@ -19,17 +19,17 @@ def test_reviewer_extends_the_deadline_from_the_round_page(client, auth, world):
     assert b"Change dates and settings" in page.data
     reply = client.post(
         f"/central/rounds/{round_.id}/settings",
-        data={"opens_on": "", "closes_on": "2099-02-28", "live_preview": "y"},
+        data={"opens_on": "", "closes_on": "2027-02-28", "live_preview": "y"},
         follow_redirects=True,
     )
     assert b"Settings saved." in reply.data
     stored = db.session.get(Round, round_.id)
     db.session.refresh(stored)
-    assert stored.closes_on == dt.date(2099, 2, 28)
+    assert stored.closes_on == dt.date(2027, 2, 28)
     assert stored.live_preview
     reply = client.post(
         f"/central/rounds/{round_.id}/settings",
-        data={"opens_on": "2099-03-01", "closes_on": "2099-02-28"},
+        data={"opens_on": "2027-03-01", "closes_on": "2027-02-28"},
         follow_redirects=True,
     )
     assert b"closes before it opens" in reply.data
@@ -46,7 +46,7 @@ def test_activity_log_shows_round_and_register_events(client, auth, world):
     auth.login("r@example.go.th")
     client.post(
         f"/central/rounds/{round_.id}/settings",
-        data={"closes_on": "2099-02-28"},
+        data={"closes_on": "2027-02-28"},
     )
     page = client.get("/central/activity")
     assert page.status_code == 200
@@ -57,7 +57,7 @@ def test_activity_log_shows_round_and_register_events(client, auth, world):
     assert "Round for the log" in text
     csv = client.get("/central/activity?format=csv&action=round.settings").get_data(as_text=True)
     assert "round.settings" in csv
-    assert "2099-02-28" in csv
+    assert "2027-02-28" in csv
     assert "round.open" not in csv
     coordinator = world.user("c@example.go.th", agency=agency)
     assert coordinator

@@ -108,6 +108,8 @@ def test_home_lists_the_round(client, world, auth):
     assert "Not started" in html
     assert "Open" in html
     assert "10 days left." in html
+    # Until when on that day: the server's clock is not the reader's.
+    assert "Answers are accepted until the end of this day, Bangkok time." in html
     assert setup.round.closes_on.strftime("%b") in html  # be_date, English month
     assert f'href="/rounds/{setup.round.id}/answer"' in html
     assert ">Start<" in html
