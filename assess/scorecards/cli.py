@@ -27,6 +27,21 @@ LANG = click.option(
 )
 
 
+def _warn_without_site() -> None:
+    """Say on stderr when scorecards will carry no address to check them at.
+
+    Off the web there is no request to take the site's address from: without
+    ``ASSESS_PUBLIC_URL`` a scorecard can only name the verification page, not link to it.
+    """
+    if not current_app.config.get("PUBLIC_URL"):
+        click.echo(
+            "warning: ASSESS_PUBLIC_URL is not set: scorecards carry their verification code "
+            "but no address to check it at (set it to the site's address, "
+            "e.g. https://assess.example.go.th)",
+            err=True,
+        )
+
+
 def _check_round(round_id: str):  # type: ignore[no-untyped-def]
     """The round, if its scorecards can be made (it has results)."""
     from assess.scorecards import bulk
@@ -64,6 +79,7 @@ def scorecard_command(round_id: str, agency_code: str, output: Path, lang: str) 
                 "no scores, so no scorecard ('assess scorecards' leaves it out too)"
             ]
         )
+    _warn_without_site()
     _name, data = render.scorecard(response, lang, peers_visible=True)
     output.write_bytes(data)
     click.echo(
@@ -89,6 +105,7 @@ def scorecards_command(round_id: str, output: Path, lang: str, processes: int | 
     found = _check_round(round_id)
     partial = output.with_name(output.name + ".part")
     total = len(bulk.responses_of(found))
+    _warn_without_site()
     # A bar on a terminal; nothing when the output goes to a file or a pipe (interfaces.md).
     shown = sys.stdout.isatty()
     try:

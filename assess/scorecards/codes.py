@@ -22,6 +22,9 @@ from assess.models import Agency, Response
 
 #: Characters of the MAC shown (base32: 5 bits each).
 MAC_LENGTH = 16
+#: Digits typed for the letters they look like. Base32 (A–Z, 2–7) has no 0, 1 nor 8, so
+#: the mapping can only mend a code, never turn one valid code into another.
+LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
 def stored_scores(response: Response) -> dict[str, Any]:
@@ -66,7 +69,7 @@ def parse(code: str) -> tuple[int, str, str] | None:
     agency, _, mac = rest.rpartition(":")
     if not round_part.isdigit() or not agency or len(round_part) > 9:
         return None
-    letters = mac.replace("-", "").upper()
+    letters = mac.replace("-", "").upper().translate(LOOKALIKES)
     if len(letters) != MAC_LENGTH:
         return None
     grouped = "-".join(letters[i : i + 4] for i in range(0, MAC_LENGTH, 4))
@@ -83,12 +86,20 @@ def check(code: str, secret: str) -> Response | None:
     if parsed is None:
         return None
     round_id, agency_code, mac = parsed
-    response = db.session.scalar(
+    response = _response(round_id, agency_code)
+    if response is None and agency_code != agency_code.upper():
+        # Typed in lower case: agency codes are printed in capitals.
+        response = _response(round_id, agency_code.upper())
+    if response is None:
+        return None
+    expected = _mac(secret, round_id, response.agency.code, stored_scores(response))
+    return response if hmac.compare_digest(expected, mac) else None
+
+
+def _response(round_id: int, agency_code: str) -> Response | None:
+    """The response of the agency of exactly that code to the round, if any."""
+    return db.session.scalar(
         select(Response)
         .join(Agency, Response.agency_id == Agency.id)
         .where(Response.round_id == round_id, Agency.code == agency_code)
     )
-    if response is None:
-        return None
-    expected = _mac(secret, round_id, agency_code, stored_scores(response))
-    return response if hmac.compare_digest(expected, mac) else None

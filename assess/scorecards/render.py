@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from flask import current_app, g, has_request_context, render_template, url_for
+from flask import current_app, g, has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from assess import levels, thai
-from assess.labels import AGENCY_TYPE, ROUND_STATUS
+from assess.labels import AGENCY_TYPE, RESPONSE_STATUS, ROUND_STATUS
 from assess.models import Response, utcnow
 from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Question, QuestionType
@@ -43,6 +43,12 @@ if TYPE_CHECKING:
 LANGUAGES = ("th", "en")
 #: Steps of "what would lift" shown per dimension (the web page shows them all).
 LIFT_STEPS = 3
+#: The public page that checks a verification code (:func:`assess.scorecards.routes.verify`).
+VERIFY_PATH = "/scorecards/verify"
+#: Units written before the number in Thai ("ร้อยละ 90", never "90 ร้อยละ").
+UNITS_BEFORE = frozenset({"ร้อยละ"})
+#: Units written right after the number, without a space ("90%").
+UNITS_ATTACHED = frozenset({"%"})
 
 __all__ = ["LANGUAGES", "Prepared", "prepare", "scorecard", "write_pdf"]
 
@@ -79,16 +85,17 @@ def file_name(result: AgencyResults, lang: str) -> str:
     return f"scorecard-{result.round.fiscal_year}-{safe_name(result.agency.code)}-{lang}.pdf"
 
 
-def verify_url(code: str, site: str | None = None) -> str:
-    """Where a reader checks the code: absolute when the site's address is known
-    (``site``, else ``PUBLIC_URL``, else the request's), the path alone otherwise."""
+def verify_url(code: str, site: str | None = None) -> str | None:
+    """The address where a reader checks the code, or ``None`` when the site's address is
+    unknown (no ``site``, no ``PUBLIC_URL``, no request): a bare path would point nowhere
+    on paper. The colons of the code stay as typed (they are valid in a query), so that
+    the address reads as the code printed beside it."""
     base = site or current_app.config.get("PUBLIC_URL")
-    path = "/scorecards/verify"
-    if base:
-        return f"{base.rstrip('/')}{path}?{urlencode({'code': code})}"
-    if has_request_context():
-        return url_for("scorecards.verify", code=code, _external=True)
-    return path
+    if not base and has_request_context():
+        base = request.url_root
+    if not base:
+        return None
+    return f"{base.rstrip('/')}{VERIFY_PATH}?{urlencode({'code': code}, safe=':')}"
 
 
 def _change(value: float | None) -> str:
@@ -113,12 +120,15 @@ def _row(result: AgencyResults, measure: Measure, lang: str, number: int | None)
     level = result.level(measure.level)
     self_level = result.level(measure.self_level)
     peer = measure.peer(PRIMARY_GROUPING) if result.peers_visible else None
+    applicable = measure.score is not None
     return {
         "number": number,
         "code": measure.code,
         "title": result.dimension_title(measure.code, lang) if number else _("Overall"),
         "score": thai.format_score(measure.score),
-        "level": level.name.get(lang) if level else "–",
+        # No score: no question of the dimension applies to the agency.
+        "applicable": applicable,
+        "level": level.name.get(lang) if level else "–" if applicable else _("Not applicable"),
         "level_code": measure.level,
         "colour": levels.colour(questionnaire, measure.level),
         "index": levels.palette_index(questionnaire, measure.level),
@@ -153,10 +163,21 @@ def _answer_text(
     if question.type is QuestionType.YESNO:
         return str(_("Yes") if best else _("No"))
     if isinstance(best, Decimal):
-        # A no-break space: "90 %" never splits across lines.
-        unit = f"\u00a0{question.unit.get(lang)}" if question.unit else ""
-        return f"{format(best, 'f')}{unit}"
+        return with_unit(format(best, "f"), question.unit.get(lang) if question.unit else "")
     return str(best)
+
+
+def with_unit(number: str, unit: str) -> str:
+    """A number with its unit as each language writes it: "ร้อยละ 90" (Thai puts ร้อยละ
+    first), "90%", "12 services". The space is a no-break one: the two never split across
+    lines."""
+    if not unit:
+        return number
+    if unit in UNITS_BEFORE:
+        return f"{unit}\u00a0{number}"
+    if unit in UNITS_ATTACHED:
+        return f"{number}{unit}"
+    return f"{number}\u00a0{unit}"
 
 
 def _lifts(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
@@ -204,6 +225,37 @@ def _lifts(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
     return out
 
 
+def unofficial(result: AgencyResults) -> str | None:
+    """Why the scores are not assessment results, or ``None`` when they are (accepted).
+
+    A draft's scores count every unanswered question as nothing, and a submitted response
+    may still be returned or verified: a scorecard of either must not read as final.
+    """
+    response = result.response
+    status = RESPONSE_STATUS.get(response.status, response.status)
+    if result.accepted:
+        return None
+    if response.status in ("draft", "returned", "not_started"):
+        return _(
+            "%(status)s — %(completeness)s%% answered; these are not assessment results.",
+            status=status,
+            completeness=_completeness(response),
+        )
+    return _(
+        "%(status)s — not yet accepted by the central office; these are not final "
+        "assessment results.",
+        status=status,
+    )
+
+
+def _completeness(response: Response) -> str:
+    """The share of the required questions answered, one decimal ("50.0")."""
+    try:
+        return f"{float(response.completeness or 0):.1f}"
+    except ValueError:
+        return str(response.completeness)
+
+
 def context(
     result: AgencyResults, lang: str, *, generated: dt.datetime, code: str, site: str | None
 ) -> dict[str, Any]:
@@ -231,6 +283,7 @@ def context(
         "title": _("Digital government readiness scorecard") + " — " + agency.name(lang),
         "agency_name": agency.name(lang),
         "agency_other_name": agency.name(other) if agency.name(other) != agency.name(lang) else "",
+        "other_lang": other,
         "agency_code": agency.code,
         "agency_type": str(AGENCY_TYPE.get(agency.type, agency.type)),
         "parent_name": agency.parent.name(lang) if agency.parent is not None else "",
@@ -239,6 +292,9 @@ def context(
         "round_status": str(ROUND_STATUS.get(round_.status, round_.status)),
         "preliminary": round_.status != "published",
         "questionnaire_title": questionnaire.title.get(lang),
+        "response_status": str(RESPONSE_STATUS.get(result.response.status, result.response.status)),
+        "unofficial": unofficial(result),
+        "completeness": _completeness(result.response),
         "questionnaire_key": questionnaire.key,
         "overall": _row(result, result.overall, lang, None),
         "overall_description": (
@@ -257,6 +313,7 @@ def context(
             for lv in questionnaire.levels
         ],
         "dimensions": dims,
+        "not_applicable": [row["number"] for row in dims if not row["applicable"]],
         "radar": Markup(radar),  # noqa: S704  (svg.radar escapes every text it holds)
         "peers_visible": result.peers_visible,
         # Left out for a reader who sees the other agencies anonymised (a small group).
@@ -271,6 +328,7 @@ def context(
         "generated_iso": generated.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "code": code,
         "verify_url": verify_url(code, site),
+        "verify_path": VERIFY_PATH,
     }
 
 

@@ -53,13 +53,21 @@ def _point(cx: float, cy: float, radius: float, index: int, count: int) -> tuple
 
 def _polygon(
     cx: float, cy: float, radius: float, values: Sequence[float | None]
-) -> list[tuple[float, float]]:
-    """Vertices of a series; a missing value sits at the centre (0)."""
+) -> list[tuple[float, float] | None]:
+    """Vertices of a series; ``None`` for a missing value (never drawn at 0: a dimension
+    that does not apply is not a score of nothing)."""
     count = len(values)
     return [
-        _point(cx, cy, radius * max(0.0, min(100.0, v or 0.0)) / 100.0, i, count)
+        None if v is None else _point(cx, cy, radius * max(0.0, min(100.0, v)) / 100.0, i, count)
         for i, v in enumerate(values)
     ]
+
+
+def _ring(
+    cx: float, cy: float, radius: float, value: float, count: int
+) -> list[tuple[float, float]]:
+    """The vertices of a grid ring at ``value`` on every axis."""
+    return [_point(cx, cy, radius * value / 100.0, i, count) for i in range(count)]
 
 
 def _points_attr(points: Sequence[tuple[float, float]]) -> str:
@@ -83,6 +91,9 @@ def radar(
     ``labels`` name the axes (short: the dimension's number), ``colours`` are the colours
     of the agency's level on each dimension (its markers and axis labels), ``bands`` the
     levels' bands shaded behind the grid, ``title`` the accessible name of the chart.
+    A dimension the agency has no score on (none of it applies) is skipped by the
+    agency's polygon, its label a grey ring (the legend says what it means); the peers'
+    lines keep their value there.
     """
     agency: list[float | None] = list(data.get("agency") or [])
     count = len(agency)
@@ -106,7 +117,7 @@ def radar(
     for i in range(len(ordered) - 1, -1, -1):
         band = ordered[i]
         outer = 100.0 if i + 1 == len(ordered) else ordered[i + 1].min
-        ring = _polygon(cx, cy, radius, [outer] * count)
+        ring = _ring(cx, cy, radius, outer, count)
         out.append(
             f'<polygon points="{_points_attr(ring)}" fill="{escape(band.colour)}" '
             f'fill-opacity="0.10" stroke="none"/>'
@@ -114,7 +125,7 @@ def radar(
     # Grid: a ring at every band boundary and at 100, and one spoke per dimension.
     rings = sorted({b.min for b in ordered if 0 < b.min < 100} | {100.0})
     for value in rings:
-        ring = _polygon(cx, cy, radius, [value] * count)
+        ring = _ring(cx, cy, radius, value, count)
         out.append(
             f'<polygon points="{_points_attr(ring)}" fill="none" stroke="{GRID}" '
             f'stroke-width="0.8"/>'
@@ -135,10 +146,11 @@ def radar(
         )
 
     def series(values: Sequence[float | None], colour: str, dash: str, fill: bool) -> None:
-        """One series' polygon (nothing when it has no value at all)."""
+        """One series' polygon over the axes that have a value, skipping the others
+        (nothing when it has no value at all)."""
         if not values or all(v is None for v in values):
             return
-        shape = _points_attr(_polygon(cx, cy, radius, values))
+        shape = _points_attr([p for p in _polygon(cx, cy, radius, values) if p is not None])
         fill_attr = f'fill="{colour}" fill-opacity="0.16"' if fill else 'fill="none"'
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width = "2.2" if fill else "1.4"
@@ -150,16 +162,26 @@ def radar(
     series(list(data.get("best") or []), BEST, "1.5 2.5", False)
     series(list(data.get("median") or []), MEDIAN, "5 3", False)
     series(agency, AGENCY, "", True)
-    for i, (x, y) in enumerate(_polygon(cx, cy, radius, agency)):
-        hollow = agency[i] is None
+    for i, point in enumerate(_polygon(cx, cy, radius, agency)):
+        if point is None:
+            continue
+        x, y = point
         out.append(
-            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.2" '
-            f'fill="{"#ffffff" if hollow else escape(colours[i])}" '
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.2" fill="{escape(colours[i])}" '
             f'stroke="{AGENCY}" stroke-width="1"/>'
         )
-    # Axis labels in small discs of the level's colour, just outside the grid.
+    # Axis labels in small discs of the level's colour, just outside the grid; a dimension
+    # that does not apply has a grey ring instead.
     for i, label in enumerate(labels):
         x, y = _point(cx, cy, radius + 13, i, count)
+        if agency[i] is None:
+            out.append(
+                f'<circle cx="{_num(x)}" cy="{_num(y)}" r="8" fill="#ffffff" '
+                f'stroke="{MEDIAN}" stroke-width="1" class="na"/>'
+                f'<text x="{_num(x)}" y="{_num(y + 3.3)}" font-size="9.5" font-weight="bold" '
+                f'text-anchor="middle" fill="{MEDIAN}">{escape(label)}</text>'
+            )
+            continue
         out.append(
             f'<circle cx="{_num(x)}" cy="{_num(y)}" r="8.5" fill="{escape(colours[i])}"/>'
             f'<text x="{_num(x)}" y="{_num(y + 3.3)}" font-size="9.5" font-weight="bold" '

@@ -359,9 +359,11 @@ class PeerIndex:
             groups = self.group((by, group))
             for measure, score in mine.items():
                 figures = groups.get(str(measure))
-                if figures is None or pd.isna(score):
+                if figures is None:
                     continue
-                place = figures.place(int(np.rint(float(score) * 100))) if included else None
+                # No score of its own (nothing applies): the group's figures, without a place.
+                ranked = included and not pd.isna(score)
+                place = figures.place(int(np.rint(float(score) * 100))) if ranked else None
                 out.setdefault(str(measure), []).append(figures.peer(by, group, place))
         order = {by: i for i, by in enumerate(reports.GROUPINGS)}
         for items in out.values():

@@ -18,6 +18,8 @@ from tests.conftest import assess_executable
 # Subprocesses are slow to start: SQLite only (the commands read what the tests on both
 # backends check).
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+#: The site's address, as an operator sets it.
+SITE = {"ASSESS_PUBLIC_URL": "https://assess.example.go.th"}
 
 
 @pytest.fixture
@@ -29,13 +31,16 @@ def cli(app, database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
         "ASSESS_INSTANCE_PATH": str(tmp_path / "cli-instance"),
         "ASSESS_SCORECARD_PROCESSES": "2",
     }
+    env.pop("ASSESS_PUBLIC_URL", None)
 
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, ok: bool = True, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [assess_executable(), *args],
             capture_output=True,
             text=True,
-            env=env,
+            env={**env, **(extra or {})},
             cwd=tmp_path,
             timeout=300,
         )
@@ -59,6 +64,26 @@ def test_one_scorecard(cli, scene, tmp_path):
     assert record["overall"]["peers"]
 
 
+def test_without_the_sites_address_a_warning(cli, scene, tmp_path):
+    """Off the web there is no request to take the address from: without ASSESS_PUBLIC_URL
+    the scorecard can only name the verification page, and the operator is told."""
+    out = tmp_path / "card.pdf"
+    done = cli("scorecard", str(scene.round.id), "AG-A", "-o", str(out), "--lang", "en")
+    assert "ASSESS_PUBLIC_URL is not set" in done.stderr
+    done = cli("scorecard", str(scene.round.id), "AG-A", "-o", str(out), extra=SITE)
+    assert done.stderr == ""
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    links = [
+        str(a.get_object()["/A"]["/URI"])
+        for page in reader.pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object()
+    ]
+    assert any(
+        link.startswith(SITE["ASSESS_PUBLIC_URL"] + "/scorecards/verify?code=") for link in links
+    )
+
+
 def test_one_scorecard_refusals(cli, scene, world, tmp_path):
     out = tmp_path / "card.pdf"
     done = cli("scorecard", str(scene.round.id), "NO-SUCH", "-o", str(out), ok=False)
@@ -75,7 +100,7 @@ def test_one_scorecard_refusals(cli, scene, world, tmp_path):
 
 def test_every_scorecard_in_one_archive_with_a_progress_bar(cli, scene, tmp_path):
     out = tmp_path / "all.zip"
-    done = cli("scorecards", str(scene.round.id), "-o", str(out))
+    done = cli("scorecards", str(scene.round.id), "-o", str(out), extra=SITE)
     # Off a terminal, no bar: the one line of what was written, nothing on stderr.
     assert done.stdout == f"{out}: 5 scorecards of round {scene.round.id} (th)\n"
     assert done.stderr == ""

@@ -263,3 +263,244 @@ def test_percentiles_read_as_everywhere_else(published, tmp_path):
         for peer in measure["peers"]:
             if peer["by"] == "type" and peer["percentile"] is not None:
                 assert f"{peer['percentile']:.2f}" in text
+
+
+# -- what the audit of the scorecards found ---------------------------------------------------
+
+
+def plain_text(pdf_bytes: bytes, tmp_path, page: int | None = None) -> str:  # type: ignore[no-untyped-def]
+    """The PDF's text in reading order (no layout: the columns are not interleaved), one
+    page or all, its words separated by single spaces."""
+    path = tmp_path / "plain.pdf"
+    path.write_bytes(pdf_bytes)
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    done = subprocess.run(
+        ["pdftotext", *pages, str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return " ".join(same_text(done.stdout).split())
+
+
+def _set_status(scene: Scene, status: str, completeness: str) -> None:
+    from assess.extensions import db
+
+    scene.response.status = status
+    scene.response.completeness = completeness
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        ("draft", "Draft — 50.0% answered; these are not assessment results."),
+        ("returned", "Returned — 50.0% answered; these are not assessment results."),
+        (
+            "submitted",
+            "Submitted — not yet accepted by the central office; these are not final "
+            "assessment results.",
+        ),
+    ],
+)
+def test_a_response_not_accepted_says_its_scores_are_not_results(published, tmp_path, status, said):
+    """A draft's scorecard once looked final ("23.80 / 100 · Level 2"): its status and
+    completeness now stand above the overall score."""
+    _set_status(published, status, "50.0")
+    data, _ = _make(published, "en")
+    text = plain_text(data, tmp_path, page=1)
+    assert said in text
+    assert text.index(said) < text.index("OVERALL SCORE") or text.index(said) < text.index(
+        "Overall score"
+    )
+
+
+def test_a_thai_draft_says_so_beside_the_score(published):
+    _set_status(published, "draft", "50.0")
+    html = render.prepare(for_response(published.response, peers_visible=True), "th").html
+    overall = html.split('<div class="overall">', 1)[1].split('<div class="label">', 1)[0]
+    assert 'class="unofficial"' in overall
+    assert "ร่าง" in overall  # the status in Thai
+    assert "50.0" in overall
+
+
+def test_an_accepted_response_has_no_such_warning(published, tmp_path):
+    data, _ = _make(published, "en")
+    assert "these are not" not in plain_text(data, tmp_path)
+
+
+def _link_targets(data: bytes) -> list[str]:
+    reader = PdfReader(io.BytesIO(data))
+    targets = []
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                targets.append(str(action["/URI"]))
+    return targets
+
+
+def test_the_verification_address_is_a_link(published, tmp_path):
+    result = for_response(published.response, peers_visible=True)
+    data = write_pdf(render.prepare(result, "en", site="https://assess.example.go.th/"))
+    code = json.loads(result_attachment(data))["scorecard"]["verification_code"]
+    url = f"https://assess.example.go.th/scorecards/verify?code={code}"
+    assert url in _link_targets(data)
+    # On one line, the code unbroken.
+    assert url in pdftotext(data, tmp_path).splitlines()[-1] or any(
+        url in line for line in pdftotext(data, tmp_path).splitlines()
+    )
+
+
+def test_without_the_sites_address_the_page_is_named_not_a_bare_path(app, published, tmp_path):
+    app.config["PUBLIC_URL"] = None
+    data, _ = _make(published, "en")
+    text = plain_text(data, tmp_path)
+    assert "at /scorecards/verify" not in text
+    assert "on this system's scorecard verification page: /scorecards/verify" in text
+    assert _link_targets(data) == []
+    code = json.loads(result_attachment(data))["scorecard"]["verification_code"]
+    assert f"Verification code: {code}" in text
+
+
+def _not_applicable(scene: Scene) -> str:
+    """Make the agency's first dimension one that does not apply to it (no score, no
+    level), as a dimension whose every question is not applicable is stored."""
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from assess.extensions import db
+
+    code = scene.questionnaire.dimensions[0].code
+    for stored in scene.response.results:
+        stored.dimensions = {**stored.dimensions, code: {"score": None, "level": None}}
+        flag_modified(stored, "dimensions")
+    db.session.commit()
+    return code
+
+
+def test_a_dimension_that_does_not_apply_is_not_drawn_as_zero(published, tmp_path):
+    _not_applicable(published)
+    result = for_response(published.response, peers_visible=True)
+    radar = result.radar()
+    assert radar["agency"][0] is None
+    # The peers' median and best stay: other agencies of the type have the dimension.
+    assert radar["median"][0] is not None
+    assert radar["best"][0] is not None
+    data = write_pdf(render.prepare(result, "en"))
+    text = plain_text(data, tmp_path)
+    assert "Not applicable" in text
+    assert "– · –" not in text
+    assert "Not scored" not in text
+
+
+def _layout_page(data: bytes, tmp_path, page: int) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "page.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return same_text(done.stdout)
+
+
+def test_the_overall_row_stays_with_the_last_dimension(published, tmp_path):
+    """With the change column, a Thai table once left its overall row alone on the next
+    page under a repeated header. Longer and longer round names (the change's, in the
+    overall box, and the round's, in the masthead) move the table down across the page's
+    end: the overall row is always on the last dimension's page."""
+    from assess.extensions import db
+
+    dims = published.questionnaire.dimensions
+    first_word = same_text(dims[-1].title.get("th")).split()[0]
+    last_row = re.compile(rf"^\s*{len(dims)}\s+{re.escape(first_word)}", re.MULTILINE)
+    result = for_response(published.response, peers_visible=True)
+    assert result.previous_round is not None  # the change column is there
+    overall_row = re.compile(
+        rf"^\s*ภาพรวม\s+{re.escape(render.thai.format_score(result.overall.score))}\s+[^·\s]",
+        re.MULTILINE,
+    )
+    previous, current = published.previous.name, published.round.name
+    words = " รอบทดสอบความยาวชื่อ"  # 20 characters
+    split_seen = set()
+    for step in range(18):
+        published.previous.name = previous + words * min(step, 8)
+        published.round.name = current + words * max(0, step - 8)
+        db.session.commit()
+        data, _ = _make(published, "th")
+        count = len(PdfReader(io.BytesIO(data)).pages)
+        pages = [_layout_page(data, tmp_path, n) for n in range(1, count + 1)]
+        with_last = [n for n, text in enumerate(pages) if last_row.search(text)]
+        with_overall = [n for n, text in enumerate(pages) if overall_row.search(text)]
+        assert with_last, step
+        assert with_overall[:1] == with_last[:1], (step, with_last, with_overall)
+        split_seen.add(with_last[0])
+    assert split_seen == {0, 1}  # the table ended on page 1, and on page 2
+
+
+def test_the_masthead_names_the_round_and_the_year_once(published, tmp_path):
+    """The kicker once gave the questionnaire's title, with its own fiscal year (2568),
+    beside the round's (2569); the facts said "ปีงบประมาณ | ปีงบประมาณ พ.ศ. 2569"."""
+    html = render.prepare(for_response(published.response, peers_visible=True), "th").html
+    kicker = html.split('<div class="kicker">', 1)[1].split("</div>", 1)[0]
+    assert kicker == published.round.title("th")
+    data, _ = _make(published, "th")
+    text = plain_text(data, tmp_path, page=1)
+    assert not re.search(r"ปีงบประมาณ\s+ปีงบประมาณ", text)
+    assert "แบบประเมิน" in text  # the questionnaire's title, labelled as such
+
+
+def test_no_text_runs_past_the_right_margin(published, tmp_path):
+    """The Thai header "เปลี่ยนแปลง" once overflowed its column into the margin."""
+    data, _ = _make(published, "th")
+    path = tmp_path / "card.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    right = 595.28 - 14 / 25.4 * 72  # A4, 14 mm margin
+    widest = max(float(x) for x in re.findall(r'xMax="([0-9.]+)"', done.stdout))
+    assert widest <= right + 0.5
+
+
+def test_the_percentile_is_explained_as_scoring_md_computes_it(published, tmp_path):
+    """scoring.md §7: (B + 0.5E)/N, ties counted as half, the agency among them."""
+    data, _ = _make(published, "en")
+    text = plain_text(data, tmp_path)
+    assert "at or below" not in text
+    assert "the share of them scoring below this agency, ties (this agency included) " in text
+
+
+def test_the_lift_sections_have_their_levels_colour(tmp_path):
+    """``.lift`` once set its grey border after ``.edge-N``: the level's colour was lost."""
+    from PIL import Image
+
+    html = (
+        '<html lang="en"><body><div class="lift edge-1"><div class="head">1. A</div>'
+        "</div></body></html>"
+    )
+    data = pdf.write_pdf(pdf.Prepared(html, b"{}", "scores.json", "card.pdf"))
+    path = tmp_path / "lift.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(path), str(tmp_path / "lift")], check=True)
+    image = Image.open(next(tmp_path.glob("lift-*.png"))).convert("RGB")
+    colours = {colour for _count, colour in image.getcolors(1_000_000)}
+    red = (0xC0, 0x39, 0x2B)  # .edge-1
+    assert any(sum(abs(a - b) for a, b in zip(c, red, strict=True)) < 12 for c in colours)
+
+
+def test_numbers_read_with_their_units_in_each_language():
+    assert render.with_unit("90", "ร้อยละ") == "ร้อยละ\u00a090"
+    assert render.with_unit("90", "%") == "90%"
+    assert render.with_unit("12", "services") == "12\u00a0services"
+    assert render.with_unit("3", "") == "3"
+
+
+def test_the_other_languages_name_says_its_language(published):
+    html = render.prepare(for_response(published.response, peers_visible=True), "en").html
+    assert f'<p class="other" lang="th">{published.a.name_th}</p>' in html
+    html = render.prepare(for_response(published.response, peers_visible=True), "th").html
+    assert f'<p class="other" lang="en">{published.a.name_en}</p>' in html
+
+
+def test_the_gate_pill_never_wraps():
+    css = (pdf.STYLESHEET).read_text(encoding="utf-8")
+    assert re.search(r"\.gate \{[^}]*white-space: nowrap", css)

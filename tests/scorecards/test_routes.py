@@ -88,6 +88,26 @@ def test_verification_page(client, scene):
     assert "alert-warning" in page
 
 
+def test_a_code_typed_in_lower_case_or_with_lookalike_digits_still_matches(client, scene):
+    """A reader copies the agency code in lower case, or types 0 for O, 1 for I, 8 for B
+    (base32 has none of those digits): the code is mended, never turned into another."""
+    scene.publish()
+    from flask import current_app
+
+    code = codes.verification_code(scene.response, current_app.config["SECRET_KEY"])
+    round_id, agency, mac = code.split(":")
+    typed = f"{round_id}:{agency.lower()}:{mac.replace('-', '').lower()}"
+    lookalike = mac.translate(str.maketrans({"O": "0", "I": "1", "B": "8"}))
+    assert lookalike != mac  # the test's secret gives a code with one of those letters
+    for other in (typed, f"{round_id}:{agency}:{lookalike}"):
+        page = client.get("/scorecards/verify", query_string={"code": other}).text
+        assert "alert-success" in page, other
+        # What the code vouches for, and what it does not.
+        assert "own scores and levels only" in page
+    assert codes.check(typed, current_app.config["SECRET_KEY"]) is scene.response
+    assert not set("018") & set(codes.parse(code)[2])  # the alphabet has no lookalikes
+
+
 def test_a_code_stops_matching_when_a_score_changes(scene):
     from flask import current_app
 

@@ -38,18 +38,42 @@ def test_well_formed_with_three_series_and_level_bands():
     assert [t.text for t in root.findall("s:text", NS)][-4:] == ["1", "2", "3", "4"]
 
 
+def _points(polygon: ET.Element) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in polygon.get("points").split()]
+
+
 def test_the_agency_polygon_follows_the_scores():
     root = ET.fromstring(_radar())  # noqa: S314  (our own SVG)
     agency = root.findall("s:polygon", NS)[-1]
-    points = [tuple(map(float, p.split(","))) for p in agency.get("points").split()]
+    points = _points(agency)
     cx = cy = 150.0
     radius = 150.0 - 26.0
+    # The dimension without a score (None: nothing of it applies) is skipped, not drawn
+    # at the centre: three vertices, none at the centre.
+    assert len(points) == 3
     assert points[0] == pytest.approx((cx, cy - radius * 0.5), abs=0.1)  # 50 on the up axis
-    assert points[2] == pytest.approx((cx, cy), abs=0.1)  # missing: at the centre
-    assert points[3] == pytest.approx((cx - radius, cy), abs=0.1)  # 100 on the left axis
-    # A missing score is drawn as a hollow marker.
+    assert points[2] == pytest.approx((cx - radius, cy), abs=0.1)  # 100 on the left axis
+    assert all(abs(x - cx) + abs(y - cy) > 1 for x, y in points)
+    # Markers only where there is a score.
     markers = [c for c in root.findall("s:circle", NS) if c.get("r") == "3.2"]
-    assert markers[2].get("fill") == "#ffffff"
+    assert len(markers) == 3
+
+
+def test_a_dimension_that_does_not_apply_keeps_the_peers_lines_and_a_grey_label():
+    root = ET.fromstring(_radar())  # noqa: S314  (our own SVG)
+    best, median = root.findall("s:polygon", NS)[-3:-1]
+    assert len(_points(best)) == 4  # the peers have a value on every axis: all kept
+    assert len(_points(median)) == 4
+    cx = cy = 150.0
+    radius = 150.0 - 26.0
+    below = _points(median)[2]  # 55 on the down axis
+    assert below == pytest.approx((cx, cy + radius * 0.55), abs=0.1)
+    rings = root.findall("s:circle[@class='na']", NS)
+    assert len(rings) == 1
+    assert rings[0].get("fill") == "#ffffff"
+    # Nothing drawn at the centre by any series.
+    for polygon in root.findall("s:polygon", NS)[-3:]:
+        assert all(abs(x - cx) + abs(y - cy) > 1 for x, y in _points(polygon))
 
 
 def test_without_peers_only_the_agency():
