@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -236,10 +236,11 @@ def unofficial(result: AgencyResults) -> str | None:
     if result.accepted:
         return None
     if response.status in ("draft", "returned", "not_started"):
+        thai_ = str(get_locale()) == "th"
         return _(
-            "%(status)s — %(completeness)s%% answered; these are not assessment results.",
+            "%(status)s — %(share)s answered; these are not assessment results.",
             status=status,
-            completeness=_completeness(response),
+            share=with_unit(_completeness(response), "ร้อยละ" if thai_ else "%"),
         )
     return _(
         "%(status)s — not yet accepted by the central office; these are not final "

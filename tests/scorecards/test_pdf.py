@@ -318,7 +318,7 @@ def test_a_thai_draft_says_so_beside_the_score(published):
     overall = html.split('<div class="overall">', 1)[1].split('<div class="label">', 1)[0]
     assert 'class="unofficial"' in overall
     assert "ร่าง" in overall  # the status in Thai
-    assert "50.0" in overall
+    assert "ตอบแล้วร้อยละ\u00a050.0" in overall  # "ร้อยละ" before the number, in Thai
 
 
 def test_an_accepted_response_has_no_such_warning(published, tmp_path):

@@ -102,8 +102,8 @@ def test_a_code_typed_in_lower_case_or_with_lookalike_digits_still_matches(clien
     for other in (typed, f"{round_id}:{agency}:{lookalike}"):
         page = client.get("/scorecards/verify", query_string={"code": other}).text
         assert "alert-success" in page, other
-        # What the code vouches for, and what it does not.
-        assert "own scores and levels only" in page
+        # What the code vouches for, and what it does not (in Thai, the default).
+        assert "รหัสนี้รับรองเฉพาะคะแนนและระดับของหน่วยงานเอง" in page
     assert codes.check(typed, current_app.config["SECRET_KEY"]) is scene.response
     assert not set("018") & set(codes.parse(code)[2])  # the alphabet has no lookalikes
 
