@@ -27,13 +27,14 @@ evaluated as they write.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
 from assess.extensions import db
 from assess.models import Response, Round
+from assess.services import writes
 from assess.services.errors import WrongState
 
 #: The advisory locks' first key: which kind of object the second key names.
@@ -91,28 +92,39 @@ def hold(response: Response, *, same_status: bool = False) -> None:
         db.session.expire(round_)
 
 
-def hold_for_save(response: Response) -> Any | None:
+class Held(NamedTuple):
+    """A response as it is once held: its revision and status."""
+
+    revision: int
+    status: str
+
+
+def hold_for_save(response: Response) -> Held | None:
     """Take the round (shared) and the response's row with one statement, and read the
     response's revision and status as they are now; ``None`` on SQLite (nothing to lock).
 
     An autosave checks its round's status in the revision claim, a later statement that
     sees what holds once the round is held.
     """
-    if not _postgresql():
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
         return None
     _mark_held(response.id)
-    return db.session.execute(_HOLD, {"r_id": response.id}).one()
+    # On the session's connection, without the ORM: one of an autosave's statements.
+    revision, status, _lock = writes.fetch_one(connection, _HOLD, {"r_id": response.id})
+    return Held(revision, status)
 
 
 #: The round's shared lock is taken as the response's row is read, before the row is locked
 #: (the function is computed by the scan, below the plan's LockRows): round, then response.
+_RESPONSE = Response.__table__
 _HOLD = (
     select(
-        Response.revision,
-        Response.status,
-        func.pg_advisory_xact_lock_shared(ROUND, Response.round_id),
+        _RESPONSE.c.revision,
+        _RESPONSE.c.status,
+        func.pg_advisory_xact_lock_shared(ROUND, _RESPONSE.c.round_id),
     )
-    .where(Response.id == bindparam("r_id"))
+    .where(_RESPONSE.c.id == bindparam("r_id"))
     .with_for_update()
 )
 

@@ -391,7 +391,7 @@ def _parse_stored_value(questionnaire: Questionnaire, code: str, value: Any) -> 
 
 def _recheck(
     response: Response,
-    held: Any,
+    held: locks.Held,
     revision: int | None,
     now: dt.datetime | None,
     check_state: bool,

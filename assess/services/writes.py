@@ -99,6 +99,40 @@ def run(connection: Connection, writes: Sequence[tuple[Executable, Params]]) -> 
     return _pipeline(connection, writes)
 
 
+def fetch_one(
+    connection: Connection, statement: Executable, params: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """The one row a small SELECT returns, in ``connection``'s transaction: on PostgreSQL
+    with psycopg straight through the driver, as the writes go (SQLAlchemy's work per
+    statement is most of what a one-row read costs the web worker); elsewhere through
+    SQLAlchemy. Cursor events see it as they see the writes."""
+    if not pipelined(connection):
+        return tuple(connection.execute(statement, params).one())  # type: ignore[arg-type]
+    import psycopg
+
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    compiled = _compiled(statement, frozenset(params), connection.dialect)
+    values = compiled.values(params)
+    dispatch = connection.dispatch
+    try:
+        with driver.cursor() as cursor:
+            dispatch.before_cursor_execute(connection, cursor, compiled.sql, values, None, False)
+            cursor.execute(compiled.sql, values)
+            dispatch.after_cursor_execute(connection, cursor, compiled.sql, values, None, False)
+            row = cursor.fetchone()
+    except psycopg.Error as exc:
+        gone = driver.closed
+        if gone:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            None, None, exc, psycopg.Error, connection_invalidated=gone, dialect=connection.dialect
+        ) from exc
+    if row is None:
+        raise LookupError("no row")
+    return tuple(row)
+
+
 def _pipeline(connection: Connection, writes: Sequence[tuple[Executable, Params]]) -> int:
     import psycopg
 
