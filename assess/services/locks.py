@@ -27,10 +27,13 @@ evaluated as they write.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assess.extensions import db
 from assess.models import Response, Round
@@ -145,3 +148,22 @@ def _mark_held(response_id: int) -> None:
     if found is None or found[0] is not transaction:
         found = db.session.info[_HELD] = (transaction, set())
     found[1].add(response_id)
+
+
+def move_status(obj: Response | Round, seen: Sequence[Any], status: str, refused: str) -> None:
+    """Set ``obj``'s status with an UPDATE conditional on ``seen`` (what the caller checked:
+    the status it saw, say): of two requests moving it at once, only the first does; the
+    other's transaction is rolled back and it gets :class:`WrongState` with ``refused``."""
+    try:
+        moved = db.session.execute(
+            update(type(obj))
+            .where(*seen)
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+    except OperationalError:
+        moved = 0  # SQLite: another transaction wrote since this one read
+    if moved != 1:
+        db.session.rollback()
+        raise WrongState(refused)
+    set_committed_value(obj, "status", status)

@@ -758,19 +758,12 @@ def set_status(
     seen = [Response.id == response.id, Response.status == old]
     if revision is not None:
         seen.append(Response.revision == revision)
-    try:
-        moved = db.session.execute(
-            update(Response)
-            .where(*seen)
-            .values(status=status)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-    except OperationalError:
-        moved = 0  # SQLite: another transaction wrote since this one read
-    if moved != 1:
-        db.session.rollback()
-        raise WrongState(_("the response changed meanwhile; reload the page and try again"))
-    set_committed_value(response, "status", status)
+    locks.move_status(
+        response,
+        seen,
+        status,
+        _("the response changed meanwhile; reload the page and try again"),
+    )
     audit.record("status", actor, response=response, old=old, new=status, detail=detail)
 
 

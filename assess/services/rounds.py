@@ -7,9 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import func, select
 
 from assess import i18n
 from assess.extensions import db
@@ -328,19 +326,12 @@ def move(
 def _claim_move(round_: Round, old: str, target: str) -> None:
     """Move the round from ``old`` to ``target``, if it is still ``old`` (SQLite, where
     nothing is locked: two moves at once, only the first); :class:`WrongState` otherwise."""
-    try:
-        moved = db.session.execute(
-            update(Round)
-            .where(Round.id == round_.id, Round.status == old)
-            .values(status=target)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-    except OperationalError:
-        moved = 0  # SQLite: another transaction wrote since this one read
-    if moved != 1:
-        db.session.rollback()
-        raise WrongState(_("the round changed meanwhile; reload the page and try again"))
-    set_committed_value(round_, "status", target)
+    locks.move_status(
+        round_,
+        [Round.id == round_.id, Round.status == old],
+        target,
+        _("the round changed meanwhile; reload the page and try again"),
+    )
 
 
 def open_disputes(round_: Round) -> int:
