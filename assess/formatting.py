@@ -8,6 +8,10 @@ from flask_babel import ngettext
 
 KIB = 1024
 MIB = 1024 * 1024
+#: Units written before the number in Thai ("ร้อยละ 90", never "90 ร้อยละ").
+UNITS_BEFORE = frozenset({"ร้อยละ"})
+#: Units written right after the number, without a space ("90%").
+UNITS_ATTACHED = frozenset({"%"})
 
 
 def file_size(size: int | None) -> str:
@@ -23,3 +27,16 @@ def file_size(size: int | None) -> str:
     if size < MIB:
         return f"{math.ceil(size / KIB):,} KB"
     return f"{size / MIB:,.1f} MB"
+
+
+def with_unit(number: str, unit: str) -> str:
+    """A number with its unit as each language writes it: "ร้อยละ 90" (Thai puts ร้อยละ
+    first), "90%", "12 services". The space is a no-break one: the two never split across
+    lines."""
+    if not unit:
+        return number
+    if unit in UNITS_BEFORE:
+        return f"{unit}\u00a0{number}"
+    if unit in UNITS_ATTACHED:
+        return f"{number}{unit}"
+    return f"{number}\u00a0{unit}"

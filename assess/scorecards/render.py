@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_request_context, render_template, request
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from assess import levels, thai
+from assess import i18n, levels, thai
+from assess.formatting import with_unit
 from assess.labels import AGENCY_TYPE, RESPONSE_STATUS, ROUND_STATUS
 from assess.models import Response, utcnow
 from assess.questionnaires.answers import AnswerValue
@@ -45,10 +46,6 @@ LANGUAGES = ("th", "en")
 LIFT_STEPS = 3
 #: The public page that checks a verification code (:func:`assess.scorecards.routes.verify`).
 VERIFY_PATH = "/scorecards/verify"
-#: Units written before the number in Thai ("ร้อยละ 90", never "90 ร้อยละ").
-UNITS_BEFORE = frozenset({"ร้อยละ"})
-#: Units written right after the number, without a space ("90%").
-UNITS_ATTACHED = frozenset({"%"})
 
 __all__ = ["LANGUAGES", "Prepared", "prepare", "scorecard", "write_pdf"]
 
@@ -167,19 +164,6 @@ def _answer_text(
     return str(best)
 
 
-def with_unit(number: str, unit: str) -> str:
-    """A number with its unit as each language writes it: "ร้อยละ 90" (Thai puts ร้อยละ
-    first), "90%", "12 services". The space is a no-break one: the two never split across
-    lines."""
-    if not unit:
-        return number
-    if unit in UNITS_BEFORE:
-        return f"{unit}\u00a0{number}"
-    if unit in UNITS_ATTACHED:
-        return f"{number}{unit}"
-    return f"{number}\u00a0{unit}"
-
-
 def _lifts(result: AgencyResults, lang: str) -> list[dict[str, Any]]:
     """What would lift each dimension: the steps of the path to the next level first."""
     _own, answers = answer_sets(result.response)
@@ -236,25 +220,16 @@ def unofficial(result: AgencyResults) -> str | None:
     if result.accepted:
         return None
     if response.status in ("draft", "returned", "not_started"):
-        thai_ = str(get_locale()) == "th"
         return _(
             "%(status)s — %(share)s answered; these are not assessment results.",
             status=status,
-            share=with_unit(_completeness(response), "ร้อยละ" if thai_ else "%"),
+            share=with_unit(response.completeness, "ร้อยละ" if i18n.language() == "th" else "%"),
         )
     return _(
         "%(status)s — not yet accepted by the central office; these are not final "
         "assessment results.",
         status=status,
     )
-
-
-def _completeness(response: Response) -> str:
-    """The share of the required questions answered, one decimal ("50.0")."""
-    try:
-        return f"{float(response.completeness or 0):.1f}"
-    except ValueError:
-        return str(response.completeness)
 
 
 def context(
@@ -295,7 +270,7 @@ def context(
         "questionnaire_title": questionnaire.title.get(lang),
         "response_status": str(RESPONSE_STATUS.get(result.response.status, result.response.status)),
         "unofficial": unofficial(result),
-        "completeness": _completeness(result.response),
+        "completeness": result.response.completeness,
         "questionnaire_key": questionnaire.key,
         "overall": _row(result, result.overall, lang, None),
         "overall_description": (

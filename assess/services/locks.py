@@ -44,26 +44,25 @@ from assess.services.errors import WrongState
 ROUND = 0x726E64  # "rnd"
 
 
-def _postgresql() -> bool:
-    return db.session.connection().dialect.name == "postgresql"
+def _lock_round(function: Any, round_id: int) -> bool:
+    """Take round ``round_id``'s advisory lock with ``function`` (PostgreSQL); whether it
+    was taken."""
+    if db.session.connection().dialect.name != "postgresql":
+        return False
+    db.session.execute(select(function(ROUND, round_id)))
+    return True
 
 
 def share_round(round_id: int) -> bool:
     """Take round ``round_id``'s lock in shared mode (PostgreSQL); whether it was taken.
     (A response's change takes it with :func:`hold`.)"""
-    if not _postgresql():
-        return False
-    db.session.execute(select(func.pg_advisory_xact_lock_shared(ROUND, round_id)))
-    return True
+    return _lock_round(func.pg_advisory_xact_lock_shared, round_id)
 
 
 def own_round(round_id: int) -> bool:
     """Take round ``round_id``'s lock exclusively, for a move (PostgreSQL); whether it was
     taken."""
-    if not _postgresql():
-        return False
-    db.session.execute(select(func.pg_advisory_xact_lock(ROUND, round_id)))
-    return True
+    return _lock_round(func.pg_advisory_xact_lock, round_id)
 
 
 def hold(response: Response, *, same_status: bool = False) -> None:
@@ -77,7 +76,7 @@ def hold(response: Response, *, same_status: bool = False) -> None:
     they need on what holds now (a response started meanwhile by another tab is still a
     draft one may attach evidence to).
     """
-    if _held(response.id):
+    if held(response.id):
         return
     db.session.flush()
     seen = response.__dict__.get("status")  # what the request saw, if it looked
@@ -135,7 +134,8 @@ _HOLD = (
 _HELD = "assess.locks.held"
 
 
-def _held(response_id: int) -> bool:
+def held(response_id: int) -> bool:
+    """Whether this transaction holds the response already (:func:`hold`)."""
     found = db.session.info.get(_HELD)
     return (
         found is not None and found[0] is db.session().get_transaction() and response_id in found[1]

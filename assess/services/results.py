@@ -57,6 +57,7 @@ from assess.scoring.engine import (
     score_response,
     visibility,
 )
+from assess.services import locks
 from assess.services.questionnaires import questionnaire_of
 from assess.services.reports import core_rows
 
@@ -175,7 +176,8 @@ def recompute(response: Response, *, questionnaire: Questionnaire | None = None)
     :func:`rescore` and :func:`result_writes`.
     """
     db.session.flush()
-    lock_responses(Response.id == response.id)
+    if not locks.held(response.id):  # (a verified value holds it already)
+        lock_responses(Response.id == response.id)
     # Read again (under the lock, on PostgreSQL): another request may have changed them
     # since this one read them, a second reviewer's verified value say.
     db.session.expire(response, ["answers", "evidence", "verified"])

@@ -308,7 +308,14 @@ def move(
                 )
             )
     old = round_.status
-    _claim_move(round_, old, target)
+    # Only from the status seen (SQLite, where nothing is locked: of two moves at once,
+    # only the first).
+    locks.move_status(
+        round_,
+        [Round.id == round_.id, Round.status == old],
+        target,
+        _("the round changed meanwhile; reload the page and try again"),
+    )
     if target == "open":
         round_.opened_at = now
     elif target == "closed":
@@ -321,17 +328,6 @@ def move(
     if target == "preliminary":
         new = {"status": target, "disputes_close_on": round_.disputes_close_on.isoformat()}  # type: ignore[union-attr]
     audit.record(f"round.{target}", actor, round=round_, old=old, new=new)
-
-
-def _claim_move(round_: Round, old: str, target: str) -> None:
-    """Move the round from ``old`` to ``target``, if it is still ``old`` (SQLite, where
-    nothing is locked: two moves at once, only the first); :class:`WrongState` otherwise."""
-    locks.move_status(
-        round_,
-        [Round.id == round_.id, Round.status == old],
-        target,
-        _("the round changed meanwhile; reload the page and try again"),
-    )
 
 
 def open_disputes(round_: Round) -> int:
