@@ -115,7 +115,7 @@ def days_left(deadline: dt.date | None, today: dt.date | None = None) -> int | N
 def init_app(app: Any) -> None:
     """Register the formatting functions as Jinja filters, in the request's language."""
     from assess.app import current_language
-    from assess.formatting import file_size
+    from assess.formatting import UNITS_BEFORE, file_size, with_unit
 
     app.jinja_env.filters["be_date"] = lambda d, long=False: format_date(
         d, current_language(), long
@@ -125,4 +125,6 @@ def init_app(app: Any) -> None:
     app.jinja_env.filters["score"] = format_score
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["file_size"] = file_size
+    app.jinja_env.filters["with_unit"] = with_unit
+    app.jinja_env.tests["unit_first"] = lambda unit: unit in UNITS_BEFORE
     app.jinja_env.globals["days_left"] = days_left

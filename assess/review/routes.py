@@ -32,6 +32,7 @@ from assess import i18n, provinces, thai
 from assess.app import carried_args, current_language
 from assess.auth import central_required
 from assess.extensions import db
+from assess.formatting import with_unit
 from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     AGENCY_TYPES,
@@ -767,8 +768,8 @@ def show_value(question: Question, value: AnswerValue | None, lang: str) -> Show
         return Shown(items=[_("Yes") if value else _("No")])
     if question.type is QuestionType.NUMBER:
         assert isinstance(value, Decimal)
-        unit = f" {question.unit.get(lang)}" if question.unit else ""
-        return Shown(items=[f"{format(value, 'f')}{unit}"])
+        unit = question.unit.get(lang) if question.unit else ""
+        return Shown(items=[with_unit(format(value, "f"), unit)])
     return Shown(items=[str(value)], long=True)
 
 

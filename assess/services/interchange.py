@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from assess import i18n
 from assess.extensions import db
+from assess.formatting import with_unit
 from assess.labels import RESPONSE_STATUS
 from assess.models import Response, Round, User
 from assess.questionnaires import Questionnaire
@@ -440,10 +441,16 @@ def _choices(question: Any, lang: str) -> str:
     if question.type is QuestionType.YESNO:
         return "yes = ใช่\nno = ไม่ใช่" if lang == "th" else "yes / no"
     if question.type is QuestionType.NUMBER:
-        low = "" if question.min is None else f"{question.min}"
-        high = "" if question.max is None else f"{question.max}"
-        unit = f" {question.unit.get(lang)}" if question.unit else ""
-        return f"{low} – {high}{unit}".strip()
+        unit = question.unit.get(lang) if question.unit else ""
+        if question.min is not None and question.max is not None:
+            span = f"{question.min} – {question.max}"
+        elif question.min is not None:
+            span = f"≥ {question.min}"
+        elif question.max is not None:
+            span = f"≤ {question.max}"
+        else:
+            return unit
+        return with_unit(span, unit)
     return ""
 
 
@@ -470,7 +477,14 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
                 TYPES_TH.get(question.type.value, question.type.value)
                 if lang == "th"
                 else question.type.value,
-                _choices(question, lang) + (f"\n{CSV_NA} = {na}" if question.allow_na else ""),
+                "\n".join(
+                    part
+                    for part in (
+                        _choices(question, lang),
+                        f"{CSV_NA} = {na}" if question.allow_na else "",
+                    )
+                    if part
+                ),
                 to_csv_cell(answers.get(question.code)),
                 question.help.get(lang) if question.help else "",
             ]

@@ -40,6 +40,7 @@ from assess import i18n, labels, levels, thai
 from assess.app import carried_args, current_language
 from assess.errors import wants_json
 from assess.extensions import db, login
+from assess.formatting import with_unit
 from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
@@ -450,8 +451,7 @@ def _describe(question: Question, value: Any, lang: str) -> str:
             names.append(option.label.get(lang) if option else str(item))
         return ", ".join(names)
     if question.type is QuestionType.NUMBER:
-        unit = f" {question.unit.get(lang)}" if question.unit else ""
-        return _number_text(value) + unit
+        return with_unit(_number_text(value), question.unit.get(lang) if question.unit else "")
     return str(value)
 
 

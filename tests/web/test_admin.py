@@ -599,6 +599,8 @@ def test_version_view_is_readable(client, auth, world, people):
     assert "service.service_count &gt; 0" in html  # show_if source text
     assert "linear from 30" in html  # number scoring in words
     assert "Initial" in html  # level names (the user reads English)
+    assert "Range: 0 – 100%" in html  # a number's range with its unit, as English writes it
+    assert "Range: 1 – …\u00a0people" in html
     assert "Round using 2569" in page_of(client, "/central/questionnaires")
     source = client.get(f"/central/questionnaires/{version.id}/source")
     assert source.get_data() == version.content.encode()

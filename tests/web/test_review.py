@@ -7,6 +7,7 @@ import csv
 import io
 import random
 import re
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -808,3 +809,27 @@ def test_the_monitor_and_review_name_provinces_in_the_readers_language(client, a
     assert "MOF-RD" not in by_thai.split("<tbody>")[-1]
     review = page_of(client, f"{base}/responses/MOF-RD")
     assert " · กรุงเทพมหานคร" in review
+
+
+def test_numbers_are_written_with_their_unit_as_each_language_does(client, auth, scene):
+    """Thai writes ร้อยละ before the number ("ร้อยละ 45.5"), English "45.5%": in the answers
+    shown and beside the verified-value field."""
+    submit(scene.response, scene.coordinator)
+    stored = responses.current_json(scene.response)
+    number = format(Decimal(str(stored["mgmt.process_digital"])), "f")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    auth.login("reviewer@example.go.th")
+    section = page_of(client, url).split('id="q-mgmt.process_digital"')[1].split("</li>\n")[0]
+    assert f"{number}%" in section
+    scene.reviewer.language = "th"
+    db.session.commit()
+    html = page_of(client, url)
+    section = html.split('id="q-mgmt.process_digital"')[1].split("</li>\n")[0]
+    assert f"ร้อยละ\u00a0{number}" in section
+    assert f"{number} ร้อยละ" not in section
+    # The field's unit reads before the box in Thai, as the number is read aloud.
+    field = html.split('id="q-mgmt.process_digital"')[1].split("</form>")[0]
+    assert field.index('input-group-text">ร้อยละ<') < field.index('name="value"')
+    # Other units follow the number.
+    count = html.split('id="q-service.service_count"')[1].split("</form>")[0]
+    assert count.index('name="value"') < count.index('input-group-text">งานบริการ<')

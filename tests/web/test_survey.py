@@ -1076,3 +1076,53 @@ def test_an_autosave_runs_eight_statements_at_most(s: Setup, client) -> None:  #
     assert s.stored()["people.headcount"] == 120
     assert s.stored()["people.trained_share"] == 95
     assert s.stored()["people.digital_staff"] == 12
+
+
+def test_answer_page_header_says_until_when_and_how_many_days_are_left(client, world, auth):
+    today = dt.datetime.now(BANGKOK).date()
+    setup = Setup(world, auth, closes_on=today + dt.timedelta(days=3))
+    header = text(client.get(setup.url("answer/mgmt"))).split('id="response-status"')[0]
+    assert "(until the end of the day, Bangkok time)" in header
+    assert "3 days left." in header
+    setup.round.closes_on = today
+    db.session.commit()
+    header = text(client.get(setup.url("answer/mgmt"))).split('id="response-status"')[0]
+    assert "Last day today." in header
+    # Far from the deadline the header stays quiet: the date and the time of day only.
+    setup.round.closes_on = today + dt.timedelta(days=30)
+    db.session.commit()
+    header = text(client.get(setup.url("answer/mgmt"))).split('id="response-status"')[0]
+    assert "(until the end of the day, Bangkok time)" in header
+    assert "days left" not in header
+
+
+def test_numbers_are_written_with_their_unit_as_each_language_does(client, s):
+    """The answers a stale form did not save are listed as "45.5%" in English and
+    "ร้อยละ 45.5" in Thai (ร้อยละ comes first), and the Thai field puts ร้อยละ before its box."""
+    assert save(client, s, {"mgmt.leadership": 4}, revision=0).status_code == 200
+    one = card(text(client.post(s.url("answer/mgmt"), data=mgmt_form(0))), "mgmt.process_digital")
+    assert "45.5%" in one
+    s.user.language = "th"
+    db.session.commit()
+    html = text(client.post(s.url("answer/mgmt"), data=mgmt_form(0)))
+    one = card(html, "mgmt.process_digital")
+    assert "ร้อยละ\u00a045.5" in one
+    assert one.index('input-group-text">ร้อยละ<') < one.index('id="i-mgmt.process_digital"')
+    count = card(text(client.get(s.url("answer/service"))), "service.service_count")
+    assert count.index('id="i-service.service_count"') < count.index('input-group-text">งานบริการ<')
+
+
+def test_the_workbook_writes_ranges_with_their_unit(client, s):
+    def hints() -> dict[str, str]:
+        sheet = load_workbook(io.BytesIO(client.get(s.url("workbook.xlsx")).data))["answers"]
+        return {row[0].value: row[4].value for row in sheet.iter_rows(min_row=2)}
+
+    english = hints()
+    assert english["mgmt.process_digital"] == "0 – 100%"
+    assert english["opendata.open_datasets"] == "≥ 0\u00a0datasets"
+    assert english["mgmt.pmqa_level"].endswith("\n#NA = N/A")
+    s.user.language = "th"
+    db.session.commit()
+    thai = hints()
+    assert thai["mgmt.process_digital"] == "ร้อยละ\u00a00 – 100"
+    assert thai["people.headcount"] == "≥ 1\u00a0คน"
