@@ -321,6 +321,30 @@ class Response(db.Model):
         return f"<Response round={self.round_id} agency={self.agency_id} {self.status}>"
 
 
+class ResponseAgency(db.Model):
+    """An agency's record as a round's results show it, kept when the results come out
+    (preliminary or final) and never changed after: an agency edited later (another type,
+    parent, province, tags or name) moves the rounds under way, not the groups, ranks,
+    medians and names of results already out, so that a published round exported again
+    gives the same files and a scorecard's verification code the same content. A response
+    without one (a round not yet out) shows its agency's record as it is now."""
+
+    __tablename__ = "response_agency"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    name_th: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(30))
+    # The parent's code and names as they were ("" for none).
+    parent_code: Mapped[str] = mapped_column(String(40))
+    parent_name_th: Mapped[str] = mapped_column(String(300))
+    parent_name_en: Mapped[str] = mapped_column(String(300))
+    province: Mapped[str] = mapped_column(String(100))
+    tags: Mapped[list[str]] = mapped_column(JSON)
+
+
 class Answer(db.Model):
     """One answer, as its JSON interchange value (questionnaire-format.md)."""
 

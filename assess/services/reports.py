@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import sys
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from assess.extensions import db
 from assess.heap import without_collection
-from assess.models import Agency, QuestionnaireVersion, Response, Result, Round
+from assess.models import Agency, QuestionnaireVersion, Response, ResponseAgency, Result, Round
 from assess.questionnaires import Questionnaire
 from assess.scoring.benchmark import BENCHMARK_COLUMNS, benchmark, level_distribution
 from assess.scoring.trend import TREND_COLUMNS, hundredths_table, prior_table, trend_of_priors
@@ -527,26 +527,42 @@ def _status_of(mark: str) -> str:
     return mark.split("|", 2)[1]
 
 
+def shown_records() -> tuple[tuple[Any, ...], Callable[[Select[Any]], Select[Any]]]:
+    """The agency record a round's results show, as columns: names, type, parent's code and
+    names, province, and tags as JSON text, no value missing. It is the record kept when
+    the round's results came out (:class:`~assess.models.ResponseAgency`), else the agency's
+    as it is now. With it, what adds the joins it needs to a select of the round's responses
+    joined to their agencies."""
+    parent = aliased(Agency)
+    kept = aliased(ResponseAgency)
+    columns = (
+        func.coalesce(kept.name_th, Agency.name_th),
+        func.coalesce(kept.name_en, Agency.name_en),
+        func.coalesce(kept.type, Agency.type),
+        func.coalesce(kept.parent_code, parent.code, ""),
+        func.coalesce(kept.parent_name_th, parent.name_th, ""),
+        func.coalesce(kept.parent_name_en, parent.name_en, ""),
+        func.coalesce(kept.province, Agency.province, ""),
+        cast(func.coalesce(kept.tags, Agency.tags), Text),
+    )
+
+    def joined(query: Select[Any]) -> Select[Any]:
+        return query.outerjoin(parent, Agency.parent_id == parent.id).outerjoin(
+            kept, kept.response_id == Response.id
+        )
+
+    return columns, joined
+
+
 def _with_records(round_id: int, *columns: Any) -> Select[*tuple[Any, ...]]:
     """The round's responses, one row per agency: ``columns``, then the agency's record as
-    an agency table row holds it (:data:`_RECORD`, no value missing) but its tags as JSON
-    text."""
-    parent = aliased(Agency)
-    return (
-        select(
-            *columns,
-            Agency.name_th,
-            Agency.name_en,
-            Agency.type,
-            func.coalesce(parent.code, ""),
-            func.coalesce(parent.name_th, ""),
-            func.coalesce(parent.name_en, ""),
-            func.coalesce(Agency.province, ""),
-            cast(Agency.tags, Text),
-        )
+    an agency table row holds it (:data:`_RECORD`, no value missing; :func:`shown_records`)
+    but its tags as JSON text."""
+    record, joined = shown_records()
+    return joined(
+        select(*columns, *record)
         .select_from(Response)
         .join(Agency, Response.agency_id == Agency.id)
-        .outerjoin(parent, Agency.parent_id == parent.id)
         .where(Response.round_id == round_id)
     )
 

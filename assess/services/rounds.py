@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import aliased
 
 from assess import i18n
 from assess.extensions import db
@@ -17,6 +18,7 @@ from assess.models import (
     Dispute,
     QuestionnaireVersion,
     Response,
+    ResponseAgency,
     Round,
     User,
     utcnow,
@@ -324,10 +326,42 @@ def move(
         round_.preliminary_at = now
     else:
         round_.published_at = now
+    if target in ("preliminary", "published"):
+        keep_agency_records(round_)
     new: object = target
     if target == "preliminary":
         new = {"status": target, "disputes_close_on": round_.disputes_close_on.isoformat()}  # type: ignore[union-attr]
     audit.record(f"round.{target}", actor, round=round_, old=old, new=new)
+
+
+def keep_agency_records(round_: Round) -> None:
+    """Keep the record of each agency of the round as its results show it
+    (:class:`ResponseAgency`), where none is kept yet: from now on the round's groups, ranks
+    and names are those of this moment, whatever later edits of the agency list say. One
+    statement, whatever the round's size."""
+    parent = aliased(Agency)
+    kept = select(ResponseAgency.response_id).where(ResponseAgency.response_id == Response.id)
+    records = (
+        select(
+            Response.id,
+            Agency.name_th,
+            Agency.name_en,
+            Agency.type,
+            func.coalesce(parent.code, ""),
+            func.coalesce(parent.name_th, ""),
+            func.coalesce(parent.name_en, ""),
+            func.coalesce(Agency.province, ""),
+            Agency.tags,
+        )
+        .join(Agency, Response.agency_id == Agency.id)
+        .outerjoin(parent, Agency.parent_id == parent.id)
+        .where(Response.round_id == round_.id, ~kept.exists())
+    )
+    columns = (
+        "response_id", "name_th", "name_en", "type", "parent_code", "parent_name_th",
+        "parent_name_en", "province", "tags",
+    )  # fmt: skip
+    db.session.execute(insert(ResponseAgency).from_select(columns, records))
 
 
 def open_disputes(round_: Round) -> int:

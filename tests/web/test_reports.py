@@ -565,7 +565,8 @@ def test_an_edited_agency_shows_once_the_cache_rechecks(reviewer, scene, monkeyp
 def test_an_edited_agency_keeps_what_the_accepted_results_make(scene, monkeypatch):
     """An agency renamed, in both rounds: the dashboard's names and filter choices are made
     again, but its trend and flags (made of the accepted responses' scores alone, in both
-    rounds) are kept, and equal those of a dashboard made anew."""
+    rounds) are kept, and equal those of a dashboard made anew. The previous round, published,
+    keeps the record its results came out with: its tables stand."""
     first = cache.dashboard(scene.round)
     made = (first.trend, first.overall_change, first.flag_kinds(0, 0))
     assert first.names("en")["LAO-D"] == "Delta Municipality"
@@ -574,7 +575,8 @@ def test_an_edited_agency_keeps_what_the_accepted_results_make(scene, monkeypatc
     monkeypatch.setattr(cache, "RECHECK", 0.0)
     again = cache.dashboard(scene.round)
     assert again.data is not first.data
-    assert again.before is not first.before
+    assert again.before is first.before
+    assert first.before.agencies.loc["LAO-D", "name_en"] == "Delta Municipality"
     assert again.names("en")["LAO-D"] == "Delta City"
     assert all(
         kept is now
