@@ -682,12 +682,26 @@ def answers_import_command(round_id: str, file: Path, status: str | None) -> Non
 @click.argument("round_id", metavar="ROUND")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-def answers_export_command(round_id: str, fmt: str, output: Path | None) -> None:
-    """Export ROUND's answers in an interchange form."""
+@click.option(
+    "--verified",
+    is_flag=True,
+    help="The answers as verified: each reviewer's verified value in place of the agency's "
+    "answer (the agency's answer where there is none). `assess questionnaire score` on this "
+    "file gives the verified scores of `assess scores ROUND`.",
+)
+def answers_export_command(round_id: str, fmt: str, output: Path | None, verified: bool) -> None:
+    """Export ROUND's answers in an interchange form.
+
+    \b
+    Without --verified: every started response's answers as the agency gave them
+    (self-assessed), the form `assess answers import` takes back; scoring them gives
+    `assess scores ROUND --self`.
+    With --verified: the answers as verified; scoring them gives `assess scores ROUND`.
+    """
     from assess.services import interchange
 
     _needs_output(fmt, output)
-    data = interchange.export_round(_round(round_id), fmt)
+    data = interchange.export_round(_round(round_id), fmt, verified=verified)
     if output is not None:
         output.write_bytes(data)
     else:

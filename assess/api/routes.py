@@ -406,10 +406,15 @@ def put_verified(body: dict[str, Any], round_id: int, agency_code: str, question
 def scores(query: dict[str, Any], round_id: int) -> Any:
     """Verified scores of the round's responses, as ``assess scores --format json``.
 
-    Coordinators see their own agency's record until the round is published, then all;
-    until the round's results are out (preliminary), their own record is self-assessed: a
-    reviewer's verified values are not shown before the central office releases them.
-    ``?agency=``: that agency's record alone (404 if the caller sees no such agency).
+    The central office sees every response's record. Coordinators see their own agency's
+    record until the round is published, then the accepted responses' records and their
+    own (another agency's draft or submission is not a result of the round); until the
+    round's results are out (preliminary), their own record is self-assessed: a reviewer's
+    verified values are not shown before the central office releases them. When the round
+    anonymises other agencies, those are under their anonymous ids, and a measure's score
+    and level are ``null`` for one of them when fewer than five agencies of its type (or of
+    all) are scored on that measure. ``?agency=``: that agency's record alone (404 if the
+    caller sees no such agency).
     """
     user = _user()
     round_ = _round()
@@ -418,6 +423,8 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
     if not user.is_central and round_.status != "published":
         assert user.agency_id is not None
         mine = {user.agency_id}
+    # After publication a coordinator sees the accepted responses and its own.
+    others_accepted_only = not user.is_central and mine is None
     hidden = mine is None and _peers_hidden(round_)
     if agency is not None and not hidden:
         # Its record alone read (all of them take some 0.3 s at 8,000 agencies).
@@ -426,12 +433,18 @@ def scores(query: dict[str, Any], round_id: int) -> Any:
         mine = {found.id} if found is not None and visible else set()
     verified = user.is_central or rounds.results_visible(round_)
     rows = results.score_records(round_, verified=verified, agency_ids=mine)
+    own = user.agency.code if user.agency is not None else None
+    if others_accepted_only:
+        rows = [row for row in rows if row["status"] == "accepted" or row["agency"] == own]
     if hidden:
         accepted = [row["agency"] for row in rows if row["status"] == "accepted"]
         ids = _anonymous_ids(round_, accepted)
         if len(accepted) < MIN_ANONYMOUS_GROUP:
             # So few that their scores would tell who is who: the caller's own record alone.
             ids = {code: name for code, name in ids.items() if code == name}
+        # A small group's scores beside its members' types would give back the figures
+        # the benchmark leaves out: blanked, the caller's own never.
+        rows = exports.without_withheld_scores(rows, _withheld(round_))
         rows = exports.anonymised(rows, ids, ("agency",))
     return _json_rows(_of_agency(rows, agency))
 
@@ -472,6 +485,9 @@ def benchmark_rows(query: dict[str, Any], round_id: int) -> Any:
         frame = frame[frame["n"] >= MIN_ANONYMOUS_GROUP]
     rows = reports.records(frame, BENCHMARK_COLUMNS)
     if ids is not None:
+        # Another agency's score of a measure in a small group of its type, under its id,
+        # would give the group back (by ``all``): left out, as in the package.
+        rows = exports.without_withheld_rows(rows, _withheld(round_, data))
         rows = exports.anonymised(rows, ids, exports.BENCHMARK_ORDER)
     return _json_rows(rows)
 
@@ -491,6 +507,17 @@ def _peers_hidden(round_: Round) -> bool:
     """Whether the caller sees other agencies only anonymised (a coordinator, in a round
     that anonymises peers)."""
     return bool(round_.anonymise_peers) and not _user().is_central
+
+
+def _withheld(round_: Round, data: reports.RoundResults | None = None) -> dict[str, frozenset[str]]:
+    """Per other agency, the measures an anonymised reply leaves out
+    (:func:`exports.withheld_scores`, the rule of the open-data package); never any of the
+    caller's own agency."""
+    withheld = exports.withheld_scores(data if data is not None else cache.round_results(round_))
+    agency = _user().agency
+    if agency is not None:
+        withheld.pop(agency.code, None)
+    return withheld
 
 
 def _anonymous_ids(round_: Round, codes: list[str]) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Downloads of a round for the central office: answers, scores and benchmarks as CSV and
-XLSX, answers as JSON, and the open-data package as a ZIP.
+XLSX, answers as JSON, the answers as verified (JSON, CSV), the list of verified values
+(CSV, XLSX), and the open-data package as a ZIP.
 
 Views are thin: the tables and files come from :mod:`assess.services.exports`. CSV here is
 for Excel users: UTF-8 with a byte-order mark, CRLF line ends, and text that would start a
@@ -9,7 +10,7 @@ file, so a link names exactly what it downloads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Response as HttpResponse
@@ -51,11 +52,11 @@ def download(data: bytes | Iterable[bytes], mimetype: str, filename: str) -> Htt
 
 
 def _table(
-    columns: list[str], rows: list[list[Any]], fmt: str, filename: str, sheet: str
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, filename: str, sheet: str
 ) -> HttpResponse:
     """A table as the CSV for Excel users or as a workbook."""
     if fmt == "csv":
-        # Streamed: the rows are already made, so the download starts at once.
+        # Streamed: the rows are made (or already made), so the download starts at once.
         return download(exports.csv_chunks(columns, rows), CSV, f"{filename}.csv")
     return download(
         exports.xlsx_bytes([exports.Sheet(sheet, columns, rows)]), XLSX, f"{filename}.xlsx"
@@ -161,6 +162,51 @@ def _answers(round_: Round, fmt: str) -> HttpResponse:
         return download(interchange.export_round(round_, "xlsx"), XLSX, f"{filename}.xlsx")
     columns, rows = exports.answers_table(round_)
     return _table(columns, rows, fmt, filename, "answers")
+
+
+# The answers as verified (a reviewer's verified value in place of the agency's answer):
+# scoring them gives the published, verified scores. And the verified values themselves,
+# with their reasons, for auditors.
+
+
+@bp.route("/rounds/<int:round_id>/exports/answers-verified.json", endpoint="answers_verified_json")
+@central_required
+def answers_verified_json(round_id: int) -> HttpResponse:
+    """Every response's answers as verified, exactly as ``assess answers export --verified
+    --format json``."""
+    round_ = _round_or_404(round_id)
+    data = interchange.export_round(round_, "json", verified=True)
+    return download(data, JSON, f"round-{round_.id}-answers-verified.json")
+
+
+@bp.route("/rounds/<int:round_id>/exports/answers-verified.csv", endpoint="answers_verified_csv")
+@central_required
+def answers_verified_csv(round_id: int) -> HttpResponse:
+    """Every response's answers as verified, CSV for Excel (text answers neutralised),
+    written row by row as it downloads."""
+    round_ = _round_or_404(round_id)
+    columns, rows = exports.verified_answers_table(round_)
+    return _table(columns, rows, "csv", f"round-{round_.id}-answers-verified", "answers")
+
+
+@bp.route("/rounds/<int:round_id>/exports/verified-values.csv", endpoint="verified_values_csv")
+@central_required
+def verified_values_csv(round_id: int) -> HttpResponse:
+    """One row per verified value (with the agency's own value, the reason, the reviewer
+    and the time), CSV for Excel."""
+    return _verified_values(_round_or_404(round_id), "csv")
+
+
+@bp.route("/rounds/<int:round_id>/exports/verified-values.xlsx", endpoint="verified_values_xlsx")
+@central_required
+def verified_values_xlsx(round_id: int) -> HttpResponse:
+    """One row per verified value, as a workbook."""
+    return _verified_values(_round_or_404(round_id), "xlsx")
+
+
+def _verified_values(round_: Round, fmt: str) -> HttpResponse:
+    columns, rows = exports.verified_values_table(round_)
+    return _table(columns, rows, fmt, f"round-{round_.id}-verified-values", "verified values")
 
 
 @bp.route("/rounds/<int:round_id>/exports/datapackage.zip", endpoint="datapackage")

@@ -37,8 +37,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from flask import current_app
@@ -407,6 +408,21 @@ def answers_table(round_: Round) -> tuple[list[str], list[list[Any]]]:
     return (lines[0], lines[1:]) if lines else (["agency", "status"], [])
 
 
+def verified_answers_table(round_: Round) -> tuple[list[str], Iterator[list[str]]]:
+    """Every response's answers *as verified* (``assess answers export --verified``): the
+    interchange CSV form of :func:`answers_table`, each reviewer's verified value in place
+    of the agency's answer. The rows are made one at a time, as the download is written."""
+    questionnaire, items = interchange.round_items(round_, verified=True)
+    return interchange.answer_columns(questionnaire), interchange.answer_rows(items, questionnaire)
+
+
+def verified_values_table(round_: Round) -> tuple[list[str], list[list[str]]]:
+    """One row per verified value of a round, for auditors: agency, question, the agency's
+    own value, the verified value, the reason, the reviewer and when (ISO 8601 with the
+    offset): :func:`assess.services.interchange.verified_values`."""
+    return list(interchange.VERIFIED_COLUMNS), interchange.verified_values(round_)
+
+
 def round_workbook(round_: Round) -> bytes:
     """One workbook of a round: scores, benchmark (all agencies, and by type), answers."""
     data = reports.load(round_)
@@ -584,6 +600,83 @@ def anonymised(
     return out
 
 
+_Row = TypeVar("_Row", bound=Mapping[str, Any])
+
+
+def withheld_scores(
+    data: reports.RoundResults, groupings: Sequence[str] = PACKAGE_GROUPINGS
+) -> dict[str, frozenset[str]]:
+    """Per accepted agency, the measures whose score (and level) an anonymised output of
+    its own rows must not give: those for which one of the agency's comparison groups that
+    such an output discloses has fewer than :data:`MIN_ANONYMOUS_GROUP` agencies scored.
+
+    The figures of such a group are withheld (benchmark, level distribution), but its
+    members' scores beside their groups, under their anonymous ids, would give them back
+    exactly (three state enterprises scored on e-payment: their three scores). The groups
+    an anonymised output discloses are those of ``groupings``: everyone (``all``, always
+    known), and the agency's type, which the package's ``agencies.csv`` gives (and the API's
+    benchmark by type) unless fewer than :data:`MIN_ANONYMOUS_GROUP` accepted agencies are
+    of that type. Agencies with nothing withheld are not listed.
+    """
+    accepted = data.accepted
+    if not accepted:
+        return {}
+    measures = list(data.measures)
+    scored = data.wide("verified").reindex(index=accepted, columns=measures).notna()
+    cut = np.zeros(scored.shape, dtype=bool)
+    rows = pd.Index(accepted)
+    for by in groupings:
+        groups = data.groups(by, accepted)
+        if by != "all":  # a group too small to be disclosed says nothing of its members
+            sizes = groups.groupby("group")["agency"].transform("size")
+            groups = groups[sizes >= MIN_ANONYMOUS_GROUP]
+        if groups.empty:
+            continue
+        members = rows.get_indexer(pd.Index(groups["agency"]))
+        # Agencies of each group scored on each measure, beside each of its members.
+        counts = scored.iloc[members].groupby(groups["group"].to_numpy()).transform("sum")
+        small = counts.to_numpy() < MIN_ANONYMOUS_GROUP
+        np.logical_or.at(cut, members, small)
+    return {
+        code: frozenset(m for m, withheld in zip(measures, row, strict=True) if withheld)
+        for code, row in zip(accepted, cut.tolist(), strict=True)
+        if any(row)
+    }
+
+
+def without_withheld_scores(
+    records: Iterable[Mapping[str, Any]], withheld: Mapping[str, frozenset[str]]
+) -> list[dict[str, Any]]:
+    """Score records (``assess scores`` shape, ``agency`` a code) with the scores and levels
+    of :func:`withheld_scores` made ``null``."""
+    out = []
+    for record in records:
+        cut = withheld.get(record["agency"])
+        if not cut:
+            out.append(dict(record))
+            continue
+        empty = {"score": None, "level": None}
+        out.append(
+            {
+                **record,
+                "overall": empty if reports.OVERALL in cut else record["overall"],
+                "dimensions": {
+                    code: (empty if code in cut else figures)
+                    for code, figures in record["dimensions"].items()
+                },
+            }
+        )
+    return out
+
+
+def without_withheld_rows(
+    records: Iterable[_Row], withheld: Mapping[str, frozenset[str]]
+) -> list[_Row]:
+    """Benchmark rows (``agency`` a code) without those of a measure :func:`withheld_scores`
+    withholds for the agency: its score, rank and gaps among everyone would give it back."""
+    return [r for r in records if r["measure"] not in withheld.get(r["agency"], ())]
+
+
 @dataclass
 class _Package:
     """What every resource of one package is written from."""
@@ -594,6 +687,9 @@ class _Package:
     anonymous: bool
     accepted: list[str]
     ids: dict[str, str]
+    #: Per agency, the measures whose scores are left out (:func:`withheld_scores`); none
+    #: when agencies are named.
+    withheld: dict[str, frozenset[str]]
 
     def shown(self, agencies: int) -> bool:
         """Whether the figures of a comparison group of ``agencies`` go in the package:
@@ -764,7 +860,11 @@ def _scores(pkg: _Package) -> dict[str, Any]:
     for code in pkg.accepted:
         # Completeness is stored with one decimal: a Decimal keeps it as stored ("97.5").
         row: list[Any] = [pkg.ids[code], Decimal(f"{completeness[code]:.1f}")]
+        withheld = pkg.withheld.get(code, frozenset())
         for measure in data.measures:
+            if measure in withheld:  # a small group's score beside its type: empty cells
+                row += [None, None]
+                continue
             score: Any = wide.at[code, measure]
             level: Any = placed.at[code, measure]
             row += [
@@ -795,7 +895,7 @@ def _benchmark(pkg: _Package) -> dict[str, Any]:
         if pkg.shown(int(r["n"]))
     ]
     if pkg.anonymous:  # ties of rank are in code order
-        records = anonymised(records, pkg.ids, BENCHMARK_ORDER)
+        records = anonymised(without_withheld_rows(records, pkg.withheld), pkg.ids, BENCHMARK_ORDER)
     fields = [
         _agency_field(pkg.anonymous),
         *_grouping_fields(),
@@ -889,13 +989,19 @@ def _describe(pkg: _Package, resources: list[dict[str, Any]]) -> dict[str, Any]:
             " ชุดข้อมูลนี้ไม่เปิดเผยตัวหน่วยงาน: แต่ละหน่วยงานแสดงด้วยรหัสนิรนามที่คงที่ (anon-…) "
             "โดยไม่มีชื่อ หน่วยงานต้นสังกัด หรือจังหวัด "
             f"และไม่แสดงตัวเลขของกลุ่มที่มีน้อยกว่า {MIN_ANONYMOUS_GROUP} หน่วยงาน "
-            "(รวมถึงประเภทของหน่วยงานในกลุ่มนั้น) เพราะจะทำให้ระบุตัวหน่วยงานได้"
+            "(รวมถึงประเภทของหน่วยงานในกลุ่มนั้น) เพราะจะทำให้ระบุตัวหน่วยงานได้ "
+            "ด้วยเหตุเดียวกัน ตัวชี้วัดใดที่หน่วยงานประเภทเดียวกัน (หรือทุกหน่วยงาน) "
+            f"ได้คะแนนน้อยกว่า {MIN_ANONYMOUS_GROUP} หน่วยงาน คะแนนและระดับของหน่วยงานนั้น"
+            "ในตัวชี้วัดนั้นจะเว้นว่างไว้ใน scores และไม่มีแถวของตัวชี้วัดนั้นใน benchmark"
         )
         about_en += (
             " Agencies are anonymised: each appears under a stable anonymous id (anon-…), "
             "with no name, parent agency or province; a group of fewer than "
             f"{MIN_ANONYMOUS_GROUP} agencies has no figures, and its agencies no type, since "
-            "they would tell who is who."
+            "they would tell who is who. For the same reason an agency's score and level of "
+            "a measure are left empty in scores, and its rows of that measure are not in "
+            f"benchmark, when fewer than {MIN_ANONYMOUS_GROUP} agencies of its type, or of "
+            "all agencies, are scored on that measure."
         )
     # The publication time, not the time of the export: exporting a published (final) round
     # twice gives the same package, byte for byte.
@@ -928,7 +1034,9 @@ def datapackage(round_: Round, directory: Path | str, *, secret: str | bytes | N
 
     When the round anonymises peers, agencies appear under stable anonymous ids
     (:func:`anonymous_ids`, keyed with ``secret``, by default the app's secret key) without
-    names, parent agency or province, and the description says so. Refused
+    names, parent agency or province, and the description says so; a measure's score and
+    level are left out for an agency when fewer than ``MIN_ANONYMOUS_GROUP`` agencies of its
+    type (or of all) are scored on it (:func:`withheld_scores`). Refused
     (:class:`WrongState`) unless the round is published. Returns ``datapackage.json``'s path.
     """
     if round_.status != "published":
@@ -953,7 +1061,8 @@ def datapackage(round_: Round, directory: Path | str, *, secret: str | bytes | N
         ids = {code: code for code in accepted}
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    pkg = _Package(round_, data, folder, anonymous, accepted, ids)
+    withheld = withheld_scores(data) if anonymous else {}
+    pkg = _Package(round_, data, folder, anonymous, accepted, ids, withheld)
     resources = [
         make(pkg)
         for make in (_agencies, _dimensions, _levels, _scores, _benchmark, _level_distribution)

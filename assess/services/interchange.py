@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -20,22 +21,26 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
 
-from assess import i18n
+from assess import i18n, thai
 from assess.extensions import db
 from assess.formatting import with_unit
 from assess.labels import RESPONSE_STATUS
-from assess.models import Response, Round, User
+from assess.models import Agency, Answer, Response, Round, User, VerifiedAnswer
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     CSV_NA,
     N_,
     NOT_UTF8,
+    AnswerError,
     AnswerProblem,
     AnswersFileError,
+    AnswerValue,
     Message,
     ResponseAnswers,
     check_answer_errors,
+    parse_json_value,
     read_csv_answers,
     read_json_answers,
     to_csv_cell,
@@ -356,8 +361,16 @@ def _incomplete(
     return problems
 
 
-def export_round(round_: Round, fmt: str) -> bytes:
-    """Every started response of a round in the interchange form ``fmt`` (json, csv, xlsx)."""
+def round_items(
+    round_: Round, *, verified: bool = False
+) -> tuple[Questionnaire, list[ResponseAnswers]]:
+    """A round's questionnaire and its started responses as interchange items, by agency
+    code: each response's answers as the agency gave them (self-assessed) or, with
+    ``verified``, as verified, as the verified scores are computed
+    (:func:`assess.services.results.answer_sets`): a reviewer's verified value in place of
+    the agency's answer (a verified empty value leaves the question unanswered), the
+    agency's answer elsewhere. Scoring the verified items gives the verified scores of
+    ``assess scores`` (a response never started has none, whatever was verified)."""
     questionnaire = questionnaire_of(round_.questionnaire)
     started = db.session.execute(
         responses.AGENCY_STATUSES.where(
@@ -366,20 +379,152 @@ def export_round(round_: Round, fmt: str) -> bytes:
     ).all()
     # Plain rows, each distinct stored value parsed once (answers in questionnaire order).
     answers = results.round_answer_sets(questionnaire, round_.id)
-    items = sorted(
-        (
-            ResponseAnswers(agency=code, answers=answers.get(response_id, {}), status=status)
-            for response_id, code, status in started
-        ),
-        key=lambda item: item.agency,
-    )
+    overrides = _verified_overrides(questionnaire, round_.id) if verified else {}
+    items = []
+    for response_id, code, status in started:
+        own = answers.get(response_id, {})
+        if response_id in overrides:
+            own = _as_verified(questionnaire, own, overrides[response_id])
+        items.append(ResponseAnswers(agency=code, answers=own, status=status))
+    items.sort(key=lambda item: item.agency)
+    return questionnaire, items
+
+
+def _verified_overrides(
+    questionnaire: Questionnaire, round_id: int
+) -> dict[int, list[tuple[str, AnswerValue | None]]]:
+    """The verified values of a round's responses, by response id, parsed (``None``: a
+    verified empty value); values of questions the version lacks are skipped, as the
+    verified scores skip them. Read as the answers are (plain rows, each distinct stored
+    value parsed once)."""
+    pairs, sizes, response_ids = results.round_answers(round_id, VerifiedAnswer)
+    found: dict[int, list[tuple[str, AnswerValue | None]]] = {}
+    start = 0
+    for (code, text), size in zip(pairs, sizes.tolist(), strict=True):
+        question = questionnaire.questions.get(code)
+        ids = response_ids[start : start + size].tolist()
+        start += size
+        if question is None:
+            continue
+        value = None if text is None else parse_json_value(question, json.loads(text))
+        for response_id in ids:
+            found.setdefault(response_id, []).append((code, value))
+    return found
+
+
+def _as_verified(
+    questionnaire: Questionnaire,
+    own: dict[str, AnswerValue],
+    verified: list[tuple[str, AnswerValue | None]],
+) -> dict[str, AnswerValue]:
+    """Verified values over a response's own answers, in questionnaire order."""
+    checked = dict(own)
+    for code, value in verified:
+        if value is None:
+            checked.pop(code, None)
+        else:
+            checked[code] = value
+    return {code: checked[code] for code in questionnaire.questions if code in checked}
+
+
+def export_round(round_: Round, fmt: str, *, verified: bool = False) -> bytes:
+    """Every started response of a round in the interchange form ``fmt`` (json, csv, xlsx):
+    its answers as the agency gave them, or with ``verified`` as verified (see
+    :func:`round_items`)."""
+    if fmt not in ("json", "csv", "xlsx"):
+        raise ServiceError(_("format must be json, csv or xlsx, not %(format)s", format=repr(fmt)))
+    questionnaire, items = round_items(round_, verified=verified)
     if fmt == "json":
         return (write_json_answers(items) + "\n").encode("utf-8")
     if fmt == "csv":
         return _with_status(write_csv_answers(items, questionnaire), items).encode("utf-8")
-    if fmt == "xlsx":
-        return _round_workbook(items, questionnaire)
-    raise ServiceError(_("format must be json, csv or xlsx, not %(format)s", format=repr(fmt)))
+    return _round_workbook(items, questionnaire)
+
+
+def answer_columns(questionnaire: Questionnaire) -> list[str]:
+    """The header of a round's answers table: agency, status, one column per question."""
+    return ["agency", "status", *questionnaire.questions]
+
+
+def answer_rows(
+    items: Iterable[ResponseAnswers], questionnaire: Questionnaire
+) -> Iterator[list[str]]:
+    """The rows of a round's answers table (:func:`answer_columns`), one at a time: every
+    answer in its CSV interchange form (``3``, ``a|c``, ``#NA``; empty when unanswered)."""
+    codes = list(questionnaire.questions)
+    for item in items:
+        yield [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
+
+
+#: The columns of :func:`verified_values`.
+VERIFIED_COLUMNS = (
+    "agency",
+    "question",
+    "self_value",
+    "verified_value",
+    "reason",
+    "reviewer",
+    "verified_at",
+)
+
+
+def verified_values(round_: Round) -> list[list[str]]:
+    """One row per verified value of a round (:data:`VERIFIED_COLUMNS`), by agency code and
+    question order: the agency's answer and the verified value in their CSV interchange
+    form (empty: unanswered; a verified empty value cleared the answer), the reason, the
+    reviewer as the review page names them (name, else e-mail; empty for a removed
+    account), and when, in ISO 8601, Bangkok time with its offset, as the other CSV
+    timestamps."""
+    questionnaire = questionnaire_of(round_.questionnaire)
+    query = (
+        select(
+            Agency.code,
+            VerifiedAnswer.question_code,
+            Answer.value,
+            VerifiedAnswer.value,
+            VerifiedAnswer.reason,
+            User.name,
+            User.email,
+            VerifiedAnswer.verified_at,
+        )
+        .select_from(VerifiedAnswer)
+        .join(Response, Response.id == VerifiedAnswer.response_id)
+        .join(Agency, Agency.id == Response.agency_id)
+        .outerjoin(
+            Answer,
+            (Answer.response_id == VerifiedAnswer.response_id)
+            & (Answer.question_code == VerifiedAnswer.question_code),
+        )
+        .outerjoin(User, User.id == VerifiedAnswer.verified_by_id)
+        .where(Response.round_id == round_.id)
+    )
+    order = {code: i for i, code in enumerate(questionnaire.questions)}
+    rows = [
+        [
+            code,
+            question,
+            _shown(questionnaire, question, mine),
+            _shown(questionnaire, question, checked),
+            reason,
+            name or email or "",
+            thai.local(at).isoformat(timespec="seconds") if at else "",
+        ]
+        for code, question, mine, checked, reason, name, email, at in db.session.execute(query)
+    ]
+    rows.sort(key=lambda row: (row[0], order.get(row[1], len(order)), row[1]))
+    return rows
+
+
+def _shown(questionnaire: Questionnaire, code: str, stored: Any) -> str:
+    """A stored JSON value in its CSV interchange form; one that does not fit the question
+    (or of a question the version lacks) as compact JSON, as it is stored."""
+    question = questionnaire.questions.get(code)
+    if question is not None:
+        try:
+            return to_csv_cell(parse_json_value(question, stored))
+        except AnswerError:
+            pass
+    return "" if stored is None else json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
 
 
 def _with_status(text: str, items: list[ResponseAnswers]) -> str:
@@ -407,12 +552,16 @@ def _round_workbook(items: Iterable[ResponseAnswers], questionnaire: Questionnai
     :func:`assess.services.exports.xlsx_bytes`, which writes it row by row)."""
     from assess.services.exports import Sheet, xlsx_bytes  # (exports imports this module)
 
-    codes = list(questionnaire.questions)
-    rows = (
-        [item.agency, item.status or "", *(to_csv_cell(item.answers.get(c)) for c in codes)]
-        for item in items
+    return xlsx_bytes(
+        [
+            Sheet(
+                SHEET,
+                answer_columns(questionnaire),
+                answer_rows(items, questionnaire),
+                frozen_columns=2,
+            )
+        ]
     )
-    return xlsx_bytes([Sheet(SHEET, ["agency", "status", *codes], rows, frozen_columns=2)])
 
 
 # -- the offline workbook of one agency ------------------------------------------------------

@@ -907,7 +907,13 @@ def number(text: str | None) -> float | None:
 def score_records(
     round_: Round, *, verified: bool = True, agency_ids: set[int] | None = None
 ) -> list[dict[str, Any]]:
-    """``assess scores`` / ``GET …/scores``: one record per response, from the stored results."""
+    """``assess scores`` / ``GET …/scores``: one record per response, from the stored results.
+
+    A response never started (``not_started``) has no scores: its record gives its status,
+    completeness 0.0 and ``null`` for every score and level (interfaces.md: an empty score
+    is ``null``), whether or not a round scored as a whole stored the zeros of its empty
+    answers: it has no results page and no scorecard either (``scorecards.bulk.has_scores``).
+    """
     kind = "verified" if verified else "self"
     # Plain columns in one query, the one kind of result joined: no ORM objects (8,000
     # responses, their agencies and both kinds of their results took 2.8 s).
@@ -934,7 +940,10 @@ def score_records(
     # Sorted here, by code point, whatever the database's collation.
     for row in sorted(core_rows(query), key=lambda row: row[0]):
         code, status, result_id, completeness, overall_score, overall_level, dimensions = row
-        if result_id is None:  # never scored: the figures of an empty response
+        if status == "not_started":
+            records.append(_unscored(code, status, questionnaire))
+            continue
+        if result_id is None:  # started but never scored: the figures of an empty response
             empty = empty or _empty(questionnaire)
             completeness, overall_score = empty.completeness, empty.overall_score
             overall_level, dimensions = empty.overall_level, empty.dimensions
@@ -954,6 +963,17 @@ def score_records(
             }
         )
     return records
+
+
+def _unscored(code: str, status: str, questionnaire: Questionnaire) -> dict[str, Any]:
+    """The record of a response never started: no score, no level."""
+    return {
+        "agency": code,
+        "status": status,
+        "completeness": 0.0,
+        "overall": {"score": None, "level": None},
+        "dimensions": {d.code: {"score": None, "level": None} for d in questionnaire.dimensions},
+    }
 
 
 def _empty(questionnaire: Questionnaire) -> Result:

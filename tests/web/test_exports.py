@@ -27,6 +27,10 @@ FILES = (
     "answers.json",
     "answers.csv",
     "answers.xlsx",
+    "answers-verified.json",
+    "answers-verified.csv",
+    "verified-values.csv",
+    "verified-values.xlsx",
     "datapackage.zip",
 )
 
@@ -123,6 +127,63 @@ def test_scores_downloads(client, auth, scene):
     assert all(c.data_type == "n" and c.number_format == "0.00" for c in scores)
 
 
+def test_a_response_never_started_has_no_scores_in_any_output(client, auth, scene, world, runner):
+    """Not 0.00 and level 1, which an average of the column would count: ``null`` scores and
+    levels (empty cells) beside its status and completeness 0.0, whether the round scored as
+    a whole stored the zeros of its empty answers (IDLE-1) or it has no result (IDLE-2); in
+    ``assess scores`` (JSON, CSV), the API and the scores downloads (CSV, XLSX)."""
+    from assess.services import results, users
+
+    world.invite(scene.new, world.agency("IDLE-1"))
+    results.recompute_round(scene.new)  # the zeros of its empty answers, stored
+    db.session.commit()
+    world.invite(scene.new, world.agency("IDLE-2"))  # no result at all
+    idle = ("IDLE-1", "IDLE-2")
+    records = {r["agency"]: r for r in results.score_records(scene.new)}
+    nothing = {"score": None, "level": None}
+    for code in idle:
+        record = records[code]
+        assert (record["status"], record["completeness"]) == ("not_started", 0.0)
+        assert record["overall"] == nothing
+        assert all(d == nothing for d in record["dimensions"].values())
+    assert records["DEP-1"]["overall"]["score"] is not None  # the others as before
+    # The command line, JSON and CSV.
+    done = runner.invoke(args=["scores", str(scene.new.id)])
+    assert done.exit_code == 0, done.output
+    assert {r["agency"]: r for r in json.loads(done.output)}["IDLE-1"] == records["IDLE-1"]
+    done = runner.invoke(args=["scores", str(scene.new.id), "--format", "csv"])
+    rows = {r["agency"]: r for r in csv.DictReader(io.StringIO(done.output))}
+    for code in idle:
+        assert rows[code]["status"] == "not_started"
+        assert rows[code]["completeness"] == "0.0"
+        assert {v for k, v in rows[code].items() if k.endswith(("_score", "_level"))} == {""}
+    # The API.
+    token = users.issue_token(scene.reviewer, "test")
+    db.session.commit()
+    reply = client.get(
+        f"/api/v1/rounds/{scene.new.id}/scores", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert {r["agency"]: r for r in reply.get_json()}["IDLE-1"] == records["IDLE-1"]
+    # The downloads: empty cells.
+    auth.login("reviewer@example.go.th")
+    rows_csv = rows_of_csv(client.get(url(scene.new, "scores.csv")))
+    header = rows_csv[0]
+    figures = [i for i, name in enumerate(header) if name.endswith(("_score", "_level"))]
+    for row in rows_csv[1:]:
+        if row[0] in idle:
+            assert row[header.index("completeness")] == "0.0"
+            assert {row[i] for i in figures} == {""}, row
+    sheet = sheet_of(client.get(url(scene.new, "scores.xlsx")))
+    found = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] in idle]
+    assert len(found) == 2
+    for row in found:
+        assert {row[i] for i in figures} == {None}, row
+    # The benchmark counts accepted responses only, as before.
+    assert not {
+        r["agency"] for r in reports.benchmark_records(reports.load(scene.new), "all")
+    } & set(idle)
+
+
 def test_benchmark_downloads(client, auth, scene):
     auth.login("reviewer@example.go.th")
     data = reports.load(scene.new)
@@ -180,6 +241,118 @@ def test_answers_downloads(client, auth, scene):
     assert [(a.agency, a.answers, a.status) for a in again] == [
         (a.agency, a.answers, a.status) for a in stored
     ]
+
+
+def _verified_scores(round_, items) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """Scores of interchange items (as ``assess questionnaire score`` gives them), and the
+    stored verified scores (as ``assess scores`` gives them, without the status)."""
+    from assess.scoring.batch import score_many
+    from assess.services import results
+
+    questionnaire = questionnaire_of(round_.questionnaire)
+    scored = score_many(questionnaire, {item.agency: item.answers for item in items}).records()
+    stored = results.score_records(round_)
+    for record in stored:
+        del record["status"]
+    return {
+        "scored": {r["agency"]: r for r in scored},
+        "stored": {r["agency"]: r for r in stored},
+    }
+
+
+def test_answers_as_verified_downloads(client, auth, scene):
+    """The answers as verified: scoring them gives the verified scores; JSON exactly as the
+    command line's ``--verified``, CSV for Excel (streamed)."""
+    from assess.questionnaires.answers import read_csv_answers
+
+    inj = responses.get_response(scene.new, scene.agencies["INJ-1"])
+    responses.verify(inj, scene.reviewer, "mgmt.pmqa_level", {"na": True}, "นอกขอบเขต PMQA")
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    questionnaire = questionnaire_of(scene.new.questionnaire)
+    reply = client.get(url(scene.new, "answers-verified.json"))
+    assert reply.status_code == 200
+    assert reply.mimetype == "application/json"
+    assert reply.headers["Content-Disposition"] == (
+        f'attachment; filename="round-{scene.new.id}-answers-verified.json"'
+    )
+    assert reply.get_data() == interchange.export_round(scene.new, "json", verified=True)
+    items = read_json_answers(reply.get_data(as_text=True), questionnaire, "answers.json")
+    by_code = {item.agency: item for item in items}
+    assert by_code["DEP-3"].answers["mgmt.leadership"] == 0  # the verified value
+    own = read_json_answers(
+        client.get(url(scene.new, "answers.json")).get_data(as_text=True), questionnaire, "a.json"
+    )
+    assert next(i for i in own if i.agency == "DEP-3").answers["mgmt.leadership"] != 0
+    figures = _verified_scores(scene.new, items)
+    assert figures["scored"] == {code: figures["stored"][code] for code in figures["scored"]}
+    assert set(figures["scored"]) == {r[0] for r in exports.answers_table(scene.new)[1]}
+
+    reply = client.get(url(scene.new, "answers-verified.csv"))
+    assert reply.is_streamed
+    rows = rows_of_csv(reply)
+    assert rows[0] == ["agency", "status", *questionnaire.questions]
+    cells = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert cells["DEP-3"]["mgmt.leadership"] == "0"
+    assert cells["INJ-1"]["mgmt.pmqa_level"] == "#NA"
+    assert cells["LATE-1"][scene.text_code] == "'" + INJECTIONS[0]  # neutralised
+    # Read back as an answers file, it scores as published too (text is not scored).
+    data = reply.get_data().decode("utf-8-sig")
+    again = read_csv_answers(data, questionnaire, "answers-verified.csv")
+    assert _verified_scores(scene.new, again)["scored"] == figures["scored"]
+
+
+def test_verified_values_downloads(client, auth, world, scene):
+    """One row per verified value, for auditors: the agency's value and the verified one
+    in the interchange form, the reason (neutralised), the reviewer as the review page names
+    them, and the time in ISO 8601 with the offset."""
+    import re
+
+    from assess.models import VerifiedAnswer
+    from assess.review.routes import iso_local
+
+    named = world.user("named@example.go.th", role="reviewer")
+    named.name = "ผู้ตรวจสอบ ก"
+    inj = responses.get_response(scene.new, scene.agencies["INJ-1"])
+    responses.verify(inj, named, "mgmt.pmqa_level", {"na": True}, INJECTIONS[0])
+    responses.verify(inj, named, "mgmt.leadership", 1, "ตามหลักฐาน")
+    db.session.commit()
+    own = {a.question_code: a.value for a in inj.answers}
+    dep3 = responses.get_response(scene.new, scene.agencies["DEP-3"])
+    dep3_own = next(a.value for a in dep3.answers if a.question_code == "mgmt.leadership")
+    auth.login("reviewer@example.go.th")
+    reply = client.get(url(scene.new, "verified-values.csv"))
+    assert reply.headers["Content-Disposition"] == (
+        f'attachment; filename="round-{scene.new.id}-verified-values.csv"'
+    )
+    rows = rows_of_csv(reply)
+    assert rows[0] == [
+        "agency",
+        "question",
+        "self_value",
+        "verified_value",
+        "reason",
+        "reviewer",
+        "verified_at",
+    ]
+    assert [r[:6] for r in rows[1:]] == [
+        ["DEP-3", "mgmt.leadership", str(dep3_own), "0", "หลักฐานไม่พอ", "reviewer@example.go.th"],
+        ["INJ-1", "mgmt.leadership", str(own["mgmt.leadership"]), "1", "ตามหลักฐาน", "ผู้ตรวจสอบ ก"],
+        ["INJ-1", "mgmt.pmqa_level", str(own["mgmt.pmqa_level"]), "#NA", "'" + INJECTIONS[0], "ผู้ตรวจสอบ ก"],
+    ]  # fmt: skip
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00")
+    assert all(stamp.fullmatch(r[6]) for r in rows[1:]), rows
+    at = db.session.scalar(
+        db.select(VerifiedAnswer.verified_at).where(VerifiedAnswer.response_id == dep3.id)
+    )
+    assert rows[1][6] == iso_local(at)
+
+    sheet = sheet_of(client.get(url(scene.new, "verified-values.xlsx")))
+    assert [c.value for c in sheet[1]] == rows[0]
+    reason = next(row[4] for row in sheet.iter_rows(min_row=2) if row[1].value == "mgmt.pmqa_level")
+    assert (reason.value, reason.data_type) == (INJECTIONS[0], "s")  # text, never a formula
+    # A round without verified values: the header alone.
+    assert rows_of_csv(client.get(url(scene.old, "verified-values.csv")))[1:] == []
 
 
 def test_datapackage_download(client, auth, scene, tmp_path):
