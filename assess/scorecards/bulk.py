@@ -80,8 +80,10 @@ def export(
 ) -> int:
     """Write every scorecard of ``round_`` into a ZIP at ``target``; returns how many.
 
-    Peer figures are shown (the central office makes these). ``progress(done, total)`` is
-    called before the first and after each scorecard.
+    Peer figures are shown (the central office makes these), without those of small groups
+    when the round anonymises other agencies (:func:`render.as_issued`, in
+    :func:`render.prepare`). ``progress(done, total)`` is called before the first and after
+    each scorecard.
     """
     if lang not in render.LANGUAGES:
         raise ValueError(f"language {lang!r}: one of {', '.join(render.LANGUAGES)}")

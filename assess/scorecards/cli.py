@@ -1,7 +1,9 @@
 """``assess scorecard``, ``assess scorecards`` and ``assess worker`` (interfaces.md).
 
 The operator's commands see every round that has results (closed, preliminary or
-published), with peer figures, as the central office does.
+published), with peer figures, as the central office does; in a round that anonymises other
+agencies, without the figures of groups of fewer than five agencies, as every scorecard of
+it (:func:`assess.scorecards.render.as_issued`).
 """
 
 from __future__ import annotations

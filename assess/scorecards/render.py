@@ -35,7 +35,13 @@ from assess.questionnaires.answers import AnswerValue
 from assess.questionnaires.model import Question, QuestionType
 from assess.scorecards import codes, svg
 from assess.scorecards.pdf import Prepared, write_pdf
-from assess.services.agency_results import PRIMARY_GROUPING, AgencyResults, Measure, for_response
+from assess.services.agency_results import (
+    PRIMARY_GROUPING,
+    AgencyResults,
+    Measure,
+    for_response,
+    without_small_groups,
+)
 from assess.services.results import answer_sets
 
 if TYPE_CHECKING:
@@ -237,7 +243,7 @@ def context(
 ) -> dict[str, Any]:
     """What the scorecard template shows (call inside :func:`language`)."""
     questionnaire = result.questionnaire
-    agency = result.agency
+    agency = result.record
     round_ = result.round
     overall_level = result.level(result.overall.level)
     dims = [_row(result, m, lang, i) for i, m in enumerate(result.dimensions, start=1)]
@@ -262,7 +268,7 @@ def context(
         "other_lang": other,
         "agency_code": agency.code,
         "agency_type": str(AGENCY_TYPE.get(agency.type, agency.type)),
-        "parent_name": agency.parent.name(lang) if agency.parent is not None else "",
+        "parent_name": agency.parent_name(lang),
         "round_name": round_.title(lang),
         "fiscal_year": thai.fiscal_year_label(round_.fiscal_year, lang),
         "round_status": str(ROUND_STATUS.get(round_.status, round_.status)),
@@ -319,6 +325,19 @@ def scores_json(result: AgencyResults, *, lang: str, generated: dt.datetime, cod
     return json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
+def as_issued(result: AgencyResults) -> AgencyResults:
+    """``result`` as a scorecard gives it, whoever makes it.
+
+    A scorecard is the agency's own document, and its verification code stands for one
+    content: when the round anonymises the other agencies, the figures of comparison groups
+    of fewer than :data:`~assess.services.agency_results.MIN_ANONYMOUS_GROUP` agencies are
+    left out of it for every caller (its coordinator, the central office on the web or
+    through the API, ``assess scorecard``, the bulk archive), as on the agency's results
+    page. The central office's dashboards still show every group.
+    """
+    return without_small_groups(result) if result.round.anonymise_peers else result
+
+
 def prepare(
     result: AgencyResults,
     lang: str,
@@ -326,8 +345,10 @@ def prepare(
     generated: dt.datetime | None = None,
     site: str | None = None,
 ) -> Prepared:
-    """The HTML and attachment of one scorecard, in ``lang`` (inside an app context)."""
+    """The HTML and attachment of one scorecard, in ``lang`` (inside an app context); every
+    scorecard is made here, so :func:`as_issued` applies to all of them."""
     generated = generated or utcnow()
+    result = as_issued(result)
     code = codes.verification_code(result.response, current_app.config["SECRET_KEY"])
     with language(lang):
         html = render_template(

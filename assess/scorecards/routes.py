@@ -7,6 +7,9 @@ Who may download one agency's scorecard:
 - the central office, for any response of a closed, preliminary or published round, with
   peer figures.
 
+In a round that anonymises other agencies, a scorecard leaves out the figures of groups of
+fewer than five agencies whoever downloads it (:func:`assess.scorecards.render.as_issued`).
+
 Everything else is a 404 (a coordinator never learns whether another agency's scorecard
 exists). The bulk export is the central office's: it runs as a background job
 (:mod:`assess.jobs`), its page polls a JSON status and downloads the archive when done.
@@ -39,7 +42,6 @@ from assess.models import Agency, Job, Response, Round, User
 from assess.reports import data as cache
 from assess.scorecards import bulk, codes, render
 from assess.services import rounds
-from assess.services.agency_results import without_small_groups
 from assess.services.errors import NotFound
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
@@ -81,8 +83,8 @@ def find_response(round_id: int, agency_code: str) -> Response | None:
 def pdf_reply(response: Response, user: User, lang: str) -> Any:
     """The scorecard as a PDF download."""
     result = cache.agency_results(response, peers_visible=peers_visible(user, response.round))
-    if response.round.anonymise_peers and not user.is_central:
-        result = without_small_groups(result)  # as on the results page
+    # Small groups of a round that anonymises peers are left out for every caller, the
+    # central office too (render.as_issued): one verification code, one content.
     prepared = render.prepare(result, lang)
     data = render.write_pdf(prepared)
     reply = current_app.response_class(data, mimetype="application/pdf")

@@ -89,6 +89,61 @@ class Measure:
         return next((p for p in self.peers if p.by == by), None)
 
 
+@dataclass(frozen=True)
+class AgencyRecord:
+    """The agency as the round's results show it: the record kept when they came out, else
+    the agency list's (:func:`assess.services.reports.shown_records`), so that its names,
+    type and parent read the same as the groups it is compared in."""
+
+    code: str
+    name_th: str
+    name_en: str
+    type: str
+    parent: str  # the parent's code ("" for none)
+    parent_name_th: str
+    parent_name_en: str
+    province: str
+
+    def name(self, lang: str = "th") -> str:
+        """The agency's name in ``lang``, falling back to the other language."""
+        if lang == "en":
+            return self.name_en or self.name_th
+        return self.name_th or self.name_en
+
+    def parent_name(self, lang: str = "th") -> str:
+        """The parent agency's name in ``lang``, falling back to the other ("" for none)."""
+        if lang == "en":
+            return self.parent_name_en or self.parent_name_th
+        return self.parent_name_th or self.parent_name_en
+
+    @classmethod
+    def of(cls, data: reports.RoundResults, agency: Agency) -> AgencyRecord:
+        """The record of ``agency`` in the round of ``data`` (the agency's own, if the round's
+        table does not hold it)."""
+        if agency.code in data.agencies.index:
+            row = data.agencies.loc[agency.code]
+            return cls(
+                code=agency.code,
+                **{name: str(row[name]) for name in _RECORD_FIELDS},
+            )
+        parent = agency.parent
+        return cls(
+            code=agency.code,
+            name_th=agency.name_th,
+            name_en=agency.name_en,
+            type=agency.type,
+            parent=parent.code if parent else "",
+            parent_name_th=parent.name_th if parent else "",
+            parent_name_en=parent.name_en if parent else "",
+            province=agency.province or "",
+        )
+
+
+_RECORD_FIELDS = (
+    "name_th", "name_en", "type", "parent", "parent_name_th", "parent_name_en", "province",
+)  # fmt: skip
+
+
 @dataclass
 class AgencyResults:
     """Everything the results page and the scorecard show for one agency and round."""
@@ -106,6 +161,24 @@ class AgencyResults:
     #: The parsed answers the figures come from: as answered, and with verified values.
     answers: dict[str, AnswerValue] = field(default_factory=dict)
     verified_answers: dict[str, AnswerValue] = field(default_factory=dict)
+    #: The agency as the round shows it (None: as the agency list has it now).
+    shown: AgencyRecord | None = None
+
+    @property
+    def record(self) -> AgencyRecord:
+        """The agency as the round's results show it."""
+        if self.shown is not None:
+            return self.shown
+        return AgencyRecord(
+            code=self.agency.code,
+            name_th=self.agency.name_th,
+            name_en=self.agency.name_en,
+            type=self.agency.type,
+            parent=self.agency.parent.code if self.agency.parent else "",
+            parent_name_th=self.agency.parent.name_th if self.agency.parent else "",
+            parent_name_en=self.agency.parent.name_en if self.agency.parent else "",
+            province=self.agency.province or "",
+        )
 
     @property
     def measures(self) -> list[Measure]:
@@ -186,8 +259,8 @@ class AgencyResults:
                       "fiscal_year": self.round.fiscal_year, "status": self.round.status},
             "questionnaire": {"code": self.questionnaire.code,
                               "version": self.questionnaire.version},
-            "agency": {"code": self.agency.code, "name_th": self.agency.name_th,
-                       "name_en": self.agency.name_en, "type": self.agency.type},
+            "agency": {"code": self.record.code, "name_th": self.record.name_th,
+                       "name_en": self.record.name_en, "type": self.record.type},
             "status": self.response.status,
             "completeness": float(self.response.completeness),
             "overall": measure(self.overall),
@@ -568,6 +641,7 @@ class RoundContext:
             lifts=_lifts(questionnaire, verified_answers),
             answers=own_answers,
             verified_answers=verified_answers,
+            shown=AgencyRecord.of(data, response.agency),
         )
 
 

@@ -100,8 +100,8 @@ def peer_table(data: RoundResults, result: AgencyResults, *, anonymise: bool) ->
     number of agencies left out between them."""
     table = data.agencies
     accepted = data.accepted
-    own_code = result.agency.code  # (read once: an ORM attribute, not a plain value)
-    same_type = (table.loc[accepted, "type"] == result.agency.type).to_numpy()
+    own_code = result.record.code
+    same_type = (table.loc[accepted, "type"] == result.record.type).to_numpy()
     members = [
         code for code, same in zip(accepted, same_type, strict=True) if same or code == own_code
     ]
@@ -179,7 +179,7 @@ def radar_figure(result: AgencyResults, lang: str) -> str:
 
     data = result.radar()
     labels = [short(result.dimension_title(code, lang), 22) for code in data["dimensions"]]
-    series = [(result.agency.name(lang), data["agency"], NAVY, "solid")]
+    series = [(result.record.name(lang), data["agency"], NAVY, "solid")]
     if data["median"]:
         series.append((_("Peer median"), data["median"], "#6c757d", "dash"))
         series.append((_("Best in the peer group"), data["best"], "#2e8540", "dot"))

@@ -582,6 +582,45 @@ def test_scores_shape_and_coordinator_visibility(api: ApiScene):
     assert after == api.call("GET", url, api.token_r).get_json()
 
 
+def test_after_publication_a_coordinator_sees_the_accepted_records_and_its_own(
+    api: ApiScene, app, world
+):
+    """Another agency's draft is not a result of the round (its own page says so): after
+    publication a coordinator gets the accepted responses and its own record, whether the
+    round anonymises other agencies or not; the central office gets every record."""
+    from assess.services.exports import anonymous_ids
+
+    complete(api.response_a, api.coordinator_a, 0.7)
+    responses.submit(api.response_a, api.coordinator_a)
+    responses.review(api.response_a, api.reviewer, "accept")
+    db.session.commit()
+    extra = _three_more_accepted(api, world)
+    fifth = world.agency("AG-X9", name_en="Extra 9")  # five accepted: anonymised scores shown
+    fill(world.invite(api.round, fifth), api.reviewer, 0.45)
+    extra.append(fifth.code)
+    for target in ("closed", "published"):
+        rounds.move(api.round, target)
+    db.session.commit()
+    assert api.response_b.status == "draft"
+    url = f"/api/v1/rounds/{api.round.id}/scores"
+    everyone = api.call("GET", url, api.token_r).get_json()
+    assert [r["agency"] for r in everyone] == ["AG-A", "AG-B", *extra]
+    by_code = {r["agency"]: r for r in everyone}
+    seen = api.call("GET", url, api.token_a).get_json()
+    assert seen == [by_code[code] for code in ("AG-A", *extra)]
+    assert api.call("GET", url + "?agency=AG-B", api.token_a).status_code == 404
+    # The draft's own coordinator sees its record beside the accepted ones.
+    own = api.call("GET", url, api.token_b).get_json()
+    assert own == [by_code[code] for code in ("AG-A", "AG-B", *extra)]
+    assert api.call("GET", url + "?agency=AG-B", api.token_b).get_json() == [by_code["AG-B"]]
+    # Anonymised: the same records, other agencies under their ids.
+    api.round.anonymise_peers = True
+    db.session.commit()
+    ids = anonymous_ids(api.round, ["AG-A", *extra], app.config["SECRET_KEY"])
+    seen = api.call("GET", url, api.token_b).get_json()
+    assert sorted(r["agency"] for r in seen) == sorted(["AG-B", *ids.values()])
+
+
 def test_scores_of_a_round_the_coordinator_is_not_in_is_404(api: ApiScene, world):
     other = world.round(api.version, agencies=[api.b], name="B only")
     reply = api.call("GET", f"/api/v1/rounds/{other.id}/scores", api.token_a)
