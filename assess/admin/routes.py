@@ -12,11 +12,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assess import i18n, provinces
+from assess import i18n, provinces, search
 from assess.admin import bp
 from assess.admin.forms import (
     AgencyForm,
@@ -75,16 +75,7 @@ def _filtered(query: Select[Any], tags_by_id: dict[int, list[str]] | None = None
     """``query`` (of agencies) as the page's filters choose them, by code; ``tags_by_id``
     (:func:`_tag_index`) is read when a tag is asked for and not given."""
     args = request.args
-    query = query.order_by(Agency.code)
-    q = args.get("q", "").strip()
-    if q:
-        query = query.where(
-            or_(
-                Agency.code.icontains(q, autoescape=True),
-                Agency.name_th.icontains(q, autoescape=True),
-                Agency.name_en.icontains(q, autoescape=True),
-            )
-        )
+    query = query.order_by(Agency.code).where(*search.agency_words(args.get("q")))
     kind = args.get("type", "")
     if kind in AGENCY_TYPES:
         query = query.where(Agency.type == kind)
@@ -349,18 +340,14 @@ def agency(code: str) -> str | WerkzeugResponse | tuple[str, int]:
 def _user_query() -> Select[tuple[User]]:
     args = request.args
     query = select(User).options(selectinload(User.agency)).order_by(User.email)
-    q = args.get("q", "").strip()
-    if q:
-        query = query.where(
-            or_(User.email.icontains(q, autoescape=True), User.name.icontains(q, autoescape=True))
-        )
+    query = query.where(*search.each_word(args.get("q"), [User.email, User.name]))
     role = args.get("role", "")
     if role in ROLES:
         query = query.where(User.role == role)
     active = args.get("active", "")
     if active in ("1", "0"):
         query = query.where(User.active.is_(active == "1"))
-    code = args.get("agency", "").strip()
+    code = search.normalise(args.get("agency"))
     if code:
         query = query.join(Agency, User.agency_id == Agency.id).where(
             Agency.code.icontains(code, autoescape=True)

@@ -154,10 +154,16 @@ class DecisionForm(Form):
 
 
 class ReviewForm(Form):
-    """Accept or return; per-question comments come as ``qcomment-<code>`` fields."""
+    """Accept or return; per-question comments come as ``qcomment-<code>`` fields.
+
+    ``seen_status`` and ``seen_revision`` are the response's status and revision as the page
+    showed them: a decision taken on a page that no longer shows the response as it is (a
+    colleague accepted it meanwhile) is refused instead of undoing the colleague's."""
 
     action = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(_l("General comment"), render_kw={"rows": 3})
+    seen_status = HiddenField(validators=[Optional()])
+    seen_revision = HiddenField(validators=[Optional()])
 
 
 class VerifyForm(Form):

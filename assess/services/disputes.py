@@ -10,15 +10,16 @@ dispute is decided (:func:`assess.services.rounds.move`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, case, select
 from sqlalchemy.exc import IntegrityError
 
-from assess import i18n
+from assess import i18n, search
 from assess.extensions import db
-from assess.models import Dispute, Response, Round, User, utcnow
+from assess.models import Agency, Dispute, Response, Round, User, utcnow
 from assess.questionnaires.answers import AnswerError, parse_json_value
 from assess.services import audit, locks, responses, rounds
 from assess.services.errors import InvalidAnswers, NotAllowed, NotFound, ServiceError, WrongState
@@ -137,13 +138,35 @@ def get_dispute(round_: Round, dispute_id: int) -> Dispute:
     return found
 
 
-def of_round(round_: Round, status: str | None = None) -> list[Dispute]:
-    """The round's disputes, undecided first, then by agency and question."""
-    query = select(Dispute).join(Response).where(Response.round_id == round_.id)
+#: The order of a round's disputes: undecided first, then by agency and question.
+ORDER = (
+    case((Dispute.status == "open", 0), else_=1),
+    Agency.code,
+    Dispute.question_code,
+    Dispute.id,
+)
+
+
+def round_query(
+    round_: Round, status: str | None = None, text: str | None = None, columns: Sequence[Any] = ()
+) -> Select[Any]:
+    """The round's disputes (or these ``columns`` of them, of their responses and agencies)
+    of ``status``, matching the search ``text`` (each word in the agency's code, name or
+    province, or the question's code): undecided first, then by agency and question."""
+    query = (
+        (select(*columns) if columns else select(Dispute))
+        .select_from(Dispute)
+        .join(Response, Dispute.response_id == Response.id)
+        .join(Agency, Response.agency_id == Agency.id)
+        .where(
+            Response.round_id == round_.id, *search.agency_words(text, also=[Dispute.question_code])
+        )
+    )
     if status:
         query = query.where(Dispute.status == status)
-    found = list(db.session.scalars(query))
-    return sorted(
-        found,
-        key=lambda d: (d.status != "open", d.response.agency.code, d.question_code, d.id),
-    )
+    return query.order_by(*ORDER)
+
+
+def of_round(round_: Round, status: str | None = None) -> list[Dispute]:
+    """The round's disputes, undecided first, then by agency and question."""
+    return list(db.session.scalars(round_query(round_, status)))

@@ -31,13 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from assess import i18n
+from assess import i18n, thai
 from assess.extensions import db
 from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     EDITABLE_STATUSES,
     Agency,
     Answer,
+    AuditEvent,
     Comment,
     Response,
     Round,
@@ -806,11 +807,23 @@ def review(
     action: str,
     comment: str = "",
     question_comments: Mapping[str, str] | None = None,
+    *,
+    expected_status: str | None = None,
+    expected_revision: int | None = None,
 ) -> None:
-    """Accept a submitted response, or return it with comments (general or per question)."""
+    """Accept a submitted response, or return it with comments (general or per question).
+
+    ``expected_status`` and ``expected_revision``: the response as the reviewer's page showed
+    it. A decision taken on what no longer holds (a colleague accepted it meanwhile, and the
+    page still said submitted) is refused with :class:`WrongState` naming who moved it and
+    when, rather than undoing the colleague's decision; ``None`` checks nothing (the API)."""
     if not actor.is_central:
         raise NotAllowed(_("only the central office reviews responses"))
     locks.hold(response, same_status=True)
+    if expected_status is not None and response.status != expected_status:
+        raise WrongState(_reviewed_meanwhile(response))
+    if expected_revision is not None and response.revision != expected_revision:
+        raise WrongState(_("the response changed meanwhile; reload the page and try again"))
     if response.round.status not in ("open", "closed"):
         raise WrongState(
             _(
@@ -854,6 +867,31 @@ def review(
         raise ServiceError(
             _("action must be 'accept' or 'return', not %(action)s", action=repr(action))
         )
+
+
+def _reviewed_meanwhile(response: Response) -> str:
+    """Why a review decided on a page showing another status is refused: the status now,
+    and who moved it there and when (the latest status change of the audit trail)."""
+    event = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.response_id == response.id, AuditEvent.action == "status")
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    status = i18n.word(response.status, RESPONSE_STATUS)
+    if event is None or event.new != response.status:
+        return _(
+            "the response is %(status)s now, no longer as your page showed it: reload the "
+            "page, then decide again",
+            status=status,
+        )
+    return _(
+        "the response was %(status)s by %(who)s at %(when)s meanwhile: reload the page, then "
+        "decide again",
+        status=status,
+        who=event.actor_label,
+        when=thai.format_datetime(event.at, i18n.language()),
+    )
 
 
 def _add_comments(

@@ -19,7 +19,7 @@ from assess.models import AuditEvent, Comment, Response, Round, VerifiedAnswer
 from assess.questionnaires.answers import NA
 from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.review.routes import parse_verify_input, today
-from assess.services import evidence, responses, results
+from assess.services import audit, evidence, responses, results
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
 
@@ -833,3 +833,286 @@ def test_numbers_are_written_with_their_unit_as_each_language_does(client, auth,
     # Other units follow the number.
     count = html.split('id="q-service.service_count"')[1].split("</form>")[0]
     assert count.index('name="value"') < count.index('input-group-text">งานบริการ<')
+
+
+# -- two reviewers, one response ---------------------------------------------------------------
+
+
+def seen_on(html: str) -> dict[str, str]:
+    """The status and revision the review form says its page showed."""
+    return dict(re.findall(r'<input type="hidden" name="(seen_\w+)" value="([^"]*)">', html))
+
+
+def test_a_stale_return_does_not_undo_a_colleagues_accept(client, auth, scene):
+    """Reviewer B's page still shows "submitted" when A accepts; B's return (with what B
+    wrote) is refused, says who accepted and when, and keeps what B wrote."""
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    seen = seen_on(page_of(client, url))
+    assert seen == {"seen_status": "submitted", "seen_revision": str(scene.response.revision)}
+    responses.review(scene.response, scene.admin, "accept")  # A, meanwhile
+    db.session.commit()
+    refused = client.post(
+        f"{url}/review",
+        data={
+            "action": "return",
+            "comment": "Attach more evidence.",
+            "qcomment-mgmt.leadership": "Which policy?",
+            **seen,
+        },
+    )
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "the response was accepted by admin@example.go.th at " in html
+    assert "reload the page, then decide again" in html
+    assert "Attach more evidence.</textarea>" in html
+    assert "Which policy?</textarea>" in html
+    db.session.expire_all()
+    found = db.session.get(Response, scene.response.id)
+    assert found.status == "accepted"
+    assert [c.body for c in found.comments] == []
+    # The page shown again shows the response as it is now: returning it is now a decision
+    # taken on the accepted response, which the page offers.
+    assert seen_on(html)["seen_status"] == "accepted"
+    assert 'value="return"' in html
+
+
+def test_a_stale_accept_is_refused_too(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    seen = seen_on(page_of(client, url))
+    responses.review(scene.response, scene.admin, "return", "Fix it.")
+    db.session.commit()
+    refused = client.post(f"{url}/review", data={"action": "accept", "comment": "Good", **seen})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "the response was returned by admin@example.go.th" in html
+    # A returned response has no review form: what was written is shown, not lost.
+    assert 'id="review-form"' not in html
+    kept = html.split('data-kind="not-saved"')[1].split("</div>")[0]
+    assert "What you wrote was not saved:" in kept
+    assert "Good</p>" in kept
+    db.session.expire_all()
+    assert db.session.get(Response, scene.response.id).status == "returned"
+
+
+def test_returning_an_accepted_response_on_purpose(client, auth, scene):
+    submit(scene.response, scene.coordinator)
+    responses.review(scene.response, scene.admin, "accept")
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    html = page_of(client, url)
+    assert 'value="return"' in html
+    reply = client.post(
+        f"{url}/review", data={"action": "return", "comment": "Reopened.", **seen_on(html)}
+    )
+    assert reply.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Response, scene.response.id).status == "returned"
+
+
+def test_the_review_service_checks_what_the_reviewer_saw(scene):
+    from assess.services.errors import WrongState
+
+    submit(scene.response, scene.coordinator)
+    seen = scene.response.revision
+    responses.review(scene.response, scene.admin, "accept")
+    db.session.commit()
+    with pytest.raises(WrongState, match="accepted by admin@example.go.th"):
+        responses.review(
+            scene.response, scene.reviewer, "return", "No.", expected_status="submitted"
+        )
+    db.session.rollback()
+    with pytest.raises(WrongState, match="changed meanwhile"):
+        responses.review(
+            scene.response,
+            scene.reviewer,
+            "return",
+            "No.",
+            expected_status="accepted",
+            expected_revision=seen - 1,
+        )
+    db.session.rollback()
+    # Without what was seen (the API, scripts): as before.
+    responses.review(scene.response, scene.reviewer, "return", "No.")
+    db.session.commit()
+    assert scene.response.status == "returned"
+
+
+# -- the review queue ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queue(world):
+    """Six agencies in two provinces, four of them submitted at different times."""
+    import datetime as dt
+
+    from tests.conftest import fill
+
+    version = world.questionnaire()
+    places = {
+        "AG-1": "Suphan Buri",
+        "AG-2": "Surin",
+        "AG-3": "Suphan Buri",
+        "AG-4": "Surin",
+        "AG-5": "Suphan Buri",
+        "AG-6": "Suphan Buri",
+    }
+    agencies = {code: world.agency(code, province=place) for code, place in places.items()}
+    coordinator = world.user("reviewer@example.go.th", role="reviewer")  # answers for them
+    coordinator.language = "en"
+    db.session.commit()
+    round_ = world.round(version, agencies=list(agencies.values()))
+    found = {code: world.response(round_, a) for code, a in agencies.items()}
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    # Submitted in this order: AG-5 first, then AG-3, AG-4, AG-1; AG-2 a draft, AG-6 returned.
+    for hours, code in enumerate(["AG-5", "AG-3", "AG-4", "AG-1"]):
+        fill(found[code], coordinator, 0.5, status="submitted")
+        found[code].submitted_at = start + dt.timedelta(hours=hours)
+    fill(found["AG-2"], coordinator, 0.5, status="draft")
+    fill(found["AG-6"], coordinator, 0.5, status="returned")
+    db.session.commit()
+    return SimpleNamespace(round=round_, responses=found)
+
+
+def monitor_codes(html: str) -> list[str]:
+    table = html.split("Progress of the invited agencies")[1].split("<tbody>")[1]
+    return re.findall(r'<td class="font-monospace small text-nowrap">([^<]+)</td>', table)
+
+
+def test_the_monitor_sorts_first_come_first_served_and_by_the_workflow(client, auth, queue):
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{queue.round.id}"
+    html = page_of(client, f"{base}?sort=submitted")
+    assert '<option value="submitted" selected>Submitted, oldest first</option>' in html
+    # Oldest submission first; those never submitted after them, by code.
+    assert monitor_codes(html)[:4] == ["AG-5", "AG-3", "AG-4", "AG-1"]
+    assert monitor_codes(page_of(client, f"{base}?sort=submitted&status=submitted")) == [
+        "AG-5",
+        "AG-3",
+        "AG-4",
+        "AG-1",
+    ]
+    # By status: in the order of the workflow (draft, submitted, returned), not the alphabet.
+    by_status = monitor_codes(page_of(client, f"{base}?sort=status"))
+    assert by_status == ["AG-2", "AG-1", "AG-3", "AG-4", "AG-5", "AG-6"]
+
+
+def next_link(html: str) -> tuple[str, str] | None:
+    found = re.search(r'href="([^"]+)" data-next="([^"]+)"', html)
+    return (found.group(2), found.group(1).replace("&amp;", "&")) if found else None
+
+
+def test_next_awaiting_review_follows_the_monitor_the_reviewer_came_from(client, auth, queue):
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{queue.round.id}"
+    query = "status=submitted&province=Suphan+Buri"
+    monitor = page_of(client, f"{base}?{query}")
+    assert monitor_codes(monitor) == ["AG-1", "AG-3", "AG-5"]
+    # The row links carry the monitor's query to the review page.
+    assert f'href="{base}/responses/AG-1?status=submitted&amp;province=Suphan+Buri"' in monitor
+    html = page_of(client, f"{base}/responses/AG-1?{query}")
+    # The next Suphan Buri response, not AG-2 of Surin (a draft) or AG-4 of Surin.
+    assert next_link(html) == ("AG-3", f"{base}/responses/AG-3?{query}")
+    # The breadcrumb goes back to the same monitor.
+    assert f'<a href="{base}?{query.replace("&", "&amp;")}">Round under test</a>' in html
+    assert next_link(page_of(client, f"{base}/responses/AG-3?{query}"))[0] == "AG-5"
+    # After the last, from the top again.
+    assert next_link(page_of(client, f"{base}/responses/AG-5?{query}"))[0] == "AG-1"
+    # Without filters: the whole round by code, as before.
+    assert next_link(page_of(client, f"{base}/responses/AG-1"))[0] == "AG-3"
+    assert next_link(page_of(client, f"{base}/responses/AG-3"))[0] == "AG-4"
+    # First come, first served: the order of submission.
+    fifo = "sort=submitted"
+    assert next_link(page_of(client, f"{base}/responses/AG-5?{fifo}")) == (
+        "AG-3",
+        f"{base}/responses/AG-3?{fifo}",
+    )
+    assert next_link(page_of(client, f"{base}/responses/AG-4?{fifo}"))[0] == "AG-1"
+    assert next_link(page_of(client, f"{base}/responses/AG-1?{fifo}"))[0] == "AG-5"
+    # A search, and a response no longer awaiting review (returned, just now): the next one
+    # after its place in the order.
+    assert next_link(page_of(client, f"{base}/responses/AG-6?{fifo}"))[0] == "AG-5"
+    assert next_link(page_of(client, f"{base}/responses/AG-2?q=AG-4+Surin"))[0] == "AG-4"
+
+
+def test_a_review_keeps_the_monitor_it_came_from(client, auth, queue):
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{queue.round.id}"
+    query = "status=submitted&province=Suphan+Buri&sort=submitted"
+    html = page_of(client, f"{base}/responses/AG-3?{query}")
+    action = f'action="{base}/responses/AG-3/review?{query.replace("&", "&amp;")}"'
+    assert action in html
+    reply = client.post(
+        f"{base}/responses/AG-3/review?{query}", data={"action": "accept", **seen_on(html)}
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == f"{base}/responses/AG-3?{query}"
+    after = page_of(client, reply.headers["Location"])
+    assert next_link(after)[0] == "AG-1"  # AG-5 and AG-3 done: the next Suphan Buri one
+
+
+# -- exports and figures at national scale ---------------------------------------------------
+
+
+def test_the_activity_log_csv_streams_plain_rows(client, auth, scene, monkeypatch):
+    """The activity log's CSV is written as it downloads, from plain rows read a batch at a
+    time: no audit event is loaded as an ORM object (182,888 of them took 5 s and 11 MB)."""
+    from sqlalchemy import event
+
+    from assess.review import routes
+
+    for n in range(5):
+        scene.round.name_en = f"Name {n}"
+        audit.record("round.settings", scene.admin, round=scene.round, detail=f"={n}")
+    db.session.commit()
+    monkeypatch.setattr(routes, "AUDIT_BATCH", 2)
+    loaded: list[AuditEvent] = []
+
+    def load(target, context):  # type: ignore[no-untyped-def]
+        loaded.append(target)
+
+    auth.login("reviewer@example.go.th")
+    event.listen(AuditEvent, "load", load)
+    try:
+        reply = client.get("/central/activity?format=csv&action=round.settings")
+        assert reply.is_streamed
+        rows = read_csv(reply)
+    finally:
+        event.remove(AuditEvent, "load", load)
+    assert loaded == []
+    assert [r["detail"] for r in rows] == [f"'={n}" for n in reversed(range(5))]  # neutralised
+    assert {r["round"] for r in rows} == {str(scene.round.id)}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", r["at"]) for r in rows)
+    assert list(rows[0]) == ["at", "actor", "action", "round", "old", "new", "detail"]
+
+
+def test_central_pages_group_thousands(client, auth, world):
+    """8,001 on the rounds page, the monitor's tiles and pager as on the dashboards, not
+    8001."""
+    from assess.models import Agency
+
+    version = world.questionnaire()
+    db.session.add_all(
+        Agency(code=f"AG-{i:04d}", name_th=f"หน่วยงาน {i}", name_en=f"Agency {i}", type="department",
+               tags=[])
+        for i in range(1001)
+    )  # fmt: skip
+    db.session.commit()
+    world.user("reviewer@example.go.th", role="reviewer").language = "en"
+    db.session.commit()
+    round_ = world.round(version, agencies=list(db.session.scalars(select(Agency))))
+    auth.login("reviewer@example.go.th")
+    overview = page_of(client, "/central/rounds")
+    assert '<td class="text-end score">1,001</td>' in overview
+    assert "(0/1,001)" in overview
+    monitor = page_of(client, f"/central/rounds/{round_.id}")
+    assert '<div class="fs-4 fw-semibold score">1,001</div>' in monitor  # invited
+    assert '<td class="text-end score">1,001</td>' in monitor  # by agency type
+    assert "1–50 of 1,001" in monitor
+    assert "1001" not in monitor.replace("AG-1001", "")
+    move = page_of(client, f"/central/rounds/{round_.id}/move/closed")
+    assert "1,001 agencies have not submitted yet." in move

@@ -1,0 +1,85 @@
+"""The central office's search boxes: text pasted from a Thai PDF ("ํา" for ำ) finds what a
+typed name finds, and every word of a search must match, in any order."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assess.extensions import db
+from assess.search import normalise, words
+
+TYPED = "ตำบลห้วยกลาง"  # SARA AM, as typed
+PASTED = TYPED.replace("\u0e33", "\u0e4d\u0e32")  # NIKHAHIT + SARA AA, as a PDF gives it
+WATER = "หนองน\u0e49\u0e4d\u0e32"  # หนองน้ำ as a PDF gives it: the tone mark, then "ํา"
+
+
+def test_search_text_has_one_spelling() -> None:
+    assert PASTED != TYPED
+    assert normalise(PASTED) == TYPED
+    # A tone mark before or after the NIKHAHIT: น้ำ either way.
+    assert normalise("น\u0e49\u0e4d\u0e32") == "น้ำ"
+    assert normalise("น\u0e4d\u0e49\u0e32") == "น้ำ"
+    assert normalise("  เทศบาล\u200bตำบล \u00a0 โคกไผ่\n") == "เทศบาลตำบล โคกไผ่"
+    assert normalise("Cafe\u0301") == "Café"  # NFC
+    assert normalise(None) == ""
+    assert words(" โคกไผ่  เพชรบูรณ์ โคกไผ่ ") == ["โคกไผ่", "เพชรบูรณ์"]
+    assert words("   ") == []
+
+
+@pytest.fixture
+def places(world):  # type: ignore[no-untyped-def]
+    version = world.questionnaire()
+    agencies = [
+        world.agency("LAO-1", name_th="องค์การบริหารส่วนตำบลห้วยกลาง", province="Nakhon Ratchasima"),
+        world.agency("LAO-2", name_th="เทศบาลตำบลโคกไผ่", province="Phetchabun"),
+        world.agency("LAO-3", name_th="เทศบาลตำบลโคกไผ่", province="Chon Buri"),
+        world.agency("LAO-4", name_th="เทศบาลตำบลหนองน้ำ", province="Phetchabun"),
+        # A name stored as pasted from a PDF is found by a typed one.
+        world.agency("LAO-5", name_th="เทศบาล" + PASTED, province="Surin"),
+    ]
+    for agency in agencies:
+        user = world.user(f"{agency.code.lower()}@example.go.th", agency=agency)
+        user.name = f"ผู้ประสานงาน {agency.name_th}"
+    admin = world.user("admin@example.go.th", role="admin")
+    admin.language = "en"
+    db.session.commit()
+    return world.round(version, agencies=agencies)
+
+
+def found_codes(client, url: str) -> set[str]:  # type: ignore[no-untyped-def]
+    reply = client.get(url)
+    assert reply.status_code == 200, url
+    body = reply.get_data(as_text=True).split("<tbody>")[-1].split("</tbody>")[0]
+    return set(re.findall(r"LAO-\d", body))
+
+
+@pytest.mark.parametrize("page", ["monitor", "agencies", "users"])
+def test_every_search_box_finds_a_name_pasted_from_a_pdf(client, auth, places, page):
+    auth.login("admin@example.go.th")
+    base = {
+        "monitor": f"/central/rounds/{places.id}",
+        "agencies": "/central/agencies",
+        "users": "/central/users",
+    }[page]
+    both = {"LAO-1", "LAO-5"}
+    assert found_codes(client, f"{base}?q={TYPED}") == both
+    assert found_codes(client, f"{base}?q={PASTED}") == both
+    assert found_codes(client, f"{base}?q=+{PASTED}++") == both
+    # Every word, in any order.
+    assert found_codes(client, f"{base}?q=ห้วยกลาง องค์การ") == {"LAO-1"}
+    assert found_codes(client, f"{base}?q=เทศบาล {PASTED}") == {"LAO-5"}
+    assert found_codes(client, f"{base}?q={WATER}") == {"LAO-4"}
+
+
+@pytest.mark.parametrize("page", ["monitor", "agencies"])
+def test_agency_searches_cover_the_province(client, auth, places, page):
+    auth.login("admin@example.go.th")
+    base = f"/central/rounds/{places.id}" if page == "monitor" else "/central/agencies"
+    assert found_codes(client, f"{base}?q=โคกไผ่") == {"LAO-2", "LAO-3"}
+    assert found_codes(client, f"{base}?q=โคกไผ่ เพชรบูรณ์") == {"LAO-2"}
+    assert found_codes(client, f"{base}?q=เพชรบูรณ์ โคกไผ่") == {"LAO-2"}
+    assert found_codes(client, f"{base}?q=phetchabun") == {"LAO-2", "LAO-4"}
+    assert found_codes(client, f"{base}?q=โคกไผ่ ลำปาง") == set()
+    assert found_codes(client, f"{base}?q=lao-3 โคกไผ่") == {"LAO-3"}
