@@ -669,12 +669,14 @@ def round_csv(round_id: int) -> HttpResponse:
         ]
     ]
     for row in found:
+        # A response never started has no scores (a round scored as a whole gave it zeros).
+        started = row.status != "not_started"
         rows.append(
             [
                 *row[1:8],  # the agency's code to the response's completeness
                 iso_local(row.updated_at),
                 iso_local(row.submitted_at),
-                *(value or "" for value in row[10:]),  # the scores and levels, if scored
+                *((value if started else None) or "" for value in row[10:]),
                 "; ".join(emails.get(row.agency_id, [])),
             ]
         )

@@ -1116,3 +1116,21 @@ def test_central_pages_group_thousands(client, auth, world):
     assert "1001" not in monitor.replace("AG-1001", "")
     move = page_of(client, f"/central/rounds/{round_.id}/move/closed")
     assert "1,001 agencies have not submitted yet." in move
+
+
+def test_the_progress_csv_gives_no_scores_to_a_response_never_started(client, auth, scene):
+    """A round scored as a whole stores zeros for a response never started: the progress
+    download leaves its scores empty, as the review page and `assess scores` do."""
+    submit(scene.response, scene.coordinator)
+    results.recompute_all(scene.round)
+    db.session.commit()
+    assert results.result_of(responses.get_response(scene.round, scene.bkk), "self") is not None
+    auth.login("reviewer@example.go.th")
+    rows = read_csv(client.get(f"/central/rounds/{scene.round.id}/responses.csv"))
+    by_code = {r["agency"]: r for r in rows}
+    assert by_code["LAO-BKK"]["status"] == "not_started"
+    blank = ("self_score", "self_level", "verified_score", "verified_level")
+    assert [by_code["LAO-BKK"][name] for name in blank] == ["", "", "", ""]
+    assert (
+        by_code["MOF-RD"]["self_score"] == results.result_of(scene.response, "self").overall_score
+    )
