@@ -514,7 +514,7 @@ class Result(db.Model):
     response: Mapped[Response] = relationship(back_populates="results")
 
 
-JOB_STATUSES = ("queued", "running", "done", "failed")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 
 
 class Job(db.Model):
@@ -526,6 +526,18 @@ class Job(db.Model):
     """
 
     __tablename__ = "job"
+    #: One job of a kind per round queued or running at a time (migration 0012): two
+    #: requests at once cannot both start one.
+    __table_args__ = (
+        Index(
+            "uq_job_active",
+            "round_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -538,10 +550,14 @@ class Job(db.Model):
     total: Mapped[int] = mapped_column(Integer, default=0)
     # The file made, relative to the instance folder's exports/ (never a user's path).
     file_name: Mapped[str | None] = mapped_column(String(255))
+    # Why it failed, as a code (assess.jobs.ERROR, …; the details are in the log).
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The running job's heartbeat (migration 0012): written as it starts, with its progress
+    # and every few seconds; silent too long, its process died (assess.jobs.settle).
+    progress_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     round: Mapped[Round | None] = relationship()
     requested_by: Mapped[User | None] = relationship()

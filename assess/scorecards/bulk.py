@@ -9,6 +9,7 @@ it is done, so memory stays flat whatever the round's size.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections import deque
@@ -122,6 +123,25 @@ def archive_name(round_: Round, lang: str) -> str:
     return f"scorecards-{round_.fiscal_year}-round-{round_.id}-{lang}.zip"
 
 
+def fingerprint(round_: Round) -> str:
+    """What a round's scorecards are made of, in a few characters: the dashboards' signature
+    of its results and statuses (:func:`assess.reports.data.signature`: a response saved,
+    submitted, reviewed or moved, a result written, the round moved or published) and the
+    round's names and anonymisation. Agency records edited in a round not yet preliminary
+    are not in it."""
+    from assess.reports import data
+
+    seen = (data.signature(round_), round_.name, round_.name_en, round_.anonymise_peers)
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
+
+
+def outdated(job: Job, round_: Round) -> bool | None:
+    """Whether a finished archive was made before the round's latest changes (``None``:
+    made before this was recorded)."""
+    made_for = job.params.get("made_for")
+    return None if not made_for else made_for != fingerprint(round_)
+
+
 @jobs.kind(KIND)
 def run_job(job: Job, progress: Callable[[int, int], None]) -> str:
     """The background job: the round's archive, written under ``instance/exports``."""
@@ -135,6 +155,8 @@ def run_job(job: Job, progress: Callable[[int, int], None]) -> str:
     folder = jobs.exports_folder()
     name = f"job-{job.id}-{archive_name(round_, lang)}"
     partial = folder / (name + ".part")
+    # The round as the archive shows it, taken before it is read (outdated).
+    jobs.note(job, made_for=fingerprint(round_))
     # Written aside, then renamed: a download never sees half an archive.
     try:
         export(

@@ -17,12 +17,15 @@ exists). The bulk export is the central office's: it runs as a background job
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -45,8 +48,10 @@ from assess.services import rounds
 from assess.services.errors import NotFound
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
+from assess.thai import format_datetime
 
 bp = Blueprint("scorecards", __name__)
+log = logging.getLogger(__name__)
 
 
 # -- who may have what --------------------------------------------------------------------------
@@ -145,53 +150,147 @@ def _round_or_404(round_id: int) -> Round:
     return found
 
 
-def job_state(job: Job | None) -> dict[str, Any]:
-    """A job as the page's script reads it."""
+def _when(moment: dt.datetime | None) -> str | None:
+    """A time as the pages write it: "23 ม.ค. 2569 10:42 น." (Bangkok, Buddhist Era)."""
+    return format_datetime(moment, current_language()) if moment is not None else None
+
+
+def job_message(job: Job) -> str:
+    """What the page says of a job, in the reader's language."""
+    if job.status == "queued":
+        return _("Waiting to start…")
+    if job.status == "running":
+        if not job.total:  # loading the round: the number of scorecards is not known yet
+            return _("Preparing…")
+        return _("%(done)s of %(total)s scorecards made", done=job.done, total=job.total)
+    if job.status == "done":
+        return _(
+            "%(total)s scorecards made on %(when)s.", total=job.total, when=_when(job.finished_at)
+        )
+    if job.status == "cancelled":
+        return _("The export was cancelled.")
+    return _("The export failed: %(error)s", error=jobs.failure_message(job))
+
+
+def job_state(job: Job | None, round_: Round | None = None) -> dict[str, Any]:
+    """A job as the page's script reads it (``round_``: the job's round, to tell whether a
+    finished archive is outdated and offer the previous one while a new one is made)."""
     if job is None:
         return {"job": None}
-    done_url = url_for("scorecards.bulk_download", job_id=job.id) if job.status == "done" else None
-    return {
+    round_ = round_ or job.round
+    done = job.status == "done"
+    busy = job.status in jobs.ACTIVE
+    state: dict[str, Any] = {
         "job": job.id,
         "status": job.status,
         "done": job.done,
         "total": job.total,
         "lang": job.params.get("lang"),
-        "download_url": done_url,
-        "error": job.error or None,
+        "download_url": url_for("scorecards.bulk_download", job_id=job.id) if done else None,
+        "error": jobs.failure_message(job) if job.status == "failed" else None,
+        "reason": (job.error or jobs.ERROR) if job.status == "failed" else None,
+        "message": job_message(job),
+        "made_at": _when(job.finished_at) if done else None,
+        "outdated": bool(bulk.outdated(job, round_)) if done and round_ is not None else False,
+        "cancel_url": None,
+        "previous": None,
     }
+    if busy and round_ is not None:
+        state["cancel_url"] = url_for("scorecards.bulk_cancel", round_id=round_.id)
+    if not done and round_ is not None:
+        # The last archive made stays on offer until a new one is (jobs.tidy).
+        before = jobs.finished(bulk.KIND, round_)
+        if before is not None:
+            state["previous"] = {
+                "job": before.id,
+                "lang": before.params.get("lang"),
+                "download_url": url_for("scorecards.bulk_download", job_id=before.id),
+                "made_at": _when(before.finished_at),
+                "outdated": bool(bulk.outdated(before, round_)),
+            }
+    return state
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _back(round_: Round) -> Any:
+    """To the round page's scorecards section."""
+    return redirect(url_for("review.round", round_id=round_.id, _anchor="scorecards-bulk"))
+
+
+def _busy_message(job: Job) -> str:
+    """Another language's archive of the round is being made (one at a time)."""
+    if job.params.get("lang", "th") == "th":
+        return _(
+            "A Thai archive of this round is being made: wait for it to finish, or cancel it, "
+            "then make the English one."
+        )
+    return _(
+        "An English archive of this round is being made: wait for it to finish, or cancel "
+        "it, then make the Thai one."
+    )
 
 
 @bp.route("/central/rounds/<int:round_id>/scorecards", methods=["POST"])
 @central_required
 def bulk_start(round_id: int) -> Any:
-    """Start the round's bulk export (a background job); back to the page, or JSON."""
+    """Start the round's bulk export (a background job); back to the page, or JSON.
+
+    One export of a round at a time, whatever its language: asked again for the same
+    language, the export under way is the answer; for the other, a refusal that says so.
+    """
     round_ = _round_or_404(round_id)
     if round_.status not in bulk.ROUND_STATUSES:
         abort(409)
     lang = request.form.get("lang") or request.args.get("lang") or current_language()
     if lang not in render.LANGUAGES:
         abort(400)
-    running = jobs.latest(bulk.KIND, round_)
-    if running is not None and running.status in ("queued", "running"):
-        job = running  # one export of a round at a time
-    else:
-        # The job has no request: it prints the address the central office uses now.
-        site = current_app.config.get("PUBLIC_URL") or request.host_url
+    # The job has no request: it prints the address the central office uses now.
+    site = current_app.config.get("PUBLIC_URL") or request.host_url
+    try:
         job = jobs.submit(bulk.KIND, round_, current_user, {"lang": lang, "site": site})
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify(job_state(job)), 202
-    return redirect(url_for("review.round", round_id=round_.id, _anchor="scorecards-bulk"))
+    except jobs.Busy as busy:
+        found = busy.job or jobs.latest(bulk.KIND, round_)
+        if found is None or found.params.get("lang", "th") == lang:
+            job = found  # the same archive is under way: its progress
+        else:
+            message = _busy_message(found)
+            if _wants_json():
+                return jsonify({**job_state(found, round_), "error": message}), 409
+            flash(message, "warning")
+            return _back(round_)
+    except jobs.Unavailable as failed:
+        if _wants_json():
+            return jsonify({**job_state(failed.job, round_), "error": str(failed)}), 503
+        return _back(round_)  # the page shows the failed job and why
+    if _wants_json():
+        return jsonify(job_state(job, round_)), 202
+    return _back(round_)
+
+
+@bp.route("/central/rounds/<int:round_id>/scorecards/cancel", methods=["POST"])
+@central_required
+def bulk_cancel(round_id: int) -> Any:
+    """Cancel the round's export under way (it stops at its next progress write and removes
+    its partial file); back to the page, or JSON. Nothing under way: nothing to do."""
+    round_ = _round_or_404(round_id)
+    job = jobs.latest(bulk.KIND, round_)
+    if job is not None and job.status in jobs.ACTIVE and jobs.cancel(job):
+        log.info("job %s (%s): cancelled by user %s", job.id, job.kind, current_user.id)
+    if _wants_json():
+        return jsonify(job_state(job, round_))
+    return _back(round_)
 
 
 @bp.route("/central/rounds/<int:round_id>/scorecards/status")
 @central_required
 def bulk_status(round_id: int) -> Any:
-    """The round's latest bulk export, as JSON (the page polls it)."""
+    """The round's latest bulk export, as JSON (the page polls it). A job whose process died
+    is reported as interrupted (jobs.latest)."""
     round_ = _round_or_404(round_id)
-    job = jobs.latest(bulk.KIND, round_)
-    if job is not None and job.status == "queued":
-        jobs.jobs().ensure_worker()
-    reply = jsonify(job_state(job))
+    reply = jsonify(job_state(jobs.latest(bulk.KIND, round_), round_))
     reply.headers["Cache-Control"] = "no-store"
     return reply
 
@@ -221,6 +320,6 @@ def _bulk_helpers() -> dict[str, Any]:
 
     def scorecard_job(round_: Round) -> dict[str, Any]:
         """The round's latest bulk export, as :func:`job_state`."""
-        return job_state(jobs.latest(bulk.KIND, round_))
+        return job_state(jobs.latest(bulk.KIND, round_), round_)
 
     return {"scorecard_job": scorecard_job, "scorecard_statuses": bulk.ROUND_STATUSES}
