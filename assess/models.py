@@ -469,6 +469,26 @@ class AuditEvent(db.Model):
     UPDATE and DELETE (see the initial migration)."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # The activity log (events outside a response's trail, newest first, optionally of
+        # one round) read without walking past a round's answer events, which outnumber its
+        # own by far (migration 0013).
+        Index(
+            "ix_audit_event_activity",
+            "at",
+            "id",
+            postgresql_where=text("response_id IS NULL"),
+            sqlite_where=text("response_id IS NULL"),
+        ),
+        Index(
+            "ix_audit_event_round_activity",
+            "round_id",
+            "at",
+            "id",
+            postgresql_where=text("response_id IS NULL"),
+            sqlite_where=text("response_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
