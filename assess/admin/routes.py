@@ -626,13 +626,13 @@ def questionnaire(version_id: int) -> str:
 @central_required
 def questionnaire_source(version_id: int) -> HttpResponse:
     version = _version_or_404(version_id)
+    # Named CODE-VERSION.yaml (.json for a JSON file); a version such as "๒๕๗๐" is given
+    # encoded (filename*), with an ASCII fallback: a header holds Latin-1 only.
+    disposition, mimetype = questionnaires.source_download(version)
     return HttpResponse(
         version.content,
-        mimetype="application/yaml",
-        headers={
-            "Content-Disposition": f'attachment; filename="{version.code}-{version.version}.yaml"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        mimetype=mimetype,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -3,6 +3,11 @@
 Dimensions and questions are matched by code. A dimension is *remapped* when the new
 version continues other dimensions than the one of its own code (``maps_from``); whether
 the two versions are *comparable* or must be *re-based* for trends is scoring.md §8.
+
+``maps_from`` names dimensions of the version a file ``supersedes``: it applies only
+between that version and the new one (:meth:`Questionnaire.maps_from`). Between any other
+pair (a version and itself, a version two steps back along the ``supersedes`` chain, two
+questionnaires) dimensions are matched by their own code, here as in the trend.
 """
 
 from __future__ import annotations
@@ -30,13 +35,22 @@ QUESTION_FIELDS = (
     "max_length",
 )  # fmt: skip
 DIMENSION_FIELDS = ("title", "weight", "description")
+SETTINGS_FIELDS = ("title", "levels", "overall_level", "na_policy")
 
 
 def comparability(new: Questionnaire, old: Questionnaire) -> str:
-    """``comparable`` or ``re-based`` (scoring.md §8)."""
+    """``comparable`` or ``re-based`` (scoring.md §8): comparable when both versions have
+    the same dimension codes and each dimension of ``new`` continues the one of its own
+    code: with no ``maps_from``, or one naming only its own code, when ``old`` is the
+    version ``new`` supersedes; always, against any other version (``maps_from`` does not
+    apply to it), so that a version is comparable with itself."""
     same_codes = {d.code for d in new.dimensions} == {d.code for d in old.dimensions}
+    if not same_codes:
+        return REBASED
+    if not new.succeeds(old):
+        return COMPARABLE
     plain = all(d.maps_from is None or d.maps_from == (d.code,) for d in new.dimensions)
-    return COMPARABLE if same_codes and plain else REBASED
+    return COMPARABLE if plain else REBASED
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,16 @@ class QuestionnaireDiff:
     questions_moved: tuple[tuple[str, str, str], ...] = ()
     questions_changed: tuple[Change, ...] = ()
     settings_changed: tuple[Change, ...] = ()
+    #: ``(code, codes)`` for each dimension of ``new`` whose ``maps_from`` names codes that
+    #: are not dimensions of ``old``, the version it supersedes (a mistake: they count for
+    #: nothing in the trend).
+    maps_from_unknown: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: The version ``new`` supersedes (``CODE@VERSION``), if it names one.
+    supersedes: str | None = None
+    #: True when ``new`` remaps dimensions (``maps_from``) but ``old`` is another version
+    #: than the one it supersedes: ``maps_from`` does not apply to this pair, whose
+    #: dimensions are matched by code (a note, not a difference).
+    maps_from_ignored: bool = False
 
     @property
     def empty(self) -> bool:
@@ -79,6 +103,7 @@ class QuestionnaireDiff:
                 self.dimensions_added, self.dimensions_removed, self.dimensions_remapped,
                 self.dimensions_changed, self.questions_added, self.questions_removed,
                 self.questions_moved, self.questions_changed, self.settings_changed,
+                self.maps_from_unknown,
             )
         )  # fmt: skip
 
@@ -93,7 +118,10 @@ class QuestionnaireDiff:
                 "removed": list(self.dimensions_removed),
                 "remapped": {code: list(src) for code, src in self.dimensions_remapped},
                 "changed": [_change_dict(c) for c in self.dimensions_changed],
+                "maps_from_unknown": {code: list(src) for code, src in self.maps_from_unknown},
             },
+            "supersedes": self.supersedes,
+            "maps_from_ignored": self.maps_from_ignored,
             "questions": {
                 "added": list(self.questions_added),
                 "removed": list(self.questions_removed),
@@ -112,26 +140,43 @@ class QuestionnaireDiff:
             f"~ dimension {c} maps from {', '.join(src) or '(nothing)'}"
             for c, src in self.dimensions_remapped
         ]
+        out += [
+            f"! dimension {c} maps from {', '.join(src)}, not in {self.old}"
+            for c, src in self.maps_from_unknown
+        ]
         out += [f"~ dimension {c}" for c in self.dimensions_changed]
         out += [f"+ question {c}" for c in self.questions_added]
         out += [f"- question {c}" for c in self.questions_removed]
         out += [f"> question {c}: moved from {a} to {b}" for c, a, b in self.questions_moved]
         out += [f"~ question {c}" for c in self.questions_changed]
         out += [f"~ {c}" for c in self.settings_changed]
+        if self.maps_from_ignored:
+            refers = (
+                f"names dimensions of {self.supersedes}"
+                if self.supersedes
+                else f"is ignored ({self.new} supersedes no version)"
+            )
+            out.append(f"(maps_from {refers}: dimensions are matched by code with {self.old})")
         if self.empty:
             out.append("no differences")
         return out
 
 
 def diff(old: Questionnaire, new: Questionnaire) -> QuestionnaireDiff:
-    """The differences from ``old`` to ``new`` (normally ``new.supersedes == old.version``)."""
+    """The differences from ``old`` to ``new`` (normally ``new.supersedes == old.version``).
+
+    Dimensions are remapped by ``maps_from`` only when ``old`` is the version ``new``
+    supersedes (module docstring); a version compared with itself has no differences.
+    """
     old_dims = {d.code: d for d in old.dimensions}
     new_dims = {d.code: d for d in new.dimensions}
+    applies = new.succeeds(old)
     remapped = []
     for dim in new.dimensions:
         sources = new.maps_from(dim.code, old)
-        if dim.maps_from is not None and sources != (dim.code,):
+        if applies and dim.maps_from is not None and sources != (dim.code,):
             remapped.append((dim.code, sources))
+    remaps = any(d.maps_from is not None and d.maps_from != (d.code,) for d in new.dimensions)
     dim_changes = [
         change
         for code, dim in new_dims.items()
@@ -149,7 +194,7 @@ def diff(old: Questionnaire, new: Questionnaire) -> QuestionnaireDiff:
     ]
     settings = [
         change
-        for name in ("title", "levels", "overall_level", "na_policy")
+        for name in SETTINGS_FIELDS
         if (change := _change("questionnaire", name, getattr(old, name), getattr(new, name)))
     ]
     return QuestionnaireDiff(
@@ -169,6 +214,9 @@ def diff(old: Questionnaire, new: Questionnaire) -> QuestionnaireDiff:
         ),
         questions_changed=tuple(question_changes),
         settings_changed=tuple(settings),
+        maps_from_unknown=new.unknown_maps_from(old),
+        supersedes=f"{new.code}@{new.supersedes}" if new.supersedes else None,
+        maps_from_ignored=remaps and not applies and not new.same_version(old),
     )
 
 

@@ -10,6 +10,7 @@ that catch a methodologist's likely slips (a gate on an unscored question can ne
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import re
@@ -58,6 +59,12 @@ MAX_WEIGHT = Decimal(1_000_000)
 MAX_NUMBER = Decimal(10**NUMBER_DIGITS - 1)
 #: The largest ``max_length`` of a text question.
 MAX_TEXT_LENGTH = Decimal(1_000_000)
+#: The format sets no limit on these; the database stores a ``version`` (and so a
+#: ``supersedes``) in 50 characters and each language of ``title`` in 300
+#: (``assess.models.QuestionnaireVersion``): a longer one is refused here, where the file
+#: can say where, rather than by the database on import.
+MAX_VERSION_LENGTH = 50
+MAX_TITLE_LENGTH = 300
 
 TOP_KEYS = {
     "schema", "code", "version", "supersedes", "title", "description", "levels",
@@ -161,10 +168,17 @@ def loads(data: str | bytes, source: str = "<string>") -> Questionnaire:
     builder = _Builder(source)
     for line, message in source_problems:
         builder.error(line, message)
-    questionnaire = builder.build(tree, hashlib.sha256(raw).hexdigest())
+    questionnaire = builder.build(tree, content_hash(raw))
     if builder.problems or questionnaire is None:
         raise QuestionnaireError(builder.problems)
     return questionnaire
+
+
+def content_hash(data: bytes) -> str:
+    """The SHA-256 that identifies a file's content: of its text as UTF-8, that is of its
+    bytes less a leading byte order mark (which the text does not keep), so that a file
+    saved with one and the same text saved (or downloaded) without one are the same."""
+    return hashlib.sha256(data.removeprefix(codecs.BOM_UTF8)).hexdigest()
 
 
 def validate(path: str | Path) -> list[Problem]:
@@ -433,6 +447,8 @@ class _Builder:
                 version=repr(version),
             )
         title = self.text(top.get("title"), "title")
+        if title is not None:
+            self.title_length(top["title"], title)
         description = self.text(top.get("description"), "description")
         levels = self.levels(top["levels"]) if "levels" in top else ()
         overall = self.choice(
@@ -479,7 +495,33 @@ class _Builder:
                 where=where,
             )
             return None
+        if len(text) > MAX_VERSION_LENGTH:
+            self.error(
+                node.line,
+                N_("%(where)s is %(length)s characters long; the database stores at most %(max)s"),
+                where=where,
+                length=len(text),
+                max=MAX_VERSION_LENGTH,
+            )
+            return None
         return text
+
+    def title_length(self, node: Node, title: LocalizedText) -> None:
+        """Each language of the title fits the database (:data:`MAX_TITLE_LENGTH`)."""
+        for lang in ("th", "en"):
+            text = getattr(title, lang)
+            if text is None or len(text) <= MAX_TITLE_LENGTH:
+                continue
+            item = node.value.get(lang) if node.is_map else None
+            self.error(
+                item.line if item is not None else node.line,
+                N_("%(where)s is %(length)s characters long; the database stores at most %(max)s"),
+                where=_at("title", lang) if node.is_map else "title",
+                length=len(text),
+                max=MAX_TITLE_LENGTH,
+            )
+            if not node.is_map:
+                return  # one text for both languages: one problem
 
     # -- levels -----------------------------------------------------------------------------
 
@@ -616,7 +658,7 @@ class _Builder:
             weight = (
                 self.amount(entry["weight"], _at(where, "weight"), greater_than_zero=True) or weight
             )
-        maps_from = self.maps_from(entry.get("maps_from"), where)
+        maps_from, maps_from_lines = self.maps_from(entry.get("maps_from"), where)
         questions: list[Question] = []
         if "questions" in entry:
             qnode = entry["questions"]
@@ -639,19 +681,24 @@ class _Builder:
             questions=tuple(questions),
             weight=weight,
             maps_from=maps_from,
+            maps_from_lines=maps_from_lines,
             description=description,
             line=node.line,
         )
 
-    def maps_from(self, node: Node | None, where: Where) -> tuple[str, ...] | None:
+    def maps_from(
+        self, node: Node | None, where: Where
+    ) -> tuple[tuple[str, ...] | None, tuple[int, ...]]:
+        """The codes of ``maps_from`` (``None`` when absent) and the line of each."""
         if node is None:
-            return None
+            return None, ()
         if not node.is_seq:
             self.error(
                 node.line, N_("%(where)s: maps_from must be a list of dimension codes"), where=where
             )
-            return None
+            return None, ()
         codes: list[str] = []
+        lines: list[int] = []
         for item in node.value:
             code = self.word(item, _at(where, "maps_from"))
             if code is None:
@@ -672,7 +719,8 @@ class _Builder:
                 )
             else:
                 codes.append(code)
-        return tuple(codes)
+                lines.append(item.line)
+        return tuple(codes), tuple(lines)
 
     # -- questions ----------------------------------------------------------------------------
 

@@ -223,6 +223,15 @@ class Dimension:
     maps_from: tuple[str, ...] | None = None
     description: LocalizedText | None = None
     line: int = 0
+    #: The line of each ``maps_from`` code, in the same order (0 when not known).
+    maps_from_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    def maps_from_line(self, code: str) -> int:
+        """The line of ``code`` in this dimension's ``maps_from`` (else the dimension's)."""
+        for written, line in zip(self.maps_from or (), self.maps_from_lines, strict=False):
+            if written == code and line:
+                return line
+        return self.line
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +247,8 @@ class Questionnaire:
     description: LocalizedText | None = None
     overall_level: OverallLevelMode = OverallLevelMode.SCORE
     na_policy: NaPolicy = NaPolicy.EXCLUDE
-    #: SHA-256 of the file's bytes, the identity of this version's content.
+    #: SHA-256 of the file's text as UTF-8 (its bytes, less a leading byte order mark): the
+    #: identity of this version's content, as stored.
     content_hash: str = ""
     source: str = ""
     _questions: Mapping[str, Question] = field(
@@ -315,14 +325,49 @@ class Questionnaire:
                 return i
         raise KeyError(code)
 
+    def same_version(self, other: Questionnaire) -> bool:
+        """True when ``other`` is this very version: the same ``CODE@VERSION``, or the same
+        content (hash)."""
+        if self.content_hash and self.content_hash == other.content_hash:
+            return True
+        return (self.code, self.version) == (other.code, other.version)
+
+    def succeeds(self, previous: Questionnaire) -> bool:
+        """True when ``previous`` is the version this one names in ``supersedes`` (same
+        code): the only version its dimensions' ``maps_from`` codes refer to."""
+        return (
+            self.supersedes is not None
+            and previous.code == self.code
+            and previous.version == self.supersedes
+            and not self.same_version(previous)
+        )
+
     def maps_from(self, dimension: str, previous: Questionnaire) -> tuple[str, ...]:
         """Dimensions of ``previous`` that ``dimension`` continues (scoring.md §8).
 
-        An explicit ``maps_from`` is taken as written (codes absent from ``previous`` simply
-        contribute nothing); otherwise the dimension's own code when ``previous`` has it.
+        ``maps_from`` names dimensions of the ``supersedes`` version, so an explicit
+        ``maps_from`` applies only when ``previous`` is that version (:meth:`succeeds`);
+        its codes that ``previous`` lacks contribute nothing. Against any other version (the
+        same version again, one further back along the ``supersedes`` chain, a later one,
+        another questionnaire) and without ``maps_from``, a dimension continues the
+        dimension of its own code, when ``previous`` has one.
         """
         dim = self.dimension(dimension)
-        if dim.maps_from is not None:
-            return dim.maps_from
         old_codes = {d.code for d in previous.dimensions}
+        if dim.maps_from is not None and self.succeeds(previous):
+            return tuple(c for c in dim.maps_from if c in old_codes)
         return (dim.code,) if dim.code in old_codes else ()
+
+    def unknown_maps_from(self, previous: Questionnaire) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(dimension, codes)`` for each dimension whose ``maps_from`` names codes that are
+        not dimensions of ``previous``; empty unless ``previous`` is the version this one
+        supersedes (:meth:`succeeds`), the one those codes refer to."""
+        if not self.succeeds(previous):
+            return ()
+        old_codes = {d.code for d in previous.dimensions}
+        out = []
+        for dim in self.dimensions:
+            missing = tuple(c for c in dim.maps_from or () if c not in old_codes)
+            if missing:
+                out.append((dim.code, missing))
+        return tuple(out)

@@ -4,6 +4,13 @@ For each agency present in both rounds and each measure of the newer round: the 
 previous score (for a dimension, the dimension(s) of the older version it continues, a
 weighted average when several), the change, and whether the two versions are comparable
 or re-based.
+
+A dimension's ``maps_from`` names dimensions of the version its file ``supersedes``, so it
+is followed only when the older round's version is that one. Against the same version (two
+rounds on one version) each dimension is compared with itself; against a version further
+back along the ``supersedes`` chain (a year skipped) or any other, dimensions are matched
+by their own code, whatever the versions in between say: the trend of two rounds depends
+on their two versions alone (see :meth:`Questionnaire.maps_from`).
 """
 
 from __future__ import annotations
@@ -93,7 +100,7 @@ def prior_table(before: pd.DataFrame, new: Questionnaire, old: Questionnaire) ->
             sources = ["overall"]
             weights = [1]
         else:
-            sources = [c for c in new.maps_from(measure, old) if c in old_weights]
+            sources = list(new.maps_from(measure, old))
             weights = _integer_weights([old_weights[c] for c in sources])
         columns[measure] = _weighted_average(before, sources, weights)
     return pd.DataFrame(columns, index=before.index)
@@ -152,9 +159,11 @@ def trend_of_priors(
 def _weighted_average(before: pd.DataFrame, sources: list[str], weights: list[int]) -> pd.Series:
     """Weighted average of the scored ``sources`` per agency, rounded to whole hundredths.
 
-    In int64 when the rounding step, 2 × Σ W·S + Σ W ≤ (2 × max S + 1) × Σ W, provably fits
-    (it does for ordinary weights); otherwise in Python's integers (weights written with many
-    decimals: 15 make Σ W about 10^15, and 10^15 × 2 × 10000 is past int64)."""
+    In int64 when the rounding step, 2 × Σ W·S + Σ W ≤ (2 × max S + 1) × Σ W over 2 × Σ W,
+    provably fits (it does for ordinary weights); otherwise in Python's integers (weights
+    written with many decimals: 15 make Σ W about 10^15, and 10^15 × 2 × 10000 is past
+    int64). The bound is (2 × max S + 2) × Σ W: the divisor 2 × Σ W must fit too, even when
+    every score is 0."""
     index = before.index
     present = [
         (code, weight) for code, weight in zip(sources, weights, strict=True) if code in before
@@ -163,7 +172,7 @@ def _weighted_average(before: pd.DataFrame, sources: list[str], weights: list[in
     scored = [column.notna().to_numpy() for column in columns]
     values = [column.fillna(0).to_numpy(dtype=np.int64) for column in columns]
     largest = max((int(np.abs(v).max(initial=0)) for v in values), default=0)
-    bound = (2 * largest + 1) * max(sum(w for _, w in present), 1)
+    bound = (2 * largest + 2) * max(sum(w for _, w in present), 1)
     dtype: np.dtype[Any] = np.dtype(np.int64) if bound < 2**63 else np.dtype(object)
     zero = np.zeros((), dtype=dtype)
     numerator = np.zeros(len(index), dtype=dtype)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import sys
 import threading
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -16,10 +19,14 @@ from sqlalchemy import select
 
 from assess import i18n
 from assess.extensions import db
-from assess.models import QuestionnaireVersion, Round
+from assess.models import QuestionnaireVersion, Round, utcnow
 from assess.questionnaires import Questionnaire, QuestionnaireError, loads
 from assess.questionnaires.builtin import builtin_files
+from assess.questionnaires.loader import content_hash as text_hash
 from assess.services.errors import NotFound, ServiceError
+
+#: ``QuestionnaireVersion.source_name`` holds this many characters.
+SOURCE_NAME_LENGTH = 300
 
 
 @lru_cache(maxsize=64)
@@ -116,10 +123,17 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
 
     Returns the stored version and what happened: ``"created"``, ``"unchanged"`` (identical
     content, a no-op) or ``"updated"`` (changed content of a version no round uses yet).
-    Raises :class:`ServiceError` with every problem when the file is invalid, or when the
-    content of a version already in use by a round would change.
+    Raises :class:`ServiceError` with every problem when the file is invalid, when its
+    ``maps_from`` names codes the version it supersedes lacks, when a stored version that
+    supersedes it names codes it lacks, or when the content of a version already in use by
+    a round would change.
+
+    The content is the file's text (a leading UTF-8 byte order mark is not kept) and its
+    hash is the SHA-256 of that text as UTF-8, so that the file downloaded back has the
+    hash shown and is the same content; for a file without a byte order mark, that is the
+    hash of its bytes.
     """
-    digest = hashlib.sha256(data).hexdigest()
+    digest = text_hash(data)
     try:
         questionnaire = _parse_bytes(data, digest, source)
     except QuestionnaireError as exc:
@@ -130,15 +144,21 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
             code=questionnaire.code, version=questionnaire.version
         )
     )
-    problems = _check_supersedes(questionnaire)
+    # The same text is the same content, whatever hash an earlier build stored for it (one
+    # that hashed a byte order mark too).
+    if stored is not None and (stored.content_hash == digest or stored.content == text):
+        return stored, "unchanged"
+    problems = _check_supersedes(questionnaire, source) + _check_superseded_by(
+        questionnaire, source
+    )
     if problems:
-        raise ServiceError([f"{source}: {p}" for p in problems])
+        raise ServiceError(problems)
     fields = {
         "title_th": questionnaire.title.get("th"),
         "title_en": questionnaire.title.get("en"),
         "content": text,
         "content_hash": digest,
-        "source_name": Path(source).name,
+        "source_name": Path(source).name[:SOURCE_NAME_LENGTH],
     }
     if stored is None:
         stored = QuestionnaireVersion(
@@ -147,8 +167,6 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
         db.session.add(stored)
         db.session.flush()
         return stored, "created"
-    if stored.content_hash == digest:
-        return stored, "unchanged"
     used = db.session.scalar(select(Round.id).filter_by(questionnaire_id=stored.id).limit(1))
     if used is not None:
         raise ServiceError(
@@ -161,11 +179,25 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
         )
     for name, value in fields.items():
         setattr(stored, name, value)
+    stored.imported_at = utcnow()
     return stored, "updated"
 
 
-def _check_supersedes(questionnaire: Questionnaire) -> list[str]:
-    """Dimension ``maps_from`` codes must exist in the superseded version, when it is stored."""
+def _unknown_maps_from_message(dimension: str, code: str, old: Questionnaire) -> str:
+    return str(
+        _(
+            "dimension %(code)s: maps_from %(source)s is not a dimension of %(key)s (%(codes)s)",
+            code=repr(dimension),
+            source=repr(code),
+            key=old.key,
+            codes=", ".join(sorted(d.code for d in old.dimensions)),
+        )
+    )
+
+
+def _check_supersedes(questionnaire: Questionnaire, source: str) -> list[str]:
+    """``FILE:LINE: …`` for each dimension ``maps_from`` code of the file that is not a
+    dimension of the version it supersedes, when that version is stored."""
     if not questionnaire.supersedes:
         return []
     previous = db.session.scalar(
@@ -174,24 +206,50 @@ def _check_supersedes(questionnaire: Questionnaire) -> list[str]:
         )
     )
     if previous is None:
-        return []
+        return []  # checked when it is imported (_check_superseded_by)
     old = questionnaire_of(previous)
-    old_codes = {d.code for d in old.dimensions}
     problems = []
-    for dim in questionnaire.dimensions:
-        for source in dim.maps_from or ():
-            if source not in old_codes:
+    for dimension, codes in questionnaire.unknown_maps_from(old):
+        dim = questionnaire.dimension(dimension)
+        for code in codes:
+            where = _where(source, dim.maps_from_line(code))
+            problems.append(f"{where}: {_unknown_maps_from_message(dimension, code, old)}")
+    return problems
+
+
+def _check_superseded_by(questionnaire: Questionnaire, source: str) -> list[str]:
+    """The same check from the other side: for each stored version that names this one in
+    ``supersedes`` (imported first), each of its ``maps_from`` codes that is not a
+    dimension of this file, as ``FILE: OTHER (ITS FILE:LINE): …``."""
+    others = db.session.scalars(
+        select(QuestionnaireVersion)
+        .filter_by(code=questionnaire.code)
+        .where(QuestionnaireVersion.version != questionnaire.version)
+        .order_by(QuestionnaireVersion.version)
+    )
+    problems = []
+    for other in others:
+        newer = questionnaire_of(other)
+        if newer.supersedes != questionnaire.version:
+            continue
+        for dimension, codes in newer.unknown_maps_from(questionnaire):
+            dim = newer.dimension(dimension)
+            for code in codes:
                 problems.append(
-                    _(
-                        "dimension %(code)s: maps_from %(source)s is not a dimension of "
-                        "%(key)s (%(codes)s)",
-                        code=dim.code,
-                        source=repr(source),
-                        key=old.key,
-                        codes=", ".join(sorted(old_codes)),
+                    f"{source}: "
+                    + _(
+                        "%(other)s (%(where)s), which supersedes this version: %(problem)s",
+                        other=other.key,
+                        where=_where(other.source_name or other.key, dim.maps_from_line(code)),
+                        problem=_unknown_maps_from_message(dimension, code, questionnaire),
                     )
                 )
     return problems
+
+
+def _where(file: str, line: int) -> str:
+    """``FILE:LINE``, or ``FILE`` when the line is not known."""
+    return f"{file}:{line}" if line > 0 else file
 
 
 def import_builtin() -> list[tuple[QuestionnaireVersion, str]]:
@@ -216,3 +274,38 @@ def get_version(version_id: int) -> QuestionnaireVersion:
     if found is None:
         raise NotFound(_("no such questionnaire version"))
     return found
+
+
+def is_json(version: QuestionnaireVersion) -> bool:
+    """True when the stored file is JSON (which is valid YAML too, and imported as such)."""
+    if not version.content.lstrip().startswith("{"):
+        return False
+    try:
+        json.loads(version.content)
+    except ValueError:
+        return False
+    return True
+
+
+def source_download(version: QuestionnaireVersion) -> tuple[str, str]:
+    """The ``Content-Disposition`` header and media type of a stored version's file, named
+    ``CODE-VERSION.yaml`` (``.json`` for a JSON file).
+
+    A version is any text: the header's plain ``filename`` keeps only ASCII letters, digits,
+    ``.``, ``-`` and ``_`` (Thai and other digits as ASCII digits, anything else as ``_``),
+    and ``filename*`` (RFC 6266) gives the name as written, percent-encoded UTF-8.
+    """
+    json_file = is_json(version)
+    name = f"{version.code}-{version.version}.{'json' if json_file else 'yaml'}"
+    fallback = "".join(_ascii_name_char(c) for c in name)
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        disposition += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return disposition, "application/json" if json_file else "application/yaml"
+
+
+def _ascii_name_char(char: str) -> str:
+    if char.isascii() and (char.isalnum() or char in ".-_"):
+        return char
+    digit = unicodedata.decimal(char, None)
+    return "_" if digit is None else str(digit)

@@ -21,7 +21,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import Row, Select, Text, case, cast, func, select
+from sqlalchemy import Row, Select, Text, cast, func, select
 from sqlalchemy.orm import aliased
 
 from assess.extensions import db
@@ -827,12 +827,15 @@ def level_counts(data: RoundResults, by: str = "all") -> pd.DataFrame:
 
 
 def previous_round(round_: Round) -> Round | None:
-    """The round to compare with: a published round of an earlier fiscal year.
+    """The round to compare with: a published round of an earlier fiscal year on the same
+    questionnaire (code), or ``None``.
 
-    A year may hold several (the national round and a small pilot of a few agencies), and
-    the national one is the comparison readers expect; so: the same questionnaire (code)
-    first, then the nearest earlier year, then the round that invited the most agencies,
-    then the latest.
+    Another questionnaire is never compared with (its scores measure something else; a
+    version's ``supersedes`` chain stays within its code, so every version of the code is
+    reachable or matched by dimension code, scoring.md §8). A year may hold several rounds
+    (the national round and a small pilot of a few agencies), and the national one is the
+    comparison readers expect; so: the nearest earlier year, then the round that invited
+    the most agencies, then the latest.
     """
     invited = (
         select(func.count(Response.id))
@@ -840,21 +843,16 @@ def previous_round(round_: Round) -> Round | None:
         .correlate(Round)
         .scalar_subquery()
     )
-    same_code = QuestionnaireVersion.code == round_.questionnaire.code
     return db.session.scalar(
         select(Round)
         .join(QuestionnaireVersion, Round.questionnaire_id == QuestionnaireVersion.id)
         .where(
+            QuestionnaireVersion.code == round_.questionnaire.code,
             Round.fiscal_year < round_.fiscal_year,
             Round.status == "published",
             Round.id != round_.id,
         )
-        .order_by(
-            case((same_code, 0), else_=1),
-            Round.fiscal_year.desc(),
-            invited.desc(),
-            Round.id.desc(),
-        )
+        .order_by(Round.fiscal_year.desc(), invited.desc(), Round.id.desc())
         .limit(1)
     )
 

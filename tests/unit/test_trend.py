@@ -137,12 +137,14 @@ def test_comparability() -> None:
         dimension("b", yesno("b.1")),
         dimension("c", yesno("c.1")),
         version="2569",
+        supersedes="2568",
     )
     renamed = questionnaire(
         dimension("a", yesno("a.1"), maps_from=["b"]),
         dimension("b", yesno("b.1")),
         dimension("c", yesno("c.1")),
         version="2569",
+        supersedes="2568",
     )
     assert comparability(same, OLD) == "comparable"
     assert comparability(explicit, OLD) == "comparable"
@@ -238,3 +240,107 @@ def test_merged_previous_is_the_exact_weighted_average(
             continue
         exact = sum(w * s for w, s in scored) / sum(w for w, _ in scored)
         assert previous == float(round_half_away(exact, 2)), (weights, row)
+
+
+def test_merged_dimension_all_zero_with_weights_near_int64() -> None:
+    # Σ W ≈ 8.15 × 10^18 fits int64 but 2 × Σ W (the divisor of the rounding) does not: an
+    # all-zero previous came out as −0.04.
+    new, old = _merging([Decimal("0.333333333333333"), Decimal("8154.7655120641516")])
+    current = long({"A": {"overall": 50.0, "m": 50.0}})
+    previous = long({"A": {"overall": 50.0, "s0": None, "s1": 0.0}})
+    merged = get(trend(current, previous, new, old), "A", "m")
+    assert (merged["previous"], merged["change"]) == (0.0, 50.0)
+
+
+# -- which version ``maps_from`` speaks of ------------------------------------------------------
+
+#: 2570 supersedes NEW (2569): ``a`` is renamed ``ai`` (maps_from [a]); ``bc`` and ``fresh``
+#: merge into ``merged``; ``b`` comes back with maps_from [a] (its meaning moved).
+NEWER = questionnaire(
+    dimension("ai", yesno("ai.1"), maps_from=["a"]),
+    dimension("merged", yesno("merged.1"), maps_from=["bc", "fresh"]),
+    dimension("b", yesno("b.1"), maps_from=["a"]),
+    version="2570",
+    supersedes="2569",
+)
+
+
+def test_the_same_version_compares_each_dimension_with_itself() -> None:
+    """Two rounds on one version (its ``maps_from`` names dimensions of another): identical
+    answers give changes of 0.00, every dimension has its previous, comparable."""
+    scores = {"overall": 70.0, "a": 80.0, "bc": 60.0, "fresh": 50.0}
+    out = trend(long({"X": scores}), long({"X": scores}), NEW, NEW)
+    for measure, score in scores.items():
+        row = get(out, "X", measure)
+        assert (row["previous"], row["change"]) == (score, 0.0), measure
+    assert set(out["comparability"]) == {"comparable"}
+    assert comparability(NEW, NEW) == "comparable"
+    assert comparability(NEWER, NEWER) == "comparable"
+
+
+def test_maps_from_applies_to_the_version_it_supersedes_only() -> None:
+    """Against 2569, the version it supersedes, 2570 follows its maps_from; against 2568 (a
+    year skipped), whose dimensions those codes do not name, each dimension continues the
+    2568 dimension of its own code, if any."""
+    current = long({"X": {"overall": 70.0, "ai": 80.0, "merged": 60.0, "b": 50.0}})
+    previous = long({"X": {"overall": 65.0, "a": 75.0, "bc": 40.0, "fresh": 20.0}})
+    out = trend(current, previous, NEWER, NEW)
+    assert get(out, "X", "ai")["previous"] == 75.0
+    assert get(out, "X", "merged")["previous"] == 30.0  # (40 + 20) / 2
+    assert get(out, "X", "b")["previous"] == 75.0  # b continues 2569's a
+    assert set(out["comparability"]) == {"re-based"}
+
+    previous = long({"X": {"overall": 65.0, "a": 75.0, "b": 40.0, "c": 61.0}})
+    out = trend(current, previous, NEWER, OLD)
+    assert get(out, "X", "overall")["previous"] == 65.0
+    assert get(out, "X", "b")["previous"] == 40.0  # 2568's b, not its a
+    assert (get(out, "X", "b")["change"]) == 10.0
+    for measure in ("ai", "merged"):
+        assert math.isnan(get(out, "X", measure)["previous"]), measure
+    assert set(out["comparability"]) == {"re-based"}  # other dimensions
+
+
+def test_another_questionnaire_or_a_later_version_is_matched_by_code() -> None:
+    other = questionnaire(
+        dimension("a", yesno("a.1")),
+        dimension("bc", yesno("bc.1")),
+        dimension("fresh", yesno("fresh.1")),
+        code="other",
+        version="2568",
+    )
+    scores = {"overall": 70.0, "a": 80.0, "bc": 60.0, "fresh": 50.0}
+    out = trend(long({"X": scores}), long({"X": scores}), NEW, other)
+    assert all(get(out, "X", m)["change"] == 0.0 for m in scores)
+    assert comparability(NEW, other) == "comparable"
+    # The older round on a later version (2570 than 2569): NEW's maps_from does not apply.
+    assert NEW.maps_from("bc", NEWER) == ()
+    assert NEW.maps_from("a", NEWER) == ()
+    assert NEWER.maps_from("b", NEW) == ("a",)
+
+
+def test_a_version_whose_content_is_the_same_is_the_same_version() -> None:
+    again = questionnaire(
+        dimension("a", yesno("a.1")),
+        dimension("bc", yesno("bc.1"), maps_from=["b", "c"]),
+        dimension("fresh", yesno("fresh.1"), maps_from=[]),
+        version="2569",
+        supersedes="2568",
+    )
+    assert again.content_hash == NEW.content_hash
+    assert NEW.same_version(again)
+    assert not NEW.succeeds(again)
+    assert NEW.succeeds(OLD)
+    assert NEW.maps_from("bc", again) == ("bc",)
+    assert comparability(NEW, again) == "comparable"
+
+
+def test_a_builtin_version_reused_for_two_years_is_comparable() -> None:
+    from assess.questionnaires import load
+    from assess.questionnaires.builtin import builtin_path
+
+    v2569 = load(builtin_path("dg-readiness", "2569"))  # type: ignore[arg-type]
+    scores = {"overall": 61.5, **{d.code: 10.0 + i for i, d in enumerate(v2569.dimensions)}}
+    out = trend(long({"X": scores}), long({"X": scores}), v2569, v2569)
+    for measure in ("service", "opendata", "exchange", "mgmt"):
+        assert get(out, "X", measure)["change"] == 0.0, measure
+    assert set(out["comparability"]) == {"comparable"}

@@ -1143,6 +1143,41 @@ def test_utf8_bom_is_accepted() -> None:
     assert questionnaire.code == "demo"
 
 
+def test_a_bom_does_not_change_the_content_hash() -> None:
+    """The hash is of the text (which keeps no byte order mark): a file saved with one and
+    the same file saved, or downloaded back, without one are the same content; a file
+    without one keeps the SHA-256 of its bytes."""
+    import hashlib
+
+    data = doc().encode("utf-8")
+    plain = load_ok(data)
+    assert plain.content_hash == hashlib.sha256(data).hexdigest()
+    assert load_ok(b"\xef\xbb\xbf" + data).content_hash == plain.content_hash
+
+
+def test_a_version_or_title_longer_than_the_database_holds_is_refused() -> None:
+    """The format sets no limit; the database holds 50 characters of a version and 300 of
+    each language of the title: refused here, with the line, not by the database."""
+    fits = load_ok(doc(edits={3: f'version: "{"9" * 50}"', 4: f"title: {'ก' * 300}"}))
+    assert len(fits.version) == 50
+    long_version = "2570." + "1" * 46
+    assert_problems(
+        doc(edits={3: f'version: "{long_version}"\nsupersedes: "{long_version}x"'}),
+        [
+            (3, "version is 51 characters long; the database stores at most 50"),
+            (4, "supersedes is 52 characters long; the database stores at most 50"),
+        ],
+    )
+    assert_problems(
+        doc(edits={4: f"title:\n  th: {'ก' * 301}\n  en: {'x' * 300}"}),
+        [(5, "title: th is 301 characters long; the database stores at most 300")],
+    )
+    assert_problems(
+        doc(edits={4: f"title: {'x' * 400}"}),
+        [(4, "title is 400 characters long; the database stores at most 300")],
+    )
+
+
 def test_bytes_and_text_give_the_same_content_hash() -> None:
     text = doc()
     assert load_ok(text).content_hash == load_ok(text.encode("utf-8")).content_hash

@@ -443,16 +443,20 @@ def test_progress_counts_statuses_by_type_and_submissions_over_time(reviewer, sc
 
 
 def test_trend_is_a_slope_chart_labelled_comparable_or_rebased(reviewer, scene):
-    # Version 2569 names ``maps_from`` on two dimensions: even against itself the pair is
-    # re-based (scoring.md §8), and the page says so.
+    # Version 2569 names ``maps_from`` on three dimensions, codes of 2568 (the version it
+    # supersedes): against itself each dimension is itself and the pair is comparable
+    # (scoring.md §8), and the page says so.
     """Previous → current per agency, labelled as scoring.md §8 says."""
     label = comparability(scene.questionnaire, scene.questionnaire)
-    assert label == "re-based"
+    assert label == "comparable"
     html = page(reviewer, f"{scene.base}/trend")
-    assert '<span class="badge text-bg-warning">re-based</span>' in html
+    assert '<span class="badge text-bg-success">comparable</span>' in html
+    # Without JavaScript, the page points to the data it has: the CSV (no table).
+    assert "its data is in the CSV file" in html
+    assert "in the table below" not in html
     spec = figures(html)["chart-trend"]
     assert spec["layout"]["xaxis"]["ticktext"] == ["2568", "2569"]
-    assert spec["layout"]["title"]["text"].endswith("re-based")
+    assert spec["layout"]["title"]["text"].endswith("comparable")
     lines = [
         t for t in spec["data"] if t.get("name", "").startswith(("Higher", "Lower", "Unchanged"))
     ]
@@ -462,6 +466,11 @@ def test_trend_is_a_slope_chart_labelled_comparable_or_rebased(reviewer, scene):
     assert set(overall) == {"DEP-A", "PROV-C", "LAO-D"}  # in both rounds
     assert float(overall["DEP-A"]["change"]) > 15
     assert all(r["comparability"] == label for r in rows)
+    # The province answered as before: each dimension the reviewer did not verify lower is
+    # unchanged, the merged and the split ones (service, opendata, exchange) too.
+    province = {r["measure"]: r for r in rows if r["agency"] == "PROV-C"}
+    for dim in scene.questionnaire.dimensions[1:]:
+        assert float(province[dim.code]["change"]) == 0.0, dim.code
     # One dimension at a time.
     dimension = scene.questionnaire.dimensions[1].code
     html = page(reviewer, f"{scene.base}/trend?measure={dimension}")
@@ -529,8 +538,10 @@ def test_flags_a_big_change_and_a_verified_gap(reviewer, scene):
     league_html = page(reviewer, scene.base)
     assert league_html.count("flag-icon flag-change") >= 1
     assert league_html.count("flag-icon flag-gap") == 1
-    # A higher limit: the change is no longer flagged.
-    scene.round.flag_change = 90
+    # A higher limit: the change is no longer flagged (the most there is: one version in
+    # both rounds, each dimension is compared with itself, and DEP-A's exchange went from
+    # 0.00 to 100.00, a change of 100 points, not more).
+    scene.round.flag_change = 100
     db.session.commit()
     assert 'data-flag="change"' not in page(reviewer, f"{scene.base}/flags")
 
