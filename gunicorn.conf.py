@@ -6,8 +6,12 @@ Options given on the command line (``-w``, ``-b``, …) take precedence over the
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import sys
 from typing import Any
+
+from gunicorn.glogging import Logger
 
 #: One more worker than the cores: the app is CPU-bound, and more workers only share the
 #: cores among themselves (BENCHMARKS.md, saves through gunicorn).
@@ -21,7 +25,36 @@ timeout = 120
 #: The app is loaded once, in the master, which prepares the dashboards of the rounds under
 #: way before it starts the workers (:func:`when_ready`): every worker starts with them, and
 #: shares their memory. New code therefore takes a restart of the service, not a HUP.
+#: Loading it (wsgi.py) refuses a database that ``assess db upgrade`` has not brought to
+#: this code's migration, in one line ("Error: the database is at revision …").
 preload_app = True
+
+#: One line per request on stderr, beside gunicorn's and the app's own messages: the
+#: client (as the trusted proxies gave it: ``ASSESS_PROXY_COUNT``), the request line, the
+#: status, the bytes sent, the time taken and the request's id (``X-Request-Id``, which the
+#: app's log records of the request and its 500 page carry too: assess.request_log). No
+#: header of the request is written: never ``Authorization`` (API tokens) or ``Cookie``
+#: (sessions); no query string of the app holds a password or token (``?code=`` of the
+#: scorecard check is printed on the scorecard itself).
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request=%({x-request-id}o)s'
+
+
+class _Logger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with the access log (``-``) on stderr instead of stdout: one
+    stream, in order, for the requests and the errors they meet."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        if cfg.accesslog == "-":
+            for handler in self.access_log.handlers:
+                if getattr(handler, "_gunicorn", False) and isinstance(
+                    handler, logging.StreamHandler
+                ):
+                    handler.setStream(sys.stderr)
+
+
+logger_class = _Logger
 
 
 def _assess_app(candidate: Any) -> Any:
@@ -75,3 +108,26 @@ def post_worker_init(worker: Any) -> None:
         db.engine.dispose(close=False)
     if app.config.get("WARM_DASHBOARDS", True):
         warm.start(app, worker.log)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In a worker that stops (restart, SIGTERM, ``max_requests``): stop its embedded job
+    consumer, so that the job at hand finishes, or is recorded as interrupted, instead of
+    being cut off unnoticed when the master kills the worker at the end of
+    ``graceful_timeout`` (assess.jobs.shutdown: the job has what is left of that time).
+    Never raises: the worker is on its way out."""
+    try:
+        app = _assess_app(getattr(worker, "wsgi", None))
+        jobs = sys.modules.get("assess.jobs")  # None: nothing of the jobs was loaded
+        if app is None or jobs is None:
+            return
+        shutdown = getattr(jobs, "shutdown", None)
+        if callable(shutdown):
+            grace = float(getattr(jobs, "HALT_GRACE", 0.0))
+            shutdown(app, max(0.0, float(server.cfg.graceful_timeout) - grace - 5.0))
+            return
+        stop = getattr(app.extensions.get(jobs.EXTENSION), "stop", None)
+        if callable(stop):
+            stop()
+    except Exception:
+        server.log.exception("assess: the job consumer could not be stopped")

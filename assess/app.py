@@ -21,7 +21,7 @@ from sqlalchemy.pool import Pool
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
-from assess import __version__, config, security
+from assess import __version__, config, request_log, security
 
 LANGUAGES = ("th", "en")
 
@@ -97,6 +97,7 @@ def build_app(
         _register_blueprints(app)
     _register_template_helpers(app)
     security.init_app(app)
+    request_log.init_app(app)  # the request id on replies and in the log records
     if views:
         from assess.auth import throttle
 

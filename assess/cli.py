@@ -77,18 +77,76 @@ class _Group(FlaskGroup):
         pass
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a file it cannot read or write, or a database it cannot use,
-        is one line on stderr and exit status 1, not a traceback."""
-        from sqlalchemy.exc import DBAPIError
+        """Run the command; a setting it refuses (``ASSESS_*``), a file it cannot read or
+        write, or a database it cannot use, is one line on stderr and exit status 1, not a
+        traceback."""
+        from sqlalchemy.exc import ArgumentError, DBAPIError
+
+        from assess.config import DATABASE_URL_EXAMPLE, ConfigurationError
 
         try:
             return super().invoke(ctx)
+        except ConfigurationError as exc:
+            fail(str(exc).splitlines())
+        except ArgumentError as exc:  # NoSuchModuleError too: a database URL SQLAlchemy refuses
+            if "URL" not in str(exc) and "plugin" not in str(exc):
+                raise
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            fail(
+                [f"ASSESS_DATABASE_URL cannot be used ({reason}): give e.g. {DATABASE_URL_EXAMPLE}"]
+            )
         except DBAPIError as exc:
             fail([_database_problem(exc)])
         except OSError as exc:
             if exc.filename is None:
                 raise
             fail([f"{exc.filename}: {exc.strerror or exc}"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command; Flask-Migrate's ``db upgrade`` also says where the database ends up."""
+        command = super().get_command(ctx, cmd_name)
+        if cmd_name == "db" and isinstance(command, click.Group):
+            return _reporting_upgrade(command)
+        return command
+
+
+def _reporting_upgrade(group: click.Group) -> click.Group:
+    """Flask-Migrate's ``db`` group whose ``upgrade`` ends with one line on stdout: "the
+    database is up to date (revision 0012)", or the revisions it went from and to. (Alembic
+    names each migration it runs on stderr; with nothing to run it said nothing useful.)"""
+    import copy
+    import functools
+
+    upgrade = group.commands.get("upgrade")
+    if upgrade is None or upgrade.callback is None:
+        return group
+    migrate = upgrade.callback
+
+    @functools.wraps(migrate)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("sql"):  # offline: SQL on stdout, no database to look at
+            return migrate(*args, **kwargs)
+        from assess import schema
+        from assess.extensions import db
+
+        # In the app context the ``db`` group pushed (Flask-Migrate keeps its options on g).
+        before = schema.database_revisions(db.engine)
+        done = migrate(*args, **kwargs)
+        after = schema.database_revisions(db.engine)
+        now = ", ".join(after) or "none"
+        if before == after:
+            click.echo(f"the database is up to date (revision {now})")
+        elif not before:
+            click.echo(f"the database's tables were created (revision {now})")
+        else:
+            click.echo(f"the database was upgraded from revision {', '.join(before)} to {now}")
+        return done
+
+    reporting = copy.copy(upgrade)
+    reporting.callback = run
+    wrapped = copy.copy(group)
+    wrapped.commands = {**group.commands, "upgrade": reporting}
+    return wrapped
 
 
 #: What a database without assess's tables (or with older ones) answers, by engine.

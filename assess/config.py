@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 #: Where the JSON API lives (here, not in ``assess.api``: the security headers name its
 #: reference page without importing the API and flask-smorest).
@@ -101,6 +103,87 @@ def environment() -> str:
     return raw
 
 
+#: What ``ASSESS_DATABASE_URL`` looks like, for the messages that refuse one.
+DATABASE_URL_EXAMPLE = "postgresql+psycopg://assess@db.internal/assess"
+
+#: The PostgreSQL driver installed with assess (psycopg 3): ``postgres://`` and
+#: ``postgresql://`` (the forms hosting services and libpq give) name it.
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+
+
+def _hide_password(raw: str) -> str:
+    """``raw`` with what stands between ``user:`` and ``@`` masked (messages never show it)."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", raw)
+
+
+def database_url(folder: Path) -> str:
+    """``ASSESS_DATABASE_URL`` (default: SQLite in the instance folder), checked: a URL
+    SQLAlchemy reads, of a database engine whose driver is installed. ``postgres://`` and
+    ``postgresql://`` name the installed driver (``postgresql+psycopg://``)."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = (os.environ.get("ASSESS_DATABASE_URL") or "").strip()
+    if not raw:
+        return f"sqlite:///{folder / 'assess.db'}"
+    example = f"give e.g. {DATABASE_URL_EXAMPLE} (or sqlite:////srv/assess/assess.db)"
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"ASSESS_DATABASE_URL={_hide_password(raw)!r} is not a database URL: {example}"
+        ) from None
+    backend, _, driver = url.drivername.partition("+")
+    mapped = backend == "postgres" or url.drivername == "postgresql"
+    if mapped:
+        url = url.set(drivername=f"postgresql+{driver}" if driver else POSTGRESQL_DRIVER)
+    shown = url.render_as_string(hide_password=True)
+    try:
+        url.get_dialect().import_dbapi()
+    except ArgumentError:  # NoSuchModuleError: no such engine or driver in SQLAlchemy
+        raise ConfigurationError(
+            f"ASSESS_DATABASE_URL={shown!r}: SQLAlchemy knows no database engine or driver "
+            f"{url.drivername!r}: {example}"
+        ) from None
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"ASSESS_DATABASE_URL={shown!r}: its driver is not installed ({exc}): {example}"
+        ) from None
+    return url.render_as_string(hide_password=False) if mapped else raw
+
+
+def public_url() -> str | None:
+    """``ASSESS_PUBLIC_URL``: the site's address as readers reach it, ``http(s)://host[/path]``
+    (scorecards link to it: an address without its scheme would be a broken link)."""
+    raw = (os.environ.get("ASSESS_PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    shown = _hide_password(raw)
+    example = "give the site's address as readers reach it, e.g. https://assess.example.go.th"
+    try:
+        parts = urlsplit(raw)
+        host, _ = parts.hostname, parts.port  # (a port that is not a number raises)
+    except ValueError:
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not host
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigurationError(
+            f"ASSESS_PUBLIC_URL={shown!r} is not a web address (http:// or https:// and the "
+            f"host name): {example}"
+        )
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            f"ASSESS_PUBLIC_URL={shown!r} holds a user name or password, which scorecards "
+            f"would print: {example}"
+        )
+    return raw
+
+
 def from_environment() -> dict[str, Any]:
     """The configuration the environment gives, with the documented defaults."""
     folder = instance_path()
@@ -108,13 +191,13 @@ def from_environment() -> dict[str, Any]:
     defaults = SECURITY_DEFAULTS
     return {
         "INSTANCE_PATH": str(folder),
-        "DATABASE_URL": os.environ.get("ASSESS_DATABASE_URL", f"sqlite:///{folder / 'assess.db'}"),
+        "DATABASE_URL": database_url(folder),
         "REDIS_URL": os.environ.get("ASSESS_REDIS_URL") or None,
         # The site's address as readers reach it, printed on scorecards made outside a
         # request (command line, jobs); e.g. https://assess.example.go.th
-        "PUBLIC_URL": os.environ.get("ASSESS_PUBLIC_URL") or None,
+        "PUBLIC_URL": public_url(),
         # Processes laying out PDFs in a bulk scorecard export (default: up to 2).
-        "SCORECARD_PROCESSES": int(os.environ.get("ASSESS_SCORECARD_PROCESSES") or 0) or None,
+        "SCORECARD_PROCESSES": _integer("ASSESS_SCORECARD_PROCESSES", 0, 0) or None,
         # In production the key must be given (assess.security refuses to start without).
         "SECRET_KEY": (
             os.environ.get("ASSESS_SECRET_KEY") or None if env == PRODUCTION else secret_key(folder)

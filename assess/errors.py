@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assess.extensions import db
 from assess.questionnaires.answers import lone_surrogate
+from assess.request_log import request_id
 from assess.services.errors import ServiceError
 
 
@@ -161,11 +162,16 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         if wants_json():
             return jsonify(error=exc.name, message=http_message(exc), details=exc.description), code
-        return render_template("errors/error.html", code=code, reason=None), code
+        # A server's error shows the request's id: the reference to quote (it is in the logs).
+        reference = request_id() if code >= 500 else None
+        return render_template(
+            "errors/error.html", code=code, reason=None, reference=reference
+        ), code
 
     @app.errorhandler(500)
     def _server_error(exc: Exception) -> Any:
         db.session.rollback()
+        reference = request_id()  # in the log record of the error, and in X-Request-Id
         if wants_json():
-            return jsonify(error="Internal Server Error", details=None), 500
-        return render_template("errors/error.html", code=500, reason=None), 500
+            return jsonify(error="Internal Server Error", details=None, reference=reference), 500
+        return render_template("errors/error.html", code=500, reason=None, reference=reference), 500

@@ -4,6 +4,7 @@ Secure cookies; invalid settings are refused with the variable named."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 import subprocess
@@ -28,6 +29,9 @@ ENV_VARS = [
     "ASSESS_PROXY_COUNT",
     "ASSESS_REDIS_URL",
     "ASSESS_DATABASE_URL",
+    "ASSESS_PUBLIC_URL",
+    "ASSESS_SCORECARD_PROCESSES",
+    "ASSESS_WARM_DASHBOARDS",
     "FLASK_DEBUG",
 ]
 
@@ -205,23 +209,97 @@ def test_wsgi_runs_as_production_and_refuses_a_missing_key(tmp_path):
     assert "debug mode is on (FLASK_DEBUG)" in done.stderr
 
 
-def test_gunicorn_accepts_a_proper_production_configuration(tmp_path):
+def test_gunicorn_accepts_a_proper_production_configuration(tmp_path, sqlite_database_url):
     gunicorn = Path(sys.executable).parent / "gunicorn"
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed")
     done = run(
         [str(gunicorn), "--check-config", "wsgi:app"],
         ASSESS_INSTANCE_PATH=str(tmp_path),
+        ASSESS_DATABASE_URL=sqlite_database_url,  # migrated (`assess db upgrade`)
         ASSESS_SECRET_KEY=STRONG,
     )
     assert done.returncode == 0, done.stderr
 
 
-def test_wsgi_can_be_told_it_is_a_local_trial(tmp_path):
+def test_wsgi_can_be_told_it_is_a_local_trial(tmp_path, sqlite_database_url):
     done = run(
         [sys.executable, "-c", "import wsgi; print(wsgi.app.config['ENVIRONMENT'])"],
         ASSESS_INSTANCE_PATH=str(tmp_path),
+        ASSESS_DATABASE_URL=sqlite_database_url,
         ASSESS_ENV="development",
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "development"
+
+
+def test_scorecard_processes_is_a_whole_number_named_when_wrong(env):
+    """It was ``int()``: ``ValueError: invalid literal for int()``, naming no variable."""
+    env.setenv("ASSESS_SCORECARD_PROCESSES", "two")
+    with pytest.raises(ConfigurationError, match="ASSESS_SCORECARD_PROCESSES='two' is not a whole"):
+        config.from_environment()
+    env.setenv("ASSESS_SCORECARD_PROCESSES", "-1")
+    with pytest.raises(ConfigurationError, match="ASSESS_SCORECARD_PROCESSES='-1' must be at"):
+        config.from_environment()
+    for raw, value in (("3", 3), ("0", None), ("", None)):
+        env.setenv("ASSESS_SCORECARD_PROCESSES", raw)
+        assert config.from_environment()["SCORECARD_PROCESSES"] == value
+
+
+def test_postgres_urls_name_the_installed_driver(env):
+    """``postgres://`` (what hosting services and libpq give) had SQLAlchemy look for a
+    "postgres" dialect: NoSuchModuleError at every start."""
+    for given, meant in (
+        ("postgres://assess:pw@db.internal:5432/assess", "postgresql+psycopg://assess:pw@db.internal:5432/assess"),
+        ("postgresql://assess@db.internal/assess", "postgresql+psycopg://assess@db.internal/assess"),
+        ("postgres+psycopg://assess@db.internal/assess", "postgresql+psycopg://assess@db.internal/assess"),
+        ("postgresql+psycopg://assess@db.internal/assess", "postgresql+psycopg://assess@db.internal/assess"),
+        ("sqlite:////srv/assess/assess.db", "sqlite:////srv/assess/assess.db"),
+    ):  # fmt: skip
+        env.setenv("ASSESS_DATABASE_URL", given)
+        assert config.from_environment()["DATABASE_URL"] == meant, given
+    env.setenv("ASSESS_DATABASE_URL", "postgres://nobody@127.0.0.1:1/assess")
+    app = create_app()  # (no connection is made before a query)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://nobody@127.0.0.1:1/assess"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("nonsense", "ASSESS_DATABASE_URL='nonsense' is not a database URL: give e.g. postgresql+psycopg://"),
+        ("oracle+nodriver://u:secret@h/d", "SQLAlchemy knows no database engine or driver 'oracle+nodriver'"),
+        ("mysql+mysqldb://u:secret@h/d", "its driver is not installed"),
+    ],
+)  # fmt: skip
+def test_a_database_url_that_cannot_be_used_is_refused_by_name(env, value, message):
+    if value.startswith("mysql") and importlib.util.find_spec("MySQLdb") is not None:
+        pytest.skip("MySQLdb is installed here")
+    env.setenv("ASSESS_DATABASE_URL", value)
+    with pytest.raises(ConfigurationError) as caught:
+        create_app()
+    assert message in str(caught.value)
+    assert "secret" not in str(caught.value)  # the password is never shown
+
+
+def test_public_url_must_be_a_web_address(env):
+    """Without its scheme the scorecards' link was relative: broken on paper."""
+    for wrong in (
+        "assess.example.go.th",
+        "assess.example.go.th/assess",
+        "ftp://assess.example.go.th",
+        "https://",
+        "https://assess.example.go.th/verify?code=1",
+        "https://assess.example.go.th:port",
+    ):
+        env.setenv("ASSESS_PUBLIC_URL", wrong)
+        with pytest.raises(ConfigurationError) as caught:
+            create_app()
+        assert f"ASSESS_PUBLIC_URL={wrong!r} is not a web address" in str(caught.value)
+        assert "e.g. https://assess.example.go.th" in str(caught.value)
+    env.setenv("ASSESS_PUBLIC_URL", "https://editor:secret@assess.example.go.th")
+    with pytest.raises(ConfigurationError, match="holds a user name or password") as caught:
+        create_app()
+    assert "secret" not in str(caught.value)
+    for right in ("https://assess.example.go.th", "http://10.0.0.5:8000/assess/"):
+        env.setenv("ASSESS_PUBLIC_URL", right)
+        assert config.from_environment()["PUBLIC_URL"] == right
