@@ -102,8 +102,12 @@ def test_reviewer_opens_reviews_publishes_with_a_dispute(app, world, person):  #
     journey.step(rev, "submissions")
 
     def open_response(code: str) -> None:
-        page.locator(f'a[href="{monitor}/responses/{code}"]').first.click()
-        page.wait_for_url(f"**{monitor}/responses/{code}")
+        # The row's link carries the monitor's filters, for "next awaiting review".
+        link = page.locator(
+            f'a[href="{monitor}/responses/{code}"], a[href^="{monitor}/responses/{code}?"]'
+        )
+        link.first.click()
+        page.wait_for_url(f"**{monitor}/responses/{code}*")
 
     # -- 4. the first response: a verified value with its reason, then accepted
     open_response("AG-A")

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from assess import jobs
 from assess.extensions import db
-from assess.models import Job, utcnow
+from assess.models import Job, User, utcnow
 from assess.scorecards import bulk
 from assess.services import responses
 from assess.thai import format_datetime
@@ -135,6 +135,10 @@ def embedded(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def reviewer(client, auth, scene):  # type: ignore[no-untyped-def]
+    """The reviewer, reading English (the messages below are the English ones)."""
+    user = db.session.scalar(select(User).filter_by(email="r@example.go.th"))
+    user.language = "en"
+    db.session.commit()
     auth.login("r@example.go.th")
     return client
 

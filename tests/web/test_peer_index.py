@@ -334,7 +334,7 @@ def test_a_large_peer_group_shows_its_top_and_the_agency_s_neighbourhood(app):
             wide=lambda kind: scores,
             levels=lambda kind: levels,
         )
-        result = SimpleNamespace(agency=SimpleNamespace(code=codes[own], type="local"))
+        result = SimpleNamespace(record=SimpleNamespace(code=codes[own], type="local"))
         with app.test_request_context("/"):  # Thai, the default
             return peer_table(data, result, anonymise=False)  # type: ignore[arg-type]
 
