@@ -340,7 +340,18 @@ def agency(code: str) -> str | WerkzeugResponse | tuple[str, int]:
 def _user_query() -> Select[tuple[User]]:
     args = request.args
     query = select(User).options(selectinload(User.agency)).order_by(User.email)
-    query = query.where(*search.each_word(args.get("q"), [User.email, User.name]))
+    # Each word in the e-mail, the name, or the code or a name of the user's agency.
+    query = query.where(
+        *search.each_word(
+            args.get("q"),
+            [User.email, User.name],
+            lambda word: [
+                User.agency_id.in_(
+                    select(Agency.id).where(*search.agency_words(word, province=False))
+                )
+            ],
+        )
+    )
     role = args.get("role", "")
     if role in ROLES:
         query = query.where(User.role == role)

@@ -37,6 +37,7 @@ Cached tables are shared between requests and threads: callers never change them
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -446,7 +447,8 @@ def agency_fingerprint(round_id: int) -> Any:
         combined = reduce(lambda one, other: one.bitwise_xor(other), hashes)
         return db.session.scalar(records(func.sum(combined)))
     rows = db.session.execute(records(*columns).order_by(Agency.code)).all()
-    return hash(tuple(repr(tuple(row)) for row in rows))
+    # A digest, not hash(): the same in every process (a job's archive keeps it).
+    return hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
 
 
 def info(round_: Round) -> RoundInfo:

@@ -126,12 +126,19 @@ def archive_name(round_: Round, lang: str) -> str:
 def fingerprint(round_: Round) -> str:
     """What a round's scorecards are made of, in a few characters: the dashboards' signature
     of its results and statuses (:func:`assess.reports.data.signature`: a response saved,
-    submitted, reviewed or moved, a result written, the round moved or published) and the
-    round's names and anonymisation. Agency records edited in a round not yet preliminary
-    are not in it."""
+    submitted, reviewed or moved, a result written, the round moved or published), the
+    agency records as the round shows them (:func:`assess.reports.data.agency_fingerprint`:
+    edits move a round not yet out; one whose results are out keeps its records), and the
+    round's names and anonymisation."""
     from assess.reports import data
 
-    seen = (data.signature(round_), round_.name, round_.name_en, round_.anonymise_peers)
+    seen = (
+        data.signature(round_),
+        data.agency_fingerprint(round_.id),
+        round_.name,
+        round_.name_en,
+        round_.anonymise_peers,
+    )
     return hashlib.sha256(repr(seen).encode()).hexdigest()[:32]
 
 

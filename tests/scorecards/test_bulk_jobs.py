@@ -625,3 +625,20 @@ def test_the_script_says_when_the_status_does_not_answer_and_tries_again(tmp_pat
     assert not third["errorShown"]  # answered: the error goes, polling goes on as usual
     assert third["message"] == "2 of 5"
     assert third["delays"] == [1500]
+
+
+def test_an_archive_of_a_round_not_yet_out_is_outdated_by_an_agency_edit(
+    reviewer, scene, embedded, stand
+):
+    """Its scorecards name the agency and compare it by type: an edit of the agency list
+    outdates them (a round whose results are out keeps its records, so does not move)."""
+    from assess.models import Agency, Response
+
+    stand(steps=2)
+    job = _wait(_start(reviewer, scene, headers=JSON).get_json()["job"])
+    assert job.status == "done"
+    assert _status(reviewer, scene)["outdated"] is False
+    agency = db.session.get(Agency, db.session.get(Response, scene.response.id).agency_id)
+    agency.name_en = "A new name"
+    db.session.commit()
+    assert _status(reviewer, scene)["outdated"] is True

@@ -443,10 +443,10 @@ def test_progress_counts_statuses_by_type_and_submissions_over_time(reviewer, sc
 
 
 def test_trend_is_a_slope_chart_labelled_comparable_or_rebased(reviewer, scene):
+    """Previous → current per agency, labelled as scoring.md §8 says."""
     # Version 2569 names ``maps_from`` on three dimensions, codes of 2568 (the version it
     # supersedes): against itself each dimension is itself and the pair is comparable
     # (scoring.md §8), and the page says so.
-    """Previous → current per agency, labelled as scoring.md §8 says."""
     label = comparability(scene.questionnaire, scene.questionnaire)
     assert label == "comparable"
     html = page(reviewer, f"{scene.base}/trend")
@@ -700,3 +700,26 @@ def test_provinces_are_named_in_the_readers_language(client, auth, scene):
     thai = page(client, f"{scene.base}?province=เชียงใหม่")
     assert league_codes(thai) == ["PROV-C", "LAO-D"]
     assert '<option value="Chiang Mai" selected>เชียงใหม่</option>' in thai
+
+
+@pytest.mark.parametrize(
+    ("tail", "holder", "has_table"),
+    [
+        ("heatmap", "chart-heatmap", False),
+        ("progress", "chart-submissions", False),
+        ("progress", "chart-status", True),
+        ("distributions", "chart-distributions", True),
+        ("levels", "chart-levels", True),
+    ],
+)
+def test_without_javascript_a_chart_points_to_the_data_it_has(
+    reviewer, scene, tail, holder, has_table
+):
+    """A chart with a table under it says so; one without points to its CSV."""
+    html = page(reviewer, f"{scene.base}/{tail}")
+    start = html.index(f'id="{holder}"')
+    note = html[html.index("<noscript>", start) : html.index("</noscript>", start)]
+    if has_table:
+        assert "in the table below" in note
+    else:
+        assert "“Data (CSV)” link above" in note

@@ -83,3 +83,26 @@ def test_agency_searches_cover_the_province(client, auth, places, page):
     assert found_codes(client, f"{base}?q=phetchabun") == {"LAO-2", "LAO-4"}
     assert found_codes(client, f"{base}?q=โคกไผ่ ลำปาง") == set()
     assert found_codes(client, f"{base}?q=lao-3 โคกไผ่") == {"LAO-3"}
+
+
+def test_the_users_search_covers_the_users_agency(client, auth, world):
+    """A coordinator found by the name or code of the agency, whatever the account's own
+    name says; with another word, every word must match."""
+    agency = world.agency("MOF-RD", name_th="กรมสรรพากร", name_en="The Revenue Department")
+    other = world.agency("MOF-CD", name_th="กรมศุลกากร", name_en="The Customs Department")
+    world.user("somchai@rd.go.th", agency=agency).name = "สมชาย ใจดี"
+    world.user("somsri@customs.go.th", agency=other).name = "สมศรี ใจดี"
+    world.user("admin@example.go.th", role="admin").language = "en"
+    db.session.commit()
+    auth.login("admin@example.go.th")
+
+    def emails(query: str) -> set[str]:
+        body = client.get(f"/central/users?q={query}").get_data(as_text=True)
+        body = body.split("<tbody>")[-1].split("</tbody>")[0]
+        return set(re.findall(r"[a-z]+@[a-z.]+", body))
+
+    assert emails("สรรพากร") == {"somchai@rd.go.th"}
+    assert emails("revenue") == {"somchai@rd.go.th"}
+    assert emails("mof-cd") == {"somsri@customs.go.th"}
+    assert emails("ใจดี") == {"somchai@rd.go.th", "somsri@customs.go.th"}
+    assert emails("ใจดี ศุลกากร") == {"somsri@customs.go.th"}
