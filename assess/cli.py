@@ -102,6 +102,20 @@ class _Group(FlaskGroup):
                 raise
             fail([f"{exc.filename}: {exc.strerror or exc}"])
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The commands, for ``--help``: a setting the app refuses is one line on stderr (Flask
+        would print its traceback), and the commands are still listed."""
+        from flask.cli import ScriptInfo
+
+        from assess.config import ConfigurationError
+
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigurationError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command; Flask-Migrate's ``db upgrade`` also says where the database ends up."""
         command = super().get_command(ctx, cmd_name)

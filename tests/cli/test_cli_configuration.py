@@ -106,3 +106,12 @@ def test_db_upgrade_says_where_the_database_is(tmp_path):
     done = _run(tmp_path, "db", "upgrade", "--sql", f"{head}:{head}")
     assert done.returncode == 0, done.stderr
     assert "the database" not in done.stdout
+
+
+def test_help_with_a_wrong_setting_names_it_in_one_line_and_lists_the_commands(tmp_path):
+    done = _run(tmp_path, "--help", ASSESS_SESSION_IDLE_MINUTES="abc")
+    assert done.returncode == 0
+    assert done.stderr.strip() == "Error: ASSESS_SESSION_IDLE_MINUTES='abc' is not a whole number"
+    assert "Traceback" not in done.stderr
+    assert "questionnaire" in done.stdout
+    assert "scores" in done.stdout
