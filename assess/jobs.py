@@ -272,6 +272,9 @@ class Jobs:
         """
         if self.redis:
             _wait_for_redis(self.huey)  # one line per try, not huey's tracebacks
+            # Redis lost later: huey's consumer logs a traceback at every try, one line now.
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(RedisLostFilter())
         consumer = self.huey.create_consumer(
             workers=workers,
             worker_type="thread",
@@ -620,6 +623,36 @@ def finished(kind_name: str, round_: Round) -> Job | None:
     if job is None or not (exports_folder() / str(job.file_name)).is_file():
         return None
     return job
+
+
+class RedisLostFilter(logging.Filter):
+    """huey's consumer reports every failed read of a lost Redis with its traceback (one or
+    two a second, for as long as Redis is away): each becomes one line without it, and at
+    most one line every ``every`` seconds gets through."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        super().__init__()
+        self.every = every
+        self.last = -every
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from redis.exceptions import RedisError
+
+        if not record.name.startswith("huey.consumer") or not record.exc_info:
+            return True
+        error = record.exc_info[1]
+        if not isinstance(error, RedisError):
+            return True
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return False
+        self.last = now
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        record.msg = "Redis (ASSESS_REDIS_URL) cannot be reached (%s); the worker keeps trying"
+        record.args = (reason,)
+        record.exc_info = None
+        record.exc_text = None
+        return True
 
 
 def _wait_for_redis(huey: Huey, pause: float = 1.0, longest: float = 60.0) -> None:

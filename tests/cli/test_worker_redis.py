@@ -69,3 +69,34 @@ def test_assess_worker_says_redis_cannot_be_reached_in_one_line(database_url, tm
     assert f"Redis (ASSESS_REDIS_URL) cannot be reached (Error 111 connecting to 127.0.0.1:{port}" in tries[0]  # fmt: skip
     assert "a-password" not in err
     assert len(err.splitlines()) <= 6, err
+
+
+def test_a_redis_lost_while_the_worker_runs_is_one_line_now_and_then():
+    """huey reads the queue again and again while Redis is away, logging each failure with
+    its traceback: the filter makes the first one line, drops the next ones for a while,
+    and leaves every other record alone."""
+    import logging
+
+    lost = RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    def record(name: str, error: BaseException | None) -> logging.LogRecord:
+        info = (type(error), error, None) if error is not None else None
+        return logging.LogRecord(
+            name, logging.ERROR, __file__, 1, "Error reading from queue", (), info
+        )
+
+    keep = jobs.RedisLostFilter(every=30.0)
+    first = record("huey.consumer.Worker-1", lost)
+    assert keep.filter(first)
+    assert first.exc_info is None
+    assert first.getMessage() == (
+        "Redis (ASSESS_REDIS_URL) cannot be reached (Error 111 connecting to 127.0.0.1:6379. "
+        "Connection refused.); the worker keeps trying"
+    )
+    assert not keep.filter(record("huey.consumer.Worker-1", lost))  # within 30 s: dropped
+    other = record("huey.consumer.Worker-1", ValueError("a job's own failure"))
+    assert keep.filter(other)
+    assert other.exc_info is not None  # a job's failure keeps its traceback
+    assert keep.filter(record("assess.jobs", lost))  # not huey's
+    keep.last -= 31
+    assert keep.filter(record("huey.consumer.Worker-1", lost))  # later: one more line
