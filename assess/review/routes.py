@@ -168,18 +168,33 @@ def _safe_cell(value: Any) -> Any:
     return "" if value is None else neutralise(value)
 
 
-def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
-    """A CSV download (UTF-8 with a byte-order mark, so spreadsheets read Thai correctly)."""
+def _csv_chunks(rows: Iterable[Sequence[Any]], rows_per_chunk: int = 2000) -> Iterator[bytes]:
+    """``rows`` as CSV (UTF-8 with a byte-order mark, so spreadsheets read Thai correctly;
+    no cell a spreadsheet would run as a formula), ``rows_per_chunk`` rows at a time."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
+    for count, row in enumerate(rows, 1):
         writer.writerow([_safe_cell(v) for v in row])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if tail := buffer.getvalue():
+        yield tail.encode("utf-8")
+
+
+def _csv_download(body: Any, filename: str) -> HttpResponse:
     return HttpResponse(
-        buffer.getvalue(),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
+    """A CSV download (:func:`_csv_chunks`), made whole before it is sent."""
+    return _csv_download(b"".join(_csv_chunks(rows)), filename)
 
 
 def csv_stream(
@@ -187,25 +202,7 @@ def csv_stream(
 ) -> HttpResponse:
     """:func:`csv_response` written as it downloads, ``rows_per_chunk`` rows at a time; the
     rows are read while it streams, within the request (the database session with it)."""
-
-    def chunks() -> Iterator[bytes]:
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        for count, row in enumerate(rows, 1):
-            writer.writerow([_safe_cell(v) for v in row])
-            if count % rows_per_chunk == 0:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        if tail := buffer.getvalue():
-            yield tail.encode("utf-8")
-
-    return HttpResponse(
-        stream_with_context(chunks()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return _csv_download(stream_with_context(_csv_chunks(rows, rows_per_chunk)), filename)
 
 
 def flash_problems(problems: Iterable[str]) -> None:

@@ -126,6 +126,11 @@ class AgencyRecord:
                 code=agency.code,
                 **{name: str(row[name]) for name in _RECORD_FIELDS},
             )
+        return cls.now(agency)
+
+    @classmethod
+    def now(cls, agency: Agency) -> AgencyRecord:
+        """The record of ``agency`` as the agency list has it now."""
         parent = agency.parent
         return cls(
             code=agency.code,
@@ -167,18 +172,7 @@ class AgencyResults:
     @property
     def record(self) -> AgencyRecord:
         """The agency as the round's results show it."""
-        if self.shown is not None:
-            return self.shown
-        return AgencyRecord(
-            code=self.agency.code,
-            name_th=self.agency.name_th,
-            name_en=self.agency.name_en,
-            type=self.agency.type,
-            parent=self.agency.parent.code if self.agency.parent else "",
-            parent_name_th=self.agency.parent.name_th if self.agency.parent else "",
-            parent_name_en=self.agency.parent.name_en if self.agency.parent else "",
-            province=self.agency.province or "",
-        )
+        return self.shown if self.shown is not None else AgencyRecord.now(self.agency)
 
     @property
     def measures(self) -> list[Measure]:

@@ -165,8 +165,3 @@ def round_query(
     if status:
         query = query.where(Dispute.status == status)
     return query.order_by(*ORDER)
-
-
-def of_round(round_: Round, status: str | None = None) -> list[Dispute]:
-    """The round's disputes, undecided first, then by agency and question."""
-    return list(db.session.scalars(round_query(round_, status)))
