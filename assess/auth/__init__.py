@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, g, request, session
+from flask import Blueprint, Flask, Response, abort, g, request, session
 from flask_login import current_user, login_required, user_logged_in, user_logged_out
 
 from assess.auth import sessions
@@ -26,19 +26,36 @@ def init_app(app: Flask) -> None:
     # Registered before the app's other hooks, so it runs first: the session's row is
     # checked (and marked seen) and that is committed before a view changes anything.
     app.before_request(_check_session)
+    app.after_request(_tell_idle_seconds)
+
+
+def _is_asset() -> bool:
+    return (request.endpoint or "").rpartition(".")[2] == "static"
 
 
 def _check_session() -> None:
     # Flask-Login keeps the user on ``g``, which outlives a request when an app context
     # was already pushed (tests, scripts): every request finds its user from its own session.
     g.pop("_login_user", None)
+    g.pop(sessions.ROW_KEY, None)
     if "_user_id" not in session:
         return  # anonymous: nothing to look up
-    if (request.endpoint or "").rpartition(".")[2] == "static":
+    if _is_asset():
         return  # a page's assets do not keep its session alive (nor write it, in parallel)
     current_user._get_current_object()  # runs load_user
     if db.session.dirty or db.session.deleted:
         db.session.commit()
+
+
+def _tell_idle_seconds(response: Response) -> Response:
+    """A signed-in reply says how long the session has left before it ends for inactivity:
+    the page's script (session.js) counts its warning from it, not from its own guess (the
+    server writes ``last_seen_at`` at most once a minute)."""
+    seen = sessions.current()
+    if seen is not None and not _is_asset():
+        idle, _ = sessions.seconds_left(seen)
+        response.headers[sessions.IDLE_HEADER] = str(idle)
+    return response
 
 
 #: Flask-Login's keys of a signed-in session.
@@ -57,6 +74,7 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or str(user.session_epoch) != epoch:
         for key in _LOGIN_KEYS:
             session.pop(key, None)
+        g.pop(sessions.ROW_KEY, None)  # not this request's session after all
         return None
     return user
 

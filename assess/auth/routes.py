@@ -7,7 +7,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 from flask_limiter.errors import RateLimitExceeded
@@ -114,6 +114,70 @@ def logout() -> WerkzeugResponse:
     _fresh_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/keep-alive", methods=["POST"])
+def keep_alive() -> Any:
+    """A page's "Stay signed in" (session.js): mark the session seen now, even within the
+    minute in which a normal request would not write it, and say how many seconds it has
+    left before it ends for inactivity and at its maximum age. An ended session gets a JSON
+    401, not the sign-in redirect: the page stays, with whatever was typed on it."""
+    seen = sessions.keep_alive() if current_user.is_authenticated else None
+    if seen is None:
+        return jsonify(
+            error="unauthenticated",
+            message=_("Your session has ended. Sign in again."),
+            login_url=url_for("auth.login"),
+        ), 401
+    db.session.commit()
+    idle, age = sessions.seconds_left(seen)
+    return jsonify(idle_seconds=idle, max_age_seconds=age)
+
+
+@bp.app_template_global()
+def session_timer() -> dict[str, Any] | None:
+    """What session.js needs on a signed-in page (base.html puts it in a JSON block): the
+    seconds left, when to warn, where to keep the session alive or sign in again, and its
+    texts ({time} is filled in by the script)."""
+    seen = sessions.current()
+    if seen is None:
+        return None
+    idle, age = sessions.seconds_left(seen)
+    idle_total = int(sessions.idle_timeout().total_seconds())
+    return {
+        "idle_seconds": idle,
+        "max_age_seconds": age,
+        # Two minutes before the end, or half the idle time when that is shorter.
+        "warn_seconds": min(sessions.WARN_BEFORE, idle_total // 2),
+        # Which sign-in this page belongs to (review.js: was a form sent in this session?).
+        "started": seen.created_at.isoformat(),
+        "urls": {
+            "keep_alive": url_for("auth.keep_alive"),
+            "login": url_for("auth.login"),
+            "logout": url_for("auth.logout"),
+        },
+        "messages": {
+            "title": _("Your session is about to end"),
+            "idle": _("Your session will end in %(time)s because of inactivity.", time="{time}"),
+            "limit": _(
+                "Your session will end in %(time)s: a session lasts at most %(hours)s hours "
+                "from signing in. Save your work now, then sign in again.",
+                time="{time}",
+                hours=int(sessions.max_age().total_seconds() // 3600),
+            ),
+            "one_minute": _("Your session will end in 1 minute."),
+            "half_minute": _("Your session will end in 30 seconds."),
+            "ended_title": _("Your session has ended"),
+            "ended": _(
+                "Anything not yet saved is still on this page. Copy it before you leave the "
+                "page, then sign in again."
+            ),
+            "stay": _("Stay signed in"),
+            "sign_out": _("Sign out"),
+            "sign_in": _("Sign in again"),
+            "close": _("Close"),
+        },
+    }
 
 
 @bp.route("/language/<code>", methods=["POST"])

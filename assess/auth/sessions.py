@@ -12,7 +12,10 @@ only while its row exists:
   has ended: the next request is anonymous (the answer page's autosave gets a JSON 401 and
   keeps the values until the person signs in again).
 
-``last_seen_at`` is written at most once a minute per session.
+``last_seen_at`` is written at most once a minute per session, except by the keep-alive
+(:func:`keep_alive`, a page's "Stay signed in"), which always writes it. Every reply to a
+signed-in request tells the page's script (session.js) how long the session has left before
+it ends for inactivity (:data:`IDLE_HEADER`), so its warning stays in step with the server.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from flask import current_app, session
-from sqlalchemy import bindparam, delete, or_, select
+from flask import current_app, g, session
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from assess.extensions import db
 from assess.models import User, UserSession, utcnow
@@ -33,6 +37,24 @@ SESSION_KEY = "sid"
 ENDED_KEY = "session_ended"
 #: How stale ``last_seen_at`` may get before a request writes it again.
 TOUCH_EVERY = dt.timedelta(seconds=60)
+#: Where this request's live session is kept (on ``g``, a :class:`Seen`): the keep-alive
+#: writes it, the reply's :data:`IDLE_HEADER` is counted from it.
+ROW_KEY = "assess_session_seen"
+#: The reply header giving the seconds before the session ends for inactivity.
+IDLE_HEADER = "X-Session-Idle-Seconds"
+#: How many seconds before a session ends its pages warn (session.js; at most half the idle
+#: time).
+WARN_BEFORE = 120
+
+
+@dataclass
+class Seen:
+    """The times of this request's session row, kept as plain values: a view's commit or
+    rollback expires the row itself, and reading it again would cost a query."""
+
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
 
 
 def _digest(token: str) -> str:
@@ -67,6 +89,7 @@ def start(user: User) -> None:
 def end_current(*, commit: bool = True) -> None:
     """Forget this browser's session row (signing out)."""
     token = session.pop(SESSION_KEY, None)
+    g.pop(ROW_KEY, None)
     if isinstance(token, str):
         db.session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
         if commit:
@@ -150,4 +173,34 @@ def _alive_and_seen(row: UserSession) -> bool:
         return False
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
+    setattr(g, ROW_KEY, Seen(row.id, row.created_at, row.last_seen_at))
     return True
+
+
+def current() -> Seen | None:
+    """This request's live session (found by :func:`load`), if any."""
+    seen: Seen | None = g.get(ROW_KEY)
+    return seen
+
+
+def keep_alive() -> Seen | None:
+    """Mark this request's session seen now, even within :data:`TOUCH_EVERY` (a page's
+    "Stay signed in" must give the whole idle time back). The caller commits."""
+    seen = current()
+    if seen is not None:
+        seen.last_seen_at = utcnow()
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == seen.id)
+            .values(last_seen_at=seen.last_seen_at)
+        )
+    return seen
+
+
+def seconds_left(seen: Seen) -> tuple[int, int]:
+    """Whole seconds before the session ends: for inactivity, and at its maximum age
+    (which no activity extends)."""
+    now = utcnow()
+    idle = seen.last_seen_at + idle_timeout() - now
+    age = seen.created_at + max_age() - now
+    return max(0, int(idle.total_seconds())), max(0, int(age.total_seconds()))

@@ -95,6 +95,8 @@ KINDS: dict[str, str] = {
     # Any signed-in user: their own profile; Plotly's own script (nobody's data).
     "auth.profile": "signed_in",
     "assets.plotly_js": "signed_in",
+    # The keep-alive of a page's "Stay signed in" (session.js); JSON 401 when anonymous.
+    "auth.keep_alive": "signed_in",
     # One's own API token only.
     "auth.revoke_token": "own_token",
     # Coordinators: the list of their own agency's rounds.
