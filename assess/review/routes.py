@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -43,7 +44,7 @@ from assess.app import carried_args, current_language
 from assess.auth import central_required
 from assess.extensions import db
 from assess.formatting import with_unit
-from assess.labels import RESPONSE_STATUS, ROUND_STATUS
+from assess.labels import AGENCY_TYPE, DISPUTE_STATUS, RESPONSE_STATUS, ROLE, ROUND_STATUS
 from assess.models import (
     AGENCY_TYPES,
     COORDINATOR,
@@ -88,7 +89,7 @@ from assess.services import disputes as dispute_service
 from assess.services import evidence as evidence_service
 from assess.services import questionnaires, responses, results
 from assess.services import rounds as round_service
-from assess.services.errors import ServiceError
+from assess.services.errors import InvalidAnswers, ServiceError
 from assess.services.exports import neutralise
 from assess.services.questionnaires import questionnaire_of
 from assess.survey import results_page
@@ -346,6 +347,45 @@ def _round_dates(round_: Round) -> str:
     return f"{opens} {closes}"
 
 
+#: A Buddhist Era year in a questionnaire's version ("2569", "2569.1", "2569-rev2").
+_VERSION_YEAR = re.compile(r"(?<!\d)(2[4-7]\d\d)(?!\d)")
+
+
+def version_year(version: str) -> int | None:
+    """The fiscal year a questionnaire version names ("2569" → 2569), or ``None``."""
+    found = _VERSION_YEAR.search(version)
+    return int(found.group(1)) if found else None
+
+
+def _round_new_page(form: RoundForm, versions: Sequence[QuestionnaireVersion]) -> str:
+    """The new-round page, warning (not refusing) when the chosen questionnaire's version
+    names another fiscal year than the round's: a round may reuse last year's questionnaire,
+    but its title then names that year. round-new.js keeps the warning in step with the
+    choices, from the versions' years and the message given to it here."""
+    years = {v.id: version_year(v.version) for v in versions}
+    chosen = next((v for v in versions if v.id == form.questionnaire.data), None)
+    year = form.fiscal_year.data
+    warning = ""
+    if chosen is not None and year and years[chosen.id] not in (None, year):
+        warning = _version_warning(chosen.version, year)
+    script = {
+        "years": {str(version_id): y for version_id, y in years.items() if y is not None},
+        "versions": {str(v.id): v.version for v in versions},
+        "message": _version_warning("%(version)s", "%(year)s"),
+    }
+    return render_template("review/round_new.html", form=form, warning=warning, script=script)
+
+
+def _version_warning(version: str, year: object) -> str:
+    return _(
+        "Questionnaire version %(version)s names another fiscal year than the round's "
+        "(%(year)s). A round may use an earlier year's questionnaire: check that this is "
+        "the one you mean.",
+        version=version,
+        year=year,
+    )
+
+
 @bp.route("/rounds/new", methods=["GET", "POST"])
 @central_required
 def new_round() -> str | WerkzeugResponse | tuple[str, int]:
@@ -413,10 +453,10 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                 flash(f"{created} {_round_dates(round_)}", "success")
                 return redirect(url_for(".round", round_id=round_.id))
         flash_problems(problems)
-        return render_template("review/round_new.html", form=form), 422
+        return _round_new_page(form, versions), 422
     if form.errors:
-        return render_template("review/round_new.html", form=form), 422
-    return render_template("review/round_new.html", form=form)
+        return _round_new_page(form, versions), 422
+    return _round_new_page(form, versions)
 
 
 # -- the round: progress monitor --------------------------------------------------------------
@@ -889,7 +929,11 @@ class QuestionRow:
     comments: list[Any]
     form_values: list[str]
     reason: str
+    #: Why the verify form was refused: the value does not fit, the reason is missing, or the
+    #: refusal concerns neither field (the round's state …). The page marks the field at fault.
     problems: list[str]
+    value_problems: list[str] = field(default_factory=list)
+    reason_problems: list[str] = field(default_factory=list)
 
 
 def _review_context(
@@ -897,7 +941,7 @@ def _review_context(
     response: Response,
     *,
     typed: dict[str, dict[str, Any]] | None = None,
-    problems: dict[str, list[str]] | None = None,
+    problems: dict[str, dict[str, list[str]]] | None = None,
     review_typed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     lang = current_language()
@@ -926,6 +970,7 @@ def _review_context(
                 except AnswerError:
                     verified_shown = Shown(items=[json.dumps(row.value, ensure_ascii=False)])
             mine = typed.get(q.code)
+            refused = problems.get(q.code, {})
             rows.append(
                 QuestionRow(
                     question=q,
@@ -939,7 +984,9 @@ def _review_context(
                     if mine
                     else form_values(q, row.value if row else None),
                     reason=mine["reason"] if mine else "",
-                    problems=problems.get(q.code, []),
+                    problems=refused.get("form", []),
+                    value_problems=refused.get("value", []),
+                    reason_problems=refused.get("reason", []),
                 )
             )
         dimensions.append((dim, rows))
@@ -1010,24 +1057,41 @@ def verify(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int
         abort(400)
     values = request.form.getlist("value")
     reason = form.reason.data or ""
-    problems: list[str] = []
+    # Each problem is the value's, the reason's or the form's: the page marks the field at
+    # fault, not always the reason.
+    refused: dict[str, list[str]] = {"value": [], "reason": [], "form": []}
     value: Any = None
     try:
         value = parse_verify_input(question, values)
     except AnswerError as exc:
-        problems.append(_("Question %(code)s: %(reason)s", code=code, reason=i18n.reason(exc)))
+        refused["value"].append(
+            _("Question %(code)s: %(reason)s", code=code, reason=i18n.reason(exc))
+        )
     existing = next((v for v in found.verified if v.question_code == code), None)
-    if not problems and value is None and existing is None:
-        problems.append(
+    if not refused["value"] and value is None and existing is None:
+        refused["value"].append(
             _("Question %(code)s: enter the verified value (empty removes one).", code=code)
         )
-    if not problems:
+    if not refused["value"] and not reason.strip():
+        # As responses.verify refuses it (after the value's problems, as before), but here the
+        # page knows that the reason is at fault.
+        refused["reason"].append(
+            _(
+                "Question %(code)s: %(reason)s",
+                code=code,
+                reason=_("give the reason for the verified value"),
+            )
+        )
+    if not refused["value"] and not refused["reason"]:
         try:
             responses.verify(found, current_user, code, value, reason)
             db.session.commit()
+        except InvalidAnswers as exc:  # the reason is given: the value does not fit
+            db.session.rollback()
+            refused["value"] = exc.problems
         except ServiceError as exc:
             db.session.rollback()
-            problems = exc.problems
+            refused["form"] = exc.problems
         else:
             if value is None:
                 flash(_("The verified value of %(code)s was removed.", code=code), "success")
@@ -1042,13 +1106,15 @@ def verify(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int
                     **MonitorFilters.from_request().args(),
                 )
             )
-    flash_problems(problems)
+    flash_problems(refused["form"] + refused["value"] + refused["reason"])
     context = _review_context(
         round_,
         found,
         typed={code: {"values": values, "reason": reason}},
-        problems={code: problems},
+        problems={code: refused},
     )
+    # The form posts to this path with the question's anchor (#q-CODE), which the browser
+    # keeps: the page opens at the refused form, and review.js moves the focus to its field.
     return render_template("review/response.html", **context, open_verify=code), 422
 
 
@@ -1165,19 +1231,87 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def audit_value(event: AuditEvent, value: Any) -> str:
-    """An audit event's old or new value for people: a status as its label, else JSON."""
-    if isinstance(value, str):
-        table = (
-            RESPONSE_STATUS
-            if event.action == "status"
-            else ROUND_STATUS
-            if event.action.startswith("round.")
-            else None
-        )
-        if table is not None and value in table:
-            return str(table[value])
-    return compact(value)
+#: What the keys of an audit event's recorded values are called (the rounds' settings, an
+#: agency's or a user's record, an import's counts), mostly as their forms call them.
+AUDIT_KEYS = {
+    "status": _l("Status"),
+    "name": _l("Name"),
+    "name_th": _l("Name (Thai)"),
+    "name_en": _l("Name (English)"),
+    "agencies": _l("Invited agencies"),
+    "opens_on": _l("Opens"),
+    "closes_on": _l("Deadline (last day)"),
+    "disputes_close_on": _l("Disputes accepted until (last day)"),
+    "live_preview": _l("Show coordinators a live score preview"),
+    "anonymise_peers": _l("Anonymise other agencies in what coordinators see"),
+    "flag_change": _l("Flag a change from last year larger than (points)"),
+    "flag_verified_gap": _l("Flag a verified score lower than self-assessed by more than (points)"),
+    "type": _l("Type"),
+    "parent": _l("Parent agency"),
+    "province": _l("Province"),
+    "tags": _l("Tags"),
+    "active": _l("Active"),
+    "role": _l("Role"),
+    "agency": _l("Agency"),
+    "language": _l("Language"),
+    "password_reset": _l("Password reset"),
+    "tokens_revoked": _l("API tokens revoked"),
+    "created": _l("Added"),  # a count ("Created" is a date's label: "created on")
+    "updated": _l("Updated"),
+    "unchanged": _l("Unchanged"),
+    "answers": _l("Answers"),
+    "dispute": _l("Dispute"),
+    "proposed": _l("Proposed value"),
+    "note": _l("Note"),
+}
+
+
+def _status_labels(event: AuditEvent) -> dict[str, Any] | None:
+    """The labels of the statuses an event records: a response's, a round's or a dispute's."""
+    if event.action == "status":
+        return RESPONSE_STATUS
+    if event.action.startswith("round."):
+        return ROUND_STATUS
+    if event.action.startswith("dispute."):
+        return DISPUTE_STATUS
+    return None
+
+
+def _audit_item(event: AuditEvent, key: str | None, value: Any) -> str:
+    """One recorded value for people: a status, role, agency type or province by its label,
+    a day as the pages write it, yes or no, a list as its items separated by commas;
+    anything else as compact JSON. ``key`` is the value's key in a recorded dict, if any."""
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list):
+        return ", ".join(_audit_item(event, key, item) for item in value) or "–"
+    if not isinstance(value, str):
+        return compact(value)
+    table = {"role": ROLE, "type": AGENCY_TYPE}.get(key or "") or (
+        _status_labels(event) if key in (None, "status") else None
+    )
+    if table is not None and value in table:
+        return str(table[value])
+    if key == "province":
+        return provinces.label(value, current_language())
+    if key is not None and key.endswith("_on"):
+        try:
+            return thai.format_date(dt.date.fromisoformat(value), current_language())
+        except ValueError:
+            return value
+    return value
+
+
+def audit_value(event: AuditEvent, value: Any) -> str | list[tuple[str, str]]:
+    """An audit event's old or new value for people: a dict as (label, value) pairs, the
+    pairs the page lists (a key without a label as it is); anything else as one text
+    (:func:`_audit_item`). The page escapes both; the CSV keeps the recorded JSON."""
+    if isinstance(value, dict):
+        return [
+            (str(AUDIT_KEYS.get(key, key)), _audit_item(event, key, item))
+            for key, item in value.items()
+        ]
+    return _audit_item(event, None, value)
 
 
 def _audit_query(response: Response) -> Select[tuple[AuditEvent]]:

@@ -314,6 +314,8 @@ def _page_data(state: State, editable: bool) -> dict[str, Any]:
             "evidence": _("Evidence:"),
             "nothing_missing": _("Nothing is missing. You can submit."),
             "na": _("Not applicable"),
+            "level": _("Level %(code)s: %(name)s", code="{code}", name="{name}"),
+            "no_level": _("No level"),
             "empty": _("(no answer)"),
             "leave": _("Some answers are not saved yet."),
         },

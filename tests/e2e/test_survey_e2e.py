@@ -62,6 +62,10 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     assert page.locator("#response-status").inner_text().strip() == "Draft"
     assert page.locator('[data-ring="service"]').get_attribute("data-label") != "0%"
     assert page.locator('[data-preview-score="overall"]').inner_text().replace(".", "").isdigit()
+    # The live badge is read as the level's name, as the server-rendered badge is.
+    badge = page.locator('[data-preview-level="overall"] .level-badge')
+    assert badge.locator(".visually-hidden").inner_text().startswith(("Level ", "No level"))
+    assert badge.locator("[aria-hidden=true]").inner_text().strip()
     assert page.locator("#completeness .score").inner_text() != "0.0%"
     page.click('label[for="i-service.collects_fees-no"]')
     state_of("service.collects_fees").filter(has_text=SAVED).wait_for()

@@ -314,6 +314,7 @@
       var element = card.querySelector('[data-role="state"]');
       element.className = "save-state mt-1" + (kind ? " " + kind : "");
       element.textContent = text || "";
+      delete element.dataset.refused;
       if (withRetry) {
         var button = document.createElement("button");
         button.type = "button";
@@ -324,12 +325,47 @@
       }
     }
 
+    /** A question's error, shown under it and tied to what holds the answer (the typed
+     *  control, or else the group of options): aria-invalid, and the error's id added to its
+     *  aria-describedby beside the ids already there (the hint). Both go when it is fixed. */
     function setError(code, text) {
       var card = cards.get(code);
       if (!card) return;
-      card.querySelector('[data-role="error"]').textContent = text || "";
+      var element = card.querySelector('[data-role="error"]');
+      element.textContent = text || "";
       var input = card.querySelector("input[data-number], textarea");
       if (input) input.classList.toggle("is-invalid", Boolean(text));
+      var target = input || card.querySelector("fieldset.answer");
+      if (target && element.id) tieError(target, element.id, Boolean(text));
+      // The refusal the live state announced no longer stands either.
+      var state = card.querySelector('[data-role="state"]');
+      if (!text && state.dataset.refused) setState(code, "", "");
+    }
+
+    function tieError(target, id, invalid) {
+      var ids = (target.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (one) {
+        return one && one !== id;
+      });
+      if (invalid) ids.push(id);
+      if (ids.length) target.setAttribute("aria-describedby", ids.join(" "));
+      else target.removeAttribute("aria-describedby");
+      if (invalid) target.setAttribute("aria-invalid", "true");
+      else target.removeAttribute("aria-invalid");
+    }
+
+    /** A value refused (here or by the server): the error under the question, and in its
+     *  live state which question and why, not only "Not saved", for a screen reader to say.
+     *  The words come from the page (the form's data-msg-invalid: {code} and {message}). */
+    function refuse(code, text) {
+      var card = cards.get(code);
+      if (!card) return;
+      setError(code, text);
+      var words = form && form.dataset.msgInvalid;
+      var said = !text ? msg.not_saved
+        : words ? words.replace("{code}", code).replace("{message}", function () { return text; })
+          : msg.not_saved + ": " + code + ": " + text;
+      setState(code, "error", said);
+      card.querySelector('[data-role="state"]').dataset.refused = "1";
     }
 
     // -- visibility, completeness, missing, preview ----------------------------------------
@@ -351,11 +387,21 @@
       applyVisible(visibility(data.conditions, effective()));
     }
 
+    // The same markup as the level_badge macro: the code is shown, its name is read.
     function levelBadge(item) {
+      var has = item && item.level;
       var badge = document.createElement("span");
-      badge.className = "level-badge" + (item && item.level ? " level-" + item.index : "");
-      badge.title = item && item.level ? item.name : "";
-      badge.textContent = item && item.level ? item.level : "–";
+      badge.className = "level-badge" + (has ? " level-" + item.index : "");
+      badge.title = has ? item.name : msg.no_level;
+      var shown = document.createElement("span");
+      shown.setAttribute("aria-hidden", "true");
+      shown.textContent = has ? item.level : "–";
+      var read = document.createElement("span");
+      read.className = "visually-hidden";
+      read.textContent = has
+        ? msg.level.replace("{code}", item.level).replace("{name}", item.name || "")
+        : msg.no_level;
+      badge.append(shown, read);
       return badge;
     }
 
@@ -460,8 +506,7 @@
       try {
         value = readValue(card);
       } catch (err) {
-        setError(code, err.message);
-        setState(code, "error", msg.not_saved);
+        refuse(code, err.message);
         return;
       }
       setError(code, "");
@@ -545,8 +590,7 @@
         return;
       }
       if (status === 422 && reply) {
-        setError(sent.code, (reply.details && reply.details[sent.code]) || reply.message);
-        setState(sent.code, "error", msg.not_saved);
+        refuse(sent.code, (reply.details && reply.details[sent.code]) || reply.message);
         forget(sent.code, sent.value);
         updateVisibility();
         return;
