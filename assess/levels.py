@@ -4,8 +4,14 @@ Questionnaires name their own levels; colours go by a level's position, spread o
 palette so that the lowest is always red and the highest always blue. The palette has nine
 steps, so that a questionnaire of up to nine levels (grade bands AA…F are seven) gives each
 level a colour of its own; five levels take every other step, the five colours of the
-built-in questionnaire. The steps between the five are their midpoints in OKLab, nudged
-where needed so that dark or white text reads on them (WCAG AA, 4.5:1).
+built-in questionnaire.
+
+Every colour (the grey of "no level" too) stands out at 3:1 or more against white and
+against the page's background #f6f7f9 (WCAG 1.4.11, non-text contrast: a badge, a bar or a
+heatmap's cell must be seen apart from its text). Red and blue carry white text; the steps
+between them were darkened in OKLab (hue and chroma kept) to a luminance of about 0.26,
+dark enough for 3:1 against the page and light enough for dark text at 4.5:1. Yellow cannot
+be both: its step is a dark amber.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from assess.questionnaires import Questionnaire
 PALETTE = (
     "#c0392b",  # red
     "#dc6532",
-    "#e67e22",  # orange
-    "#eda21c",
-    "#f1c40f",  # yellow
-    "#a0bb4a",
-    "#27ae60",  # green
-    "#229799",
+    "#d67002",  # orange
+    "#c47b00",
+    "#b08400",  # amber
+    "#7c951b",
+    "#08a053",  # green
+    "#229799",  # teal
     "#1e6fb8",  # blue
 )
-NONE = "#9e9e9e"
+NONE = "#8c8c8c"
+#: The backgrounds level colours are drawn on: cards and tables, and the page.
+BACKGROUNDS = ("#ffffff", "#f6f7f9")
 #: The dark text on light colours; the light one is white.
 DARK_INK = "#1d1d1d"
 

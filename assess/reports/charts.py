@@ -69,15 +69,49 @@ MAX_NAMED = 400
 LevelScale = Sequence[tuple[str, str, str]]  # (code, name, colour), lowest level first
 
 
+#: Thai vowels written before the consonant they follow in speech (เ แ โ ใ ไ): one left at
+#: the end of a cut label belongs to a syllable that was cut away.
+LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")
+#: Thai marks written above or below the consonant before them (vowels, tone marks,
+#: the thanthakhat …): never separated from it.
+COMBINING_MARKS = frozenset(
+    "\u0e31" + "".join(map(chr, range(0x0E34, 0x0E3B))) + "".join(map(chr, range(0x0E47, 0x0E4F)))
+)
+
+
 def short(text: str, limit: int) -> str:
-    """``text`` cut to about ``limit`` characters with an ellipsis, never between a Thai
-    consonant and the vowel or tone marks written on it."""
+    """``text`` cut to about ``limit`` characters with an ellipsis: never between a Thai
+    consonant and the vowel or tone marks written on it (nor any other combining mark), and
+    never just after a leading vowel (เ แ โ ใ ไ), which belongs with what comes after it.
+
+    A space in the second half of what is kept ends it there, between words. No Thai word
+    segmenter is installed, so a cut may still fall inside a Thai word (Thai separates
+    phrases, not words, with spaces); the browser (``charts.js``) cuts at word boundaries
+    where it shortens labels itself."""
     if len(text) <= limit:
         return text
     cut = max(1, limit - 1)
-    while cut < len(text) and unicodedata.category(text[cut]) in ("Mn", "Mc"):
+
+    def mark(char: str) -> bool:
+        return char in COMBINING_MARKS or unicodedata.category(char) in ("Mn", "Mc")
+
+    while cut < len(text) and mark(text[cut]):
         cut += 1
-    return text[:cut].rstrip() + "…"
+    kept = text[:cut].rstrip()
+    space = kept.rfind(" ", 0, cut) if cut < len(text) and text[cut] != " " else -1
+    if space >= len(kept) // 2:  # a word (Thai: a phrase) ends not far back: cut there
+        kept = kept[:space].rstrip()
+    while kept and kept[-1] in LEADING_VOWELS:
+        kept = kept[:-1].rstrip()
+    if not kept:  # a limit shorter than the first syllable: its vowel, consonant and marks
+        cut = 0
+        while cut < len(text) and text[cut] in LEADING_VOWELS:
+            cut += 1
+        cut += 1
+        while cut < len(text) and mark(text[cut]):
+            cut += 1
+        kept = text[:cut]
+    return kept + "…"
 
 
 @functools.cache
@@ -589,20 +623,21 @@ def slope(
         )
     if not rows.empty:
         # The middle half of the agencies each year (dashed), and the median (thick).
-        for q, dash in ((0.25, "dash"), (0.75, "dash")):
+        before_figures, after_figures = middle_figures(rows)
+        for position, tag in ((0, "p25"), (2, "p75")):
             traces.append(
                 go.Scatter(
                     x=[0, 1],
-                    y=[float(rows["previous"].quantile(q)), float(rows["score"].quantile(q))],
+                    y=[before_figures[position], after_figures[position]],
                     mode="lines",
-                    line={"color": INK, "width": 2, "dash": dash},
+                    line={"color": INK, "width": 2, "dash": "dash"},
                     name=_("Middle half (p25–p75)"),
                     legendgroup="quartiles",
-                    showlegend=q == 0.25,
-                    hovertemplate=("p25" if q == 0.25 else "p75") + ": %{y:.2f}<extra></extra>",
+                    showlegend=tag == "p25",
+                    hovertemplate=tag + ": %{y:.2f}<extra></extra>",
                 )
             )
-        middle = [median_text(rows["previous"]), median_text(rows["score"])]
+        middle = [before_figures[1], after_figures[1]]
         traces.append(
             go.Scatter(
                 x=[0, 1],
@@ -648,6 +683,17 @@ def slope(
             yaxis={"range": [0, 100], "title": {"text": _("Verified score (0–100)")}, "dtick": 10},
         ),
     )
+
+
+def middle_figures(rows: pd.DataFrame) -> list[tuple[float, str, float]]:
+    """What the slope chart draws of the agencies as a whole, for its table: p25, the median
+    (as §7 rounds it, as text) and p75 of the previous scores, then of the current ones, of
+    the agencies scored in both rounds (``rows`` as :func:`slope` takes them)."""
+    rows = rows[rows["previous"].notna() & rows["score"].notna()]
+    return [
+        (float(rows[c].quantile(0.25)), median_text(rows[c]), float(rows[c].quantile(0.75)))
+        for c in ("previous", "score")
+    ]
 
 
 def _named_lines(part: pd.DataFrame, colour: str, label: str, opacity: float) -> dict[str, Any]:

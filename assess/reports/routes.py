@@ -151,16 +151,25 @@ def render(section: str, view: Scope, **context: Any) -> str:
 
 
 def level_info(questionnaire: Questionnaire, lang: str) -> dict[str, tuple[int, str]]:
-    """Each level's colour index (``assess.css``'s ``--level-N``) and its words for a cell's
-    tooltip, made once per page rather than once per cell."""
-    word = _("Level")
+    """Each level's colour index (``assess.css``'s ``--level-N``) and its words ("Level 3:
+    Defined") for a cell's tooltip and screen readers (a cell's colour alone says nothing to
+    them), made once per page rather than once per cell."""
     return {
         level.code: (
             levels.palette_index(questionnaire, level.code),
-            f"{word} {level.code} · {level.name.get(lang)}",
+            _("Level %(code)s: %(name)s", code=level.code, name=level.name.get(lang)),
         )
         for level in questionnaire.levels
     }
+
+
+def thai_named(view: Scope) -> set[str]:
+    """Codes of the agencies an English page names in Thai (they have no English name), for
+    a ``lang="th"`` on their names; none on a Thai page."""
+    if view.lang == "th":
+        return set()
+    english = view.agencies["name_en"].fillna("").to_numpy()
+    return set(view.agencies.index[english == ""])
 
 
 def figure_json(figure: Any) -> str:
@@ -235,6 +244,7 @@ def league_page(round_id: int) -> str:
         titles=view.titles(),
         flag_labels=FLAG_LABELS,
         level_info=level_info(view.questionnaire, view.lang),
+        thai_named=thai_named(view),
     )
 
 
@@ -258,6 +268,38 @@ def distributions_page(round_id: int) -> str:
     )
 
 
+@dataclass
+class HeatmapRow:
+    """One agency of the heatmap's table: its rank, and score and level per measure."""
+
+    agency: str
+    name: str
+    rank: int | None
+    cells: list[tuple[str, str | None]]  # (score as shown, level code) per measure
+
+
+def _heatmap_table(
+    rows: pd.DataFrame, level_table: pd.DataFrame, measures: Sequence[str]
+) -> list[HeatmapRow]:
+    """The heatmap's page of agencies as its table shows them (the chart's data in words)."""
+    scores = rows[[MEASURE + m for m in measures]].to_numpy(dtype="float64")
+    codes = level_table.to_numpy(dtype=object)
+    return [
+        HeatmapRow(
+            agency=code,
+            name=name,
+            rank=None if pd.isna(rank) else int(rank),
+            cells=[
+                (charts.score_text(v), None if pd.isna(level) else str(level))
+                for v, level in zip(scores[i], codes[i], strict=True)
+            ],
+        )
+        for i, (code, name, rank) in enumerate(
+            rows[["agency", "name", "rank"]].itertuples(index=False, name=None)
+        )
+    ]
+
+
 @bp.route("/rounds/<int:round_id>/results/heatmap", endpoint="heatmap")
 @central_required
 def heatmap_page(round_id: int) -> str:
@@ -268,20 +310,29 @@ def heatmap_page(round_id: int) -> str:
         view.agencies, board.verified, board.overall_change, view.measures, Sort(), view.lang
     )
     rows, page = paginate(ordered, page_number())
+    scale = charts.level_scale(view.questionnaire, view.lang)
+    levels_shown = board.levels.reindex(index=rows.index, columns=view.measures)
     chart = None
     if not rows.empty:
         chart = charts.heatmap(
             board.verified.reindex(index=rows.index, columns=view.measures),
-            board.levels.reindex(index=rows.index, columns=view.measures),
+            levels_shown,
             [
                 f"{'' if pd.isna(r) else int(r)}. {n}"
                 for r, n in zip(rows["rank"], rows["name"], strict=True)
             ],
             view.labels(26),
-            charts.level_scale(view.questionnaire, view.lang),
+            scale,
         )
     return render(
-        "heatmap", view, page=page, chart_spec=figure_json(chart) if chart is not None else None
+        "heatmap",
+        view,
+        page=page,
+        scale=scale,
+        titles=view.titles(),
+        table=_heatmap_table(rows, levels_shown, view.measures),
+        thai_named=thai_named(view),
+        chart_spec=figure_json(chart) if chart is not None else None,
     )
 
 
@@ -329,7 +380,10 @@ def progress_page(round_id: int) -> str:
         table=table,
         statuses=_status_labels(),
         counts={s: int(counts.get(s, 0)) for s in RESPONSE_STATUSES},
-        days=days,
+        # The submissions chart's data for its table: (day, submitted that day, running total).
+        days=list(
+            days.sort_values("day")[["day", "count", "total"]].itertuples(index=False, name=None)
+        ),
         status_spec=figure_json(status_chart) if status_chart is not None else None,
         timeline_spec=figure_json(timeline) if timeline is not None else None,
     )
@@ -349,6 +403,7 @@ def trend_page(round_id: int) -> str:
     board = view.board
     measure = _trend_measure(view)
     rows = sections.trend_rows(board.trend, view.accepted, measure, view.names)
+    both = rows[rows["previous"].notna() & rows["score"].notna()]
     chart = None
     if board.previous is not None and not rows.empty:
         label = board.comparability or "comparable"
@@ -368,6 +423,18 @@ def trend_page(round_id: int) -> str:
         measure=measure,
         titles=view.titles(),
         figures=sections.trend_summary(rows),
+        # The chart's data for its tables: the middle half and median of each round, and each
+        # agency's scores when the chart names them (beyond, the CSV does).
+        middle=charts.middle_figures(rows) if not both.empty else None,
+        agency_rows=(
+            both.sort_values(["change", "agency"], ascending=[False, True], kind="stable")[
+                ["agency", "name", "previous", "score", "change"]
+            ].itertuples(index=False, name=None)
+            if len(both) <= charts.MAX_NAMED
+            else None
+        ),
+        compared=len(both),
+        thai_named=thai_named(view),
         chart_spec=figure_json(chart) if chart is not None else None,
     )
 
@@ -399,6 +466,7 @@ def flags_page(round_id: int) -> str:
         kind=request.args.get("kind", "") if request.args.get("kind") in KINDS else "",
         counts={k: int((mine["kind"] == k).sum()) for k in KINDS},
         names=view.names,
+        thai_named=thai_named(view),
         titles=view.titles(),
         flag_labels=FLAG_LABELS,
     )

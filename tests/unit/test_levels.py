@@ -54,9 +54,9 @@ def test_five_levels_keep_the_five_colours() -> None:
     q = _levels(5)
     assert [levels.colour(q, lv.code) for lv in q.levels] == [
         "#c0392b",
-        "#e67e22",
-        "#f1c40f",
-        "#27ae60",
+        "#d67002",
+        "#b08400",
+        "#08a053",
         "#1e6fb8",
     ]
 

@@ -5,7 +5,9 @@
  * drawn only once the Sarabun web font has loaded: Plotly measures its labels when it lays a
  * chart out, and labels measured in a fallback face would be cut or overlap once Sarabun
  * arrives. The mode bar keeps its PNG download (each chart is downloadable; its CSV is a
- * link beside it); its tooltips speak the page's language. When everything is drawn,
+ * link beside it); its tooltips speak the page's language. A holder with
+ * data-alternative="table" has its data in a table on the page: its drawing is hidden from
+ * screen readers (aria-hidden), which read the table. When everything is drawn,
  * <html data-charts-drawn="N"> tells tests (and anyone) that the page is complete.
  */
 (function () {
@@ -130,10 +132,52 @@
     layout.xaxis = Object.assign({}, layout.xaxis || {}, { tickangle: -90 });
   }
 
+  /* Thai vowels written before their consonant (เ แ โ ใ ไ): one left at the end of a cut
+   * name belongs to a syllable that was cut away. */
+  var LEADING_VOWEL = /[\u0e40-\u0e44]$/;
+  /* Thai marks written above or below the letter before them: never parted from it. */
+  var COMBINING_MARK = /^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]$/;
+
+  /* A function that splits a text into pieces a cut may fall between: words (Thai words
+   * too, which no space separates: the browser's Intl.Segmenter knows them), or letters,
+   * each with its marks. Null for words when the browser has no segmenter. */
+  function splitter(granularity) {
+    if (window.Intl && Intl.Segmenter) {
+      var segmenter = new Intl.Segmenter(document.documentElement.lang || "th", { granularity: granularity });
+      return function (text) {
+        return Array.from(segmenter.segment(text), function (part) { return part.segment; });
+      };
+    }
+    if (granularity === "word") {
+      return null;
+    }
+    return function (text) {
+      var letters = [];
+      Array.from(text).forEach(function (char) {
+        if (letters.length && COMBINING_MARK.test(char)) {
+          letters[letters.length - 1] += char;
+        } else {
+          letters.push(char);
+        }
+      });
+      return letters;
+    };
+  }
+
+  /* The first ``count`` pieces, as a cut name ends: no space, no leading vowel at the end. */
+  function kept(parts, count) {
+    var text = parts.slice(0, count).join("").trim();
+    while (LEADING_VOWEL.test(text)) {
+      text = text.slice(0, -1).trim();
+    }
+    return text;
+  }
+
   /* A chart that names its rows on the y axis (bars, boxes, a heatmap) in a narrow holder
    * (a phone): names as wide as on a desktop would leave the rows a sliver, so each name is
-   * cut to two fifths of the holder with an ellipsis (whole letters: a Thai letter keeps its
-   * marks) and the left margin shrinks to match. Hovering a row still names it in full. */
+   * cut to two fifths of the holder with an ellipsis (after a whole word where one fits,
+   * else after whole letters: a Thai letter keeps its marks, and a leading vowel is not left
+   * at the end) and the left margin shrinks to match. Hovering a row still names it in full. */
   function fitNarrowRows(holder, data, layout) {
     var width = holder.clientWidth;
     var margin = layout.margin || {};
@@ -153,24 +197,26 @@
     var names = Array.from(seen);
     var context = document.createElement("canvas").getContext("2d");
     context.font = ((layout.font && layout.font.size) || 13) + "px " + FONT;
-    var letters = window.Intl && Intl.Segmenter
-      ? function (text) {
-        var segmenter = new Intl.Segmenter(document.documentElement.lang || "th", { granularity: "grapheme" });
-        return Array.from(segmenter.segment(text), function (part) { return part.segment; });
+    var words = splitter("word");
+    var letters = splitter("grapheme");
+    function longest(parts) {
+      for (var count = parts.length - 1; count > 0; count--) {
+        var shorter = kept(parts, count);
+        if (shorter && context.measureText(shorter + "…").width <= room) {
+          return shorter + "…";
+        }
       }
-      : function (text) { return Array.from(text); };
+      return null;
+    }
     function cut(name) {
       if (context.measureText(name).width <= room) {
         return name;
       }
-      var parts = letters(name);
-      for (var kept = parts.length - 1; kept > 0; kept--) {
-        var shorter = parts.slice(0, kept).join("").trim() + "…";
-        if (context.measureText(shorter).width <= room) {
-          return shorter;
-        }
-      }
-      return "…";
+      // Whole words, unless they keep far less than whole letters would (a long first
+      // word: only the rank "1." would be left).
+      var byLetters = longest(letters(name)) || "…";
+      var byWords = words && longest(words(name));
+      return byWords && byWords.length * 2 >= byLetters.length ? byWords : byLetters;
     }
     layout.yaxis = Object.assign({}, layout.yaxis || {}, {
       tickmode: "array",
@@ -178,6 +224,12 @@
       ticktext: names.map(cut)
     });
     layout.margin = Object.assign({}, margin, { l: room + 24 });
+  }
+
+  function hideDrawing(holder) {
+    holder.querySelectorAll(".main-svg").forEach(function (svg) {
+      svg.setAttribute("aria-hidden", "true");
+    });
   }
 
   function draw(holder, lang) {
@@ -212,6 +264,13 @@
     }
     holder.textContent = "";
     return window.Plotly.newPlot(holder, spec.data || [], layout, config).then(function () {
+      if (holder.hasAttribute("data-alternative")) {
+        // The page gives the chart's data as a table: screen readers read that, not the
+        // drawing's unlabelled shapes (the mode bar's buttons stay theirs). Plotly may draw
+        // its layers again (a resize): they are hidden again each time.
+        hideDrawing(holder);
+        holder.on("plotly_afterplot", function () { hideDrawing(holder); });
+      }
       holder.setAttribute("data-drawn", "true");
     });
   }
