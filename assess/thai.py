@@ -51,10 +51,23 @@ def fiscal_year_label(fy: int, lang: str = "th") -> str:
     return f"ปีงบประมาณ พ.ศ. {fy}"
 
 
+#: A leading vowel (เ แ โ ใ ไ) and the character it is written before.
+_LEADING_VOWEL = re.compile("([\u0e40-\u0e44])(.)")
+#: The tone marks and other signs written above or after a syllable (U+0E47–U+0E4E:
+#: ็ ่ ้ ๊ ๋ ์ ํ ๎), which a dictionary passes over at first.
+_SIGNS = re.compile("[\u0e47-\u0e4e]")
+
+
 def sort_key(text: str) -> str:
-    """A key that sorts Thai words as a dictionary does: a leading vowel (เ แ โ ใ ไ) is
-    read after the consonant it precedes, so "เชียงใหม่" comes among the ช, not after ฮ."""
-    return re.sub("([\u0e40-\u0e44])(.)", r"\2\1", text)
+    """A key that sorts Thai words as a dictionary does (the Royal Institute's, and ICU's
+    Thai collation). A leading vowel (เ แ โ ใ ไ) is read after the consonant it precedes,
+    so "เชียงใหม่" comes among the ช, not after ฮ. Words are compared first without their
+    tone marks and other signs, so "ร้อยเอ็ด" (ร อ ย …) comes before "ระยอง" (ร ะ ย …); the
+    signs only decide between words that are otherwise the same ("กรมสง", "กรมส่ง")."""
+    read = _LEADING_VOWEL.sub(r"\2\1", text)
+    # One string for both levels: NUL sorts before any character, so a word without its
+    # signs that is the start of another still comes first.
+    return _SIGNS.sub("", read) + "\0" + read
 
 
 def local(moment: dt.datetime) -> dt.datetime:

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from assess.i18n import Form
 from assess.labels import AGENCY_TYPE
+from assess.services import rounds
 
 try:
     from wtforms import SelectChoice
@@ -44,6 +45,35 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class DayField(DateField):
+    """A date field of the web forms (``<input type="date">``): the day as YYYY-MM-DD or
+    D/M/YYYY, with a Buddhist Era year taken for its Gregorian one ("2569-12-01" and
+    "1/12/2569" are 1 Dec 2026: :func:`rounds.parse_date`), as a Thai reader types the year
+    the pages write. be-date.js says beside the field which day that is ("หมายถึง 1 ธ.ค.
+    2569"), from the message and the years given here. The command line stays Gregorian."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["render_kw"] = {
+            "data-be-means": _l("means %(date)s"),
+            "data-be-years": f"{rounds.BE_YEARS} {rounds.BE_YEARS_LAST}",
+            **(kwargs.get("render_kw") or {}),
+        }
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = rounds.parse_date(" ".join(valuelist), buddhist_era=True)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid date value.")) from None
+
+    def _value(self) -> str:
+        # Shown again as the date field holds it (Gregorian ISO), however it was typed.
+        return self.data.isoformat() if self.data else str(super()._value())
+
+
 class RoundForm(Form):
     questionnaire = SelectField(
         _l("Questionnaire version"), coerce=int, validators=[InputRequired()]
@@ -61,8 +91,8 @@ class RoundForm(Form):
         validators=[InputRequired()],
         description=_l("Buddhist Era, e.g. 2569 for October 2025 to September 2026."),
     )
-    opens_on = DateField(_l("Opens on"), validators=[Optional()])
-    closes_on = DateField(
+    opens_on = DayField(_l("Opens on"), validators=[Optional()])
+    closes_on = DayField(
         _l("Closes on (deadline)"),
         validators=[Optional()],
         description=_l("Answers are accepted until the end of this day, Bangkok time."),
@@ -91,7 +121,7 @@ class RoundForm(Form):
 class MoveForm(Form):
     """Confirmation of a workflow move (the target is in the URL)."""
 
-    disputes_close_on = DateField(
+    disputes_close_on = DayField(
         _l("Agencies may dispute until (last day)"),
         validators=[Optional()],
         description=_l("Disputes are accepted until the end of this day, Bangkok time."),
@@ -115,8 +145,8 @@ class SettingsForm(Form):
         validators=[Optional(), Length(max=200)],
         description=_l("Shown on English pages and scorecards; without it, the Thai name."),
     )
-    opens_on = DateField(_l("Opens"), validators=[Optional()])
-    closes_on = DateField(
+    opens_on = DayField(_l("Opens"), validators=[Optional()])
+    closes_on = DayField(
         _l("Deadline (last day)"),
         validators=[Optional()],
         description=_l("Answers are accepted until the end of this day, Bangkok time."),
@@ -134,7 +164,7 @@ class SettingsForm(Form):
         _l("Flag a verified score lower than self-assessed by more than (points)"),
         validators=[Optional(), NumberRange(min=1, max=100)],
     )
-    disputes_close_on = DateField(_l("Disputes accepted until (last day)"), validators=[Optional()])
+    disputes_close_on = DayField(_l("Disputes accepted until (last day)"), validators=[Optional()])
     submit = SubmitField(_l("Save settings"))
 
 

@@ -4,6 +4,7 @@ draft → open → closed → (preliminary →) published."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
@@ -102,6 +103,34 @@ BE_YEARS = 2400
 BE_YEARS_LAST = 2700
 #: New rounds belong to a fiscal year this close to today's (B.E., either side).
 NEW_ROUND_YEARS = 5
+
+#: The ways a date may be written: ISO (2026-12-01, what a date field sends) or day/month/year
+#: (1/12/2026, also with "." or "-"), as a Thai reader writes it.
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def parse_date(text: str, *, buddhist_era: bool = False) -> dt.date:
+    """The day ``text`` writes, as YYYY-MM-DD or D/M/YYYY; a ``ValueError`` when it is none.
+
+    With ``buddhist_era`` (the web forms: a Thai reader types the year as the pages write
+    it) a year from :data:`BE_YEARS` to :data:`BE_YEARS_LAST` is taken for a Buddhist Era
+    one: "1/12/2569" and "2569-12-01" are 1 December 2026. Without it (the command line,
+    whose dates are Gregorian) the year is kept, and :func:`check_round` says that it looks
+    like a Buddhist Era one; a year past :data:`BE_YEARS_LAST` is kept either way, to be
+    refused as out of range.
+    """
+    text = text.strip()
+    if iso := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in iso.groups())
+    elif dmy := _DMY_DATE.fullmatch(text):
+        day, month, year = (int(part) for part in dmy.groups())
+    else:
+        raise ValueError(f"not a date: {text!r}")
+    if buddhist_era and BE_YEARS <= year <= BE_YEARS_LAST:
+        # Before the day is made: 29/2/2567 is a day (2024 is a leap year), 2567 CE is not.
+        year -= BE_OFFSET
+    return dt.date(year, month, day)
 
 
 def _problems(

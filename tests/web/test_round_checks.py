@@ -162,20 +162,34 @@ def test_the_dispute_window_day_is_checked_like_the_round_dates(app, world):
     assert round_.status == "preliminary"
 
 
-def test_the_settings_form_refuses_a_buddhist_era_dispute_day(reviewer, world):
+def test_the_settings_form_reads_a_buddhist_era_dispute_day(reviewer, world):
+    """A web form reads a B.E. year as such (the command line refuses it: above); a year
+    no round can have is still refused."""
     agency = world.agency("AG-1")
     round_ = world.round(agencies=[agency], status="preliminary")
     kept = round_.disputes_close_on
     reply = reviewer.post(
         f"/central/rounds/{round_.id}/settings",
-        data={"disputes_close_on": "2570-01-15", "flag_change": 10, "flag_verified_gap": 10},
+        data={"disputes_close_on": "3000-01-15", "flag_change": 10, "flag_verified_gap": 10},
     )
     assert reply.status_code == 422
-    assert "the last day of disputes: 2570-01-15: 2570 is a Buddhist Era year" in reply.get_data(
-        as_text=True
+    assert "the last day of disputes: 3000-01-15: the year 3000 is out of range" in (
+        reply.get_data(as_text=True)
     )
     db.session.expire_all()
     assert db.session.get(Round, round_.id).disputes_close_on == kept
+    day = thai.today() + dt.timedelta(days=7)
+    reply = reviewer.post(
+        f"/central/rounds/{round_.id}/settings",
+        data={
+            "disputes_close_on": f"{day.year + 543}-{day.month:02d}-{day.day:02d}",
+            "flag_change": 10,
+            "flag_verified_gap": 10,
+        },
+    )
+    assert reply.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).disputes_close_on == day
 
 
 # -- the new-round confirmation and the settings form -----------------------------------------

@@ -6,13 +6,19 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import String, literal, select
 
+from assess import search
 from assess.extensions import db
 from assess.search import normalise, words
 
 TYPED = "ตำบลห้วยกลาง"  # SARA AM, as typed
 PASTED = TYPED.replace("\u0e33", "\u0e4d\u0e32")  # NIKHAHIT + SARA AA, as a PDF gives it
 WATER = "หนองน\u0e49\u0e4d\u0e32"  # หนองน้ำ as a PDF gives it: the tone mark, then "ํา"
+#: บ้านที่ดินสูง as often typed: the tone mark (่) before the vowel above it (ี).
+TONE_FIRST = "บ้านท\u0e48\u0e35ดินสูง"
+#: หนองน้ำ typed with SARA AM before the tone mark ("นำ้").
+AM_FIRST = "หนองน\u0e33\u0e49"
 
 
 def test_search_text_has_one_spelling() -> None:
@@ -26,6 +32,25 @@ def test_search_text_has_one_spelling() -> None:
     assert normalise(None) == ""
     assert words(" โคกไผ่  เพชรบูรณ์ โคกไผ่ ") == ["โคกไผ่", "เพชรบูรณ์"]
     assert words("   ") == []
+
+
+def test_a_tone_mark_typed_before_its_vowel_is_put_after_it() -> None:
+    assert TONE_FIRST != "บ้านที่ดินสูง"
+    assert normalise(TONE_FIRST) == "บ้านที่ดินสูง"
+    assert normalise("ท\u0e49\u0e31\u0e07") == "ทั้ง"  # ้ before ั
+    assert normalise("ก\u0e48\u0e38ง") == "กุ่ง"  # ่ before ุ (below)
+    assert normalise(AM_FIRST) == "หนองน้ำ"  # ำ before ้
+    assert normalise("ทั้ง ที่") == "ทั้ง ที่"  # already canonical: unchanged
+
+
+@pytest.mark.parametrize(
+    "text", [TONE_FIRST, AM_FIRST, PASTED, WATER, "น\u0e4d\u0e49\u0e32", "ท\u0e49\u0e31ง"]
+)
+def test_the_database_spells_stored_text_as_normalise_does(app, text: str) -> None:
+    """The stored side is respelled in the database (SQLite: a Python function registered
+    on the connection; PostgreSQL: regexp_replace) into the spelling of a search."""
+    assert db.session.scalar(select(search._stored(literal(text)))) == normalise(text)
+    assert db.session.scalar(select(search._stored(literal(None, String)))) is None
 
 
 @pytest.fixture
@@ -106,3 +131,24 @@ def test_the_users_search_covers_the_users_agency(client, auth, world):
     assert emails("mof-cd") == {"somsri@customs.go.th"}
     assert emails("ใจดี") == {"somchai@rd.go.th", "somsri@customs.go.th"}
     assert emails("ใจดี ศุลกากร") == {"somsri@customs.go.th"}
+
+
+def test_a_tone_mark_typed_before_its_vowel_finds_the_name_either_way(client, auth, world):
+    """A name stored with the tone mark before its vowel is found by the name typed in the
+    usual order, and a name stored in the usual order by a search typed tone mark first."""
+    version = world.questionnaire()
+    agencies = [
+        world.agency("LAO-7", name_th="องค์การบริหารส่วนตำบล" + TONE_FIRST),
+        world.agency("LAO-8", name_th="องค์การบริหารส่วนตำบลทุ่งทั้งหมด"),
+        world.agency("LAO-9", name_th="เทศบาลตำบล" + AM_FIRST + "ใส"),
+    ]
+    world.user("admin@example.go.th", role="admin").language = "en"
+    db.session.commit()
+    round_ = world.round(version, agencies=agencies)
+    auth.login("admin@example.go.th")
+    for base in (f"/central/rounds/{round_.id}", "/central/agencies"):
+        assert found_codes(client, f"{base}?q=ที่ดินสูง") == {"LAO-7"}
+        assert found_codes(client, f"{base}?q={TONE_FIRST}") == {"LAO-7"}
+        assert found_codes(client, f"{base}?q=ท\u0e49\u0e31งหมด") == {"LAO-8"}
+        assert found_codes(client, f"{base}?q=หนองน้ำใส") == {"LAO-9"}
+        assert found_codes(client, f"{base}?q=หนองน\u0e4d\u0e49\u0e32ใส") == {"LAO-9"}
