@@ -19,6 +19,7 @@ from assess.auth import bp, passwords, sessions, throttle
 from assess.auth.forms import LanguageForm, LoginForm, PasswordForm, TokenForm
 from assess.errors import wants_json
 from assess.extensions import db
+from assess.extensions import login as login_manager
 from assess.models import utcnow
 from assess.services import audit, users
 
@@ -31,6 +32,25 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def page_path() -> str | None:
+    """The page to come back to after signing in: this request's address, or, for a form
+    sent (a POST-only address, which the browser's GET after signing in would find 405: a
+    review page's refused verify form, say), the page of ours it was sent from."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+@login_manager.unauthorized_handler
+def _sign_in_first() -> WerkzeugResponse:
+    """Flask-Login's redirect to the sign-in page, which brings the person back to
+    :func:`page_path` afterwards (``next``)."""
+    return redirect(url_for("auth.login", next=page_path()))
 
 
 def home_for(user: object) -> str:
@@ -151,6 +171,8 @@ def session_timer() -> dict[str, Any] | None:
         "warn_seconds": min(sessions.WARN_BEFORE, idle_total // 2),
         # Which sign-in this page belongs to (review.js: was a form sent in this session?).
         "started": seen.created_at.isoformat(),
+        # Where "Sign in again" comes back to (not a refused form's POST-only address).
+        "here": page_path(),
         "urls": {
             "keep_alive": url_for("auth.keep_alive"),
             "login": url_for("auth.login"),

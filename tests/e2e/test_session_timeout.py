@@ -258,3 +258,33 @@ def test_the_review_page_keeps_what_is_typed(person, review_page):  # type: igno
     keys = page.evaluate("() => Object.keys(sessionStorage)")
     assert [k for k in keys if k.startswith("assess-draft:")] == []
     assert rev.problems == []
+
+
+def test_signing_in_again_from_a_refused_form_comes_back_to_its_page(person, review_page):  # type: ignore[no-untyped-def]
+    """A refused verify form is shown at its POST-only address: "Sign in again" must come back
+    to the review page it was sent from (a GET of the form's address would be a 405)."""
+    rev = person()
+    page = rev.page
+    rev.login(REVIEWER, lands_on="**/central/rounds")
+    page.clock.install()
+    rev.goto(review_page)
+    tool = page.locator(f'[id="q-{NUMBER_QUESTION}"] details.review-tool:has(form.verify-form)')
+    tool.locator("summary").click()
+    page.fill(f'[id="v-{NUMBER_QUESTION}"]', "lots")  # not a number: refused
+    page.fill(f'[id="r-{NUMBER_QUESTION}"]', REASON)
+    tool.locator("[type=submit]").click()
+    page.wait_for_url(f"**/verify#q-{NUMBER_QUESTION}")
+
+    end_sessions_on_the_server()
+    page.clock.fast_forward("30:05")
+    dialog = page.get_by_role("alertdialog", name="Your session has ended")
+    dialog.wait_for()
+    dialog.get_by_role("link", name="Sign in again").click()
+    page.wait_for_url("**/login?next=*")
+    page.fill("input[name=email]", REVIEWER)
+    page.fill("input[name=password]", "correct horse battery")
+    page.locator("main form [type=submit]").click()
+    page.wait_for_url(f"**{review_page}")
+    assert page.locator("#review-form").count() == 1
+    assert page.input_value(f'[id="r-{NUMBER_QUESTION}"]') == REASON  # the draft came back
+    assert rev.problems == []

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from assess.auth import sessions
+from assess.auth.routes import page_path
 from assess.extensions import db
 from assess.models import utcnow
 from tests.security.test_sessions import PASSWORD, age, committed, rows
@@ -148,3 +150,45 @@ def test_pages_without_a_session_have_no_timer(client, user):
     static = client.get("/static/css/assess.css")
     assert sessions.IDLE_HEADER not in static.headers  # assets do not keep a session alive
     static.close()
+
+
+# -- signing in again comes back to a page, never to a POST-only address ---------------------
+
+VERIFY = "/central/rounds/1/responses/AG-1/verify"  # POST only: a refused form is shown there
+REVIEW_PAGE = "/central/rounds/1/responses/AG-1?dimension=mgmt"
+
+
+def next_of(reply) -> str | None:  # type: ignore[no-untyped-def]
+    """Where the sign-in page will send the person back to."""
+    assert reply.status_code == 302
+    location = urlsplit(reply.headers["Location"])
+    assert location.path == "/login"
+    return parse_qs(location.query).get("next", [None])[0]
+
+
+def ours(app, path: str) -> str:  # type: ignore[no-untyped-def]
+    return f"http://{app.config['SERVER_NAME']}{path}"
+
+
+def test_a_page_asked_for_without_a_session_comes_back_after_signing_in(client):
+    assert next_of(client.get(REVIEW_PAGE)) == REVIEW_PAGE
+    assert next_of(client.get("/central/rounds")) == "/central/rounds"
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_the_page_it_was_sent_from(app, client):
+    # Flask-Login's own redirect named the form's address, which answers a GET with 405.
+    reply = client.post(VERIFY, headers={"Referer": ours(app, REVIEW_PAGE)})
+    assert next_of(reply) == REVIEW_PAGE
+    # Sent from another site, or with no Referer: no way back but the home page.
+    assert next_of(client.post(VERIFY, headers={"Referer": "https://evil.example/x"})) is None
+    assert next_of(client.post(VERIFY)) is None
+
+
+def test_a_page_shown_in_answer_to_a_form_names_the_page_it_was_sent_from(app):
+    """What session.js's "Sign in again" comes back to (``here``)."""
+    with app.test_request_context(REVIEW_PAGE):
+        assert page_path() == REVIEW_PAGE
+    with app.test_request_context(
+        VERIFY, method="POST", headers={"Referer": ours(app, REVIEW_PAGE)}
+    ):
+        assert page_path() == REVIEW_PAGE

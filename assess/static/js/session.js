@@ -217,8 +217,10 @@
     build();
     parts.title.textContent = msg.ended_title;
     parts.text.textContent = msg.ended;
-    parts.signIn.href =
-      data.urls.login + "?next=" + encodeURIComponent(location.pathname + location.search);
+    // The server names the page to come back to: this one, or, on a page shown in answer to
+    // a form (whose address takes no GET), the page the form was sent from.
+    var here = data.here === undefined ? location.pathname + location.search : data.here;
+    parts.signIn.href = data.urls.login + (here ? "?next=" + encodeURIComponent(here) : "");
     show(["signIn", "close"]);
     // Newly opened, the dialog is announced with its title and text; one already open changed
     // under the reader, who is told (in two blocks: read as two sentences in either language).
