@@ -89,19 +89,32 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     missing_fees.wait_for(state="detached")
     assert fees.locator('[data-action="clear"]').is_visible()
 
-    # Someone else saves meanwhile: the next save is refused and the page shows their values.
+    # Someone else answers another question meanwhile: this page's save is not theirs to
+    # settle. It goes through on the new revision, and the page shows their value.
     db.session.expire_all()
     responses.save_answers(response, {"service.counter": 3}, revision=response.revision, actor=user)
     db.session.commit()
     page.click('label[for="i-service.tracking-yes"]')
-    page.locator("#conflict-banner").wait_for(state="visible")
-    assert page.locator('[id="i-service.counter-4"]').is_checked()  # option value 3
-    assert not page.locator('[id="i-service.tracking-yes"]').is_checked()
-    assert "service.tracking" not in stored(response)
-    page.click('[data-action="use-mine"]')
     state_of("service.tracking").filter(has_text=SAVED).wait_for()
     assert stored(response)["service.tracking"] is True
     assert stored(response)["service.counter"] == 3
+    assert page.locator('[id="i-service.counter-4"]').is_checked()  # option value 3
+    assert page.locator('[id="i-service.tracking-yes"]').is_checked()
+    page.locator("#conflict-banner").wait_for(state="visible")  # told: a value here changed
+    assert page.locator('[data-role="conflict-wrap"]').is_hidden()  # nothing to settle
+
+    # Someone else changes the very question being answered: that is for the person to settle.
+    db.session.expire_all()
+    responses.save_answers(response, {"service.counter": 1}, revision=response.revision, actor=user)
+    db.session.commit()
+    page.click('label[for="i-service.counter-5"]')  # option value 4
+    page.locator('[data-role="conflict-wrap"]').wait_for(state="visible")
+    assert page.locator('[id="i-service.counter-2"]').is_checked()  # theirs, option value 1
+    assert stored(response)["service.counter"] == 1
+    page.click('[data-action="use-mine"]')
+    state_of("service.counter").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.counter"] == 4
+    assert page.locator("#conflict-banner").is_hidden()
 
     # Invalid input is explained and not sent.
     page.fill('[id="i-service.service_count"]', "twelve")
@@ -119,6 +132,24 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
             has_text=words
         ).wait_for()
         assert "service.service_count" not in stored(response)
+
+    # Leaving with a refused value on screen (never saved) asks first; staying keeps it.
+    asked: list[str] = []
+
+    def on_dialog(dialog) -> None:  # type: ignore[no-untyped-def]
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", on_dialog)
+    page.locator('nav a.nav-link[href$="/answer/mgmt"]').first.click(no_wait_after=True)
+    for _attempt in range(50):
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    page.remove_listener("dialog", on_dialog)
+    assert asked == ["beforeunload"]
+    assert page.url.endswith("/answer/service")
+    assert page.input_value('[id="i-service.service_count"]') == "19.99999999999999999"
 
     # The session ends: the value stays in the browser until signing in again and retrying.
     context.clear_cookies()
@@ -209,3 +240,39 @@ def test_without_javascript_a_phone_still_reaches_the_menu_and_the_dimensions(wo
             page.locator(".navbar-toggler").click()
             menu.first.wait_for(state="visible")
         context.close()
+
+
+def test_the_submit_page_tells_of_answers_this_browser_has_not_saved(world, live, browser):  # type: ignore[no-untyped-def]
+    """Typed on the answer page while it could not save (offline, in another tab), an answer
+    waits in this browser: the submit page says so, since only what the server holds would be
+    submitted, and sends the person to the answer page, which offers to save it."""
+    agency = world.agency("AG-1")
+    user = world.user("coord@example.go.th", agency=agency)
+    user.language = "en"
+    db.session.commit()
+    round_ = world.round(agencies=[agency])
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live}/login")
+    page.fill("input[name=email]", "coord@example.go.th")
+    page.fill("input[name=password]", "correct horse battery")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url("**/my")
+
+    submit = f"{live}/rounds/{round_.id}/submit"
+    page.goto(submit)
+    warning = page.locator("#unsaved-here")
+    assert warning.is_hidden()  # nothing waits
+
+    # The answer page could not save one answer: survey.js kept it under its key.
+    key = f"assess-unsaved:{round_.id}:{agency.id}"
+    assert warning.get_attribute("data-key") == key
+    kept = {"service.service_count": {"v": 12, "at": 0}}
+    page.evaluate("([key, kept]) => localStorage.setItem(key, JSON.stringify(kept))", [key, kept])
+    page.goto(submit)
+    warning.wait_for(state="visible")
+    assert "not saved yet" in warning.inner_text()
+    assert warning.locator('[data-role="codes"]').inner_text() == "service.service_count"
+    warning.get_by_role("link", name="Open the answer page").click()
+    page.locator("#restore-banner").wait_for(state="visible")  # which offers to save it
+    context.close()

@@ -646,15 +646,24 @@
         }, function () { block("offline"); });
     }
 
+    // The response changed since this page last saved (another tab, a colleague): the
+    // revision is the whole response's. Only a question whose saved value changed since this
+    // page knew it, to something else than the person's, is a conflict for them to settle;
+    // their other values are sent again on the new revision (two people answering different
+    // questions do not get in each other's way).
     function stale(sent, reply) {
       var mine = new Map([[sent.code, sent.value]]);
       pending.forEach(function (value, code) { mine.set(code, value); });
       pending.clear();
+      var known = confirmed;
       confirmed = Object.assign({}, reply.answers || {});
+      var resend = new Map();
       mine.forEach(function (value, code) {
         if (equal(value, confirmed[code])) {
           forget(code);
           setState(code, "", "");
+        } else if (equal(known[code], confirmed[code])) {
+          resend.set(code, value);
         } else {
           conflicts.set(code, value);
         }
@@ -664,7 +673,10 @@
       conflicts.forEach(function (value, code) {
         lines.push([code, describe(code, value)]);
       });
+      var changedHere = false;
       cards.forEach(function (card, code) {
+        if (resend.has(code)) return; // what the person typed stays, to be sent again
+        if (!equal(known[code], confirmed[code])) changedHere = true;
         writeValue(card, confirmed[code]);
         setError(code, "");
       });
@@ -682,8 +694,11 @@
       }
       var wrap = document.querySelector('[data-role="conflict-wrap"]');
       if (wrap) wrap.hidden = conflicts.size === 0;
-      show("conflict-banner", true);
-      applyState(reply);
+      // Told when a value on this page changed under the person, not for other pages' answers.
+      if (conflicts.size || changedHere) show("conflict-banner", true);
+      applyState(reply); // the new revision, which the values sent again use
+      resend.forEach(function (value, code) { enqueue(code, value); });
+      updateVisibility();
     }
 
     function resolve(useMine) {
@@ -952,9 +967,14 @@
     window.addEventListener("online", function () {
       if (blocked === "offline") retryAll();
     });
+    // Leaving with an answer not saved: one waiting or on its way, or one the page or the
+    // server refused (still on screen, the stored one unchanged: it would be lost).
+    function refusedShown() {
+      return Boolean(document.querySelector('[data-role="state"][data-refused]'));
+    }
     window.addEventListener("beforeunload", function (event) {
       flushTimers();
-      if (pending.size || inflight) {
+      if (pending.size || inflight || refusedShown()) {
         event.preventDefault();
         event.returnValue = msg.leave;
         return msg.leave;
