@@ -772,6 +772,19 @@ def test_submit_accepted_when_complete_then_read_only(client, s):
     assert s.stored() == before
     assert s.response.revision == revision
     assert upload(client, s, "mgmt.pmqa_level", PDF, "late.pdf").status_code == 409
+    # Submitted again from a tab opened before: refused, the reason said once, not twice.
+    client.get("/my")  # (shows the message flashed by the refused form above)
+    reply = client.post(s.url("submit"), data={"confirm": "1"})
+    assert reply.status_code == 409
+    html = text(reply)
+    reason = re.search(
+        r'<div class="alert alert-danger" role="alert" id="problems">\s*'
+        r"<ul class=\"mb-0\"><li>([^<]+)</li>",
+        html,
+    )
+    assert reason is not None
+    assert "submitted" in reason.group(1)
+    assert html.count(reason.group(1)) == 1
 
 
 def test_deadline_passed_is_read_only(client, world, auth):
