@@ -150,9 +150,12 @@ def test_sorting_and_filtering_land_on_the_table(round_id, person):  # type: ign
     page.locator(".sort-link").nth(1).focus()  # the agency's name
     page.keyboard.press("Enter")
     page.wait_for_url("**sort=name**#results")
-    # Chromium scrolls to the fragment just after the load event (smoothly: Bootstrap).
+    # Chromium scrolls to the fragment just after the load event (smoothly: Bootstrap). The
+    # table's top is then at the top of the window, or near it when a late font moved the
+    # lines above after the scroll (seen on a busy machine): in view either way.
     page.wait_for_function(
-        "() => Math.abs(document.getElementById('results').getBoundingClientRect().top) < 2",
+        "() => { const top = document.getElementById('results').getBoundingClientRect().top;"
+        " return top > -5 && top < innerHeight / 4; }",
         polling=100,
     )
     assert page.evaluate("() => window.scrollY") > 0
