@@ -72,11 +72,19 @@ THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
 
 
+#: Characters a copy brings along unseen (zero-width space and joiners, word joiner, BOM,
+#: soft hyphen): dropped from a typed number, which they would make "not a number" with no
+#: visible reason. No-break spaces are spaces (a thousands separator, or around the number).
+_UNSEEN_IN_NUMBER = str.maketrans(
+    {**dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff"), **dict.fromkeys("\u00a0\u202f", " ")}
+)
+
+
 def typed_number(text: str) -> str:
     """A number as a person types it on a page or in a workbook ("๑,๒๕๐.๕", "1 250") as
     the interchange form writes it ("1250.5"); other text comes back trimmed, to be
     refused as it is. Files exchanged between systems are read strictly (no grouping)."""
-    cleaned = text.strip().translate(THAI_DIGITS)
+    cleaned = text.translate(_UNSEEN_IN_NUMBER).strip().translate(THAI_DIGITS)
     if _GROUPED.match(cleaned):
         cleaned = re.sub(r"[,\s]", "", cleaned)
     return cleaned

@@ -172,6 +172,12 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     page.press('[id="i-service.service_count"]', "Tab")
     state_of("service.service_count").filter(has_text=SAVED).wait_for()
     assert stored(response)["service.service_count"] == 15
+    # A number pasted with characters nobody sees (a zero-width space, a no-break space) is
+    # the number seen, not "not a number".
+    page.fill('[id="i-service.service_count"]', "1\u200b6\u00a0")
+    page.press('[id="i-service.service_count"]', "Tab")
+    state_of("service.service_count").filter(has_text=SAVED).wait_for()
+    assert stored(response)["service.service_count"] == 16
 
     # Values left in the browser are offered back on the next visit.
     key = f"assess-unsaved:{round_.id}:{agency.id}"

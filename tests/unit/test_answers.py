@@ -334,3 +334,7 @@ def test_typed_numbers_are_read_as_people_type_them():
     assert typed_number("1,5") == "1,5"  # not a thousands group: refused later, as it is
     assert typed_number("12,50") == "12,50"
     assert typed_number("abc") == "abc"
+    # Characters a copy brings along unseen are not part of the number.
+    assert typed_number("4\u200b2\ufeff") == "42"
+    assert typed_number("\u00a01\u202f250\u00a0") == "1250"
+    assert typed_number("1\u00ad000") == "1000"

@@ -216,10 +216,16 @@
       if (na && na.checked) return { na: true };
       var input = card.querySelector("input[data-number], textarea");
       if (type === "number") {
-        // Thai digits (๐–๙), as a Thai keyboard types them, are read as 0–9.
-        var raw = input.value.trim().replace(/[\u0E50-\u0E59]/g, function (digit) {
-          return String(digit.charCodeAt(0) - 0x0E50);
-        });
+        // Thai digits (๐–๙), as a Thai keyboard types them, are read as 0–9; characters a
+        // copy brings along unseen (zero-width, soft hyphen) are dropped, no-break spaces are
+        // spaces. As the server reads it (answers.typed_number).
+        var raw = input.value
+          .replace(/[\u00AD\u200B-\u200D\u2060\uFEFF]/g, "")
+          .replace(/[\u00A0\u202F]/g, " ")
+          .trim()
+          .replace(/[\u0E50-\u0E59]/g, function (digit) {
+            return String(digit.charCodeAt(0) - 0x0E50);
+          });
         if (raw === "") return null;
         // Thousands may be grouped by commas or spaces (1,250.5); a comma anywhere else is
         // not a decimal point (1,5 is refused, never read as 15). As the server reads it.
