@@ -21,7 +21,7 @@ from sqlalchemy.pool import Pool
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
-from assess import __version__, config, request_log, security
+from assess import __version__, config, request_log, search, security
 
 LANGUAGES = ("th", "en")
 
@@ -181,7 +181,9 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """WAL lets readers go on while one agency saves; foreign keys are off by default."""
+    """WAL lets readers go on while one agency saves; foreign keys are off by default. The
+    search's respelling of stored Thai text (:func:`assess.search.respelled`), which SQLite
+    has no regular expressions for, is given to each connection as a function."""
     module = type(dbapi_connection).__module__
     if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
@@ -190,6 +192,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function(
+            search.SQLITE_FUNCTION, 1, search.respelled, deterministic=True
+        )
 
 
 @event.listens_for(Pool, "checkout")

@@ -17,9 +17,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, event, func, or_
+from sqlalchemy import ColumnElement, String, case, func, or_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import Pool
 from sqlalchemy.sql.functions import FunctionElement
 
 from assess import provinces
@@ -54,12 +53,16 @@ def normalise(text: str | None) -> str:
     """Search text in one spelling: NFC, SARA AM for "ํา" (น้ํา and นํ้า read น้ำ), a tone
     mark after SARA AM or before a vowel above or below put back in its place (นำ้ and ท่ี
     read น้ำ and ที่), no zero-width characters, runs of spaces as one, no space around."""
-    text = _respelled(unicodedata.normalize("NFC", text or "")) or ""
+    text = respelled(unicodedata.normalize("NFC", text or "")) or ""
     text = _UNSEEN.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 
-def _respelled(text: str | None) -> str | None:
+#: The name SQLite knows :func:`respelled` by.
+SQLITE_FUNCTION = "assess_respelled"
+
+
+def respelled(text: str | None) -> str | None:
     """``text`` with SARA AM for "ํา" and its tone marks after their vowels (``None`` kept:
     SQLite calls this on a NULL column too)."""
     if text is None or not _MISSPELT.search(text):
@@ -81,12 +84,12 @@ class _Spelled(FunctionElement[str]):
 
     PostgreSQL applies the same regular expressions with ``regexp_replace``. SQLite has no
     regular expressions (and refuses the 45 nested ``replace`` calls that would spell each
-    case out), so it calls :func:`_respelled` itself, registered on each connection by
-    :func:`_register_respelled`."""
+    case out), so it calls :func:`respelled` itself, which each SQLite connection is given
+    as it opens (``assess.app``, with the connection's other settings)."""
 
     type = String()
     inherit_cache = True
-    name = "assess_respelled"
+    name = SQLITE_FUNCTION
 
 
 @compiles(_Spelled, "sqlite")
@@ -98,24 +101,12 @@ def _spelled_sqlite(element: _Spelled, compiler: Any, **kw: Any) -> str:
 def _spelled_regexp(element: _Spelled, compiler: Any, **kw: Any) -> str:
     # The same patterns: PostgreSQL's regular expressions read them as Python does.
     (text,) = element.clauses  # the one argument
-    respelled = text
+    spelled = text
     for pattern, replacement in _RESPELL:
-        respelled = func.regexp_replace(respelled, pattern.pattern, replacement, "g")
+        spelled = func.regexp_replace(spelled, pattern.pattern, replacement, "g")
     # Replaced only where needed: one test a row, where three replacements doubled the time.
-    guarded = case((text.regexp_match(_MISSPELT.pattern), respelled), else_=text)
+    guarded = case((text.regexp_match(_MISSPELT.pattern), spelled), else_=text)
     return str(compiler.process(guarded, **kw))
-
-
-@event.listens_for(Pool, "checkout")
-def _register_respelled(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    """Give each SQLite connection :func:`_respelled`, once (``record.info`` lasts as long
-    as the connection). At checkout rather than connect, so that a connection opened before
-    this module was imported (a command that builds the app without its pages) has it too."""
-    if type(dbapi_connection).__module__.startswith("sqlite3") and not record.info.get(
-        _Spelled.name
-    ):
-        dbapi_connection.create_function(_Spelled.name, 1, _respelled, deterministic=True)
-        record.info[_Spelled.name] = True
 
 
 def _stored(column: Any) -> ColumnElement[str]:
