@@ -26,7 +26,7 @@ from assess.admin.forms import (
     UserForm,
 )
 from assess.app import current_language
-from assess.auth import admin_required, central_required
+from assess.auth import admin_required, central_required, sessions
 from assess.extensions import db
 from assess.labels import ROLE
 from assess.models import (
@@ -506,11 +506,20 @@ def user(user_id: int) -> str | WerkzeugResponse | tuple[str, int]:
             after = _user_snapshot(target)
             if password:
                 after["password_reset"] = True
-            # A token made before a new password, role or agency must not outlive it.
-            if password or (before["role"], before["agency"]) != (after["role"], after["agency"]):
+            deactivated = before["active"] and not target.active
+            # A token made before a new password, role or agency must not outlive it, nor
+            # one of an account deactivated (reactivating it must not bring it back).
+            changed = (before["role"], before["agency"]) != (after["role"], after["agency"])
+            if password or changed or deactivated:
                 revoked = users.revoke_all_tokens(target)
                 if revoked:
                     after["tokens_revoked"] = revoked
+            if deactivated:
+                # Every signed-in browser of the account ends now, copied cookies included.
+                ended = sessions.end_all(target)
+                target.session_epoch = (target.session_epoch or 0) + 1
+                if ended:
+                    after["sessions_ended"] = ended
             audit.record("user.update", current_user, old=before, new=after, detail=target.email)
             db.session.commit()
             if password and myself:

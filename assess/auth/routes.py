@@ -7,7 +7,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 from flask_limiter.errors import RateLimitExceeded
@@ -273,9 +273,16 @@ def profile() -> str | WerkzeugResponse:
     )
 
 
-@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @login_required
-def revoke_token(token_id: int) -> WerkzeugResponse:
+def revoke_token(token_id: int) -> WerkzeugResponse | str:
+    """Revoke one of the person's API tokens, after a page that asks first (a script using
+    it stops at once, and a revoked token cannot be brought back)."""
+    if request.method == "GET":
+        token = next((t for t in users.tokens_of(current_user) if t.id == token_id), None)
+        if token is None:
+            abort(404)
+        return render_template("auth/revoke_token.html", token=token)
     users.revoke_token(current_user, token_id)
     audit.record("token.revoke", current_user, detail=str(token_id))
     db.session.commit()

@@ -286,3 +286,34 @@ def test_an_admin_reset_or_a_new_role_revokes_the_users_api_tokens(app, client, 
     )
     assert reply.status_code == 302
     assert not _api_ok(app.test_client(), promoted)
+
+
+def test_deactivating_ends_sessions_and_tokens_for_good(app, client, world, user):
+    """An account deactivated (someone left, a cookie or token leaked) loses its signed-in
+    browsers and its API tokens; reactivating it brings neither back."""
+    from assess.models import User
+    from assess.services import users
+
+    token = users.issue_token(user, "integration")
+    db.session.commit()
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert len(rows(user.id)) == 1
+    world.user("admin@example.go.th", role="admin")
+    client.post("/login", data={"email": "admin@example.go.th", "password": PASSWORD})
+    form = {"name": "Coordinator", "role": "coordinator", "agency_code": "AG-1", "language": "en"}
+    assert client.post(f"/central/users/{user.id}", data=form).status_code == 302  # inactive
+    assert rows(user.id) == []
+    # The laptop makes no request while the account is inactive; then it is reactivated.
+    assert client.post(f"/central/users/{user.id}", data={**form, "active": "y"}).status_code == 302
+    assert db.session.get(User, user.id).active
+    assert not signed_in(laptop)
+    assert not _api_ok(app.test_client(), token)
+    # The activity log says what the deactivation ended.
+    log = client.get("/central/activity?lang=en").get_data(as_text=True)
+    assert "API tokens revoked" in log
+    assert "Signed-in sessions ended" in log
+    # The person can sign in again with the same password.
+    again = app.test_client()
+    again.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert signed_in(again)
