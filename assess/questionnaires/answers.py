@@ -64,12 +64,12 @@ CSV_NA = "#NA"
 #: smaller than 10 to this power: what a double (SQLite's REAL, a workbook's cell, the JSON
 #: readers) keeps exactly, so an answer reads back from any store as it was written.
 NUMBER_DIGITS = 15
-_CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_CSV_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 #: Thai digits, as people type them, as Arabic ones.
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 #: A number with its thousands grouped by commas or spaces (1,250.5 or 1 250): the only
 #: place a comma may stand, so 1,5 is refused rather than read as 15 (survey.js alike).
-_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?$")
+_GROUPED = re.compile(r"^[-+]?[0-9]{1,3}(?:[,\s][0-9]{3})+(?:\.[0-9]*)?\Z")
 
 
 #: Characters a copy brings along unseen (zero-width space and joiners, word joiner, BOM,

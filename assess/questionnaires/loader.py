@@ -42,9 +42,9 @@ from assess.questionnaires.model import (
 )
 from assess.questionnaires.source import Node, SourceError, parse
 
-CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
-DIMENSION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-QUESTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+CODE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}\Z")
+DIMENSION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
+QUESTION_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}\Z")
 #: Dimension codes that would collide with the name of the overall measure in reports.
 RESERVED_DIMENSIONS = frozenset({"overall"})
 DEFAULT_TEXT_MAX_LENGTH = 5000

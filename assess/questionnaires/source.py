@@ -249,12 +249,15 @@ def parse(text: str) -> tuple[Node, list[tuple[int, Message]]]:
         composed = yaml.compose_all(text, Loader=_CoreSchemaLoader)  # noqa: S506 (safe: SafeLoader subclass)
         documents = list(composed)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = int(mark.line) + 1 if mark is not None else 1
-        message = " ".join(p for p in (exc.context, exc.problem) if p)
-        raise SourceError(line, _not_yaml(message)) from None
+        raise SourceError(*_where_and_why(exc)) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses (a NUL, say): the line it is on, in one line of words.
+        line = text.count("\n", 0, max(int(exc.position), 0)) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        detail = f"unacceptable character #x{code:04x}: {exc.reason}"
+        raise SourceError(line, _not_yaml(detail)) from None
     except yaml.YAMLError as exc:
-        raise SourceError(1, _not_yaml(str(exc))) from None
+        raise SourceError(1, _not_yaml(" ".join(str(exc).split()))) from None
     except RecursionError:
         raise SourceError(1, _too_deep()) from None
     documents = [d for d in documents if d is not None]
@@ -268,6 +271,28 @@ def parse(text: str) -> tuple[Node, list[tuple[int, Message]]]:
     converter = _Converter()
     tree = converter.convert(documents[0])
     return tree, converter.problems
+
+
+#: PyYAML's contexts whose own mark is where the author has to look: an opened bracket or quote
+#: never closed is found only lines later (where the next key begins, or at the end).
+_OPENED_AT = ("while parsing a flow", "while scanning a quoted scalar")
+
+
+def _where_and_why(exc: yaml.MarkedYAMLError) -> tuple[int, Message]:
+    """The line to report for a YAML error, and its message."""
+    problem, context = exc.problem_mark, exc.context_mark
+    detail = " ".join(p for p in (exc.context, exc.problem) if p)
+    mark = problem or context
+    if (
+        context is not None
+        and problem is not None
+        and (exc.context or "").startswith(_OPENED_AT)
+        and problem.line > context.line
+    ):
+        mark = context
+        detail += f" (found on line {int(problem.line) + 1})"
+    line = int(mark.line) + 1 if mark is not None else 1
+    return line, _not_yaml(detail)
 
 
 #: What PyYAML's usual problems mean, in words an author can act on (in any language);

@@ -18,7 +18,7 @@ from assess.models import AGENCY_TYPES, Agency, text_columns, unstorable
 from assess.services.errors import ServiceError
 
 COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}\Z")
 #: The columns of free text, checked against their column's length in the database.
 FREE_TEXT = ("name_th", "name_en", "province")
 #: C0 control characters but tab: no name, e-mail or province has one (a line break in a

@@ -23,7 +23,7 @@ from assess.services import audit
 from assess.services.agencies import column_length, open_csv, text_problem
 from assess.services.errors import NotFound, ServiceError
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 MIN_PASSWORD = 10
 
 

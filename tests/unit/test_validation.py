@@ -136,6 +136,8 @@ def test_base_document_is_valid() -> None:
     ("code-starts-with-digit", doc(edits={2: "code: 1demo"}), [(2, "code '1demo' must be")]),
     ("code-space", doc(edits={2: "code: my demo"}), [(2, "code 'my demo' must be")]),
     ("code-too-long", doc(edits={2: "code: d" + "x" * 64}), [(2, "must be 2–64")]),
+    # A final line break is not part of a code ('$' would let it through: one line only).
+    ("code-trailing-newline", doc(edits={2: 'code: "demo\\n"'}), [(2, "code 'demo\\n' must be 2–64")]),
     ("code-not-text", doc(edits={2: "code: [demo]"}), [(2, "code must be text, not a list")]),
     ("version-missing", doc(edits={3: None}), [(1, "missing required key 'version'")]),
     ("version-list", doc(edits={3: "version: [2568]"}), [(3, 'version must be text such as "2569", not a list')]),
@@ -316,6 +318,7 @@ SECOND_DIMENSION = """
     ("code-dash", doc(edits={10: "  - code: e-pay"}), [(10, "dimension code 'e-pay' must be")]),
     ("code-dot", doc(edits={10: "  - code: e.pay"}), [(10, "dimension code 'e.pay' must be")]),
     ("code-too-long", doc(edits={10: "  - code: d" + "x" * 32}), [(10, "must be 1–32")]),
+    ("code-trailing-newline", doc(edits={10: '  - code: "dim\\n"'}), [(10, "dimension code 'dim\\n' must be")]),
     ("code-reserved", doc(edits={10: "  - code: overall"}), [(10, "dimension code 'overall' is reserved")]),
     ("code-missing", doc(edits={10: "  - title: Dimension", 11: None}), [(10, "dimension 1: missing required key 'code'")]),
     ("title-missing", doc(edits={11: None}), [(10, "dimension 1: missing required key 'title'")]),
@@ -383,6 +386,7 @@ def test_maps_from_may_be_empty() -> None:
     ("type-typo", doc("- code: q1\n  type: yesnoo\n  text: Q\n"), [(14, "question 'q1': type must be one of level, choice, multi, yesno, number, text, not 'yesnoo' (did you mean 'yesno'?)")]),
     ("type-unknown", doc("- code: q1\n  type: rating\n  text: Q\n"), [(14, "type must be one of level, choice, multi, yesno, number, text, not 'rating'")]),
     ("type-capitalised", doc("- code: q1\n  type: YesNo\n  text: Q\n"), [(14, "not 'YesNo'")]),
+    ("code-trailing-newline", doc('- code: "q1\\n"\n  type: yesno\n  text: Q\n'), [(13, "question code 'q1\\n' must be 1–64")]),
     ("text-missing", doc("- code: q1\n  type: yesno\n"), [(13, "question 'q1': missing required key 'text'")]),
     ("text-empty", doc("- code: q1\n  type: yesno\n  text: ''\n"), [(15, "question 'q1': text is empty")]),
     ("text-bad-language", doc("- code: q1\n  type: yesno\n  text: {th: ก, eng: Q}\n"), [(15, "question 'q1': text: unknown language 'eng'")]),
@@ -1101,7 +1105,12 @@ def test_show_if_on_a_broken_reference_is_reported_once() -> None:
 
 # fmt: off
 @cases(
-    ("syntax-error", doc(YESNO + "  text: [unclosed\n"), [(17, "not valid YAML")]),
+    # An opened bracket or quote is reported where it opens, not where PyYAML gives up.
+    ("syntax-error", doc(YESNO + "  text: [unclosed\n"), [(16, "not valid YAML")]),
+    ("unclosed-flow-mapping", doc(YESNO + "  options: {value: b, label: B\n  weight: 1\n"), [(16, "(found on line 17)")]),
+    ("unclosed-quote", doc(YESNO + '  help: "open\n  weight: 1\n'), [(16, "a quote is opened and not closed")]),
+    # A character YAML refuses: its own line, one line of words.
+    ("nul-character", doc(YESNO + "  help: a\x00b\n"), [(16, "unacceptable character #x0000: special characters are not allowed")]),
     ("syntax-error-bad-indent", doc(YESNO.replace("  text:", " text:")), [(15, "not valid YAML")]),
     ("tab-indentation-in-yaml", doc(YESNO.replace("  text:", "\ttext:")), [(15, "not valid YAML")]),
     ("duplicate-top-key", doc(edits={4: "title: Test\ncode: again"}), [(5, "duplicate key 'code' (first at line 2)")]),
