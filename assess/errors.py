@@ -58,6 +58,16 @@ def check_body() -> None:
         return
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
+        # Werkzeug reads a multipart body it cannot parse (cut off before its closing
+        # boundary: a connection lost during an upload) as an empty form; the page would
+        # then say it had expired. A body that came with nothing readable in it says why.
+        if (request.content_length or 0) > 0 and not request.form and not request.files:
+            raise ServiceError(
+                _(
+                    "The form did not arrive whole (the connection may have been cut during "
+                    "an upload), so nothing was saved. Go back and send it again."
+                )
+            )
         return
     form = mimetype == "application/x-www-form-urlencoded"
     if not form:

@@ -78,7 +78,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: The no-JS form's value for "not applicable" among a question's choices.
 NA_SENTINEL = "__na__"
-_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_NUMBER = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
 DECIMAL_COMMA = N_("Write decimals with a point (12.5); a comma may only group thousands (1,250).")
 TOO_MANY_DIGITS = N_("Enter at most %(digits)s digits.")
 
@@ -641,21 +641,20 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
         typed[cleared] = _field(next(q for q in dim.questions if q.code == cleared), None)
     else:
         cleared = ""
-    if problems:
-        # A browser does not send a chosen file again: say so (a typed link is kept).
-        chosen = any(f.filename for name in request.files for f in request.files.getlist(name))
-        return _render_answer(
-            response,
-            dim,
-            fields=typed,
-            errors=problems,
-            notice=_(
+    # A browser does not send a chosen file again: a refusal says so (a typed link is kept).
+    chosen = any(f.filename for name in request.files for f in request.files.getlist(name))
+
+    def refused() -> str:
+        if chosen:
+            return _(
                 "Nothing was saved, and the files chosen were not attached: correct the "
                 "answers marked below, then choose the files again."
             )
-            if chosen
-            else _("Nothing was saved. Correct the answers marked below."),
-            status=422,
+        return _("Nothing was saved. Correct the answers marked below.")
+
+    if problems:
+        return _render_answer(
+            response, dim, fields=typed, errors=problems, notice=refused(), status=422
         )
     try:
         responses.save_answers(response, raw, revision=revision, actor=current_user)
@@ -667,26 +666,27 @@ def _post_answers(response: Response, dim: Dimension) -> Any:
             for q in dim.questions
             if not _same(q, raw.get(q.code), exc.answers.get(q.code))
         }
-        return _render_answer(
-            response,
-            dim,
-            yours=yours,
-            notice=_(
-                "These answers were changed in another tab or by someone else; the current "
-                "values are shown. Your changes were not saved: they are listed under each "
-                "question. Enter them again and save."
-            ),
-            status=409,
+        # The current values are shown; the links typed stay in their fields.
+        links = {
+            q.code: {**_field(q, exc.answers.get(q.code)), "url": typed[q.code]["url"]}
+            for q in dim.questions
+            if typed[q.code]["url"]
+        }
+        notice = _(
+            "These answers were changed in another tab or by someone else; the current "
+            "values are shown. Your changes were not saved: they are listed under each "
+            "question. Enter them again and save."
         )
+        if chosen or form.getlist("remove"):
+            notice += " " + _(
+                "The files chosen were not attached and no evidence was removed: choose the "
+                "files again before saving."
+            )
+        return _render_answer(response, dim, fields=links, yours=yours, notice=notice, status=409)
     except InvalidAnswers as exc:
         db.session.rollback()
         return _render_answer(
-            response,
-            dim,
-            fields=typed,
-            errors=exc.by_question,
-            notice=_("Nothing was saved. Correct the answers marked below."),
-            status=422,
+            response, dim, fields=typed, errors=exc.by_question, notice=refused(), status=422
         )
     except WrongState:
         db.session.rollback()
@@ -1098,10 +1098,14 @@ def dispute_new(round_id: int) -> Any:
     question = questionnaire.questions.get(code)
     if question is None:
         abort(404)
+    from assess.review.routes import show_value  # the review views import this module
+
     own, verified = results.answer_sets(response)
     stored = {a.question_code: a.value for a in response.answers}
-    current = next((v.value for v in response.verified if v.question_code == code), None)
-    field = _field(question, current if current is not None else stored.get(code))
+    # The form starts at the agency's own answer: sent unchanged, it asks for that answer to
+    # count (a verified value pre-selected here was sent back as the agency's "proposal").
+    current = next((v for v in response.verified if v.question_code == code), None)
+    field = _field(question, stored.get(code))
     errors: dict[str, str] = {}
     explanation = ""
     status = 200
@@ -1151,7 +1155,10 @@ def dispute_new(round_id: int) -> Any:
         accept="",
         lang=current_language(),
         explanation=explanation,
-        own=own.get(code),
-        verified_value=verified.get(code),
+        own=show_value(question, own.get(code), current_language()),
+        verified_value=show_value(question, verified.get(code), current_language())
+        if current is not None
+        else None,
+        verified_reason=current.reason if current is not None else "",
         can_dispute=rounds.disputes_open(response.round) and response.status == "accepted",
     ), status

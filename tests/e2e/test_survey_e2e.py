@@ -191,6 +191,28 @@ def test_answer_page_in_a_browser(world, live, browser, tmp_path):  # type: igno
     state_of("service.permit_days").filter(has_text=SAVED).wait_for()
     assert stored(response)["service.permit_days"] == 15
 
+    # A value the server refuses (above the question's maximum) is explained and stays in
+    # the browser: the next visit offers it back, with the reason again, instead of losing it.
+    count_error = page.locator('[id="q-service.service_count"] [data-role="error"]')
+    page.fill('[id="i-service.service_count"]', "6000")
+    page.press('[id="i-service.service_count"]', "Tab")
+    count_error.filter(has_text="maximum").wait_for()
+    assert stored(response)["service.service_count"] == 16
+    kept = page.evaluate("Object.assign({}, window.localStorage)")
+    assert json.loads(kept[key])["service.service_count"]["v"] == 6000
+    page.once("dialog", lambda dialog: dialog.accept())  # leave, though a value was refused
+    page.reload()
+    page.locator("#restore-banner").filter(has_text="6000").wait_for(state="visible")
+    page.click('[data-action="restore"]')
+    count_error.filter(has_text="maximum").wait_for()
+    assert page.input_value('[id="i-service.service_count"]') == "6000"
+    # Typing the saved value back settles it: nothing is left to offer.
+    page.fill('[id="i-service.service_count"]', "16")
+    page.press('[id="i-service.service_count"]', "Tab")
+    page.wait_for_function(
+        "key => !(localStorage.getItem(key) || '').includes('service.service_count')", arg=key
+    )
+
     # An exclusive option unticks the others.
     page.check('[id="i-service.channels-1"]')
     state_of("service.channels").filter(has_text=SAVED).wait_for()

@@ -596,8 +596,9 @@
         return;
       }
       if (status === 422 && reply) {
+        // Refused, and still the person's: it stays in the browser's store, so a reload or
+        // another visit offers it back (with the reason again) instead of losing it.
         refuse(sent.code, (reply.details && reply.details[sent.code]) || reply.message);
-        forget(sent.code, sent.value);
         updateVisibility();
         return;
       }
