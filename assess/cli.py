@@ -192,13 +192,29 @@ def fail(problems: Iterable[object]) -> NoReturn:
     sys.exit(1)
 
 
+#: The type of a file argument the command reads. A folder given for it is bad input, as a
+#: missing file is (exit 1, ``FOLDER: cannot read: Is a directory``, told as the command
+#: reads it), not wrong usage: click's own check (``dir_okay=False``) would exit 2.
+INPUT_FILE = click.Path(path_type=Path)
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of an input file; one that cannot be read (missing, a folder, not allowed)
+    is one line, ``FILE: cannot read: reason``, and exit status 1, as the questionnaire
+    commands tell it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail([f"{path}: cannot read: {exc.strerror or exc}"])
+
+
 @main.group()
 def questionnaire() -> None:
     """Questionnaire files: validate, try, compare."""
 
 
 @questionnaire.command("validate", with_appcontext=False)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 def validate_command(files: tuple[Path, ...]) -> None:
     """Check FILES against the questionnaire format; print FILE:LINE: message per problem."""
     problems = []
@@ -218,8 +234,8 @@ def validate_command(files: tuple[Path, ...]) -> None:
 
 
 @questionnaire.command("score", with_appcontext=False)
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
+@click.argument("answers", type=INPUT_FILE)
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True
 )
@@ -369,7 +385,7 @@ def _round(ident: str) -> Round:
 
 
 @questionnaire.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate and store questionnaire FILES; print CODE@VERSION per file (all or nothing)."""
     from assess.services import audit
@@ -431,13 +447,15 @@ def agency() -> None:
 
 
 @agency.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 def agency_import_command(file: Path) -> None:
     """Upsert agencies by code from FILE.csv (code,name_th,name_en,type,parent_code,province,tags)."""
     from assess.services import agencies, audit
 
+    data = _read(file)
+
     def run() -> agencies.Imported:
-        done = agencies.import_csv(file.read_bytes(), str(file))
+        done = agencies.import_csv(data, str(file))
         audit.record(
             "agency.import",
             None,
@@ -505,7 +523,7 @@ def user_create_command(
 
 
 @user.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @click.option(
     "-o",
     "--output",
@@ -532,7 +550,7 @@ def user_import_command(file: Path, output: Path) -> None:
             click.echo(f"hashing {count} new passwords…", err=True)
 
     try:
-        done = users.import_users(file.read_bytes(), str(file), progress=hashing)
+        done = users.import_users(_read(file), str(file), progress=hashing)
     except ServiceError as exc:
         db.session.rollback()
         fail(exc.problems)
@@ -731,7 +749,7 @@ def answers() -> None:
 
 @answers.command("import")
 @click.argument("round_id", metavar="ROUND")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 @click.option(
     "--status",
     type=click.Choice(["draft", "submitted", "accepted"]),
@@ -739,13 +757,30 @@ def answers() -> None:
     help="The status of every agency in FILE (default: the file's own status column or "
     "key, else draft; a file that gives another is refused).",
 )
-def answers_import_command(round_id: str, file: Path, status: str | None) -> None:
-    """Import answers (.json, .csv, .xlsx) into ROUND; all or nothing."""
+@click.option(
+    "--no-evidence-check",
+    "no_evidence_check",
+    is_flag=True,
+    help="Let agencies become submitted or accepted without the required evidence stored "
+    "(a historical round whose evidence was never in the system); the import's audit "
+    "events record it.",
+)
+def answers_import_command(
+    round_id: str, file: Path, status: str | None, no_evidence_check: bool
+) -> None:
+    """Import answers (.json, .csv, .xlsx) into ROUND; all or nothing.
+
+    Agencies that become submitted or accepted must have every required question answered
+    and every required evidence already stored (FILE carries no evidence), as on the web.
+    """
     from assess.services import interchange
 
     found = _round(round_id)
+    data = _read(file)
     count = _commit(
-        lambda: interchange.import_round(found, file.read_bytes(), str(file), status=status)
+        lambda: interchange.import_round(
+            found, data, str(file), status=status, check_evidence=not no_evidence_check
+        )
     )
     click.echo(f"{file}: answers of {count} agencies imported into round {found.id}")
 

@@ -109,8 +109,11 @@ def _one_format(url: str, round_id: int, fmt: str, year: int, folder: str) -> di
     )  # fmt: skip
     new_round = created.strip().splitlines()[-1]
     _assess(url, ["round", "open", new_round])
-    row["import, new"] = _timed(url, ["answers", "import", new_round, str(path)])
-    row["import, again"] = _timed(url, ["answers", "import", new_round, str(path)])
+    # The new round has none of the evidence the exported statuses (submitted, accepted)
+    # would need: the import is that of a past round's answers, evidence left out.
+    command = ["answers", "import", new_round, str(path), "--no-evidence-check"]
+    row["import, new"] = _timed(url, command)
+    row["import, again"] = _timed(url, command)
     return row
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
@@ -20,6 +22,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 
@@ -27,12 +30,14 @@ from assess import i18n, thai
 from assess.extensions import db
 from assess.formatting import with_unit
 from assess.labels import RESPONSE_STATUS
-from assess.models import Agency, Answer, Response, Round, User, VerifiedAnswer
+from assess.models import Agency, Answer, Evidence, Response, Round, User, VerifiedAnswer
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
     CSV_NA,
     N_,
+    NA,
     NOT_UTF8,
+    THAI_DIGITS,
     AnswerError,
     AnswerProblem,
     AnswersFileError,
@@ -49,6 +54,7 @@ from assess.questionnaires.answers import (
     write_csv_answers,
     write_json_answers,
 )
+from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.questionnaires.model import QuestionType
 from assess.services import locks, responses, results
 from assess.services.errors import (
@@ -64,9 +70,15 @@ from assess.services.questionnaires import questionnaire_of
 #: export of a round in review imports back as it was).
 IMPORT_STATUSES = ("draft", "submitted", "accepted")
 FILE_STATUSES = ("draft", "submitted", "returned", "accepted")
-#: Statuses a response reaches only complete. A returned response may lack answers: its
-#: coordinator is changing them (and may clear one to answer it again).
+#: Statuses a response reaches only complete, with every required evidence (scoring.md §5).
+#: A returned response may lack answers: its coordinator is changing them (and may clear one
+#: to answer it again).
 COMPLETE_STATUSES = ("submitted", "accepted")
+#: What an import run without the evidence check adds to the detail of its audit events.
+NO_EVIDENCE_CHECK = "--no-evidence-check"
+#: The most responses whose evidence is read by their ids (one bound parameter each); for
+#: more, the evidence of the whole round is read in one statement instead.
+EVIDENCE_BY_ID = 1000
 SHEET = "answers"
 #: The most rows below the header an agency's workbook may hold: it has one row per
 #: question, and no questionnaire comes near this many (one that did may have twice its
@@ -128,6 +140,10 @@ def _cell_text(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        # The 15 significant digits Excel shows, without an exponent: a value it computed
+        # (70.6 stored as 70.60000000000001) is the number the person sees; 1e-07 is 0.0000001.
+        return format(Decimal(format(value, ".15g")), "f")
     text = str(value).strip()
     return _ESCAPED_ESCAPE.sub("_", text) if "_x" in text else text
 
@@ -247,13 +263,17 @@ def import_round(
     *,
     status: str | None = None,
     actor: User | None = None,
+    check_evidence: bool = True,
 ) -> int:
     """Import answers for many agencies of a round; returns how many responses changed.
 
     Each agency's answers replace its stored ones. An agency's status is ``status`` when
     given (a file that gives another for an agency is refused: which one was meant?),
     else the file's own (its ``status`` column or key), else ``draft``. ``submitted`` and
-    ``accepted`` imports must be complete. All or nothing.
+    ``accepted`` imports must be complete, with every required evidence already stored
+    (the file carries none), as the web and the API submit; ``check_evidence=False`` skips
+    the evidence (historical rounds whose evidence was never in the system), which the
+    audit events record. All or nothing.
     """
     if status is not None and status not in IMPORT_STATUSES:
         raise ServiceError(
@@ -285,42 +305,50 @@ def import_round(
                 len(exc.problems) + len(outsiders),
             )
         ) from None
-    problems: dict[int, str] = {}  # by the item's place in the file
+    problems: dict[int, list[str]] = {}  # by the item's place in the file
     targets: list[responses.Replacement] = []
     complete: dict[int, int] = {}  # place in the file → place in targets, of those complete
     for place, item in enumerate(batch):
         where = _where(item, filename)
         found = invited.get(item.agency)
         if found is None:
-            problems[place] = _not_invited(item, filename, round_)
+            problems[place] = [_not_invited(item, filename, round_)]
             continue
         if status is not None and item.status and item.status != status:
-            problems[place] = _(
-                "%(where)s: agency %(agency)s: the file gives status %(file)s but --status "
-                "gives %(option)s; leave out one of them",
-                where=where,
-                agency=item.agency,
-                file=repr(item.status),
-                option=repr(status),
-            )
+            problems[place] = [
+                _(
+                    "%(where)s: agency %(agency)s: the file gives status %(file)s but --status "
+                    "gives %(option)s; leave out one of them",
+                    where=where,
+                    agency=item.agency,
+                    file=repr(item.status),
+                    option=repr(status),
+                )
+            ]
             continue
         wanted = status or item.status or "draft"
         if wanted not in FILE_STATUSES:
-            problems[place] = _(
-                "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
-                where=where,
-                agency=item.agency,
-                status=repr(wanted),
-                statuses=", ".join(FILE_STATUSES),
-            )
+            problems[place] = [
+                _(
+                    "%(where)s: agency %(agency)s: status %(status)s is not one of %(statuses)s",
+                    where=where,
+                    agency=item.agency,
+                    status=repr(wanted),
+                    statuses=", ".join(FILE_STATUSES),
+                )
+            ]
             continue
         if wanted in COMPLETE_STATUSES:
             complete[place] = len(targets)
         targets.append(responses.Replacement(found[0], found[1], wanted, item.answers))
-    problems.update(_incomplete(questionnaire, batch, targets, complete, filename))
+    evidence = (
+        _stored_evidence(questionnaire, round_.id, targets, complete) if check_evidence else None
+    )
+    problems.update(_incomplete(questionnaire, batch, targets, complete, filename, evidence))
     if problems:
-        raise ServiceError(capped([problems[place] for place in sorted(problems)]))
-    responses.replace_many(round_.id, targets, actor=actor, source=filename)
+        raise ServiceError(capped([line for place in sorted(problems) for line in problems[place]]))
+    source = filename if check_evidence else f"{filename} ({NO_EVIDENCE_CHECK})"
+    responses.replace_many(round_.id, targets, actor=actor, source=source)
     results.recompute_responses(round_, [target.response_id for target in targets])
     return len(targets)
 
@@ -335,10 +363,16 @@ def _incomplete(
     targets: list[responses.Replacement],
     complete: dict[int, int],
     filename: str,
-) -> dict[int, str]:
+    evidence: dict[int, set[str]] | None,
+) -> dict[int, list[str]]:
     """Why items of ``batch`` that must be complete are not, by their place in the file:
-    every such item scored at once (vectorised), those with unanswered questions again one
-    by one to name them."""
+    unanswered questions and, unless ``evidence`` is ``None`` (not checked), required
+    evidence the response has not stored (``evidence``: by response id, the questions
+    with evidence). Every such item is scored at once (vectorised); those with unanswered
+    questions, or with an answer that may lack its evidence, are scored again one by one
+    as a submit scores them (:func:`assess.scoring.engine.score_response`, whose rule
+    says which evidence is missing: on a visible, answered, not-N/A question), to name
+    the questions."""
     if not complete:
         return {}
     from assess.scoring.batch import score_many
@@ -346,19 +380,116 @@ def _incomplete(
 
     scored = score_many(questionnaire, {place: targets[i].answers for place, i in complete.items()})
     assert scored.unanswered is not None
-    problems: dict[int, str] = {}
-    for place in scored.unanswered.index[scored.unanswered.to_numpy() > 0].tolist():
-        target = targets[complete[place]]
-        missing = score_response(questionnaire, target.answers).missing
-        problems[place] = _(
-            "%(where)s: agency %(agency)s: cannot be %(status)s with unanswered "
-            "questions (%(codes)s)",
-            where=_where(batch[place], filename),
-            agency=batch[place].agency,
-            status=i18n.word(target.status, RESPONSE_STATUS),
-            codes=", ".join(missing[:5]) + (", …" if len(missing) > 5 else ""),
+    suspects = set(scored.unanswered.index[scored.unanswered.to_numpy() > 0].tolist())
+    if evidence is not None:
+        needed = _evidence_required(questionnaire)
+        suspects.update(
+            place
+            for place, i in complete.items()
+            if _may_lack_evidence(targets[i], needed, evidence)
         )
+    problems: dict[int, list[str]] = {}
+    for place in sorted(suspects):
+        target = targets[complete[place]]
+        result = score_response(
+            questionnaire,
+            target.answers,
+            evidence=None if evidence is None else evidence.get(target.response_id, set()),
+        )
+        words = {
+            "where": _where(batch[place], filename),
+            "agency": batch[place].agency,
+            "status": i18n.word(target.status, RESPONSE_STATUS),
+        }
+        found: list[str] = []
+        if result.missing:
+            found.append(
+                _(
+                    "%(where)s: agency %(agency)s: cannot be %(status)s with unanswered "
+                    "questions (%(codes)s)",
+                    codes=_codes(result.missing),
+                    **words,
+                )
+            )
+        if result.missing_evidence:
+            found.append(
+                _(
+                    "%(where)s: agency %(agency)s: cannot be %(status)s without the required "
+                    "evidence (%(codes)s)",
+                    codes=_codes(result.missing_evidence),
+                    **words,
+                )
+            )
+        if found:
+            problems[place] = found
     return problems
+
+
+def _codes(codes: tuple[str, ...]) -> str:
+    """Question codes in a message: the first five, then "…"."""
+    return ", ".join(codes[:5]) + (", …" if len(codes) > 5 else "")
+
+
+def _evidence_required(questionnaire: Questionnaire) -> list[str]:
+    """The questions whose evidence is required (``evidence: required``), in file order."""
+    return [q.code for q in questionnaire.iter_questions() if q.evidence is EvidencePolicy.REQUIRED]
+
+
+def _may_lack_evidence(
+    target: responses.Replacement, needed: list[str], evidence: dict[int, set[str]]
+) -> bool:
+    """Whether an answer of ``target`` to a question of ``needed`` (evidence required) is
+    given, not N/A, and without evidence: a quick test that leaves out only responses that
+    cannot lack evidence (whether the question is shown is left to the exact scoring)."""
+    if not needed:
+        return False
+    has = evidence.get(target.response_id, set())
+    answers = target.answers
+    return any(
+        code not in has and answers.get(code) is not None and answers.get(code) is not NA
+        for code in needed
+    )
+
+
+def _stored_evidence(
+    questionnaire: Questionnaire,
+    round_id: int,
+    targets: list[responses.Replacement],
+    complete: dict[int, int],
+) -> dict[int, set[str]]:
+    """The questions with evidence stored, by response, of the ``complete`` ones of
+    ``targets`` (responses of round ``round_id``), among those whose evidence is required:
+    one statement for the whole import (by the responses' ids; for more than
+    :data:`EVIDENCE_BY_ID` of them, by the round, as a national round's import of 8,000
+    agencies would bind too many ids).
+
+    The targets' rows are locked first (PostgreSQL), to the commit, as a submission holds
+    its response: evidence removed after it was read would leave a response accepted
+    without it. All of them, in id order, as the import's claim then takes them: two
+    imports lock in one order, and neither waits for the other in a circle.
+    """
+    needed = _evidence_required(questionnaire)
+    if not needed or not complete:
+        return {}
+    ids = sorted(target.response_id for target in targets)
+    for start in range(0, len(ids), EVIDENCE_BY_ID):
+        results.lock_responses(Response.id.in_(ids[start : start + EVIDENCE_BY_ID]))
+    wanted = [targets[i].response_id for i in complete.values()]
+    query = (
+        select(Evidence.response_id, Evidence.question_code)
+        .where(Evidence.question_code.in_(needed))
+        .distinct()
+    )
+    if len(wanted) <= EVIDENCE_BY_ID:
+        query = query.where(Evidence.response_id.in_(wanted))
+    else:
+        query = query.join(Response, Response.id == Evidence.response_id).where(
+            Response.round_id == round_id
+        )
+    found: dict[int, set[str]] = {}
+    for response_id, code in db.session.execute(query):
+        found.setdefault(response_id, set()).add(code)
+    return found
 
 
 def round_items(
@@ -575,6 +706,8 @@ TYPES_TH = {
     "number": "ตัวเลข",
     "text": "ข้อความ",
 }
+#: The header of a Thai workbook (an English one has COLUMNS).
+HEADS_TH = ("รหัส", "มิติ", "คำถาม", "ประเภท", "ตัวเลือก (ค่า = ความหมาย)", "คำตอบ", "คำอธิบาย")
 ANSWER_COLUMN = COLUMNS.index("answer") + 1
 
 
@@ -610,8 +743,7 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
-    heads_th = ("รหัส", "มิติ", "คำถาม", "ประเภท", "ตัวเลือก (ค่า = ความหมาย)", "คำตอบ", "คำอธิบาย")
-    sheet.append(list(heads_th if lang == "th" else COLUMNS))
+    sheet.append(list(HEADS_TH if lang == "th" else COLUMNS))
     optional = " (ไม่บังคับ)" if lang == "th" else " (optional)"
     na = "ไม่เกี่ยวข้อง" if lang == "th" else "N/A"
     fill = PatternFill("solid", fgColor="FFF4D6")
@@ -714,8 +846,14 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
                 found=str(meta.get("revision"))[:40],
             )
         ) from None
+    try:
+        _check_columns(book[SHEET], filename)
+    except ServiceError:
+        book.close()
+        raise
     limit = max(MAX_WORKBOOK_ROWS, 2 * len(questionnaire.questions))
-    rows = list(islice(book[SHEET].iter_rows(min_row=2, values_only=True), limit + 1))
+    # Cells, not values: an answer's number format says whether it is a percentage.
+    rows = list(islice(book[SHEET].iter_rows(min_row=2), limit + 1))
     if len(rows) > limit:
         book.close()
         raise ServiceError(
@@ -729,13 +867,34 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
                 count=len(questionnaire.questions),
             )
         )
+    book.close()
+    formulas = _uncomputed_formulas(
+        data,
+        {
+            number
+            for number, row in enumerate(rows, start=2)
+            if len(row) < ANSWER_COLUMN or row[ANSWER_COLUMN - 1].value is None
+        },
+    )
     cells: dict[str, str] = {}
     rows_of: dict[str, int] = {}
     problems: list[str] = []
     for number, row in enumerate(rows, start=2):
-        if not row or row[0] is None:
+        answer = _answer_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
+        if not row or row[0].value is None:
+            if answer or number in formulas:  # a row's code cleared: which question?
+                problems.append(
+                    _(
+                        "%(file)s: row %(row)s: an answer (%(answer)s) with no question code "
+                        "in column A; put the row's code back (the workbook downloaded again "
+                        "shows it) or clear the answer",
+                        file=filename,
+                        row=number,
+                        answer=repr((answer or formulas.get(number, ""))[:40]),
+                    )
+                )
             continue
-        code = _cell_text(row[0])
+        code = _cell_text(row[0].value)
         if code not in questionnaire.questions:
             problems.append(
                 _(
@@ -748,9 +907,31 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
                 )
             )
             continue
-        cell = _cell_text(row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
-        if questionnaire.questions[code].type is QuestionType.NUMBER:
+        if number in formulas:
+            problems.append(
+                _(
+                    "%(file)s: row %(row)s: question %(code)s: the formula %(formula)s has no "
+                    "computed value in the file (a program that cannot calculate saved it); "
+                    "type the answer itself",
+                    file=filename,
+                    row=number,
+                    code=code,
+                    formula=formulas[number][:40],
+                )
+            )
+            continue
+        # "#na" as typed, or Excel's own #N/A (what a person types for "not available"):
+        # the #NA the choices column names.
+        cell = CSV_NA if answer.upper() in (CSV_NA, "#N/A") else answer
+        kind = questionnaire.questions[code].type
+        if cell == CSV_NA:
+            pass
+        elif kind is QuestionType.NUMBER:
             cell = typed_number(cell)  # a person's typing, as on the answer page
+        elif kind is QuestionType.LEVEL:
+            cell = cell.translate(THAI_DIGITS)  # "๓" is level 3
+        elif kind is QuestionType.YESNO:
+            cell = _THAI_YES_NO.get(cell, cell)  # the words the choices column gives
         if code in cells and cells[code] != cell:  # which one was meant?
             problems.append(
                 _(
@@ -765,7 +946,6 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
             continue
         cells[code] = cell
         rows_of.setdefault(code, number)
-    book.close()
     parsed, bad = check_answer_errors(questionnaire, cells, form="csv")
     problems += [
         _(
@@ -786,6 +966,73 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
     responses.save_answers(response, _plain(raw), revision=response.revision, actor=actor)
     after = responses.current_json(response)
     return sum(1 for code in set(before) | set(after) if before.get(code) != after.get(code))
+
+
+def _check_columns(sheet: Any, filename: str) -> None:
+    """Refuse a workbook whose code or answer column was moved (a column inserted or
+    deleted before it): every answer would be read from the wrong cells."""
+    header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    for column, key in ((1, "code"), (ANSWER_COLUMN, "answer")):
+        found = _cell_text(header[column - 1]) if len(header) >= column else ""
+        thai = HEADS_TH[COLUMNS.index(key)]
+        if found not in (thai, key):
+            expected = thai if i18n.language() == "th" else key
+            raise ServiceError(
+                _(
+                    "%(file)s: the columns of the sheet '%(sheet)s' were moved (column "
+                    "%(column)s is “%(found)s”, not “%(expected)s”); answers are read from "
+                    "column %(answer)s only: download the workbook again and copy your "
+                    "answers into it",
+                    file=filename,
+                    sheet=SHEET,
+                    column=get_column_letter(column),
+                    found=found[:40],
+                    expected=expected,
+                    answer=get_column_letter(ANSWER_COLUMN),
+                )
+            )
+
+
+#: A yes/no answer typed in Thai in a workbook, as its choices column names them.
+_THAI_YES_NO = {"ใช่": "yes", "ไม่ใช่": "no"}
+
+
+def _answer_text(cell: Any) -> str:
+    """An answer cell of an agency's workbook as text: a number shown as a percentage is the
+    number shown (Excel stores "62.5%" typed in a cell as 0.625 and shows 62.5%; the
+    questions ask for the percentage itself, 62.5)."""
+    value = getattr(cell, "value", None)
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and "%" in (getattr(cell, "number_format", None) or "")
+        and math.isfinite(value)
+    ):
+        shown = (Decimal(format(value, ".15g")) * 100).normalize()
+        return format(shown, "f")
+    return _cell_text(value)
+
+
+def _uncomputed_formulas(data: bytes, empty: set[int]) -> dict[int, str]:
+    """Of the rows ``empty`` (numbers of the rows whose answer cell reads as empty), those
+    whose answer cell holds a formula with no computed value stored: by row number, the
+    formula. Excel and LibreOffice always store the value; a script or converter may not."""
+    if not empty:
+        return {}
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        written = book[SHEET].iter_rows(
+            min_row=2, max_row=max(empty), min_col=ANSWER_COLUMN, max_col=ANSWER_COLUMN,
+            values_only=True,
+        )  # fmt: skip
+        return {
+            number: formula[0]
+            for number, formula in enumerate(written, start=2)
+            if number in empty
+            and formula and isinstance(formula[0], str) and formula[0].startswith("=")
+        }  # fmt: skip
+    finally:
+        book.close()
 
 
 def _wrong_workbook(key: str, filename: str, found: object, expected: object) -> str:

@@ -673,8 +673,104 @@ def test_a_missing_input_file_is_bad_input(cli, loaded, tmp_path):
         done = cli(*args, ok=False)
         assert (done.returncode, done.stderr) == (
             1,
-            "nope.csv: No such file or directory\n".replace("nope.csv", args[-1]),
+            f"{args[-1]}: cannot read: No such file or directory\n",
         ), args
+
+
+def test_a_folder_given_for_a_file_is_bad_input(cli, loaded, tmp_path):
+    """A folder where a file is read is bad input, as a missing file is (exit 1, one line
+    naming it), not wrong usage (exit 2, click's usage text): in every command that reads
+    a file it is given."""
+    questionnaire = str(builtin_path("dg-readiness", "2569"))
+    (tmp_path / "answers.json").write_text("[]", encoding="utf-8")
+    for name in ("folder.yaml", "folder.json", "folder.csv"):
+        (tmp_path / name).mkdir()
+    for args in (
+        ("questionnaire", "validate", "folder.yaml"),
+        ("questionnaire", "import", "folder.yaml"),
+        ("questionnaire", "score", "folder.yaml", "answers.json"),
+        ("questionnaire", "score", questionnaire, "folder.json"),
+        ("agency", "import", "folder.csv"),
+        ("answers", "import", loaded, "folder.json"),
+        ("user", "import", "folder.csv", "-o", "passwords.csv"),
+    ):
+        done = cli(*args, ok=False)
+        folder = next(arg for arg in args if arg.startswith("folder."))
+        assert (done.returncode, done.stderr) == (
+            1,
+            f"{folder}: cannot read: Is a directory\n",
+        ), args
+    # Beside other files, it is one problem among theirs.
+    done = cli("questionnaire", "validate", questionnaire, "folder.yaml", "nope.yaml", ok=False)
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"{questionnaire}: ok (dg-readiness@2569")
+    assert done.stderr.splitlines() == [
+        "folder.yaml: cannot read: Is a directory",
+        "nope.yaml: cannot read: No such file or directory",
+    ]
+
+
+#: A questionnaire whose answer ``a`` (N/A allowed) needs evidence.
+EVIDENCE_QUESTIONNAIRE = """schema: assess/questionnaire@1
+code: evidence-test
+version: "1"
+title: Evidence
+levels:
+  - {code: "1", min: 0, name: Initial}
+  - {code: "2", min: 50, name: Defined}
+dimensions:
+  - code: d
+    title: d
+    questions:
+      - {code: a, type: yesno, text: a, allow_na: true, evidence: required}
+"""
+
+
+def test_answers_import_needs_the_required_evidence_unless_told_not_to_check(
+    cli, app, world, tmp_path
+):
+    """An agency imported as accepted must have its required evidence stored, as on the
+    web; --no-evidence-check (a historical round) lets it in, and the audit trail says so."""
+    from sqlalchemy import select
+
+    from assess.extensions import db
+    from assess.models import AuditEvent
+
+    path = tmp_path / "evidence-test.yaml"
+    path.write_text(EVIDENCE_QUESTIONNAIRE, encoding="utf-8")
+    round_id = str(world.round(world.questionnaire(path), agencies=[world.agency("A02")]).id)
+    answers = tmp_path / "answers.json"
+    answers.write_text('[{"agency": "A02", "answers": {"a": false}}]', encoding="utf-8")
+    done = cli("answers", "import", round_id, "answers.json", "--status", "accepted", ok=False)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "answers.json: agency A02: cannot be accepted without the required evidence (a)\n",
+    )
+    assert json.loads(cli("answers", "export", round_id, "--format", "json").stdout) == []
+    # A draft needs no evidence; nor does an agency whose answer is not applicable.
+    cli("answers", "import", round_id, "answers.json", "--status", "draft")
+    answers.write_text('[{"agency": "A02", "answers": {"a": {"na": true}}}]', encoding="utf-8")
+    cli("answers", "import", round_id, "answers.json", "--status", "submitted")
+    answers.write_text('[{"agency": "A02", "answers": {"a": true}}]', encoding="utf-8")
+    done = cli(
+        "answers", "import", round_id, "answers.json", "--status", "accepted",
+        "--no-evidence-check",
+    )  # fmt: skip
+    assert done.stdout == f"answers.json: answers of 1 agencies imported into round {round_id}\n"
+    exported = json.loads(cli("answers", "export", round_id, "--format", "json").stdout)
+    assert exported == [{"agency": "A02", "status": "accepted", "answers": {"a": True}}]
+    db.session.expire_all()
+    details = db.session.scalars(
+        select(AuditEvent.detail)
+        .where(AuditEvent.action.in_(["answers.import", "status"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert details[-2:] == [
+        "answers.json (--no-evidence-check)",
+        "import answers.json (--no-evidence-check)",
+    ]
+    assert "--no-evidence-check" not in "".join(details[:-2])
+    assert "--no-evidence-check" in cli("answers", "import", "--help").stdout
 
 
 def _answers(tmp_path: Path) -> Path:

@@ -475,6 +475,36 @@ def test_form_post_conflict_shows_current_values(client, s):
     assert s.stored() == {"mgmt.leadership": 4}
 
 
+def test_form_post_conflict_keeps_the_link_being_added_and_tells_of_files(client, s):
+    """Another tab saved first: the link typed stays in its field, and a chosen file (which
+    a browser does not send again) is said not to be attached."""
+    assert save(client, s, {"mgmt.leadership": 4}, revision=0).status_code == 200
+    link = "https://www.dga.or.th/evidence-conflict.pdf"
+    form = {
+        **mgmt_form(0, **{"url-mgmt.pmqa_level": link}),
+        "file-mgmt.strategy": (io.BytesIO(b"%PDF-1.4\n"), "plan.pdf"),
+    }
+    reply = client.post(s.url("answer/mgmt"), data=form, content_type="multipart/form-data")
+    assert reply.status_code == 409
+    html = text(reply)
+    assert f'value="{link}"' in card(html, "mgmt.pmqa_level")
+    assert "The files chosen were not attached and no evidence was removed" in html
+    assert s.stored() == {"mgmt.leadership": 4}
+
+
+def test_form_post_out_of_range_tells_of_files(client, s):
+    """A value the questionnaire refuses (above its maximum) drops the chosen file as an
+    unreadable one does, and says so."""
+    form = {
+        **mgmt_form(0, **{"ans-mgmt.process_digital": "150"}),
+        "file-mgmt.strategy": (io.BytesIO(b"%PDF-1.4\n"), "plan.pdf"),
+    }
+    reply = client.post(s.url("answer/mgmt"), data=form, content_type="multipart/form-data")
+    assert reply.status_code == 422
+    assert "the files chosen were not attached" in text(reply)
+    assert s.stored() == {}
+
+
 def test_form_post_invalid_keeps_the_input(client, s):
     reply = client.post(
         s.url("answer/mgmt"), data=mgmt_form(0, **{"ans-mgmt.process_digital": "forty"})
@@ -845,6 +875,11 @@ def workbook_with(data: bytes, changes: dict[str, object]) -> bytes:
     for row in sheet.iter_rows(min_row=2):
         if row[0].value in changes:
             row[5].value = changes[row[0].value]
+    return saved(book)
+
+
+def saved(book) -> bytes:  # type: ignore[no-untyped-def]
+    """An openpyxl workbook as the bytes of its file."""
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -931,6 +966,114 @@ def test_a_workbook_takes_numbers_as_people_type_them(client, s):
     reply = send_workbook(client, s, workbook_with(download, {"mgmt.process_digital": "45,5"}))
     assert reply.status_code == 422
     assert s.stored() == {"mgmt.process_digital": 45.5}
+
+
+def test_a_workbook_takes_thai_digits_for_a_level_and_thai_words_for_yes_or_no(client, s):
+    """The choices column says "yes = ใช่": a coordinator may type ใช่, and ๓ for level 3."""
+    download = client.get(s.url("workbook.xlsx")).data
+    changed = workbook_with(download, {"mgmt.leadership": "๓", "mgmt.awards": "ไม่ใช่"})
+    assert send_workbook(client, s, changed).status_code == 302
+    assert s.stored() == {"mgmt.leadership": 3, "mgmt.awards": False}
+
+
+def test_a_workbook_takes_na_as_typed_and_excel_s_n_a(client, s):
+    """The choices column says #NA; a coordinator types #na, or Excel's own #N/A."""
+    question = next(
+        q for q in questionnaire_of(s.response.questionnaire).iter_questions() if q.allow_na
+    )
+    download = client.get(s.url("workbook.xlsx")).data
+    assert (
+        send_workbook(client, s, workbook_with(download, {question.code: "#N/A"})).status_code
+        == 302
+    )
+    assert s.stored() == {question.code: {"na": True}}
+    download = client.get(s.url("workbook.xlsx")).data
+    assert (
+        send_workbook(client, s, workbook_with(download, {question.code: " #na "})).status_code
+        == 302
+    )
+    assert s.stored() == {question.code: {"na": True}}
+
+
+def test_a_number_excel_computed_is_the_number_it_shows(client, s):
+    """Excel stores 70.6 computed as 70.60000000000001 and shows 70.6 (15 significant
+    digits); that was refused as too many digits, and 1e-07 as not a number."""
+    download = client.get(s.url("workbook.xlsx")).data
+    changed = workbook_with(download, {"mgmt.process_digital": 70.60000000000001})
+    assert send_workbook(client, s, changed).status_code == 302
+    assert s.stored() == {"mgmt.process_digital": 70.6}
+    download = client.get(s.url("workbook.xlsx")).data
+    changed = workbook_with(download, {"mgmt.process_digital": 1e-07})
+    assert send_workbook(client, s, changed).status_code == 302
+    assert s.stored() == {"mgmt.process_digital": 0.0000001}
+
+
+def test_a_percentage_typed_in_excel_is_the_percentage_shown(client, s):
+    """Excel stores "62.5%" typed in a cell as 0.625 with a percent format: the answer is
+    the 62.5 the coordinator sees, not 0.625."""
+    download = client.get(s.url("workbook.xlsx")).data
+    book = load_workbook(io.BytesIO(download))
+    row = next(
+        r for r in book["answers"].iter_rows(min_row=2) if r[0].value == "mgmt.process_digital"
+    )
+    row[5].value, row[5].number_format = 0.625, "0.0%"
+    assert send_workbook(client, s, saved(book)).status_code == 302
+    assert s.stored() == {"mgmt.process_digital": 62.5}
+
+
+def test_an_answer_in_a_row_without_its_code_is_refused_not_dropped(client, s):
+    """A row whose question code was cleared (or a note typed below the table) held an
+    answer that was dropped without a word."""
+    save(client, s, {"mgmt.leadership": 2}, revision=0)
+    download = client.get(s.url("workbook.xlsx")).data
+    book = load_workbook(io.BytesIO(download))
+    sheet = book["answers"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "mgmt.strategy")
+    row[0].value, row[5].value = None, 4
+    sheet.cell(sheet.max_row + 2, 6).value = "ดูหมายเหตุ"  # a note below the table
+    reply = send_workbook(client, s, saved(book))
+    assert reply.status_code == 422
+    html = text(reply)
+    assert (
+        f"row {row[0].row}: an answer ('4') with no question code in column A; put the "
+        "row's code back (the workbook downloaded again shows it) or clear the answer"
+    ) in html
+    assert f"row {sheet.max_row}: an answer ('ดูหมายเหตุ') with no question code" in html
+    assert s.stored() == {"mgmt.leadership": 2}
+
+
+def test_a_formula_without_its_computed_value_is_refused_not_read_as_empty(client, s):
+    """A file written by a program that cannot calculate holds the formula alone: read as
+    empty, it cleared the saved answer."""
+    save(client, s, {"mgmt.leadership": 3}, revision=0)
+    download = client.get(s.url("workbook.xlsx")).data
+    changed = workbook_with(download, {"mgmt.leadership": "=1+1"})  # openpyxl stores no value
+    reply = send_workbook(client, s, changed)
+    assert reply.status_code == 422
+    assert (
+        "question mgmt.leadership: the formula =1+1 has no computed value in the file (a "
+        "program that cannot calculate saved it); type the answer itself"
+    ) in text(reply)
+    assert s.stored() == {"mgmt.leadership": 3}
+
+
+def test_a_workbook_whose_columns_were_moved_is_refused_in_one_message(client, s):
+    """A column inserted before the answers shifted every answer: 55 messages about
+    choices and help texts, none saying what happened."""
+    save(client, s, {"mgmt.leadership": 2}, revision=0)
+    download = client.get(s.url("workbook.xlsx")).data
+    book = load_workbook(io.BytesIO(workbook_with(download, {"mgmt.leadership": 3})))
+    book["answers"].insert_cols(2)  # "who answers this", say
+    reply = send_workbook(client, s, saved(book))
+    assert reply.status_code == 422
+    html = text(reply)
+    assert (
+        "answers.xlsx: the columns of the sheet 'answers' were moved (column F is "
+        "“choices”, not “answer”); answers are read from column F only: download the workbook again "
+        "and copy your answers into it"
+    ) in html
+    assert html.count("answers.xlsx:") == 1
+    assert s.stored() == {"mgmt.leadership": 2}
 
 
 def test_a_question_answered_twice_differently_in_a_workbook_is_refused(client, s):
