@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from assess.questionnaires.answers import THAI_DIGITS
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 BE_OFFSET = 543
@@ -51,6 +53,15 @@ def fiscal_year_label(fy: int, lang: str = "th") -> str:
     return f"ปีงบประมาณ พ.ศ. {fy}"
 
 
+def with_fiscal_year(name: str, fy: int, lang: str = "th") -> str:
+    """A round's name with its fiscal year ("… · ปีงบประมาณ พ.ศ. 2569"), the year left out
+    when the name gives it already (2569, or ๒๕๖๙): a round named "… ปีงบประมาณ พ.ศ. 2569"
+    is not followed by the same words again."""
+    if re.search(rf"(?<![0-9]){fy}(?![0-9])", name.translate(THAI_DIGITS)):
+        return name
+    return f"{name} · {fiscal_year_label(fy, lang)}"
+
+
 #: A leading vowel (เ แ โ ใ ไ) and the character it is written before.
 _LEADING_VOWEL = re.compile("([\u0e40-\u0e44])(.)")
 #: The tone marks and other signs written above or after a syllable (U+0E47–U+0E4E:
@@ -58,13 +69,24 @@ _LEADING_VOWEL = re.compile("([\u0e40-\u0e44])(.)")
 _SIGNS = re.compile("[\u0e47-\u0e4e]")
 
 
+#: A run of digits, Thai (๐–๙) or Arabic.
+_NUMBER = re.compile("[0-9\u0e50-\u0e59]+")
+
+
+def _padded(found: re.Match[str]) -> str:
+    """A number as digits that sort by its value (up to 20 digits)."""
+    return found.group(0).translate(THAI_DIGITS).zfill(20)
+
+
 def sort_key(text: str) -> str:
     """A key that sorts Thai words as a dictionary does (the Royal Institute's, and ICU's
     Thai collation). A leading vowel (เ แ โ ใ ไ) is read after the consonant it precedes,
     so "เชียงใหม่" comes among the ช, not after ฮ. Words are compared first without their
     tone marks and other signs, so "ร้อยเอ็ด" (ร อ ย …) comes before "ระยอง" (ร ะ ย …); the
-    signs only decide between words that are otherwise the same ("กรมสง", "กรมส่ง")."""
-    read = _LEADING_VOWEL.sub(r"\2\1", text)
+    signs only decide between words that are otherwise the same ("กรมสง", "กรมส่ง").
+    Numbers in the text (Thai digits or Arabic) go by their value: "… ที่ 2" before
+    "… ที่ 10"."""
+    read = _LEADING_VOWEL.sub(r"\2\1", _NUMBER.sub(_padded, text))
     # One string for both levels: NUL sorts before any character, so a word without its
     # signs that is the start of another still comes first.
     return _SIGNS.sub("", read) + "\0" + read
@@ -98,18 +120,29 @@ def format_datetime(moment: dt.datetime | None, lang: str = "th") -> str:
     return f"{format_date(at.date(), lang)} {clock}" + (" น." if lang == "th" else "")
 
 
+#: Decimal places of a shown score and percentage. ``ROUND_HALF_UP`` rounds ties away from
+#: zero (scoring.md §7), on the exact decimal of the value (a float's shortest text).
+_HUNDREDTH, _TENTH = Decimal("0.01"), Decimal("0.1")
+
+
 def format_score(value: Any) -> str:
-    """A score with two decimals ("63.89", "75.00"); empty scores are "–"."""
-    if value is None or value == "":
+    """A score with two decimals, ties away from zero as scoring.md §7 rounds ("63.89",
+    "75.00", 25.045 → "25.05"); empty scores are "–"."""
+    if _empty(value):
         return "–"
-    return f"{Decimal(str(value)):.2f}"
+    return str(Decimal(str(value)).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP))
 
 
 def format_percent(value: Any) -> str:
-    """A completeness percentage with one decimal ("87.5%")."""
-    if value is None or value == "":
+    """A percentage with one decimal, ties away from zero ("87.5%", 92.45 → "92.5%")."""
+    if _empty(value):
         return "–"
-    return f"{Decimal(str(value)):.1f}%"
+    return f"{Decimal(str(value)).quantize(_TENTH, rounding=ROUND_HALF_UP)}%"
+
+
+def _empty(value: Any) -> bool:
+    """No figure: ``None``, an empty cell, or NaN (pandas' missing number)."""
+    return value is None or value == "" or (isinstance(value, float) and value != value)
 
 
 def today() -> dt.date:
@@ -135,6 +168,9 @@ def init_app(app: Any) -> None:
     )
     app.jinja_env.filters["be_datetime"] = lambda d: format_datetime(d, current_language())
     app.jinja_env.filters["fiscal_year"] = lambda fy: fiscal_year_label(fy, current_language())
+    app.jinja_env.filters["with_fiscal_year"] = lambda round_: with_fiscal_year(
+        round_.title(current_language()), round_.fiscal_year, current_language()
+    )
     app.jinja_env.filters["score"] = format_score
     app.jinja_env.filters["percent"] = format_percent
     app.jinja_env.filters["file_size"] = file_size

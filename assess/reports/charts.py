@@ -32,6 +32,7 @@ from plotly.utils import PlotlyJSONEncoder
 from assess import levels as level_colours
 from assess import thai
 from assess.questionnaires import Questionnaire
+from assess.scoring.benchmark import group_figures, to_hundredths
 
 FONT_FAMILY = "Sarabun, 'Noto Sans Thai', Tahoma, sans-serif"
 #: The charts' text size in pixels.
@@ -690,10 +691,17 @@ def middle_figures(rows: pd.DataFrame) -> list[tuple[float, str, float]]:
     (as §7 rounds it, as text) and p75 of the previous scores, then of the current ones, of
     the agencies scored in both rounds (``rows`` as :func:`slope` takes them)."""
     rows = rows[rows["previous"].notna() & rows["score"].notna()]
-    return [
-        (float(rows[c].quantile(0.25)), median_text(rows[c]), float(rows[c].quantile(0.75)))
-        for c in ("previous", "score")
-    ]
+    figures: list[tuple[float, str, float]] = []
+    for column in ("previous", "score"):
+        # In exact hundredths, as the benchmark's quartiles (§7: 25.045 is 25.05, where a
+        # float quantile, formatted, gave 25.04).
+        ordered = np.sort(to_hundredths(rows[column]))
+        if not len(ordered):
+            figures.append((math.nan, "–", math.nan))
+            continue
+        _mean, p25, median, p75 = group_figures(ordered)
+        figures.append((p25 / 100, f"{median / 100:.2f}", p75 / 100))
+    return figures
 
 
 def _named_lines(part: pd.DataFrame, colour: str, label: str, opacity: float) -> dict[str, Any]:

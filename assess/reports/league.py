@@ -80,10 +80,14 @@ class Filters:
     parent: str = ""
     province: str = ""
     tag: str = ""
+    #: The filters given (name, value) with a value no agency of the round has: left out,
+    #: and the page says so (a mistyped link would otherwise show everyone as if filtered).
+    ignored: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], options: Options) -> Filters:
-        """Filters from a query string; a value the round does not have is ignored."""
+        """Filters from a query string; a value the round does not have is left out (and
+        listed in ``ignored``)."""
         allowed = {
             "type": set(options.types),
             "parent": {code for code, _name in options.parents},
@@ -91,12 +95,15 @@ class Filters:
             "tag": set(options.tags),
         }
         chosen = {}
+        ignored = []
         for name in FILTER_FIELDS:
-            value = (args.get(name) or "").strip()
+            given = value = (args.get(name) or "").strip()
             if name == "province" and value not in allowed[name]:
                 value = provinces.canonical(value)  # "เชียงใหม่" for the stored "Chiang Mai"
             chosen[name] = value if value in allowed[name] else ""
-        return cls(**chosen)
+            if given and not chosen[name]:
+                ignored.append((name, given[:100]))
+        return cls(**chosen, ignored=tuple(ignored))
 
     def args(self) -> dict[str, str]:
         """The non-empty filters, for links that keep them."""

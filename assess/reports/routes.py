@@ -434,6 +434,9 @@ def trend_page(round_id: int) -> str:
             else None
         ),
         compared=len(both),
+        # Accepted agencies of the population that the chart leaves out: new this round, not
+        # accepted in the earlier one, or without a score of the measure in either (§8).
+        left_out=len(set(view.accepted) - set(both["agency"])),
         thai_named=thai_named(view),
         chart_spec=figure_json(chart) if chart is not None else None,
     )

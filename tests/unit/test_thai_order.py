@@ -174,6 +174,19 @@ def test_tone_marks_decide_only_between_otherwise_equal_words():
     assert sorted(["กาวา", "ก๊าว"], key=sort_key) == ["ก๊าว", "กาวา"]
 
 
+def test_numbers_sort_by_their_value():
+    """The parent filter listed "กระทรวงทดสอบที่ 1, 10, 11 … 19, 2, 20"."""
+    names = ["กระทรวงที่ 10", "กระทรวงที่ 2", "กระทรวงที่ ๓", "กระทรวงที่ 1", "กระทรวง"]
+    assert sorted(names, key=sort_key) == [
+        "กระทรวง",
+        "กระทรวงที่ 1",
+        "กระทรวงที่ 2",
+        "กระทรวงที่ ๓",
+        "กระทรวงที่ 10",
+    ]
+    assert sorted(["Office 12", "Office 9"], key=sort_key) == ["Office 9", "Office 12"]
+
+
 def test_the_77_provinces_sort_in_the_official_order():
     assert len(PROVINCES_IN_ORDER) == len(provinces.PROVINCES) == 77
     assert {p.name_th for p in provinces.PROVINCES} == set(PROVINCES_IN_ORDER)

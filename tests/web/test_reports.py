@@ -237,8 +237,15 @@ def test_league_table_filters_rank_within_the_population(reviewer, scene):
     assert page(reviewer, f"{scene.base}?type=department").count('font-monospace">DEP-') == 2
     assert league_codes(page(reviewer, f"{scene.base}?tag=pilot")) == ["DEP-A", "PROV-C"]
     assert league_codes(page(reviewer, f"{scene.base}?parent=MIN")) == ["DEP-A", "DEP-B"]
-    # A value the round does not have is ignored, not an error.
-    assert len(league_codes(page(reviewer, f"{scene.base}?province=Atlantis"))) == 4
+    # A value the round does not have is left out, not an error, and the page says so
+    # (a mistyped link showed everyone as if filtered).
+    html = page(reviewer, f"{scene.base}?province=Atlantis&type=department&tag=<b>x</b>")
+    assert league_codes(html) == ["DEP-A", "DEP-B"]
+    notice = html.split('data-notice="ignored-filters">', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "Province “Atlantis”: no agency of this round has it" in notice
+    assert "Tag “&lt;b&gt;x&lt;/b&gt;”: no agency" in notice
+    assert "Agency type" not in notice
+    assert "ignored-filters" not in page(reviewer, f"{scene.base}?province=Chiang+Mai")
     # Every section honours the filters (the tabs keep them).
     html = page(reviewer, f"{scene.base}/levels?province=Chiang+Mai")
     assert f'href="/central/rounds/{scene.round.id}/results/trend?province=Chiang+Mai"' in html
@@ -463,6 +470,13 @@ def test_trend_is_a_slope_chart_labelled_comparable_or_rebased(reviewer, scene):
     rows = read_csv(reviewer.get(f"{scene.base}/trend.csv"))
     overall = {r["agency"]: r for r in rows if r["measure"] == "overall"}
     assert set(overall) == {"DEP-A", "PROV-C", "LAO-D"}  # in both rounds
+    # The page says that the fourth accepted agency is left out, and why.
+    assert (
+        '<p class="small text-muted" data-figure="left-out">1 accepted agency of these filters '
+        "has no score in both rounds (new in this round, or not accepted in 2568): it is not "
+        "in the chart nor in its CSV file.</p>"
+    ) in html
+    assert "left-out" not in page(reviewer, f"{scene.base}/trend?province=Chiang+Mai")
     assert float(overall["DEP-A"]["change"]) > 15
     assert all(r["comparability"] == label for r in rows)
     # The province answered as before: each dimension the reviewer did not verify lower is
