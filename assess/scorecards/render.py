@@ -55,6 +55,25 @@ VERIFY_PATH = "/scorecards/verify"
 
 __all__ = ["LANGUAGES", "Prepared", "prepare", "scorecard", "write_pdf"]
 
+#: Terms that a line must not split, with the number that follows them: Pango's Thai line
+#: breaker (libthai's dictionary) splits a loanword ("เปอร์เซ็น/ไทล์") or a compound
+#: ("ปี/งบประมาณ", "วันทำ/การ") where a reader sees one word.
+_UNBROKEN = re.compile(
+    r"(?:เปอร์เซ็นไทล์|ปีงบประมาณ(?: พ\.ศ\.)?|percentile|[Ff]iscal year)(?: [0-9][0-9.,]*)?"
+    r"|วันทำการ|ค่ามัธยฐาน|มัธยฐาน"
+)
+
+
+def unbroken(text: object) -> Markup:
+    """``text``, escaped, with the terms of :data:`_UNBROKEN` each kept on one line (a
+    ``nowrap`` span): for the scorecard's sentences and the questionnaire's texts in it."""
+    return Markup(  # noqa: S704  (the text is escaped first; the span is ours)
+        _UNBROKEN.sub(
+            lambda found: f'<span class="unbroken">{found.group(0)}</span>',
+            str(Markup.escape(text)),
+        )
+    )
+
 
 # -- the HTML, in the app ---------------------------------------------------------------------
 
@@ -271,6 +290,7 @@ def context(
         "parent_name": agency.parent_name(lang),
         "round_name": round_.title(lang),
         "fiscal_year": thai.fiscal_year_label(round_.fiscal_year, lang),
+        "round_and_year": thai.with_fiscal_year(round_.title(lang), round_.fiscal_year, lang),
         "round_status": str(ROUND_STATUS.get(round_.status, round_.status)),
         "preliminary": round_.status != "published",
         "questionnaire_title": questionnaire.title.get(lang),
@@ -311,6 +331,7 @@ def context(
         "code": code,
         "verify_url": verify_url(code, site),
         "verify_path": VERIFY_PATH,
+        "unbroken": unbroken,
     }
 
 

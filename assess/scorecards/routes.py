@@ -37,15 +37,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from assess import jobs
+from assess import i18n, jobs
 from assess.app import current_language
 from assess.auth import central_required
 from assess.extensions import db
+from assess.labels import ROUND_STATUS
 from assess.models import Agency, Job, Response, Round, User
 from assess.reports import data as cache
 from assess.scorecards import bulk, codes, render
-from assess.services import rounds
-from assess.services.errors import NotFound
+from assess.services import agencies, rounds
+from assess.services.errors import NotFound, WrongState
 from assess.services.questionnaires import questionnaire_of
 from assess.services.results import result_of
 from assess.thai import format_datetime
@@ -108,7 +109,9 @@ def download(round_id: int, agency_code: str) -> Any:
     """One agency's scorecard (``?lang=th|en``): its coordinator or the central office."""
     response = find_response(round_id, agency_code)
     if response is None or not allowed(current_user, response):
-        abort(404)
+        if current_user.is_central:
+            _why_not(round_id, agency_code, response)
+        abort(404)  # an agency's coordinator learns nothing of what exists
     if not bulk.has_scores(response):
         raise NotFound(
             _(
@@ -118,6 +121,29 @@ def download(round_id: int, agency_code: str) -> Any:
             )
         )
     return pdf_reply(response, current_user, requested_language())
+
+
+def _why_not(round_id: int, agency_code: str, response: Response | None) -> None:
+    """Why the central office gets no scorecard of ``agency_code`` in round ``round_id``
+    (raises): no such round or agency, an agency not invited, results not out yet."""
+    round_ = rounds.get_round(round_id)  # NotFound: "round N: no such round"
+    if response is None:
+        if agencies.find_agency(agency_code) is None:
+            raise NotFound(_("Agency %(code)s: no such agency.", code=agency_code))
+        raise NotFound(
+            _(
+                "agency %(agency)s is not invited to round %(round)s",
+                agency=agency_code,
+                round=round_id,
+            )
+        )
+    raise WrongState(
+        _(
+            "Round %(round)s is %(status)s: its scorecards come once it is closed.",
+            round=round_id,
+            status=i18n.word(round_.status, ROUND_STATUS),
+        )
+    )
 
 
 @bp.route("/scorecards/verify")

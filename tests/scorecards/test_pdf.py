@@ -131,6 +131,32 @@ def test_thai_language_and_title(published):
     reader = PdfReader(io.BytesIO(data))
     assert reader.trailer["/Root"]["/Lang"] == "th"
     assert "กรมสรรพากร" in reader.metadata.title
+    # The round's name gives its year: the subject does not say it again.
+    assert reader.metadata.subject == "กรมสรรพากร · รอบปีงบประมาณ 2569"
+
+
+def test_english_subject_adds_the_year_a_round_name_lacks(published):
+    published.round.name_en = "Readiness round"
+    data, _ = _make(published, "en")
+    subject = PdfReader(io.BytesIO(data)).metadata.subject
+    assert subject == "The Revenue Department · Readiness round · Fiscal year 2569 (2025–26)"
+
+
+def test_a_term_and_its_number_are_never_split_across_lines(published):
+    """Pango's Thai line breaker split "เปอร์เซ็นไทล์" (a loanword) and "ปี/งบประมาณ" at
+    the end of a line: the figures keep each term with its number."""
+    html = render.prepare(for_response(published.response, peers_visible=True), "th").html
+    figures = html.split('<p class="figures">', 1)[1].split("</p>", 1)[0]
+    assert re.search(r'<span class="unbroken">เปอร์เซ็นไทล์ [0-9]+\.[0-9]{2}</span>', figures)
+    assert '<span class="unbroken">ค่ามัธยฐาน</span>' in figures
+    assert '<span class="unbroken">ปีงบประมาณ 2568</span>' in figures  # the change's round
+
+
+def test_unbroken_escapes_first():
+    assert render.unbroken("<b>percentile 5.5</b> & ปีงบประมาณ พ.ศ. 2569 วันทำการ") == (
+        '&lt;b&gt;<span class="unbroken">percentile 5.5</span>&lt;/b&gt; &amp; '
+        '<span class="unbroken">ปีงบประมาณ พ.ศ. 2569</span> <span class="unbroken">วันทำการ</span>'
+    )
 
 
 def test_without_peers_no_rank_nor_median(scene, tmp_path):
@@ -441,7 +467,9 @@ def test_the_masthead_names_the_round_and_the_year_once(published, tmp_path):
     beside the round's (2569); the facts said "ปีงบประมาณ | ปีงบประมาณ พ.ศ. 2569"."""
     html = render.prepare(for_response(published.response, peers_visible=True), "th").html
     kicker = html.split('<div class="kicker">', 1)[1].split("</div>", 1)[0]
-    assert kicker == published.round.title("th")
+    # The year kept on one line with its words (render.unbroken).
+    assert kicker == 'รอบ<span class="unbroken">ปีงบประมาณ 2569</span>'
+    assert re.sub(r"<[^>]+>", "", kicker) == published.round.title("th")
     data, _ = _make(published, "th")
     text = plain_text(data, tmp_path, page=1)
     assert not re.search(r"ปีงบประมาณ\s+ปีงบประมาณ", text)

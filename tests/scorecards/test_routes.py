@@ -8,10 +8,11 @@ import time
 import zipfile
 
 import pytest
+from sqlalchemy import select
 
 from assess import jobs
 from assess.extensions import db
-from assess.models import Job
+from assess.models import Job, User
 from assess.scorecards import codes
 from tests.scorecards.conftest import Scene
 
@@ -52,7 +53,23 @@ def test_the_central_office_gets_any_once_closed(client, auth, scene, world):
     assert reply.status_code == 200
     assert reply.headers["Content-Disposition"].endswith('scorecard-2569-AG-B-en.pdf"')
     still_open = world.round(agencies=[scene.a], name="Open round")
-    assert client.get(f"/rounds/{still_open.id}/responses/AG-A/scorecard.pdf").status_code == 404
+    # The central office is told why there is none (an agency's coordinator is not).
+    db.session.scalar(select(User).where(User.email == "r@example.go.th")).language = "en"
+    db.session.commit()
+    reply = client.get(f"/rounds/{still_open.id}/responses/AG-A/scorecard.pdf")
+    assert reply.status_code == 409
+    assert f"Round {still_open.id} is open: its scorecards come once it is closed." in text(reply)
+    reply = client.get(f"/rounds/{still_open.id}/responses/AG-B/scorecard.pdf")
+    assert reply.status_code == 404
+    assert f"agency AG-B is not invited to round {still_open.id}" in text(reply)
+    reply = client.get(_url(scene, "NO-SUCH"))
+    assert (reply.status_code, "Agency NO-SUCH: no such agency." in text(reply)) == (404, True)
+    reply = client.get("/rounds/9999/responses/AG-A/scorecard.pdf")
+    assert (reply.status_code, "round 9999: no such round" in text(reply)) == (404, True)
+
+
+def text(reply) -> str:  # type: ignore[no-untyped-def]
+    return reply.get_data(as_text=True)
 
 
 def test_verification_page(client, scene):
@@ -207,7 +224,14 @@ def test_a_response_never_started_has_no_scorecard(client, auth, scene, world):
     auth.login("r@example.go.th")
     reply = client.get(_url(scene, "AG-N", "en"))
     assert reply.status_code == 404
-    assert "AG-N never started its response to this round" in reply.get_data(as_text=True)
+    html = reply.get_data(as_text=True)
+    assert "AG-N never started its response to this round" in html
+    # A download refused changes nothing: the page does not say "Not done … nothing was
+    # changed", as it does for a form it refuses.
+    assert "Not available" in html
+    assert "It cannot be shown or downloaded" in html
+    assert "Not done" not in html
+    assert "Nothing was changed" not in html
     review = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N").get_data(as_text=True)
     assert "scorecard.pdf" not in review
     page = client.get(f"/central/rounds/{scene.round.id}/responses/AG-N/results")
