@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -85,9 +85,10 @@ from assess.review.forms import (
     choices,
 )
 from assess.scoring.engine import visibility
+from assess.scoring.rounding import round_half_away
 from assess.services import disputes as dispute_service
 from assess.services import evidence as evidence_service
-from assess.services import questionnaires, responses, results
+from assess.services import questionnaires, reports, responses, results
 from assess.services import rounds as round_service
 from assess.services.errors import InvalidAnswers, ServiceError
 from assess.services.exports import neutralise
@@ -256,17 +257,41 @@ def figures(counts: dict[str, int]) -> dict[str, Any]:
 # -- rounds overview and a new round ----------------------------------------------------------
 
 
+@dataclass
+class RoundsFilters:
+    """The rounds overview's filters: a status, a fiscal year. Its CSV takes the same ones,
+    so that the export holds the rounds the page lists, not every round."""
+
+    status: str = ""
+    fiscal_year: int | None = None
+
+    @classmethod
+    def from_request(cls) -> RoundsFilters:
+        status = request.args.get("status", "")
+        return cls(
+            status=status if status in ROUND_STATUSES else "",
+            fiscal_year=request.args.get("fiscal_year", type=int),  # None beyond a column
+        )
+
+    def args(self) -> dict[str, Any]:
+        """The non-empty filters, for links that keep them (the CSV's)."""
+        return {k: v for k, v in vars(self).items() if v}
+
+    def query(self) -> Select[tuple[Round]]:
+        """The rounds as filtered, latest fiscal year and latest round first."""
+        query = select(Round).order_by(Round.fiscal_year.desc(), Round.id.desc())
+        if self.status:
+            query = query.where(Round.status == self.status)
+        if self.fiscal_year:
+            query = query.where(Round.fiscal_year == self.fiscal_year)
+        return query
+
+
 @bp.route("/rounds", endpoint="rounds")
 @central_required
 def rounds_overview() -> str:
-    status = request.args.get("status", "")
-    fiscal = request.args.get("fiscal_year", type=int)  # None beyond a column (assess.app)
-    query = select(Round).order_by(Round.fiscal_year.desc(), Round.id.desc())
-    if status in ROUND_STATUSES:
-        query = query.where(Round.status == status)
-    if fiscal:
-        query = query.where(Round.fiscal_year == fiscal)
-    page = paginate(query, per_page=25)
+    filters = RoundsFilters.from_request()
+    page = paginate(filters.query(), per_page=25)
     years = db.session.scalars(
         select(Round.fiscal_year).distinct().order_by(Round.fiscal_year.desc())
     ).all()
@@ -277,8 +302,9 @@ def rounds_overview() -> str:
         by_type=_rates_by_type([r.id for r in page.items]),
         deadline_of=round_service.deadline,
         years=years,
-        status=status,
-        fiscal=fiscal,
+        status=filters.status,
+        fiscal=filters.fiscal_year,
+        filters=filters,
         statuses=ROUND_STATUSES,
     )
 
@@ -286,6 +312,8 @@ def rounds_overview() -> str:
 @bp.route("/rounds.csv")
 @central_required
 def rounds_csv() -> HttpResponse:
+    """The rounds the overview lists with the same filters (every page of them), in its
+    order."""
     rows: list[list[Any]] = [
         [
             "id",
@@ -303,7 +331,7 @@ def rounds_csv() -> HttpResponse:
             "response_rate",
         ]
     ]
-    for round_ in db.session.scalars(select(Round).order_by(Round.fiscal_year.desc(), Round.id)):
+    for round_ in db.session.scalars(RoundsFilters.from_request().query()):
         f = figures(round_service.status_counts(round_))
         rows.append(
             [
@@ -319,7 +347,7 @@ def rounds_csv() -> HttpResponse:
                 f["submitted"],
                 f["returned"],
                 f["accepted"],
-                "" if f["rate"] is None else f"{f['rate']:.1f}",
+                "" if f["rate"] is None else str(round_half_away(f["rate"], 1)),
             ]
         )
     return csv_response(rows, "rounds.csv")
@@ -499,9 +527,12 @@ class MonitorFilters:
             sort=sort if sort in SORTS else "code",
         )
 
-    def args(self) -> dict[str, str]:
-        """The non-empty filters, for links that keep them."""
-        return {k: v for k, v in vars(self).items() if v and not (k == "sort" and v == "code")}
+    def args(self, **changes: str) -> dict[str, str]:
+        """The non-empty filters, for links that keep them; ``changes`` replace some
+        (``status="pending"``: the reminder list of the same agencies, whatever status the
+        page shows)."""
+        chosen = replace(self, **changes)
+        return {k: v for k, v in vars(chosen).items() if v and not (k == "sort" and v == "code")}
 
     def order(self) -> list[Any]:
         """The ORDER BY of the monitor (the agency's code breaks ties)."""
@@ -530,6 +561,35 @@ class MonitorFilters:
         return later_code
 
 
+@dataclass(frozen=True)
+class Records:
+    """The agency records a round's pages count and filter by, as columns (their names as
+    :class:`~assess.models.ResponseAgency`'s), with what joins them to a select of the
+    round's responses joined to their agencies.
+
+    They are the records the round's results show (:func:`reports.shown_records`): those
+    kept when its results came out (preliminary or final), else the agencies' as they are
+    now. The monitor and its response rates by type then count a published round's agencies
+    as its dashboards, benchmarks and open data do, whatever later edits of the agency list
+    say; a round under way follows the agency list."""
+
+    name_th: Any
+    name_en: Any
+    type: Any
+    parent_code: Any
+    parent_name_th: Any
+    parent_name_en: Any
+    province: Any
+    tags: Any
+    joined: Callable[[Select[Any]], Select[Any]]
+
+    @classmethod
+    def shown(cls) -> Records:
+        """New records (their joins' aliases are their own: one ``joined`` a select)."""
+        columns, joined = reports.shown_records()
+        return cls(*columns, joined=joined)
+
+
 def _monitor_query(round_: Round, filters: MonitorFilters) -> Select[tuple[Response]]:
     """The round's responses as filtered and sorted, with their agencies and results."""
     return _monitored(
@@ -539,9 +599,13 @@ def _monitor_query(round_: Round, filters: MonitorFilters) -> Select[tuple[Respo
     )
 
 
-def _monitored(query: Select[Any], round_: Round, filters: MonitorFilters) -> Select[Any]:
-    """``query`` (of responses, joined to their agencies here) as filtered and sorted."""
-    query = (
+def _monitored(
+    query: Select[Any], round_: Round, filters: MonitorFilters, records: Records | None = None
+) -> Select[Any]:
+    """``query`` (of responses, joined to their agencies and their :class:`Records` here)
+    as filtered and sorted; ``records``: the ones ``query`` selects columns of, if any."""
+    records = records or Records.shown()
+    query = records.joined(
         query.select_from(Response)
         .join(Agency, Response.agency_id == Agency.id)
         .where(Response.round_id == round_.id)
@@ -551,11 +615,29 @@ def _monitored(query: Select[Any], round_: Round, filters: MonitorFilters) -> Se
     elif filters.status:
         query = query.where(Response.status == filters.status)
     if filters.type:
-        query = query.where(Agency.type == filters.type)
+        query = query.where(records.type == filters.type)
     if filters.province:
-        query = query.where(Agency.province.in_(provinces.spellings(filters.province)))
-    query = query.where(*search.agency_words(filters.q))
+        query = query.where(records.province.in_(provinces.spellings(filters.province)))
+    # A word of the names or province as the agency list has them now or as the round's
+    # results show them.
+    also = (records.name_th, records.name_en, records.province)
+    query = query.where(*search.agency_words(filters.q, also=also))
     return query.order_by(*filters.order())
+
+
+def _shown_records(items: Sequence[Response]) -> dict[int, dict[str, str]]:
+    """The type and province of each response's agency as its round's results show them
+    (:class:`Records`), by response id: what the monitor's rows say beside its filters."""
+    records = Records.shown()
+    rows = db.session.execute(
+        records.joined(
+            select(Response.id, records.type, records.province)
+            .select_from(Response)
+            .join(Agency, Response.agency_id == Agency.id)
+            .where(Response.id.in_([r.id for r in items]))
+        )
+    )
+    return {i: {"type": kind, "province": province} for i, kind, province in rows}
 
 
 def _rate_by_type(round_: Round) -> list[dict[str, Any]]:
@@ -564,12 +646,17 @@ def _rate_by_type(round_: Round) -> list[dict[str, Any]]:
 
 def _rates_by_type(round_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Each round's response rate by agency type (invited, submitted or accepted, the
-    rate), types in their usual order: one query for every round of a page."""
+    rate), types in their usual order: one query for every round of a page. The types are
+    those the round's results show (:class:`Records`): a published round's as its
+    dashboards count them."""
+    records = Records.shown()
     rows = db.session.execute(
-        select(Response.round_id, Agency.type, Response.status, func.count())
-        .join(Agency, Response.agency_id == Agency.id)
-        .where(Response.round_id.in_(round_ids))
-        .group_by(Response.round_id, Agency.type, Response.status)
+        records.joined(
+            select(Response.round_id, records.type, Response.status, func.count())
+            .select_from(Response)
+            .join(Agency, Response.agency_id == Agency.id)
+            .where(Response.round_id.in_(round_ids))
+        ).group_by(Response.round_id, records.type, Response.status)
     )
     tables: dict[int, dict[str, dict[str, int]]] = {i: {} for i in round_ids}
     for round_id, kind, status, n in rows:
@@ -612,12 +699,17 @@ def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
     round_ = _round_or_404(round_id)
     filters = MonitorFilters.from_request()
     page = paginate(_monitor_query(round_, filters))
+    records = Records.shown()
     provinces = db.session.scalars(
-        select(Agency.province)
-        .join(Response, Response.agency_id == Agency.id)
-        .where(Response.round_id == round_.id, Agency.province != "")
+        records.joined(
+            select(records.province)
+            .select_from(Response)
+            .join(Agency, Response.agency_id == Agency.id)
+            .where(Response.round_id == round_.id)
+        )
+        .where(records.province != "")
         .distinct()
-        .order_by(Agency.province)
+        .order_by(records.province)
     ).all()
     counts = round_service.status_counts(round_)
     moves = [t for t, sources in round_service.TRANSITIONS.items() if round_.status in sources]
@@ -626,6 +718,7 @@ def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
         round=round_,
         questionnaire=questionnaire_of(round_.questionnaire),
         page=page,
+        shown=_shown_records(page.items),
         filters=filters,
         provinces=provinces,
         figures=figures(counts),
@@ -662,6 +755,7 @@ def round_csv(round_id: int) -> HttpResponse:
     # Plain columns in one query: no ORM objects (8,000 responses, their agencies and
     # 16,000 results with their dimensions took 1.6 s; this takes a tenth).
     own, checked = aliased(Result), aliased(Result)
+    records = Records.shown()
     found = db.session.execute(
         _monitored(
             select(
@@ -669,8 +763,8 @@ def round_csv(round_id: int) -> HttpResponse:
                 Agency.code,
                 Agency.name_th,
                 Agency.name_en,
-                Agency.type,
-                Agency.province,
+                records.type,
+                records.province,
                 Response.status,
                 Response.completeness,
                 Response.updated_at,
@@ -682,6 +776,7 @@ def round_csv(round_id: int) -> HttpResponse:
             ),
             round_,
             filters,
+            records,
         )
         .outerjoin(own, (own.response_id == Response.id) & (own.kind == "self"))
         .outerjoin(checked, (checked.response_id == Response.id) & (checked.kind == "verified"))
@@ -780,6 +875,9 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
         figures=figures(round_service.status_counts(round_)),
         form=form,
         deadline_passed=round_service.deadline_passed(round_) if target == "open" else None,
+        # Publishing the final results ends a dispute window still open (the agencies were
+        # told they could dispute until its last day): the page says so, the admin decides.
+        disputes_open=target == "published" and round_service.disputes_open(round_),
     )
 
 
@@ -1256,6 +1354,7 @@ AUDIT_KEYS = {
     "language": _l("Language"),
     "password_reset": _l("Password reset"),
     "tokens_revoked": _l("API tokens revoked"),
+    "sessions_ended": _l("Signed-in sessions ended"),
     "created": _l("Added"),  # a count ("Created" is a date's label: "created on")
     "updated": _l("Updated"),
     "unchanged": _l("Unchanged"),

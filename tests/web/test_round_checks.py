@@ -370,3 +370,15 @@ def test_the_demo_rounds_open_before_their_answers_and_publish_after(app, world)
         if round_.published_at:
             assert max(submitted) < round_.closed_at < round_.published_at
         assert max(submitted) <= dt.datetime.now(BANGKOK)
+        # Last activity (the monitor's column) is when the answers last changed: after the
+        # round opened, by the submission at the latest, never the moment of loading.
+        for response in round_.responses:
+            if response.status == "not_started":
+                continue
+            changed = response.updated_at
+            assert round_.opened_at <= changed <= dt.datetime.now(BANGKOK), round_.name
+            if response.submitted_at:
+                assert changed <= response.submitted_at
+            if round_.closed_at:
+                assert changed < round_.closed_at
+            assert {a.updated_at for a in response.answers} == {changed}

@@ -20,6 +20,7 @@ from assess.services.errors import (
 )
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
+from tests.unit.builders import LEVELS
 
 
 @pytest.fixture
@@ -424,6 +425,193 @@ def test_submitted_import_must_be_complete(setup, tmp_path):
         "answers.json: agency AG-2: status 'not_started' is not one of draft, submitted, "
         "returned, accepted"
     )
+
+
+#: A questionnaire whose answers need evidence: ``a`` (N/A allowed) and ``b``, shown when
+#: ``a`` is yes; ``c`` needs none.
+EVIDENCE_QUESTIONNAIRE = {
+    "schema": "assess/questionnaire@1",
+    "code": "evidence-test",
+    "version": "1",
+    "title": "Evidence",
+    "levels": LEVELS,
+    "dimensions": [
+        {
+            "code": "d",
+            "title": "d",
+            "questions": [
+                {"code": "a", "type": "yesno", "text": "a", "allow_na": True,
+                 "evidence": "required"},
+                {"code": "b", "type": "yesno", "text": "b", "evidence": "required",
+                 "show_if": "a == yes"},
+                {"code": "c", "type": "yesno", "text": "c"},
+            ],
+        }
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def evidence_round(world, tmp_path):
+    """A round of EVIDENCE_QUESTIONNAIRE open for agencies A01 and A02; returns the round,
+    the two responses and a coordinator of each."""
+    path = tmp_path / "evidence-test.json"
+    path.write_text(json.dumps(EVIDENCE_QUESTIONNAIRE), encoding="utf-8")
+    version = world.questionnaire(path)
+    first, second = world.agency("A01"), world.agency("A02")
+    round_ = world.round(version, agencies=[first, second])
+    return (
+        round_,
+        world.response(round_, first),
+        world.response(round_, second),
+        world.user("a01@example.go.th", agency=first),
+        world.user("a02@example.go.th", agency=second),
+    )
+
+
+def attach(response, coordinator, *codes):
+    """Attach a link as evidence to each question of ``codes``, as a coordinator does."""
+    for code in codes:
+        evidence.add_url(response, coordinator, code, f"https://evidence.example.go.th/{code}")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("by_round", [False, True])
+def test_an_accepted_import_needs_the_required_evidence_already_stored(
+    evidence_round, tmp_path, monkeypatch, by_round
+):
+    """The file carries no evidence: an agency it accepts must have its required evidence
+    stored, as a submission on the web must (scoring.md §5). One refusal refuses the
+    whole file."""
+    round_, first, second, first_coordinator, second_coordinator = evidence_round
+    if by_round:  # as a national import does: the round's evidence read, not by ids
+        monkeypatch.setattr(interchange, "EVIDENCE_BY_ID", 1)
+    attach(first, first_coordinator, "a")
+    rows = [
+        {"agency": "A01", "answers": {"a": False, "c": True}},
+        {"agency": "A02", "answers": {"a": False, "c": True}},
+    ]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(
+            round_, _round_file(tmp_path, rows), "answers.json", status="accepted"
+        )
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency A02: cannot be accepted without the required evidence (a)"
+    ]
+    db.session.expire_all()
+    assert (first.status, responses.current_json(first)) == ("draft", {})
+    assert (second.status, responses.current_json(second)) == ("not_started", {})
+    # Its evidence attached on the web, the agency imports as accepted.
+    attach(second, second_coordinator, "a")
+    assert (
+        interchange.import_round(
+            round_, _round_file(tmp_path, rows), "answers.json", status="accepted"
+        )
+        == 2
+    )
+    db.session.commit()
+    assert [first.status, second.status] == ["accepted", "accepted"]
+
+
+def test_an_import_tells_unanswered_questions_and_missing_evidence_at_once(
+    evidence_round, tmp_path
+):
+    """Both problems of an agency in one pass, in the order of the file, whichever status
+    (--status or the file's own) asks for a complete response."""
+    round_, *_ = evidence_round
+    rows = [
+        {"agency": "A01", "status": "submitted", "answers": {"a": True, "b": False}},
+        {"agency": "A02", "status": "accepted", "answers": {"c": True}},
+    ]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json")
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency A01: cannot be submitted with unanswered questions (c)",
+        "answers.json: agency A01: cannot be submitted without the required evidence (a, b)",
+        "answers.json: agency A02: cannot be accepted with unanswered questions (a)",
+    ]
+    csv_data = b"agency,a,b,c\nA01,yes,no,yes\n"
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(round_, csv_data, "answers.csv", status="submitted")
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.csv:2: agency A01: cannot be submitted without the required evidence (a, b)"
+    ]
+
+
+def test_evidence_is_required_only_on_a_shown_answered_applicable_question(
+    evidence_round, tmp_path
+):
+    """As on the web: a question hidden by its show_if, or answered N/A, needs no evidence;
+    a draft needs none at all."""
+    round_, first, second, first_coordinator, _ = evidence_round
+    attach(first, first_coordinator, "a")
+    rows = [
+        # b is answered, but hidden (a is no): no evidence for it.
+        {"agency": "A01", "answers": {"a": False, "b": True, "c": True}},
+        # a is not applicable, which hides b too: no evidence at all.
+        {"agency": "A02", "answers": {"a": {"na": True}, "c": False}},
+    ]
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json", status="accepted")
+    db.session.commit()
+    assert [first.status, second.status] == ["accepted", "accepted"]
+    # Once b is shown (a is yes), its answer needs its evidence.
+    rows = [{"agency": "A01", "answers": {"a": True, "b": True, "c": True}}]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(
+            round_, _round_file(tmp_path, rows), "answers.json", status="accepted"
+        )
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency A01: cannot be accepted without the required evidence (b)"
+    ]
+    # A draft is not complete yet: nothing is checked.
+    rows = [{"agency": "A02", "answers": {"a": True, "b": True}}]
+    interchange.import_round(round_, _round_file(tmp_path, rows), "answers.json", status="draft")
+    db.session.commit()
+    assert (second.status, responses.current_json(second)) == ("draft", {"a": True, "b": True})
+
+
+def test_an_import_without_the_evidence_check_accepts_and_says_so(evidence_round, tmp_path):
+    """A historical round's evidence was never in the system: the central office may leave
+    it out of the check, and the audit trail records that it did."""
+    round_, _, second, _, _ = evidence_round
+    rows = [{"agency": "A02", "answers": {"a": True, "b": False, "c": True}}]
+    data = _round_file(tmp_path, rows)
+    with pytest.raises(ServiceError, match="without the required evidence"):
+        interchange.import_round(round_, data, "answers.json", status="accepted")
+    db.session.rollback()
+    assert (
+        interchange.import_round(
+            round_, data, "answers.json", status="accepted", check_evidence=False
+        )
+        == 1
+    )
+    db.session.commit()
+    assert second.status == "accepted"
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.response_id == second.id)
+        .where(AuditEvent.action.in_(["answers.import", "status"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(e.action, e.detail) for e in events] == [
+        ("answers.import", "answers.json (--no-evidence-check)"),
+        ("status", "import answers.json (--no-evidence-check)"),
+    ]
+    # Unanswered questions are still refused.
+    rows = [{"agency": "A02", "answers": {"a": True}}]
+    with pytest.raises(ServiceError) as caught:
+        interchange.import_round(
+            round_, _round_file(tmp_path, rows), "answers.json", check_evidence=False,
+            status="submitted",
+        )  # fmt: skip
+    db.session.rollback()
+    assert caught.value.problems == [
+        "answers.json: agency A02: cannot be submitted with unanswered questions (b, c)"
+    ]
 
 
 def test_response_is_pinned_to_its_version(setup, world):
