@@ -17,10 +17,10 @@ from importlib import resources
 
 import click
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assess.extensions import db
-from assess.models import Agency, Response, Round, User
+from assess.models import Agency, Answer, Response, Round, User
 from assess.questionnaires import Questionnaire
 from assess.services import agencies, questionnaires, responses, results, rounds, users
 from assess.services.questionnaires import questionnaire_of
@@ -184,6 +184,15 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), BANGKOK)
 
 
+def _last_changed(response: Response, at: dt.datetime) -> None:
+    """Date the response's answers (its "last activity" on the monitor) to ``at``, the
+    moment they would have last changed, instead of the moment the demo was loaded."""
+    response.updated_at = at
+    db.session.execute(
+        update(Answer).where(Answer.response_id == response.id).values(updated_at=at)
+    )
+
+
 def _published_round(reviewer: User, name: str, when: Calendar) -> None:
     version = questionnaires.find_version("dg-readiness@2568")
     questionnaire = questionnaire_of(version)
@@ -213,6 +222,7 @@ def _published_round(reviewer: User, name: str, when: Calendar) -> None:
         for status in ("draft", "submitted", "accepted"):
             responses.set_status(response, status, None, detail="demo")
         response.submitted_at = response.reviewed_at = submitted
+        _last_changed(response, submitted - dt.timedelta(minutes=30))
     db.session.flush()
     # A reviewer's corrections: a few agencies claimed more than their evidence showed.
     first_level = next(q for q in questionnaire.iter_questions() if q.type.value == "level")
@@ -273,12 +283,16 @@ def _open_round(reviewer: User, name: str, when: Calendar) -> None:
         if state != "draft":
             _attach_evidence(response)
         responses.set_status(response, "draft", None, detail="demo")
+        # Since the round opened (at the start of a fiscal year, that is days ago only): a
+        # draft was last changed some hours or days ago, a submission just before it was sent.
+        days_ago = min(pick.randint(1, 20), (now.date() - opens_on).days)
+        changed = max(now - dt.timedelta(days=days_ago, hours=pick.randint(1, 9)), round_.opened_at)
         if state != "draft":
             responses.set_status(response, "submitted", None, detail="demo")
-            # Since the round opened (at the start of a fiscal year, that is days ago only).
-            days_ago = min(pick.randint(1, 20), (now.date() - opens_on).days)
-            submitted = now - dt.timedelta(days=days_ago)
-            response.submitted_at = max(submitted, round_.opened_at)
+            response.submitted_at = changed
+            changed = max(changed - dt.timedelta(minutes=20), round_.opened_at)
+        db.session.flush()
+        _last_changed(response, changed)
         if state == "returned":
             dims = questionnaire.dimensions
             comments = {
