@@ -208,6 +208,11 @@ def _read(path: Path) -> bytes:
         fail([f"{path}: cannot read: {exc.strerror or exc}"])
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """``count`` with its noun ("1 agency", "3 agencies", "0 agencies")."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 @main.group()
 def questionnaire() -> None:
     """Questionnaire files: validate, try, compare."""
@@ -468,7 +473,7 @@ def agency_import_command(file: Path) -> None:
     for note in done.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(
-        f"{file}: {done.created} agencies created, {done.updated} updated, "
+        f"{file}: {counted(done.created, 'agency', 'agencies')} created, {done.updated} updated, "
         f"{done.unchanged} unchanged"
     )
 
@@ -572,7 +577,8 @@ def user_import_command(file: Path, output: Path) -> None:
             output.unlink(missing_ok=True)
             raise
     click.echo(
-        f"{file}: {len(done.created)} users created, {done.unchanged} already there"
+        f"{file}: {counted(len(done.created), 'user', 'users')} created, "
+        f"{done.unchanged} already there"
         + (f"; their passwords are in {output} (readable by you alone)" if done.created else "")
     )
 
@@ -782,7 +788,9 @@ def answers_import_command(
             found, data, str(file), status=status, check_evidence=not no_evidence_check
         )
     )
-    click.echo(f"{file}: answers of {count} agencies imported into round {found.id}")
+    click.echo(
+        f"{file}: answers of {counted(count, 'agency', 'agencies')} imported into round {found.id}"
+    )
 
 
 @answers.command("export")

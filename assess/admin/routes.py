@@ -167,11 +167,13 @@ def import_agencies() -> WerkzeugResponse | tuple[str, int]:
         db.session.rollback()
         return _agencies_page(form, exc.problems, 422)
     flash(
-        _(
-            "%(file)s imported: %(created)d agencies created, %(updated)d updated, "
+        ngettext(
+            "%(file)s imported: %(num)d agency created, %(updated)d updated, "
             "%(unchanged)d unchanged.",
+            "%(file)s imported: %(num)d agencies created, %(updated)d updated, "
+            "%(unchanged)d unchanged.",
+            done.created,
             file=filename,
-            created=done.created,
             updated=done.updated,
             unchanged=done.unchanged,
         ),

@@ -349,7 +349,7 @@ def test_user_import_creates_accounts_with_passwords_in_a_private_file(cli, load
     assert again.returncode == 1
     assert "passwords.csv: exists already" in again.stderr
     done = cli("user", "import", "users.csv", "-o", "more.csv")
-    assert "1 users created, 3 already there" in done.stdout
+    assert "1 user created, 3 already there" in done.stdout
     assert (
         (tmp_path / "more.csv")
         .read_text(encoding="utf-8")
@@ -448,7 +448,7 @@ def test_agency_import_refuses_text_the_database_cannot_hold(cli, loaded, tmp_pa
     # As long as the columns hold, and a tab, are kept.
     good = f"{header}\nMOF,{'ก' * 300},,ministry,,Bangkok,\nNEW-5,ใหม่\tห้า,,,,{'จ' * 100},\n"
     (tmp_path / "good.csv").write_text(good, encoding="utf-8")
-    assert "1 agencies created, 1 updated" in cli("agency", "import", "good.csv").stdout
+    assert "1 agency created, 1 updated" in cli("agency", "import", "good.csv").stdout
     assert _agency("MOF").name_th == "ก" * 300
     assert (_agency("NEW-5").name_th, _agency("NEW-5").province) == ("ใหม่\tห้า", "จ" * 100)
 
@@ -520,7 +520,7 @@ def test_csv_headers_and_rows_as_excel_writes_them(cli, loaded, tmp_path):
     assert (_agency("NEW-1").name_en, _agency("NEW-2").name_th) == ("New One", "ใหม่สอง")
     users = "email , role ,agency,\r\nc@rd.go.th,coordinator,MOF-RD,\r\n,,,\r\n"
     (tmp_path / "users.csv").write_text(users, encoding="utf-8")
-    assert "1 users created" in cli("user", "import", "users.csv", "-o", "p.csv").stdout
+    assert "1 user created" in cli("user", "import", "users.csv", "-o", "p.csv").stdout
 
 
 def test_csv_header_problems_are_named_with_their_column(cli, loaded, tmp_path):
@@ -756,7 +756,7 @@ def test_answers_import_needs_the_required_evidence_unless_told_not_to_check(
         "answers", "import", round_id, "answers.json", "--status", "accepted",
         "--no-evidence-check",
     )  # fmt: skip
-    assert done.stdout == f"answers.json: answers of 1 agencies imported into round {round_id}\n"
+    assert done.stdout == f"answers.json: answers of 1 agency imported into round {round_id}\n"
     exported = json.loads(cli("answers", "export", round_id, "--format", "json").stdout)
     assert exported == [{"agency": "A02", "status": "accepted", "answers": {"a": True}}]
     db.session.expire_all()
