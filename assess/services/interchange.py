@@ -21,9 +21,10 @@ from typing import Any
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.protection import SheetProtection
 from sqlalchemy import select
 
 from assess import i18n, thai
@@ -829,6 +830,64 @@ def _choices(question: Any, lang: str) -> str:
     return ""
 
 
+#: What Excel says when a typed answer is not what its question takes: a warning the
+#: person may keep going past (the upload checks every answer again, and takes more than the
+#: dropdown lists: ๓ for a level, ใช่ for yes), by kind of check and language.
+_CHECK_WORDS = {
+    "list": {
+        "th": ("ไม่ใช่ค่าในรายการ", "กรุณาเลือกค่าจากรายการ (ความหมายอยู่ในคอลัมน์ตัวเลือก)"),
+        "en": ("Not one of the choices", "Choose a value from the list (the choices column "
+               "gives their meaning)."),
+    },
+    "number": {
+        "th": ("ไม่ใช่ตัวเลขตามที่กำหนด", "กรุณากรอกตัวเลขตามช่วงในคอลัมน์ตัวเลือก"),
+        "en": ("Not a number in range", "Type a number in the range the choices column gives."),
+    },
+}  # fmt: skip
+_CHECK_AFTER = {
+    "th": " ค่าอื่นจะถูกตรวจอีกครั้งเมื่ออัปโหลดไฟล์",
+    "en": " Another value is checked again when the file is uploaded.",
+}
+
+
+def _answer_check(question: Any, cell: str, lang: str) -> DataValidation | None:
+    """Excel's check of an answer cell: a dropdown of a level's, choice's or yes/no
+    question's values, a number question's range; ``None`` for the others (and for a
+    dropdown longer than Excel's 255 characters)."""
+    if question.type in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.YESNO):
+        values = (
+            ["yes", "no"]
+            if question.type is QuestionType.YESNO
+            else [str(o.value) for o in question.options]
+        )
+        if question.allow_na:
+            values.append(CSV_NA)
+        formula = '"' + ",".join(values) + '"'
+        if len(formula) > 255:
+            return None
+        check = DataValidation(type="list", formula1=formula, allow_blank=True)
+        kind = "list"
+    elif question.type is QuestionType.NUMBER:
+        condition = [f"ISNUMBER({cell})"]
+        if question.min is not None:
+            condition.append(f"{cell}>={question.min:f}")
+        if question.max is not None:
+            condition.append(f"{cell}<={question.max:f}")
+        formula = f"AND({','.join(condition)})"
+        if question.allow_na:  # Excel compares text regardless of case: #na too
+            formula = f'OR({cell}="{CSV_NA}",{formula})'
+        check = DataValidation(type="custom", formula1=formula, allow_blank=True)
+        kind = "number"
+    else:
+        return None
+    title, words = _CHECK_WORDS[kind]["th" if lang == "th" else "en"]
+    check.showErrorMessage = True
+    check.errorStyle = "warning"
+    check.errorTitle = title
+    check.error = words + _CHECK_AFTER["th" if lang == "th" else "en"]
+    return check
+
+
 def agency_workbook(response: Response, lang: str = "th") -> bytes:
     """The questionnaire of one response as a workbook to fill offline, answers included."""
     questionnaire = questionnaire_of(response.questionnaire)
@@ -866,26 +925,23 @@ def agency_workbook(response: Response, lang: str = "th") -> bytes:
             row += 1
             _keep_text(sheet[row])
             sheet.cell(row, ANSWER_COLUMN).fill = fill
-            if question.type in (QuestionType.LEVEL, QuestionType.CHOICE, QuestionType.YESNO):
-                values = (
-                    ["yes", "no"]
-                    if question.type is QuestionType.YESNO
-                    else [str(o.value) for o in question.options]
-                )
-                if question.allow_na:
-                    values.append(CSV_NA)
-                formula = '"' + ",".join(values) + '"'
-                if len(formula) <= 255:
-                    check = DataValidation(type="list", formula1=formula, allow_blank=True)
-                    sheet.add_data_validation(check)
-                    check.add(sheet.cell(row, ANSWER_COLUMN))
+            check = _answer_check(question, f"{get_column_letter(ANSWER_COLUMN)}{row}", lang)
+            if check is not None:
+                sheet.add_data_validation(check)
+                check.add(sheet.cell(row, ANSWER_COLUMN))
             for col in range(1, len(COLUMNS) + 1):
                 sheet.cell(row, col).alignment = wrap
+            # The answer is the one cell to type in; the rest is locked (below).
+            sheet.cell(row, ANSWER_COLUMN).protection = Protection(locked=False)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for letter, width in zip("ABCDEFG", (12, 24, 60, 10, 40, 16, 40), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
+    # Codes, questions and columns cannot be changed by mistake (a cleared code or an
+    # inserted column made the upload fail); columns and rows may still be resized. No
+    # password: Excel's Review ▸ Unprotect Sheet lifts it for a person who needs to.
+    sheet.protection = SheetProtection(sheet=True, formatColumns=False, formatRows=False)
     meta = book.create_sheet("meta")
     meta.append(["questionnaire", questionnaire.key])
     meta.append(["round", response.round_id])

@@ -1268,6 +1268,44 @@ def test_numbers_are_written_with_their_unit_as_each_language_does(client, s):
     assert count.index('id="i-service.service_count"') < count.index('input-group-text">งานบริการ<')
 
 
+def test_the_workbook_locks_all_but_the_answers_and_warns_of_an_answer_it_does_not_take(client, s):
+    """A cleared code or an inserted column made an upload fail: only the answer column can
+    be typed in. Excel warns of an answer outside a question's dropdown or range, in the
+    workbook's language, and lets the person keep it (the upload checks it again)."""
+
+    def workbook():  # type: ignore[no-untyped-def]
+        return load_workbook(io.BytesIO(client.get(s.url("workbook.xlsx")).data))["answers"]
+
+    sheet = workbook()
+    assert sheet.protection.sheet
+    assert not sheet.protection.password
+    assert not sheet.protection.formatColumns  # columns may still be widened
+    rows = {row[0].value: row[0].row for row in sheet.iter_rows(min_row=2)}
+    for row in sheet.iter_rows(min_row=2):
+        assert [cell.protection.locked for cell in row] == [True] * 5 + [False, True]
+    checks = {str(cell): dv for dv in sheet.data_validations.dataValidation for cell in dv.sqref}
+
+    level = checks[f"F{rows['mgmt.leadership']}"]
+    assert (level.type, level.formula1) == ("list", '"0,1,2,3,4"')
+    assert (level.showErrorMessage, level.errorStyle) == (True, "warning")
+    assert level.errorTitle == "Not one of the choices"
+    assert checks[f"F{rows['mgmt.awards']}"].formula1 == '"yes,no"'
+    cell = f"F{rows['mgmt.process_digital']}"
+    share = checks[cell]
+    assert (share.type, share.formula1) == (
+        "custom",
+        f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<=100)",
+    )
+    assert share.errorTitle == "Not a number in range"
+    assert f"F{rows['mgmt.comment']}" not in checks  # free text takes anything
+    s.user.language = "th"
+    db.session.commit()
+    thai = workbook()
+    checks = {str(cell): dv for dv in thai.data_validations.dataValidation for cell in dv.sqref}
+    assert checks[f"F{rows['mgmt.leadership']}"].errorTitle == "ไม่ใช่ค่าในรายการ"
+    assert checks[cell].error.endswith("ค่าอื่นจะถูกตรวจอีกครั้งเมื่ออัปโหลดไฟล์")
+
+
 def test_the_workbook_writes_ranges_with_their_unit(client, s):
     def hints() -> dict[str, str]:
         sheet = load_workbook(io.BytesIO(client.get(s.url("workbook.xlsx")).data))["answers"]
