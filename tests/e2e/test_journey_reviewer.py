@@ -148,8 +148,9 @@ def test_reviewer_opens_reviews_publishes_with_a_dispute(app, world, person):  #
     assert page.input_value("#review-comment") == GENERAL_COMMENT
     page.locator('#review-form button[name=action][value="return"]').click()
     page.locator("h1 .status-badge.status-returned").wait_for()
-    assert page.locator(".comment-box", has_text=RETURN_COMMENT).is_visible()
-    assert page.locator(".comment-history", has_text=GENERAL_COMMENT).is_visible()
+    # (The heading is there before the rest of the page on a busy machine: wait for them.)
+    page.locator(".comment-box", has_text=RETURN_COMMENT).wait_for()
+    page.locator(".comment-history", has_text=GENERAL_COMMENT).wait_for()
     # Sent: the comment boxes are empty again, not refilled from the draft.
     page.reload()
     assert page.locator("#review-comment").count() == 0 or page.input_value("#review-comment") == ""

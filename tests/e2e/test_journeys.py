@@ -220,7 +220,9 @@ def test_coordinator_journey_answer_submit_returned_resubmit(  # type: ignore[no
     journey.step(rev, "reviewer-comment")
     rpage.locator('#review-form button[type=submit][name=action][value="return"]').click()
     rpage.locator("h1 .status-badge.status-returned").wait_for()
-    assert item.locator(".comment-box", has_text=COMMENT).is_visible()
+    item.locator(
+        ".comment-box", has_text=COMMENT
+    ).wait_for()  # (below the heading: it may come later)
     journey.step(rev, "reviewer-returned")
     rpage.locator(f'a[href="/central/rounds/{rid}/responses/{agency_a.code}/audit"]').click()
     rpage.wait_for_url("**/audit")
