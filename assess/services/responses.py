@@ -934,6 +934,15 @@ def question_of(response: Response, code: str) -> Question:
     return question
 
 
+#: The longest reason for a verified value kept, as a dispute's explanation and decision.
+REASON_LIMIT = 4000
+
+
+def reason_too_long() -> str:
+    """Why a verified value's reason is refused for its length."""
+    return _("the reason is too long (at most %(limit)s characters)", limit=f"{REASON_LIMIT:,}")
+
+
 def verify(response: Response, actor: User, code: str, value: Any, reason: str) -> None:
     """Record (or, with ``value`` ``None``, remove) a verified value for one question."""
     if not actor.is_central:
@@ -949,6 +958,8 @@ def verify(response: Response, actor: User, code: str, value: Any, reason: str) 
     question = question_of(response, code)
     if not reason or not reason.strip():
         raise InvalidAnswers({code: _("give the reason for the verified value")})
+    if len(reason.strip()) > REASON_LIMIT:
+        raise InvalidAnswers({code: reason_too_long()})
     try:
         parsed = parse_json_value(question, value)
     except AnswerError as exc:

@@ -20,6 +20,7 @@ from assess.questionnaires.answers import NA
 from assess.questionnaires.model import Evidence as EvidencePolicy
 from assess.review.routes import parse_verify_input, today
 from assess.services import audit, evidence, responses, results
+from assess.services.errors import InvalidAnswers
 from assess.services.questionnaires import questionnaire_of
 from assess.synthetic import agency_answers
 
@@ -583,6 +584,34 @@ def test_verification_without_reason_is_refused(client, auth, scene):
     assert db.session.scalars(select(VerifiedAnswer)).all() == []
 
 
+def test_a_verified_value_s_reason_is_at_most_4000_characters_and_kept_when_refused(
+    client, auth, scene
+):
+    """As a dispute's explanation and decision: a reason of 6,000 characters was kept whole,
+    and one long word of it stretched the response's audit trail across the page."""
+    submit(scene.response, scene.coordinator)
+    auth.login("reviewer@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/responses/MOF-RD"
+    long = "ก" * 4001
+    refused = client.post(
+        f"{url}/verify", data={"code": "mgmt.leadership", "value": "1", "reason": long}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "the reason is too long (at most 4,000 characters)" in html
+    form = html.split('id="q-mgmt.leadership"')[1].split("</form>")[0]
+    assert long in form  # what was typed is there to shorten
+    assert db.session.scalars(select(VerifiedAnswer)).all() == []
+    # The service refuses it too (the API and the command line come through it).
+    with pytest.raises(InvalidAnswers, match="too long"):
+        responses.verify(scene.response, scene.reviewer, "mgmt.leadership", 1, long)
+    db.session.rollback()
+    done = client.post(
+        f"{url}/verify", data={"code": "mgmt.leadership", "value": "1", "reason": "ก" * 4000}
+    )
+    assert done.status_code == 302
+
+
 def test_verify_input_becomes_the_interchange_value(app, world):
     with app.test_request_context():
         check_verify_input(world)
@@ -1037,6 +1066,23 @@ def test_next_awaiting_review_follows_the_monitor_the_reviewer_came_from(client,
     # after its place in the order.
     assert next_link(page_of(client, f"{base}/responses/AG-6?{fifo}"))[0] == "AG-5"
     assert next_link(page_of(client, f"{base}/responses/AG-2?q=AG-4+Surin"))[0] == "AG-4"
+
+
+def test_after_the_results_submitted_responses_are_opened_not_reviewed(client, auth, queue):
+    """Reviews end with the results: a response left submitted is no longer offered for
+    review on the monitor, nor as the "next awaiting review" of the response page."""
+    auth.login("reviewer@example.go.th")
+    base = f"/central/rounds/{queue.round.id}"
+    assert next_link(page_of(client, f"{base}/responses/AG-1")) is not None
+    for status in ("preliminary", "published"):
+        queue.round.status = status
+        db.session.commit()
+        assert next_link(page_of(client, f"{base}/responses/AG-1")) is None
+        monitor = page_of(client, base)
+        row = monitor.split(f'{base}/responses/AG-1"')[1].split("</a>")[0]
+        assert "Open" in row
+        assert "Review" not in row
+        assert "btn-primary" not in monitor.split(f'{base}/responses/AG-1"')[0].rsplit("<a", 1)[1]
 
 
 def test_a_review_keeps_the_monitor_it_came_from(client, auth, queue):
