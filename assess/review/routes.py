@@ -728,6 +728,9 @@ def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
         closed_reason=round_service.closed_reason(round_),
         deadline=round_service.deadline(round_),
         name_form=RoundNameForm(name_en=round_.name_en),
+        # A refused form opens its panel: the dates typed are there to correct, whether a
+        # field or the service (a deadline before the opening day) refused them.
+        settings_refused=settings_form is not None,
         settings_form=settings_form
         or SettingsForm(
             name_en=round_.name_en,
@@ -827,9 +830,16 @@ def move_round(round_id: int, target: str) -> str | WerkzeugResponse:
         abort(404)
     form = MoveForm()
     if request.method == "POST":
+        problems: list[str] = []
         if not form.validate_on_submit():
-            flash_problems(e for errors in form.errors.values() for e in errors)
-            return redirect(url_for(".round", round_id=round_.id))
+            problems = [e for errors in form.errors.values() for e in errors]
+        elif target == "preliminary" and form.disputes_close_on.data is None:
+            # An emptied field is not the default: the page asks for the day (it offers one).
+            problems = [_("Give the last day agencies may dispute the results.")]
+        if problems:
+            # Back to this page, which asks again: nothing was moved.
+            flash_problems(problems)
+            return redirect(url_for(".move_round", round_id=round_.id, target=target))
         try:
             late = round_service.deadline_passed(round_) if target == "open" else None
             if late:
@@ -1111,7 +1121,8 @@ def _review_context(
         "can_verify": round_.status in ("open", "closed", "preliminary"),
         "typed_comment": review_typed.get("comment", ""),
         "typed_qcomments": review_typed.get("questions", {}),
-        "next_up": next_up(round_, response, filters),
+        # Reviews end with the results: no queue to go on to after them.
+        "next_up": next_up(round_, response, filters) if can_review else None,
         "monitor": filters.args(),
         "verified_count": len(verified_rows),
         "CSV_NA": CSV_NA,
@@ -1179,6 +1190,10 @@ def verify(round_id: int, agency_code: str) -> WerkzeugResponse | tuple[str, int
                 code=code,
                 reason=_("give the reason for the verified value"),
             )
+        )
+    elif len(reason.strip()) > responses.REASON_LIMIT:
+        refused["reason"].append(
+            _("Question %(code)s: %(reason)s", code=code, reason=responses.reason_too_long())
         )
     if not refused["value"] and not refused["reason"]:
         try:

@@ -404,6 +404,27 @@ def test_preliminary_move_page_takes_the_last_day(scene, client, auth):
     assert scene.round.disputes_close_on == last
 
 
+def test_an_emptied_last_day_is_asked_for_again_not_replaced(scene, client, auth):
+    """The page offers a last day; a reviewer who clears it published with a default they
+    never saw. Nothing moves, and the page that asks for the day comes back."""
+    english(scene.reviewer)
+    auth.login("r@example.go.th")
+    url = f"/central/rounds/{scene.round.id}/move/preliminary"
+    reply = client.post(url, data={"disputes_close_on": ""})
+    assert reply.status_code == 302
+    assert reply.headers["Location"].endswith(url)
+    db.session.refresh(scene.round)
+    assert scene.round.status == "closed"
+    assert scene.round.disputes_close_on is None
+    page = _text(client.get(url))
+    assert "Give the last day agencies may dispute the results." in page
+    # A day that is no date is asked for again on the same page, too.
+    reply = client.post(url, data={"disputes_close_on": "31/02/2570"})
+    assert reply.headers["Location"].endswith(url)
+    db.session.refresh(scene.round)
+    assert scene.round.status == "closed"
+
+
 def test_the_central_office_sees_any_agency_results_page(scene, client, auth):
     english(scene.reviewer)
     auth.login("r@example.go.th")

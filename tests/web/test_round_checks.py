@@ -263,6 +263,11 @@ def test_refused_settings_are_shown_again_as_typed(reviewer, world):
     assert "the round closes before it opens" in page
     assert 'value="Typed again"' in page
     assert 'value="2026-03-01"' in page
+    # Its panel is open, so that what was typed is seen, not only kept.
+    assert '<details class="small" id="settings" open>' in page
+    assert '<details class="small" id="settings">' in reviewer.get(
+        f"/central/rounds/{round_.id}"
+    ).get_data(as_text=True)
 
 
 # -- what the pages show ----------------------------------------------------------------------
