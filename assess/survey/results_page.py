@@ -228,6 +228,8 @@ def render(response: Response, *, central: bool) -> str:
         radar=radar_figure(result, lang),
         can_dispute=can_dispute,
         disputes=list(response.disputes),
+        # One undecided dispute per question: those are not offered again.
+        waiting={d.question_code for d in response.disputes if d.status == "open"},
         back=url_for("review.response", round_id=round_.id, agency_code=response.agency.code)
         if central
         else url_for("survey.home"),

@@ -1161,4 +1161,5 @@ def dispute_new(round_id: int) -> Any:
         else None,
         verified_reason=current.reason if current is not None else "",
         can_dispute=rounds.disputes_open(response.round) and response.status == "accepted",
+        waiting=any(d.question_code == code and d.status == "open" for d in response.disputes),
     ), status

@@ -66,3 +66,24 @@ def test_a_question_not_verified_shows_only_the_own_answer(verified_scene, clien
     text = _text(client.get(f"/rounds/{scene.round.id}/disputes/new?question={other.code}"))
     assert "Your answer" in text
     assert "Verified value (counted)" not in text
+
+
+def test_a_question_already_disputed_is_not_offered_again(verified_scene, client, auth):  # type: ignore[no-untyped-def]
+    """One undecided dispute per question: the form said so only once it was sent, and the
+    results page still offered the question."""
+    scene = verified_scene
+    code = scene.question.code
+    auth.login("a@example.go.th")
+    results = f"/rounds/{scene.round.id}/results"
+    assert f'<option value="{code}">' in client.get(results).get_data(as_text=True)
+    client.post(
+        f"/rounds/{scene.round.id}/disputes/new",
+        data={"question": code, "explanation": "Our portal is live.", f"ans-{code}": "yes"},
+    )
+    page = client.get(results).get_data(as_text=True)
+    assert f'<option value="{code}">' not in page
+    assert "Disputed: awaiting a decision" in page
+    form = client.get(f"/rounds/{scene.round.id}/disputes/new?question={code}")
+    text = _text(form)
+    assert f"Your dispute of {code} is waiting for the central office's decision" in text
+    assert 'name="explanation"' not in form.get_data(as_text=True)
