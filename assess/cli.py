@@ -410,7 +410,7 @@ def import_command(files: tuple[Path, ...]) -> None:
                 problems.append(f"{path}: cannot read: {exc.strerror}")
                 continue
             try:
-                version, what = stored_versions.import_text(data, str(path))
+                version, what = imported = stored_versions.import_text(data, str(path))
             except ServiceError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -426,12 +426,17 @@ def import_command(files: tuple[Path, ...]) -> None:
                     "questionnaire.import", None, new=version.key, detail=f"{what}: {path}"
                 )
             keys.append(version.key)
+            notes.extend(imported.notes)
         if problems:
             raise ServiceError(problems)
         return keys
 
+    notes: list[str] = []
     for key in _commit(run):
         click.echo(key)
+    # Kept, and possibly a mistake (a supersedes naming a version not stored).
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
 
 @questionnaire.command("list")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import pickle
+import re
 import sys
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
@@ -118,11 +121,37 @@ def find_version(key: str) -> QuestionnaireVersion:
     return found
 
 
-def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
+class Imported(tuple[QuestionnaireVersion, str]):
+    """What :func:`import_text` did: the pair ``(version, what)`` (so ``version, what =
+    import_text(…)`` reads it), and :attr:`notes` on what it kept that may be a mistake,
+    ``FILE: message`` each, for the page or the command line to show as warnings."""
+
+    notes: list[str]
+
+    def __new__(
+        cls, version: QuestionnaireVersion, what: str, notes: Iterable[str] = ()
+    ) -> Imported:
+        imported = super().__new__(cls, (version, what))
+        imported.notes = list(notes)
+        return imported
+
+    @property
+    def version(self) -> QuestionnaireVersion:
+        return self[0]
+
+    @property
+    def what(self) -> str:
+        return self[1]
+
+
+def import_text(data: bytes, source: str) -> Imported:
     """Validate and store one questionnaire file.
 
     Returns the stored version and what happened: ``"created"``, ``"unchanged"`` (identical
-    content, a no-op) or ``"updated"`` (changed content of a version no round uses yet).
+    content, a no-op) or ``"updated"`` (changed content of a version no round uses yet),
+    with notes (:class:`Imported`): a file whose ``supersedes`` names a version that is not
+    stored is kept (that version may come later, and is checked then), with a note saying
+    that years cannot be compared until it does.
     Raises :class:`ServiceError` with every problem when the file is invalid, when its
     ``maps_from`` names codes the version it supersedes lacks, when a stored version that
     supersedes it names codes it lacks, or when the content of a version already in use by
@@ -146,8 +175,9 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
     )
     # The same text is the same content, whatever hash an earlier build stored for it (one
     # that hashed a byte order mark too).
+    notes = _supersedes_notes(questionnaire, source)
     if stored is not None and (stored.content_hash == digest or stored.content == text):
-        return stored, "unchanged"
+        return Imported(stored, "unchanged", notes)
     problems = _check_supersedes(questionnaire, source) + _check_superseded_by(
         questionnaire, source
     )
@@ -166,7 +196,7 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
         )
         db.session.add(stored)
         db.session.flush()
-        return stored, "created"
+        return Imported(stored, "created", notes)
     used = db.session.scalar(select(Round.id).filter_by(questionnaire_id=stored.id).limit(1))
     if used is not None:
         raise ServiceError(
@@ -180,7 +210,29 @@ def import_text(data: bytes, source: str) -> tuple[QuestionnaireVersion, str]:
     for name, value in fields.items():
         setattr(stored, name, value)
     stored.imported_at = utcnow()
-    return stored, "updated"
+    return Imported(stored, "updated", notes)
+
+
+def _supersedes_notes(questionnaire: Questionnaire, source: str) -> list[str]:
+    """``FILE: …`` when the file's ``supersedes`` names a version that is not stored (a
+    typo, or a version still to import): no trend compares the two years until it is."""
+    if not questionnaire.supersedes:
+        return []
+    previous = db.session.scalar(
+        select(QuestionnaireVersion.id).filter_by(
+            code=questionnaire.code, version=questionnaire.supersedes
+        )
+    )
+    if previous is not None:
+        return []
+    return [
+        _(
+            "%(file)s: supersedes %(key)s, which is not stored: year-over-year comparison "
+            "needs that version; check the version, or import it",
+            file=source,
+            key=f"{questionnaire.code}@{questionnaire.supersedes}",
+        )
+    ]
 
 
 def _unknown_maps_from_message(dimension: str, code: str, old: Questionnaire) -> str:
@@ -252,7 +304,7 @@ def _where(file: str, line: int) -> str:
     return f"{file}:{line}" if line > 0 else file
 
 
-def import_builtin() -> list[tuple[QuestionnaireVersion, str]]:
+def import_builtin() -> list[Imported]:
     """Import every built-in questionnaire file (a no-op for those already stored)."""
     return [import_text(path.read_bytes(), str(path)) for path in builtin_files()]
 
@@ -266,6 +318,38 @@ def versions() -> list[QuestionnaireVersion]:
             )
         )
     )
+
+
+#: A run of digits of any script (Thai ๐–๙ too): ``int()`` reads each.
+_DIGITS = re.compile(r"(\d+)")
+
+
+def version_sort_key(version: str) -> tuple[tuple[tuple[int, int, str], ...], str]:
+    """Orders versions as people read them: runs of digits by their value ("2570" after
+    "2569", "2570.10" after "2570.9", "๒๕๗๐" as 2570), the text between them as text, and
+    a version that continues another after it ("2570.2" after "2570")."""
+    parts: list[tuple[int, int, str]] = []
+    for index, part in enumerate(_DIGITS.split(version)):
+        if index % 2:
+            parts.append((1, int(part), ""))
+        elif part:
+            parts.append((0, 0, part.casefold()))
+    return tuple(parts), version  # the text as written last: "02569" and "2569" differ
+
+
+def newest_first(found: Sequence[QuestionnaireVersion]) -> list[QuestionnaireVersion]:
+    """``found`` with the newest version of the newest questionnaire first: questionnaires
+    (codes) by their latest import, the latest first; each one's versions by
+    :func:`version_sort_key`, the highest first. A new round offers them in this order."""
+    latest: dict[str, dt.datetime] = {}
+    for version in found:
+        latest[version.code] = max(
+            version.imported_at, latest.get(version.code, version.imported_at)
+        )
+    codes = sorted(latest, key=lambda code: latest[code], reverse=True)
+    rank = {code: place for place, code in enumerate(codes)}
+    by_version = sorted(found, key=lambda v: version_sort_key(v.version), reverse=True)
+    return sorted(by_version, key=lambda v: rank[v.code])
 
 
 def get_version(version_id: int) -> QuestionnaireVersion:
