@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -102,10 +102,15 @@ def import_csv(data: bytes, source: str) -> Imported:
 
     Only ``code`` and one name are required; ``tags`` are joined by ``|``. A parent may come
     earlier or later in the file, or already be stored. All or nothing: any problem refuses
-    the whole file, with ``FILE:LINE: message`` for each. A province that names none of
-    Thailand's 77 is kept (the column is free text) with a note naming its line.
+    the whole file, with ``FILE:LINE: message`` for each, by line (those of the whole file,
+    such as a cycle of parents, first). A province that names none of Thailand's 77 is
+    kept (the column is free text) with a note naming its line.
     """
-    table, problems = open_csv(data, source, COLUMNS)
+    table, problems = read_csv(data, source, COLUMNS)
+
+    def add(line: int, problem: str) -> None:
+        problems.append((line, problem))
+
     if "code" not in table.columns:
         raise ServiceError(_("%(file)s:1: the header has no 'code' column", file=source))
     header = table.columns
@@ -115,13 +120,14 @@ def import_csv(data: bytes, source: str) -> Imported:
     # a stored agency's province, tags and parent.
     for line, cells in table.rows:
         if len(cells) != len(header):
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: expected %(expected)s cells, found %(found)s",
                     where=f"{source}:{line}",
                     expected=table.width if len(cells) > table.width else len(header),
                     found=len(cells),
-                )
+                ),
             )
             continue
         row = dict(zip(header, cells, strict=True))
@@ -129,24 +135,26 @@ def import_csv(data: bytes, source: str) -> Imported:
         code = clean.get("code", "")
         where = f"{source}:{line}"
         if not code:
-            problems.append(_("%(where)s: code is empty", where=where))
+            add(line, _("%(where)s: code is empty", where=where))
             continue
         if not CODE.match(code):
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: code %(code)s may use only letters, digits, '.', '_' and '-'",
                     where=where,
                     code=repr(code),
-                )
+                ),
             )
         if code in seen:
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: code %(code)s repeats line %(line)s",
                     where=where,
                     code=code,
                     line=seen[code],
-                )
+                ),
             )
         seen[code] = line
         # Text the database can hold (the code's rule above sees to the code's): a cell
@@ -157,33 +165,37 @@ def import_csv(data: bytes, source: str) -> Imported:
             problem = None if name == "code" else text_problem(name, value, limit)
             if problem:
                 refused.add(name)
-                problems.append(
-                    _("%(where)s: agency %(code)s: %(note)s", where=where, code=code, note=problem)
+                add(
+                    line,
+                    _("%(where)s: agency %(code)s: %(note)s", where=where, code=code, note=problem),
                 )
         if not clean.get("name_th") and not clean.get("name_en"):
-            problems.append(
-                _("%(where)s: agency %(code)s: give name_th or name_en", where=where, code=code)
+            add(
+                line,
+                _("%(where)s: agency %(code)s: give name_th or name_en", where=where, code=code),
             )
         kind = clean.get("type", "")
         if kind and kind not in AGENCY_TYPES and "type" not in refused:
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: agency %(code)s: type %(type)s is not one of %(types)s",
                     where=where,
                     code=code,
                     type=repr(kind),
                     types=", ".join(AGENCY_TYPES),
-                )
+                ),
             )
         for tag in [] if "tags" in refused else _tags(clean.get("tags", "")):
             if not is_tag(tag):
-                problems.append(
+                add(
+                    line,
                     _(
                         "%(where)s: agency %(code)s: tag %(tag)s is not a plain word",
                         where=where,
                         code=code,
                         tag=repr(tag),
-                    )
+                    ),
                 )
         rows.append((line, clean))
     stored = {a.code: a for a in db.session.scalars(select(Agency))}
@@ -191,24 +203,30 @@ def import_csv(data: bytes, source: str) -> Imported:
         parent = clean.get("parent_code", "")
         where = f"{source}:{line}"
         if parent and parent not in seen and parent not in stored and not _CONTROL.search(parent):
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: agency %(code)s: parent_code %(parent)s is not a known agency",
                     where=where,
                     code=clean["code"],
                     parent=parent,
-                )
+                ),
             )
         if parent and parent == clean["code"]:
-            problems.append(
+            add(
+                line,
                 _(
                     "%(where)s: agency %(code)s cannot be its own parent",
                     where=where,
                     code=clean["code"],
-                )
+                ),
             )
+    cycle = _code_cycle(_parent_codes(stored, rows))
+    if cycle:
+        add(0, _cycle_problem(source, cycle))
     if problems:
-        raise ServiceError(problems)
+        # By line, whichever check found each (stable: a line's problems in check order).
+        raise ServiceError([text for _line, text in sorted(problems, key=lambda p: p[0])])
     notes = []
     for line, clean in rows:
         note = province_note(clean.get("province", ""))
@@ -246,17 +264,31 @@ def import_csv(data: bytes, source: str) -> Imported:
         if "parent_code" in clean:
             parent = clean["parent_code"]
             stored[clean["code"]].parent_id = stored[parent].id if parent else None
-    cycle = _cycle(stored.values())
-    if cycle:
-        raise ServiceError(
-            _(
-                "%(file)s: the parents form a cycle: %(cycle)s",
-                file=source,
-                cycle=" → ".join(cycle),
-            )
-        )
     updated = sum(1 for code, was in before.items() if _record(stored[code]) != was)
     return Imported(created, updated, len(before) - updated, notes)
+
+
+def _cycle_problem(source: str, cycle: list[str]) -> str:
+    return str(
+        _("%(file)s: the parents form a cycle: %(cycle)s", file=source, cycle=" → ".join(cycle))
+    )
+
+
+def _parent_codes(
+    stored: dict[str, Agency], rows: list[tuple[int, dict[str, str]]]
+) -> dict[str, str | None]:
+    """Each agency's parent (by code) once the file's rows are imported: a row's
+    ``parent_code`` (empty: none; its own code, refused on its line, none too), else the
+    stored one."""
+    code_of = {agency.id: code for code, agency in stored.items()}
+    parents = {code: code_of.get(agency.parent_id or 0) for code, agency in stored.items()}
+    for _line, clean in rows:
+        if "parent_code" in clean:
+            parent = clean["parent_code"]
+            parents[clean["code"]] = parent if parent and parent != clean["code"] else None
+        else:
+            parents.setdefault(clean["code"], None)
+    return parents
 
 
 def _record(agency: Agency) -> tuple[object, ...]:
@@ -286,11 +318,20 @@ class CsvRows:
 
 
 def open_csv(data: bytes, source: str, columns: Sequence[str]) -> tuple[CsvRows, list[str]]:
+    """:func:`read_csv`'s table and problems, the problems without their lines."""
+    table, problems = read_csv(data, source, columns)
+    return table, [text for _line, text in problems]
+
+
+def read_csv(
+    data: bytes, source: str, columns: Sequence[str]
+) -> tuple[CsvRows, list[tuple[int, str]]]:
     """A CSV file of the central office's (UTF-8, a header), and the problems found reading
     it: columns other than ``columns`` (or without a name), a row with text under a column
     without a name, text that is not valid CSV (``FILE:LINE: message`` each). Refused at
     once: a file that is not UTF-8, a header that is not valid CSV or names a column twice.
-    Rows of empty cells are left out, as Excel writes them."""
+    Rows of empty cells are left out, as Excel writes them. Each problem comes with the
+    line it names, in line order, for a caller to merge its own problems with them."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -305,46 +346,55 @@ def open_csv(data: bytes, source: str, columns: Sequence[str]) -> tuple[CsvRows,
     width = len(header)
     while header and not header[-1]:
         header.pop()
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     first: dict[str, int] = {}
     twice = False
     for number, name in enumerate(header, 1):
         if not name:
             problems.append(
-                _(
-                    "%(file)s:1: column %(number)s has no name; expected %(expected)s",
-                    file=source,
-                    number=number,
-                    expected=",".join(columns),
+                (
+                    1,
+                    _(
+                        "%(file)s:1: column %(number)s has no name; expected %(expected)s",
+                        file=source,
+                        number=number,
+                        expected=",".join(columns),
+                    ),
                 )
             )
         elif name in first:
             twice = True
             problems.append(
-                _(
-                    "%(file)s:1: column %(column)s appears twice (columns %(first)s and "
-                    "%(second)s)",
-                    file=source,
-                    column=name,
-                    first=first[name],
-                    second=number,
+                (
+                    1,
+                    _(
+                        "%(file)s:1: column %(column)s appears twice (columns %(first)s and "
+                        "%(second)s)",
+                        file=source,
+                        column=name,
+                        first=first[name],
+                        second=number,
+                    ),
                 )
             )
         elif name not in columns:
             problems.append(
-                _(
-                    "%(file)s:1: unknown column %(column)s (column %(number)s); "
-                    "expected %(expected)s",
-                    file=source,
-                    column=repr(name),
-                    number=number,
-                    expected=",".join(columns),
+                (
+                    1,
+                    _(
+                        "%(file)s:1: unknown column %(column)s (column %(number)s); "
+                        "expected %(expected)s",
+                        file=source,
+                        column=repr(name),
+                        number=number,
+                        expected=",".join(columns),
+                    ),
                 )
             )
         first.setdefault(name, number)
     if twice:
         # Which of the two cells would a row mean? Its other problems would mislead.
-        raise ServiceError(problems)
+        raise ServiceError([text for _line, text in problems])
     table = CsvRows(header, width)
     named = len(header)
     end = reader.line_num  # the line the header ends on
@@ -358,18 +408,21 @@ def open_csv(data: bytes, source: str, columns: Sequence[str]) -> tuple[CsvRows,
                 extra = [n for n, cell in enumerate(cells[named:], named + 1) if cell.strip()]
                 if extra:
                     problems.append(
-                        _(
-                            "%(where)s: column %(number)s has no name in the header, but "
-                            "this row has text there",
-                            where=f"{source}:{start}",
-                            number=extra[0],
+                        (
+                            start,
+                            _(
+                                "%(where)s: column %(number)s has no name in the header, but "
+                                "this row has text there",
+                                where=f"{source}:{start}",
+                                number=extra[0],
+                            ),
                         )
                     )
                     continue
                 cells = cells[:named]
             table.rows.append((start, cells))
     except csv.Error as exc:
-        problems.append(_not_csv(f"{source}:{end + 1}", exc))
+        problems.append((end + 1, _not_csv(f"{source}:{end + 1}", exc)))
     return table, problems
 
 
@@ -382,20 +435,25 @@ def _tags(cell: str) -> list[str]:
     return [t.strip() for t in cell.split("|") if t.strip()]
 
 
-def _cycle(agencies: object) -> list[str]:
-    by_id = {a.id: a for a in agencies}  # type: ignore[attr-defined]
-    for agency in by_id.values():
-        path = [agency.code]
-        seen = {agency.id}
-        current = agency
-        while current.parent_id is not None:
-            current = by_id.get(current.parent_id)
-            if current is None:
-                break
-            path.append(current.code)
-            if current.id in seen:
+def _cycle(agencies: Iterable[Agency]) -> list[str]:
+    """The codes along a cycle of parents among ``agencies`` (``[]`` when there is none)."""
+    listed = list(agencies)
+    code_of = {agency.id: agency.code for agency in listed}
+    return _code_cycle({a.code: code_of.get(a.parent_id or 0) for a in listed})
+
+
+def _code_cycle(parents: dict[str, str | None]) -> list[str]:
+    """The codes from an agency along its parents around a cycle, the first code met twice
+    last (``A → B → C → B``); ``[]`` when no agency's parents form one."""
+    for code in parents:
+        path = [code]
+        seen = {code}
+        current: str | None = code
+        while (current := parents.get(current or "")) is not None:
+            path.append(current)
+            if current in seen:
                 return path
-            seen.add(current.id)
+            seen.add(current)
     return []
 
 
