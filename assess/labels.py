@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from assess import levels, provinces
+from assess.i18n import N_
 from assess.questionnaires import Questionnaire
 
 RESPONSE_STATUS = {
@@ -54,6 +56,34 @@ QUESTION_TYPE = {
     "number": _l("Number"),
     "text": _l("Text"),
 }
+
+#: The languages of the pages, each by its own name (as the language menus offer them).
+LANGUAGE = {"th": "ไทย", "en": "English"}
+
+#: A questionnaire import's audit detail, recorded as ``WHAT: FILE`` (:func:`import_detail`),
+#: in words: by what happened, the message shown (translated where it is shown).
+QUESTIONNAIRE_IMPORT = {
+    "created": N_("%(file)s: imported as a new version"),
+    "updated": N_("%(file)s: replaced the content of a version no round used yet"),
+}
+
+
+def import_detail(what: str, file: str) -> str:
+    """The audit detail of a questionnaire import: ``created: FILE`` or ``updated: FILE``
+    (codes, as the CSV of the log keeps them; :func:`audit_detail` puts them in words)."""
+    return f"{what}: {file}"
+
+
+def audit_detail(action: str, detail: str | None) -> str:
+    """An audit event's detail for people, in the request's language: a questionnaire
+    import's ``created: FILE`` in words (:data:`QUESTIONNAIRE_IMPORT`); any other as
+    recorded (a file name, an e-mail, a code)."""
+    text = detail or ""
+    if action == "questionnaire.import":
+        what, sep, file = text.partition(": ")
+        if sep and what in QUESTIONNAIRE_IMPORT:
+            return str(gettext(QUESTIONNAIRE_IMPORT[what], file=file))
+    return text
 
 
 def _get(table: dict[str, Any], code: str | None) -> str:
@@ -104,6 +134,8 @@ def init_app(app: Flask) -> None:
         question_type_label=lambda c: _get(QUESTION_TYPE, c),
         dispute_status_label=lambda c: _get(DISPUTE_STATUS, c),
         grouping_label=lambda c: _get(GROUPING, c),
+        language_label=lambda c: _get(LANGUAGE, c),
+        audit_detail=lambda e: audit_detail(e.action, e.detail),
         level_name=level_name,
         province_label=province_label,
         province_options=province_options,

@@ -8,7 +8,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, Submi
 from wtforms.validators import DataRequired, Length, Optional
 
 from assess.i18n import Form
-from assess.labels import AGENCY_TYPE, ROLE
+from assess.labels import AGENCY_TYPE, LANGUAGE, ROLE
 from assess.review.forms import choices
 
 
@@ -73,7 +73,7 @@ class UserForm(Form):
         validators=[Length(max=40)],
         description=_l("Coordinators only: the agency they answer for."),
     )
-    language = SelectField(_l("Language"), choices=choices([("th", "ไทย"), ("en", "English")]))
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE.items()))
     password = PasswordField(
         _l("Initial password"),
         validators=[Optional()],
@@ -91,7 +91,7 @@ class UserEditForm(Form):
         validators=[Length(max=40)],
         description=_l("Coordinators only: the agency they answer for."),
     )
-    language = SelectField(_l("Language"), choices=choices([("th", "ไทย"), ("en", "English")]))
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE.items()))
     active = BooleanField(_l("Active (may sign in)"))
     password = PasswordField(
         _l("New password"),

@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, selectinload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assess import i18n, provinces, search
+from assess import i18n, labels, provinces, search
 from assess.admin import bp
 from assess.admin.forms import (
     AgencyForm,
@@ -576,10 +576,14 @@ def import_questionnaire() -> WerkzeugResponse | tuple[str, int]:
         return _questionnaires_page(form, problems, 422)
     filename = _upload_name(form.file.data, "questionnaire.yaml")
     try:
-        version, what = questionnaires.import_text(form.file.data.read(), filename)
+        imported = questionnaires.import_text(form.file.data.read(), filename)
+        version, what = imported
         if what != "unchanged":
             audit.record(
-                "questionnaire.import", current_user, new=version.key, detail=f"{what}: {filename}"
+                "questionnaire.import",
+                current_user,
+                new=version.key,
+                detail=labels.import_detail(what, filename),
             )
         db.session.commit()
     except ServiceError as exc:
@@ -593,6 +597,8 @@ def import_questionnaire() -> WerkzeugResponse | tuple[str, int]:
         ),
     }[what]
     flash(message, "info" if what == "unchanged" else "success")
+    for note in imported.notes:
+        flash(note, "warning")
     return redirect(url_for(".questionnaire", version_id=version.id))
 
 

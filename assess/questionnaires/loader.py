@@ -405,6 +405,9 @@ class _Builder:
     # -- the file ---------------------------------------------------------------------------
 
     def build(self, tree: Node, content_hash: str) -> Questionnaire | None:
+        if not tree.is_map:  # its own sentence: the Thai of "the file" is not a clause's start
+            self.error(tree.line, N_("the file must be a mapping of keys to values"))
+            return None
         if not self.keys(tree, TOP_KEYS, ("schema",), Message(N_("the file"))):
             return None
         top: dict[str, Node] = tree.value

@@ -44,7 +44,14 @@ from assess.app import carried_args, current_language
 from assess.auth import central_required
 from assess.extensions import db
 from assess.formatting import with_unit
-from assess.labels import AGENCY_TYPE, DISPUTE_STATUS, RESPONSE_STATUS, ROLE, ROUND_STATUS
+from assess.labels import (
+    AGENCY_TYPE,
+    DISPUTE_STATUS,
+    LANGUAGE,
+    RESPONSE_STATUS,
+    ROLE,
+    ROUND_STATUS,
+)
 from assess.models import (
     AGENCY_TYPES,
     COORDINATOR,
@@ -419,7 +426,9 @@ def _version_warning(version: str, year: object) -> str:
 def new_round() -> str | WerkzeugResponse | tuple[str, int]:
     form = RoundForm()
     lang = current_language()
-    versions = sorted(questionnaires.versions(), key=lambda v: v.imported_at, reverse=True)
+    # The newest version of the questionnaire imported last first (and pre-selected), not
+    # whichever file was imported last (a typo'd 2570.2 before 2570, say).
+    versions = questionnaires.newest_first(questionnaires.versions())
     form.questionnaire.choices = choices((v.id, f"{v.key} · {v.title(lang)}") for v in versions)
     if request.method == "GET":
         form.fiscal_year.data = thai.fiscal_year(today())
@@ -1392,16 +1401,16 @@ def _status_labels(event: AuditEvent) -> dict[str, Any] | None:
 
 
 def _audit_item(event: AuditEvent, key: str | None, value: Any) -> str:
-    """One recorded value for people: a status, role, agency type or province by its label,
-    a day as the pages write it, yes or no, a list as its items separated by commas;
-    anything else as compact JSON. ``key`` is the value's key in a recorded dict, if any."""
+    """One recorded value for people: a status, role, agency type, language or province by
+    its label, a day as the pages write it, yes or no, a list as its items separated by
+    commas; anything else as compact JSON. ``key`` is the value's key in a recorded dict, if any."""
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     if isinstance(value, list):
         return ", ".join(_audit_item(event, key, item) for item in value) or "–"
     if not isinstance(value, str):
         return compact(value)
-    table = {"role": ROLE, "type": AGENCY_TYPE}.get(key or "") or (
+    table = {"role": ROLE, "type": AGENCY_TYPE, "language": LANGUAGE}.get(key or "") or (
         _status_labels(event) if key in (None, "status") else None
     )
     if table is not None and value in table:
