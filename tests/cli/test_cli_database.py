@@ -862,3 +862,39 @@ def test_demo_loads_and_is_repeatable(cli):
     assert statuses == {"not_started", "draft", "submitted", "returned", "accepted"}
     cli("demo", "--no-serve")  # a second run changes nothing and does not fail
     assert len(json.loads(cli("scores", "1", "--format", "json").stdout)) == len(scores)
+
+
+def test_agency_import_problems_are_printed_by_line(cli, tmp_path):
+    """A parent problem (checked after every row) is printed in its line's place, and a
+    cycle of parents (a problem of the whole file) first, with the others."""
+    cli("db", "upgrade")
+    (tmp_path / "order.csv").write_text(
+        "code,name_th,name_en,type,parent_code,province,tags\n"
+        "A-1,ก,,department,NOPE,,\n"
+        "A-2,ข,,kingdom,,,\n"
+        "CY-1,ค,,department,CY-2,,\n"
+        "CY-2,ง,,department,CY-1,,\n",
+        encoding="utf-8",
+    )
+    done = cli("agency", "import", "order.csv", ok=False)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == ["order.csv", "order.csv:2", "order.csv:3"]
+    assert "cycle: CY-1 → CY-2 → CY-1" in lines[0]
+    assert "NOPE" in lines[1]
+
+
+def test_questionnaire_import_notes_a_supersedes_not_stored(cli, tmp_path):
+    """Kept (the older version may come later), and said on standard error."""
+    from tests.web.test_questionnaire_versions import version_text
+
+    cli("db", "upgrade")
+    (tmp_path / "typo.yaml").write_text(
+        version_text("2570", {"a": None}, code="qnote", supersedes="2596"), encoding="utf-8"
+    )
+    done = cli("questionnaire", "import", "typo.yaml")
+    assert done.stdout == "qnote@2570\n"
+    assert done.stderr == (
+        "note: typo.yaml: supersedes qnote@2596, which is not stored: year-over-year "
+        "comparison needs that version; check the version, or import it\n"
+    )

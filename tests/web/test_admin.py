@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -633,3 +634,142 @@ def test_a_page_past_the_end_of_a_register_shows_its_last_page(client, auth, peo
     auth.login("admin@example.go.th")
     assert "PROV-CMI" in page_of(client, "/central/agencies?page=99")
     assert "reviewer@example.go.th" in page_of(client, "/central/users?page=99")
+
+
+# -- audit fixes: supersedes a version not stored, problems by line, the newest version -----
+
+
+def small_version(version: str, supersedes: str | None = None, code: str = "qnote") -> bytes:
+    from tests.web.test_questionnaire_versions import version_text
+
+    return version_text(version, {"a": None}, code=code, supersedes=supersedes).encode()
+
+
+def test_questionnaire_superseding_a_version_not_stored_is_kept_with_a_warning(
+    client, auth, people
+):
+    """A typo in ``supersedes`` (2596 for 2569) is accepted (the older version may come
+    later) but said, after the success message: no trend compares the two years until then."""
+    auth.login("reviewer@example.go.th")
+    response = upload(
+        client, "/central/questionnaires/import", "typo.yaml", small_version("2570", "2596")
+    )
+    assert response.status_code == 302
+    html = page_of(client, response.headers["Location"])
+    warning = (
+        "typo.yaml: supersedes qnote@2596, which is not stored: year-over-year comparison "
+        "needs that version; check the version, or import it"
+    )
+    assert warning in html
+    assert html.index("imported as a new version") < html.index(warning)
+    assert db.session.scalar(select(QuestionnaireVersion.version)) == "2570"
+    # The version it names, once stored, silences the note.
+    response = upload(client, "/central/questionnaires/import", "old.yaml", small_version("2569"))
+    response = upload(
+        client, "/central/questionnaires/import", "next.yaml", small_version("2571", "2569")
+    )
+    assert "which is not stored" not in page_of(client, response.headers["Location"])
+
+
+def test_import_text_returns_the_supersedes_note_for_the_command_line(app):
+    from assess.services import questionnaires
+
+    version, what = imported = questionnaires.import_text(
+        small_version("2570", "2596"), "files/typo.yaml"
+    )
+    assert (version.key, what) == ("qnote@2570", "created")
+    assert imported.notes == [
+        "files/typo.yaml: supersedes qnote@2596, which is not stored: year-over-year "
+        "comparison needs that version; check the version, or import it"
+    ]
+    # Imported again unchanged, the note still holds; without supersedes there is none.
+    assert questionnaires.import_text(small_version("2570", "2596"), "typo.yaml").notes
+    assert questionnaires.import_text(small_version("1", code="other"), "x.yaml").notes == []
+
+
+def problem_lines(html: str, name: str) -> list[str]:
+    """The ``NAME:LINE`` (or ``NAME``) each problem starts with, in the page's order."""
+    import re
+
+    return re.findall(rf"{re.escape(name)}(?::\d+)?(?=: )", html)
+
+
+def test_agency_import_problems_are_listed_by_line(client, auth, people):
+    """Parent problems (checked after every row) and a cycle were listed after the others:
+    every problem is in line order now, those of the whole file first."""
+    auth.login("reviewer@example.go.th")
+    data = (
+        "code,name_th,name_en,type,parent_code,province,tags\n"
+        "A-1,ก,,kingdom,,,\n"  # 2: type
+        "A-2,ข,,department,NOPE,,\n"  # 3: unknown parent
+        "A-3,ค,,department,A-3,,\n"  # 4: its own parent
+        "A-4,ง,,kingdom,,,\n"  # 5: type
+        "CY-1,จ,,department,CY-2,,\n"  # 6: cycle CY-1 → CY-2 → CY-1
+        "CY-2,ฉ,,department,CY-1,,\n"
+        "A-5,ช,,,NOWHERE,,bad tag\n"  # 8: tag, then unknown parent
+    ).encode()
+    response = upload(client, "/central/agencies/import", "order.csv", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert problem_lines(html, "order.csv") == [
+        "order.csv",  # the parents form a cycle
+        "order.csv:2",
+        "order.csv:3",
+        "order.csv:4",
+        "order.csv:5",
+        "order.csv:8",
+        "order.csv:8",
+    ]
+    assert "cycle: CY-1 → CY-2 → CY-1" in html
+    assert html.index("is not a plain word") < html.index("NOWHERE")
+    assert agency_count() == 3
+
+
+def test_new_round_form_offers_the_newest_version_first(app):
+    """Imported most recently is not newest: 2569 imported after 2570 and 2570.2."""
+    import datetime as dt
+
+    from assess.services import questionnaires
+
+    stored = {}
+    for version in ("2570", "2570.2", "2570.10", "2569"):
+        stored[version], _what = questionnaires.import_text(small_version(version), version)
+    stored["2569"].imported_at += dt.timedelta(minutes=1)
+    ordered = questionnaires.newest_first(questionnaires.versions())
+    assert [v.version for v in ordered] == ["2570.10", "2570.2", "2570", "2569"]
+    # Another questionnaire imported later is the newest questionnaire: its newest version.
+    later = {}
+    for version in ("9", "10"):
+        later[version], _what = questionnaires.import_text(
+            small_version(version, code="zz"), version
+        )
+        later[version].imported_at = stored["2569"].imported_at + dt.timedelta(hours=1)
+    ordered = questionnaires.newest_first(questionnaires.versions())
+    assert [v.key for v in ordered[:3]] == ["zz@10", "zz@9", "qnote@2570.10"]
+
+
+def test_the_activity_log_puts_imports_and_languages_in_words(client, auth, people, world):
+    """The log showed "created: FILE" and "ภาษา: th", codes built in English."""
+    auth.login("admin@example.go.th")
+    upload(client, "/central/questionnaires/import", "dg.yaml", small_version("2570"))
+    reviewer = db.session.scalar(select(User).filter_by(email="reviewer@example.go.th"))
+    client.post(
+        f"/central/users/{reviewer.id}",
+        data={"name": "R", "role": "reviewer", "language": "th", "active": "y"},
+    )
+    html = page_of(client, "/central/activity")
+    assert "dg.yaml: imported as a new version" in html
+    assert "created: dg.yaml" not in html
+    assert re.search(r"English</dd>.*?ไทย</dd>", html, re.S), "the language by its name"
+
+
+def test_the_new_round_form_preselects_the_newest_version(client, auth, people):
+    auth.login("admin@example.go.th")
+    for version in ("2570", "2569"):  # 2569 imported last
+        upload(client, "/central/questionnaires/import", f"{version}.yaml", small_version(version))
+    html = page_of(client, "/central/rounds/new")
+    selected = re.search(r'<option selected value="\d+">([^<]+)</option>', html) or re.search(
+        r'<option value="\d+" selected>([^<]+)</option>', html
+    )
+    assert selected, html
+    assert selected.group(1).startswith("qnote@2570")
