@@ -33,6 +33,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -482,10 +483,13 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                 db.session.rollback()
                 problems = exc.problems
             else:
-                created = _(
+                invited = len(round_.responses)
+                created = ngettext(
+                    "Round “%(name)s” created in draft with %(count)s invited agency.",
                     "Round “%(name)s” created in draft with %(count)s invited agencies.",
+                    invited,
                     name=round_.title(current_language()),
-                    count=f"{len(round_.responses):,}",
+                    count=f"{invited:,}",
                 )
                 flash(f"{created} {_round_dates(round_)}", "success")
                 return redirect(url_for(".round", round_id=round_.id))
@@ -1361,6 +1365,8 @@ AUDIT_KEYS = {
     "name_th": _l("Name (Thai)"),
     "name_en": _l("Name (English)"),
     "agencies": _l("Invited agencies"),
+    "questionnaire": _l("Questionnaire version"),
+    "fiscal_year": _l("Fiscal year"),
     "opens_on": _l("Opens"),
     "closes_on": _l("Deadline (last day)"),
     "disputes_close_on": _l("Disputes accepted until (last day)"),

@@ -91,7 +91,16 @@ def create_round(
         "round.create",
         actor,
         round=round_,
-        new={"name": round_.name, "name_en": round_.name_en, "agencies": len(agencies)},
+        new={
+            "name": round_.name,
+            "name_en": round_.name_en,
+            "questionnaire": version.key,
+            "fiscal_year": fiscal_year,
+            # The days given (a round may open by hand, without a deadline).
+            **({"opens_on": opens_on.isoformat()} if opens_on else {}),
+            **({"closes_on": closes_on.isoformat()} if closes_on else {}),
+            "agencies": len(agencies),
+        },
     )
     return round_
 

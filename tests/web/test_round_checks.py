@@ -219,7 +219,7 @@ def test_the_new_round_confirmation_says_its_dates(reviewer, world):
         reviewer, version, opens_on=opens.isoformat(), closes_on=closes.isoformat()
     ).get_data(as_text=True)
     assert (
-        "created in draft with 1 invited agencies. "
+        "created in draft with 1 invited agency. "
         f"Opens {thai.format_date(opens, 'en')}. Deadline {thai.format_date(closes, 'en')}."
     ) in page
     page = new_round(reviewer, version, name="รอบไม่มีกำหนด", closes_on="").get_data(as_text=True)
@@ -232,6 +232,21 @@ def test_the_new_round_form_lets_the_browser_check_its_dates(reviewer, world):
     form = re.search(r"<form method=\"post\" class=\"card card-body\"[^>]*>", page)
     assert form is not None
     assert "novalidate" not in form.group(0)
+
+
+def test_the_activity_log_says_what_a_new_round_is(reviewer, world):
+    """Its entry named the round and a count only: not its questionnaire, year or dates."""
+    version = world.questionnaire()
+    world.agency("AG-1")
+    current = thai.fiscal_year(thai.today())
+    closes = dt.date(current - 543, 3, 31)
+    new_round(reviewer, version, closes_on=closes.isoformat())
+    page = reviewer.get("/central/activity").get_data(as_text=True)
+    entry = page.split("<tbody>", 1)[1].split("Round created", 1)[1].split("</tr>", 1)[0]
+    assert f'Questionnaire version:</dt> <dd class="d-inline mb-0">{version.key}</dd>' in entry
+    assert f'Fiscal year:</dt> <dd class="d-inline mb-0">{current}</dd>' in entry
+    assert thai.format_date(closes, "en") in entry
+    assert "Opens" not in entry  # no day given, nothing said
 
 
 def test_refused_settings_are_shown_again_as_typed(reviewer, world):
