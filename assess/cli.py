@@ -393,6 +393,7 @@ def _round(ident: str) -> Round:
 @click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 def import_command(files: tuple[Path, ...]) -> None:
     """Validate and store questionnaire FILES; print CODE@VERSION per file (all or nothing)."""
+    from assess import labels
     from assess.services import audit
     from assess.services import questionnaires as stored_versions
     from assess.services.errors import ServiceError
@@ -423,7 +424,10 @@ def import_command(files: tuple[Path, ...]) -> None:
                 continue
             if what != "unchanged":
                 audit.record(
-                    "questionnaire.import", None, new=version.key, detail=f"{what}: {path}"
+                    "questionnaire.import",
+                    None,
+                    new=version.key,
+                    detail=labels.import_detail(what, str(path)),
                 )
             keys.append(version.key)
             notes.extend(imported.notes)

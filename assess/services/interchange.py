@@ -14,6 +14,7 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -302,42 +303,37 @@ def _uncomputed_in_round(
     column's question and the cell."""
     header = rows[0] if rows else []
     agency_column = header.index("agency") if "agency" in header else None
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     problems: list[AnswerProblem] = []
-    try:
-        for number, written in enumerate(book[title].iter_rows(values_only=True), start=1):
+    with closing(_formulas(data, title)) as written:
+        for number, column, formula in written:
             shown = rows[number - 1] if number <= len(rows) else []
-            for column, formula in enumerate(written):
-                if not (isinstance(formula, str) and formula.startswith("=")):
-                    continue
-                if column < len(shown) and shown[column]:
-                    continue  # its computed value was stored: that is the answer
-                agency = question = ""
-                if number > 1:  # the row's agency and the column's question, where given
-                    if agency_column is not None and agency_column < len(shown):
-                        agency = shown[agency_column]
-                    question = header[column] if column < len(header) else ""
-                problems.append(
-                    AnswerProblem.of(
-                        filename,
-                        number,
-                        agency,
-                        question,
-                        Message(
-                            N_(
-                                "cell %(cell)s: the formula %(formula)s has no computed value "
-                                "in the file (a program that cannot calculate saved it); type "
-                                "the value itself"
-                            ),
-                            cell=f"{get_column_letter(column + 1)}{number}",
-                            formula=formula[:40],
+            index = column - 1
+            if index < len(shown) and shown[index]:
+                continue  # its computed value was stored: that is the answer
+            agency = question = ""
+            if number > 1:  # the row's agency and the column's question, where given
+                if agency_column is not None and agency_column < len(shown):
+                    agency = shown[agency_column]
+                question = header[index] if index < len(header) else ""
+            problems.append(
+                AnswerProblem.of(
+                    filename,
+                    number,
+                    agency,
+                    question,
+                    Message(
+                        N_(
+                            "cell %(cell)s: the formula %(formula)s has no computed value "
+                            "in the file (a program that cannot calculate saved it); type "
+                            "the value itself"
                         ),
-                    )
+                        cell=f"{get_column_letter(column)}{number}",
+                        formula=formula[:40],
+                    ),
                 )
-                if len(problems) >= MAX_FORMULA_PROBLEMS:
-                    return problems
-    finally:
-        book.close()
+            )
+            if len(problems) >= MAX_FORMULA_PROBLEMS:
+                break
     return problems
 
 
@@ -1017,14 +1013,13 @@ def import_agency_workbook(response: Response, data: bytes, filename: str, actor
             )
         )
     book.close()
-    formulas = _uncomputed_formulas(
-        data,
-        {
-            number
-            for number, row in enumerate(rows, start=2)
-            if len(row) < ANSWER_COLUMN or row[ANSWER_COLUMN - 1].value is None
-        },
-    )
+    empty = {
+        number
+        for number, row in enumerate(rows, start=2)
+        if len(row) < ANSWER_COLUMN or row[ANSWER_COLUMN - 1].value is None
+    }
+    with closing(_formulas(data, SHEET, ANSWER_COLUMN)) as written:
+        formulas = {number: text for number, _column, text in written if number in empty}
     cells: dict[str, str] = {}
     rows_of: dict[str, int] = {}
     problems: list[str] = []
@@ -1162,24 +1157,18 @@ def _answer_text(cell: Any) -> str:
     return _cell_text(value)
 
 
-def _uncomputed_formulas(data: bytes, empty: set[int]) -> dict[int, str]:
-    """Of the rows ``empty`` (numbers of the rows whose answer cell reads as empty), those
-    whose answer cell holds a formula with no computed value stored: by row number, the
-    formula. Excel and LibreOffice always store the value; a script or converter may not."""
-    if not empty:
-        return {}
+def _formulas(data: bytes, title: str, column: int | None = None) -> Iterator[tuple[int, int, str]]:
+    """Each formula as written in the sheet ``title`` (or in its ``column`` alone): its
+    row, its column (both from 1) and its text. Read again without the computed values, for
+    the cells that read as empty: Excel and LibreOffice store the value beside the formula,
+    a script or converter may not."""
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        written = book[SHEET].iter_rows(
-            min_row=2, max_row=max(empty), min_col=ANSWER_COLUMN, max_col=ANSWER_COLUMN,
-            values_only=True,
-        )  # fmt: skip
-        return {
-            number: formula[0]
-            for number, formula in enumerate(written, start=2)
-            if number in empty
-            and formula and isinstance(formula[0], str) and formula[0].startswith("=")
-        }  # fmt: skip
+        rows = book[title].iter_rows(min_col=column, max_col=column, values_only=True)
+        for number, written in enumerate(rows, start=1):
+            for offset, value in enumerate(written):
+                if isinstance(value, str) and value.startswith("="):
+                    yield number, (column or 1) + offset, value
     finally:
         book.close()
 
