@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+from assess.questionnaires import textfile
 from assess.questionnaires.messages import N_ as N_
 from assess.questionnaires.messages import Message as Message
 from assess.questionnaires.messages import same as _same
@@ -107,6 +108,10 @@ class AnswerError(ValueError):
 
 #: The reason for a file that is not UTF-8 text.
 NOT_UTF8: Final = Message(N_("the file is not UTF-8 text (save it as UTF-8)"))
+#: The reason for a CSV file that is neither UTF-8 nor Thai Windows text.
+NOT_CSV_TEXT: Final = N_(
+    "byte %(byte)s is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+)
 LONE_SURROGATE: Final = N_(
     "the text escape %(escape)s is half of a character (a lone UTF-16 surrogate); "
     "write the whole character"
@@ -512,13 +517,25 @@ def read_answers(path: str | Path, questionnaire: Questionnaire) -> list[Respons
                 )
             ]
         ) from None
+    if suffix == ".csv":
+        return read_csv_answers(decode_csv(data, str(path)), questionnaire, str(path))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise AnswersFileError([AnswerProblem.of(str(path), 0, "", "", NOT_UTF8)]) from None
-    if suffix == ".json":
-        return read_json_answers(text, questionnaire, str(path))
-    return read_csv_answers(text, questionnaire, str(path))
+    return read_json_answers(text, questionnaire, str(path))
+
+
+def decode_csv(data: bytes, source: str) -> str:
+    """The text of an answers CSV file: UTF-8, UTF-16 or Thai Windows, as a spreadsheet saves
+    it (:func:`assess.questionnaires.textfile.decode`); refused naming the line of the first
+    byte that is none of them."""
+    try:
+        return textfile.decode(data)[0]
+    except textfile.NotText as exc:
+        raise AnswersFileError(
+            [AnswerProblem.of(source, exc.line, "", "", Message(NOT_CSV_TEXT, byte=exc.byte))]
+        ) from None
 
 
 #: A UTF-16 surrogate: only a JSON ``\\uXXXX`` escape can put one, alone, in a decoded text.
@@ -682,7 +699,8 @@ def read_csv_answers(
 
     A ``status`` column is allowed too. Cells follow the table of questionnaire-format.md.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=textfile.separator(text))
     try:
         header = next(reader)
     except StopIteration:

@@ -9,12 +9,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from assess import i18n, provinces
+from assess import i18n, labels, provinces
 from assess.extensions import db
 from assess.models import AGENCY_TYPES, Agency, text_columns, unstorable
+from assess.questionnaires import textfile
 from assess.services.errors import ServiceError
 
 COLUMNS = ("code", "name_th", "name_en", "type", "parent_code", "province", "tags")
@@ -76,6 +78,38 @@ class Imported:
     @property
     def counts(self) -> tuple[int, int, int]:
         return self.created, self.updated, self.unchanged
+
+
+#: Other ways a spreadsheet names an agency type (its code, its English or Thai name, any
+#: case, are read too: :func:`agency_type`).
+TYPE_ALIASES = {
+    "อปท": "local",
+    "อปท.": "local",
+    "ราชการส่วนท้องถิ่น": "local",
+    "local government": "local",
+    "public organization": "public_org",
+    "independent": "independent",
+    "independent organization": "independent",
+}
+
+
+def agency_type(text: str) -> str | None:
+    """The agency type (one of ``AGENCY_TYPES``) that a cell names: its code (``public_org``,
+    also ``Public-Org`` or ``public org``), its name in English or Thai (``Ministry``,
+    ``กระทรวง``, as the pages show them) or a usual other name (``อปท.``); ``None`` when it
+    names none."""
+    key = " ".join(text.split()).casefold()
+    code = re.sub(r"[ -]", "_", key)
+    if code in AGENCY_TYPES:
+        return code
+    if key in TYPE_ALIASES:
+        return TYPE_ALIASES[key]
+    for lang in labels.LANGUAGE:
+        with force_locale(lang):
+            for code, label in labels.AGENCY_TYPE.items():
+                if str(label).casefold() == key:
+                    return code
+    return None
 
 
 def province_note(text: str) -> str | None:
@@ -175,7 +209,9 @@ def import_csv(data: bytes, source: str) -> Imported:
                 _("%(where)s: agency %(code)s: give name_th or name_en", where=where, code=code),
             )
         kind = clean.get("type", "")
-        if kind and kind not in AGENCY_TYPES and "type" not in refused:
+        if kind and "type" not in refused and (known := agency_type(kind)):
+            clean["type"] = known
+        elif kind and "type" not in refused:
             add(
                 line,
                 _(
@@ -326,19 +362,24 @@ def open_csv(data: bytes, source: str, columns: Sequence[str]) -> tuple[CsvRows,
 def read_csv(
     data: bytes, source: str, columns: Sequence[str]
 ) -> tuple[CsvRows, list[tuple[int, str]]]:
-    """A CSV file of the central office's (UTF-8, a header), and the problems found reading
-    it: columns other than ``columns`` (or without a name), a row with text under a column
+    """A CSV file of the central office's (a header; UTF-8, or as a spreadsheet saves it:
+    :mod:`assess.questionnaires.textfile`), and the problems found reading it: columns other than ``columns`` (or without a name), a row with text under a column
     without a name, text that is not valid CSV (``FILE:LINE: message`` each). Refused at
-    once: a file that is not UTF-8, a header that is not valid CSV or names a column twice.
+    once: a file that is not text, a header that is not valid CSV or names a column twice.
     Rows of empty cells are left out, as Excel writes them. Each problem comes with the
     line it names, in line order, for a caller to merge its own problems with them."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        text = textfile.decode(data)[0].removeprefix("\ufeff")
+    except textfile.NotText as exc:
         raise ServiceError(
-            _("%(file)s: the file is not UTF-8 text (save it as CSV UTF-8)", file=source)
+            _(
+                "%(where)s: byte %(byte)s is not UTF-8 or Thai Windows text (save the file "
+                "as CSV UTF-8)",
+                where=f"{source}:{exc.line}",
+                byte=exc.byte,
+            )
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=textfile.separator(text))
     try:
         header = [name.strip() for name in next(reader, [])]
     except csv.Error as exc:

@@ -47,6 +47,7 @@ from assess.questionnaires.answers import (
     Message,
     ResponseAnswers,
     check_answer_errors,
+    decode_csv,
     parse_json_value,
     read_csv_answers,
     read_json_answers,
@@ -101,13 +102,13 @@ def read_file(data: bytes, filename: str, questionnaire: Questionnaire) -> list[
                 )
             ]
         )
+    if lower.endswith(".csv"):
+        return read_csv_answers(decode_csv(data, filename), questionnaire, filename)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise AnswersFileError([AnswerProblem.of(filename, 0, "", "", NOT_UTF8)]) from None
-    if lower.endswith(".json"):
-        return read_json_answers(text, questionnaire, filename)
-    return read_csv_answers(text, questionnaire, filename)
+    return read_json_answers(text, questionnaire, filename)
 
 
 #: Excel's escape of a text that looks like one of its escapes (``_x0041_`` is written

@@ -234,10 +234,24 @@ def test_round_trip_through_both_forms(q: Any, examples: Path, tmp_path: Path) -
 def test_file_kinds(q: Any, tmp_path: Path) -> None:
     with pytest.raises(AnswersFileError, match="answers files are .json or .csv"):
         read_answers(tmp_path / "a.txt", q)
-    bad = tmp_path / "a.csv"
-    bad.write_bytes("agency,pay.note\nA,ทดสอบ\n".encode("cp874"))  # a Thai Windows export
+    # Saved by Excel on a Thai Windows ("CSV (Comma delimited)": the Thai code page), or as
+    # "Unicode Text" (UTF-16, tabs): read as the same answers.
+    saved = tmp_path / "a.csv"
+    for data in (
+        "agency,pay.note\r\nA,ทดสอบ น้ำ\r\n".encode("cp874"),
+        "agency\tpay.note\r\nA\tทดสอบ น้ำ\r\n".encode("utf-16"),
+    ):
+        saved.write_bytes(data)
+        [read] = read_answers(saved, q)
+        assert (read.agency, read.answers) == ("A", {"pay.note": "ทดสอบ น้ำ"})
+    saved.write_bytes("agency,pay.note\nA,ok\nB,Café\n".encode("latin-1"))
+    with pytest.raises(AnswersFileError, match=r"a.csv:3: byte 27 is not UTF-8 or Thai Windows"):
+        read_answers(saved, q)
+    # JSON is UTF-8 (RFC 8259).
+    as_json = tmp_path / "a.json"
+    as_json.write_bytes('[{"agency": "A", "answers": {"pay.note": "น้ำ"}}]'.encode("cp874"))
     with pytest.raises(AnswersFileError, match="not UTF-8"):
-        read_answers(bad, q)
+        read_answers(as_json, q)
 
 
 # -- numbers a double holds, texts of whole characters --------------------------------------------

@@ -87,6 +87,99 @@ def _a_cell_too_long() -> None:
     ]
 
 
+# -- files as spreadsheets save them ------------------------------------------------------
+
+
+def test_excel_files_of_a_thai_windows_and_of_unicode_text_are_read():
+    columns = ("code", "name_th")
+    expected = [(2, ["RD", "กรมสรรพากร"]), (3, ["BMA", "กรุงเทพมหานคร “กทม.” – น้ำ ผู้ใหญ่"])]
+    text = "code,name_th\r\nRD,กรมสรรพากร\r\nBMA,กรุงเทพมหานคร “กทม.” – น้ำ ผู้ใหญ่\r\n"
+    # "CSV (Comma delimited)" on a Thai Windows: the Thai code page, curly quotes and all.
+    for data in (
+        text.encode("cp874"),
+        text.encode("utf-8"),
+        text.encode("utf-8-sig"),
+        # "Unicode Text": UTF-16 with a byte-order mark, tabs between the cells.
+        text.replace(",", "\t").encode("utf-16"),
+        text.replace(",", "\t").encode("utf-16-be").join([b"\xfe\xff", b""]),
+        # A locale that separates cells with ";".
+        text.replace(",", ";").encode("cp874"),
+    ):
+        table, problems = open_csv(data, "f.csv", columns)
+        assert (problems, table.columns, table.rows) == ([], ["code", "name_th"], expected)
+
+
+def test_a_file_in_another_code_page_is_refused_by_line_and_byte():
+    data = "code,name_th\nA,ok\nB,Café\n".encode("latin-1")  # é: a tone mark after an "f"
+    assert problems_of(open_csv, data, "f.csv", ("code", "name_th")) == [
+        "f.csv:3: byte 24 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+    ]
+    # A UTF-16 file cut in the middle of a character; a picture.
+    assert problems_of(open_csv, b"\xff\xfec\x00o\x00d", "f.csv", ("code",)) == [
+        "f.csv:1: byte 7 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+    ]
+    assert problems_of(open_csv, b"\x89PNG\r\n\x1a\n", "f.csv", ("code",)) == [
+        "f.csv:1: byte 1 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+    ]
+
+
+def test_thai_windows_text_is_told_from_other_code_pages():
+    from assess.questionnaires import textfile
+
+    # Vowels below with a tone above, a mark on ำ's consonant, Thai digits, the baht sign.
+    thai = "ผู้ใหญ่ กำลัง น้ำ ๑๒๓ ฿ ฤๅษี ๆ"
+    assert textfile.decode(thai.encode("cp874")) == (thai, "cp874")
+    assert textfile.decode(thai.encode()) == (thai, "utf-8")
+    for other in ("naïve", "Ñandú", "résumé"):
+        with pytest.raises(textfile.NotText):
+            textfile.decode(other.encode("latin-1"))
+    assert textfile.separator("a;b,c\nx") == ","
+    assert textfile.separator("a\tb;c\nx,y") == "\t"
+    assert textfile.separator("a;b\nx,y") == ";"
+    assert textfile.separator("a\nx;y") == ","
+
+
+def test_agency_types_as_people_write_them(app):
+    from assess.services.agencies import agency_type
+
+    for text, code in [
+        ("ministry", "ministry"),
+        (" Ministry ", "ministry"),
+        ("PUBLIC-ORG", "public_org"),
+        ("state enterprise", "state_enterprise"),
+        ("กระทรวง", "ministry"),
+        ("องค์กรปกครองส่วนท้องถิ่น", "local"),
+        ("อปท.", "local"),
+        ("Local administration", "local"),
+        ("องค์การมหาชน", "public_org"),
+    ]:
+        assert agency_type(text) == code, text
+    assert agency_type("bureau") is None
+    assert agency_type("") is None
+
+
+def test_agency_import_reads_types_by_name_and_stores_their_codes(app):
+    from assess.extensions import db
+    from assess.services import agencies
+
+    data = (
+        f"{HEADER}\nMOF,กระทรวงการคลัง,,กระทรวง,,,\nMOF-RD,กรมสรรพากร,,Department,MOF,,\n"
+        "BMA,กรุงเทพมหานคร,,อปท.,,,\nX,เอ็กซ์,,bureau,,,\n"
+    )
+    assert problems_of(agencies.import_csv, data.encode("cp874"), "a.csv") == [
+        "a.csv:5: agency X: type 'bureau' is not one of ministry, department, province, local, "
+        "public_org, state_enterprise, independent"
+    ]
+    db.session.rollback()
+    good = data.rsplit("X,", 1)[0].encode("cp874")
+    assert agencies.import_csv(good, "a.csv").counts == (3, 0, 0)
+    db.session.commit()
+    found = dict(db.session.execute(select(Agency.code, Agency.type)).all())
+    assert found == {"MOF": "ministry", "MOF-RD": "department", "BMA": "local"}
+    # The same file again: the names are the stored codes, nothing changed.
+    assert agencies.import_csv(good, "a.csv").counts == (0, 0, 3)
+
+
 def test_text_problem():
     assert text_problem("name", "ชื่อ\tหน่วยงาน", 20) is None  # a tab is allowed
     assert text_problem("name", "x" * 10, 10) is None

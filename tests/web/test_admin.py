@@ -305,9 +305,12 @@ def test_agency_import_is_all_or_nothing(client, auth, people):
     assert dla.tags == ["local", "support"]
     assert "3 agencies created, 0 updated, 0 unchanged" in page_of(client, "/central/agencies")
     # Not a CSV at all.
-    response = upload(client, "/central/agencies/import", "agencies.csv", b"\xff\xfe\x00bad")
+    picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    response = upload(client, "/central/agencies/import", "agencies.csv", picture)
     assert response.status_code == 422
-    assert "not UTF-8" in response.get_data(as_text=True)
+    assert "agencies.csv:1: byte 1 is not UTF-8 or Thai Windows text" in response.get_data(
+        as_text=True
+    )
 
 
 def test_agency_import_refuses_a_file_that_is_not_csv(client, auth, people):
