@@ -31,7 +31,7 @@ from assess.questionnaires.diff import diff as diff_versions
 if TYPE_CHECKING:
     from flask import Flask
 
-    from assess.models import Round, User
+    from assess.models import Agency, Round, User
 
 T = TypeVar("T")
 
@@ -755,6 +755,67 @@ def round_publish_command(
         "preliminary" if preliminary else "published",
         disputes_close_on=disputes_until.date() if disputes_until else None,
     )
+
+
+def _agencies_named(codes: str) -> list[Agency]:
+    """The agencies of a CODE,CODE… list (also separated by spaces); fails naming every
+    unknown code."""
+    from assess.services import agencies
+
+    wanted = list(dict.fromkeys(c for c in codes.replace(",", " ").split() if c))
+    if not wanted:
+        fail(["give the agencies' codes, CODE,CODE…"])
+    found = {c: agencies.find_agency(c) for c in wanted}
+    unknown = [f"agency {c}: no such agency" for c, a in found.items() if a is None]
+    if unknown:
+        fail(unknown)
+    return [a for a in found.values() if a is not None]
+
+
+@round_group.command("invite")
+@click.argument("round_id", metavar="ROUND")
+@click.argument("codes", metavar="CODE[,CODE…]", required=False, default="")
+@click.option(
+    "--not-invited", is_flag=True, help="Every active agency the round does not invite yet."
+)
+def round_invite_command(round_id: str, codes: str, not_invited: bool) -> None:
+    """Invite more agencies to ROUND while it is in draft or open."""
+    from assess.services import rounds
+
+    if bool(codes) == not_invited:
+        raise click.UsageError("give CODE[,CODE…] or --not-invited (one of the two)")
+    found = _round(round_id)
+    chosen = rounds.not_invited(found) if not_invited else _agencies_named(codes)
+    count = _commit(lambda: rounds.invite(found, chosen))
+    if count:
+        click.echo(f"round {found.id}: {counted(count, 'agency', 'agencies')} invited")
+    else:
+        click.echo(f"round {found.id}: nothing to invite (invited already)")
+
+
+@round_group.command("uninvite")
+@click.argument("round_id", metavar="ROUND")
+@click.argument("codes", metavar="CODE[,CODE…]")
+def round_uninvite_command(round_id: str, codes: str) -> None:
+    """Take agencies that have not begun out of ROUND (in draft or open)."""
+    from assess.services import rounds
+
+    found = _round(round_id)
+    chosen = _agencies_named(codes)
+    count = _commit(lambda: rounds.uninvite(found, chosen))
+    click.echo(f"round {found.id}: {counted(count, 'agency', 'agencies')} removed")
+
+
+@round_group.command("delete")
+@click.argument("round_id", metavar="ROUND")
+def round_delete_command(round_id: str) -> None:
+    """Delete ROUND, still in draft and holding no answers (a round made by mistake)."""
+    from assess.services import rounds
+
+    found = _round(round_id)
+    name = found.name
+    _commit(lambda: rounds.delete_draft(found))
+    click.echo(f"round {round_id} ({name}) deleted")
 
 
 @main.group()

@@ -495,7 +495,9 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     actor_label: Mapped[str] = mapped_column(String(254), default="")
     action: Mapped[str] = mapped_column(String(50))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    # No foreign key (migration 0014): the trail outlives a deleted draft round, whose
+    # events keep naming it.
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id"), index=True)
     question_code: Mapped[str | None] = mapped_column(String(100))
     old: Mapped[Any] = mapped_column(JSON)

@@ -129,6 +129,26 @@ class MoveForm(Form):
     submit = SubmitField(_l("Confirm"))
 
 
+class InvitationsForm(Form):
+    """More agencies invited to a round before it closes, or agencies that have not begun
+    taken out of it."""
+
+    agency_codes = TextAreaField(
+        _l("Agency codes"),
+        description=_l("Separated by commas, spaces or new lines."),
+        render_kw={"rows": 3},
+    )
+    everyone = BooleanField(_l("Every active agency not invited yet"))
+    invite = SubmitField(_l("Invite"))
+    remove = SubmitField(_l("Remove from the round"))
+
+
+class DeleteRoundForm(Form):
+    """Confirmation of a draft round's deletion."""
+
+    submit = SubmitField(_l("Delete the round"))
+
+
 class RoundNameForm(Form):
     """A published round's English name, its one setting that may still change."""
 

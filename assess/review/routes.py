@@ -84,6 +84,8 @@ from assess.questionnaires.answers import (
 from assess.review import bp
 from assess.review.forms import (
     DecisionForm,
+    DeleteRoundForm,
+    InvitationsForm,
     MoveForm,
     ReviewForm,
     RoundForm,
@@ -135,6 +137,9 @@ AUDIT_ACTIONS = {
     "dispute.uphold": _l("Dispute upheld"),
     "dispute.reject": _l("Dispute rejected"),
     "round.settings": _l("Round settings changed"),
+    "round.invite": _l("Agencies invited"),
+    "round.uninvite": _l("Agencies removed from the round"),
+    "round.delete": _l("Draft round deleted"),
     "login": _l("Signed in"),
     "password": _l("Password changed"),
     "token.create": _l("API token created"),
@@ -707,8 +712,13 @@ def _coordinators(round_: Round) -> dict[int, list[str]]:
 
 @bp.route("/rounds/<int:round_id>", endpoint="round")
 @central_required
-def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
-    """The round's page; ``settings_form`` is a refused settings form, shown as typed."""
+def round_page(
+    round_id: int,
+    settings_form: SettingsForm | None = None,
+    invitations_form: InvitationsForm | None = None,
+) -> str:
+    """The round's page; ``settings_form`` and ``invitations_form`` are refused forms, shown
+    as typed."""
     round_ = _round_or_404(round_id)
     filters = MonitorFilters.from_request()
     page = paginate(_monitor_query(round_, filters))
@@ -755,6 +765,11 @@ def round_page(round_id: int, settings_form: SettingsForm | None = None) -> str:
             flag_verified_gap=round_.flag_verified_gap,
             disputes_close_on=round_.disputes_close_on,
         ),
+        invitations_refused=invitations_form is not None,
+        invitations_form=invitations_form or InvitationsForm(formdata=None),
+        not_invited=len(round_service.not_invited(round_))
+        if round_.status in round_service.INVITING
+        else 0,
         disputes=_dispute_counts(round_),
         disputes_open=round_service.disputes_open(round_),
         result_of=results.result_of,
@@ -939,6 +954,90 @@ def round_settings(round_id: int) -> WerkzeugResponse | tuple[str, int]:
         return round_page(round_.id, settings_form=form), 422
     flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
     return redirect(url_for(".round", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/invitations", methods=["POST"])
+@central_required
+def round_invitations(round_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """Invite more agencies to a round before it closes, or take out agencies that have not
+    begun. Refused, the form comes back as typed (status 422), its panel open."""
+    round_ = _round_or_404(round_id)
+    form = InvitationsForm()
+    removing = bool(form.remove.data)
+    problems: list[str] = []
+    chosen: list[Agency] = []
+    if not form.validate_on_submit():
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+    elif form.everyone.data and not removing:
+        chosen = round_service.not_invited(round_)
+        if not chosen:
+            problems.append(_("Every active agency is invited already."))
+    else:
+        codes = _split_codes(form.agency_codes.data or "")
+        if not codes:
+            problems.append(_("List the codes of the agencies."))
+        found = {
+            a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))
+        }
+        problems += [_("Agency %(code)s: no such agency.", code=c) for c in codes if c not in found]
+        chosen = [found[c] for c in codes if c in found]
+    try:
+        if problems:
+            raise ServiceError(problems)
+        if removing:
+            count = round_service.uninvite(round_, chosen, current_user)
+        else:
+            count = round_service.invite(round_, chosen, current_user)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash_problems(exc.problems)
+        return round_page(round_.id, invitations_form=form), 422
+    if removing:
+        message = ngettext(
+            "%(num)d agency removed from the round.",
+            "%(num)d agencies removed from the round.",
+            count,
+        )
+    elif count:
+        message = (
+            ngettext(
+                "%(num)d agency invited: its coordinators see the round now.",
+                "%(num)d agencies invited: their coordinators see the round now.",
+                count,
+            )
+            if round_.status == "open"
+            else ngettext("%(num)d agency invited.", "%(num)d agencies invited.", count)
+        )
+    else:
+        message = _("These agencies are invited already: nothing changed.")
+    flash(message, "success")
+    return redirect(url_for(".round", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/delete", methods=["GET", "POST"])
+@central_required
+def delete_round(round_id: int) -> str | WerkzeugResponse:
+    """Delete a round still in draft, after a confirmation page saying what goes with it."""
+    round_ = _round_or_404(round_id)
+    form = DeleteRoundForm()
+    if form.validate_on_submit():
+        name = round_.title(current_language())
+        try:
+            round_service.delete_draft(round_, current_user)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash_problems(exc.problems)
+            return redirect(url_for(".round", round_id=round_id))
+        flash(_("The draft round %(name)s is deleted.", name=name), "success")
+        return redirect(url_for(".rounds"))
+    return render_template(
+        "review/delete_round.html",
+        round=round_,
+        form=form,
+        figures=figures(round_service.status_counts(round_)),
+    )
 
 
 @bp.route("/rounds/<int:round_id>/name", methods=["POST"])

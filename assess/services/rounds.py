@@ -8,20 +8,29 @@ import re
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from flask_babel import ngettext
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import aliased
 
 from assess import i18n
 from assess.extensions import db
-from assess.labels import ROUND_STATUS
+from assess.labels import RESPONSE_STATUS, ROUND_STATUS
 from assess.models import (
     Agency,
+    Answer,
+    AuditEvent,
+    Comment,
     Dispute,
+    Evidence,
+    Job,
     QuestionnaireVersion,
     Response,
     ResponseAgency,
+    Result,
     Round,
+    RoundSnapshot,
     User,
+    VerifiedAnswer,
     utcnow,
 )
 from assess.services import audit, locks
@@ -370,6 +379,177 @@ def move(
     if target == "preliminary":
         new = {"status": target, "disputes_close_on": round_.disputes_close_on.isoformat()}  # type: ignore[union-attr]
     audit.record(f"round.{target}", actor, round=round_, old=old, new=new)
+
+
+#: The statuses in which a round's invited agencies may change: before it closes.
+INVITING = ("draft", "open")
+#: The most agency codes an audit event names (an invitation of every agency names 8,000).
+CODES_RECORDED = 50
+
+
+def not_invited(round_: Round) -> list[Agency]:
+    """The active agencies the round does not invite, by code."""
+    invited = select(Response.agency_id).where(Response.round_id == round_.id)
+    return list(
+        db.session.scalars(
+            select(Agency)
+            .where(Agency.active.is_(True), Agency.id.not_in(invited))
+            .order_by(Agency.code)
+        )
+    )
+
+
+def _codes_recorded(codes: Sequence[str]) -> dict[str, object]:
+    shown = list(codes[:CODES_RECORDED])
+    return {"count": len(codes), "agencies": shown + (["…"] if len(codes) > len(shown) else [])}
+
+
+def _refuse_unless_inviting(round_: Round) -> None:
+    if round_.status not in INVITING:
+        raise WrongState(
+            _(
+                "round %(id)s is %(status)s: agencies are invited or removed only before it closes",
+                id=round_.id,
+                status=i18n.word(round_.status, ROUND_STATUS),
+            )
+        )
+
+
+def invite(round_: Round, agencies: Sequence[Agency], actor: User | None = None) -> int:
+    """Invite more agencies to a round in draft or open (a new agency, one left out): each
+    gets a response in ``not_started``, pinned to the round's version. Agencies invited
+    already are left as they are; inactive ones are refused. Returns how many were added."""
+    if locks.own_round(round_.id):
+        db.session.expire(round_)
+    _refuse_unless_inviting(round_)
+    inactive = sorted(a.code for a in agencies if not a.active)
+    if inactive:
+        raise ServiceError(
+            [
+                _("agency %(code)s is inactive; activate it on its page first", code=code)
+                for code in inactive
+            ]
+        )
+    invited = set(
+        db.session.scalars(select(Response.agency_id).where(Response.round_id == round_.id))
+    )
+    new = sorted({a.id: a for a in agencies if a.id not in invited}.values(), key=lambda a: a.code)
+    if not new:
+        return 0
+    db.session.add_all(
+        Response(round_id=round_.id, agency_id=a.id, questionnaire_id=round_.questionnaire_id)
+        for a in new
+    )
+    audit.record("round.invite", actor, round=round_, new=_codes_recorded([a.code for a in new]))
+    return len(new)
+
+
+def _traces(response_ids: Sequence[int]) -> set[int]:
+    """Those of the responses with anything of their own: an answer, evidence, a comment, a
+    verified value, a dispute, or an event in their audit trail (a move, an import)."""
+    found: set[int] = set()
+    for model in (Answer, Evidence, Comment, VerifiedAnswer, Dispute, AuditEvent):
+        column = model.response_id  # type: ignore[attr-defined]
+        found.update(db.session.scalars(select(column).where(column.in_(response_ids)).distinct()))
+    return found
+
+
+def _forget_responses(response_ids: Sequence[int]) -> None:
+    """Delete responses that have nothing of their own (see :func:`_traces`), with what is
+    derived from them (results, kept agency records)."""
+    for model in (Result, ResponseAgency):
+        db.session.execute(delete(model).where(model.response_id.in_(response_ids)))
+    db.session.execute(delete(Response).where(Response.id.in_(response_ids)))
+
+
+def uninvite(round_: Round, agencies: Sequence[Agency], actor: User | None = None) -> int:
+    """Take agencies out of a round in draft or open, before they have begun: an agency
+    whose response has anything of its own (an answer, evidence, a comment, a status moved)
+    stays, and is named in the refusal. All or nothing. Returns how many were removed."""
+    if locks.own_round(round_.id):
+        db.session.expire(round_)
+    _refuse_unless_inviting(round_)
+    wanted = {a.id: a for a in agencies}
+    responses = {
+        r.agency_id: r
+        for r in db.session.scalars(
+            select(Response).where(
+                Response.round_id == round_.id, Response.agency_id.in_(list(wanted))
+            )
+        )
+    }
+    problems = [
+        _("agency %(code)s is not invited to round %(id)s", code=a.code, id=round_.id)
+        for a in sorted(wanted.values(), key=lambda a: a.code)
+        if a.id not in responses
+    ]
+    begun = _traces([r.id for r in responses.values()])
+    problems += [
+        _(
+            "agency %(code)s has begun (%(status)s, or answers, evidence or comments): it "
+            "stays in the round",
+            code=wanted[agency_id].code,
+            status=i18n.word(r.status, RESPONSE_STATUS),
+        )
+        for agency_id, r in sorted(responses.items(), key=lambda item: wanted[item[0]].code)
+        if r.id in begun or r.status != "not_started"
+    ]
+    if problems:
+        raise ServiceError(problems)
+    left = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.round_id == round_.id)
+    )
+    if left is not None and left <= len(responses):
+        raise ServiceError(_("a round keeps at least one invited agency"))
+    _forget_responses([r.id for r in responses.values()])
+    codes = sorted(wanted[agency_id].code for agency_id in responses)
+    audit.record("round.uninvite", actor, round=round_, old=_codes_recorded(codes))
+    db.session.expire(round_, ["responses"])
+    return len(responses)
+
+
+def delete_draft(round_: Round, actor: User | None = None) -> None:
+    """Delete a round still in draft (made by mistake, or with the wrong version), when no
+    response has anything of its own (an imported answer, say). Its audit events stay,
+    naming it by id (the trail is append-only), and one more records the deletion with what
+    the round was."""
+    if locks.own_round(round_.id):
+        db.session.expire(round_)
+    if round_.status != "draft":
+        raise WrongState(
+            _(
+                "round %(id)s is %(status)s: only a round in draft can be deleted",
+                id=round_.id,
+                status=i18n.word(round_.status, ROUND_STATUS),
+            )
+        )
+    ids = list(db.session.scalars(select(Response.id).where(Response.round_id == round_.id)))
+    begun = _traces(ids)
+    if begun:
+        raise ServiceError(
+            ngettext(
+                "round %(id)s holds answers or other work of %(num)d agency; it cannot be deleted",
+                "round %(id)s holds answers or other work of %(num)d agencies; it cannot be "
+                "deleted",
+                len(begun),
+                id=round_.id,
+            )
+        )
+    record = {
+        "id": round_.id,
+        "name": round_.name,
+        "questionnaire": round_.questionnaire.key,
+        "fiscal_year": round_.fiscal_year,
+        "agencies": len(ids),
+    }
+    _forget_responses(ids)
+    for model in (Job, RoundSnapshot):
+        db.session.execute(delete(model).where(model.round_id == round_.id))
+    db.session.delete(round_)
+    db.session.flush()
+    # Its own id, as its earlier events have it (the trail has no key to rounds).
+    event = audit.record("round.delete", actor, old=record, detail=record["name"])
+    event.round_id = record["id"]
 
 
 def keep_agency_records(round_: Round) -> None:

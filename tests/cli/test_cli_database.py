@@ -577,6 +577,46 @@ def test_round_workflow_from_the_command_line(cli, loaded):
     assert cli("round", "open", "999", ok=False).returncode == 1
 
 
+def test_invited_agencies_change_from_the_command_line(cli, loaded):
+    round_id = loaded  # invites MOF, MOF-RD and PROV-CMI
+    cli("round", "uninvite", round_id, "MOF-RD,PROV-CMI")
+    done = cli("round", "invite", round_id, "MOF-RD")
+    assert done.stdout == f"round {round_id}: 1 agency invited\n"
+    assert cli("round", "invite", round_id, "--not-invited").stdout == (
+        f"round {round_id}: 1 agency invited\n"
+    )
+    assert cli("round", "invite", round_id, "MOF").stdout == (
+        f"round {round_id}: nothing to invite (invited already)\n"
+    )
+    usage = cli("round", "invite", round_id, ok=False)
+    assert usage.returncode == 2
+    assert "give CODE[,CODE…] or --not-invited" in usage.stderr
+    refused = cli("round", "uninvite", round_id, "MOF,NOPE,ALSO-NOPE", ok=False)
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "agency NOPE: no such agency\nagency ALSO-NOPE: no such agency\n",
+    )
+    assert cli("round", "uninvite", round_id, "MOF PROV-CMI").stdout == (
+        f"round {round_id}: 2 agencies removed\n"
+    )
+    cli("round", "open", round_id)
+    refused = cli("round", "delete", round_id, ok=False)
+    assert refused.stderr == f"round {round_id} is open: only a round in draft can be deleted\n"
+    cli("round", "close", round_id)
+    refused = cli("round", "invite", round_id, "MOF", ok=False)
+    assert refused.stderr == (
+        f"round {round_id} is closed: agencies are invited or removed only before it closes\n"
+    )
+
+
+def test_a_draft_round_is_deleted_from_the_command_line(cli, loaded):
+    round_id = loaded
+    assert cli("round", "delete", round_id).stdout == f"round {round_id} (รอบทดสอบ) deleted\n"
+    assert cli("round", "delete", round_id, ok=False).stderr == (
+        f"round {round_id}: no such round\n"
+    )
+
+
 def test_preliminary_publication_from_the_command_line(cli, loaded):
     round_id = loaded
     cli("round", "open", round_id)

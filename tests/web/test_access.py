@@ -130,6 +130,8 @@ KINDS: dict[str, str] = {
             "review.move_round",
             "review.round_settings",
             "review.round_name",
+            "review.round_invitations",
+            "review.delete_round",
             "review.round_csv",
             "review.response",
             "review.audit",
