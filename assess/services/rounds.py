@@ -755,14 +755,16 @@ def accepting_answers(round_: Round, now: dt.datetime | None = None) -> bool:
 def why_closed(round_: Round, now: dt.datetime | None = None) -> str | None:
     """Why answers are not accepted now, as a code, or ``None`` when they are.
 
-    ``not_open`` (a draft round), ``closed`` (closed, preliminary or published), ``opens_later`` (before
-    ``opens_on``) or ``deadline`` (after the end of ``closes_on``).
+    ``not_open`` (a draft round), ``closed``, ``results`` (preliminary or published),
+    ``opens_later`` (before ``opens_on``) or ``deadline`` (after the end of ``closes_on``).
     """
     now = now or utcnow()
     if round_.status == "draft":
         return "not_open"
-    if round_.status in ("closed", "preliminary", "published"):
+    if round_.status == "closed":
         return "closed"
+    if round_.status in ("preliminary", "published"):
+        return "results"
     if round_.opens_on is not None and now < dt.datetime.combine(
         round_.opens_on, dt.time(), BANGKOK
     ):
@@ -786,6 +788,8 @@ def closed_reason(round_: Round, now: dt.datetime | None = None) -> str | None:
         return _("the round has not opened yet")
     if why == "closed":
         return _("the round is closed")
+    if why == "results":
+        return _("the round's results are out")
     if why == "opens_later":
         assert round_.opens_on is not None
         return _("the round opens on %(date)s", date=i18n.day(round_.opens_on))

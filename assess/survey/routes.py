@@ -469,8 +469,10 @@ def _readonly_reason(response: Response, now: dt.datetime | None = None) -> str 
     round_ = response.round
     if round_.status == "draft":
         return _("The round has not opened yet.")
-    if round_.status in ("closed", "published"):
+    if round_.status == "closed":
         return _("The round is closed, so the answers cannot be changed.")
+    if round_.status in ("preliminary", "published"):
+        return _("The round's results are out, so the answers cannot be changed.")
     now = now or utcnow()
     if round_.opens_on is not None and now < dt.datetime.combine(
         round_.opens_on, dt.time(), thai.BANGKOK

@@ -205,6 +205,35 @@ def test_a_coordinators_home_in_thai_and_in_english(client, world, auth) -> None
 # -- messages of the services and of answer validation --------------------------------------
 
 
+def test_after_the_results_the_coordinator_is_told_the_results_are_out(client, world, auth) -> None:  # type: ignore[no-untyped-def]
+    """Not "the round is closed": a coordinator whose round published its (preliminary)
+    results is told so, on the page, by the autosave and by the services."""
+    from tests.conftest import fill
+
+    me = Coordinator(world, auth, language="en")
+    fill(responses.get_response(me.round, me.agency), me.user, 0.5, status="draft")
+    rounds.move(me.round, "closed")
+    rounds.move(me.round, "preliminary")
+    db.session.commit()
+    page = text(client.get(me.url("answer"), follow_redirects=True))
+    assert "The round's results are out, so the answers cannot be changed." in page
+    assert "The round is closed" not in page
+    reply = me.save(client, {"mgmt.leadership": 1}, revision=1)
+    assert (reply.status_code, reply.get_json()["error"]) == (409, "closed")
+    assert reply.get_json()["message"] == (
+        "The round's results are out, so the answers cannot be changed."
+    )
+    refused = client.post(
+        me.url("evidence") + "?lang=th",
+        data={"code": "mgmt.leadership", "url": "https://example.go.th/policy"},
+        headers=FETCH,
+    )
+    assert refused.get_json()["message"] == "แก้ไขหลักฐานไม่ได้: ผลการประเมินของรอบนี้ประกาศแล้ว"
+    with pytest.raises(WrongState) as caught:
+        responses.submit(responses.get_response(me.round, me.agency), me.user)
+    assert str(caught.value) == "cannot submit: the round's results are out"
+
+
 def test_refusals_after_the_deadline_in_the_users_language(client, world, auth) -> None:  # type: ignore[no-untyped-def]
     yesterday = dt.datetime.now(BANGKOK).date() - dt.timedelta(days=1)
     me = Coordinator(world, auth, closes_on=yesterday)
