@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from flask_babel import ngettext
 
@@ -27,6 +28,15 @@ def file_size(size: int | None) -> str:
     if size < MIB:
         return f"{math.ceil(size / KIB):,} KB"
     return f"{size / MIB:,.1f} MB"
+
+
+def grouped(number: Decimal | int | float) -> str:
+    """A number answer for reading: thousands grouped by commas, as Thai and English both
+    write them ("12,500,000", "1,250.5", "-0.25"), its decimals as given (no exponent, no
+    trailing zeros)."""
+    value = Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+    whole = value == value.to_integral_value()
+    return format(value.quantize(Decimal(1)) if whole else value.normalize(), ",f")
 
 
 def with_unit(number: str, unit: str) -> str:

@@ -44,7 +44,7 @@ from assess import i18n, provinces, search, thai
 from assess.app import carried_args, current_language
 from assess.auth import central_required
 from assess.extensions import db
-from assess.formatting import with_unit
+from assess.formatting import grouped, with_unit
 from assess.labels import (
     AGENCY_TYPE,
     DISPUTE_STATUS,
@@ -1094,7 +1094,7 @@ def show_value(question: Question, value: AnswerValue | None, lang: str) -> Show
     if question.type is QuestionType.NUMBER:
         assert isinstance(value, Decimal)
         unit = question.unit.get(lang) if question.unit else ""
-        return Shown(items=[with_unit(format(value, "f"), unit)])
+        return Shown(items=[with_unit(grouped(value), unit)])
     return Shown(items=[str(value)], long=True)
 
 

@@ -40,7 +40,7 @@ from assess import i18n, labels, levels, thai
 from assess.app import carried_args, current_language
 from assess.errors import wants_json
 from assess.extensions import db, login
-from assess.formatting import with_unit
+from assess.formatting import grouped, with_unit
 from assess.models import COORDINATOR, Evidence, QuestionnaireVersion, Response, utcnow
 from assess.questionnaires import Questionnaire
 from assess.questionnaires.answers import (
@@ -452,8 +452,8 @@ def _describe(question: Question, value: Any, lang: str) -> str:
             option = question.option(item)
             names.append(option.label.get(lang) if option else str(item))
         return ", ".join(names)
-    if question.type is QuestionType.NUMBER:
-        return with_unit(_number_text(value), question.unit.get(lang) if question.unit else "")
+    if question.type is QuestionType.NUMBER and not isinstance(value, bool | str):
+        return with_unit(grouped(value), question.unit.get(lang) if question.unit else "")
     return str(value)
 
 

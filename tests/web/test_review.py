@@ -511,6 +511,36 @@ def test_review_page_renders_answers_readably(client, auth, scene):
         assert f'id="d-{dim.code}"' in html
 
 
+def test_number_answers_read_with_their_thousands_grouped(client, auth, scene):
+    complete(scene.response, scene.coordinator)
+    responses.save_answers(
+        scene.response,
+        {"service.service_count": 4250},
+        revision=scene.response.revision,
+        actor=scene.coordinator,
+    )
+    responses.submit(scene.response, scene.coordinator)
+    db.session.commit()
+    auth.login("reviewer@example.go.th")
+    html = page_of(client, f"/central/rounds/{scene.round.id}/responses/MOF-RD")
+    section = html.split('id="q-service.service_count"')[1].split("</li>\n")[0]
+    assert "4,250\u00a0services" in section
+
+
+def test_grouped_numbers():
+    from decimal import Decimal
+
+    from assess.formatting import grouped
+
+    assert grouped(12_500_000) == "12,500,000"
+    assert grouped(Decimal("1250.50")) == "1,250.5"
+    assert grouped(Decimal("-1234567.891")) == "-1,234,567.891"
+    assert grouped(Decimal("1E+3")) == "1,000"
+    assert grouped(-0.25) == "-0.25"
+    assert grouped(1e-7) == "0.0000001"
+    assert grouped(0) == "0"
+
+
 def test_verified_value_changes_the_verified_score(client, auth, scene):
     submit(scene.response, scene.coordinator)
     auth.login("reviewer@example.go.th")
