@@ -29,7 +29,9 @@ and no table). After the dashboards, the two pages a reviewer works in between t
 round's monitor, and the review page of the accepted response with the most verified
 values (every question with its answer, evidence and verification form: the biggest page
 of the app). And once, a first visit with an empty browser cache: the trend page right
-after signing in, Plotly's script downloaded and compiled. There is no target for the
+after signing in, Plotly's script downloaded and compiled; then that page with the script
+not cached from assess's build of Plotly (``tools/plotly``) and from the whole of Plotly,
+alternately, three times each: what the build saves. There is no target for the
 browser in issue 8; these figures show where a dashboard still makes a person wait. The
 browser and the server share the machine's cores here, as they would not in use.
 """
@@ -147,6 +149,7 @@ def main() -> None:
                 session = _Session(browser, server.base)
                 figures["first_visit"] = session.visit(base + PAGES["trend"])
                 session.close()
+                figures["plotly"] = _plotly_builds(browser, server.base, base + PAGES["trend"])
                 session = _Session(browser, server.base)
                 figures["reference"] = session.measure(reference, args.requests, args.warmup)
                 for name, suffix in PAGES.items():
@@ -166,12 +169,50 @@ def main() -> None:
         args.json.write_text(json.dumps(figures, indent=2))
 
 
+#: Visits of each Plotly build, alternately, for :func:`_plotly_builds`.
+BUILD_VISITS = 3
+
+
+def _plotly_builds(browser: Any, base: str, path: str) -> dict[str, Any]:
+    """The trend page with Plotly's script not cached, served from assess's build
+    (``tools/plotly``) and from the whole of Plotly (the plotly package's own file, when
+    installed): the reference for what the build saves. A fresh browser context each
+    visit, both scripts given from memory by the same route (Playwright routes bypass the
+    browser's cache), alternately."""
+    import plotly
+
+    from assess.reports.assets import PLOTLY_JS
+
+    whole = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not whole.is_file():
+        return {}
+    scripts = {"assess build": PLOTLY_JS.read_bytes(), "whole Plotly": whole.read_bytes()}
+    visits: dict[str, list[dict[str, float]]] = {name: [] for name in scripts}
+    for _ in range(BUILD_VISITS):
+        for name, body in scripts.items():
+            session = _Session(browser, base, script=body)
+            visits[name].append(session.visit(path))
+            session.close()
+    found: dict[str, Any] = {
+        name: {key: statistics.median(v[key] for v in runs) for key in runs[0]}
+        for name, runs in visits.items()
+    }
+    for name, body in scripts.items():
+        found[name]["script_bytes"] = len(body)
+    return found
+
+
 class _Session:
     """A reviewer signed in at a fresh browser context (its own cookies and cache)."""
 
-    def __init__(self, browser: Any, base: str) -> None:
+    def __init__(self, browser: Any, base: str, script: bytes | None = None) -> None:
         self.base = base
         self.context = browser.new_context(viewport=VIEWPORT, locale="th-TH")
+        if script is not None:  # Plotly's script given from memory (_plotly_builds)
+            self.context.route(
+                "**/assets/plotly-*.min.js",
+                lambda route: route.fulfill(body=script, content_type="text/javascript"),
+            )
         self.page = self.context.new_page()
         self.devtools = self.context.new_cdp_session(self.page)
         self.devtools.send("Performance.enable")
@@ -228,6 +269,9 @@ def report(figures: dict[str, Any]) -> None:
         line(name, found)
     line("trend, first visit", figures["first_visit"])
     print("  (first visit: a new browser, Plotly's script not yet cached)")
+    for name, found in figures.get("plotly", {}).items():
+        line(f"trend, {name}", found)
+        print(f"    (script {found['script_bytes'] / 1024 / 1024:.2f} MiB, not cached)")
 
 
 if __name__ == "__main__":

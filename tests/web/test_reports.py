@@ -19,13 +19,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-import plotly
 import pytest
 
 from assess.extensions import db
 from assess.models import utcnow
 from assess.questionnaires.diff import comparability
 from assess.reports import data as cache
+from assess.reports.assets import PLOTLY_VERSION
 from assess.reports.league import Filters, Options, Page, Sort, league, ranks
 from assess.services import reports, responses, results, rounds
 from assess.services.questionnaires import questionnaire_of
@@ -189,7 +189,7 @@ CSVS = ("league", "distributions", "heatmap", "levels", "progress", "submissions
 def test_only_the_central_office_sees_the_dashboards(client, auth, scene):
     """Anonymous visitors sign in first, coordinators get 403, reviewers 200."""
     urls = [scene.base + s for s in SECTIONS] + [f"{scene.base}/{name}.csv" for name in CSVS]
-    urls.append(f"/assets/plotly-{plotly.__version__}.min.js")
+    urls.append(f"/assets/plotly-{PLOTLY_VERSION}.min.js")
     for url in urls:
         reply = client.get(url)
         assert reply.status_code == 302, url
@@ -378,7 +378,7 @@ def test_distributions_show_each_measure(reviewer, scene):
     assert dots["fillcolor"] == "rgba(0, 0, 0, 0)"  # its own box (Plotly's quartiles) unseen
     assert spec["layout"]["boxmode"] == "overlay"
     assert spec["layout"]["font"]["family"].startswith("Sarabun")
-    assert f"/assets/plotly-{plotly.__version__}.min.js" in html
+    assert f"/assets/plotly-{PLOTLY_VERSION}.min.js" in html
     assert "js/charts.js" in html
     rows = read_csv(reviewer.get(f"{scene.base}/distributions.csv"))
     overall = rows[0]
@@ -678,15 +678,16 @@ def test_thai_is_the_default_language_with_buddhist_era_dates(client, auth, scen
 # -- Plotly's script ------------------------------------------------------------------------------
 
 
-def test_plotly_is_served_from_the_installed_package(reviewer):
-    """The installed plotly.min.js, compressed, cached for a year, revalidated."""
-    from pathlib import Path
+def test_plotly_is_served_from_its_build(reviewer):
+    """assess's own build of Plotly (tools/plotly), compressed, cached for a year,
+    revalidated."""
+    from assess.reports.assets import PLOTLY_JS
 
-    url = f"/assets/plotly-{plotly.__version__}.min.js"
+    url = f"/assets/plotly-{PLOTLY_VERSION}.min.js"
     reply = reviewer.get(url)
     assert reply.status_code == 200
     assert reply.mimetype == "text/javascript"
-    original = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    original = PLOTLY_JS.read_bytes()
     assert reply.data == original
     assert "max-age=31536000" in reply.headers["Cache-Control"]
     assert "immutable" in reply.headers["Cache-Control"]
@@ -697,6 +698,32 @@ def test_plotly_is_served_from_the_installed_package(reviewer):
     assert gzip.decompress(compressed.data) == original
     again = reviewer.get(url, headers={"If-None-Match": reply.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_plotly_build_holds_every_trace_type_the_charts_draw():
+    """A chart of a type the build lacks would stay empty in the browser: every trace the
+    Python code makes (``go.Bar(…)``) is registered in tools/plotly/entry.js, and the built
+    file says so in its first line, with the version its name gives."""
+    from pathlib import Path
+
+    from assess.reports.assets import PLOTLY_JS
+
+    root = Path(__file__).resolve().parents[2]
+    drawn = {
+        name.lower()
+        for path in (root / "assess").rglob("*.py")
+        for name in re.findall(r"\bgo\.([A-Z][a-z]+)\(", path.read_text(encoding="utf-8"))
+        if name != "Figure"
+    }
+    assert drawn == {"bar", "box", "heatmap", "scatter", "scatterpolar"}
+    entry = (root / "tools" / "plotly" / "entry.js").read_text(encoding="utf-8")
+    registered = set(re.findall(r'require\("plotly\.js/lib/([a-z]+)"\)', entry)) | {"scatter"}
+    assert drawn <= registered
+    banner = PLOTLY_JS.read_text(encoding="utf-8").splitlines()[0]
+    version = PLOTLY_VERSION.removesuffix("-assess")
+    assert banner.startswith(f"/*! plotly.js v{version}, traces: ")
+    assert drawn <= set(banner.split("traces: ")[1].split(" (")[0].split())
+    assert f'version="{version}"' in PLOTLY_JS.read_text(encoding="utf-8")[:2000]
 
 
 def test_provinces_are_named_in_the_readers_language(client, auth, scene):
