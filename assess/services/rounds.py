@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import aliased
 
 from assess import i18n
@@ -444,7 +444,15 @@ def invite(round_: Round, agencies: Sequence[Agency], actor: User | None = None)
     return len(new)
 
 
-def _traces(response_ids: Sequence[int]) -> set[int]:
+#: Responses named by their ids, or all of a round's (a query of their ids).
+ResponseIds = Sequence[int] | Select[tuple[int]]
+
+
+def _of_round(round_: Round) -> Select[tuple[int]]:
+    return select(Response.id).where(Response.round_id == round_.id)
+
+
+def _traces(response_ids: ResponseIds) -> set[int]:
     """Those of the responses with anything of their own: an answer, evidence, a comment, a
     verified value, a dispute, or an event in their audit trail (a move, an import)."""
     found: set[int] = set()
@@ -454,7 +462,7 @@ def _traces(response_ids: Sequence[int]) -> set[int]:
     return found
 
 
-def _forget_responses(response_ids: Sequence[int]) -> None:
+def _forget_responses(response_ids: ResponseIds) -> None:
     """Delete responses that have nothing of their own (see :func:`_traces`), with what is
     derived from them (results, kept agency records)."""
     for model in (Result, ResponseAgency):
@@ -523,8 +531,7 @@ def delete_draft(round_: Round, actor: User | None = None) -> None:
                 status=i18n.word(round_.status, ROUND_STATUS),
             )
         )
-    ids = list(db.session.scalars(select(Response.id).where(Response.round_id == round_.id)))
-    begun = _traces(ids)
+    begun = _traces(_of_round(round_))
     if begun:
         raise ServiceError(
             ngettext(
@@ -540,9 +547,11 @@ def delete_draft(round_: Round, actor: User | None = None) -> None:
         "name": round_.name,
         "questionnaire": round_.questionnaire.key,
         "fiscal_year": round_.fiscal_year,
-        "agencies": len(ids),
+        "agencies": db.session.scalar(
+            select(func.count()).select_from(_of_round(round_).subquery())
+        ),
     }
-    _forget_responses(ids)
+    _forget_responses(_of_round(round_))
     for model in (Job, RoundSnapshot):
         db.session.execute(delete(model).where(model.round_id == round_.id))
     db.session.delete(round_)

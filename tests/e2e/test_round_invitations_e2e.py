@@ -4,12 +4,12 @@ is refused taking out one that has begun, and deletes a draft round made by mist
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from assess.extensions import db
-from assess.models import Agency, Response, Round
+from assess.models import Round
 from tests.conftest import fill
 from tests.e2e.conftest import Journey
+from tests.web.test_round_invitations import invited as invited_codes
 
 REVIEWER = "invite@central.go.th"
 
@@ -17,15 +17,8 @@ pytestmark = pytest.mark.e2e
 
 
 def invited(round_id: int) -> list[str]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(Agency.code)
-            .join(Response, Response.agency_id == Agency.id)
-            .where(Response.round_id == round_id)
-            .order_by(Agency.code)
-        )
-    )
+    db.session.expire_all()  # the browser's server changed them
+    return invited_codes(round_id)
 
 
 def test_a_reviewer_changes_the_invited_agencies(app, world, person):  # type: ignore[no-untyped-def]
