@@ -139,6 +139,10 @@ class InvitationsForm(Form):
         render_kw={"rows": 3},
     )
     everyone = BooleanField(_l("Every active agency not invited yet"))
+    agency_types = MultiCheckboxField(
+        _l("Or the active agencies not invited yet of these types"),
+        choices=choices(AGENCY_TYPE.items()),
+    )
     invite = SubmitField(_l("Invite"))
     remove = SubmitField(_l("Remove from the round"))
 

@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -767,9 +767,9 @@ def round_page(
         ),
         invitations_refused=invitations_form is not None,
         invitations_form=invitations_form or InvitationsForm(formdata=None),
-        not_invited=len(round_service.not_invited(round_))
+        not_invited=Counter(a.type for a in round_service.not_invited(round_))
         if round_.status in round_service.INVITING
-        else 0,
+        else Counter(),
         disputes=_dispute_counts(round_),
         disputes_open=round_service.disputes_open(round_),
         result_of=results.result_of,
@@ -966,21 +966,26 @@ def round_invitations(round_id: int) -> WerkzeugResponse | tuple[str, int]:
     removing = bool(form.remove.data)
     problems: list[str] = []
     chosen: list[Agency] = []
+    codes = _split_codes(form.agency_codes.data or "")
+    kinds = [k for k in form.agency_types.data or [] if k in AGENCY_TYPES]
+    everyone = bool(form.everyone.data)
     if not form.validate_on_submit():
         problems = [str(e) for errors in form.errors.values() for e in errors]
-    elif form.everyone.data and not removing:
-        chosen = round_service.not_invited(round_)
-        if not chosen:
-            problems.append(_("Every active agency is invited already."))
+    elif removing and (everyone or kinds):
+        problems.append(_("Agencies are taken out of a round by their codes only."))
+    elif not (codes or everyone or kinds):
+        problems.append(_("List the codes of the agencies."))
     else:
-        codes = _split_codes(form.agency_codes.data or "")
-        if not codes:
-            problems.append(_("List the codes of the agencies."))
         found = {
             a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))
         }
         problems += [_("Agency %(code)s: no such agency.", code=c) for c in codes if c not in found]
         chosen = [found[c] for c in codes if c in found]
+        if everyone or kinds:
+            more = [a for a in round_service.not_invited(round_) if everyone or a.type in kinds]
+            if everyone and not more and not codes:
+                problems.append(_("Every active agency is invited already."))
+            chosen += more
     try:
         if problems:
             raise ServiceError(problems)

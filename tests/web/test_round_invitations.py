@@ -215,6 +215,38 @@ def test_a_reviewer_takes_out_agencies_that_have_not_begun(client, auth, world):
     assert "invited or removed only before it closes" in reply.get_data(as_text=True)
 
 
+def test_a_reviewer_invites_the_agencies_of_a_type(client, auth, world):
+    a = world.agency("A")
+    world.agency("P-1", type="province")
+    world.agency("P-2", type="province")
+    world.agency("L-1", type="local")
+    world.agency("P-OLD", type="province", active=False)
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    db.session.commit()
+    round_ = world.round(agencies=[a])
+    auth.login("r@example.go.th")
+    page = client.get(f"/central/rounds/{round_.id}").get_data(as_text=True)
+    assert "Province (2)</label>" in page  # the inactive one not counted
+    assert "Local administration (1)</label>" in page
+    assert "Department (" not in page  # none left to invite
+    reply = client.post(
+        f"/central/rounds/{round_.id}/invitations",
+        data={"agency_types": ["province"], "agency_codes": "L-1", "invite": "Invite"},
+        follow_redirects=True,
+    )
+    assert "3 agencies invited" in reply.get_data(as_text=True)
+    assert invited(round_.id) == ["A", "L-1", "P-1", "P-2"]
+    # Taking out is by codes only: a type would take out more than meant.
+    reply = client.post(
+        f"/central/rounds/{round_.id}/invitations",
+        data={"agency_types": ["province"], "remove": "Remove from the round"},
+    )
+    assert reply.status_code == 422
+    assert "Agencies are taken out of a round by their codes only." in reply.get_data(as_text=True)
+    assert invited(round_.id) == ["A", "L-1", "P-1", "P-2"]
+
+
 def test_a_draft_round_is_deleted_from_its_page(client, auth, world):
     a = world.agency("A")
     admin = world.user("admin@example.go.th", role="admin")
