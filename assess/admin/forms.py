@@ -50,7 +50,18 @@ class AgencyImportForm(ImportForm):
     file = FileField(
         _l("CSV file"),
         validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
-        description=_l("Columns code,name_th,name_en,type,parent_code,province,tags (UTF-8)."),
+        description=_l(
+            "Columns code,name_th,name_en,type,parent_code,province,tags; UTF-8, or as Excel "
+            "saves it."
+        ),
+    )
+
+
+class UserImportForm(ImportForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+        description=_l("Columns email,role,agency,name,language; UTF-8, or as Excel saves it."),
     )
 
 

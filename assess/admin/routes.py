@@ -24,6 +24,7 @@ from assess.admin.forms import (
     QuestionnaireImportForm,
     UserEditForm,
     UserForm,
+    UserImportForm,
 )
 from assess.app import current_language
 from assess.auth import admin_required, central_required, sessions
@@ -370,7 +371,7 @@ def _user_query() -> Select[tuple[User]]:
 
 @bp.route("/users", endpoint="users")
 @admin_required
-def users_list() -> str | HttpResponse:
+def users_list() -> HttpResponse | tuple[str, int]:
     if request.args.get("format") == "csv":
         rows: list[list[Any]] = [
             ["email", "name", "role", "agency", "active", "last_login", "created"]
@@ -388,8 +389,63 @@ def users_list() -> str | HttpResponse:
             for u in db.session.scalars(_user_query())
         ]
         return csv_response(rows, "users.csv")
+    return _users_page(UserImportForm(formdata=None))
+
+
+def _users_page(
+    import_form: UserImportForm, problems: list[str] | None = None, status: int = 200
+) -> tuple[str, int]:
     page = paginate(_user_query(), per_page=PER_PAGE)
-    return render_template("admin/users.html", page=page, roles=ROLES)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        roles=ROLES,
+        import_form=import_form,
+        problems=problems or [],
+        import_limit=WEB_USER_IMPORT,
+    ), status
+
+
+#: The most users one upload creates on the web: their passwords are hashed while the
+#: request waits (scrypt, some 80 ms each on a core). More: several files, or the command
+#: line (``assess user import``).
+WEB_USER_IMPORT = 100
+
+
+@bp.route("/users/import", methods=["POST"])
+@admin_required
+def import_users() -> HttpResponse | tuple[str, int]:
+    """Create the users of a CSV file, each with a generated password, shown once on the
+    page that answers (never stored in clear, never sent again)."""
+    form = UserImportForm()
+    if not form.validate_on_submit():
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        return _users_page(form, problems, 422)
+    filename = _upload_name(form.file.data, "users.csv")
+    try:
+        done = users.import_users(
+            form.file.data.read(), filename, most=WEB_USER_IMPORT, actor=current_user
+        )
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _users_page(form, exc.problems, 422)
+    made = {
+        u.email: u
+        for u in db.session.scalars(
+            select(User)
+            .where(User.email.in_([email for email, _password in done.created]))
+            .options(selectinload(User.agency))
+        )
+    }
+    page = render_template(
+        "admin/users_created.html",
+        filename=filename,
+        created=[(made[email], password) for email, password in done.created],
+        unchanged=done.unchanged,
+    )
+    # Passwords: kept by no cache, the browser's back button included.
+    return HttpResponse(page, headers={"Cache-Control": "no-store"})
 
 
 def _agency_for(code: str, problems: list[str]) -> Agency | None:

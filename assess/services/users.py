@@ -165,7 +165,12 @@ class ImportedUsers:
 
 
 def import_users(
-    data: bytes, source: str, *, progress: Callable[[int], None] | None = None
+    data: bytes,
+    source: str,
+    *,
+    progress: Callable[[int], None] | None = None,
+    most: int | None = None,
+    actor: User | None = None,
 ) -> ImportedUsers:
     """Create the users of a CSV file (:data:`USER_COLUMNS`), each with a generated
     password: the accounts of a national round's coordinators in one go (one
@@ -175,7 +180,9 @@ def import_users(
     file can grow and be imported again; one that gives an existing user another role or
     agency is refused (roles change on the user's page, one person at a time). All or
     nothing: every problem is named ``FILE:LINE: …``. ``progress`` is told how many
-    passwords are about to be hashed (scrypt, some 80 ms each, on every core at once).
+    passwords are about to be hashed (scrypt, some 80 ms each, on every core at once); a
+    file of more new users than ``most`` is refused before any is hashed (a web request
+    waits for them). ``actor`` is who the audit trail names (``None``: the system).
     """
     table, problems = open_csv(data, source, USER_COLUMNS)
     missing = [c for c in ("email", "role") if c not in table.columns]
@@ -258,6 +265,17 @@ def import_users(
         new.append((email, role, agency, cell.get("name", ""), language))
     if problems:
         raise ServiceError(problems)
+    if most is not None and len(new) > most:
+        raise ServiceError(
+            _(
+                "%(file)s: %(count)s new users; at most %(limit)s are created at a time here "
+                "(each password takes a moment to secure): split the file, or use "
+                "'assess user import'",
+                file=source,
+                count=f"{len(new):,}",
+                limit=most,
+            )
+        )
     passwords = [secrets.token_urlsafe(12) for _row in new]
     if progress is not None:
         progress(len(new))
@@ -273,7 +291,7 @@ def import_users(
     db.session.flush()
     audit.insert(
         "user.create",
-        None,
+        actor,
         [
             {
                 "old": None,

@@ -186,7 +186,7 @@ KINDS: dict[str, str] = {
         "central",
     ),
     # Admins only: users.
-    **dict.fromkeys(("admin.users", "admin.user", "admin.new_user"), "admin"),
+    **dict.fromkeys(("admin.users", "admin.user", "admin.new_user", "admin.import_users"), "admin"),
     # The JSON API (bearer tokens).
     "api.list_rounds": "api_any",
     "api.get_response": "api_read",

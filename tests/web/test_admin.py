@@ -43,6 +43,67 @@ def upload(client, url, name, data):
     )
 
 
+def test_an_admin_imports_users_and_sees_their_passwords_once(client, auth, people):
+    from assess.models import AuditEvent
+    from assess.services import users
+
+    auth.login("admin@example.go.th")
+    assert "Import users from CSV" in page_of(client, "/central/users")
+    data = (
+        "email,role,agency,name,language\n"
+        "New.One@Example.go.th,coordinator,MOF-RD,ผู้ประสานงาน ใหม่,th\n"
+        "rd@example.go.th,coordinator,MOF,,\n"  # there already, as the file says
+        "checker@example.go.th,reviewer,,Checker,en\n"
+    ).encode("cp874")  # as Excel saves it on a Thai Windows
+    reply = upload(client, "/central/users/import", "coordinators.csv", data)
+    assert reply.status_code == 200
+    assert reply.headers["Cache-Control"] == "no-store"
+    html = reply.get_data(as_text=True)
+    assert "coordinators.csv: 2 users created, 1 already there." in html
+    passwords = dict(
+        re.findall(
+            r'<td data-column="email">([^<]+)</td>\s*<td data-column="password"><code[^>]*>([^<]+)</code>',
+            html,
+        )
+    )
+    assert set(passwords) == {"new.one@example.go.th", "checker@example.go.th"}
+    made = users.find_user("new.one@example.go.th")
+    assert made.check_password(passwords["new.one@example.go.th"])
+    assert (made.name, made.agency.code, made.language) == ("ผู้ประสานงาน ใหม่", "MOF-RD", "th")
+    events = db.session.scalars(select(AuditEvent).filter_by(action="user.create")).all()
+    assert {e.actor_label for e in events} == {"admin@example.go.th"}
+    assert "js/passwords.js" in html
+    # The same file again: nobody new, no password shown.
+    again = upload(client, "/central/users/import", "coordinators.csv", data)
+    assert "coordinators.csv: 0 users created, 3 already there." in again.get_data(as_text=True)
+    assert 'data-column="password"' not in again.get_data(as_text=True)
+
+
+def test_a_users_file_with_problems_creates_nobody(client, auth, people):
+    auth.login("admin@example.go.th")
+    before = db.session.scalar(select(func.count()).select_from(User))
+    data = b"email,role,agency\nok@example.go.th,coordinator,MOF\nnot-an-email,coordinator,NOPE\n"
+    reply = upload(client, "/central/users/import", "users.csv", data)
+    assert reply.status_code == 422
+    html = reply.get_data(as_text=True)
+    assert "users.csv:3: &#39;not-an-email&#39; is not an e-mail address" in html
+    assert "users.csv:3: agency NOPE: no such agency" in html
+    assert db.session.scalar(select(func.count()).select_from(User)) == before
+    # More new users than the web makes at once: refused before any password is hashed.
+    rows = "".join(f"u{n}@example.go.th,reviewer\n" for n in range(101))
+    reply = upload(client, "/central/users/import", "many.csv", f"email,role\n{rows}".encode())
+    assert reply.status_code == 422
+    assert (
+        "many.csv: 101 new users; at most 100 are created at a time here (each password takes "
+        "a moment to secure): split the file, or use &#39;assess user import&#39;"
+    ) in reply.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == before
+    # Reviewers cannot.
+    auth.logout()
+    auth.login("reviewer@example.go.th")
+    assert upload(client, "/central/users/import", "users.csv", data).status_code == 403
+
+
 def agency_count():
     return db.session.scalar(select(func.count()).select_from(Agency))
 
