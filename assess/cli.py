@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -762,14 +763,13 @@ def _agencies_named(codes: str) -> list[Agency]:
     unknown code."""
     from assess.services import agencies
 
-    wanted = list(dict.fromkeys(c for c in codes.replace(",", " ").split() if c))
+    wanted = [c for c in re.split(r"[,;\s]+", codes) if c]
     if not wanted:
         fail(["give the agencies' codes, CODE,CODE…"])
-    found = {c: agencies.find_agency(c) for c in wanted}
-    unknown = [f"agency {c}: no such agency" for c, a in found.items() if a is None]
+    found, unknown = agencies.find_codes(wanted)
     if unknown:
-        fail(unknown)
-    return [a for a in found.values() if a is not None]
+        fail([agencies.unknown_codes_problem(unknown)])
+    return found
 
 
 @round_group.command("invite")

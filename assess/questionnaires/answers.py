@@ -110,7 +110,8 @@ class AnswerError(ValueError):
 NOT_UTF8: Final = Message(N_("the file is not UTF-8 text (save it as UTF-8)"))
 #: The reason for a CSV file that is neither UTF-8 nor Thai Windows text.
 NOT_CSV_TEXT: Final = N_(
-    "byte %(byte)s is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+    "byte %(byte)s of the line (%(value)s) is not UTF-8 or Thai Windows text; save the file "
+    "as CSV UTF-8"
 )
 LONE_SURROGATE: Final = N_(
     "the text escape %(escape)s is half of a character (a lone UTF-16 surrogate); "
@@ -534,7 +535,15 @@ def decode_csv(data: bytes, source: str) -> str:
         return textfile.decode(data)[0]
     except textfile.NotText as exc:
         raise AnswersFileError(
-            [AnswerProblem.of(source, exc.line, "", "", Message(NOT_CSV_TEXT, byte=exc.byte))]
+            [
+                AnswerProblem.of(
+                    source,
+                    exc.line,
+                    "",
+                    "",
+                    Message(NOT_CSV_TEXT, byte=exc.column, value=exc.hex),
+                )
+            ]
         ) from None
 
 

@@ -23,13 +23,24 @@ SEPARATORS = (",", "\t", ";")
 
 @dataclass(frozen=True)
 class NotText(ValueError):
-    """The bytes are neither UTF-8 nor Thai Windows text: where the first bad byte is."""
+    """The bytes are neither UTF-8 nor Thai Windows text: where the first bad byte is, and
+    what it is."""
 
     line: int
-    byte: int  # its offset in the file, from 1
+    column: int  # the byte's place in its line, from 1
+    value: int
+
+    @classmethod
+    def at(cls, data: bytes, offset: int) -> NotText:
+        start = data.rfind(b"\n", 0, offset) + 1
+        return cls(data.count(b"\n", 0, offset) + 1, offset - start + 1, data[offset])
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.value:02X}"
 
     def __str__(self) -> str:
-        return f"line {self.line}, byte {self.byte}: not UTF-8 text"
+        return f"line {self.line}, byte {self.column} ({self.hex}): not UTF-8 text"
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -41,7 +52,7 @@ def decode(data: bytes) -> tuple[str, str]:
     the line follows a Thai character. (A Latin-1 "café" decodes in cp874 too, its é a tone
     mark after an "f", and is refused; Windows' curly quotes and dashes are the same bytes
     in both code pages.) Raises :class:`NotText` naming the first byte that
-    is not UTF-8.
+    is not UTF-8: its line, its place in the line and its value.
     """
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[len(codecs.BOM_UTF8) :], UTF8), UTF8
@@ -57,14 +68,14 @@ def decode(data: bytes) -> tuple[str, str]:
         text = None
     if text is not None and _reads_as_thai(text):
         return text, THAI_WINDOWS
-    raise NotText(data.count(b"\n", 0, first_bad) + 1, first_bad + 1)
+    raise NotText.at(data, first_bad)
 
 
 def _strict(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise NotText(data.count(b"\n", 0, exc.start) + 1, exc.start + 1) from None
+        raise NotText.at(data, exc.start) from None
 
 
 def _reads_as_thai(text: str) -> bool:

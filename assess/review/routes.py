@@ -96,6 +96,7 @@ from assess.review.forms import (
 )
 from assess.scoring.engine import visibility
 from assess.scoring.rounding import round_half_away
+from assess.services import agencies as agency_service
 from assess.services import disputes as dispute_service
 from assess.services import evidence as evidence_service
 from assess.services import questionnaires, reports, responses, results
@@ -367,7 +368,8 @@ def rounds_csv() -> HttpResponse:
 
 
 def _split_codes(text: str) -> list[str]:
-    return list(dict.fromkeys(t for t in text.replace(",", " ").split() if t))
+    """Agency codes as people paste them: separated by commas, semicolons, spaces or lines."""
+    return list(dict.fromkeys(t for t in re.split(r"[,;\s]+", text) if t))
 
 
 def _round_dates(round_: Round) -> str:
@@ -460,13 +462,9 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
             codes = _split_codes(form.agency_codes.data or "")
             if not codes:
                 problems.append(_("List the codes of the agencies to invite."))
-            found = {
-                a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))
-            }
-            problems += [
-                _("Agency %(code)s: no such agency.", code=c) for c in codes if c not in found
-            ]
-            invited = [found[c] for c in codes if c in found]
+            invited, unknown = agency_service.find_codes(codes)
+            if unknown:
+                problems.append(agency_service.unknown_codes_problem(unknown))
         version = db.session.get(QuestionnaireVersion, form.questionnaire.data)
         if version is None:
             problems.append(_("Choose a questionnaire version."))
@@ -976,11 +974,11 @@ def round_invitations(round_id: int) -> WerkzeugResponse | tuple[str, int]:
     elif not (codes or everyone or kinds):
         problems.append(_("List the codes of the agencies."))
     else:
-        found = {
-            a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(codes)))
-        }
-        problems += [_("Agency %(code)s: no such agency.", code=c) for c in codes if c not in found]
-        chosen = [found[c] for c in codes if c in found]
+        chosen, unknown = agency_service.find_codes(codes)
+        if unknown:
+            problems.append(agency_service.unknown_codes_problem(unknown))
+            if removing:  # what else stops the removal, told at once
+                problems += round_service.uninvite_problems(round_, chosen)
         if everyone or kinds:
             more = [a for a in round_service.not_invited(round_) if everyone or a.type in kinds]
             if everyone and not more and not codes:
@@ -1469,6 +1467,8 @@ AUDIT_KEYS = {
     "name_th": _l("Name (Thai)"),
     "name_en": _l("Name (English)"),
     "agencies": _l("Invited agencies"),
+    "count": _l("Number of agencies"),
+    "codes": _l("Agency codes"),
     "questionnaire": _l("Questionnaire version"),
     "fiscal_year": _l("Fiscal year"),
     "opens_on": _l("Opens"),
@@ -1633,6 +1633,12 @@ def activity() -> str | HttpResponse:
     round_id = request.args.get("round", type=int)  # None beyond a column (assess.app)
     if round_id:
         query = query.where(AuditEvent.round_id == round_id)
+        # A round's id may name a round deleted before it (the embedded SQLite database
+        # gives a new row the highest id + 1 again): its events are its own from its
+        # creation on.
+        shown_round = db.session.get(Round, round_id)
+        if shown_round is not None:
+            query = query.where(AuditEvent.at >= shown_round.created_at)
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if request.args.get("format") == "csv":
         return _audit_csv(query, "round", "activity.csv")

@@ -9,9 +9,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assess import i18n, labels, provinces
 from assess.extensions import db
@@ -91,6 +91,14 @@ TYPE_ALIASES = {
     "independent": "independent",
     "independent organization": "independent",
 }
+
+
+def type_choices() -> str:
+    """The agency types a refusal offers: their codes, each with its name on a Thai page
+    (``ministry (กระทรวง), …``: either is read)."""
+    if i18n.language() == "en":
+        return ", ".join(AGENCY_TYPES)
+    return ", ".join(f"{code} ({labels.AGENCY_TYPE[code]})" for code in AGENCY_TYPES)
 
 
 def agency_type(text: str) -> str | None:
@@ -219,7 +227,7 @@ def import_csv(data: bytes, source: str) -> Imported:
                     where=where,
                     code=code,
                     type=repr(kind),
-                    types=", ".join(AGENCY_TYPES),
+                    types=type_choices(),
                 ),
             )
         for tag in [] if "tags" in refused else _tags(clean.get("tags", "")):
@@ -373,10 +381,11 @@ def read_csv(
     except textfile.NotText as exc:
         raise ServiceError(
             _(
-                "%(where)s: byte %(byte)s is not UTF-8 or Thai Windows text (save the file "
-                "as CSV UTF-8)",
+                "%(where)s: byte %(byte)s of the line (%(value)s) is not UTF-8 or Thai "
+                "Windows text; save the file as CSV UTF-8",
                 where=f"{source}:{exc.line}",
-                byte=exc.byte,
+                byte=exc.column,
+                value=exc.hex,
             )
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=textfile.separator(text))
@@ -498,6 +507,52 @@ def _code_cycle(parents: dict[str, str | None]) -> list[str]:
     return []
 
 
+def find_codes(codes: Sequence[str]) -> tuple[list[Agency], list[str]]:
+    """The agencies that typed codes name, in their order, and the codes that name none.
+    A code is matched as it is, else in any case (``mof-rd`` is MOF-RD) when just one
+    agency's code reads so."""
+    wanted = list(dict.fromkeys(codes))
+    exact = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.code.in_(wanted)))}
+    missing = [c for c in wanted if c not in exact]
+    folded: dict[str, list[Agency]] = {}
+    if missing:
+        lowered = {c.casefold() for c in missing}
+        for agency in db.session.scalars(
+            select(Agency).where(func.lower(Agency.code).in_(lowered))
+        ):
+            folded.setdefault(agency.code.casefold(), []).append(agency)
+    found: list[Agency] = []
+    unknown: list[str] = []
+    for code in wanted:
+        agency = exact.get(code)
+        if agency is None and len(folded.get(code.casefold(), [])) == 1:
+            agency = folded[code.casefold()][0]
+        if agency is None:
+            unknown.append(code)
+        elif agency not in found:
+            found.append(agency)
+    return found, unknown
+
+
+#: The most unknown codes a refusal names (a pasted list may hold thousands).
+CODES_NAMED = 10
+
+
+def unknown_codes_problem(codes: Sequence[str]) -> str:
+    """One refusal naming codes that are no agency's: the first :data:`CODES_NAMED` (each
+    cut at 40 characters, the longest a code is), then how many more."""
+    named = ", ".join(c if len(c) <= 40 else c[:40] + "…" for c in codes[:CODES_NAMED])
+    more = len(codes) - CODES_NAMED
+    if more > 0:
+        return ngettext(
+            "No such agency: %(codes)s and %(num)d more code.",
+            "No such agency: %(codes)s and %(num)d more codes.",
+            more,
+            codes=named,
+        )
+    return _("No such agency: %(codes)s.", codes=named)
+
+
 def find_agency(code: str) -> Agency | None:
     """The agency with this code, if any."""
     if "\x00" in code:  # no code has one, and PostgreSQL refuses it in a query
@@ -514,7 +569,7 @@ def update_agency(agency: Agency, **fields: object) -> None:
             _(
                 "type %(type)s is not one of %(types)s",
                 type=repr(kind),
-                types=", ".join(AGENCY_TYPES),
+                types=type_choices(),
             )
         )
     parent_id = fields.get("parent_id")

@@ -401,18 +401,20 @@ def not_invited(round_: Round) -> list[Agency]:
 
 def _codes_recorded(codes: Sequence[str]) -> dict[str, object]:
     shown = list(codes[:CODES_RECORDED])
-    return {"count": len(codes), "agencies": shown + (["…"] if len(codes) > len(shown) else [])}
+    return {"count": len(codes), "codes": shown + (["…"] if len(codes) > len(shown) else [])}
+
+
+def _not_inviting(round_: Round) -> str:
+    return _(
+        "round %(id)s is %(status)s: agencies are invited or removed only before it closes",
+        id=round_.id,
+        status=i18n.word(round_.status, ROUND_STATUS),
+    )
 
 
 def _refuse_unless_inviting(round_: Round) -> None:
     if round_.status not in INVITING:
-        raise WrongState(
-            _(
-                "round %(id)s is %(status)s: agencies are invited or removed only before it closes",
-                id=round_.id,
-                status=i18n.word(round_.status, ROUND_STATUS),
-            )
-        )
+        raise WrongState(_not_inviting(round_))
 
 
 def invite(round_: Round, agencies: Sequence[Agency], actor: User | None = None) -> int:
@@ -470,13 +472,10 @@ def _forget_responses(response_ids: ResponseIds) -> None:
     db.session.execute(delete(Response).where(Response.id.in_(response_ids)))
 
 
-def uninvite(round_: Round, agencies: Sequence[Agency], actor: User | None = None) -> int:
-    """Take agencies out of a round in draft or open, before they have begun: an agency
-    whose response has anything of its own (an answer, evidence, a comment, a status moved)
-    stays, and is named in the refusal. All or nothing. Returns how many were removed."""
-    if locks.own_round(round_.id):
-        db.session.expire(round_)
-    _refuse_unless_inviting(round_)
+def _uninvite_plan(
+    round_: Round, agencies: Sequence[Agency]
+) -> tuple[dict[int, Response], list[str]]:
+    """The responses :func:`uninvite` would delete (by agency id), and why it cannot."""
     wanted = {a.id: a for a in agencies}
     responses = {
         r.agency_id: r
@@ -502,15 +501,36 @@ def uninvite(round_: Round, agencies: Sequence[Agency], actor: User | None = Non
         for agency_id, r in sorted(responses.items(), key=lambda item: wanted[item[0]].code)
         if r.id in begun or r.status != "not_started"
     ]
+    if not problems:
+        left = db.session.scalar(
+            select(func.count()).select_from(Response).where(Response.round_id == round_.id)
+        )
+        if left is not None and left <= len(responses):
+            problems.append(_("a round keeps at least one invited agency"))
+    return responses, problems
+
+
+def uninvite_problems(round_: Round, agencies: Sequence[Agency]) -> list[str]:
+    """Why :func:`uninvite` would refuse to take ``agencies`` out (none: it would not);
+    changes nothing. For a caller that refuses for reasons of its own as well."""
+    if round_.status not in INVITING:
+        return [_not_inviting(round_)]
+    return _uninvite_plan(round_, agencies)[1]
+
+
+def uninvite(round_: Round, agencies: Sequence[Agency], actor: User | None = None) -> int:
+    """Take agencies out of a round in draft or open, before they have begun: an agency
+    whose response has anything of its own (an answer, evidence, a comment, a status moved)
+    stays, and is named in the refusal. All or nothing. Returns how many were removed."""
+    if locks.own_round(round_.id):
+        db.session.expire(round_)
+    _refuse_unless_inviting(round_)
+    responses, problems = _uninvite_plan(round_, agencies)
     if problems:
         raise ServiceError(problems)
-    left = db.session.scalar(
-        select(func.count()).select_from(Response).where(Response.round_id == round_.id)
-    )
-    if left is not None and left <= len(responses):
-        raise ServiceError(_("a round keeps at least one invited agency"))
     _forget_responses([r.id for r in responses.values()])
-    codes = sorted(wanted[agency_id].code for agency_id in responses)
+    code_of = {a.id: a.code for a in agencies}
+    codes = sorted(code_of[agency_id] for agency_id in responses)
     audit.record("round.uninvite", actor, round=round_, old=_codes_recorded(codes))
     db.session.expire(round_, ["responses"])
     return len(responses)
@@ -531,6 +551,7 @@ def delete_draft(round_: Round, actor: User | None = None) -> None:
                 status=i18n.word(round_.status, ROUND_STATUS),
             )
         )
+    round_id = round_.id
     begun = _traces(_of_round(round_))
     if begun:
         raise ServiceError(
@@ -543,7 +564,6 @@ def delete_draft(round_: Round, actor: User | None = None) -> None:
             )
         )
     record = {
-        "id": round_.id,
         "name": round_.name,
         "questionnaire": round_.questionnaire.key,
         "fiscal_year": round_.fiscal_year,
@@ -558,7 +578,7 @@ def delete_draft(round_: Round, actor: User | None = None) -> None:
     db.session.flush()
     # Its own id, as its earlier events have it (the trail has no key to rounds).
     event = audit.record("round.delete", actor, old=record, detail=record["name"])
-    event.round_id = record["id"]
+    event.round_id = round_id
 
 
 def keep_agency_records(round_: Round) -> None:

@@ -594,7 +594,7 @@ def test_invited_agencies_change_from_the_command_line(cli, loaded):
     refused = cli("round", "uninvite", round_id, "MOF,NOPE,ALSO-NOPE", ok=False)
     assert (refused.returncode, refused.stderr) == (
         1,
-        "agency NOPE: no such agency\nagency ALSO-NOPE: no such agency\n",
+        "No such agency: NOPE, ALSO-NOPE.\n",
     )
     assert cli("round", "uninvite", round_id, "MOF PROV-CMI").stdout == (
         f"round {round_id}: 2 agencies removed\n"

@@ -112,14 +112,17 @@ def test_excel_files_of_a_thai_windows_and_of_unicode_text_are_read():
 def test_a_file_in_another_code_page_is_refused_by_line_and_byte():
     data = "code,name_th\nA,ok\nB,Café\n".encode("latin-1")  # é: a tone mark after an "f"
     assert problems_of(open_csv, data, "f.csv", ("code", "name_th")) == [
-        "f.csv:3: byte 24 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+        "f.csv:3: byte 6 of the line (0xE9) is not UTF-8 or Thai Windows text; save the file "
+        "as CSV UTF-8"
     ]
     # A UTF-16 file cut in the middle of a character; a picture.
     assert problems_of(open_csv, b"\xff\xfec\x00o\x00d", "f.csv", ("code",)) == [
-        "f.csv:1: byte 7 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+        "f.csv:1: byte 7 of the line (0x64) is not UTF-8 or Thai Windows text; save the file "
+        "as CSV UTF-8"
     ]
     assert problems_of(open_csv, b"\x89PNG\r\n\x1a\n", "f.csv", ("code",)) == [
-        "f.csv:1: byte 1 is not UTF-8 or Thai Windows text (save the file as CSV UTF-8)"
+        "f.csv:1: byte 1 of the line (0x89) is not UTF-8 or Thai Windows text; save the file "
+        "as CSV UTF-8"
     ]
 
 
@@ -170,6 +173,12 @@ def test_agency_import_reads_types_by_name_and_stores_their_codes(app):
         "a.csv:5: agency X: type 'bureau' is not one of ministry, department, province, local, "
         "public_org, state_enterprise, independent"
     ]
+    db.session.rollback()
+    from flask_babel import force_locale
+
+    with force_locale("th"):
+        [thai] = problems_of(agencies.import_csv, data.encode("cp874"), "a.csv")
+    assert "ministry (กระทรวง), department (กรม)" in thai
     db.session.rollback()
     good = data.rsplit("X,", 1)[0].encode("cp874")
     assert agencies.import_csv(good, "a.csv").counts == (3, 0, 0)

@@ -369,8 +369,8 @@ def test_agency_import_is_all_or_nothing(client, auth, people):
     picture = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
     response = upload(client, "/central/agencies/import", "agencies.csv", picture)
     assert response.status_code == 422
-    assert "agencies.csv:1: byte 1 is not UTF-8 or Thai Windows text" in response.get_data(
-        as_text=True
+    assert "agencies.csv:1: byte 1 of the line (0x89) is not UTF-8 or Thai Windows text" in (
+        response.get_data(as_text=True)
     )
 
 

@@ -48,7 +48,7 @@ def test_more_agencies_are_invited_until_the_round_closes(app, world):
     ]
     assert invited(round_.id) == ["A", "B"]
     event = db.session.scalars(select(AuditEvent).filter_by(action="round.invite")).one()
-    assert (event.round_id, event.new) == (round_.id, {"count": 1, "agencies": ["B"]})
+    assert (event.round_id, event.new) == (round_.id, {"count": 1, "codes": ["B"]})
     rounds.move(round_, "closed")
     db.session.commit()
     assert problems_of(rounds.invite, round_, [c]) == [
@@ -72,7 +72,7 @@ def test_an_agency_that_has_begun_stays_in_the_round(app, world):
     db.session.commit()
     assert invited(round_.id) == ["A"]
     event = db.session.scalars(select(AuditEvent).filter_by(action="round.uninvite")).one()
-    assert event.old == {"count": 2, "agencies": ["B", "C"]}
+    assert event.old == {"count": 2, "codes": ["B", "C"]}
     # A round keeps at least one agency.
     draft = world.round(agencies=[b], status="draft")
     assert problems_of(rounds.uninvite, draft, [b]) == ["a round keeps at least one invited agency"]
@@ -110,7 +110,6 @@ def test_a_draft_round_is_deleted_and_its_history_kept(app, world):
         "รอบที่สร้างผิด",
     )
     assert deleted.old == {
-        "id": round_id,
         "name": "รอบที่สร้างผิด",
         "questionnaire": "dg-readiness@2569",
         "fiscal_year": 2569,
@@ -156,7 +155,7 @@ def test_a_reviewer_invites_a_new_agency_and_its_coordinator_sees_the_round(clie
     )
     assert reply.status_code == 422
     html = reply.get_data(as_text=True)
-    assert "Agency NOPE: no such agency." in html
+    assert "No such agency: NOPE." in html
     assert 'id="invitations" open' in html
     assert "NEW-1, NOPE</textarea>" in html
     assert invited(round_.id) == ["A"]
@@ -170,6 +169,60 @@ def test_a_reviewer_invites_a_new_agency_and_its_coordinator_sees_the_round(clie
     auth.logout()
     auth.login("new@example.go.th")
     assert "Round to grow" in client.get("/my").get_data(as_text=True)
+
+
+def test_codes_as_people_paste_them(client, auth, world):
+    from tests.conftest import fill
+
+    a = world.agency("A")
+    world.agency("NEW-1")
+    world.agency("NEW-2")
+    coordinator = world.user("a@example.go.th", agency=a)
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    db.session.commit()
+    round_ = world.round(agencies=[a])
+    fill(world.response(round_, a), coordinator, 0.5, status="draft")
+    auth.login("r@example.go.th")
+    url = f"/central/rounds/{round_.id}/invitations"
+    # Any case, semicolons as Excel's lists have them.
+    reply = client.post(url, data={"agency_codes": "new-1; New-2;", "invite": "Invite"})
+    assert reply.status_code == 302
+    assert invited(round_.id) == ["A", "NEW-1", "NEW-2"]
+    # Thousands of unknown codes (a pasted column): one refusal, ten of them named.
+    pasted = "\n".join(f"NOPE{n}" for n in range(2000)) + "\n" + "X" * 5000
+    reply = client.post(url, data={"agency_codes": pasted, "invite": "Invite"})
+    assert reply.status_code == 422
+    html = reply.get_data(as_text=True)
+    named = ", ".join(f"NOPE{n}" for n in range(10))
+    assert f"No such agency: {named} and 1991 more codes." in html
+    assert "X" * 41 not in html.split("<textarea")[0]  # a long code is not echoed whole
+    # Taking out: an unknown code and one that has begun, told at once.
+    reply = client.post(url, data={"agency_codes": "A NOPE", "remove": "Remove"})
+    html = reply.get_data(as_text=True)
+    assert "No such agency: NOPE." in html
+    assert "agency A has begun (draft, or answers, evidence or comments)" in html
+    assert invited(round_.id) == ["A", "NEW-1", "NEW-2"]
+
+
+def test_a_deleted_rounds_history_is_not_another_rounds(client, auth, world):
+    """The embedded database gives a new round the id of a round deleted before it: the
+    activity log does not put the deleted round's events under the new one."""
+    a = world.agency("A")
+    reviewer = world.user("r@example.go.th", role="reviewer")
+    reviewer.language = "en"
+    db.session.commit()
+    mistake = world.round(agencies=[a], status="draft", name="The mistake")
+    rounds.delete_draft(mistake, reviewer)
+    db.session.commit()
+    later = world.round(agencies=[a], status="draft", name="The right one")
+    auth.login("r@example.go.th")
+    html = client.get(f"/central/activity?round={later.id}").get_data(as_text=True)
+    assert "The right one" in html
+    assert "The mistake" not in html
+    html = client.get("/central/activity").get_data(as_text=True)
+    assert "a deleted draft round" in html
+    assert "Draft round deleted" in html
 
 
 def test_a_reviewer_takes_out_agencies_that_have_not_begun(client, auth, world):
