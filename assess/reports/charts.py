@@ -439,8 +439,18 @@ def status_bars(counts: pd.DataFrame, statuses: Sequence[tuple[str, str]]) -> go
                 x=values.tolist(),
                 orientation="h",
                 marker={"color": STATUS_COLOURS.get(code, SAME)},
-                hovertemplate=f"{label}<br>%{{y}}: %{{x:,}} (%{{customdata:.1f}}%)<extra></extra>",
-                customdata=(values / totals.replace(0, 1) * 100).round(1).tolist(),
+                # The count and its share: with ``barnorm`` Plotly's own %{x} is the share.
+                hovertemplate=(
+                    f"{label}<br>%{{y}}: %{{customdata[0]:,}} (%{{customdata[1]:.1f}}%)"
+                    "<extra></extra>"
+                ),
+                customdata=list(
+                    zip(
+                        values.tolist(),
+                        (values / totals.replace(0, 1) * 100).round(1).tolist(),
+                        strict=True,
+                    )
+                ),
             )
         )
     height = 150 + 40 * max(len(types), 2)

@@ -35,13 +35,30 @@ def test_an_admin_imports_users_and_downloads_their_passwords(app, world, person
     assert "สร้างผู้ใช้ 1 คน" in page.locator("main").inner_text()
     shown = page.locator('#passwords td[data-column="password"]').inner_text().strip()
     journey.step(admin, "passwords-shown")
+    # Leaving before the passwords are downloaded asks first; staying keeps them.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator("main").click()  # a page the user has touched may ask
+    page.get_by_role("link", name="กลับไปที่รายชื่อผู้ใช้").click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert page.url.endswith("/central/users/import")
     with page.expect_download() as waiting:
         page.get_by_role("button", name="ดาวน์โหลดรหัสผ่าน (CSV)").click()
     download = waiting.value
     assert download.suggested_filename == "ผู้ประสานงาน-passwords.csv"
     text = download.path().read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows == [{"email": "new@agency.go.th", "password": shown}]
+    assert rows == [
+        {
+            "email": "new@agency.go.th",
+            "password": shown,
+            "name": "สมหญิง ใจดี",
+            "role": "coordinator",
+            "agency": "AG-A",
+            "agency_name": "กรมทดสอบ",
+        }
+    ]
     assert admin.problems == []
     admin.close()
     # The password signs the new coordinator in.
