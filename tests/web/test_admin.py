@@ -77,7 +77,7 @@ def test_an_admin_imports_users_and_sees_their_passwords_once(client, auth, peop
     again = upload(client, "/central/users/import", "coordinators.csv", data)
     assert "coordinators.csv: 0 users created, 3 already there." in again.get_data(as_text=True)
     assert 'data-column="password"' not in again.get_data(as_text=True)
-    assert "<h1 class=\"h4\">No new users</h1>" in again.get_data(as_text=True)
+    assert '<h1 class="h4">No new users</h1>' in again.get_data(as_text=True)
 
 
 def test_a_users_file_with_problems_creates_nobody(client, auth, people):
