@@ -323,6 +323,9 @@ def test_a_draft_round_is_deleted_from_its_page(client, auth, world):
     assert f"/central/rounds/{opened.id}/delete" not in client.get(
         f"/central/rounds/{opened.id}"
     ).get_data(as_text=True)
+    refused = client.get(f"/central/rounds/{opened.id}/delete").get_data(as_text=True)
+    assert "ลบรอบการประเมินนี้ไม่ได้" in refused
+    assert 'type="submit"' not in refused.split("<main")[1]
     reply = client.post(f"/central/rounds/{opened.id}/delete", follow_redirects=True)
     assert db.session.get(Round, opened.id) is not None
     assert "ลบได้เฉพาะรอบที่เป็นฉบับร่าง" in reply.get_data(as_text=True)
