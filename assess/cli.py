@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -763,7 +762,7 @@ def _agencies_named(codes: str) -> list[Agency]:
     unknown code."""
     from assess.services import agencies
 
-    wanted = [c for c in re.split(r"[,;\s]+", codes) if c]
+    wanted = agencies.split_codes(codes)
     if not wanted:
         fail(["give the agencies' codes, CODE,CODE…"])
     found, unknown = agencies.find_codes(wanted)

@@ -367,11 +367,6 @@ def rounds_csv() -> HttpResponse:
     return csv_response(rows, "rounds.csv")
 
 
-def _split_codes(text: str) -> list[str]:
-    """Agency codes as people paste them: separated by commas, semicolons, spaces or lines."""
-    return list(dict.fromkeys(t for t in re.split(r"[,;\s]+", text) if t))
-
-
 def _round_dates(round_: Round) -> str:
     """The dates a new round was given, as its pages write them ("Opens 1 ธ.ค. 2569.
     Deadline 31 มี.ค. 2570."): a date the browser could not read (30 February) reaches the
@@ -459,7 +454,7 @@ def new_round() -> str | WerkzeugResponse | tuple[str, int]:
                 )
             )
         elif form.invite.data == "codes":
-            codes = _split_codes(form.agency_codes.data or "")
+            codes = agency_service.split_codes(form.agency_codes.data or "")
             if not codes:
                 problems.append(_("List the codes of the agencies to invite."))
             invited, unknown = agency_service.find_codes(codes)
@@ -765,7 +760,7 @@ def round_page(
         ),
         invitations_refused=invitations_form is not None,
         invitations_form=invitations_form or InvitationsForm(formdata=None),
-        not_invited=Counter(a.type for a in round_service.not_invited(round_))
+        not_invited=round_service.not_invited_by_type(round_)
         if round_.status in round_service.INVITING
         else Counter(),
         disputes=_dispute_counts(round_),
@@ -964,7 +959,7 @@ def round_invitations(round_id: int) -> WerkzeugResponse | tuple[str, int]:
     removing = bool(form.remove.data)
     problems: list[str] = []
     chosen: list[Agency] = []
-    codes = _split_codes(form.agency_codes.data or "")
+    codes = agency_service.split_codes(form.agency_codes.data or "")
     kinds = [k for k in form.agency_types.data or [] if k in AGENCY_TYPES]
     everyone = bool(form.everyone.data)
     if not form.validate_on_submit():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -110,14 +111,20 @@ def agency_type(text: str) -> str | None:
     code = re.sub(r"[ -]", "_", key)
     if code in AGENCY_TYPES:
         return code
-    if key in TYPE_ALIASES:
-        return TYPE_ALIASES[key]
+    return TYPE_ALIASES.get(key) or _type_names().get(key)
+
+
+@functools.cache
+def _type_names() -> dict[str, str]:
+    """Each agency type's page name in every language, folded, to its code (the catalogues
+    do not change while the process runs: made once, not for each row of a file)."""
+    names = {}
     for lang in labels.LANGUAGE:
         with force_locale(lang):
-            for code, label in labels.AGENCY_TYPE.items():
-                if str(label).casefold() == key:
-                    return code
-    return None
+            names.update(
+                {str(label).casefold(): code for code, label in labels.AGENCY_TYPE.items()}
+            )
+    return names
 
 
 def province_note(text: str) -> str | None:
@@ -505,6 +512,12 @@ def _code_cycle(parents: dict[str, str | None]) -> list[str]:
                 return path
             seen.add(current)
     return []
+
+
+def split_codes(text: str) -> list[str]:
+    """Agency codes as people paste or type them: separated by commas, semicolons, spaces or
+    lines; each once."""
+    return list(dict.fromkeys(t for t in re.split(r"[,;\s]+", text) if t))
 
 
 def find_codes(codes: Sequence[str]) -> tuple[list[Agency], list[str]]:

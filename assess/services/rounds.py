@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, select
 from sqlalchemy.orm import aliased
 
 from assess import i18n
@@ -387,16 +388,25 @@ INVITING = ("draft", "open")
 CODES_RECORDED = 50
 
 
+def _not_invited(round_: Round) -> ColumnElement[bool]:
+    invited = select(Response.agency_id).where(Response.round_id == round_.id)
+    return and_(Agency.active.is_(True), Agency.id.not_in(invited))
+
+
 def not_invited(round_: Round) -> list[Agency]:
     """The active agencies the round does not invite, by code."""
-    invited = select(Response.agency_id).where(Response.round_id == round_.id)
     return list(
-        db.session.scalars(
-            select(Agency)
-            .where(Agency.active.is_(True), Agency.id.not_in(invited))
-            .order_by(Agency.code)
-        )
+        db.session.scalars(select(Agency).where(_not_invited(round_)).order_by(Agency.code))
     )
+
+
+def not_invited_by_type(round_: Round) -> Counter[str]:
+    """How many active agencies of each type the round does not invite (one grouped count:
+    the round page shows them, and a national list is 8,000 agencies)."""
+    rows = db.session.execute(
+        select(Agency.type, func.count()).where(_not_invited(round_)).group_by(Agency.type)
+    )
+    return Counter({kind: count for kind, count in rows})
 
 
 def _codes_recorded(codes: Sequence[str]) -> dict[str, object]:
